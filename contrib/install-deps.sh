@@ -1,0 +1,24 @@
+#!/bin/sh
+# contrib/install-deps.sh - installs what building cetcd needs on Debian
+# (and, with --test, what the test suite and benchmarks need: real etcd 3.4 as
+# the differential oracle, etcdctl, python3, wrk). Uses sudo when not root.
+set -e
+SUDO=
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+PKGS="build-essential autoconf automake pkg-config libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev"
+if [ "$1" = "--test" ]; then
+	PKGS="$PKGS python3 curl etcd-server etcd-client wrk"
+fi
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "install-deps: installing$missing"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+	# Debian starts the packaged etcd as a service; the tests start their own.
+	if command -v systemctl >/dev/null 2>&1 && echo "$missing" | grep -q etcd-server; then
+		$SUDO systemctl disable --now etcd >/dev/null 2>&1 || true
+	fi
+fi

@@ -1,0 +1,43 @@
+/* apply.c - committed entries -> store writes and expiry sweeps (see apply.h). */
+#include "apply.h"
+
+#include <stdio.h>
+
+#include "command.h"
+#include "proposal.h"
+#include "server.h"
+#include "store.h"
+
+static void apply_write(struct server *s, const struct command *c, int64_t time_ns)
+{
+	struct store_event *ev = NULL;
+	struct store_error err = {0};
+	int rc = store_write(s->store, &c->write, time_ns, &ev, &err);
+	if (c->member_id == s->self_id && c->req_id != 0)
+		proposals_complete(s->props, c->req_id, rc == 0 ? ev : NULL,
+				   rc == 0 ? NULL : &err);
+	store_event_unref(ev);
+	store_error_clear(&err);
+}
+
+void apply_entry(struct server *s, uint64_t index, int64_t time_ns,
+		 const void *data, size_t len)
+{
+	struct command c;
+	if (command_decode(data, len, &c) != 0) {
+		fprintf(stderr, "cetcd: entry %llu: malformed payload ignored\n",
+			(unsigned long long)index);
+		return;
+	}
+	switch (c.type) {
+	case CMD_WRITE:
+		apply_write(s, &c, time_ns);
+		break;
+	case CMD_EXPIRE:
+		store_expire(s->store, time_ns);
+		if (c.member_id == s->self_id)
+			s->expire_in_flight = false;
+		break;
+	}
+	command_free(&c);
+}

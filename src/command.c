@@ -1,0 +1,170 @@
+/* command.c - PURE: encode/decode log payloads (format in command.h). */
+#include "command.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMD_VERSION 1
+
+enum {
+	F_DIR = 1,
+	F_UNIQUE = 2,
+	F_RECURSIVE = 4,
+	F_REFRESH = 8,
+	F_HAS_TTL = 16,
+	F_HAS_VALUE = 32,
+	F_HAS_PREV_VALUE = 64,
+};
+
+static void put_u8(struct buf *b, uint8_t v)
+{
+	buf_putc(b, (char)v);
+}
+
+static void put_u32(struct buf *b, uint32_t v)
+{
+	uint8_t t[4];
+	for (int i = 0; i < 4; i++)
+		t[i] = (uint8_t)(v >> (8 * i));
+	buf_append(b, t, 4);
+}
+
+static void put_u64(struct buf *b, uint64_t v)
+{
+	uint8_t t[8];
+	for (int i = 0; i < 8; i++)
+		t[i] = (uint8_t)(v >> (8 * i));
+	buf_append(b, t, 8);
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	put_u32(b, (uint32_t)n);
+	buf_append(b, s, n);
+}
+
+static void put_header(struct buf *b, enum cmd_type type, uint64_t member_id, uint64_t req_id)
+{
+	put_u8(b, CMD_VERSION);
+	put_u8(b, (uint8_t)type);
+	put_u64(b, member_id);
+	put_u64(b, req_id);
+}
+
+void command_encode_write(struct buf *out, uint64_t member_id, uint64_t req_id,
+			  const struct store_write *w)
+{
+	uint8_t flags = (w->dir ? F_DIR : 0) | (w->unique ? F_UNIQUE : 0) |
+			(w->recursive ? F_RECURSIVE : 0) | (w->refresh ? F_REFRESH : 0) |
+			(w->has_ttl ? F_HAS_TTL : 0) | (w->value ? F_HAS_VALUE : 0) |
+			(w->prev_value ? F_HAS_PREV_VALUE : 0);
+	put_header(out, CMD_WRITE, member_id, req_id);
+	put_u8(out, (uint8_t)w->op);
+	put_u8(out, flags);
+	put_u64(out, w->ttl);
+	put_u64(out, w->prev_index);
+	put_str(out, w->path);
+	if (w->value)
+		put_str(out, w->value);
+	if (w->prev_value)
+		put_str(out, w->prev_value);
+}
+
+void command_encode_expire(struct buf *out, uint64_t member_id, uint64_t req_id)
+{
+	put_header(out, CMD_EXPIRE, member_id, req_id);
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+struct reader {
+	const uint8_t *p;
+	size_t left;
+	bool bad;
+};
+
+static uint64_t get_uint(struct reader *r, int bytes)
+{
+	if (r->left < (size_t)bytes) {
+		r->bad = true;
+		return 0;
+	}
+	uint64_t v = 0;
+	for (int i = 0; i < bytes; i++)
+		v |= (uint64_t)r->p[i] << (8 * i);
+	r->p += bytes;
+	r->left -= (size_t)bytes;
+	return v;
+}
+
+/* Copies a length-prefixed string into *mem (advancing it). */
+static const char *get_str(struct reader *r, char **mem)
+{
+	uint64_t n = get_uint(r, 4);
+	if (r->bad || n > r->left) {
+		r->bad = true;
+		return NULL;
+	}
+	char *s = *mem;
+	memcpy(s, r->p, n);
+	s[n] = '\0';
+	*mem += n + 1;
+	r->p += n;
+	r->left -= n;
+	return s;
+}
+
+int command_decode(const void *data, size_t len, struct command *c)
+{
+	struct reader r = {data, len, false};
+	memset(c, 0, sizeof(*c));
+	if (get_uint(&r, 1) != CMD_VERSION)
+		return -1;
+	c->type = (enum cmd_type)get_uint(&r, 1);
+	c->member_id = get_uint(&r, 8);
+	c->req_id = get_uint(&r, 8);
+	if (r.bad)
+		return -1;
+	if (c->type == CMD_EXPIRE)
+		return r.left == 0 ? 0 : -1;
+	if (c->type != CMD_WRITE)
+		return -1;
+
+	struct store_write *w = &c->write;
+	uint64_t op = get_uint(&r, 1);
+	uint64_t flags = get_uint(&r, 1);
+	w->ttl = get_uint(&r, 8);
+	w->prev_index = get_uint(&r, 8);
+	if (r.bad || op > OP_CAD)
+		return -1;
+	w->op = (enum store_op)op;
+	w->dir = flags & F_DIR;
+	w->unique = flags & F_UNIQUE;
+	w->recursive = flags & F_RECURSIVE;
+	w->refresh = flags & F_REFRESH;
+	w->has_ttl = flags & F_HAS_TTL;
+
+	/* all strings fit in the remaining bytes plus three terminators */
+	c->mem = malloc(r.left + 3);
+	if (c->mem == NULL)
+		abort();
+	char *mem = c->mem;
+	w->path = get_str(&r, &mem);
+	if (flags & F_HAS_VALUE)
+		w->value = get_str(&r, &mem);
+	if (flags & F_HAS_PREV_VALUE)
+		w->prev_value = get_str(&r, &mem);
+	if (r.bad || r.left != 0) {
+		command_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+void command_free(struct command *c)
+{
+	free(c->mem);
+	c->mem = NULL;
+}

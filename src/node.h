@@ -1,0 +1,45 @@
+/* node.h - drives this member's Raft core (raft.h) and knows the ordering
+ * rules: what the core asks to persist is made durable before the messages
+ * that depend on it leave and before the core counts it; only committed
+ * entries are applied, in log order (apply.c), before any reply; reads with
+ * quorum=true wait for a ReadIndex and for apply to reach it.
+ * Loop thread only. */
+#ifndef CETCD_NODE_H
+#define CETCD_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct server;
+struct node;
+
+struct node *node_new(struct server *srv);
+void node_free(struct node *n);
+
+/* Proposes a payload (copied). The entry gets the leader's wall-clock time.
+ * Returns 0 when the leader accepted it, -1 when this member cannot accept
+ * proposals now (not the leader, or no leader). */
+int node_propose(struct node *n, const void *data, size_t len);
+
+/* A linearizable read: done(ctx, 0) runs once this member has applied
+ * everything committed when the read was asked (Raft ReadIndex, no log
+ * write); done(ctx, -1) if the read cannot be served (no leader). */
+typedef void (*node_read_fn)(void *ctx, int status);
+/* Returns a handle for node_read_cancel, or 0 if done was already called. */
+uint64_t node_read(struct node *n, node_read_fn done, void *ctx);
+void node_read_cancel(struct node *n, uint64_t handle);
+
+/* Before-sleep step: persist what the core asked for, feed back what is
+ * durable, apply what is committed, answer ready reads. */
+void node_process(struct node *n);
+/* Timer step: drives elections and heartbeats. */
+void node_tick(struct node *n);
+
+bool node_is_leader(const struct node *n);
+uint64_t node_leader_id(const struct node *n);	/* 0 = none known */
+uint64_t node_term(const struct node *n);
+uint64_t node_applied_index(const struct node *n);
+uint64_t node_commit_index(const struct node *n);
+
+#endif /* CETCD_NODE_H */

@@ -1,0 +1,55 @@
+/* server.h - the member: the state the loop thread owns, wired together.
+ * Every field is touched only from the loop thread. */
+#ifndef CETCD_SERVER_H
+#define CETCD_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cluster.h"
+
+struct loop;
+struct store;
+struct node;
+struct proposals;
+struct http_server;
+
+/* What the server needs from the configuration (main.c fills it). */
+struct server_opts {
+	const char *name;
+	const char *data_dir;
+	char **listen_client_urls;
+	size_t n_listen_client_urls;
+	char **advertise_client_urls;
+	size_t n_advertise_client_urls;
+	char **initial_advertise_peer_urls;
+	size_t n_initial_advertise_peer_urls;
+	const char *initial_cluster_token;
+	uint64_t heartbeat_ms;
+	uint64_t election_ms;
+	uint64_t snapshot_count;
+};
+
+struct server {
+	struct server_opts opts;
+	struct loop *loop;
+	struct store *store;
+	struct node *node;
+	struct proposals *props;
+	struct http_server *http;
+	struct cluster cluster;
+	uint64_t self_id;
+	int64_t start_wall_ns;
+	uint64_t request_timeout_ms;	/* 5 s + 2 x election timeout, like etcd */
+	bool expire_in_flight;		/* leader: an expire sweep is proposed */
+	uint64_t expire_proposed_ms;
+};
+
+/* Builds the member and binds the listeners. Returns NULL with a message on
+ * stderr when something (a port, the data dir) is unusable. */
+struct server *server_new(const struct server_opts *opts);
+/* Runs until SIGINT/SIGTERM. Returns the process exit code. */
+int server_run(struct server *s);
+void server_free(struct server *s);
+
+#endif /* CETCD_SERVER_H */

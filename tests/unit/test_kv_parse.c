@@ -1,0 +1,181 @@
+/* test_kv_parse.c - request parsing: Go form semantics, path cleaning, and
+ * etcd's parameter checks and decision table. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "kv_parse.h"
+
+static int parse(const char *query, enum kv_method m, const char *path,
+		 struct kv_request *r, struct store_error *err, struct form *f)
+{
+	char *cause = NULL;
+	memset(f, 0, sizeof(*f));
+	memset(err, 0, sizeof(*err));
+	if (form_parse(f, query, strlen(query), &cause) != 0) {
+		err->code = 210;
+		err->cause = cause;
+		return -1;
+	}
+	return kv_parse(r, m, path, f, err);
+}
+
+static void expect_error(const char *query, enum kv_method m, int code, const char *cause)
+{
+	struct kv_request r;
+	struct store_error err;
+	struct form f;
+	int rc = parse(query, m, "/foo", &r, &err, &f);
+	CHECK(rc == -1);
+	CHECK(err.code == code);
+	CHECK_STR(err.cause, cause);
+	CHECK(err.index == 0);
+	store_error_clear(&err);
+	form_free(&f);
+}
+
+static enum store_op op_of(const char *query, enum kv_method m)
+{
+	struct kv_request r;
+	struct store_error err;
+	struct form f;
+	int rc = parse(query, m, "/foo", &r, &err, &f);
+	CHECK(rc == 0);
+	enum store_op op = r.write.op;
+	kv_request_free(&r);
+	form_free(&f);
+	return op;
+}
+
+static void test_form(void)
+{
+	struct form f = {0};
+	char *cause = NULL;
+	CHECK(form_parse(&f, "a=1&b=x+y&a=2&c&d=%41%42", 24, &cause) == 0);
+	CHECK_STR(form_get(&f, "a"), "1");
+	CHECK_STR(form_get(&f, "b"), "x y");
+	CHECK_STR(form_get(&f, "c"), "");
+	CHECK_STR(form_get(&f, "d"), "AB");
+	CHECK(form_get(&f, "zz") == NULL);
+	form_free(&f);
+
+	CHECK(form_parse(&f, "a=%zz&b=1", 9, &cause) == -1);
+	CHECK_STR(cause, "invalid URL escape \"%zz\"");
+	CHECK_STR(form_get(&f, "b"), "1");
+	free(cause);
+	form_free(&f);
+
+	CHECK(form_parse(&f, "a=1;b=2", 7, &cause) == -1);
+	CHECK_STR(cause, "invalid semicolon separator in query");
+	free(cause);
+	form_free(&f);
+
+	CHECK(form_parse(&f, "v=%4", 4, &cause) == -1);
+	CHECK_STR(cause, "invalid URL escape \"%4\"");
+	free(cause);
+	form_free(&f);
+}
+
+static void test_paths(void)
+{
+	char *p;
+	CHECK_STR(p = url_clean_path("/v2/keys/a//b"), "/v2/keys/a/b");
+	free(p);
+	CHECK_STR(p = url_clean_path("/v2/keys/a/"), "/v2/keys/a/");
+	free(p);
+	CHECK_STR(p = url_clean_path("/v2/keys/a/../b"), "/v2/keys/b");
+	free(p);
+	CHECK_STR(p = url_clean_path("/v2/keys/./a"), "/v2/keys/a");
+	free(p);
+	CHECK_STR(p = url_clean_path("/../.."), "/");
+	free(p);
+	CHECK_STR(p = url_path_unescape("/a%2Fb%20c", 10), "/a/b c");
+	free(p);
+	CHECK(url_path_unescape("/a%zz", 5) == NULL);
+	CHECK_STR(p = url_escape_path("/a b/\xc3\xa9"), "/a%20b/%C3%A9");
+	free(p);
+}
+
+static void test_scalars(void)
+{
+	bool b;
+	uint64_t u;
+	CHECK(parse_go_bool("True", &b) == 0 && b);
+	CHECK(parse_go_bool("0", &b) == 0 && !b);
+	CHECK(parse_go_bool("yes", &b) == -1);
+	CHECK(parse_go_bool("", &b) == -1);
+	CHECK(parse_go_uint64("18446744073709551615", &u) == 0 && u == UINT64_MAX);
+	CHECK(parse_go_uint64("18446744073709551616", &u) == -1);
+	CHECK(parse_go_uint64("+5", &u) == -1);
+	CHECK(parse_go_uint64("-1", &u) == -1);
+	CHECK(parse_go_uint64("", &u) == -1);
+	CHECK(parse_go_uint64("007", &u) == 0 && u == 7);
+}
+
+static void test_errors(void)
+{
+	expect_error("prevIndex=abc", KV_GET, 203, "invalid value for \"prevIndex\"");
+	expect_error("prevIndex=", KV_PUT, 203, "invalid value for \"prevIndex\"");
+	expect_error("waitIndex=x", KV_GET, 203, "invalid value for \"waitIndex\"");
+	expect_error("recursive=yes", KV_GET, 209, "invalid value for \"recursive\"");
+	expect_error("sorted=", KV_GET, 209, "invalid value for \"sorted\"");
+	expect_error("wait=2", KV_GET, 209, "invalid value for \"wait\"");
+	expect_error("dir=x", KV_PUT, 209, "invalid value for \"dir\"");
+	expect_error("quorum=x", KV_GET, 209, "invalid value for \"quorum\"");
+	expect_error("stream=x", KV_GET, 209, "invalid value for \"stream\"");
+	expect_error("wait=true", KV_PUT, 209, "\"wait\" can only be used with GET requests");
+	expect_error("prevValue=", KV_PUT, 201, "\"prevValue\" cannot be empty");
+	expect_error("noValueOnSuccess=x", KV_PUT, 209, "invalid value for \"noValueOnSuccess\"");
+	expect_error("ttl=abc", KV_PUT, 202, "invalid value for \"ttl\"");
+	expect_error("ttl=-1", KV_PUT, 202, "invalid value for \"ttl\"");
+	expect_error("prevExist=maybe", KV_PUT, 209, "invalid value for prevExist");
+	expect_error("refresh=x", KV_PUT, 209, "invalid value for refresh");
+	expect_error("refresh=true&ttl=5&value=v", KV_PUT, 211, "A value was provided on a refresh");
+	expect_error("refresh=true", KV_PUT, 212, "No TTL value set");
+	/* the first failing check in etcd's order wins */
+	expect_error("recursive=x&prevIndex=y", KV_GET, 203, "invalid value for \"prevIndex\"");
+}
+
+static void test_decisions(void)
+{
+	CHECK(op_of("value=1", KV_PUT) == OP_SET);
+	CHECK(op_of("value=1&prevExist=true", KV_PUT) == OP_UPDATE);
+	CHECK(op_of("value=1&prevExist=true&prevValue=a", KV_PUT) == OP_CAS);
+	CHECK(op_of("value=1&prevExist=false&prevValue=a", KV_PUT) == OP_CREATE);
+	CHECK(op_of("value=1&prevIndex=3", KV_PUT) == OP_CAS);
+	CHECK(op_of("value=1&prevIndex=0", KV_PUT) == OP_SET);
+	CHECK(op_of("value=1", KV_POST) == OP_CREATE);
+	CHECK(op_of("", KV_DELETE) == OP_DELETE);
+	CHECK(op_of("prevValue=x", KV_DELETE) == OP_CAD);
+
+	struct kv_request r;
+	struct store_error err;
+	struct form f;
+	CHECK(parse("ttl=&refresh=false&recursive=true", KV_DELETE, "/a/b/", &r, &err, &f) == 0);
+	CHECK_STR(r.path, "/a/b");
+	CHECK(r.write.dir && r.write.recursive);
+	CHECK(!r.write.has_ttl);
+	kv_request_free(&r);
+	form_free(&f);
+
+	CHECK(parse("value=v&ttl=5", KV_POST, "", &r, &err, &f) == 0);
+	CHECK_STR(r.path, "/");
+	CHECK(r.write.unique && r.write.has_ttl && r.write.ttl == 5);
+	CHECK_STR(r.write.value, "v");
+	kv_request_free(&r);
+	form_free(&f);
+
+	CHECK(parse("refresh=true&ttl=5&value=", KV_PUT, "/k", &r, &err, &f) == 0);
+	CHECK(r.write.refresh);
+	kv_request_free(&r);
+	form_free(&f);
+}
+
+int main(void)
+{
+	test_form();
+	test_paths();
+	test_scalars();
+	test_errors();
+	test_decisions();
+	return check_summary();
+}
