@@ -37,6 +37,7 @@ struct http_server {
 	struct daemon *daemons;
 	size_t n;
 	struct http_req *suspended;	/* resumed before the daemons stop */
+	bool resumed;		/* MHD_run is owed after a resume */
 };
 
 /* ---- request lifecycle ------------------------------------------------ */
@@ -99,6 +100,18 @@ void http_resume(struct http_req *r)
 	if (r->susp_next)
 		r->susp_next->susp_prev = r->susp_prev;
 	MHD_resume_connection(r->conn);
+	h->resumed = true;
+}
+
+/* MHD's rule for external polling: after a resume, run the daemon before
+ * polling again, or the connection may sit until unrelated traffic. */
+void http_server_flush(struct http_server *h)
+{
+	if (!h->resumed)
+		return;
+	h->resumed = false;
+	for (size_t i = 0; i < h->n; i++)
+		MHD_run(h->daemons[i].mhd);
 }
 
 /* etcd 3.4 wraps every client handler in its CORS handler. */
@@ -182,10 +195,12 @@ static void reply_redirect(struct http_req *r, const char *clean)
 		buf_putc(&loc, '?');
 		buf_puts(&loc, r->query);
 	}
+	/* Go's http.Redirect writes a small HTML body for GET and HEAD only */
 	struct buf body = BUF_INIT;
-	if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
+	bool html = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+	if (html)
 		buf_printf(&body, "<a href=\"%s\">Moved Permanently</a>.\n\n", loc.data);
-	struct MHD_Response *resp = reply_from_buf(&body, "text/html; charset=utf-8");
+	struct MHD_Response *resp = reply_from_buf(&body, html ? "text/html; charset=utf-8" : NULL);
 	MHD_add_response_header(resp, "Location", loc.data);
 	buf_free(&loc);
 	free(esc);
@@ -204,6 +219,10 @@ static bool is_keys_path(const char *p)
 
 static void dispatch(struct http_req *r)
 {
+	if (r->uri[0] != '/') {	/* Go rejects a request target that is not a path */
+		reply_bad_request(r);
+		return;
+	}
 	char *q = strchr(r->uri, '?');
 	size_t plen = q ? (size_t)(q - r->uri) : strlen(r->uri);
 	r->query = q ? q + 1 : "";
@@ -257,10 +276,15 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 
 /* ---- daemons ---------------------------------------------------------- */
 
-static void daemon_ready(void *ctx, uint32_t events)
+static void daemon_run(void *ctx)
 {
 	struct daemon *d = ctx;
 	MHD_run(d->mhd);
+}
+
+static void daemon_ready(void *ctx, uint32_t events)
+{
+	daemon_run(ctx);
 }
 
 static int64_t daemon_timeout(void *ctx)
@@ -339,7 +363,7 @@ static int start_daemon(struct http_server *h, struct daemon *d, const char *url
 	d->watch = loop_add_fd(h->srv->loop, info->epoll_fd, EPOLLIN, daemon_ready, d);
 	if (d->watch == NULL)
 		return -1;
-	loop_add_timeout_source(h->srv->loop, daemon_timeout, d);
+	loop_add_timeout_source(h->srv->loop, daemon_timeout, daemon_run, d);
 	return 0;
 }
 

@@ -43,6 +43,9 @@ struct http_req {
 
 struct http_server *http_server_new(struct server *srv, char *const *urls, size_t n);
 void http_server_free(struct http_server *h);
+/* Runs the daemons if connections were resumed since the last call. The loop
+ * calls it before sleeping, after everything that may resume. */
+void http_server_flush(struct http_server *h);
 
 /* Queues (or, while suspended, stores and resumes for) the answer. Takes
  * ownership of resp. */

@@ -30,6 +30,7 @@ struct timer {
 struct hook {
 	loop_fn fn;
 	loop_timeout_fn timeout_fn;
+	uint64_t due_ms;	/* timeout sources: when they asked to be run */
 	void *ctx;
 	struct hook *next;
 };
@@ -154,10 +155,12 @@ void loop_add_before_sleep(struct loop *l, loop_fn fn, void *ctx)
 	append_hook(&l->before_sleep, h);
 }
 
-void loop_add_timeout_source(struct loop *l, loop_timeout_fn fn, void *ctx)
+void loop_add_timeout_source(struct loop *l, loop_timeout_fn timeout, loop_fn due, void *ctx)
 {
 	struct hook *h = xcalloc(sizeof(*h));
-	h->timeout_fn = fn;
+	h->timeout_fn = timeout;
+	h->fn = due;
+	h->due_ms = UINT64_MAX;
 	h->ctx = ctx;
 	append_hook(&l->timeouts, h);
 }
@@ -187,6 +190,7 @@ static int compute_timeout(struct loop *l, uint64_t now)
 	}
 	for (struct hook *h = l->timeouts; h; h = h->next) {
 		int64_t left = h->timeout_fn(h->ctx);
+		h->due_ms = left >= 0 ? now + (uint64_t)left : UINT64_MAX;
 		if (left >= 0 && (best < 0 || left < best))
 			best = left;
 	}
@@ -215,7 +219,11 @@ int loop_run(struct loop *l)
 		}
 		free_fd_list(l->graveyard);
 		l->graveyard = NULL;
-		run_due_timers(l, clock_mono_ms());
+		uint64_t now = clock_mono_ms();
+		for (struct hook *h = l->timeouts; h; h = h->next)
+			if (h->due_ms <= now)
+				h->fn(h->ctx);
+		run_due_timers(l, now);
 	}
 	return 0;
 }

@@ -29,8 +29,10 @@ void loop_del_fd(struct loop *l, struct loop_fd *h);
 void loop_add_timer(struct loop *l, uint64_t interval_ms, loop_fn fn, void *ctx);
 /* Runs fn before every sleep, in the order added. */
 void loop_add_before_sleep(struct loop *l, loop_fn fn, void *ctx);
-/* Asks fn how long the loop may sleep (e.g. MHD's own timeout). */
-void loop_add_timeout_source(struct loop *l, loop_timeout_fn fn, void *ctx);
+/* Asks timeout how long the loop may sleep (e.g. MHD's own timeout), and
+ * runs due(ctx) after every wake-up whose source asked for 0 ms or less
+ * time than has passed (work a library has pending without an fd event). */
+void loop_add_timeout_source(struct loop *l, loop_timeout_fn timeout, loop_fn due, void *ctx);
 
 /* Runs until loop_stop. Returns 0, or -1 if epoll failed. */
 int loop_run(struct loop *l);

@@ -132,7 +132,8 @@ static void on_raft_tick(void *ctx)
 static void before_sleep(void *ctx)
 {
 	struct server *s = ctx;
-	node_process(s->node);
+	node_process(s->node);	/* applies, which resumes waiting requests */
+	http_server_flush(s->http);
 }
 
 /* ---- lifecycle --------------------------------------------------------- */

@@ -145,6 +145,19 @@ int store_watch(struct store *s, const char *path, bool recursive, bool stream,
 /* Removes a live watcher (client went away, or a stream watcher closed). */
 void store_unwatch(struct store *s, struct watcher *w);
 
+/* Notes on delivery (src/watch.c):
+ *  - fire runs inside store_write/store_expire. It may call store_get,
+ *    store_watch, store_unwatch (any live watcher, even one due to fire later
+ *    for the same event), store_index and store_get_stats; never store_write
+ *    or store_expire.
+ *  - A stream watcher returned together with a history hit (*found) receives
+ *    the live events after the store index at registration (history matches
+ *    between found->index and that index are not replayed; etcd 3.4 does not
+ *    register the stream at all in that case).
+ *  - Like etcd 3.4, a delete/expire/compareAndDelete fires twice for a stream
+ *    watcher registered on the removed key itself (once as "removed node",
+ *    once as the event's key); one-shot watchers fire once. */
+
 /* ---- stats ------------------------------------------------------------- */
 
 struct store_stats {

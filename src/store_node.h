@@ -1,0 +1,102 @@
+/* store_node.h - the v2 key tree: nodes, directories (hash table + insertion-ordered
+ * sibling list), path walking and hidden-name rules.
+ * Pure: no I/O, no clock. Allocation failure aborts. */
+#ifndef CETCD_STORE_NODE_H
+#define CETCD_STORE_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation helpers shared by the store files: abort on out-of-memory. */
+void *kv_xmalloc(size_t n);
+void *kv_xcalloc(size_t count, size_t size);
+void *kv_xrealloc(void *p, size_t n);
+char *kv_xstrndup(const char *s, size_t n);
+
+#define NODE_NO_TTL UINT32_MAX	/* heap_pos of a permanent node */
+
+struct sdir;
+
+/* One key or directory. Owned by its parent directory (the root by the store).
+ * The name is stored inline; the full key is never stored (it is rebuilt while
+ * walking, which keeps a key's memory at name + value + ~72 bytes). */
+struct snode {
+	struct snode *parent;		/* borrowed; NULL for the root */
+	struct snode *prev, *next;	/* siblings in insertion order */
+	union {
+		char *value;		/* file: owned, NUL-terminated; "" is node_empty_value */
+		struct sdir *dir;	/* dir: owned children table */
+	} u;
+	uint64_t created_index;
+	uint64_t modified_index;
+	int64_t expire_ns;		/* absolute unix ns; valid when heap_pos != NODE_NO_TTL */
+	uint32_t heap_pos;		/* index in the TTL heap, NODE_NO_TTL when permanent */
+	uint32_t hash;			/* hash of name */
+	uint32_t name_len;
+	bool is_dir;
+	char name[];			/* component name, NUL-terminated ("" for the root) */
+};
+
+/* Children of a directory: open-addressing hash table (linear probing, no
+ * tombstones) for O(1) lookup plus a doubly linked list for listing. */
+struct sdir {
+	struct snode **slots;		/* owned array; entries borrowed from the list */
+	uint32_t cap;			/* power of two, or 0 */
+	uint32_t count;
+	struct snode *head, *tail;	/* owned children, insertion order */
+};
+
+static inline bool node_has_ttl(const struct snode *n)
+{
+	return n->heap_pos != NODE_NO_TTL;
+}
+
+/* A hidden component starts with '_'. */
+static inline bool node_is_hidden(const struct snode *n)
+{
+	return n->name_len > 0 && n->name[0] == '_';
+}
+
+/* The shared "" value (never freed). */
+extern char node_empty_value[1];
+
+/* New detached nodes. value is copied (NULL = ""). Indexes set to index. */
+struct snode *node_new_file(const char *name, size_t name_len, const char *value, uint64_t index);
+struct snode *node_new_dir(const char *name, size_t name_len, uint64_t index);
+
+/* Replaces a file's value (copied; NULL = ""); returns the old value for the
+ * caller to release with node_value_free. */
+char *node_swap_value(struct snode *file, const char *value);
+void node_value_free(char *value);
+
+/* Frees n and its whole subtree. n must already be detached. */
+void node_free_tree(struct snode *n);
+
+/* Child lookup by name; NULL when absent. dir must be a directory. */
+struct snode *dir_find(const struct snode *dir, const char *name, size_t len);
+/* Adds a detached child (name must be absent); sets child->parent. */
+void dir_add(struct snode *dir, struct snode *child);
+/* Detaches child from its parent (parent must be set). */
+void dir_remove(struct snode *child);
+static inline size_t dir_count(const struct snode *dir)
+{
+	return dir->u.dir->count;
+}
+
+/* Result of walking a cleaned absolute path from the root. */
+enum walk_status {
+	WALK_FOUND,	/* node = the node at path */
+	WALK_MISSING,	/* node = deepest existing dir;
+			 * [miss_start, miss_end) = the first missing component */
+	WALK_NOT_DIR,	/* node = a file in the way; [0, miss_end) = that file's path */
+};
+struct walk_result {
+	enum walk_status status;
+	struct snode *node;
+	size_t miss_start, miss_end;
+};
+/* Walks path[0..len) ("/", "/a/b"; empty components are skipped). */
+void node_walk(struct snode *root, const char *path, size_t len, struct walk_result *out);
+
+#endif /* CETCD_STORE_NODE_H */

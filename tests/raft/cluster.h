@@ -1,0 +1,144 @@
+/* cluster.h - an in-memory cluster of Raft cores for tests: members with a
+ * fake disk (writes complete after a latency; a crash loses the ones still
+ * pending), a network of per-link delay / drop / duplicate / reorder /
+ * partition, one virtual clock, and invariant checks run at every step:
+ * election safety, log matching, leader completeness, state-machine safety,
+ * ReadIndex linearizability. Deterministic for a given seed. */
+#ifndef CETCD_TESTS_RAFT_CLUSTER_H
+#define CETCD_TESTS_RAFT_CLUSTER_H
+
+#include "raft.h"
+
+#define CL_MAX 9	/* member ids are 1..CL_MAX */
+
+struct cl_link {
+	bool cut;
+	unsigned drop_pct;
+	unsigned dup_pct;
+	uint64_t delay_min, delay_max;	/* ms; max > min reorders */
+};
+
+struct cl_read {
+	uint64_t context;
+	uint64_t index;
+	int status;
+	uint64_t min_index;	/* highest commit anywhere when it was asked */
+	bool done;
+};
+
+struct cl_write;
+struct cl_msg;
+
+struct cl_disk {
+	struct raft_hard_state hs;
+	bool has_snap;
+	struct raft_snapshot snap;	/* data owned */
+	struct raft_entry *ents;	/* data owned, contiguous after the snapshot */
+	size_t n, cap;
+};
+
+struct cl_member {
+	raft_id id;
+	bool exists;
+	bool up;
+	struct raft *r;
+	struct cl_disk disk;
+	struct cl_write *writes;	/* pending, in order */
+	size_t n_writes, cap_writes;
+	uint64_t disk_busy_until;
+	uint64_t reported_seq;
+	uint64_t restarts;
+	/* the application state machine: a hash chain of applied entries */
+	uint64_t sm_index, sm_hash;
+	uint64_t snap_every, snap_trailing, last_snap;
+	/* reads asked through cluster_read */
+	struct cl_read *reads;
+	size_t n_reads, cap_reads;
+	uint8_t last_role;
+	uint64_t last_term;
+	bool removed;
+	uint64_t removed_at;
+	bool bootstrapped;		/* an initial member (else it joined) */
+};
+
+struct cl_lm;
+struct cl_committed;
+
+struct cluster {
+	uint64_t seed;
+	uint64_t rng;
+	uint64_t now;
+	struct raft_config base;	/* election/heartbeat/pre-vote/check-quorum */
+	struct cl_member m[CL_MAX + 1];
+	struct cl_link link[CL_MAX + 1][CL_MAX + 1];
+	uint64_t disk_min, disk_max;
+	struct cl_msg *net;		/* binary heap on delivery time */
+	size_t n_net, cap_net;
+	uint64_t order;
+	uint64_t steps;
+	/* invariants */
+	char violation[512];
+	raft_id *term_leader;
+	size_t cap_terms;
+	struct cl_committed *committed;
+	size_t cap_committed;
+	uint64_t max_commit;
+	uint64_t max_decided;
+	struct raft_membership initial;
+	struct cl_lm *lm;
+	size_t lm_cap, lm_n;
+	/* trace */
+	bool trace;
+	char *trace_buf;
+	size_t trace_len, trace_cap;
+};
+
+/* A cluster of voters 1..n bootstrapped together; base sets timing and
+ * options (zero fields: election 100 ms, heartbeat 10 ms). */
+struct cluster *cluster_new(unsigned n, uint64_t seed, const struct raft_config *base);
+void cluster_free(struct cluster *c);
+
+/* Advances virtual time, processing every event due, by ms. */
+void cluster_run(struct cluster *c, uint64_t ms);
+/* Runs until pred(c, arg) holds (checked after each event) or max_ms pass.
+ * Returns whether pred held. */
+bool cluster_run_until(struct cluster *c, bool (*pred)(struct cluster *, void *), void *arg,
+		       uint64_t max_ms);
+
+/* The leader of the highest term among live members, or RAFT_NONE. */
+raft_id cluster_leader(struct cluster *c);
+bool cluster_has_leader(struct cluster *c, void *unused);
+bool cluster_ok(const struct cluster *c);	/* no invariant violated */
+void cluster_print_trace(const struct cluster *c);
+void cluster_tracef(struct cluster *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Network. */
+void cluster_cut(struct cluster *c, raft_id a, raft_id b);		/* both ways */
+void cluster_isolate(struct cluster *c, raft_id id);
+void cluster_heal(struct cluster *c);				/* all links back, no loss */
+void cluster_set_link(struct cluster *c, raft_id from, raft_id to, const struct cl_link *l);
+void cluster_set_all_links(struct cluster *c, const struct cl_link *l);
+
+/* Members. */
+void cluster_crash(struct cluster *c, raft_id id);	/* pending disk writes are lost */
+void cluster_restart(struct cluster *c, raft_id id);	/* from what its disk holds */
+void cluster_join(struct cluster *c, raft_id id);	/* brand-new member, empty disk */
+struct raft *cluster_raft(struct cluster *c, raft_id id);
+void cluster_status(struct cluster *c, raft_id id, struct raft_status *st);
+
+/* Events, applied at the current virtual time. Return raft_step's value. */
+int cluster_event(struct cluster *c, raft_id id, struct raft_event *ev);
+int cluster_propose(struct cluster *c, raft_id id, const char *payload, uint64_t *index);
+int cluster_conf_change(struct cluster *c, raft_id id, uint8_t type, raft_id node);
+int cluster_read(struct cluster *c, raft_id id, uint64_t context);
+int cluster_transfer(struct cluster *c, raft_id id, raft_id target);
+int cluster_campaign(struct cluster *c, raft_id id);
+
+/* Whether every live member applied index (state machine reached it). */
+bool cluster_applied_everywhere(struct cluster *c, uint64_t index);
+uint64_t cluster_rand(struct cluster *c);
+/* The term of the entry some member applied at index, if any did. */
+bool cluster_committed_term(struct cluster *c, uint64_t index, uint64_t *term);
+
+#endif /* CETCD_TESTS_RAFT_CLUSTER_H */

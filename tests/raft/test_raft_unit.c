@@ -1,0 +1,359 @@
+/* test_raft_unit.c - the Raft core's interface, one member at a time:
+ * construction, bootstrap/restart, error values, the persist-before-count
+ * rule, configuration encoding, snapshots, timers. */
+#include "runner.h"
+#include "raft.h"
+
+struct one {
+	struct raft *r;
+	struct raft_update u;
+	uint64_t now;
+};
+
+static struct raft *make(raft_id id, bool pre_vote)
+{
+	struct raft_config cfg = { .id = id, .seed = test_seed, .no_pre_vote = !pre_vote };
+	return raft_new(&cfg);
+}
+
+static int step(struct one *o, struct raft_event ev)
+{
+	ev.now_ms = o->now;
+	ev.wall_ns = 1000 + (int64_t)o->now;
+	return raft_step(o->r, &ev, &o->u);
+}
+
+static void persisted(struct one *o)
+{
+	struct raft_event ev = { .type = RAFT_EV_PERSISTED };
+	ev.u.persisted.seq = o->u.persist_seq;
+	step(o, ev);
+}
+
+static struct raft_membership voters(unsigned n)
+{
+	struct raft_membership m = { .n_voters = n };
+	for (unsigned i = 0; i < n; i++)
+		m.voters[i] = i + 1;
+	return m;
+}
+
+static void test_new_defaults(void)
+{
+	struct raft_config bad = { .id = RAFT_NONE };
+	CHECK(raft_new(&bad) == NULL);
+	struct raft *r = make(1, true);
+	CHECK(r != NULL);
+	struct raft_event tick = { .type = RAFT_EV_TICK };
+	struct raft_update u;
+	CHECK_EQ(raft_step(r, &tick, &u), RAFT_ERR_INVALID);	/* not started */
+	raft_free(r);
+}
+
+/* Bootstrap writes one committed SET entry every member agrees on. */
+static void test_bootstrap_entry(void)
+{
+	struct one o = { .r = make(2, true) };
+	struct raft_membership m = voters(3);
+	m.n_learners = 1;
+	m.learners[0] = 9;
+	CHECK_EQ(raft_bootstrap(o.r, &m, 0, &o.u), RAFT_OK);
+	CHECK(o.u.hard_state_changed && o.u.must_sync);
+	CHECK_EQ(o.u.hard_state.term, 1);
+	CHECK_EQ(o.u.hard_state.commit, 1);
+	CHECK_EQ(o.u.n_entries, 1);
+	CHECK_EQ(o.u.entries[0].type, RAFT_ENTRY_CONF);
+	CHECK_EQ(o.u.entries[0].time, 0);
+	CHECK_EQ(o.u.n_committed, 1);
+	struct raft_conf_change cc;
+	CHECK_EQ(raft_conf_change_decode(&o.u.entries[0], &cc), RAFT_OK);
+	CHECK_EQ(cc.type, RAFT_CONF_SET);
+	CHECK_EQ(cc.membership.n_voters, 3);
+	CHECK_EQ(cc.membership.learners[0], 9);
+	struct raft_status st;
+	raft_status(o.r, &st);
+	CHECK(raft_membership_is_voter(&st.conf, 3));
+	CHECK(raft_membership_is_learner(&st.conf, 9));
+	CHECK_EQ(st.applied, 1);
+	CHECK_EQ(raft_bootstrap(o.r, &m, 0, &o.u), RAFT_ERR_INVALID);	/* only once */
+	raft_free(o.r);
+}
+
+/* One voter: campaign, persist, lead, persist the no-op, commit. A
+ * proposal commits when its own write is durable and not before. */
+static void test_single_voter_commit_on_persist(void)
+{
+	struct one o = { .r = make(1, true) };
+	struct raft_membership m = voters(1);
+	raft_bootstrap(o.r, &m, 0, &o.u);
+	persisted(&o);
+	CHECK_EQ(step(&o, (struct raft_event){ .type = RAFT_EV_CAMPAIGN }), RAFT_OK);
+	CHECK_EQ(o.u.role, RAFT_CANDIDATE);	/* own vote not durable yet */
+	CHECK_EQ(o.u.hard_state.vote, 1);
+	CHECK(o.u.must_sync);
+	persisted(&o);
+	CHECK_EQ(o.u.role, RAFT_LEADER);
+	CHECK_EQ(o.u.n_entries, 1);		/* no-op */
+	CHECK_EQ(o.u.n_committed, 0);
+	persisted(&o);
+	CHECK_EQ(o.u.n_committed, 1);
+	CHECK_EQ(o.u.committed[0].type, RAFT_ENTRY_NOOP);
+	o.now = 5;
+	struct raft_event p = { .type = RAFT_EV_PROPOSE };
+	p.u.propose.data = "hello";
+	p.u.propose.len = 5;
+	CHECK_EQ(step(&o, p), RAFT_OK);
+	CHECK_EQ(o.u.proposed_index, 3);
+	CHECK_EQ(o.u.proposed_term, o.u.term);
+	CHECK_EQ(o.u.n_entries, 1);
+	CHECK_EQ(o.u.entries[0].time, 1005);	/* the event's wall clock */
+	CHECK_EQ(o.u.n_committed, 0);
+	persisted(&o);
+	CHECK_EQ(o.u.n_committed, 1);
+	CHECK_EQ(o.u.committed[0].len, 5);
+	CHECK(memcmp(o.u.committed[0].data, "hello", 5) == 0);
+	/* a read on a lone leader is ready at once */
+	struct raft_event rd = { .type = RAFT_EV_READ_INDEX };
+	rd.u.read_index.context = 99;
+	CHECK_EQ(step(&o, rd), RAFT_OK);
+	CHECK_EQ(o.u.n_reads, 1);
+	CHECK_EQ(o.u.reads[0].context, 99);
+	CHECK_EQ(o.u.reads[0].index, 3);
+	CHECK_EQ(o.u.reads[0].status, RAFT_OK);
+	raft_free(o.r);
+}
+
+/* Followers refuse proposals with the leader to forward to. */
+static void test_follower_rejects_proposals(void)
+{
+	struct one o = { .r = make(2, true) };
+	struct raft_membership m = voters(3);
+	raft_bootstrap(o.r, &m, 0, &o.u);
+	struct raft_event p = { .type = RAFT_EV_PROPOSE };
+	p.u.propose.data = "x";
+	p.u.propose.len = 1;
+	CHECK_EQ(step(&o, p), RAFT_ERR_NO_LEADER);
+	CHECK_EQ(step(&o, (struct raft_event){ .type = RAFT_EV_READ_INDEX }), RAFT_ERR_NO_LEADER);
+	/* a heartbeat from the leader of term 2 */
+	struct raft_message hb = { .type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 2, .term = 2 };
+	struct raft_event rx = { .type = RAFT_EV_RECEIVE };
+	rx.u.receive.msg = &hb;
+	CHECK_EQ(step(&o, rx), RAFT_OK);
+	CHECK_EQ(o.u.leader, 1);
+	CHECK(o.u.soft_state_changed);
+	CHECK_EQ(o.u.n_messages, 1);
+	CHECK_EQ(o.u.messages[0].type, RAFT_MSG_HEARTBEAT_RESP);
+	CHECK_EQ(step(&o, p), RAFT_ERR_NOT_LEADER);
+	CHECK_EQ(o.u.leader, 1);
+	/* a read is forwarded to the leader */
+	struct raft_event rd = { .type = RAFT_EV_READ_INDEX };
+	rd.u.read_index.context = 7;
+	CHECK_EQ(step(&o, rd), RAFT_OK);
+	CHECK_EQ(o.u.n_messages, 1);
+	CHECK_EQ(o.u.messages[0].type, RAFT_MSG_READ_INDEX);
+	CHECK_EQ(o.u.messages[0].to, 1);
+	/* the leader changes (higher term, unknown leader): the read fails */
+	struct raft_message v = { .type = RAFT_MSG_VOTE, .from = 3, .to = 2, .term = 3,
+				  .index = 1, .log_term = 1 };
+	rx.u.receive.msg = &v;
+	o.now = 5000;	/* well past the leader lease */
+	step(&o, rx);
+	CHECK_EQ(o.u.n_reads, 1);
+	CHECK_EQ(o.u.reads[0].context, 7);
+	CHECK(o.u.reads[0].status != RAFT_OK);
+	/* the vote is granted only after persistence */
+	CHECK_EQ(o.u.n_messages, 0);
+	CHECK_EQ(o.u.n_messages_after_persist, 1);
+	CHECK_EQ(o.u.messages_after_persist[0].type, RAFT_MSG_VOTE_RESP);
+	CHECK(!o.u.messages_after_persist[0].reject);
+	CHECK_EQ(o.u.hard_state.vote, 3);
+	CHECK(o.u.must_sync);
+	raft_free(o.r);
+}
+
+/* Follower append handling: log matching check, reject with a hint,
+ * conflict truncation, commit bounded by what was verified. */
+static void test_follower_append_rules(void)
+{
+	struct one o = { .r = make(2, false) };
+	struct raft_membership m = voters(3);
+	raft_bootstrap(o.r, &m, 0, &o.u);
+	struct raft_entry e[3] = {
+		{ .term = 2, .index = 2, .data = "a", .len = 1 },
+		{ .term = 2, .index = 3, .data = "b", .len = 1 },
+		{ .term = 2, .index = 4, .data = "c", .len = 1 },
+	};
+	struct raft_message app = { .type = RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 2,
+				    .index = 1, .log_term = 1, .commit = 3,
+				    .entries = e, .n_entries = 3 };
+	struct raft_event rx = { .type = RAFT_EV_RECEIVE };
+	rx.u.receive.msg = &app;
+	step(&o, rx);
+	CHECK_EQ(o.u.n_entries, 3);
+	CHECK_EQ(o.u.n_messages_after_persist, 1);
+	CHECK_EQ(o.u.messages_after_persist[0].index, 4);
+	CHECK_EQ(o.u.hard_state.commit, 3);
+	CHECK_EQ(o.u.n_committed, 2);
+	/* a gap: prev index 9 does not exist -> reject, hint at our last */
+	struct raft_message gap = app;
+	gap.index = 9;
+	gap.log_term = 2;
+	gap.n_entries = 0;
+	rx.u.receive.msg = &gap;
+	step(&o, rx);
+	CHECK(o.u.messages_after_persist[0].reject);
+	CHECK_EQ(o.u.messages_after_persist[0].reject_hint, 4);
+	/* a new leader (term 3) overwrites index 4 */
+	struct raft_entry f = { .term = 3, .index = 4, .data = "z", .len = 1 };
+	struct raft_message fix = { .type = RAFT_MSG_APPEND, .from = 3, .to = 2, .term = 3,
+				    .index = 3, .log_term = 2, .commit = 3,
+				    .entries = &f, .n_entries = 1 };
+	rx.u.receive.msg = &fix;
+	step(&o, rx);
+	CHECK_EQ(o.u.n_entries, 1);
+	CHECK_EQ(o.u.entries[0].index, 4);	/* driver drops its old 4 first */
+	CHECK_EQ(o.u.entries[0].term, 3);
+	uint64_t t;
+	CHECK(raft_term_at(o.r, 4, &t));
+	CHECK_EQ(t, 3);
+	raft_free(o.r);
+}
+
+static void test_conf_change_codec(void)
+{
+	struct raft_conf_change cc = { .type = RAFT_CONF_ADD_LEARNER, .node = 0x1234567890abcdefULL,
+				       .context = "{\"name\":\"n4\"}", .context_len = 13 };
+	/* propose through a lone leader and decode the entry it appends */
+	struct one o = { .r = make(1, false) };
+	struct raft_membership m = voters(1);
+	raft_bootstrap(o.r, &m, 0, &o.u);
+	persisted(&o);
+	step(&o, (struct raft_event){ .type = RAFT_EV_CAMPAIGN });
+	persisted(&o);
+	struct raft_event ev = { .type = RAFT_EV_CONF_CHANGE };
+	ev.u.conf_change = cc;
+	CHECK_EQ(step(&o, ev), RAFT_ERR_CONF_PENDING);	/* no-op not committed yet */
+	persisted(&o);
+	CHECK_EQ(step(&o, ev), RAFT_OK);
+	CHECK_EQ(o.u.n_entries, 1);
+	struct raft_conf_change back;
+	CHECK_EQ(raft_conf_change_decode(&o.u.entries[0], &back), RAFT_OK);
+	CHECK_EQ(back.type, RAFT_CONF_ADD_LEARNER);
+	CHECK_EQ(back.node, 0x1234567890abcdefULL);
+	CHECK_EQ(back.context_len, 13);
+	CHECK(memcmp(back.context, "{\"name\":\"n4\"}", 13) == 0);
+	CHECK_EQ(step(&o, ev), RAFT_ERR_CONF_PENDING);
+	persisted(&o);
+	struct raft_status st;
+	raft_status(o.r, &st);
+	CHECK(raft_membership_is_learner(&st.conf, 0x1234567890abcdefULL));
+	CHECK_EQ(step(&o, ev), RAFT_ERR_BAD_CONF);	/* already a member */
+	ev.u.conf_change.type = RAFT_CONF_REMOVE;
+	ev.u.conf_change.node = 1;
+	CHECK_EQ(step(&o, ev), RAFT_ERR_BAD_CONF);	/* the last voter */
+	struct raft_entry junk = { .type = RAFT_ENTRY_CONF, .data = "\x07", .len = 1 };
+	CHECK_EQ(raft_conf_change_decode(&junk, &back), RAFT_ERR_INVALID);
+	raft_free(o.r);
+}
+
+/* Snapshots: only applied state, never older than the last; compaction;
+ * restart from snapshot + entries hands the entries out again. */
+static void test_snapshot_and_restart(void)
+{
+	struct one o = { .r = make(1, false) };
+	struct raft_membership m = voters(1);
+	raft_bootstrap(o.r, &m, 0, &o.u);
+	persisted(&o);
+	step(&o, (struct raft_event){ .type = RAFT_EV_CAMPAIGN });
+	persisted(&o);
+	persisted(&o);
+	for (int i = 0; i < 10; i++) {
+		struct raft_event p = { .type = RAFT_EV_PROPOSE };
+		p.u.propose.data = "e";
+		p.u.propose.len = 1;
+		step(&o, p);
+		persisted(&o);
+	}
+	struct raft_status st;
+	raft_status(o.r, &st);
+	CHECK_EQ(st.commit, 12);
+	struct raft_event s = { .type = RAFT_EV_SNAPSHOT };
+	s.u.snapshot.index = 13;
+	CHECK_EQ(step(&o, s), RAFT_ERR_INVALID);	/* not applied */
+	s.u.snapshot.index = 10;
+	s.u.snapshot.data = "state";
+	s.u.snapshot.len = 5;
+	s.u.snapshot.trailing = 2;
+	CHECK_EQ(step(&o, s), RAFT_OK);
+	CHECK_EQ(o.u.compacted_to, 9);
+	raft_status(o.r, &st);
+	CHECK_EQ(st.snapshot_index, 10);
+	CHECK_EQ(st.first_index, 9);
+	s.u.snapshot.index = 9;
+	CHECK_EQ(step(&o, s), RAFT_ERR_STALE);
+	uint64_t term = st.term;
+	raft_free(o.r);
+
+	/* restart: snapshot at 10, entries 11..12, commit 12 */
+	struct raft_snapshot snap = { .meta = { .index = 10, .term = term, .conf = m },
+				      .data = "state", .len = 5 };
+	struct raft_entry e[2] = { { .term = term, .index = 11, .data = "e", .len = 1 },
+				   { .term = term, .index = 12, .data = "e", .len = 1 } };
+	struct raft_persisted p = { .hard_state = { .term = term, .vote = 1, .commit = 12 },
+				    .snapshot = &snap, .entries = e, .n_entries = 2 };
+	struct one r2 = { .r = make(1, false) };
+	CHECK_EQ(raft_restart(r2.r, &p, 0, &r2.u), RAFT_OK);
+	CHECK(!r2.u.hard_state_changed);
+	CHECK_EQ(r2.u.n_entries, 0);
+	CHECK_EQ(r2.u.n_committed, 2);
+	CHECK_EQ(r2.u.committed[0].index, 11);
+	raft_status(r2.r, &st);
+	CHECK_EQ(st.applied, 12);
+	CHECK_EQ(st.snapshot_index, 10);
+	raft_free(r2.r);
+
+	/* entries that do not follow the snapshot are refused */
+	e[0].index = 12;
+	struct one r3 = { .r = make(1, false) };
+	CHECK_EQ(raft_restart(r3.r, &p, 0, &r3.u), RAFT_ERR_INVALID);
+	raft_free(r3.r);
+}
+
+/* Election timeouts are randomized in [ET, 2ET) and come from the seed. */
+static void test_election_timeout_range(void)
+{
+	for (uint64_t seed = 1; seed < 200; seed++) {
+		struct raft_config cfg = { .id = 1, .seed = seed, .election_ms = 1000 };
+		struct raft *r = raft_new(&cfg);
+		struct raft_membership m = voters(3);
+		struct raft_update u;
+		raft_bootstrap(r, &m, 500, &u);
+		uint64_t t = raft_next_tick(r);
+		CHECK(t >= 1500 && t < 2500);
+		raft_free(r);
+	}
+}
+
+static void test_names(void)
+{
+	CHECK(strcmp(raft_msg_type_name(RAFT_MSG_APPEND), "append") == 0);
+	CHECK(strcmp(raft_msg_type_name(RAFT_MSG_READ_INDEX_RESP), "read_index_resp") == 0);
+	CHECK(strcmp(raft_strerror(RAFT_ERR_NOT_LEADER), "not the leader") == 0);
+}
+
+static const struct test_case cases[] = {
+	{ "new_defaults", test_new_defaults },
+	{ "bootstrap_entry", test_bootstrap_entry },
+	{ "single_voter_commit_on_persist", test_single_voter_commit_on_persist },
+	{ "follower_rejects_proposals", test_follower_rejects_proposals },
+	{ "follower_append_rules", test_follower_append_rules },
+	{ "conf_change_codec", test_conf_change_codec },
+	{ "snapshot_and_restart", test_snapshot_and_restart },
+	{ "election_timeout_range", test_election_timeout_range },
+	{ "names", test_names },
+};
+
+int main(int argc, char **argv)
+{
+	return run_tests(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+}

@@ -1,0 +1,46 @@
+/* crashfs.h - an in-memory struct fs_ops for tests that remembers what was
+ * made durable (fdatasync/fsync for file data, fsync_dir for names) and, on a
+ * simulated crash, loses, tears or zeroes what was not (sqlite test6.c idea). */
+#ifndef CETCD_CRASHFS_H
+#define CETCD_CRASHFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fs.h"
+
+enum crashfs_mode {
+	CRASHFS_DROP = 0,	/* every unsynced write and name change is lost */
+	CRASHFS_TEAR,		/* per file: unsynced writes survive except the last,
+				 * which keeps only a random prefix (seeded) */
+	CRASHFS_ZERO,		/* per file: like TEAR but the last unsynced write
+				 * reads back as zeros over its whole range */
+};
+
+extern const struct fs_ops crashfs_ops;
+
+/* Empties the fake disk (only "/" exists), seeds its PRNG and installs
+ * crashfs_ops as fs_ops. */
+void crashfs_init(uint64_t seed);
+/* Frees everything and puts the posix ops back. */
+void crashfs_reset(void);
+/* Power loss: every fd becomes invalid (-EBADF), names fall back to the last
+ * fsync_dir of their directory, file data to its last sync plus what mode
+ * keeps. Open objects of the code under test must be abandoned (leaked). */
+void crashfs_crash(enum crashfs_mode mode);
+
+/* CRASHFS_TEAR with the last unsynced write of every file kept for exactly
+ * keep bytes (clamped to its length) instead of a random prefix. */
+void crashfs_crash_tear_at(size_t keep);
+
+/* Test hooks that bypass the ops (they act on synced and current data alike,
+ * like bit rot): XOR one byte; read a file's current size. Return 0 or -errno. */
+int crashfs_flip_byte(const char *path, uint64_t off, uint8_t xor_mask);
+int crashfs_file_size(const char *path, uint64_t *size);
+/* From now on every fdatasync/fsync fails with err (an errno, e.g. EIO);
+ * 0 heals the disk. */
+void crashfs_fail_syncs(int err);
+/* Number of fdatasync + fsync calls since init. */
+uint64_t crashfs_sync_count(void);
+
+#endif /* CETCD_CRASHFS_H */
