@@ -75,41 +75,73 @@ void buf_put_u64(struct buf *b, uint64_t v)
 	buf_append(b, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
+/* Length of the valid UTF-8 sequence at s[0..len), or 0 if it is invalid
+ * (overlong, surrogate, above U+10FFFF, truncated), as Go's utf8 decoder. */
+static size_t utf8_valid_len(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t min, cp;
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xE0) == 0xC0) {
+		n = 2, min = 0x80, cp = c & 0x1F;
+	} else if ((c & 0xF0) == 0xE0) {
+		n = 3, min = 0x800, cp = c & 0x0F;
+	} else if ((c & 0xF8) == 0xF0) {
+		n = 4, min = 0x10000, cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
 void buf_put_json_str(struct buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
 	buf_reserve(b, len + 2);
 	b->data[b->len++] = '"';
 	size_t start = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (size_t i = 0; i < len;) {
+		unsigned char c = u[i];
 		const char *esc = NULL;
-		char u[7];
-		if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') {
-			/* U+2028 / U+2029 are E2 80 A8 / E2 80 A9 */
-			if (c == 0xE2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
-			    ((unsigned char)s[i + 2] == 0xA8 || (unsigned char)s[i + 2] == 0xA9)) {
-				buf_append(b, s + start, i - start);
-				buf_puts(b, (unsigned char)s[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");
-				i += 2;
-				start = i + 1;
+		char tmp[7];
+		size_t adv = 1;
+		if (c >= 0x80) {
+			adv = utf8_valid_len(u + i, len - i);
+			if (adv == 3 && c == 0xE2 && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9))
+				esc = u[i + 2] == 0xA8 ? "\\u2028" : "\\u2029";
+			else if (adv == 0)
+				esc = "\\ufffd", adv = 1;	/* Go replaces invalid UTF-8 */
+		} else if (c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&') {
+			switch (c) {
+			case '"': esc = "\\\""; break;
+			case '\\': esc = "\\\\"; break;
+			case '\n': esc = "\\n"; break;
+			case '\r': esc = "\\r"; break;
+			case '\t': esc = "\\t"; break;
+			default:
+				tmp[0] = '\\'; tmp[1] = 'u'; tmp[2] = '0'; tmp[3] = '0';
+				tmp[4] = hex[c >> 4]; tmp[5] = hex[c & 15]; tmp[6] = '\0';
+				esc = tmp;
 			}
-			continue;
 		}
-		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		default:
-			u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-			u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
-			esc = u;
+		if (esc) {
+			buf_append(b, s + start, i - start);
+			buf_puts(b, esc);
+			start = i + adv;
 		}
-		buf_append(b, s + start, i - start);
-		buf_puts(b, esc);
-		start = i + 1;
+		i += adv;
 	}
 	buf_append(b, s + start, len - start);
 	buf_putc(b, '"');

@@ -38,9 +38,9 @@ static void put_u64(struct buf *b, uint64_t v)
 	buf_append(b, t, 8);
 }
 
-static void put_str(struct buf *b, const char *s)
+/* str = u32 length + bytes (binary-safe: values may hold NULs). */
+static void put_bytes(struct buf *b, const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	put_u32(b, (uint32_t)n);
 	buf_append(b, s, n);
 }
@@ -65,11 +65,11 @@ void command_encode_write(struct buf *out, uint64_t member_id, uint64_t req_id,
 	put_u8(out, flags);
 	put_u64(out, w->ttl);
 	put_u64(out, w->prev_index);
-	put_str(out, w->path);
+	put_bytes(out, w->path, strlen(w->path));
 	if (w->value)
-		put_str(out, w->value);
+		put_bytes(out, w->value, store_write_value_len(w));
 	if (w->prev_value)
-		put_str(out, w->prev_value);
+		put_bytes(out, w->prev_value, store_write_prev_value_len(w));
 }
 
 void command_encode_expire(struct buf *out, uint64_t member_id, uint64_t req_id)
@@ -99,14 +99,17 @@ static uint64_t get_uint(struct reader *r, int bytes)
 	return v;
 }
 
-/* Copies a length-prefixed string into *mem (advancing it). */
-static const char *get_str(struct reader *r, char **mem)
+/* Copies a length-prefixed string into *mem (advancing it), NUL-terminated;
+ * its length (NULs inside included) goes to *len when not NULL. */
+static const char *get_str(struct reader *r, char **mem, size_t *len)
 {
 	uint64_t n = get_uint(r, 4);
 	if (r->bad || n > r->left) {
 		r->bad = true;
 		return NULL;
 	}
+	if (len != NULL)
+		*len = (size_t)n;
 	char *s = *mem;
 	memcpy(s, r->p, n);
 	s[n] = '\0';
@@ -151,11 +154,15 @@ int command_decode(const void *data, size_t len, struct command *c)
 	if (c->mem == NULL)
 		abort();
 	char *mem = c->mem;
-	w->path = get_str(&r, &mem);
+	size_t path_len = 0;
+	w->path = get_str(&r, &mem, &path_len);
 	if (flags & F_HAS_VALUE)
-		w->value = get_str(&r, &mem);
+		w->value = get_str(&r, &mem, &w->value_len);
 	if (flags & F_HAS_PREV_VALUE)
-		w->prev_value = get_str(&r, &mem);
+		w->prev_value = get_str(&r, &mem, &w->prev_value_len);
+	/* the path is a C string: a NUL inside it would silently cut it */
+	if (!r.bad && memchr(w->path, '\0', path_len) != NULL)
+		r.bad = true;
 	if (r.bad || r.left != 0) {
 		command_free(c);
 		return -1;

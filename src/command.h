@@ -6,7 +6,8 @@
  * Format (little-endian), version 1:
  *   u8 version(1) u8 type u64 member_id u64 req_id, then for CMD_WRITE:
  *   u8 op u8 flags u64 ttl u64 prev_index, str path [str value] [str prev_value]
- *   where str = u32 length + bytes and flags = dir 1, unique 2, recursive 4,
+ *   where str = u32 length + bytes (values are binary: NULs allowed;
+ *   the path may not hold a NUL) and flags = dir 1, unique 2, recursive 4,
  *   refresh 8, has_ttl 16, has_value 32, has_prev_value 64.
  * No I/O, no clock. */
 #ifndef CETCD_COMMAND_H
@@ -27,7 +28,10 @@ struct command {
 	enum cmd_type type;
 	uint64_t member_id;
 	uint64_t req_id;
-	struct store_write write;	/* CMD_WRITE: strings point into mem */
+	struct store_write write;	/* CMD_WRITE: strings point into mem, each
+					 * NUL-terminated; value_len and
+					 * prev_value_len give the value lengths
+					 * (values may hold NUL bytes) */
 	char *mem;			/* owned by the command */
 };
 

@@ -7,7 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <ctype.h>
+#include <jansson.h>
+
 #include "clock.h"
+#include "config.h"
 #include "http_reply.h"
 #include "http_server.h"
 #include "node.h"
@@ -102,12 +106,9 @@ static void put_duration(struct buf *b, uint64_t ns)
 	buf_puts(b, "s\"");
 }
 
-static void respond_json(struct http_req *r, unsigned status, struct buf *b, bool cluster_id)
+static void respond_json(struct http_req *r, unsigned status, struct buf *b)
 {
-	struct MHD_Response *resp = reply_from_buf(b, "application/json");
-	if (cluster_id)
-		reply_cluster_id(r, resp);
-	http_respond(r, status, resp);
+	http_respond(r, status, reply_from_buf(b, "application/json"));
 }
 
 static bool method_in(struct http_req *r, const char *allow)
@@ -134,7 +135,7 @@ static void serve_version(struct http_req *r)
 	struct buf b = BUF_INIT;
 	buf_puts(&b, "{\"etcdserver\":\"" ETCD_COMPAT_VERSION "\",\"etcdcluster\":\""
 		     ETCD_COMPAT_CLUSTER_VERSION "\"}");
-	respond_json(r, MHD_HTTP_OK, &b, false);
+	respond_json(r, MHD_HTTP_OK, &b);
 }
 
 static void serve_health(struct http_req *r)
@@ -161,41 +162,178 @@ static void put_member(struct buf *b, const struct member *m)
 	buf_putc(b, '}');
 }
 
-static void serve_members(struct http_req *r)
+/* ---- /v2/members ------------------------------------------------------- */
+
+/* etcd's unmarshalRequest: JSON body {"peerURLs":[...]} with Content-Type
+ * application/json. Returns the URLs joined by ",", or NULL after replying. */
+static char *parse_peer_urls_body(struct http_req *r)
 {
-	if (!method_in(r, "GET,POST,DELETE,PUT"))
-		return;
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	char ctype[128];
+	snprintf(ctype, sizeof(ctype), "%s", ct ? ct : "");
+	char *semi = strchr(ctype, ';');
+	if (semi) {
+		*semi = '\0';
+		for (char *p = ctype; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	}
+	if (strcmp(ctype, "application/json") != 0) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "Bad Content-Type %s, accept application/json", ctype);
+		reply_message(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, msg);
+		return NULL;
+	}
+	json_error_t jerr;
+	json_t *doc = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &jerr);
+	json_t *urls = doc ? json_object_get(doc, "peerURLs") : NULL;
+	if (doc == NULL || !json_is_object(doc) || (urls && !json_is_array(urls))) {
+		reply_message(r, MHD_HTTP_BAD_REQUEST, doc ? "invalid peerURLs" : jerr.text);
+		json_decref(doc);
+		return NULL;
+	}
+	struct buf joined = BUF_INIT;
+	size_t i;
+	json_t *u;
+	json_array_foreach(urls, i, u) {
+		if (i)
+			buf_putc(&joined, ',');
+		buf_puts(&joined, json_is_string(u) ? json_string_value(u) : "");
+	}
+	json_decref(doc);
+	char err[256];
+	struct url_list list;
+	if (config_urls_parse(joined.data ? joined.data : "", &list, err, sizeof(err)) != 0) {
+		reply_message(r, MHD_HTTP_BAD_REQUEST, err);
+		buf_free(&joined);
+		return NULL;
+	}
+	config_urls_free(&list);
+	return buf_steal(&joined, NULL);
+}
+
+static bool peer_url_taken(const struct cluster *c, const char *joined, uint64_t except)
+{
+	for (size_t i = 0; i < c->n_members; i++) {
+		if (c->members[i].id == except)
+			continue;
+		for (size_t j = 0; j < c->members[i].n_peer_urls; j++) {
+			const char *u = c->members[i].peer_urls[j];
+			size_t n = strlen(u);
+			for (const char *p = joined; (p = strstr(p, u)) != NULL; p += n)
+				if ((p == joined || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+					return true;
+		}
+	}
+	return false;
+}
+
+/* The id after /v2/members/, as etcd's getID: 405 without one, 404 when it
+ * is not a hex id or not a member. Returns NULL after replying. */
+static struct member *member_from_path(struct http_req *r, const char *rest)
+{
+	if (*rest == '\0') {
+		reply_method_not_allowed(r, "GET, POST");
+		return NULL;
+	}
+	char *end;
+	unsigned long long id = strtoull(rest, &end, 16);
+	struct member *m = (*end == '\0' && end != rest) ? cluster_find(&r->srv->cluster, id) : NULL;
+	if (m == NULL) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "No such member: %s", rest);
+		reply_message(r, MHD_HTTP_NOT_FOUND, msg);
+	}
+	return m;
+}
+
+static void reply_reconfig_unsupported(struct http_req *r)
+{
+	reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		      "etcdserver: runtime membership changes are not supported by this cetcd yet");
+}
+
+static void members_get(struct http_req *r, const char *rest)
+{
 	struct cluster *c = &r->srv->cluster;
 	struct buf b = BUF_INIT;
-	const char *rest = r->path + strlen("/v2/members");
-	if (strcmp(r->method, "GET") != 0) {
-		reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-			      "membership changes are not supported by this cetcd build yet");
-		return;
-	}
-	if (strcmp(rest, "/leader") == 0) {
+	if (strcmp(rest, "leader") == 0) {
 		struct member *m = cluster_find(c, node_leader_id(r->srv->node));
 		if (m == NULL) {
 			reply_message(r, MHD_HTTP_SERVICE_UNAVAILABLE, "During election");
 			return;
 		}
 		put_member(&b, m);
-		buf_putc(&b, '\n');
-		respond_json(r, MHD_HTTP_OK, &b, true);
+	} else if (*rest == '\0') {
+		buf_puts(&b, "{\"members\":[");
+		for (size_t i = 0; i < c->n_members; i++) {
+			if (i)
+				buf_putc(&b, ',');
+			put_member(&b, &c->members[i]);
+		}
+		buf_puts(&b, "]}");
+	} else {
+		reply_message(r, MHD_HTTP_NOT_FOUND, "Not found");
 		return;
 	}
-	if (*rest != '\0' && strcmp(rest, "/") != 0) {
-		reply_method_not_allowed(r, "GET,POST");
+	buf_putc(&b, '\n');
+	respond_json(r, MHD_HTTP_OK, &b);
+}
+
+static void members_post(struct http_req *r)
+{
+	char *urls = parse_peer_urls_body(r);
+	if (urls == NULL)
 		return;
-	}
-	buf_puts(&b, "{\"members\":[");
-	for (size_t i = 0; i < c->n_members; i++) {
+	if (peer_url_taken(&r->srv->cluster, urls, 0))
+		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
+	else
+		reply_reconfig_unsupported(r);
+	free(urls);
+}
+
+static void members_put(struct http_req *r, const char *rest)
+{
+	struct member *m = member_from_path(r, rest);
+	if (m == NULL)
+		return;
+	char *urls = parse_peer_urls_body(r);
+	if (urls == NULL)
+		return;
+	char *current = NULL;
+	struct buf cur = BUF_INIT;
+	for (size_t i = 0; i < m->n_peer_urls; i++) {
 		if (i)
-			buf_putc(&b, ',');
-		put_member(&b, &c->members[i]);
+			buf_putc(&cur, ',');
+		buf_puts(&cur, m->peer_urls[i]);
 	}
-	buf_puts(&b, "]}\n");
-	respond_json(r, MHD_HTTP_OK, &b, true);
+	current = buf_steal(&cur, NULL);
+	if (peer_url_taken(&r->srv->cluster, urls, m->id))
+		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
+	else if (strcmp(current, urls) == 0)	/* nothing changes */
+		http_respond(r, MHD_HTTP_NO_CONTENT, reply_from_text("", NULL));
+	else
+		reply_reconfig_unsupported(r);
+	free(current);
+	free(urls);
+}
+
+static void serve_members(struct http_req *r)
+{
+	if (!method_in(r, "GET,POST,DELETE,PUT"))
+		return;
+	r->reply_cluster_id = true;	/* etcd sets it on every members answer */
+	const char *rest = r->path + strlen("/v2/members");
+	if (*rest == '/')
+		rest++;
+	if (strcmp(r->method, "GET") == 0)
+		members_get(r, rest);
+	else if (strcmp(r->method, "POST") == 0)
+		members_post(r);
+	else if (strcmp(r->method, "PUT") == 0)
+		members_put(r, rest);
+	else if (member_from_path(r, rest) != NULL)
+		reply_reconfig_unsupported(r);
 }
 
 static void serve_machines(struct http_req *r)
@@ -244,7 +382,7 @@ static void serve_stats_self(struct http_req *r)
 	buf_puts(&b, ",\"startTime\":");
 	put_time(&b, s->start_wall_ns);
 	buf_puts(&b, "},\"recvAppendRequestCnt\":0,\"sendAppendRequestCnt\":0}");
-	respond_json(r, MHD_HTTP_OK, &b, false);
+	respond_json(r, MHD_HTTP_OK, &b);
 }
 
 static void serve_stats_store(struct http_req *r)
@@ -267,7 +405,7 @@ static void serve_stats_store(struct http_req *r)
 		   st.delete_success, st.delete_fail, st.update_success, st.update_fail,
 		   st.create_success, st.create_fail, st.cas_success, st.cas_fail,
 		   st.cad_success, st.cad_fail, st.expire_count, st.watchers);
-	respond_json(r, MHD_HTTP_OK, &b, false);
+	respond_json(r, MHD_HTTP_OK, &b);
 }
 
 static void serve_stats_leader(struct http_req *r)
@@ -283,7 +421,7 @@ static void serve_stats_leader(struct http_req *r)
 	buf_puts(&b, "{\"leader\":");
 	put_id(&b, s->self_id);
 	buf_puts(&b, ",\"followers\":{}}");
-	respond_json(r, MHD_HTTP_OK, &b, false);
+	respond_json(r, MHD_HTTP_OK, &b);
 }
 
 /* ---- routing ----------------------------------------------------------- */

@@ -169,6 +169,17 @@ static void propose_write(struct http_req *r, struct keys_ctx *k)
 	buf_free(&payload);
 }
 
+/* A %00 in the request path decodes to a NUL byte inside the key. */
+static bool path_has_nul(const struct http_req *r)
+{
+	const char *q = strchr(r->uri, '?');
+	size_t n = q ? (size_t)(q - r->uri) : strlen(r->uri);
+	for (size_t i = 0; i + 2 < n; i++)
+		if (r->uri[i] == '%' && r->uri[i + 1] == '0' && r->uri[i + 2] == '0')
+			return true;
+	return false;
+}
+
 /* ---- entry point ------------------------------------------------------ */
 
 void http_keys_handle(struct http_req *r)
@@ -191,6 +202,11 @@ void http_keys_handle(struct http_req *r)
 		return;
 	struct store_error err = {0};
 	const char *key_path = r->path + strlen("/v2/keys");
+	if (path_has_nul(r)) {
+		/* keys are C strings here: refuse rather than cut the key short */
+		reply_v2_error(r, V2E_INVALID_FORM, "cetcd does not support NUL bytes in keys", 0);
+		return;
+	}
 	if (kv_parse(&k->kv, m, key_path, &k->form, &err) != 0) {
 		reply_store_error(r, &err);
 		store_error_clear(&err);

@@ -28,6 +28,7 @@
 
 struct daemon {
 	struct MHD_Daemon *mhd;
+	bool peer;
 	struct loop_fd *watch;
 	struct http_server *owner;
 };
@@ -36,6 +37,7 @@ struct http_server {
 	struct server *srv;
 	struct daemon *daemons;
 	size_t n;
+	bool peer;		/* a peer listener: everything goes to http_peer_handle */
 	struct http_req *suspended;	/* resumed before the daemons stop */
 	bool resumed;		/* MHD_run is owed after a resume */
 };
@@ -47,7 +49,9 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct http_req *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		abort();
-	r->srv = cls;
+	struct http_server *h = cls;
+	r->srv = h->srv;
+	r->peer = h->peer;
 	r->conn = conn;
 	r->uri = strdup(uri ? uri : "/");
 	if (r->uri == NULL)
@@ -77,7 +81,7 @@ void http_suspend(struct http_req *r)
 {
 	if (r->suspended)
 		return;
-	struct http_server *h = r->srv->http;
+	struct http_server *h = r->peer ? r->srv->peer_http : r->srv->http;
 	r->suspended = true;
 	r->susp_prev = NULL;
 	r->susp_next = h->suspended;
@@ -91,7 +95,7 @@ void http_resume(struct http_req *r)
 {
 	if (!r->suspended)
 		return;
-	struct http_server *h = r->srv->http;
+	struct http_server *h = r->peer ? r->srv->peer_http : r->srv->http;
 	r->suspended = false;
 	if (r->susp_prev)
 		r->susp_prev->susp_next = r->susp_next;
@@ -127,6 +131,8 @@ static void add_cors_headers(struct MHD_Response *resp)
 void http_respond(struct http_req *r, unsigned status, struct MHD_Response *resp)
 {
 	add_cors_headers(resp);
+	if (r->reply_cluster_id)
+		reply_cluster_id(r, resp);
 	if (r->resp)
 		MHD_destroy_response(r->resp);
 	r->resp = resp;
@@ -238,7 +244,9 @@ static void dispatch(struct http_req *r)
 		return;
 	}
 	free(clean);
-	if (is_keys_path(r->path))
+	if (r->peer)
+		http_peer_handle(r);
+	else if (is_keys_path(r->path))
 		http_keys_handle(r);
 	else if (http_admin_owns(r->path))
 		http_admin_handle(r);
@@ -257,7 +265,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	if (!r->started) {
 		r->started = true;
 		r->method = method;
-		r->body_wanted = wants_form_body(r);
+		/* the members API reads a JSON body; keys read form bodies */
+		r->body_wanted = wants_form_body(r) || strncmp(r->uri, "/v2/members", 11) == 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -348,7 +357,7 @@ static int start_daemon(struct http_server *h, struct daemon *d, const char *url
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO, 0, NULL, NULL,
 		access_cb, h->srv,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, h->srv,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, h,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h->srv,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)60000,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
@@ -367,12 +376,13 @@ static int start_daemon(struct http_server *h, struct daemon *d, const char *url
 	return 0;
 }
 
-struct http_server *http_server_new(struct server *srv, char *const *urls, size_t n)
+struct http_server *http_server_new(struct server *srv, char *const *urls, size_t n, bool peer)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		abort();
 	h->srv = srv;
+	h->peer = peer;
 	h->daemons = calloc(n ? n : 1, sizeof(*h->daemons));
 	if (h->daemons == NULL)
 		abort();
@@ -406,4 +416,10 @@ void http_server_free(struct http_server *h)
 	}
 	free(h->daemons);
 	free(h);
+}
+
+/* TEMPORARY until http_peer.c lands: peers get 404. */
+__attribute__((weak)) void http_peer_handle(struct http_req *r)
+{
+	reply_not_found(r);
 }

@@ -35,13 +35,17 @@ struct http_req {
 	struct http_req *susp_prev, *susp_next;	/* the server's suspended list */
 	struct MHD_Response *resp;	/* answer ready to queue (owned) */
 	unsigned status;
+	bool peer;		/* arrived on a peer listener */
+	bool reply_cluster_id;	/* add X-Etcd-Cluster-Id to whatever is answered */
 	void *handler_ctx;	/* the route handler's state */
 	http_cleanup_fn cleanup;	/* frees handler_ctx; runs once */
 };
 
 #define HTTP_MAX_FORM_BYTES (10u << 20)	/* Go's maxFormSize */
 
-struct http_server *http_server_new(struct server *srv, char *const *urls, size_t n);
+/* Starts one daemon per URL. A peer server (peer = true) routes every request
+ * to http_peer_handle; a client server routes the client API. */
+struct http_server *http_server_new(struct server *srv, char *const *urls, size_t n, bool peer);
 void http_server_free(struct http_server *h);
 /* Runs the daemons if connections were resumed since the last call. The loop
  * calls it before sleeping, after everything that may resume. */
@@ -55,7 +59,8 @@ void http_suspend(struct http_req *r);
 /* Resumes a suspended connection (no-op otherwise). */
 void http_resume(struct http_req *r);
 
-/* Route handlers (http_keys.c, http_admin.c). */
+/* Route handlers (http_keys.c, http_admin.c, http_peer.c). */
+void http_peer_handle(struct http_req *r);
 void http_keys_handle(struct http_req *r);
 void http_admin_handle(struct http_req *r);
 bool http_admin_owns(const char *path);

@@ -133,7 +133,7 @@ struct watch_state *http_watch_start(struct http_req *r, const struct kv_request
 		store_event_unref(found);
 	}
 	struct MHD_Response *resp =
-		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, watch_reader, w, NULL);
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 256, watch_reader, w, NULL);
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	reply_etcd_headers(r, resp, start_index);
 	watch_hangup_register(r, w);

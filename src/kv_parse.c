@@ -31,9 +31,12 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Decodes %XX (and '+' when plus_is_space). On a bad escape returns NULL and
- * sets *bad to the offending text (up to 3 bytes, as Go reports it). */
-static char *unescape(const char *s, size_t len, bool plus_is_space, char bad[4])
+/* Decodes %XX (and '+' when plus_is_space) into a NUL-terminated copy whose
+ * length (which counts decoded NUL bytes) goes to *out_len when not NULL. On
+ * a bad escape returns NULL and sets *bad to the offending text (up to 3
+ * bytes, as Go reports it). */
+static char *unescape_len(const char *s, size_t len, bool plus_is_space, char bad[4],
+			  size_t *out_len)
 {
 	char *out = malloc(len + 1);
 	if (out == NULL)
@@ -59,7 +62,14 @@ static char *unescape(const char *s, size_t len, bool plus_is_space, char bad[4]
 		}
 	}
 	out[o] = '\0';
+	if (out_len != NULL)
+		*out_len = o;
 	return out;
+}
+
+static char *unescape(const char *s, size_t len, bool plus_is_space, char bad[4])
+{
+	return unescape_len(s, len, plus_is_space, bad, NULL);
 }
 
 static char *escape_error(const char bad[4])
@@ -74,7 +84,8 @@ static char *escape_error(const char bad[4])
 
 /* ---- form ------------------------------------------------------------- */
 
-static void form_add(struct form *f, char *key, char *value)
+static void form_add(struct form *f, char *key, size_t key_len, char *value,
+		     size_t value_len)
 {
 	if (f->len == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 8;
@@ -83,7 +94,9 @@ static void form_add(struct form *f, char *key, char *value)
 			abort();
 	}
 	f->pairs[f->len].key = key;
+	f->pairs[f->len].key_len = key_len;
 	f->pairs[f->len].value = value;
+	f->pairs[f->len].value_len = value_len;
 	f->len++;
 }
 
@@ -114,28 +127,43 @@ int form_parse(struct form *f, const char *s, size_t len, char **cause)
 		const char *eq = memchr(seg, '=', seg_len);
 		size_t klen = eq ? (size_t)(eq - seg) : seg_len;
 		char bad[4];
-		char *key = unescape(seg, klen, true, bad);
+		size_t key_len = 0, value_len = 0;
+		char *key = unescape_len(seg, klen, true, bad, &key_len);
 		if (key == NULL) {
 			set_first_error(cause, escape_error(bad));
 			continue;
 		}
-		char *value = eq ? unescape(eq + 1, seg_len - klen - 1, true, bad) : xstrndup("", 0);
+		char *value = eq ? unescape_len(eq + 1, seg_len - klen - 1, true, bad, &value_len)
+				 : xstrndup("", 0);
 		if (value == NULL) {
 			free(key);
 			set_first_error(cause, escape_error(bad));
 			continue;
 		}
-		form_add(f, key, value);
+		form_add(f, key, key_len, value, value_len);
 	}
 	return *cause ? -1 : 0;
 }
 
+const char *form_get_len(const struct form *f, const char *key, size_t *len)
+{
+	size_t key_len = strlen(key);
+	for (size_t i = 0; i < f->len; i++) {
+		const struct form_pair *p = &f->pairs[i];
+		if (p->key_len == key_len && memcmp(p->key, key, key_len) == 0) {
+			if (len != NULL)
+				*len = p->value_len;
+			return p->value;
+		}
+	}
+	if (len != NULL)
+		*len = 0;
+	return NULL;
+}
+
 const char *form_get(const struct form *f, const char *key)
 {
-	for (size_t i = 0; i < f->len; i++)
-		if (strcmp(f->pairs[i].key, key) == 0)
-			return f->pairs[i].value;
-	return NULL;
+	return form_get_len(f, key, NULL);
 }
 
 bool form_has(const struct form *f, const char *key)
@@ -294,24 +322,40 @@ int parse_go_uint64(const char *s, uint64_t *out)
 static int fail(struct store_error *err, int code, const char *cause)
 {
 	err->code = code;
-	err->cause = cause ? xstrndup(cause, strlen(cause)) : NULL;
+	err->cause_len = cause ? strlen(cause) : 0;
+	err->cause = cause ? xstrndup(cause, err->cause_len) : NULL;
 	err->index = 0;
 	return -1;
+}
+
+/* A value holding a NUL byte never parses as a Go bool or number. */
+static bool has_nul(const char *v, size_t len)
+{
+	return v != NULL && memchr(v, '\0', len) != NULL;
+}
+
+static int parse_bool_len(const char *v, size_t len, bool *out)
+{
+	return has_nul(v, len) ? -1 : parse_go_bool(v, out);
 }
 
 /* getUint64: absent -> 0; present -> must parse. */
 static int get_u64(const struct form *f, const char *key, uint64_t *out)
 {
-	const char *v = form_get(f, key);
+	size_t len;
+	const char *v = form_get_len(f, key, &len);
 	*out = 0;
-	return v ? parse_go_uint64(v, out) : 0;
+	if (v == NULL)
+		return 0;
+	return has_nul(v, len) ? -1 : parse_go_uint64(v, out);
 }
 
 static int get_bool(const struct form *f, const char *key, bool *out)
 {
-	const char *v = form_get(f, key);
+	size_t len;
+	const char *v = form_get_len(f, key, &len);
 	*out = false;
-	return v ? parse_go_bool(v, out) : 0;
+	return v ? parse_bool_len(v, len, out) : 0;
 }
 
 /* path.Join("/", key_path) */
@@ -329,17 +373,19 @@ static void fill_write(struct kv_request *r, const struct form *f, bool has_prev
 		       uint64_t prev_index)
 {
 	struct store_write *w = &r->write;
-	const char *pv = form_get(f, "prevValue");
-	bool has_prev = prev_index > 0 || (pv && *pv);
+	size_t pv_len;
+	const char *pv = form_get_len(f, "prevValue", &pv_len);
+	bool has_prev = prev_index > 0 || pv_len > 0;
 
 	w->path = r->path;
-	w->value = form_get(f, "value");
+	w->value = form_get_len(f, "value", &w->value_len);
 	w->dir = r->dir;
 	w->recursive = r->recursive;
 	w->refresh = refresh;
 	w->has_ttl = has_ttl;
 	w->ttl = ttl;
-	w->prev_value = (pv && *pv) ? pv : NULL;
+	w->prev_value = pv_len > 0 ? pv : NULL;
+	w->prev_value_len = pv_len;
 	w->prev_index = prev_index;
 
 	switch (r->method) {
@@ -395,28 +441,33 @@ int kv_parse(struct kv_request *r, enum kv_method method, const char *key_path,
 		return fail(err, V2E_INVALID_FIELD, "invalid value for \"stream\"");
 	if (r->wait && method != KV_GET)
 		return fail(err, V2E_INVALID_FIELD, "\"wait\" can only be used with GET requests");
-	const char *pv = form_get(f, "prevValue");
-	if (pv && *pv == '\0')
+	size_t pv_len;
+	if (form_get_len(f, "prevValue", &pv_len) && pv_len == 0)
 		return fail(err, V2E_PREV_VALUE_REQUIRED, "\"prevValue\" cannot be empty");
 	if (get_bool(f, "noValueOnSuccess", &r->no_value_on_success))
 		return fail(err, V2E_INVALID_FIELD, "invalid value for \"noValueOnSuccess\"");
 
-	const char *ttl_s = form_get(f, "ttl");
-	bool has_ttl = ttl_s && *ttl_s;
+	size_t ttl_len;
+	const char *ttl_s = form_get_len(f, "ttl", &ttl_len);
+	bool has_ttl = ttl_s && ttl_len > 0;
 	uint64_t ttl = 0;
-	if (has_ttl && parse_go_uint64(ttl_s, &ttl))
+	if (has_ttl && (has_nul(ttl_s, ttl_len) || parse_go_uint64(ttl_s, &ttl)))
 		return fail(err, V2E_TTL_NAN, "invalid value for \"ttl\"");
 
-	bool has_prev_exist = form_has(f, "prevExist"), prev_exist = false;
-	if (has_prev_exist && parse_go_bool(form_get(f, "prevExist"), &prev_exist))
+	size_t len;
+	const char *pe = form_get_len(f, "prevExist", &len);
+	bool has_prev_exist = pe != NULL, prev_exist = false;
+	if (has_prev_exist && parse_bool_len(pe, len, &prev_exist))
 		return fail(err, V2E_INVALID_FIELD, "invalid value for prevExist");
 
 	bool refresh = false;
-	if (form_has(f, "refresh")) {
-		if (parse_go_bool(form_get(f, "refresh"), &refresh))
+	const char *rf = form_get_len(f, "refresh", &len);
+	if (rf != NULL) {
+		if (parse_bool_len(rf, len, &refresh))
 			return fail(err, V2E_INVALID_FIELD, "invalid value for refresh");
-		const char *val = form_get(f, "value");
-		if (refresh && val && *val)
+		size_t val_len;
+		form_get_len(f, "value", &val_len);
+		if (refresh && val_len > 0)
 			return fail(err, V2E_REFRESH_VALUE, "A value was provided on a refresh");
 		if (refresh && !has_ttl)
 			return fail(err, V2E_REFRESH_TTL_REQUIRED, "No TTL value set");

@@ -13,9 +13,15 @@
 
 /* ---- form values (Go url.Values semantics) ---------------------------- */
 
+/* Decoded pairs. Keys stay C strings for lookups (a key holding a NUL byte
+ * never matches a name we look up, as in Go); values are byte strings: %00
+ * decodes to a NUL byte inside value[0..value_len) (always NUL-terminated
+ * too, so value works as a C string when no NUL is expected). */
 struct form_pair {
-	char *key;
-	char *value;
+	char *key;		/* owned */
+	size_t key_len;
+	char *value;		/* owned */
+	size_t value_len;
 };
 
 struct form {
@@ -28,8 +34,11 @@ struct form {
  * %XX escapes. Keeps going after a bad pair; returns 0, or -1 with *cause set
  * to Go's text for the first error (static or owned? owned: free it). */
 int form_parse(struct form *f, const char *s, size_t len, char **cause);
-/* First value of key, or NULL when the key is absent. */
+/* First value of key, or NULL when the key is absent. form_get_len also
+ * gives its length in bytes (len may be NULL); use it for anything that may
+ * hold NUL bytes. */
 const char *form_get(const struct form *f, const char *key);
+const char *form_get_len(const struct form *f, const char *key, size_t *len);
 bool form_has(const struct form *f, const char *key);
 void form_free(struct form *f);
 
@@ -55,7 +64,8 @@ struct kv_request {
 	bool no_value_on_success;
 	uint64_t wait_index;
 	struct store_write write;	/* for PUT/POST/DELETE; strings point into
-					 * path and form (which must outlive it) */
+					 * path and form (which must outlive it);
+					 * value_len / prev_value_len are set */
 };
 
 /* Parses the request. key_path is the decoded URL path after "/v2/keys"

@@ -115,6 +115,12 @@ struct loop_fd *loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn 
 	return w;
 }
 
+int loop_mod_fd(struct loop *l, struct loop_fd *h, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = h};
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, h->fd, &ev);
+}
+
 void loop_del_fd(struct loop *l, struct loop_fd *h)
 {
 	for (struct loop_fd **p = &l->fds; *p; p = &(*p)->next) {

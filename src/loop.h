@@ -21,6 +21,8 @@ struct loop_fd;
 /* Watches fd for epoll events; fn runs on the loop thread. Returns a handle,
  * or NULL if epoll refused the fd. */
 struct loop_fd *loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *ctx);
+/* Changes the epoll events watched for h. Returns 0 or -1. */
+int loop_mod_fd(struct loop *l, struct loop_fd *h, uint32_t events);
 /* Stops watching (call before closing the fd). Safe from inside a callback:
  * the handle is freed after the current batch of events. */
 void loop_del_fd(struct loop *l, struct loop_fd *h);

@@ -59,6 +59,7 @@ int main(int argc, char **argv, char **envp)
 	struct server_opts o = {
 		.name = c.name,
 		.data_dir = c.data_dir,
+		.wal_dir = c.wal_dir,
 		.listen_client_urls = url_strings(&c.listen_client_urls),
 		.n_listen_client_urls = c.listen_client_urls.n,
 		.advertise_client_urls = url_strings(&c.advertise_client_urls),
@@ -69,6 +70,8 @@ int main(int argc, char **argv, char **envp)
 		.heartbeat_ms = c.heartbeat_ms,
 		.election_ms = c.election_ms,
 		.snapshot_count = c.snapshot_count,
+		.max_snapshots = c.max_snapshots,
+		.max_wals = c.max_wals,
 	};
 	struct server *s = server_new(&o);
 	int code = 1;

@@ -1,8 +1,8 @@
 /* node.c - the driver of the Raft core (see node.h). The only file that knows
  * the ordering rules (doc/raft-core.md has them numbered):
  *   1. persist the hard state, snapshot and entries of an update, in that
- *      order; fdatasync when must_sync (durability issue: until the WAL lands
- *      the log is kept in memory and "durable" at once);
+ *      order, as one WAL batch (wal_sync.c writes it on its own thread and
+ *      shares one fdatasync among every batch queued meanwhile);
  *   2. send `messages` at once; send `messages_after_persist` only after
  *      the core has been told that persist_seq is durable;
  *   3. apply `committed` entries in order (apply.c), each with its entry time;
@@ -14,11 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "apply.h"
 #include "clock.h"
+#include "loop.h"
 #include "raft.h"
 #include "server.h"
+#include "snap.h"
+#include "store.h"
+#include "store_codec.h"
+#include "wal.h"
+#include "wal_sync.h"
 
 struct pending_read {
 	uint64_t id;
@@ -29,12 +36,29 @@ struct pending_read {
 	struct pending_read *next;
 };
 
+/* A WAL batch in flight and the Raft persist_seq it makes durable. */
+struct inflight {
+	uint64_t wal_seq;
+	uint64_t raft_seq;
+};
+
 struct node {
 	struct server *srv;
 	struct raft *raft;
 	struct raft_update upd;
-	uint64_t requested_seq;	/* highest persist_seq asked for */
+	char wal_dir[4096];
+	char snap_dir[4096];
+	struct wal_sync *wal;		/* owns the WAL; its thread writes */
+	struct loop_fd *wal_watch;	/* its eventfd: batches became durable */
+	uint64_t wal_seq;		/* last batch submitted */
+	struct inflight *inflight;	/* submitted, not yet durable, in order */
+	size_t n_inflight, cap_inflight;
+	uint64_t requested_seq;	/* highest persist_seq handed to the WAL */
 	uint64_t durable_seq;	/* highest persist_seq reported durable */
+	uint64_t snap_index;	/* index of the newest snapshot taken */
+	struct snap_job *snap_job;	/* a forked snapshot save in progress */
+	struct loop_fd *snap_watch;
+	bool failed;		/* a disk error: the member stops */
 	uint64_t applied;
 	uint64_t next_read_id;
 	struct pending_read *reads;
@@ -54,13 +78,62 @@ static struct raft_event event(uint8_t type)
 	return ev;
 }
 
+/* A disk error is fatal, as in etcd: acknowledging writes that may not be
+ * durable is worse than stopping. */
+static void fail(struct node *n, const char *what, const char *why)
+{
+	fprintf(stderr, "cetcd: %s: %s; stopping\n", what, why);
+	n->failed = true;
+	loop_stop(n->srv->loop);
+}
+
 /* ---- consuming an update ----------------------------------------------- */
 
+static void push_inflight(struct node *n, uint64_t wal_seq, uint64_t raft_seq)
+{
+	if (n->n_inflight == n->cap_inflight) {
+		n->cap_inflight = n->cap_inflight ? 2 * n->cap_inflight : 64;
+		n->inflight = realloc(n->inflight, n->cap_inflight * sizeof(*n->inflight));
+		if (n->inflight == NULL)
+			abort();
+	}
+	n->inflight[n->n_inflight++] = (struct inflight){wal_seq, raft_seq};
+	n->requested_seq = raft_seq;
+}
+
+/* Rule 1: one update = one WAL batch, written and synced by the WAL thread. */
 static void persist(struct node *n, const struct raft_update *u)
 {
-	/* rule 1: no WAL yet; the core's own memory holds the log. */
-	if (u->persist_seq > n->requested_seq)
-		n->requested_seq = u->persist_seq;
+	if (n->failed)
+		return;
+	if (u->snapshot) {
+		/* A leader's snapshot for a member that fell behind: only a
+		 * cluster sends one, and clusters arrive with the cluster issue. */
+		fail(n, "install snapshot", "receiving a snapshot from a leader is not supported yet");
+		return;
+	}
+	bool write = u->hard_state_changed || u->n_entries > 0;
+	if (!write && u->persist_seq <= n->requested_seq)
+		return;
+	if (!write) {
+		/* nothing new to write: durable once what is in flight is */
+		push_inflight(n, n->wal_seq, u->persist_seq);
+		return;
+	}
+	struct wal_batch b = {
+		.seq = ++n->wal_seq,
+		.hard_state = u->hard_state_changed ? &u->hard_state : NULL,
+		.entries = u->entries,
+		.n_entries = u->n_entries,
+		.must_sync = u->must_sync,
+	};
+	if (wal_sync_submit(n->wal, &b) != 0) {
+		char why[256] = "WAL thread refused the write";
+		wal_sync_failed(n->wal, why, sizeof(why));
+		fail(n, "write-ahead log", why);
+		return;
+	}
+	push_inflight(n, b.seq, u->persist_seq);
 }
 
 static void send_messages(struct node *n, const struct raft_message *m, size_t count)
@@ -88,9 +161,7 @@ static void note_reads(struct node *n, const struct raft_update *u)
 			if (r->id != u->reads[i].context)
 				continue;
 			r->ready = true;
-			r->index = u->reads[i].status == RAFT_OK ? u->reads[i].index : 0;
-			if (u->reads[i].status != RAFT_OK)
-				r->index = UINT64_MAX;	/* failed: answered below */
+			r->index = u->reads[i].status == RAFT_OK ? u->reads[i].index : UINT64_MAX;
 		}
 	}
 }
@@ -116,8 +187,7 @@ static void consume(struct node *n, const struct raft_update *u)
 {
 	persist(n, u);
 	send_messages(n, u->messages, u->n_messages);
-	/* durable at once while the log lives in memory (see persist) */
-	send_messages(n, u->messages_after_persist, u->n_messages_after_persist);
+	/* rule 4 (single member): nothing waits on persistence to be sent yet */
 	apply_committed(n, u);
 	note_reads(n, u);
 }
@@ -132,18 +202,88 @@ static int step(struct node *n, const struct raft_event *ev)
 	return rc;
 }
 
-/* Tells the core what became durable (which may commit entries). */
-static void feed_durable(struct node *n)
+/* ---- durability feedback (rule 5) --------------------------------------- */
+
+static void on_wal_durable(void *ctx, uint32_t events)
 {
-	while (n->durable_seq < n->requested_seq) {
-		n->durable_seq = n->requested_seq;
-		struct raft_event ev = event(RAFT_EV_PERSISTED);
-		ev.u.persisted.seq = n->durable_seq;
-		step(n, &ev);
+	struct node *n = ctx;
+	uint64_t durable = wal_sync_durable(n->wal);
+	char why[256];
+	if (wal_sync_failed(n->wal, why, sizeof(why))) {
+		fail(n, "write-ahead log", why);
+		return;
 	}
+	uint64_t raft_seq = 0;
+	size_t done = 0;
+	while (done < n->n_inflight && n->inflight[done].wal_seq <= durable)
+		raft_seq = n->inflight[done++].raft_seq;
+	memmove(n->inflight, n->inflight + done, (n->n_inflight - done) * sizeof(*n->inflight));
+	n->n_inflight -= done;
+	if (raft_seq <= n->durable_seq)
+		return;
+	n->durable_seq = raft_seq;
+	struct raft_event ev = event(RAFT_EV_PERSISTED);
+	ev.u.persisted.seq = raft_seq;
+	step(n, &ev);
 }
 
-/* ---- public ------------------------------------------------------------ */
+/* ---- snapshots (rule 8) ------------------------------------------------- */
+
+static int write_store(struct snap_writer *sw, void *arg)
+{
+	struct server *srv = arg;
+	struct buf b = BUF_INIT;
+	store_snapshot_write(srv->store, &b);
+	int rc = snap_writer_write(sw, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+static void on_snapshot_done(void *ctx, uint32_t events)
+{
+	struct node *n = ctx;
+	char err[512] = "";
+	loop_del_fd(n->srv->loop, n->snap_watch);
+	n->snap_watch = NULL;
+	int rc = snap_job_finish(n->snap_job, err, sizeof(err));
+	n->snap_job = NULL;
+	if (rc != 0) {
+		fprintf(stderr, "cetcd: snapshot save failed: %s (will retry)\n", err);
+		return;
+	}
+	if (snap_purge(n->snap_dir, (unsigned)n->srv->opts.max_snapshots, err, sizeof(err)) < 0)
+		fprintf(stderr, "cetcd: snapshot purge: %s\n", err);
+	/* WAL segments wholly before the oldest kept snapshot are not needed */
+	wal_sync_release_before(n->wal, snap_oldest_index(n->snap_dir));
+}
+
+/* Every snapshot_count applied entries: the core compacts its log, and a
+ * forked child writes the store (copy-on-write) while the loop serves on. */
+static void maybe_snapshot(struct node *n)
+{
+	uint64_t every = n->srv->opts.snapshot_count;
+	if (n->snap_job || every == 0 || n->applied < n->snap_index + every)
+		return;
+	struct raft_event ev = event(RAFT_EV_SNAPSHOT);
+	ev.u.snapshot.index = n->applied;
+	ev.u.snapshot.trailing = 5000;	/* entries kept for slow followers, as etcd */
+	if (step(n, &ev) != RAFT_OK)
+		return;
+	struct raft_snapshot_meta meta;
+	if (!raft_snapshot_meta(n->raft, &meta))
+		return;
+	char err[512];
+	if (snap_save_async(n->snap_dir, &meta, write_store, n->srv, &n->snap_job, err,
+			    sizeof(err)) != 0) {
+		fprintf(stderr, "cetcd: snapshot at %llu: %s\n", (unsigned long long)meta.index, err);
+		return;
+	}
+	n->snap_index = meta.index;
+	n->snap_watch = loop_add_fd(n->srv->loop, snap_job_fd(n->snap_job), EPOLLIN,
+				    on_snapshot_done, n);
+}
+
+/* ---- start-up ----------------------------------------------------------- */
 
 static struct raft_membership single_member(uint64_t id)
 {
@@ -154,12 +294,106 @@ static struct raft_membership single_member(uint64_t id)
 	return m;
 }
 
+static int start_wal_thread(struct node *n, struct wal *w)
+{
+	char err[512];
+	if (wal_sync_start(w, &n->wal, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cetcd: %s\n", err);
+		return -1;
+	}
+	n->wal_watch = loop_add_fd(n->srv->loop, wal_sync_fd(n->wal), EPOLLIN, on_wal_durable, n);
+	return n->wal_watch ? 0 : -1;
+}
+
+static int start_fresh(struct node *n)
+{
+	struct server *srv = n->srv;
+	struct wal_meta meta = {srv->self_id, srv->cluster.id};
+	struct wal_options o = {.max_wals = (unsigned)srv->opts.max_wals};
+	struct wal *w;
+	char err[512];
+	if (wal_create(n->wal_dir, &meta, &o, &w, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cetcd: cannot create the write-ahead log: %s\n", err);
+		return -1;
+	}
+	if (start_wal_thread(n, w) != 0)
+		return -1;
+	struct raft_membership m = single_member(srv->self_id);
+	raft_bootstrap(n->raft, &m, clock_mono_ms(), &n->upd);
+	consume(n, &n->upd);
+	return 0;
+}
+
+/* Newest valid snapshot + the WAL after it (rule 11: never bootstrap over an
+ * existing log). The core hands the committed entries back to re-apply. */
+static int restart(struct node *n)
+{
+	struct server *srv = n->srv;
+	struct snap_loaded sl;
+	struct wal_recovered rec;
+	struct wal *w;
+	char err[1024];
+	int found = snap_load(n->snap_dir, UINT64_MAX, &sl, err, sizeof(err));
+	if (found < 0) {
+		fprintf(stderr, "cetcd: cannot read snapshots: %s\n", err);
+		return -1;
+	}
+	if (found && sl.note[0])
+		fprintf(stderr, "cetcd: %s\n", sl.note);
+	if (found && store_snapshot_read(srv->store, sl.snap.data, sl.snap.len, err,
+					 sizeof(err)) != 0) {
+		fprintf(stderr, "cetcd: snapshot %s: %s\n", sl.name, err);
+		snap_loaded_free(&sl);
+		return -1;
+	}
+	struct wal_options o = {.max_wals = (unsigned)srv->opts.max_wals};
+	uint64_t si = found ? sl.snap.meta.index : 0, st = found ? sl.snap.meta.term : 0;
+	if (wal_open(n->wal_dir, &o, si, st, &w, &rec, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cetcd: cannot recover the write-ahead log: %s\n", err);
+		if (found)
+			snap_loaded_free(&sl);
+		return -1;
+	}
+	if (rec.note[0])
+		fprintf(stderr, "cetcd: write-ahead log repaired: %s\n", rec.note);
+	if (rec.meta.member_id != srv->self_id)
+		fprintf(stderr, "cetcd: warning: data dir belongs to member %llx, flags say %llx; "
+			"using the data dir's\n", (unsigned long long)rec.meta.member_id,
+			(unsigned long long)srv->self_id);
+	n->snap_index = si;
+	n->applied = si;
+	struct raft_persisted p;
+	wal_recovered_to_persisted(&rec, found ? &sl.snap : NULL, &p);
+	int rc = start_wal_thread(n, w);
+	if (rc == 0) {
+		raft_restart(n->raft, &p, clock_mono_ms(), &n->upd);
+		consume(n, &n->upd);
+	}
+	wal_recovered_free(&rec);
+	if (found)
+		snap_loaded_free(&sl);
+	return rc;
+}
+
+static void data_paths(struct node *n)
+{
+	const struct server_opts *o = &n->srv->opts;
+	if (o->wal_dir && *o->wal_dir)
+		snprintf(n->wal_dir, sizeof(n->wal_dir), "%s", o->wal_dir);
+	else
+		snprintf(n->wal_dir, sizeof(n->wal_dir), "%s/member/wal", o->data_dir);
+	snprintf(n->snap_dir, sizeof(n->snap_dir), "%s/member/snap", o->data_dir);
+}
+
+/* ---- public ------------------------------------------------------------ */
+
 struct node *node_new(struct server *srv)
 {
 	struct node *n = calloc(1, sizeof(*n));
 	if (n == NULL)
 		abort();
 	n->srv = srv;
+	data_paths(n);
 	struct raft_config cfg = {
 		.id = srv->self_id,
 		.election_ms = srv->opts.election_ms,
@@ -167,18 +401,14 @@ struct node *node_new(struct server *srv)
 		.seed = srv->self_id ^ (uint64_t)clock_wall_ns(),
 	};
 	n->raft = raft_new(&cfg);
-	if (n->raft == NULL) {
-		free(n);
+	int rc = n->raft ? (wal_exists(n->wal_dir) ? restart(n) : start_fresh(n)) : -1;
+	if (rc != 0) {
+		node_free(n);
 		return NULL;
 	}
-	struct raft_membership m = single_member(srv->self_id);
-	raft_bootstrap(n->raft, &m, clock_mono_ms(), &n->upd);
-	consume(n, &n->upd);
-	feed_durable(n);
-	/* the only voter need not wait an election timeout */
+	/* rule 12: the only voter need not wait an election timeout */
 	struct raft_event ev = event(RAFT_EV_CAMPAIGN);
 	step(n, &ev);
-	node_process(n);
 	return n;
 }
 
@@ -192,12 +422,28 @@ void node_free(struct node *n)
 		r->done(r->ctx, -1);
 		free(r);
 	}
+	if (n->snap_job) {
+		char err[256];
+		snap_job_finish(n->snap_job, err, sizeof(err));	/* waits for the child */
+	}
+	if (n->snap_watch)
+		loop_del_fd(n->srv->loop, n->snap_watch);
+	if (n->wal_watch)
+		loop_del_fd(n->srv->loop, n->wal_watch);
+	if (n->wal) {
+		char err[256];
+		if (wal_sync_stop(n->wal, err, sizeof(err)) != 0)
+			fprintf(stderr, "cetcd: closing the write-ahead log: %s\n", err);
+	}
 	raft_free(n->raft);
+	free(n->inflight);
 	free(n);
 }
 
 int node_propose(struct node *n, const void *data, size_t len)
 {
+	if (n->failed)
+		return -1;
 	struct raft_event ev = event(RAFT_EV_PROPOSE);
 	ev.u.propose.data = data;
 	ev.u.propose.len = len;
@@ -242,8 +488,8 @@ void node_process(struct node *n)
 	if (n->stepping)
 		return;
 	n->stepping = true;
-	feed_durable(n);
 	answer_reads(n);
+	maybe_snapshot(n);
 	n->stepping = false;
 }
 
@@ -251,6 +497,11 @@ void node_tick(struct node *n)
 {
 	struct raft_event ev = event(RAFT_EV_TICK);
 	step(n, &ev);
+}
+
+bool node_failed(const struct node *n)
+{
+	return n->failed;
 }
 
 bool node_is_leader(const struct node *n)

@@ -30,12 +30,24 @@ typedef void (*node_read_fn)(void *ctx, int status);
 uint64_t node_read(struct node *n, node_read_fn done, void *ctx);
 void node_read_cancel(struct node *n, uint64_t handle);
 
+struct raft_message;
+
+/* Peer input (http_peer.c): one Raft message from another member, decoded by
+ * peer_codec (borrowed for the call). */
+void node_receive(struct node *n, const struct raft_message *m);
+/* Peer input: a follower forwarded a client write to this member; it is
+ * proposed here if this member leads (the follower answers its client when
+ * the entry is applied there). */
+void node_receive_proposal(struct node *n, const void *payload, size_t len);
+
 /* Before-sleep step: persist what the core asked for, feed back what is
  * durable, apply what is committed, answer ready reads. */
 void node_process(struct node *n);
 /* Timer step: drives elections and heartbeats. */
 void node_tick(struct node *n);
 
+/* True once a disk error stopped this member (the loop is stopping). */
+bool node_failed(const struct node *n);
 bool node_is_leader(const struct node *n);
 uint64_t node_leader_id(const struct node *n);	/* 0 = none known */
 uint64_t node_term(const struct node *n);

@@ -23,12 +23,12 @@ struct proposals {
 	uint64_t count;
 };
 
-struct proposals *proposals_new(void)
+struct proposals *proposals_new(uint64_t first_id)
 {
 	struct proposals *p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		abort();
-	p->next_id = 1;
+	p->next_id = first_id ? first_id : 1;
 	return p;
 }
 

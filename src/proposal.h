@@ -15,7 +15,10 @@ struct proposals;
 typedef void (*proposal_done_fn)(void *ctx, struct store_event *ev,
 				 const struct store_error *err);
 
-struct proposals *proposals_new(void);
+/* Ids start at first_id (never 0). Seed it from the wall clock so ids stay
+ * unique across restarts: entries of an earlier run replayed from the log
+ * carry this member's old ids and must not complete new requests. */
+struct proposals *proposals_new(uint64_t first_id);
 /* Frees the table; pending entries are dropped without a call. */
 void proposals_free(struct proposals *p);
 

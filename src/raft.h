@@ -238,7 +238,8 @@ struct raft_update {
 	const struct raft_snapshot *snapshot;	/* install in the app + persist, or NULL */
 	const struct raft_entry *entries;	/* to append; entries[0].index may be <= last
 						 * persisted index: drop persisted entries from
-						 * there first (conflict repair) */
+						 * there first (conflict repair); with a
+						 * snapshot, drop the whole persisted log */
 	size_t n_entries;
 	bool must_sync;			/* term/vote/entries/snapshot changed: fdatasync */
 	uint64_t persist_seq;		/* report RAFT_EV_PERSISTED with this once durable */

@@ -118,7 +118,8 @@ static void maybe_propose_expiry(struct server *s)
 static void on_tick(void *ctx)
 {
 	struct server *s = ctx;
-	struct store_error timeout = {V2E_RAFT_INTERNAL, "etcdserver: request timed out", 0};
+	struct store_error timeout = {.code = V2E_RAFT_INTERNAL,
+				      .cause = "etcdserver: request timed out"};
 	maybe_propose_expiry(s);
 	proposals_expire(s->props, clock_mono_ms(), &timeout);
 }
@@ -163,9 +164,11 @@ struct server *server_new(const struct server_opts *opts)
 		goto fail;
 	init_cluster(s);
 	s->store = store_new();
-	s->props = proposals_new();
+	s->props = proposals_new((uint64_t)s->start_wall_ns);
 	s->node = node_new(s);
-	s->http = http_server_new(s, opts->listen_client_urls, opts->n_listen_client_urls);
+	if (s->node == NULL)
+		goto fail;
+	s->http = http_server_new(s, opts->listen_client_urls, opts->n_listen_client_urls, false);
 	if (s->http == NULL)
 		goto fail;
 	loop_add_timer(s->loop, TICK_MS, on_tick, s);
@@ -185,20 +188,24 @@ int server_run(struct server *s)
 	for (size_t i = 0; i < s->opts.n_listen_client_urls; i++)
 		fprintf(stderr, " %s", s->opts.listen_client_urls[i]);
 	fputc('\n', stderr);
-	return loop_run(s->loop) == 0 ? 0 : 1;
+	int rc = loop_run(s->loop);
+	return rc == 0 && !node_failed(s->node) ? 0 : 1;
 }
 
 void server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
-	http_server_free(s->http);
+	/* answer what is parked (while the listeners still exist), then stop the
+	 * log (flushes the WAL), then the listeners */
 	if (s->props) {
-		struct store_error stopped = {V2E_RAFT_INTERNAL, "etcdserver: server stopped", 0};
+		struct store_error stopped = {.code = V2E_RAFT_INTERNAL,
+					      .cause = "etcdserver: server stopped"};
 		proposals_fail_all(s->props, &stopped);
 	}
-	proposals_free(s->props);
 	node_free(s->node);
+	http_server_free(s->http);
+	proposals_free(s->props);
 	store_free(s->store);
 	cluster_free(&s->cluster);
 	if (sig.watch)

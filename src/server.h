@@ -18,8 +18,11 @@ struct http_server;
 struct server_opts {
 	const char *name;
 	const char *data_dir;
+	const char *wal_dir;		/* "" = <data_dir>/member/wal */
 	char **listen_client_urls;
 	size_t n_listen_client_urls;
+	char **listen_peer_urls;
+	size_t n_listen_peer_urls;
 	char **advertise_client_urls;
 	size_t n_advertise_client_urls;
 	char **initial_advertise_peer_urls;
@@ -28,6 +31,8 @@ struct server_opts {
 	uint64_t heartbeat_ms;
 	uint64_t election_ms;
 	uint64_t snapshot_count;
+	uint64_t max_snapshots;		/* 0 = keep all */
+	uint64_t max_wals;		/* 0 = keep all */
 };
 
 struct server {
@@ -36,7 +41,8 @@ struct server {
 	struct store *store;
 	struct node *node;
 	struct proposals *props;
-	struct http_server *http;
+	struct http_server *http;	/* client listeners */
+	struct http_server *peer_http;	/* peer listeners (NULL for a lone member) */
 	struct cluster cluster;
 	uint64_t self_id;
 	int64_t start_wall_ns;

@@ -10,21 +10,11 @@
 #include <string.h>
 
 #include "store_node.h"
+#include "store_private.h"
 #include "store_render.h"
 #include "store_ttl.h"
 #include "watch.h"
 #include "watch_history.h"
-
-struct store {
-	struct snode *root;		/* owned tree */
-	uint64_t index;			/* the etcd index */
-	struct ttl_heap ttl;
-	struct watch_history history;
-	struct watch_hub *hub;		/* owned */
-	struct store_stats stats;	/* .watchers is read from the hub */
-	struct buf path;		/* scratch: the cleaned request path */
-	struct buf key;			/* scratch: keys while removing subtrees */
-};
 
 /* ---- small helpers ---------------------------------------------------------- */
 
@@ -64,6 +54,7 @@ void store_error_clear(struct store_error *err)
 		return;
 	free(err->cause);
 	err->cause = NULL;
+	err->cause_len = 0;
 	err->code = 0;
 	err->index = 0;
 }
@@ -76,6 +67,7 @@ static int set_error(const struct store *s, struct store_error *err, int code,
 		free(err->cause);
 		err->code = code;
 		err->cause = cause ? kv_xstrndup(cause, cause_len) : NULL;
+		err->cause_len = cause ? cause_len : 0;
 		err->index = s->index;
 	}
 	return -1;
@@ -315,7 +307,8 @@ static struct snode *make_dirs(struct snode *dir, const char *path, size_t from,
 /* Adds a new node at path (parent found or created from walk r) at index next. */
 static struct snode *insert_new(struct store *s, const struct store_write *w, const char *path,
 				size_t len, const struct walk_result *r, struct snode *parent,
-				const char *value, uint64_t next, int64_t now_ns)
+				const char *value, size_t value_len, uint64_t next,
+				int64_t now_ns)
 {
 	size_t slash = last_slash(path, len);
 	if (parent == NULL)
@@ -323,7 +316,7 @@ static struct snode *insert_new(struct store *s, const struct store_write *w, co
 	const char *name = path + slash + 1;
 	size_t name_len = len - slash - 1;
 	struct snode *n = w->dir ? node_new_dir(name, name_len, next)
-				 : node_new_file(name, name_len, value, next);
+				 : node_new_file(name, name_len, value, value_len, next);
 	dir_add(parent, n);
 	if (w->has_ttl)
 		ttl_heap_set(&s->ttl, n, expiration_at(now_ns, w->ttl));
@@ -350,6 +343,7 @@ static int op_set(struct store *s, const struct store_write *w, const char *path
 	}
 	uint64_t next = s->index + 1;
 	const char *value = w->refresh ? old->u.value : w->value;
+	size_t value_len = w->refresh ? old->value_len : store_write_value_len(w);
 	struct snode *parent = NULL;
 	struct node_view nv, pv;
 	if (old != NULL) {
@@ -358,7 +352,8 @@ static int op_set(struct store *s, const struct store_write *w, const char *path
 		dir_remove(old);
 		ttl_heap_remove(&s->ttl, old);
 	}
-	struct snode *n = insert_new(s, w, path, len, &r, parent, value, next, now_ns);
+	struct snode *n = insert_new(s, w, path, len, &r, parent, value, value_len, next,
+				     now_ns);
 	s->index = next;
 	node_view_of(&nv, n, path, len);
 	struct store_event *ev = event_new(ACT_SET, next, path, len, n->is_dir, &nv,
@@ -407,7 +402,8 @@ static int op_create(struct store *s, const struct store_write *w, size_t len,
 		return set_error(s, err, 105, path, len);
 	}
 	uint64_t next = s->index + 1;
-	struct snode *n = insert_new(s, w, path, len, &r, NULL, w->value, next, now_ns);
+	struct snode *n = insert_new(s, w, path, len, &r, NULL, w->value,
+				     store_write_value_len(w), next, now_ns);
 	s->index = next;
 	struct node_view nv;
 	node_view_of(&nv, n, path, len);
@@ -432,7 +428,7 @@ static struct store_event *rewrite_node(struct store *s, struct snode *n,
 	char *old_value = NULL;
 	if (!n->is_dir) {
 		if (!w->refresh)
-			old_value = node_swap_value(n, w->value);
+			old_value = node_swap_value(n, w->value, store_write_value_len(w));
 		n->modified_index = next;
 	}
 	if (w->has_ttl)
@@ -465,7 +461,7 @@ static int op_update(struct store *s, const struct store_write *w, const char *p
 		return walk_error(s, path, &r, err);
 	}
 	struct snode *n = r.node;
-	if (n->is_dir && w->value != NULL && w->value[0] != '\0' && !w->refresh) {
+	if (n->is_dir && store_write_value_len(w) > 0 && !w->refresh) {
 		s->stats.update_success++;	/* etcd counts this failure as a success */
 		return set_error(s, err, 102, path, len);
 	}
@@ -476,22 +472,24 @@ static int op_update(struct store *s, const struct store_write *w, const char *p
 	return 0;
 }
 
-/* etcd's compare: prevValue "" and prevIndex 0 mean "not given". Returns 0 on
- * a match, else -1 with the 101 error. */
+/* etcd's compare: prevValue "" and prevIndex 0 mean "not given"; values are
+ * compared as bytes. Returns 0 on a match, else -1 with the 101 error (whose
+ * cause quotes both values, NULs included, like Go's "[%v != %v]"). */
 static int compare(const struct store *s, const struct snode *n, const struct store_write *w,
 		   struct store_error *err)
 {
-	bool value_given = w->prev_value != NULL && w->prev_value[0] != '\0';
-	bool value_ok = !value_given || strcmp(n->u.value, w->prev_value) == 0;
+	size_t pv_len = store_write_prev_value_len(w);
+	bool value_ok = pv_len == 0 || (pv_len == n->value_len &&
+					memcmp(n->u.value, w->prev_value, pv_len) == 0);
 	bool index_ok = w->prev_index == 0 || n->modified_index == w->prev_index;
 	if (value_ok && index_ok)
 		return 0;
 	struct buf cause = BUF_INIT;
 	if (!value_ok) {
 		buf_putc(&cause, '[');
-		buf_puts(&cause, w->prev_value);
+		buf_append(&cause, w->prev_value, pv_len);
 		buf_puts(&cause, " != ");
-		buf_puts(&cause, n->u.value);
+		buf_append(&cause, n->u.value, n->value_len);
 		buf_putc(&cause, ']');
 	}
 	if (!index_ok) {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -55,7 +56,10 @@ void store_event_unref(struct store_event *ev);	/* NULL is fine */
  * the time of the failure. The HTTP layer turns it into etcd's JSON body. */
 struct store_error {
 	int code;
-	char *cause;		/* owned; NULL when etcd omits the cause */
+	char *cause;		/* owned; NULL when etcd omits the cause. NUL-terminated,
+				 * but a compare failure quotes values, which may hold
+				 * NULs: render cause_len bytes */
+	size_t cause_len;	/* bytes of cause */
 	uint64_t index;
 };
 void store_error_clear(struct store_error *err);	/* frees cause, zeroes */
@@ -89,19 +93,37 @@ enum store_op {
 	OP_CAD,		/* DELETE with prevValue and/or prevIndex */
 };
 
+/* Values are byte strings (etcd's are Go strings: NUL is an ordinary byte).
+ * value_len / prev_value_len give their length; a length of 0 with a non-NULL
+ * pointer means "use strlen" (so C-string callers may leave it unset; a
+ * zero-length value is "" either way). Read them with store_write_value_len /
+ * store_write_prev_value_len. */
 struct store_write {
 	enum store_op op;
 	const char *path;	/* cleaned absolute path: "/a/b", "/" for the root */
 	const char *value;	/* NULL = not given (treated as "") */
+	size_t value_len;	/* bytes of value (see above) */
 	bool dir;
 	bool unique;		/* POST: create <path>/<%020d index> */
 	bool recursive;		/* DELETE */
 	bool refresh;		/* TTL refresh: keep value, do not wake live watchers */
 	bool has_ttl;		/* false: no TTL (a permanent node; clears on update/CAS) */
 	uint64_t ttl;		/* seconds from now_ns */
-	const char *prev_value;	/* NULL = not given */
+	const char *prev_value;	/* NULL = not given ("" also counts as not given) */
+	size_t prev_value_len;	/* bytes of prev_value (see above) */
 	uint64_t prev_index;	/* 0 = not given */
 };
+
+static inline size_t store_write_value_len(const struct store_write *w)
+{
+	return w->value == NULL ? 0 : w->value_len ? w->value_len : strlen(w->value);
+}
+
+static inline size_t store_write_prev_value_len(const struct store_write *w)
+{
+	return w->prev_value == NULL ? 0
+	       : w->prev_value_len ? w->prev_value_len : strlen(w->prev_value);
+}
 
 /* Applies one write at time now_ns (the log entry's time). On success returns 0
  * and *ev_out holds a reference the caller must unref. On failure returns -1

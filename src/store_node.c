@@ -57,11 +57,15 @@ static uint32_t name_hash(const char *s, size_t len)
 	return h;
 }
 
-static char *value_copy(const char *value)
+_Static_assert(sizeof(struct snode) == 72, "struct snode grew");
+
+static char *value_copy(const char *value, size_t len)
 {
-	if (value == NULL || value[0] == '\0')
+	if (value == NULL || len == 0)
 		return node_empty_value;
-	return kv_xstrndup(value, strlen(value));
+	if (len > NODE_MAX_VALUE)
+		out_of_memory();
+	return kv_xstrndup(value, len);
 }
 
 void node_value_free(char *value)
@@ -72,12 +76,15 @@ void node_value_free(char *value)
 
 static struct snode *node_alloc(const char *name, size_t name_len, uint64_t index)
 {
+	if (name_len >= NODE_MAX_NAME)
+		out_of_memory();
 	struct snode *n = kv_xmalloc(sizeof(*n) + name_len + 1);
 	n->parent = n->prev = n->next = NULL;
 	n->created_index = n->modified_index = index;
 	n->expire_ns = 0;
 	n->heap_pos = NODE_NO_TTL;
 	n->hash = name_hash(name, name_len);
+	n->value_len = 0;
 	n->name_len = (uint32_t)name_len;
 	n->is_dir = false;
 	memcpy(n->name, name, name_len);
@@ -85,10 +92,12 @@ static struct snode *node_alloc(const char *name, size_t name_len, uint64_t inde
 	return n;
 }
 
-struct snode *node_new_file(const char *name, size_t name_len, const char *value, uint64_t index)
+struct snode *node_new_file(const char *name, size_t name_len, const char *value,
+			    size_t value_len, uint64_t index)
 {
 	struct snode *n = node_alloc(name, name_len, index);
-	n->u.value = value_copy(value);
+	n->u.value = value_copy(value, value_len);
+	n->value_len = n->u.value == node_empty_value ? 0 : (uint32_t)value_len;
 	return n;
 }
 
@@ -100,10 +109,11 @@ struct snode *node_new_dir(const char *name, size_t name_len, uint64_t index)
 	return n;
 }
 
-char *node_swap_value(struct snode *file, const char *value)
+char *node_swap_value(struct snode *file, const char *value, size_t value_len)
 {
 	char *old = file->u.value;
-	file->u.value = value_copy(value);
+	file->u.value = value_copy(value, value_len);
+	file->value_len = file->u.value == node_empty_value ? 0 : (uint32_t)value_len;
 	return old;
 }
 

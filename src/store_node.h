@@ -25,7 +25,8 @@ struct snode {
 	struct snode *parent;		/* borrowed; NULL for the root */
 	struct snode *prev, *next;	/* siblings in insertion order */
 	union {
-		char *value;		/* file: owned, NUL-terminated; "" is node_empty_value */
+		char *value;		/* file: owned, value_len bytes (may hold NULs) plus a
+					 * terminating NUL; "" is node_empty_value */
 		struct sdir *dir;	/* dir: owned children table */
 	} u;
 	uint64_t created_index;
@@ -33,10 +34,14 @@ struct snode {
 	int64_t expire_ns;		/* absolute unix ns; valid when heap_pos != NODE_NO_TTL */
 	uint32_t heap_pos;		/* index in the TTL heap, NODE_NO_TTL when permanent */
 	uint32_t hash;			/* hash of name */
-	uint32_t name_len;
-	bool is_dir;
+	uint32_t value_len;		/* file: bytes in u.value (0 for dirs) */
+	uint32_t name_len : 31;		/* < NODE_MAX_NAME */
+	uint32_t is_dir : 1;		/* (a bit field keeps the node at 72 bytes) */
 	char name[];			/* component name, NUL-terminated ("" for the root) */
 };
+
+#define NODE_MAX_NAME (1u << 31)	/* names are shorter (aborts otherwise) */
+#define NODE_MAX_VALUE UINT32_MAX	/* values are at most this long (aborts otherwise) */
 
 /* Children of a directory: open-addressing hash table (linear probing, no
  * tombstones) for O(1) lookup plus a doubly linked list for listing. */
@@ -61,13 +66,15 @@ static inline bool node_is_hidden(const struct snode *n)
 /* The shared "" value (never freed). */
 extern char node_empty_value[1];
 
-/* New detached nodes. value is copied (NULL = ""). Indexes set to index. */
-struct snode *node_new_file(const char *name, size_t name_len, const char *value, uint64_t index);
+/* New detached nodes. value[0..value_len) is copied (NULL or 0 bytes = "").
+ * Indexes set to index. */
+struct snode *node_new_file(const char *name, size_t name_len, const char *value,
+			    size_t value_len, uint64_t index);
 struct snode *node_new_dir(const char *name, size_t name_len, uint64_t index);
 
-/* Replaces a file's value (copied; NULL = ""); returns the old value for the
- * caller to release with node_value_free. */
-char *node_swap_value(struct snode *file, const char *value);
+/* Replaces a file's value with a copy of value[0..value_len) (NULL = "");
+ * returns the old value for the caller to release with node_value_free. */
+char *node_swap_value(struct snode *file, const char *value, size_t value_len);
 void node_value_free(char *value);
 
 /* Frees n and its whole subtree. n must already be detached. */

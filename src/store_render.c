@@ -97,6 +97,7 @@ void node_view_of(struct node_view *v, const struct snode *n, const char *key, s
 	v->key = key;
 	v->key_len = key_len;
 	v->value = n->is_dir ? NULL : n->u.value;
+	v->value_len = n->is_dir ? 0 : n->value_len;
 	v->dir = n->is_dir;
 	v->has_expiration = node_has_ttl(n);
 	v->expire_ns = n->expire_ns;
@@ -117,7 +118,7 @@ static void render_head(struct buf *b, const struct node_view *v, int64_t now_ns
 	}
 	if (v->value != NULL) {
 		buf_puts(b, *first ? "\"value\":" : ",\"value\":");
-		buf_put_json_str(b, v->value, strlen(v->value));
+		buf_put_json_str(b, v->value, v->value_len);
 		*first = false;
 	}
 	if (v->dir) {

@@ -16,6 +16,7 @@ struct node_view {
 	const char *key;	/* full key; key_len 0 = omitted (the root) */
 	size_t key_len;
 	const char *value;	/* NULL = no "value" field */
+	size_t value_len;	/* bytes of value (may contain NULs) */
 	bool dir;
 	bool has_expiration;
 	int64_t expire_ns;

@@ -59,6 +59,16 @@ static void sift_down(struct ttl_heap *h, size_t i)
 	place(h, i, e);
 }
 
+static void push(struct ttl_heap *h, struct ttl_entry e)
+{
+	if (h->len == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 16;
+		h->v = kv_xrealloc(h->v, h->cap * sizeof(*h->v));
+	}
+	h->v[h->len] = e;
+	sift_up(h, h->len++);
+}
+
 void ttl_heap_set(struct ttl_heap *h, struct snode *n, int64_t expire_ns)
 {
 	n->expire_ns = expire_ns;
@@ -70,12 +80,18 @@ void ttl_heap_set(struct ttl_heap *h, struct snode *n, int64_t expire_ns)
 		sift_down(h, n->heap_pos);
 		return;
 	}
-	if (h->len == h->cap) {
-		h->cap = h->cap ? h->cap * 2 : 16;
-		h->v = kv_xrealloc(h->v, h->cap * sizeof(*h->v));
-	}
-	h->v[h->len] = e;
-	sift_up(h, h->len++);
+	push(h, e);
+}
+
+uint64_t ttl_heap_seq(const struct ttl_heap *h, const struct snode *n)
+{
+	return h->v[n->heap_pos].seq;
+}
+
+void ttl_heap_restore(struct ttl_heap *h, struct snode *n, int64_t expire_ns, uint64_t seq)
+{
+	n->expire_ns = expire_ns;
+	push(h, (struct ttl_entry){ expire_ns, seq, n });
 }
 
 void ttl_heap_remove(struct ttl_heap *h, struct snode *n)

@@ -27,6 +27,11 @@ void ttl_heap_free(struct ttl_heap *h);	/* frees the array only */
 void ttl_heap_set(struct ttl_heap *h, struct snode *n, int64_t expire_ns);
 /* Takes n out of the heap if it is there (n becomes permanent). */
 void ttl_heap_remove(struct ttl_heap *h, struct snode *n);
+/* The tie-break sequence number of n, which must be in the heap. */
+uint64_t ttl_heap_seq(const struct ttl_heap *h, const struct snode *n);
+/* Snapshot restore: puts n (not in the heap) in with the given deadline and
+ * sequence number, leaving next_seq alone (the caller restores it). */
+void ttl_heap_restore(struct ttl_heap *h, struct snode *n, int64_t expire_ns, uint64_t seq);
 /* Earliest node, or NULL. */
 struct snode *ttl_heap_top(const struct ttl_heap *h);
 

@@ -453,7 +453,7 @@ def main():
                                          "http://127.0.0.1:<peer port>")[1:]
         section = args.doc_section or mode
         title = args.title or ("%s mode" % mode)
-        cmd = ["contrib/bench/run.py"] + sys.argv[1:]
+        cmd = [sys.argv[0]] + sys.argv[1:]
         lines = ["### %s — %s" % (title, started_at), ""]
         for n in args.note:
             lines += ["**%s**" % n, ""]
@@ -462,11 +462,12 @@ def main():
             "the servers share the same %s cores; nothing is pinned.**"
             % (facts["nproc"], facts["cpu"], facts["mem"], facts["kernel"], facts["nproc"]),
             "- load average (1/5/15 min) at start: %s; at end: %s" % (load_start, load_end),
-            "- A = %s: `%s`" % (la, " / ".join(versions[0].splitlines()[:2])),
-            "- B = %s: `%s`" % (lb, " / ".join(versions[1].splitlines()[:2])),
+            "- A = %s `%s`: `%s`" % (la, a_bin, " / ".join(versions[0].splitlines()[:2])),
+            "- B = %s `%s`: `%s`" % (lb, b_bin, " / ".join(versions[1].splitlines()[:2])),
             "- client: `%s`, %d wrk threads; Python %s"
             % (wrk_version, args.wrk_threads, platform.python_version()),
-            "- command: `%s` (%.0f s)" % (" ".join(shlex.quote(c) for c in cmd), elapsed),
+            "- command (in `%s`): `%s` (%.0f s)"
+            % (os.getcwd(), " ".join(shlex.quote(c) for c in cmd), elapsed),
             "- servers: `<binary> %s`; A extra: `%s`; B extra: `%s`"
             % (" ".join(argv_tmpl), a_args or "(none)", args.etcd_args or "(none)"),
             "- method: per scenario both servers fresh (temp data dir), %g s warm-up each, "

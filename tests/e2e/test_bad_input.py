@@ -419,5 +419,100 @@ def test_many_quick_connections(c):
     alive(c, "after 200 connect/close")
 
 
+def test_keepalive_across_errors(c):
+    import http.client
+    a = kpath(c.k("/ka"))
+    conn = http.client.HTTPConnection(c.srv.host, c.srv.port, timeout=5)
+    seq = [("PUT", a, "value=1", FORM, 201), ("GET", a + "x", None, None, 404),
+           ("GET", a + "?recursive=x", None, None, 400), ("PATCH", a, None, None, 405),
+           ("GET", "/v2/keys" + c.k("//ka"), None, None, 301), ("GET", "/nope", None, None, 404),
+           ("PUT", a + "?x=%zz", "value=1", FORM, 400), ("PUT", a, "value=1", FORM, 200),
+           ("HEAD", a, None, None, 200), ("PUT", "/version", None, None, 405),
+           ("GET", a, None, None, 200)]
+    try:
+        port = None
+        for m, p, body, ctype, want in seq:
+            conn.request(m, p, body=body, headers={"Content-Type": ctype} if ctype else {})
+            r = conn.getresponse()
+            r.read()
+            eq(r.status, want, "%s %s" % (m, p))
+            true(not r.will_close, "%s %s (%d) must keep the connection open" % (m, p, r.status))
+            here = conn.sock.getsockname()[1] if conn.sock else None
+            if port is None:
+                port = here
+            eq(here, port, "same connection after %s %s" % (m, p))
+    finally:
+        conn.close()
+    alive(c)
+
+
+def test_many_watchers_one_event(c):
+    a = c.k("/mw")
+    ws = [c.watch(a, timeout=8) for _ in range(100)]
+    time.sleep(1.0)
+    r = c.put(a, {"value": "all"})
+    status(r, 201)
+    got = 0
+    deadline = time.time() + 8
+    for w in ws:
+        rr = w.result(max(0.1, deadline - time.time()))
+        if rr.status == 200 and rr.json and rr.json["node"]["value"] == "all":
+            got += 1
+    eq(got, 100, "all 100 watchers received the event")
+    alive(c)
+
+
+def test_seeded_mini_fuzz(c):
+    """300 random (seeded) key requests: every answer is HTTP < 500, key-API
+    JSON replies parse, and the server survives. Bounded to ~10 s."""
+    import json as _json
+    import random
+    import socket as _s
+    rnd = random.Random(int(os.environ.get("CETCD_E2E_SEED", "1234")))
+    params = ["value", "ttl", "dir", "prevValue", "prevIndex", "prevExist", "recursive",
+              "sorted", "quorum", "refresh", "noValueOnSuccess", "waitIndex", "stream", "x"]
+    vals = ["", "true", "false", "1", "0", "-1", "abc", "%zz", "%00", "%FF", "18446744073709551616",
+            "5", "t", "%2F", "a%20b", "\u00e9".encode().decode("latin-1"), "=", "&&"]
+    segs = ["a", "b", "_h", "%2F", "..", ".", "", "%00", "%FF", "x" * 50, "00000000000000000001"]
+    t0 = time.time()
+    bad = []
+    for i in range(300):
+        if time.time() - t0 > 10:
+            break
+        m = rnd.choice(["GET", "PUT", "POST", "DELETE", "HEAD", "PUT", "GET"])
+        path = "/v2/keys" + c.k("/fz") + "".join("/" + rnd.choice(segs)
+                                                for _ in range(rnd.randint(0, 4)))
+        q = "&".join("%s=%s" % (rnd.choice(params), rnd.choice(vals))
+                     for _ in range(rnd.randint(0, 4)))
+        if "wait" in q and m == "GET":
+            q = q.replace("wait", "w")
+        body = "&".join("%s=%s" % (rnd.choice(params), rnd.choice(vals))
+                        for _ in range(rnd.randint(0, 3)))
+        req = "%s %s%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" % (
+            m, path.replace(" ", "%20"), ("?" + q) if q else "")
+        if m in ("PUT", "POST"):
+            req += "Content-Type: %s\r\nContent-Length: %d\r\n" % (FORM, len(body.encode("latin-1")))
+            data = (req + "\r\n").encode("latin-1") + body.encode("latin-1")
+        else:
+            data = (req + "\r\n").encode("latin-1")
+        try:
+            raw = c.srv.raw(data, timeout=3, shut=False)
+        except OSError as e:
+            bad.append((data, "socket error %s" % e))
+            continue
+        st, h, b = split_response(raw)
+        if st is None or st >= 500:
+            bad.append((data, raw[:200]))
+            continue
+        if m != "HEAD" and h.get("content-type", "").startswith("application/json"):
+            try:
+                _json.loads(b.decode("utf-8"))
+            except Exception:
+                bad.append((data, b"invalid JSON: " + b[:200]))
+    true(c.srv.alive(), "server still running")
+    true(not bad, "%d bad answers, first: %r" % (len(bad), bad[:2]))
+    alive(c)
+
+
 if __name__ == "__main__":
     run(globals())

@@ -52,10 +52,11 @@ def SLEEP(sec):
     STEPS.append({"kind": "sleep", "sec": sec})
 
 
-def LIVE(watch_path, watch_q, write):
+def LIVE(watch_path, watch_q, write, wt=6.0):
     """watch_q: query string for the watch (wait=true added). write: a step dict
-    built with W(...)."""
-    STEPS.append({"kind": "live", "path": watch_path, "q": watch_q, "write": write})
+    built with W(...). wt: watch socket timeout (a watch that must NOT fire is
+    expected to time out)."""
+    STEPS.append({"kind": "live", "path": watch_path, "q": watch_q, "write": write, "wt": wt})
 
 
 def W(method, path, q=None, f=None):
@@ -278,6 +279,62 @@ def build_script():
     R("POST", "!/v2/members", body='{"peerURLs":["http://127.0.0.1:9"]}',
       headers={"Content-Type": "text/plain"})
     R("DELETE", "!/v2/members/1234")
+    # -- more edge cases (writes continue at @73)
+    R("PUT", "/e/inv", f="value=%FF%FEok")                          # @73 invalid UTF-8
+    R("GET", "/e/inv")
+    R("PUT", "/e/k%FF", f="value=badkey")                           # @74
+    R("GET", "/e", q="sorted=true")
+    R("PUT", "/e/plus", q="value=a+b%2Bc")                          # @75
+    R("PUT", "/e/qq", q="value=a?b=c")                              # @76
+    R("PUT", "/e/enc", q="val%75e=enc")                             # @77
+    R("PUT", "/e/ct", body="value=upper",
+      headers={"Content-Type": "Application/X-WWW-Form-Urlencoded"})  # @78
+    R("PUT", "/e/mp", body="value=multi",
+      headers={"Content-Type": "multipart/form-data; boundary=x"})  # @79
+    R("GET", "/e/ct", body="value=ignored", headers={"Content-Type": FORM})
+    R("PUT", "/e/deep/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/20", f="value=deep")  # @80
+    R("GET", "/e/deep", q="recursive=true&sorted=true")
+    R("DELETE", "/e/deep/1/2/3", q="dir=true")
+    R("DELETE", "/e/deep/1/2/3", q="dir=true&recursive=false")
+    R("DELETE", "/e/deep/1", q="recursive=true")                    # @81
+    R("DELETE", "/e/plus", q="recursive=true")                      # @82
+    R("PUT", "/e/dt", f="dir=true&ttl=100")                         # @83
+    R("PUT", "/e/dt", f="dir=true&ttl=&prevExist=true")             # @84
+    R("GET", "/e/dt")
+    R("PUT", "/e/dt", f="dir=true&ttl=50&refresh=true&prevExist=true")  # @85
+    R("DELETE", "/e/dt", q="prevIndex={@83}")
+    R("PUT", "/e/dt", f="value=x&prevIndex={@83}")
+    R("DELETE", "/e/dt", q="dir=true")                              # @86
+    R("POST", "/e/new/queue", f="value=1")                          # @87
+    R("POST", "/e/_hq", f="value=h")                                # @88
+    R("GET", "/e/_hq", q="sorted=true")
+    R("GET", "/e", q="recursive=true&sorted=true")
+    R("GET", "/e", q="quorum=true&recursive=true&sorted=true")
+    R("HEAD", "/e", q="recursive=true&sorted=true")
+    R("GET", "/e/qq", q="wait=true&waitIndex=0&quorum=true")
+    LIVE("/e/fut", "waitIndex={@90}", W("PUT", "/e/fut", f="value=1"), wt=1.5)   # @89: not yet
+    R("GET", "/e/fut", q="wait=true&waitIndex={@89}")
+    LIVE("!/v2/keys/", "recursive=true", W("PUT", "/e/root", f="value=r"))  # @90
+    LIVE("/e/_hq", "recursive=true", W("POST", "/e/_hq", f="value=h2"))  # @91
+    R("PUT", "/e/n", f="value=1&prevIndex=0&prevValue=1")
+    R("PUT", "/e/a", f="value=1")                                    # @92
+    R("PUT", "/e/a", f="value=2&prevIndex={@92}&prevValue=1")       # @93
+    R("PUT", "/e/a", f="value=3&prevIndex={@92}&prevValue=2")
+    R("DELETE", "/e/a", q="prevIndex={@93}&prevValue=1")
+    R("DELETE", "/e/a", q="prevIndex={@93}&prevValue=2")            # @94
+    R("PUT", "/e/a", f="value=1&prevExist=false&ttl=100")           # @95
+    R("PUT", "/e/a", f="value=1&prevExist=true&ttl=0x1")
+    R("PUT", "/e/a", f="value=9&prevExist=true&prevIndex=1")
+    R("DELETE", "/e/a", q="prevExist=false")                        # @96
+    R("PUT", "/e/a", f="value=1&dir=false")                          # @97
+    R("PUT", "/e/a", f="value=1&prevExist=false&dir=true")
+    R("PUT", "/e/a/", f="value=slash")                               # @98
+    R("PUT", "!/v2/keys/e/a%2F", f="value=slash2")                   # @99
+    R("GET", "!/v2/keys/e/a%2F%2Fb")
+    R("GET", "!/v2/keys/e%2F..%2Fe/a")
+    R("DELETE", "/e/nope/deeper")
+    R("POST", "/e/a", f="value=1")
+    R("GET", "/e/a", q="recursive=true&sorted=true&quorum=true")
     # -- final state
     R("GET", "!/v2/keys/d", q="recursive=true&sorted=true")
     R("GET", "!/v2/keys/", q="recursive=true&sorted=true")
@@ -348,12 +405,12 @@ def run_script(srv, out):
                    "f": None, "body": None, "headers": None}
 
             def watcher():
-                res["w"] = do_req(srv, wst, base, timeout=6.0)
+                res["w"] = do_req(srv, wst, base, timeout=st["wt"])
             t = threading.Thread(target=watcher, daemon=True)
             t.start()
             time.sleep(0.4)
             wr = do_req(srv, st["write"], base)
-            t.join(6.0)
+            t.join(st["wt"] + 0.5)
             out.append((i, wst, res.get("w", TimeoutError("watch did not return"))))
             out.append((i, st["write"], wr))
 
@@ -375,7 +432,26 @@ def rb_text(s, base):
     return re.sub(r"(?<![\w.])\d+(?![\w.])", f, s)
 
 
-def norm_json(js, base, srv, sort_nodes, path):
+def cas_cause(v, base, st):
+    """101 causes: "[pv != v]", "[pi != mi]" or "[pv != v] [pi != mi]". Only the
+    index pair is rebased: mi always, pi only when the script used {@N}."""
+    params = urllib.parse.parse_qs((st.get("q") or "") + "&" + (st.get("f") or ""))
+    pi = (params.get("prevIndex") or [""])[0]
+    if not pi:
+        return v
+    m = re.match(r"^(.*)\[(\d+) != (\d+)\]$", v)
+    if not m:
+        return v
+    pv = (params.get("prevValue") or [None])[0]
+    sent = subst(pi, base)
+    if not m.group(1) and (m.group(2) != sent or pv == sent):
+        return v  # a single value pair "[pv != v]"
+    left = int(m.group(2))
+    left = rb(left, base) if "{@" in pi else left
+    return "%s[%s != %s]" % (m.group(1), left, rb(int(m.group(3)), base))
+
+
+def norm_json(js, base, srv, sort_nodes, path, st):
     def key_name(k):
         return re.sub(r"/(\d{20})(?=/|$)", lambda m: "/<%s>" % (rb(int(m.group(1)), base),), k) \
             if isinstance(k, str) else k
@@ -394,7 +470,9 @@ def norm_json(js, base, srv, sort_nodes, path):
                     o[k] = int(round(v / 5.0)) * 5 if v > 2 else v
                 elif k == "key":
                     o[k] = key_name(v)
-                elif k == "cause" and isinstance(v, str) and x.get("errorCode") in (101, 401):
+                elif k == "cause" and isinstance(v, str) and x.get("errorCode") == 101:
+                    o[k] = cas_cause(v, base, st)
+                elif k == "cause" and isinstance(v, str) and x.get("errorCode") == 401:
                     o[k] = rb_text(v, base)
                 elif k == "cause" and isinstance(v, str):
                     o[k] = key_name(v)
@@ -427,7 +505,7 @@ def norm_json(js, base, srv, sort_nodes, path):
     return js
 
 
-def norm_bytes(body, base, srv):
+def norm_bytes(body, base, srv, st):
     b = body.decode("utf-8", "replace")
     b = re.sub(r'"(modifiedIndex|createdIndex|index)":(\d+)',
                lambda m: '"%s":"%s"' % (m.group(1), rb(int(m.group(2)), base)), b)
@@ -435,8 +513,8 @@ def norm_bytes(body, base, srv):
     b = re.sub(r'"ttl":(\d+)', lambda m: '"ttl":%d' % (int(round(int(m.group(1)) / 5.0)) * 5
                                                        if int(m.group(1)) > 2 else int(m.group(1))), b)
     b = re.sub(r"/(\d{20})", lambda m: "/<%s>" % (rb(int(m.group(1)), base),), b)
-    b = re.sub(r"\[(\d+) != (\d+)\]", lambda m: "[%s != %s]" % (rb(int(m.group(1)), base),
-                                                                  rb(int(m.group(2)), base)), b)
+    b = re.sub(r'"cause":"((?:[^"\\]|\\.)*)"', lambda m: '"cause":"%s"' % (
+        cas_cause(m.group(1), base, st) if '"errorCode":101' in b else m.group(1)), b)
     b = b.replace(srv.url, "<client-url>").replace(srv.peer_url, "<peer-url>")
     if srv.member_id:
         b = b.replace(srv.member_id, "<member-id>")
@@ -464,10 +542,10 @@ def norm(srv, st, r):
         h[name] = "present" if r.hdr(name) is not None else "absent"
     sorted_req = "sorted=true" in (st.get("q") or "")
     if r.json is not None and ctyp == "application/json":
-        h["body"] = norm_json(r.json, base, srv, not sorted_req, path)
+        h["body"] = norm_json(r.json, base, srv, not sorted_req, path, st)
         raw = None
         if (sorted_req or b'"nodes"' not in r.body) and not path.startswith("/v2/stats"):
-            raw = norm_bytes(r.body, base, srv)
+            raw = norm_bytes(r.body, base, srv, st)
         return h, raw
     text = r.body.decode("utf-8", "replace").replace(srv.url, "<client-url>")
     h["body"] = text

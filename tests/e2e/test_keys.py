@@ -989,5 +989,28 @@ def test_restart_keeps_data(c):
     eq(r.json["node"]["modifiedIndex"], c.base + 2, "pre-restart event still in history")
 
 
+def test_nul_and_invalid_utf8(c):
+    d = c.k("/u")
+    r = c.req("PUT", kpath(d) + "/n%00ul", form=b"value=%00v")
+    status(r, 201, "NUL in key and value")
+    true(r.json is not None, "reply is valid JSON: %r" % r.body[:200])
+    eq(r.json["node"]["key"], d + "/n\x00ul", "NUL kept in the key")
+    eq(r.json["node"]["value"], "\x00v", "NUL kept in the value")
+    true(b'"value":"\\u0000v"' in r.body, "NUL escaped as \\u0000: %r" % r.body)
+    eq(c.req("GET", kpath(d) + "/n%00ul").json["node"]["value"], "\x00v", "NUL value read back")
+    r = c.req("PUT", kpath(d) + "/k%FF", form=b"value=%FF%FEok")
+    status(r, 201, "invalid UTF-8 in key and value")
+    true(r.json is not None, "reply with invalid UTF-8 input is valid JSON: %r" % r.body[:200])
+    true(b'"key":"' + d.encode() + b'/k\\ufffd"' in r.body,
+         "invalid UTF-8 in a key rendered as \\ufffd (Go): %r" % r.body)
+    true(b'"value":"\\ufffd\\ufffdok"' in r.body,
+         "invalid UTF-8 in a value rendered as \\ufffd (Go): %r" % r.body)
+    r = c.put(d + "/ctl", {"value": "\x1f\x7f\u0080\u2029"})
+    true(b'"value":"\\u001f\x7f\xc2\x80\\u2029"' in r.body,
+         "control/DEL/U+0080/U+2029 escaping as Go: %r" % r.body)
+    r = c.get(d, {"sorted": "true"})
+    true(r.json is not None, "listing stays valid JSON: %r" % r.body[:200])
+
+
 if __name__ == "__main__":
     run(globals())

@@ -9,7 +9,7 @@
  *
  * usage: test_raft_property [first_seed [count]]   (default 1 1000)
  *        CETCD_SEED=<n> replays one seed; CETCD_TRACE=1 prints its trace. */
-#include "cluster.h"
+#include "raft_cluster.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
-/* cluster.c - the in-memory cluster fixture (see cluster.h). It plays the
+/* raft_cluster.c - the in-memory cluster fixture (see raft_cluster.h). It plays the
  * driver's part exactly as doc/raft-core.md asks: persist, then send the
  * after-persist messages and report RAFT_EV_PERSISTED; apply committed
  * entries in order; install snapshots. */
-#include "cluster.h"
+#include "raft_cluster.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -496,7 +496,7 @@ static void queue_write(struct cluster *c, struct cl_member *m, const struct raf
 static void trace_soft_state(struct cluster *c, struct cl_member *m, const struct raft_update *u)
 {
 	static const char *const roles[] = { "follower", "pre-candidate", "candidate", "leader" };
-	if (u->role != m->last_role || u->term != m->last_term)
+	if (u->role != m->last_role || u->term != m->last_term || u->leader != m->last_leader)
 		cluster_tracef(c, "n%" PRIu64 " %s term %" PRIu64 " (leader %" PRIu64 ")", m->id,
 			       roles[u->role], u->term, u->leader);
 }
@@ -540,6 +540,7 @@ static void handle_update(struct cluster *c, struct cl_member *m, const struct r
 	check_entries(c, m, u);
 	m->last_role = u->role;
 	m->last_term = u->term;
+	m->last_leader = u->leader;
 	if (u->removed && !m->removed) {
 		m->removed_at = c->now;
 		cluster_tracef(c, "n%" PRIu64 " learns it was removed", m->id);
@@ -715,6 +716,7 @@ void cluster_restart(struct cluster *c, raft_id id)
 	m->reported_seq = 0;
 	m->sm_index = m->sm_hash = 0;
 	m->last_role = RAFT_FOLLOWER;
+	m->last_leader = RAFT_NONE;
 	struct raft_persisted p = {
 		.hard_state = m->disk.hs,
 		.snapshot = m->disk.has_snap ? &m->disk.snap : NULL,

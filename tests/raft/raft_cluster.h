@@ -1,4 +1,4 @@
-/* cluster.h - an in-memory cluster of Raft cores for tests: members with a
+/* raft_cluster.h - an in-memory cluster of Raft cores for tests: members with a
  * fake disk (writes complete after a latency; a crash loses the ones still
  * pending), a network of per-link delay / drop / duplicate / reorder /
  * partition, one virtual clock, and invariant checks run at every step:
@@ -56,6 +56,7 @@ struct cl_member {
 	size_t n_reads, cap_reads;
 	uint8_t last_role;
 	uint64_t last_term;
+	raft_id last_leader;
 	bool removed;
 	uint64_t removed_at;
 	bool bootstrapped;		/* an initial member (else it joined) */

@@ -1,0 +1,542 @@
+"""clustertest - N-member clusters of cetcd or etcd on 127.0.0.1 (stdlib only).
+
+Builds on cetcdtest (ports, HTTP helpers, target selection). Both servers get
+exactly the same flags:
+
+  --name m<i> --data-dir D --listen-client-urls C --advertise-client-urls C
+  --listen-peer-urls P --initial-advertise-peer-urls P
+  --initial-cluster m0=P0,m1=P1,... --initial-cluster-state new
+  --initial-cluster-token <unique> --heartbeat-interval H --election-timeout E
+  --snapshot-count S --enable-v2=true --log-level <level>
+
+Every wait is bounded; every process started here is killed at exit (atexit
+and SIGTERM/SIGINT/SIGHUP through cetcdtest's handler, which calls
+_cleanup_all; we register our own cleanup first in the same atexit chain).
+
+A cetcd build without clustering refuses a multi-member --initial-cluster
+("clusters of more than one member are not supported by this build yet",
+exit 1): Cluster.start() then raises Unsupported, and start_or_skip() turns
+that into exit 77 so `make check` stays green.
+"""
+
+import atexit
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cetcdtest  # noqa: E402
+from cetcdtest import (free_port, etcd_bin, cetcd_bin, target, skip,  # noqa: E402
+                       http_request, kpath)
+
+UNSUPPORTED_MARK = "not supported by this build yet"
+NETERR = (OSError, http.client.HTTPException)
+_clusters = []
+
+
+class Unsupported(Exception):
+    """The binary refuses to run a multi-member cluster."""
+
+
+def log(msg):
+    sys.stdout.write("# %s\n" % msg)
+    sys.stdout.flush()
+
+
+# --------------------------------------------------------------------------
+# one member
+
+class Member:
+    def __init__(self, cluster, idx):
+        self.cluster = cluster
+        self.idx = idx
+        self.name = "m%d" % idx
+        self.host = "127.0.0.1"
+        self.port = free_port()
+        self.peer_port = free_port()
+        self.data_dir = os.path.join(cluster.tmp, self.name)
+        self.log_path = os.path.join(cluster.tmp, self.name + ".log")
+        self.proc = None
+        self._log = None
+        self.id = None          # hex member id, learnt from /v2/stats/self
+        self.argv_override = None
+
+    url = property(lambda s: "http://%s:%d" % (s.host, s.port))
+    peer_url = property(lambda s: "http://%s:%d" % (s.host, s.peer_port))
+
+    def __repr__(self):
+        return "<%s :%d %s>" % (self.name, self.port, "up" if self.alive() else "down")
+
+    def argv(self, extra=None):
+        c = self.cluster
+        a = [c.bin, "--name", self.name, "--data-dir", self.data_dir,
+             "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
+             "--listen-peer-urls", self.peer_url,
+             "--initial-advertise-peer-urls", self.peer_url,
+             "--initial-cluster", c.initial_cluster(),
+             "--initial-cluster-state", "new",
+             "--initial-cluster-token", c.token,
+             "--heartbeat-interval", str(c.heartbeat_ms),
+             "--election-timeout", str(c.election_ms),
+             "--snapshot-count", str(c.snapshot_count),
+             "--enable-v2=true", "--log-level", c.log_level]
+        return a + list(c.extra_args) + list(extra or [])
+
+    def spawn(self, argv=None):
+        """Start the process (no waiting). argv: full argv override."""
+        if self.alive():
+            raise RuntimeError("%s already running" % self.name)
+        self._close_log()
+        self._log = open(self.log_path, "ab")
+        self._log.write(("\n=== start %s: %s\n" % (time.strftime("%H:%M:%S"),
+                                                    " ".join(argv or self.argv()))).encode())
+        self._log.flush()
+        self.proc = subprocess.Popen(argv or self.argv(), stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     cwd=self.cluster.tmp, start_new_session=True)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        """kill -9 (the whole process group)."""
+        if self.alive():
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        self._close_log()
+
+    def stop(self):
+        """Graceful SIGTERM, SIGKILL after 5 s."""
+        if self.alive():
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+
+    def _close_log(self):
+        if self._log:
+            try:
+                self._log.close()
+            except OSError:
+                pass
+            self._log = None
+
+    def log_tail(self, n=20):
+        try:
+            with open(self.log_path, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").splitlines()
+            return "\n".join(lines[-n:])
+        except OSError:
+            return ""
+
+    def request(self, method, path, params=None, form=None, body=None, headers=None,
+                timeout=5.0):
+        return http_request(self.host, self.port, method, path, params, form, body,
+                            headers, timeout)
+
+    # keys API
+    def get(self, key, params=None, timeout=5.0):
+        return self.request("GET", kpath(key), params, timeout=timeout)
+
+    def put(self, key, form=None, params=None, timeout=5.0):
+        return self.request("PUT", kpath(key), params, form=form, timeout=timeout)
+
+    def post(self, key, form=None, params=None, timeout=5.0):
+        return self.request("POST", kpath(key), params, form=form, timeout=timeout)
+
+    def delete(self, key, params=None, timeout=5.0):
+        return self.request("DELETE", kpath(key), params, timeout=timeout)
+
+    def stats_self(self, timeout=1.0):
+        """/v2/stats/self JSON or None (down / no answer)."""
+        try:
+            r = self.request("GET", "/v2/stats/self", timeout=timeout)
+        except NETERR:
+            return None
+        if r.status != 200 or not isinstance(r.json, dict):
+            return None
+        if r.json.get("id"):
+            self.id = r.json["id"]
+        return r.json
+
+    def index(self, timeout=1.0):
+        """X-Etcd-Index of a local GET / (None if down)."""
+        try:
+            r = self.request("GET", "/v2/keys/", timeout=timeout)
+            return r.index
+        except NETERR:
+            return None
+
+    def wait_up(self, timeout=15.0):
+        """Until /version answers 200. Raises RuntimeError if the process exits
+        (Unsupported for the cetcd refusal) or the deadline passes."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if not self.alive():
+                tail = self.log_tail(15)
+                if self.proc is not None and UNSUPPORTED_MARK in tail:
+                    raise Unsupported(tail.strip().splitlines()[-1])
+                raise RuntimeError("%s exited with %s:\n%s" % (
+                    self.name, self.proc.returncode if self.proc else None, tail))
+            try:
+                r = self.request("GET", "/version", timeout=1.0)
+                if r.status == 200:
+                    return
+            except NETERR:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("%s did not answer /version within %.0fs:\n%s" %
+                           (self.name, timeout, self.log_tail(15)))
+
+
+# --------------------------------------------------------------------------
+# the cluster
+
+class Cluster:
+    def __init__(self, n=3, kind=None, heartbeat_ms=100, election_ms=1000,
+                 snapshot_count=10000, extra_args=None, log_level=None, token=None):
+        self.kind = kind or target()
+        self.bin = etcd_bin() if self.kind == "etcd" else cetcd_bin()
+        if not self.bin:
+            skip("%s binary not found" % self.kind)
+        self.n = n
+        self.heartbeat_ms = heartbeat_ms
+        self.election_ms = election_ms
+        self.snapshot_count = snapshot_count
+        self.extra_args = list(extra_args or [])
+        self.log_level = log_level or os.environ.get("CETCD_CLUSTER_LOG_LEVEL", "warn")
+        self.tmp = tempfile.mkdtemp(prefix="cetcd-cluster-")
+        self.token = token or "cetcd-test-%d-%d-%06d" % (os.getpid(), int(time.time()),
+                                                         random.randrange(10 ** 6))
+        self.members = [Member(self, i) for i in range(n)]
+        _clusters.append(self)
+
+    def __getitem__(self, i):
+        return self.members[i]
+
+    def __iter__(self):
+        return iter(self.members)
+
+    def __len__(self):
+        return len(self.members)
+
+    @property
+    def election_s(self):
+        return self.election_ms / 1000.0
+
+    def initial_cluster(self):
+        return ",".join("%s=%s" % (m.name, m.peer_url) for m in self.members)
+
+    def live(self):
+        return [m for m in self.members if m.alive()]
+
+    # ---------------------------------------------------------------- start
+    def start(self, timeout=30.0):
+        """Start all members at once and wait until the cluster is ready
+        (every member up, one leader that all agree on, all members published
+        in /v2/members, cluster version decided, indexes settled).
+        Retries on a port clash; raises Unsupported on the cetcd refusal."""
+        for attempt in range(3):
+            for m in self.members:
+                m.spawn()
+            try:
+                for m in self.members:
+                    m.wait_up(timeout)
+                break
+            except Unsupported:
+                self.kill_all()
+                raise
+            except RuntimeError as e:
+                self.kill_all()
+                if attempt == 2 or "address already in use" not in str(e).lower():
+                    raise
+                for m in self.members:
+                    m.port, m.peer_port = free_port(), free_port()
+                    shutil.rmtree(m.data_dir, ignore_errors=True)
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout=30.0):
+        deadline = time.time() + timeout
+        self.wait_leader(max(1.0, deadline - time.time()))
+        want = sorted(m.url for m in self.live())
+        last = None
+        while time.time() < deadline:
+            try:
+                ok = True
+                for m in self.live():
+                    r = m.request("GET", "/v2/members", timeout=1.0)
+                    mem = (r.json or {}).get("members") or []
+                    urls = sorted(u for x in mem for u in (x.get("clientURLs") or []))
+                    names = [x.get("name") for x in mem]
+                    if len(mem) != self.n or not all(names) or \
+                            not set(want) <= set(urls):
+                        ok = False
+                        last = mem
+                        break
+                    v = m.request("GET", "/version", timeout=1.0).json or {}
+                    if v.get("etcdcluster") in (None, "", "not_decided"):
+                        ok = False
+                        last = v
+                        break
+                if ok:
+                    self.wait_converged(max(1.0, deadline - time.time()))
+                    return
+            except NETERR as e:
+                last = e
+            time.sleep(0.1)
+        raise RuntimeError("cluster not ready within %.0fs (last: %r)" % (timeout, last))
+
+    # ---------------------------------------------------------------- leader
+    def leader(self, timeout=1.0):
+        """The member every live member agrees is leader right now, or None.
+        Agreement: exactly one live member reports StateLeader, and every
+        other live member's leaderInfo.leader is its id."""
+        st = {}
+        for m in self.live():
+            s = m.stats_self(timeout)
+            if s is None:
+                return None
+            st[m.idx] = s
+        leaders = [i for i, s in st.items() if s.get("state") == "StateLeader"]
+        if len(leaders) != 1:
+            return None
+        lm = self.members[leaders[0]]
+        lid = st[lm.idx].get("id")
+        for i, s in st.items():
+            if (s.get("leaderInfo") or {}).get("leader") != lid:
+                return None
+        return lm
+
+    def wait_leader(self, timeout=10.0, not_member=None):
+        """Poll (every 50 ms) until the live members agree on a leader
+        (other than not_member). Returns the leader Member."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            lm = self.leader()
+            if lm is not None and lm is not not_member:
+                return lm
+            time.sleep(0.05)
+        states = {m.name: (m.stats_self() or {}).get("state") for m in self.live()}
+        raise AssertionError("no agreed leader within %.1fs (states %s)" % (timeout, states))
+
+    def followers(self):
+        lm = self.leader()
+        return [m for m in self.live() if m is not lm]
+
+    # ---------------------------------------------------------------- convergence
+    def wait_converged(self, timeout=10.0, members=None, settle=0.3):
+        """Until all (live) members report the same X-Etcd-Index and it holds
+        for `settle` seconds. Returns that index."""
+        ms = members or self.live()
+        deadline = time.time() + timeout
+        stable_since = None
+        prev = None
+        idx = None
+        while time.time() < deadline:
+            idx = [m.index() for m in ms]
+            if None not in idx and len(set(idx)) == 1:
+                if idx[0] == prev:
+                    if time.time() - stable_since >= settle:
+                        return idx[0]
+                else:
+                    prev, stable_since = idx[0], time.time()
+            else:
+                prev = None
+            time.sleep(0.05)
+        raise AssertionError("members did not converge within %.1fs: %s" %
+                             (timeout, dict(zip([m.name for m in ms], idx or []))))
+
+    def wait_index(self, index, timeout=10.0, members=None):
+        """Until every member's X-Etcd-Index >= index."""
+        ms = members or self.live()
+        deadline = time.time() + timeout
+        got = None
+        while time.time() < deadline:
+            got = [m.index() for m in ms]
+            if all(g is not None and g >= index for g in got):
+                return
+            time.sleep(0.05)
+        raise AssertionError("members did not reach index %d within %.1fs: %s" %
+                             (index, timeout, dict(zip([m.name for m in ms], got or []))))
+
+    # ---------------------------------------------------------------- faults
+    def kill(self, m):
+        self._m(m).kill()
+
+    def stop(self, m):
+        self._m(m).stop()
+
+    def restart(self, m, timeout=15.0, argv=None):
+        """Start a stopped/killed member again with the same flags (its data
+        dir is kept, so etcd ignores the --initial-* flags)."""
+        m = self._m(m)
+        m.stop()
+        m.spawn(argv)
+        m.wait_up(timeout)
+        return m
+
+    def kill_all(self):
+        for m in self.members:
+            m.kill()
+
+    def _m(self, m):
+        return self.members[m] if isinstance(m, int) else m
+
+    def cleanup(self):
+        self.kill_all()
+        if self.tmp and os.path.isdir(self.tmp) and not os.environ.get("CETCD_CLUSTER_KEEP"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        if self in _clusters:
+            _clusters.remove(self)
+
+    def log_tails(self, n=8):
+        return "\n".join("--- %s\n%s" % (m.name, m.log_tail(n)) for m in self.members)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+def start_or_skip(n=3, **kw):
+    """Start a cluster; exit 77 if the binary refuses multi-member clusters."""
+    c = Cluster(n, **kw)
+    try:
+        return c.start()
+    except Unsupported as e:
+        c.cleanup()
+        skip("%s refuses a %d-member cluster: %s" % (c.kind, n, e))
+    except BaseException:
+        print(c.log_tails(15))
+        c.cleanup()
+        raise
+
+
+def probe_or_skip():
+    """For a target that may not cluster yet (cetcd): start a 3-member
+    cluster once and skip (exit 77) if it refuses. Then stop it."""
+    c = start_or_skip(3)
+    c.cleanup()
+
+
+def _cleanup_clusters():
+    for c in list(_clusters):
+        try:
+            c.cleanup()
+        except Exception:
+            pass
+
+
+atexit.register(_cleanup_clusters)
+# cetcdtest's signal handler calls its own _cleanup_all then sys.exit, which
+# runs the atexit hooks (ours included); chain ours in front anyway so a
+# SIGTERM during a long wait leaves no member behind.
+_orig_cleanup_all = cetcdtest._cleanup_all
+
+
+def _cleanup_everything():
+    _cleanup_clusters()
+    _orig_cleanup_all()
+
+
+cetcdtest._cleanup_all = _cleanup_everything
+
+
+def _on_signal(signum, frame):
+    _cleanup_everything()
+    os._exit(128 + signum)
+
+
+for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    try:
+        signal.signal(_sig, _on_signal)
+    except (ValueError, OSError):
+        pass
+
+
+# --------------------------------------------------------------------------
+# small runner for scenario files (each scenario builds its own cluster)
+
+def run_scenarios(mod_globals, budget=None):
+    """Run test_* functions (no argument; each makes its own cluster) with a
+    time budget; print ok/FAIL lines and 'N passed, N failed'; exit 0/1/77."""
+    import traceback
+    only = [a for a in sys.argv[1:] if not a.startswith("-")]
+    tests = sorted((f.__code__.co_firstlineno, n, f) for n, f in mod_globals.items()
+                   if n.startswith("test_") and callable(f))
+    tests = [(n, f) for _, n, f in tests if not only or any(o in n for o in only)]
+    kind = target()
+    if (kind == "etcd" and not etcd_bin()) or (kind == "cetcd" and not cetcd_bin()):
+        skip("%s binary not found (CETCD_TARGET=%s)" % (kind, kind))
+    print("# target: %s (%s)" % (kind, etcd_bin() if kind == "etcd" else cetcd_bin()))
+    sys.stdout.flush()
+    if kind == "cetcd":
+        probe_or_skip()
+    budget = budget or float(os.environ.get("CETCD_CLUSTER_BUDGET", "240"))
+    passed = failed = 0
+    t_all = time.time()
+    for name, fn in tests:
+        if time.time() - t_all > budget:
+            failed += 1
+            print("FAIL %s: not run, time budget (%.0fs) exhausted" % (name, budget))
+            continue
+        t0 = time.time()
+        msg = None
+        try:
+            fn()
+        except SystemExit:
+            raise
+        except AssertionError as e:
+            msg = str(e) or "assertion failed"
+            tb = traceback.extract_tb(sys.exc_info()[2])
+            for fr in reversed(tb):
+                if os.path.basename(fr.filename).startswith("test_"):
+                    msg += "  [%s:%d]" % (os.path.basename(fr.filename), fr.lineno)
+                    break
+        except Exception as e:  # noqa
+            msg = "exception: %s: %s\n    %s" % (
+                type(e).__name__, e,
+                "\n    ".join(traceback.format_exc().strip().splitlines()[-8:]))
+        for c in list(_clusters):
+            if msg is not None:
+                msg += "\n  logs:\n" + c.log_tails(6)
+            c.cleanup()
+        dt = time.time() - t0
+        if msg is None:
+            passed += 1
+            print("ok   %s (%.2fs)" % (name, dt))
+        else:
+            failed += 1
+            print("FAIL %s (%.2fs): %s" % (name, dt, msg))
+        sys.stdout.flush()
+    print("# %.1fs total" % (time.time() - t_all))
+    print("%d passed, %d failed" % (passed, failed))
+    sys.stdout.flush()
+    _cleanup_everything()
+    sys.exit(1 if failed else 0)
+
+
+def jdump(v):
+    return json.dumps(v, sort_keys=True)
