@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "cluster.h"
 #include "command.h"
 #include "proposal.h"
 #include "server.h"
@@ -20,6 +21,20 @@ static void apply_write(struct server *s, const struct command *c, int64_t time_
 	store_error_clear(&err);
 }
 
+/* A member's published name and client URLs join the member table. */
+static void apply_publish(struct server *s, const struct command *c)
+{
+	struct cluster one = {0};
+	if (cluster_decode(&one, c->attrs, c->attrs_len) == 0 && one.n_members == 1 &&
+	    one.members[0].id == c->member_id) {
+		const struct member *m = &one.members[0];
+		cluster_publish(&s->cluster, m->id, m->name, m->client_urls, m->n_client_urls);
+		if (m->id == s->self_id)
+			s->published_applied = true;
+	}
+	cluster_free(&one);
+}
+
 void apply_entry(struct server *s, uint64_t index, int64_t time_ns,
 		 const void *data, size_t len)
 {
@@ -32,6 +47,9 @@ void apply_entry(struct server *s, uint64_t index, int64_t time_ns,
 	switch (c.type) {
 	case CMD_WRITE:
 		apply_write(s, &c, time_ns);
+		break;
+	case CMD_PUBLISH:
+		apply_publish(s, &c);
 		break;
 	case CMD_EXPIRE:
 		store_expire(s->store, time_ns);

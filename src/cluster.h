@@ -4,8 +4,11 @@
 #ifndef CETCD_CLUSTER_H
 #define CETCD_CLUSTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "buf.h"
 
 struct member {
 	uint64_t id;
@@ -20,6 +23,8 @@ struct cluster {
 	uint64_t id;
 	struct member *members;	/* owned, sorted by id */
 	size_t n_members;
+	uint64_t *removed;	/* ids removed at runtime: never allowed back */
+	size_t n_removed;
 };
 
 /* etcd's NewMember ID (no time component: static bootstrap). */
@@ -29,6 +34,23 @@ void cluster_add_member(struct cluster *c, const char *name, char *const *peer_u
 			size_t n_peer, char *const *client_urls, size_t n_client,
 			const char *token);
 struct member *cluster_find(struct cluster *c, uint64_t id);
+/* Adds a member with a known id (runtime add, decode). Copies; keeps the
+ * cluster id. Replaces an existing entry with the same id. */
+void cluster_put_member(struct cluster *c, uint64_t id, const char *name,
+			char *const *peer_urls, size_t n_peer,
+			char *const *client_urls, size_t n_client);
+/* Removes id and remembers it as removed. */
+void cluster_remove_member(struct cluster *c, uint64_t id);
+bool cluster_is_removed(const struct cluster *c, uint64_t id);
+/* Sets a member's published attributes (name, client URLs). */
+void cluster_publish(struct cluster *c, uint64_t id, const char *name,
+		     char *const *client_urls, size_t n_client);
+
+/* The member table as bytes (cluster id, members, removed ids): the context
+ * of the bootstrap entry and part of every snapshot. Versioned. */
+void cluster_encode(const struct cluster *c, struct buf *out);
+/* Replaces *c with the decoded table. Returns 0, or -1 (c untouched). */
+int cluster_decode(struct cluster *c, const void *data, size_t len);
 void cluster_free(struct cluster *c);
 
 #endif /* CETCD_CLUSTER_H */

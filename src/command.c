@@ -119,6 +119,28 @@ static const char *get_str(struct reader *r, char **mem, size_t *len)
 	return s;
 }
 
+void command_encode_publish(struct buf *out, uint64_t member_id, const void *attrs,
+			    size_t len)
+{
+	put_header(out, CMD_PUBLISH, member_id, 0);
+	put_u32(out, (uint32_t)len);
+	buf_append(out, attrs, len);
+}
+
+static int decode_publish(struct reader *r, struct command *c)
+{
+	uint64_t n = get_uint(r, 4);
+	if (r->bad || n != r->left)
+		return -1;
+	c->mem = malloc(n ? n : 1);
+	if (c->mem == NULL)
+		abort();
+	memcpy(c->mem, r->p, n);
+	c->attrs = c->mem;
+	c->attrs_len = n;
+	return 0;
+}
+
 int command_decode(const void *data, size_t len, struct command *c)
 {
 	struct reader r = {data, len, false};
@@ -132,6 +154,8 @@ int command_decode(const void *data, size_t len, struct command *c)
 		return -1;
 	if (c->type == CMD_EXPIRE)
 		return r.left == 0 ? 0 : -1;
+	if (c->type == CMD_PUBLISH)
+		return decode_publish(&r, c);
 	if (c->type != CMD_WRITE)
 		return -1;
 

@@ -8,7 +8,8 @@
  *   u8 op u8 flags u64 ttl u64 prev_index, str path [str value] [str prev_value]
  *   where str = u32 length + bytes (values are binary: NULs allowed;
  *   the path may not hold a NUL) and flags = dir 1, unique 2, recursive 4,
- *   refresh 8, has_ttl 16, has_value 32, has_prev_value 64.
+ *   refresh 8, has_ttl 16, has_value 32, has_prev_value 64;
+ *   for CMD_PUBLISH: u32 length + the member attributes.
  * No I/O, no clock. */
 #ifndef CETCD_COMMAND_H
 #define CETCD_COMMAND_H
@@ -22,6 +23,7 @@
 enum cmd_type {
 	CMD_WRITE = 1,	/* a store_write */
 	CMD_EXPIRE = 2,	/* expire every node whose deadline <= entry time */
+	CMD_PUBLISH = 3,	/* a member's attributes (name, client URLs) */
 };
 
 struct command {
@@ -32,12 +34,18 @@ struct command {
 					 * NUL-terminated; value_len and
 					 * prev_value_len give the value lengths
 					 * (values may hold NUL bytes) */
+	const void *attrs;		/* CMD_PUBLISH: cluster_encode bytes of a
+					 * one-member table; points into mem */
+	size_t attrs_len;
 	char *mem;			/* owned by the command */
 };
 
 void command_encode_write(struct buf *out, uint64_t member_id, uint64_t req_id,
 			  const struct store_write *w);
 void command_encode_expire(struct buf *out, uint64_t member_id, uint64_t req_id);
+/* attrs: opaque member attributes (u32 length + bytes in the payload). */
+void command_encode_publish(struct buf *out, uint64_t member_id, const void *attrs,
+			    size_t len);
 
 /* Decodes a payload. Returns 0, or -1 for a malformed payload (nothing to
  * free then). On success release with command_free. */

@@ -17,7 +17,10 @@
 #include "node.h"
 #include "server.h"
 #include "store.h"
+#include "http_peer.h"
+#include "peer_send.h"
 #include "version.h"
+#include "wal_sync.h"
 
 /* ---- formatting helpers ------------------------------------------------ */
 
@@ -358,7 +361,7 @@ static const char *state_name(const struct node *n)
 {
 	if (node_is_leader(n))
 		return "StateLeader";
-	return "StateFollower";
+	return node_leader_id(n) ? "StateFollower" : "StateCandidate";
 }
 
 static void serve_stats_self(struct http_req *r)
@@ -381,7 +384,12 @@ static void serve_stats_self(struct http_req *r)
 	put_duration(&b, (uint64_t)(now - s->start_wall_ns));
 	buf_puts(&b, ",\"startTime\":");
 	put_time(&b, s->start_wall_ns);
-	buf_puts(&b, "},\"recvAppendRequestCnt\":0,\"sendAppendRequestCnt\":0}");
+	struct http_peer_stats in;
+	struct peer_sender_totals out;
+	http_peer_get_stats(&in);
+	peer_sender_totals(s->peers, &out);
+	buf_printf(&b, "},\"recvAppendRequestCnt\":%" PRIu64 ",\"sendAppendRequestCnt\":%" PRIu64 "}",
+		   in.recv_append, out.append_sent);
 	respond_json(r, MHD_HTTP_OK, &b);
 }
 
@@ -420,7 +428,41 @@ static void serve_stats_leader(struct http_req *r)
 	struct buf b = BUF_INIT;
 	buf_puts(&b, "{\"leader\":");
 	put_id(&b, s->self_id);
-	buf_puts(&b, ",\"followers\":{}}");
+	buf_puts(&b, ",\"followers\":{");
+	bool first = true;
+	for (size_t i = 0; i < s->cluster.n_members; i++) {
+		struct peer_stats ps;
+		uint64_t id = s->cluster.members[i].id;
+		if (id == s->self_id || !peer_sender_peer_stats(s->peers, id, &ps))
+			continue;
+		buf_printf(&b, "%s\"%" PRIx64 "\":{\"latency\":{\"current\":%.6f,\"average\":%.6f,"
+			   "\"standardDeviation\":%.6f,\"minimum\":%.6f,\"maximum\":%.6f},"
+			   "\"counts\":{\"fail\":%" PRIu64 ",\"success\":%" PRIu64 "}}",
+			   first ? "" : ",", id, ps.latency_current, ps.latency_average,
+			   ps.latency_stddev, ps.latency_min, ps.latency_max, ps.fail, ps.success);
+		first = false;
+	}
+	buf_puts(&b, "}}");
+	respond_json(r, MHD_HTTP_OK, &b);
+}
+
+/* etcd serves expvar JSON here; cetcd serves its own counters, so that
+ * benchmarks and operators can see the WAL's group commit at work. */
+static void serve_debug_vars(struct http_req *r)
+{
+	if (!method_in(r, "GET"))
+		return;
+	struct server *s = r->srv;
+	struct wal_sync_stats w;
+	node_wal_stats(s->node, &w);
+	struct buf b = BUF_INIT;
+	buf_printf(&b,
+		   "{\"cetcd\":{\"raft\":{\"term\":%" PRIu64 ",\"applied\":%" PRIu64
+		   ",\"commit\":%" PRIu64 "},\"wal\":{\"batches\":%" PRIu64
+		   ",\"entries\":%" PRIu64 ",\"rounds\":%" PRIu64 ",\"fsyncs\":%" PRIu64
+		   ",\"max_group\":%" PRIu64 "}}}\n",
+		   node_term(s->node), node_applied_index(s->node), node_commit_index(s->node),
+		   w.batches, w.entries, w.rounds, w.fsyncs, w.max_group);
 	respond_json(r, MHD_HTTP_OK, &b);
 }
 
@@ -438,6 +480,7 @@ static const struct admin_route {
 	{"/v2/stats/self", false, serve_stats_self},
 	{"/v2/stats/store", false, serve_stats_store},
 	{"/v2/stats/leader", false, serve_stats_leader},
+	{"/debug/vars", false, serve_debug_vars},
 };
 
 static const struct admin_route *find_route(const char *path)

@@ -51,15 +51,21 @@ void reply_etcd_headers(struct http_req *r, struct MHD_Response *resp, uint64_t 
 
 void reply_v2_error(struct http_req *r, int code, const char *cause, uint64_t index)
 {
+	reply_v2_error_len(r, code, cause, cause ? strlen(cause) : 0, index);
+}
+
+void reply_v2_error_len(struct http_req *r, int code, const char *cause, size_t cause_len,
+			uint64_t index)
+{
 	struct buf b = BUF_INIT;
 	buf_puts(&b, "{\"errorCode\":");
 	buf_put_u64(&b, (uint64_t)code);
 	buf_puts(&b, ",\"message\":");
 	const char *msg = v2err_message(code);
 	buf_put_json_str(&b, msg, strlen(msg));
-	if (cause && *cause) {
+	if (cause && cause_len > 0) {
 		buf_puts(&b, ",\"cause\":");
-		buf_put_json_str(&b, cause, strlen(cause));
+		buf_put_json_str(&b, cause, cause_len);
 	}
 	buf_puts(&b, ",\"index\":");
 	buf_put_u64(&b, index);
@@ -72,7 +78,8 @@ void reply_v2_error(struct http_req *r, int code, const char *cause, uint64_t in
 
 void reply_store_error(struct http_req *r, const struct store_error *err)
 {
-	reply_v2_error(r, err->code, err->cause, err->index);
+	size_t n = err->cause_len ? err->cause_len : (err->cause ? strlen(err->cause) : 0);
+	reply_v2_error_len(r, err->code, err->cause, n, err->index);
 }
 
 void reply_message(struct http_req *r, unsigned status, const char *message)

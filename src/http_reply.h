@@ -23,6 +23,10 @@ void reply_etcd_headers(struct http_req *r, struct MHD_Response *resp, uint64_t 
 /* etcd's v2 error: {"errorCode":..,"message":..,"cause":..,"index":..}\n with
  * its HTTP status, X-Etcd-Index and the cluster id. */
 void reply_v2_error(struct http_req *r, int code, const char *cause, uint64_t index);
+/* Same with a cause of cause_len bytes (it may hold NULs: compare failures
+ * quote values). */
+void reply_v2_error_len(struct http_req *r, int code, const char *cause, size_t cause_len,
+			uint64_t index);
 void reply_store_error(struct http_req *r, const struct store_error *err);
 /* {"message":"..."} with status (members/admin errors). */
 void reply_message(struct http_req *r, unsigned status, const char *message);

@@ -131,6 +131,8 @@ static void add_cors_headers(struct MHD_Response *resp)
 void http_respond(struct http_req *r, unsigned status, struct MHD_Response *resp)
 {
 	add_cors_headers(resp);
+	if (r->close_after)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (r->reply_cluster_id)
 		reply_cluster_id(r, resp);
 	if (r->resp)
@@ -176,6 +178,7 @@ static void take_body(struct http_req *r, const char *data, size_t len)
 		return;
 	if (r->body.len + len > HTTP_MAX_FORM_BYTES) {
 		r->body_too_large = true;
+		r->close_after = true;	/* as Go's server after a refused body */
 		buf_free(&r->body);
 		return;
 	}
@@ -266,7 +269,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		r->started = true;
 		r->method = method;
 		/* the members API reads a JSON body; keys read form bodies */
-		r->body_wanted = wants_form_body(r) || strncmp(r->uri, "/v2/members", 11) == 0;
+		r->body_wanted = wants_form_body(r) || strncmp(r->uri, "/v2/members", 11) == 0 || (r->peer && strcmp(method, "POST") == 0);
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -362,6 +365,11 @@ static int start_daemon(struct http_server *h, struct daemon *d, const char *url
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)60000,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+		/* Per-connection pool (MHD default 32 KiB): holds the request head,
+		 * so it bounds the URL (a 16 KiB pool takes a ~15 KiB query string),
+		 * and MHD touches about all of it per connection, so it is most of
+		 * an idle watcher's memory (doc/watches.md). */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 		MHD_OPTION_END);
 	if (d->mhd == NULL) {
 		fprintf(stderr, "cetcd: listen %s: %s\n", url,
@@ -418,8 +426,3 @@ void http_server_free(struct http_server *h)
 	free(h);
 }
 
-/* TEMPORARY until http_peer.c lands: peers get 404. */
-__attribute__((weak)) void http_peer_handle(struct http_req *r)
-{
-	reply_not_found(r);
-}

@@ -36,6 +36,7 @@ struct http_req {
 	struct MHD_Response *resp;	/* answer ready to queue (owned) */
 	unsigned status;
 	bool peer;		/* arrived on a peer listener */
+	bool close_after;	/* answer with Connection: close (unread body left) */
 	bool reply_cluster_id;	/* add X-Etcd-Cluster-Id to whatever is answered */
 	void *handler_ctx;	/* the route handler's state */
 	http_cleanup_fn cleanup;	/* frees handler_ctx; runs once */

@@ -1,11 +1,13 @@
-/* main.c - process entry: flags and ETCD_* environment -> a single member
- * server. Exit codes follow etcd: 0 after --help/--version, 2 for flag
+/* main.c - process entry: flags and ETCD_* environment -> a member of a
+ * cluster (of one, or several). Exit codes follow etcd: 0 after --help/--version, 2 for flag
  * syntax errors, 1 for everything else. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "peer_send.h"
+#include "wal.h"
 #include "server.h"
 
 /* The server wants plain arrays of URL strings. */
@@ -19,27 +21,41 @@ static char **url_strings(const struct url_list *l)
 	return v;
 }
 
-/* Clustering over HTTP is not built yet: refuse a cluster of several
- * members instead of pretending to be one. */
-static int check_single_member(const struct config *c)
+/* etcd's bootstrap checks: --initial-cluster parses, and names this member
+ * with the same URLs as --initial-advertise-peer-urls. */
+static int load_initial_cluster(const struct config *c, struct cluster_list *cl)
 {
-	struct cluster_list cl = {0};
 	char why[512];
-	int rc = 0;
-	if (config_initial_cluster_parse(c->initial_cluster, &cl, why, sizeof(why)) != 0) {
+	if (config_initial_cluster_parse(c->initial_cluster, cl, why, sizeof(why)) != 0) {
 		fprintf(stderr, "cetcd: %s\n", why);
 		return -1;
 	}
-	if (config_check_initial_cluster(c, &cl, why, sizeof(why)) != 0) {
+	if (config_check_initial_cluster(c, cl, why, sizeof(why)) != 0) {
 		fprintf(stderr, "cetcd: %s\n", why);
-		rc = -1;
-	} else if (cl.n > 1) {
-		fprintf(stderr, "cetcd: --initial-cluster lists %zu members: clusters of more "
-			"than one member are not supported by this build yet\n", cl.n);
-		rc = -1;
+		config_cluster_free(cl);
+		return -1;
 	}
-	config_cluster_free(&cl);
-	return rc;
+	return 0;
+}
+
+/* A member restarted with a data dir ignores the --initial-cluster flags,
+ * as etcd does: parse them if they parse, never refuse to start over them. */
+static int lenient_initial_cluster(const struct config *c, struct cluster_list *cl)
+{
+	char why[512];
+	if (config_initial_cluster_parse(c->initial_cluster, cl, why, sizeof(why)) != 0)
+		memset(cl, 0, sizeof(*cl));
+	return 0;
+}
+
+static bool has_wal(const struct config *c)
+{
+	char dir[4096];
+	if (c->wal_dir[0])
+		snprintf(dir, sizeof(dir), "%s", c->wal_dir);
+	else
+		snprintf(dir, sizeof(dir), "%s/member/wal", c->data_dir);
+	return wal_exists(dir);
 }
 
 int main(int argc, char **argv, char **envp)
@@ -52,7 +68,11 @@ int main(int argc, char **argv, char **envp)
 		return code;
 	}
 	config_unsupported(&c, stderr);
-	if (check_single_member(&c) != 0) {
+	struct cluster_list initial = {0};
+	bool restarting = has_wal(&c);
+	if ((restarting ? lenient_initial_cluster(&c, &initial)
+			: load_initial_cluster(&c, &initial)) != 0 ||
+	    peer_sender_global_init() != 0) {
 		config_free(&c);
 		return 1;
 	}
@@ -61,6 +81,11 @@ int main(int argc, char **argv, char **envp)
 		.data_dir = c.data_dir,
 		.wal_dir = c.wal_dir,
 		.listen_client_urls = url_strings(&c.listen_client_urls),
+		.listen_peer_urls = url_strings(&c.listen_peer_urls),
+		.n_listen_peer_urls = c.listen_peer_urls.n,
+		.initial_cluster = &initial,
+		.join_existing = strcmp(c.initial_cluster_state, "existing") == 0,
+		.restarting = restarting,
 		.n_listen_client_urls = c.listen_client_urls.n,
 		.advertise_client_urls = url_strings(&c.advertise_client_urls),
 		.n_advertise_client_urls = c.advertise_client_urls.n,
@@ -80,6 +105,9 @@ int main(int argc, char **argv, char **envp)
 		server_free(s);
 	}
 	free(o.listen_client_urls);
+	free(o.listen_peer_urls);
+	config_cluster_free(&initial);
+	peer_sender_global_cleanup();
 	free(o.advertise_client_urls);
 	free(o.initial_advertise_peer_urls);
 	config_free(&c);

@@ -18,7 +18,9 @@
 
 #include "apply.h"
 #include "clock.h"
+#include "cluster.h"
 #include "loop.h"
+#include "peer_send.h"
 #include "raft.h"
 #include "server.h"
 #include "snap.h"
@@ -35,6 +37,23 @@ struct pending_read {
 	void *ctx;
 	struct pending_read *next;
 };
+
+/* A message that may leave only once raft_seq is durable. Only responses
+ * (votes, append acks) are parked: they carry no entries, so a struct copy
+ * is a full copy. */
+struct parked {
+	uint64_t raft_seq;
+	struct raft_message msg;
+};
+
+/* A client write proposed while no leader was known: forwarded (or proposed)
+ * once one is. The proposal's own timeout bounds the wait. */
+struct waiting {
+	void *data;
+	size_t len;
+};
+
+#define MAX_WAITING 4096
 
 /* A WAL batch in flight and the Raft persist_seq it makes durable. */
 struct inflight {
@@ -59,6 +78,10 @@ struct node {
 	struct snap_job *snap_job;	/* a forked snapshot save in progress */
 	struct loop_fd *snap_watch;
 	bool failed;		/* a disk error: the member stops */
+	struct parked *parked;	/* acks and votes waiting for durability (rule 4) */
+	size_t n_parked, cap_parked;
+	struct waiting *waiting;	/* writes waiting for a leader to exist */
+	size_t n_waiting;
 	uint64_t applied;
 	uint64_t next_read_id;
 	struct pending_read *reads;
@@ -101,18 +124,40 @@ static void push_inflight(struct node *n, uint64_t wal_seq, uint64_t raft_seq)
 	n->requested_seq = raft_seq;
 }
 
+static int decode_state(struct server *srv, struct store *st, const void *data, size_t len,
+			bool replace, char *err, size_t cap);
+static void sync_peers(struct node *n);
+
+/* Rule 8: a leader's snapshot for a member that fell behind. The file is made
+ * durable first (the WAL marker that follows points at it), then the state
+ * machine is replaced; the committed entries of the same update follow. */
+static int install_snapshot(struct node *n, const struct raft_snapshot *snap)
+{
+	char err[512];
+	if (snap_save(n->snap_dir, &snap->meta, snap->data, snap->len, err, sizeof(err)) != 0) {
+		fail(n, "install snapshot", err);
+		return -1;
+	}
+	if (decode_state(n->srv, n->srv->store, snap->data, snap->len, true, err,
+			 sizeof(err)) != 0) {
+		fail(n, "install snapshot", err);
+		return -1;
+	}
+	server_note_self(n->srv);
+	sync_peers(n);
+	n->applied = snap->meta.index;
+	n->snap_index = snap->meta.index;
+	return 0;
+}
+
 /* Rule 1: one update = one WAL batch, written and synced by the WAL thread. */
 static void persist(struct node *n, const struct raft_update *u)
 {
 	if (n->failed)
 		return;
-	if (u->snapshot) {
-		/* A leader's snapshot for a member that fell behind: only a
-		 * cluster sends one, and clusters arrive with the cluster issue. */
-		fail(n, "install snapshot", "receiving a snapshot from a leader is not supported yet");
+	if (u->snapshot && install_snapshot(n, u->snapshot) != 0)
 		return;
-	}
-	bool write = u->hard_state_changed || u->n_entries > 0;
+	bool write = u->hard_state_changed || u->n_entries > 0 || u->snapshot;
 	if (!write && u->persist_seq <= n->requested_seq)
 		return;
 	if (!write) {
@@ -123,6 +168,9 @@ static void persist(struct node *n, const struct raft_update *u)
 	struct wal_batch b = {
 		.seq = ++n->wal_seq,
 		.hard_state = u->hard_state_changed ? &u->hard_state : NULL,
+		.snapshot_marker = u->snapshot != NULL,
+		.snap_index = u->snapshot ? u->snapshot->meta.index : 0,
+		.snap_term = u->snapshot ? u->snapshot->meta.term : 0,
 		.entries = u->entries,
 		.n_entries = u->n_entries,
 		.must_sync = u->must_sync,
@@ -138,10 +186,96 @@ static void persist(struct node *n, const struct raft_update *u)
 
 static void send_messages(struct node *n, const struct raft_message *m, size_t count)
 {
-	/* rule 2: peers arrive with the cluster issue; a single member sends nothing. */
-	(void)n;
-	(void)m;
-	(void)count;
+	if (n->srv->peers == NULL)
+		return;	/* start-up: the transport comes up right after the log */
+	for (size_t i = 0; i < count; i++)
+		peer_sender_send(n->srv->peers, m[i].to, &m[i]);
+}
+
+static void park_messages(struct node *n, const struct raft_update *u)
+{
+	for (size_t i = 0; i < u->n_messages_after_persist; i++) {
+		const struct raft_message *m = &u->messages_after_persist[i];
+		if (u->persist_seq <= n->durable_seq) {
+			send_messages(n, m, 1);
+			continue;
+		}
+		if (n->n_parked == n->cap_parked) {
+			n->cap_parked = n->cap_parked ? 2 * n->cap_parked : 64;
+			n->parked = realloc(n->parked, n->cap_parked * sizeof(*n->parked));
+			if (n->parked == NULL)
+				abort();
+		}
+		struct parked *p = &n->parked[n->n_parked++];
+		p->raft_seq = u->persist_seq;
+		p->msg = *m;
+		p->msg.entries = NULL;	/* responses carry none */
+		p->msg.n_entries = 0;
+		p->msg.snapshot = NULL;
+	}
+}
+
+/* Sends what waited for durability up to n->durable_seq. */
+static void release_parked(struct node *n)
+{
+	size_t done = 0;
+	while (done < n->n_parked && n->parked[done].raft_seq <= n->durable_seq) {
+		send_messages(n, &n->parked[done].msg, 1);
+		done++;
+	}
+	memmove(n->parked, n->parked + done, (n->n_parked - done) * sizeof(*n->parked));
+	n->n_parked -= done;
+}
+
+/* ---- membership from the log -------------------------------------------- */
+
+static void sync_peers(struct node *n)
+{
+	struct server *srv = n->srv;
+	if (srv->peers == NULL)
+		return;	/* start-up: start_peers reads the table itself */
+	for (size_t i = 0; i < srv->cluster.n_members; i++) {
+		const struct member *m = &srv->cluster.members[i];
+		if (m->id != srv->self_id)
+			peer_sender_set_peer(srv->peers, m->id, m->peer_urls, m->n_peer_urls);
+	}
+}
+
+/* A committed configuration entry: the member table follows the log. */
+static void apply_conf(struct node *n, const struct raft_entry *e)
+{
+	struct server *srv = n->srv;
+	struct raft_conf_change cc;
+	if (raft_conf_change_decode(e, &cc) != RAFT_OK)
+		return;
+	switch (cc.type) {
+	case RAFT_CONF_SET:
+		if (cc.context_len && cluster_decode(&srv->cluster, cc.context, cc.context_len) == 0) {
+			server_note_self(srv);
+			sync_peers(n);
+		}
+		break;
+	case RAFT_CONF_ADD_VOTER:
+	case RAFT_CONF_ADD_LEARNER: {
+		struct cluster added = {0};
+		if (cc.context_len && cluster_decode(&added, cc.context, cc.context_len) == 0 &&
+		    added.n_members == 1) {
+			const struct member *m = &added.members[0];
+			cluster_put_member(&srv->cluster, cc.node, m->name, m->peer_urls,
+					   m->n_peer_urls, m->client_urls, m->n_client_urls);
+			sync_peers(n);
+		}
+		cluster_free(&added);
+		break;
+	}
+	case RAFT_CONF_REMOVE:
+		cluster_remove_member(&srv->cluster, cc.node);
+		if (cc.node != srv->self_id && srv->peers)
+			peer_sender_remove_peer(srv->peers, cc.node);
+		break;
+	default:
+		break;
+	}
 }
 
 static void apply_committed(struct node *n, const struct raft_update *u)
@@ -151,6 +285,8 @@ static void apply_committed(struct node *n, const struct raft_update *u)
 		n->applied = e->index;	/* X-Raft-Index of the reply is this entry's */
 		if (e->type == RAFT_ENTRY_NORMAL)
 			apply_entry(n->srv, e->index, e->time, e->data, e->len);
+		else if (e->type == RAFT_ENTRY_CONF)
+			apply_conf(n, e);
 	}
 }
 
@@ -187,18 +323,26 @@ static void consume(struct node *n, const struct raft_update *u)
 {
 	persist(n, u);
 	send_messages(n, u->messages, u->n_messages);
-	/* rule 4 (single member): nothing waits on persistence to be sent yet */
+	park_messages(n, u);
 	apply_committed(n, u);
 	note_reads(n, u);
 }
 
+static void leader_changed(struct node *n);
+
 static int step(struct node *n, const struct raft_event *ev)
 {
 	int rc = raft_step(n->raft, ev, &n->upd);
+	bool became_leader = n->upd.role == RAFT_LEADER && n->role != RAFT_LEADER;
+	bool changed = n->upd.leader != n->leader;
 	n->term = n->upd.term;
 	n->leader = n->upd.leader;
 	n->role = n->upd.role;
+	if (became_leader)
+		n->srv->expire_hold_until_ms = clock_mono_ms() + n->srv->opts.election_ms;
 	consume(n, &n->upd);
+	if (changed && n->leader != RAFT_NONE)
+		leader_changed(n);
 	return rc;
 }
 
@@ -222,6 +366,7 @@ static void on_wal_durable(void *ctx, uint32_t events)
 	if (raft_seq <= n->durable_seq)
 		return;
 	n->durable_seq = raft_seq;
+	release_parked(n);	/* rule 4: acks and votes leave only now */
 	struct raft_event ev = event(RAFT_EV_PERSISTED);
 	ev.u.persisted.seq = raft_seq;
 	step(n, &ev);
@@ -229,14 +374,48 @@ static void on_wal_durable(void *ctx, uint32_t events)
 
 /* ---- snapshots (rule 8) ------------------------------------------------- */
 
-static int write_store(struct snap_writer *sw, void *arg)
+/* The state machine's snapshot: "CETCDSN1", u32 length + the member table
+ * (cluster_encode), then the store (store_codec). */
+#define STATE_MAGIC "CETCDSN1"
+
+static void encode_state(const struct server *srv, struct buf *out)
 {
-	struct server *srv = arg;
-	struct buf b = BUF_INIT;
-	store_snapshot_write(srv->store, &b);
-	int rc = snap_writer_write(sw, b.data, b.len);
-	buf_free(&b);
-	return rc;
+	struct buf table = BUF_INIT;
+	cluster_encode(&srv->cluster, &table);
+	buf_append(out, STATE_MAGIC, 8);
+	uint8_t len[4] = {(uint8_t)table.len, (uint8_t)(table.len >> 8),
+			  (uint8_t)(table.len >> 16), (uint8_t)(table.len >> 24)};
+	buf_append(out, len, 4);
+	buf_append(out, table.data, table.len);
+	buf_free(&table);
+	store_snapshot_write(srv->store, out);
+}
+
+/* Restores the store (empty, or replaced) and the member table from
+ * encode_state's bytes. */
+static int decode_state(struct server *srv, struct store *st, const void *data, size_t len,
+			bool replace, char *err, size_t cap)
+{
+	const uint8_t *p = data;
+	if (len < 12 || memcmp(p, STATE_MAGIC, 8) != 0) {
+		snprintf(err, cap, "not a cetcd state snapshot");
+		return -1;
+	}
+	size_t tlen = (size_t)p[8] | (size_t)p[9] << 8 | (size_t)p[10] << 16 | (size_t)p[11] << 24;
+	if (tlen > len - 12 || cluster_decode(&srv->cluster, p + 12, tlen) != 0) {
+		snprintf(err, cap, "bad member table in snapshot");
+		return -1;
+	}
+	const uint8_t *body = p + 12 + tlen;
+	size_t blen = len - 12 - tlen;
+	return replace ? store_snapshot_replace(st, body, blen, err, cap)
+		       : store_snapshot_read(st, body, blen, err, cap);
+}
+
+static int write_bytes(struct snap_writer *sw, void *arg)
+{
+	const struct buf *b = arg;
+	return snap_writer_write(sw, b->data, b->len);
 }
 
 static void on_snapshot_done(void *ctx, uint32_t events)
@@ -264,20 +443,28 @@ static void maybe_snapshot(struct node *n)
 	uint64_t every = n->srv->opts.snapshot_count;
 	if (n->snap_job || every == 0 || n->applied < n->snap_index + every)
 		return;
+	/* serialized here (the core keeps it to send to members that fell
+	 * behind); written to disk by a forked child from its frozen copy */
+	struct buf state = BUF_INIT;
+	encode_state(n->srv, &state);
 	struct raft_event ev = event(RAFT_EV_SNAPSHOT);
 	ev.u.snapshot.index = n->applied;
+	ev.u.snapshot.data = state.data;
+	ev.u.snapshot.len = state.len;
 	ev.u.snapshot.trailing = 5000;	/* entries kept for slow followers, as etcd */
-	if (step(n, &ev) != RAFT_OK)
-		return;
 	struct raft_snapshot_meta meta;
-	if (!raft_snapshot_meta(n->raft, &meta))
-		return;
 	char err[512];
-	if (snap_save_async(n->snap_dir, &meta, write_store, n->srv, &n->snap_job, err,
-			    sizeof(err)) != 0) {
-		fprintf(stderr, "cetcd: snapshot at %llu: %s\n", (unsigned long long)meta.index, err);
+	if (step(n, &ev) != RAFT_OK || !raft_snapshot_meta(n->raft, &meta)) {
+		buf_free(&state);
 		return;
 	}
+	if (snap_save_async(n->snap_dir, &meta, write_bytes, &state, &n->snap_job, err,
+			    sizeof(err)) != 0) {
+		fprintf(stderr, "cetcd: snapshot at %llu: %s\n", (unsigned long long)meta.index, err);
+		buf_free(&state);
+		return;
+	}
+	buf_free(&state);
 	n->snap_index = meta.index;
 	n->snap_watch = loop_add_fd(n->srv->loop, snap_job_fd(n->snap_job), EPOLLIN,
 				    on_snapshot_done, n);
@@ -285,13 +472,15 @@ static void maybe_snapshot(struct node *n)
 
 /* ---- start-up ----------------------------------------------------------- */
 
-static struct raft_membership single_member(uint64_t id)
+static struct raft *new_raft(const struct server *srv)
 {
-	struct raft_membership m;
-	memset(&m, 0, sizeof(m));
-	m.n_voters = 1;
-	m.voters[0] = id;
-	return m;
+	struct raft_config cfg = {
+		.id = srv->self_id,
+		.election_ms = srv->opts.election_ms,
+		.heartbeat_ms = srv->opts.heartbeat_ms,
+		.seed = srv->self_id ^ (uint64_t)clock_wall_ns(),
+	};
+	return raft_new(&cfg);
 }
 
 static int start_wal_thread(struct node *n, struct wal *w)
@@ -312,14 +501,31 @@ static int start_fresh(struct node *n)
 	struct wal_options o = {.max_wals = (unsigned)srv->opts.max_wals};
 	struct wal *w;
 	char err[512];
+	n->raft = new_raft(srv);
+	if (n->raft == NULL)
+		return -1;
 	if (wal_create(n->wal_dir, &meta, &o, &w, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cetcd: cannot create the write-ahead log: %s\n", err);
 		return -1;
 	}
 	if (start_wal_thread(n, w) != 0)
 		return -1;
-	struct raft_membership m = single_member(srv->self_id);
-	raft_bootstrap(n->raft, &m, clock_mono_ms(), &n->upd);
+	if (srv->opts.join_existing) {
+		/* added through /v2/members: the leader sends the log or a snapshot */
+		raft_join(n->raft, clock_mono_ms(), &n->upd);
+		consume(n, &n->upd);
+		return 0;
+	}
+	/* every member bootstraps the same entry 1: the member ids and, as its
+	 * context, the member table (names, peer URLs) */
+	struct raft_membership m;
+	memset(&m, 0, sizeof(m));
+	for (size_t i = 0; i < srv->cluster.n_members && i < RAFT_MAX_MEMBERS; i++)
+		m.voters[m.n_voters++] = srv->cluster.members[i].id;
+	struct buf ctx = BUF_INIT;
+	cluster_encode(&srv->cluster, &ctx);
+	raft_bootstrap_ctx(n->raft, &m, ctx.data, ctx.len, clock_mono_ms(), &n->upd);
+	buf_free(&ctx);
 	consume(n, &n->upd);
 	return 0;
 }
@@ -340,8 +546,8 @@ static int restart(struct node *n)
 	}
 	if (found && sl.note[0])
 		fprintf(stderr, "cetcd: %s\n", sl.note);
-	if (found && store_snapshot_read(srv->store, sl.snap.data, sl.snap.len, err,
-					 sizeof(err)) != 0) {
+	if (found && decode_state(srv, srv->store, sl.snap.data, sl.snap.len, false, err,
+				  sizeof(err)) != 0) {
 		fprintf(stderr, "cetcd: snapshot %s: %s\n", sl.name, err);
 		snap_loaded_free(&sl);
 		return -1;
@@ -356,15 +562,16 @@ static int restart(struct node *n)
 	}
 	if (rec.note[0])
 		fprintf(stderr, "cetcd: write-ahead log repaired: %s\n", rec.note);
-	if (rec.meta.member_id != srv->self_id)
-		fprintf(stderr, "cetcd: warning: data dir belongs to member %llx, flags say %llx; "
-			"using the data dir's\n", (unsigned long long)rec.meta.member_id,
-			(unsigned long long)srv->self_id);
+	/* etcd: a member with a data dir ignores the --initial-cluster flags;
+	 * who it is comes from its WAL, the member table from its log */
+	srv->self_id = rec.meta.member_id;
+	srv->cluster.id = rec.meta.cluster_id;
+	n->raft = new_raft(srv);
 	n->snap_index = si;
 	n->applied = si;
 	struct raft_persisted p;
 	wal_recovered_to_persisted(&rec, found ? &sl.snap : NULL, &p);
-	int rc = start_wal_thread(n, w);
+	int rc = n->raft ? start_wal_thread(n, w) : -1;
 	if (rc == 0) {
 		raft_restart(n->raft, &p, clock_mono_ms(), &n->upd);
 		consume(n, &n->upd);
@@ -394,21 +601,18 @@ struct node *node_new(struct server *srv)
 		abort();
 	n->srv = srv;
 	data_paths(n);
-	struct raft_config cfg = {
-		.id = srv->self_id,
-		.election_ms = srv->opts.election_ms,
-		.heartbeat_ms = srv->opts.heartbeat_ms,
-		.seed = srv->self_id ^ (uint64_t)clock_wall_ns(),
-	};
-	n->raft = raft_new(&cfg);
-	int rc = n->raft ? (wal_exists(n->wal_dir) ? restart(n) : start_fresh(n)) : -1;
+	int rc = wal_exists(n->wal_dir) ? restart(n) : start_fresh(n);
 	if (rc != 0) {
 		node_free(n);
 		return NULL;
 	}
 	/* rule 12: the only voter need not wait an election timeout */
-	struct raft_event ev = event(RAFT_EV_CAMPAIGN);
-	step(n, &ev);
+	struct raft_status st;
+	raft_status(n->raft, &st);
+	if (st.conf.n_voters == 1 && st.conf.voters[0] == srv->self_id) {
+		struct raft_event ev = event(RAFT_EV_CAMPAIGN);
+		step(n, &ev);
+	}
 	return n;
 }
 
@@ -436,18 +640,86 @@ void node_free(struct node *n)
 			fprintf(stderr, "cetcd: closing the write-ahead log: %s\n", err);
 	}
 	raft_free(n->raft);
+	for (size_t i = 0; i < n->n_waiting; i++)
+		free(n->waiting[i].data);
+	free(n->waiting);
+	free(n->parked);
 	free(n->inflight);
 	free(n);
+}
+
+/* Rule 13: a follower sends the write to the leader over the peer channel;
+ * the entry comes back through the log with this member's request id, and
+ * apply answers the client here. With no leader, the write waits. */
+static int forward_or_wait(struct node *n, const void *data, size_t len)
+{
+	if (n->leader != RAFT_NONE && n->leader != n->srv->self_id)
+		return peer_sender_forward_proposal(n->srv->peers, n->leader, data, len);
+	if (n->n_waiting == MAX_WAITING)
+		return -1;
+	if (n->waiting == NULL) {
+		n->waiting = calloc(MAX_WAITING, sizeof(*n->waiting));
+		if (n->waiting == NULL)
+			abort();
+	}
+	struct waiting *w = &n->waiting[n->n_waiting++];
+	w->data = malloc(len ? len : 1);
+	if (w->data == NULL)
+		abort();
+	memcpy(w->data, data, len);
+	w->len = len;
+	return 0;
+}
+
+static int propose_here(struct node *n, const void *data, size_t len)
+{
+	struct raft_event ev = event(RAFT_EV_PROPOSE);
+	ev.u.propose.data = data;
+	ev.u.propose.len = len;
+	return step(n, &ev);
 }
 
 int node_propose(struct node *n, const void *data, size_t len)
 {
 	if (n->failed)
 		return -1;
-	struct raft_event ev = event(RAFT_EV_PROPOSE);
-	ev.u.propose.data = data;
-	ev.u.propose.len = len;
-	return step(n, &ev) == RAFT_OK ? 0 : -1;
+	int rc = propose_here(n, data, len);
+	if (rc == RAFT_OK)
+		return 0;
+	if (rc == RAFT_ERR_NOT_LEADER || rc == RAFT_ERR_NO_LEADER || rc == RAFT_ERR_TRANSFERRING)
+		return forward_or_wait(n, data, len);
+	return -1;
+}
+
+/* A leader is known again: hand over the writes that waited for one. */
+static void leader_changed(struct node *n)
+{
+	size_t count = n->n_waiting;
+	struct waiting *w = n->waiting;
+	n->waiting = NULL;
+	n->n_waiting = 0;
+	for (size_t i = 0; i < count; i++) {
+		node_propose(n, w[i].data, w[i].len);
+		free(w[i].data);
+	}
+	free(w);
+}
+
+void node_receive(struct node *n, const struct raft_message *m)
+{
+	if (n->failed)
+		return;
+	struct raft_event ev = event(RAFT_EV_RECEIVE);
+	ev.u.receive.msg = m;
+	step(n, &ev);
+}
+
+void node_receive_proposal(struct node *n, const void *payload, size_t len)
+{
+	/* proposed only by the leader; a stale forward is dropped (the client's
+	 * member times the request out, as etcd does for a lost proposal) */
+	if (!n->failed && n->role == RAFT_LEADER)
+		propose_here(n, payload, len);
 }
 
 uint64_t node_read(struct node *n, node_read_fn done, void *ctx)
@@ -497,6 +769,11 @@ void node_tick(struct node *n)
 {
 	struct raft_event ev = event(RAFT_EV_TICK);
 	step(n, &ev);
+}
+
+void node_wal_stats(const struct node *n, struct wal_sync_stats *out)
+{
+	wal_sync_get_stats(n->wal, out);
 }
 
 bool node_failed(const struct node *n)

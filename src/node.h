@@ -48,6 +48,9 @@ void node_tick(struct node *n);
 
 /* True once a disk error stopped this member (the loop is stopping). */
 bool node_failed(const struct node *n);
+struct wal_sync_stats;
+/* Counters of the WAL thread (batches, fsyncs, group sizes). */
+void node_wal_stats(const struct node *n, struct wal_sync_stats *out);
 bool node_is_leader(const struct node *n);
 uint64_t node_leader_id(const struct node *n);	/* 0 = none known */
 uint64_t node_term(const struct node *n);

@@ -252,19 +252,29 @@ static void start_common(struct raft *r, uint64_t now)
 int raft_bootstrap(struct raft *r, const struct raft_membership *initial,
 		   uint64_t now_ms, struct raft_update *out)
 {
+	return raft_bootstrap_ctx(r, initial, NULL, 0, now_ms, out);
+}
+
+int raft_bootstrap_ctx(struct raft *r, const struct raft_membership *initial,
+		       const void *context, size_t context_len, uint64_t now_ms,
+		       struct raft_update *out)
+{
 	if (r->started || initial == NULL || initial->n_voters == 0 ||
 	    initial->n_voters > RAFT_MAX_MEMBERS || initial->n_learners > RAFT_MAX_MEMBERS)
 		return RAFT_ERR_INVALID;
 	begin(r, now_ms, 0);
 	start_common(r, now_ms);
 	/* one SET entry, identical on every member, committed from the start */
-	struct raft_conf_change cc = { .type = RAFT_CONF_SET, .membership = *initial };
-	uint8_t buf[3 + 16 * RAFT_MAX_MEMBERS];
+	struct raft_conf_change cc = { .type = RAFT_CONF_SET, .membership = *initial,
+				       .context = context, .context_len = context_len };
+	size_t cap = 3 + 16 * RAFT_MAX_MEMBERS + context_len;
+	uint8_t *buf = raft_xmalloc(cap);
 	struct raft_entry e = { .term = 1, .index = 1, .type = RAFT_ENTRY_CONF, .time = 0 };
-	e.len = raft_conf_encode(&cc, buf, sizeof(buf));
+	e.len = raft_conf_encode(&cc, buf, cap);
 	e.data = buf;
 	raft_log_reset(r, 0, 0);
 	raft_log_append_copy(r, &e);
+	free(buf);
 	r->term = 1;
 	raft_commit_to(r, 1);
 	finish(r, out);

@@ -180,6 +180,13 @@ struct raft_update;
 int raft_bootstrap(struct raft *r, const struct raft_membership *initial,
 		   uint64_t now_ms, struct raft_update *out);
 
+/* Same, with opaque app bytes stored in the SET entry (the app's member
+ * attributes: names and URLs), handed back by raft_conf_change_decode as
+ * context when the entry is applied. Borrowed; copied. */
+int raft_bootstrap_ctx(struct raft *r, const struct raft_membership *initial,
+		       const void *context, size_t context_len, uint64_t now_ms,
+		       struct raft_update *out);
+
 /* A brand-new member joining an existing cluster: empty log, no
  * configuration; it waits for the leader to send it log or a snapshot. */
 int raft_join(struct raft *r, uint64_t now_ms, struct raft_update *out);

@@ -101,16 +101,20 @@ static uint64_t get_u64(const uint8_t *p)
 	return v;
 }
 
-/* Layout: type byte, then for SET: n_voters, n_learners, ids (u64 LE);
+/* Layout: type byte, then for SET: n_voters, n_learners, ids (u64 LE) and the
+ * context bytes;
  * otherwise: node id (u64 LE) followed by the context bytes. Returns the
  * encoded size (0 if cap is too small). */
 size_t raft_conf_encode(const struct raft_conf_change *cc, uint8_t *buf, size_t cap)
 {
 	if (cc->type == RAFT_CONF_SET) {
 		const struct raft_membership *m = &cc->membership;
-		size_t need = 3 + 8 * (m->n_voters + m->n_learners);
+		size_t ids = 3 + 8 * (m->n_voters + m->n_learners);
+		size_t need = ids + cc->context_len;
 		if (need > cap)
 			return 0;
+		if (cc->context_len)
+			memcpy(buf + ids, cc->context, cc->context_len);
 		buf[0] = cc->type;
 		buf[1] = (uint8_t)m->n_voters;
 		buf[2] = (uint8_t)m->n_learners;
@@ -142,8 +146,11 @@ int raft_conf_change_decode(const struct raft_entry *e, struct raft_conf_change 
 		if (e->len < 3 || b[1] > RAFT_MAX_MEMBERS || b[2] > RAFT_MAX_MEMBERS)
 			return RAFT_ERR_INVALID;
 		size_t nv = b[1], nl = b[2];
-		if (e->len != 3 + 8 * (nv + nl))
+		size_t ids = 3 + 8 * (nv + nl);
+		if (e->len < ids)
 			return RAFT_ERR_INVALID;
+		out->context = e->len > ids ? b + ids : NULL;	/* app bytes after the ids */
+		out->context_len = e->len - ids;
 		out->membership.n_voters = nv;
 		out->membership.n_learners = nl;
 		const uint8_t *p = b + 3;

@@ -17,8 +17,11 @@
 #include "command.h"
 #include "http_server.h"
 #include "loop.h"
+#include "config.h"
 #include "node.h"
+#include "peer_send.h"
 #include "proposal.h"
+#include "raft.h"
 #include "store.h"
 #include "v2err.h"
 
@@ -104,6 +107,10 @@ static void maybe_propose_expiry(struct server *s)
 	uint64_t now_ms = clock_mono_ms();
 	if (s->expire_in_flight && now_ms - s->expire_proposed_ms < 1000)
 		return;
+	/* A new leader waits one election timeout before expiring anything:
+	 * clients could not refresh their keys while there was no leader. */
+	if (now_ms < s->expire_hold_until_ms)
+		return;
 	if (store_next_expiry(s->store) > clock_wall_ns())
 		return;
 	struct buf payload = BUF_INIT;
@@ -115,9 +122,45 @@ static void maybe_propose_expiry(struct server *s)
 	buf_free(&payload);
 }
 
+/* etcd's publish: until the member table (replicated through the log) shows
+ * this member's name and client URLs, propose them, once a second. */
+static bool published(struct server *s)
+{
+	const struct member *m = cluster_find(&s->cluster, s->self_id);
+	if (m == NULL || strcmp(m->name, s->opts.name) != 0 ||
+	    m->n_client_urls != s->opts.n_advertise_client_urls)
+		return false;
+	for (size_t i = 0; i < m->n_client_urls; i++)
+		if (strcmp(m->client_urls[i], s->opts.advertise_client_urls[i]) != 0)
+			return false;
+	return s->published_applied;
+}
+
+static void maybe_publish(struct server *s)
+{
+	uint64_t now = clock_mono_ms();
+	if (published(s) || node_leader_id(s->node) == 0 || now - s->publish_sent_ms < 1000)
+		return;
+	struct cluster one = {0};
+	const struct member *self = cluster_find(&s->cluster, s->self_id);
+	if (self == NULL)
+		return;
+	cluster_put_member(&one, s->self_id, s->opts.name, self->peer_urls, self->n_peer_urls,
+			   s->opts.advertise_client_urls, s->opts.n_advertise_client_urls);
+	struct buf attrs = BUF_INIT, payload = BUF_INIT;
+	cluster_encode(&one, &attrs);
+	command_encode_publish(&payload, s->self_id, attrs.data, attrs.len);
+	node_propose(s->node, payload.data, payload.len);
+	s->publish_sent_ms = now;
+	buf_free(&attrs);
+	buf_free(&payload);
+	cluster_free(&one);
+}
+
 static void on_tick(void *ctx)
 {
 	struct server *s = ctx;
+	maybe_publish(s);
 	struct store_error timeout = {.code = V2E_RAFT_INTERNAL,
 				      .cause = "etcdserver: request timed out"};
 	maybe_propose_expiry(s);
@@ -139,13 +182,59 @@ static void before_sleep(void *ctx)
 
 /* ---- lifecycle --------------------------------------------------------- */
 
-static void init_cluster(struct server *s)
+/* The member table at bootstrap: every name of --initial-cluster with its
+ * peer URLs, ids derived as etcd derives them. No client URLs: they are not
+ * known for the others, and the table must be identical on every member (it
+ * goes into the bootstrap entry); each member publishes its own later. */
+static int init_cluster(struct server *s)
 {
 	const struct server_opts *o = &s->opts;
-	cluster_add_member(&s->cluster, o->name, o->initial_advertise_peer_urls,
-			   o->n_initial_advertise_peer_urls, o->advertise_client_urls,
-			   o->n_advertise_client_urls, o->initial_cluster_token);
-	s->self_id = s->cluster.members[0].id;
+	const struct cluster_list *cl = o->initial_cluster;
+	for (size_t i = 0; i < cl->n; i++) {
+		const char *name = cl->v[i].name;
+		bool seen = false;
+		for (size_t j = 0; j < i; j++)
+			seen = seen || strcmp(cl->v[j].name, name) == 0;
+		if (seen)
+			continue;
+		char *urls[RAFT_MAX_MEMBERS];
+		size_t n = 0;
+		for (size_t j = i; j < cl->n && n < RAFT_MAX_MEMBERS; j++)
+			if (strcmp(cl->v[j].name, name) == 0)
+				urls[n++] = cl->v[j].url.str;
+		cluster_add_member(&s->cluster, name, urls, n, NULL, 0, o->initial_cluster_token);
+	}
+	/* cluster_add_member keeps the table sorted: find ourselves by name */
+	for (size_t i = 0; i < s->cluster.n_members; i++)
+		if (strcmp(s->cluster.members[i].name, o->name) == 0)
+			s->self_id = s->cluster.members[i].id;
+	if (s->self_id == 0 && !o->restarting) {
+		fprintf(stderr, "cetcd: couldn't find local name \"%s\" in the initial cluster "
+			"configuration\n", o->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* What this member knows of itself before (and besides) publishing. */
+void server_note_self(struct server *s)
+{
+	cluster_publish(&s->cluster, s->self_id, s->opts.name, s->opts.advertise_client_urls,
+			s->opts.n_advertise_client_urls);
+}
+
+static int start_peers(struct server *s)
+{
+	s->peers = peer_sender_new(s->loop, s->self_id, s->cluster.id);
+	if (s->peers == NULL)
+		return -1;
+	for (size_t i = 0; i < s->cluster.n_members; i++) {
+		const struct member *m = &s->cluster.members[i];
+		if (m->id != s->self_id)
+			peer_sender_set_peer(s->peers, m->id, m->peer_urls, m->n_peer_urls);
+	}
+	s->peer_http = http_server_new(s, s->opts.listen_peer_urls, s->opts.n_listen_peer_urls, true);
+	return s->peer_http ? 0 : -1;
 }
 
 struct server *server_new(const struct server_opts *opts)
@@ -162,12 +251,14 @@ struct server *server_new(const struct server_opts *opts)
 	s->loop = loop_new();
 	if (s->loop == NULL || setup_signals(s) != 0)
 		goto fail;
-	init_cluster(s);
+	if (init_cluster(s) != 0)
+		goto fail;
 	s->store = store_new();
 	s->props = proposals_new((uint64_t)s->start_wall_ns);
-	s->node = node_new(s);
-	if (s->node == NULL)
+	s->node = node_new(s);	/* a restart takes who we are from the WAL */
+	if (s->node == NULL || start_peers(s) != 0)
 		goto fail;
+	server_note_self(s);
 	s->http = http_server_new(s, opts->listen_client_urls, opts->n_listen_client_urls, false);
 	if (s->http == NULL)
 		goto fail;
@@ -204,6 +295,8 @@ void server_free(struct server *s)
 		proposals_fail_all(s->props, &stopped);
 	}
 	node_free(s->node);
+	peer_sender_free(s->peers);
+	http_server_free(s->peer_http);
 	http_server_free(s->http);
 	proposals_free(s->props);
 	store_free(s->store);

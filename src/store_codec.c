@@ -485,13 +485,14 @@ static void install(struct store *s, struct restore *r)
 	s->index = r->index;
 }
 
-int store_snapshot_read(struct store *s, const void *data, size_t len, char *err, size_t cap)
+static int read_snapshot(struct store *s, const void *data, size_t len, bool must_be_empty,
+			 char *err, size_t cap)
 {
 	struct dec d = { .start = data, .p = data, .left = data ? len : 0, .err = err,
 			 .cap = cap };
 	if (cap > 0)
 		err[0] = '\0';
-	if (!store_is_empty(s)) {
+	if (must_be_empty && !store_is_empty(s)) {
 		dec_fail(&d, "the store is not empty");
 		return -1;
 	}
@@ -511,4 +512,15 @@ int store_snapshot_read(struct store *s, const void *data, size_t len, char *err
 	}
 	install(s, &r);
 	return 0;
+}
+
+int store_snapshot_read(struct store *s, const void *data, size_t len, char *err, size_t cap)
+{
+	return read_snapshot(s, data, len, true, err, cap);
+}
+
+int store_snapshot_replace(struct store *s, const void *data, size_t len, char *err,
+			   size_t cap)
+{
+	return read_snapshot(s, data, len, false, err, cap);
 }

@@ -38,4 +38,11 @@ int store_snapshot_write_stream(const struct store *s, store_snapshot_emit_fn em
  * Never crashes on garbage. Event JSON is copied as stored, never re-rendered. */
 int store_snapshot_read(struct store *s, const void *data, size_t len, char *err, size_t cap);
 
+/* Same, over a store that holds state: the tree, index, TTLs and history are
+ * replaced (a member installing its leader's snapshot); live watchers stay
+ * registered and fire on later events, as etcd's store recovery does. On
+ * error the store is unchanged. */
+int store_snapshot_replace(struct store *s, const void *data, size_t len, char *err,
+			   size_t cap);
+
 #endif /* CETCD_STORE_CODEC_H */

@@ -117,23 +117,37 @@ char *node_swap_value(struct snode *file, const char *value, size_t value_len)
 	return old;
 }
 
+static void node_free_one(struct snode *n)
+{
+	if (n->is_dir) {
+		free(n->u.dir->slots);
+		free(n->u.dir);
+	} else {
+		node_value_free(n->u.value);
+	}
+	free(n);
+}
+
+/* Iterative (no recursion, so a very deep tree cannot exhaust the stack):
+ * descend to a leaf, free it, and unlink it from its parent's list so the
+ * parent becomes a leaf once its last child is gone. */
 void node_free_tree(struct snode *n)
 {
-	if (!n->is_dir) {
-		node_value_free(n->u.value);
-		free(n);
-		return;
+	struct snode *cur = n;
+	for (;;) {
+		if (cur->is_dir && cur->u.dir->head != NULL) {
+			cur = cur->u.dir->head;
+			continue;
+		}
+		if (cur == n) {
+			node_free_one(cur);
+			return;
+		}
+		struct snode *parent = cur->parent, *next = cur->next;
+		parent->u.dir->head = next;
+		node_free_one(cur);
+		cur = next != NULL ? next : parent;
 	}
-	struct sdir *d = n->u.dir;
-	struct snode *c = d->head;
-	while (c != NULL) {
-		struct snode *next = c->next;
-		node_free_tree(c);
-		c = next;
-	}
-	free(d->slots);
-	free(d);
-	free(n);
 }
 
 /* ---- directory hash table ---------------------------------------------- */

@@ -59,7 +59,7 @@ class Member:
         self.cluster = cluster
         self.idx = idx
         self.name = "m%d" % idx
-        self.host = "127.0.0.1"
+        self.host = cluster.netns.ip(idx) if cluster.netns else "127.0.0.1"
         self.port = free_port()
         self.peer_port = free_port()
         self.data_dir = os.path.join(cluster.tmp, self.name)
@@ -99,7 +99,10 @@ class Member:
         self._log.write(("\n=== start %s: %s\n" % (time.strftime("%H:%M:%S"),
                                                     " ".join(argv or self.argv()))).encode())
         self._log.flush()
-        self.proc = subprocess.Popen(argv or self.argv(), stdin=subprocess.DEVNULL,
+        cmd = argv or self.argv()
+        if self.cluster.netns:
+            cmd = self.cluster.netns.wrap(self.idx, cmd)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT,
                                      cwd=self.cluster.tmp, start_new_session=True)
 
@@ -214,7 +217,11 @@ class Member:
 
 class Cluster:
     def __init__(self, n=3, kind=None, heartbeat_ms=100, election_ms=1000,
-                 snapshot_count=10000, extra_args=None, log_level=None, token=None):
+                 snapshot_count=10000, extra_args=None, log_level=None, token=None,
+                 netns=None):
+        """netns: a NetnsLab (already set up, test process inside its hub)
+        to run each member in its own network namespace; None = loopback."""
+        self.netns = netns
         self.kind = kind or target()
         self.bin = etcd_bin() if self.kind == "etcd" else cetcd_bin()
         if not self.bin:
@@ -420,6 +427,147 @@ class Cluster:
         self.cleanup()
 
 
+# --------------------------------------------------------------------------
+# private network namespaces, for partitions
+
+CLONE_NEWNET = 0x40000000
+
+
+class NetnsUnavailable(Exception):
+    pass
+
+
+class NetnsLab:
+    """Network namespaces created (and deleted) by this process, only for
+    partition tests; needs root and `ip`. Layout: a hub namespace with a
+    bridge br0 (10.77.0.254/24) where the test process itself lives after
+    enter_hub(), and one namespace per member with eth0 = 10.77.0.<i+1>/24
+    (veth to the bridge). Nothing is created in the host's own namespace.
+    A partition is a set of blackhole routes inside the member namespaces
+    (both directions), so clients in the hub can still reach every member.
+    """
+
+    def __init__(self, n):
+        self.n = n
+        self.tag = "ct%x" % (os.getpid() & 0xfffff)
+        self.hub = self.tag + "-hub"
+        self.ns = ["%s-m%d" % (self.tag, i) for i in range(n)]
+        self.created = []
+        self.cut = set()        # {(i, j)} with i < j
+        self.lock = threading.Lock()
+        _labs.append(self)
+
+    def ip(self, i):
+        return "10.77.0.%d" % (i + 1)
+
+    def _ip(self, *args, ns=None, check=True):
+        cmd = ["ip"] + (["netns", "exec", ns, "ip"] if ns else []) + list(args)
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=10)
+        if check and r.returncode != 0:
+            raise NetnsUnavailable("%s: %s" % (" ".join(cmd),
+                                               r.stdout.decode(errors="replace").strip()))
+        return r
+
+    def setup(self):
+        if os.geteuid() != 0 or not shutil.which("ip"):
+            raise NetnsUnavailable("needs root and iproute2")
+        try:
+            self._ip("netns", "add", self.hub)
+            self.created.append(self.hub)
+            self._ip("link", "set", "lo", "up", ns=self.hub)
+            self._ip("link", "add", "br0", "type", "bridge", ns=self.hub)
+            self._ip("addr", "add", "10.77.0.254/24", "dev", "br0", ns=self.hub)
+            self._ip("link", "set", "br0", "up", ns=self.hub)
+            for i, ns in enumerate(self.ns):
+                self._ip("netns", "add", ns)
+                self.created.append(ns)
+                self._ip("link", "set", "lo", "up", ns=ns)
+                self._ip("link", "add", "h%d" % i, "netns", self.hub, "type", "veth",
+                         "peer", "name", "eth0", "netns", ns)
+                self._ip("link", "set", "h%d" % i, "master", "br0", "up", ns=self.hub)
+                self._ip("addr", "add", self.ip(i) + "/24", "dev", "eth0", ns=ns)
+                self._ip("link", "set", "eth0", "up", ns=ns)
+        except (NetnsUnavailable, OSError, subprocess.SubprocessError) as e:
+            self.cleanup()
+            raise NetnsUnavailable(str(e))
+        return self
+
+    def enter_hub(self):
+        """Move the calling thread (call it from the main thread before any
+        other thread starts) into the hub namespace; threads started later
+        inherit it."""
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open("/var/run/netns/" + self.hub, os.O_RDONLY)
+        try:
+            if libc.setns(fd, CLONE_NEWNET) != 0:
+                raise NetnsUnavailable("setns: %s" % os.strerror(ctypes.get_errno()))
+        finally:
+            os.close(fd)
+        self.wait_reachable()
+
+    def wait_reachable(self, timeout=5.0):
+        """The bridge needs a moment before the veths forward."""
+        import socket
+        deadline = time.time() + timeout
+        for i in range(self.n):
+            while True:
+                try:
+                    socket.create_connection((self.ip(i), 9), timeout=0.5).close()
+                    break
+                except ConnectionRefusedError:
+                    break       # RST from the member namespace: reachable
+                except OSError:
+                    if time.time() > deadline:
+                        raise NetnsUnavailable("%s unreachable from the hub" % self.ip(i))
+                    time.sleep(0.1)
+
+    def wrap(self, i, argv):
+        return ["ip", "netns", "exec", self.ns[i]] + list(argv)
+
+    def _route(self, op, i, j):
+        self._ip("route", op, "blackhole", self.ip(j) + "/32", ns=self.ns[i],
+                 check=(op == "add"))
+
+    def partition(self, groups):
+        """Cut every link between members of different groups (lists of
+        member indexes); links inside a group stay. Heals the previous cut."""
+        self.heal()
+        where = {}
+        for g, members in enumerate(groups):
+            for i in members:
+                where[i] = g
+        with self.lock:
+            for i in range(self.n):
+                for j in range(i + 1, self.n):
+                    if where.get(i, -1 - i) != where.get(j, -1 - j):
+                        self._route("add", i, j)
+                        self._route("add", j, i)
+                        self.cut.add((i, j))
+
+    def isolate(self, i):
+        self.partition([[i], [j for j in range(self.n) if j != i]])
+
+    def heal(self):
+        with self.lock:
+            for i, j in sorted(self.cut):
+                self._route("del", i, j)
+                self._route("del", j, i)
+            self.cut.clear()
+
+    def cleanup(self):
+        for ns in reversed(self.created):
+            subprocess.run(["ip", "netns", "del", ns], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+        self.created = []
+        if self in _labs:
+            _labs.remove(self)
+
+
+_labs = []
+
+
 def start_or_skip(n=3, **kw):
     """Start a cluster; exit 77 if the binary refuses multi-member clusters."""
     c = Cluster(n, **kw)
@@ -445,6 +593,11 @@ def _cleanup_clusters():
     for c in list(_clusters):
         try:
             c.cleanup()
+        except Exception:
+            pass
+    for lab in list(_labs):
+        try:
+            lab.cleanup()
         except Exception:
             pass
 

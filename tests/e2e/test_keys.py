@@ -989,15 +989,26 @@ def test_restart_keeps_data(c):
     eq(r.json["node"]["modifiedIndex"], c.base + 2, "pre-restart event still in history")
 
 
-def test_nul_and_invalid_utf8(c):
+def test_nul_in_value(c):
+    a = c.k("/nv")
+    r = c.req("PUT", kpath(a), form=b"value=%00v%00")
+    status(r, 201, "NUL in a value")
+    eq(r.json["node"]["value"], "\x00v\x00", "NUL kept in the value")
+    true(b'"value":"\\u0000v\\u0000"' in r.body, "NUL escaped as \\u0000: %r" % r.body)
+    eq(c.get(a).json["node"]["value"], "\x00v\x00", "NUL value read back")
+
+
+def test_nul_in_key(c):
     d = c.k("/u")
-    r = c.req("PUT", kpath(d) + "/n%00ul", form=b"value=%00v")
-    status(r, 201, "NUL in key and value")
-    true(r.json is not None, "reply is valid JSON: %r" % r.body[:200])
+    r = c.req("PUT", kpath(d) + "/n%00ul", form=b"value=v")
+    status(r, 201, "NUL in a key (etcd accepts it)")
     eq(r.json["node"]["key"], d + "/n\x00ul", "NUL kept in the key")
-    eq(r.json["node"]["value"], "\x00v", "NUL kept in the value")
-    true(b'"value":"\\u0000v"' in r.body, "NUL escaped as \\u0000: %r" % r.body)
-    eq(c.req("GET", kpath(d) + "/n%00ul").json["node"]["value"], "\x00v", "NUL value read back")
+    eq(c.req("GET", kpath(d) + "/n%00ul").json["node"]["value"], "v", "read back")
+    err(c.get(d + "/n"), 404, 100, "Key not found", d + "/n", c.base + 1, "no truncation at NUL")
+
+
+def test_invalid_utf8_and_escaping(c):
+    d = c.k("/u")
     r = c.req("PUT", kpath(d) + "/k%FF", form=b"value=%FF%FEok")
     status(r, 201, "invalid UTF-8 in key and value")
     true(r.json is not None, "reply with invalid UTF-8 input is valid JSON: %r" % r.body[:200])
@@ -1010,6 +1021,66 @@ def test_nul_and_invalid_utf8(c):
          "control/DEL/U+0080/U+2029 escaping as Go: %r" % r.body)
     r = c.get(d, {"sorted": "true"})
     true(r.json is not None, "listing stays valid JSON: %r" % r.body[:200])
+
+
+def test_expiry_order_and_indexes(c):
+    d = c.k("/ex")
+    names = ["e", "d", "c", "b", "a"]
+    for n in names:
+        status(c.put(d + "/" + n, {"value": n, "ttl": "1"}), 201, "ttl key " + n)
+        time.sleep(0.02)
+    w = c.watch(d, {"recursive": "true", "waitIndex": str(c.base + 10)}, timeout=6)
+    w.result(6)  # the last expiry has happened
+    got = []
+    for i in range(6, 11):
+        r = c.get(d, {"wait": "true", "recursive": "true", "waitIndex": str(c.base + i)},
+                  timeout=3)
+        got.append((r.json["action"], r.json["node"]["key"], r.json["node"]["modifiedIndex"]))
+    eq(got, [("expire", d + "/" + n, c.base + 6 + i) for i, n in enumerate(names)],
+       "one expire event per key, in expiration order, consecutive indexes")
+    eq(c.current_index(), c.base + 10, "five expiries = five indexes")
+
+
+def test_ttl_counts_down(c):
+    a = c.k("/cd")
+    c.put(a, {"value": "v", "ttl": "100"})
+    time.sleep(1.5)
+    eq(c.get(a).json["node"].get("ttl"), 99, "ttl = ceil(remaining seconds) after 1.5 s")
+
+
+def test_large_directory(c):
+    import http.client
+    d = c.k("/big")
+    conn = http.client.HTTPConnection(c.srv.host, c.srv.port, timeout=10)
+    t0 = time.time()
+    try:
+        for i in range(500):
+            conn.request("PUT", kpath("%s/k%04d" % (d, i)), body="value=%d" % i,
+                         headers={"Content-Type": FORM})
+            rr = conn.getresponse()
+            rr.read()
+            true(rr.status == 201, "write %d: %d" % (i, rr.status))
+            true(time.time() - t0 < 30, "writes too slow")
+    finally:
+        conn.close()
+    r = c.get(d, {"sorted": "true"})
+    nodes = r.json["node"]["nodes"]
+    eq(len(nodes), 500, "500 children")
+    eq([n["key"] for n in nodes], ["%s/k%04d" % (d, i) for i in range(500)], "sorted children")
+    w = c.watch(d + "/k0250", timeout=5)
+    time.sleep(0.3)
+    r = c.delete(d, {"recursive": "true"})
+    eq(r.json["node"], dn(d, c.base + 501, c.base + 1), "recursive delete takes one index")
+    eq(w.result(5).json["node"]["key"], d, "child watcher sees the dir delete")
+
+
+def test_idle_long_poll_survives(c):
+    a = c.k("/idle")
+    w = c.watch(a, timeout=12)
+    time.sleep(7.0)
+    true(not w.done(), "a long poll must not be cut after 7 s idle (%r)" % (w.resp or w.exc,))
+    c.put(a, {"value": "late"})
+    eq(w.result(5).json["node"]["value"], "late", "event after 7 s of idle long poll")
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@
 static void test_write_roundtrip(void)
 {
 	struct store_write w = {
-		.op = OP_CAS, .path = "/a/b", .value = "v\0x", .dir = false,
+		.op = OP_CAS, .path = "/a/b", .value = "v\0x", .value_len = 3, .dir = false,
 		.unique = true, .recursive = true, .refresh = true, .has_ttl = true,
-		.ttl = 42, .prev_value = "old", .prev_index = 7,
+		.ttl = 42, .prev_value = "o\0\0", .prev_value_len = 3, .prev_index = 7,
 	};
 	struct buf b = BUF_INIT;
 	command_encode_write(&b, 0x1234, 99, &w);
@@ -21,8 +21,11 @@ static void test_write_roundtrip(void)
 	CHECK(c.member_id == 0x1234 && c.req_id == 99);
 	CHECK(c.write.op == OP_CAS);
 	CHECK_STR(c.write.path, "/a/b");
-	CHECK_STR(c.write.value, "v");
-	CHECK_STR(c.write.prev_value, "old");
+	/* values are binary: the NULs and lengths survive */
+	CHECK(c.write.value_len == 3 && memcmp(c.write.value, "v\0x", 4) == 0);
+	CHECK(c.write.prev_value_len == 3 && memcmp(c.write.prev_value, "o\0\0", 4) == 0);
+	CHECK(store_write_value_len(&c.write) == 3);
+	CHECK(store_write_prev_value_len(&c.write) == 3);
 	CHECK(c.write.unique && c.write.recursive && c.write.refresh && c.write.has_ttl);
 	CHECK(!c.write.dir);
 	CHECK(c.write.ttl == 42 && c.write.prev_index == 7);
@@ -33,6 +36,37 @@ static void test_write_roundtrip(void)
 		struct command t;
 		CHECK(command_decode(b.data, n, &t) == -1);
 	}
+	buf_free(&b);
+}
+
+/* C-string callers may leave the lengths at 0 (strlen is used); an empty
+ * value stays present and empty. */
+static void test_lengths(void)
+{
+	struct store_write w = { .op = OP_SET, .path = "/k", .value = "abc" };
+	struct buf b = BUF_INIT;
+	command_encode_write(&b, 1, 2, &w);
+	struct command c;
+	CHECK(command_decode(b.data, b.len, &c) == 0);
+	CHECK(c.write.value_len == 3 && memcmp(c.write.value, "abc", 4) == 0);
+	CHECK(c.write.prev_value == NULL && c.write.prev_value_len == 0);
+	command_free(&c);
+	buf_free(&b);
+
+	w.value = "";
+	command_encode_write(&b, 1, 2, &w);
+	CHECK(command_decode(b.data, b.len, &c) == 0);
+	CHECK(c.write.value != NULL && c.write.value_len == 0);
+	command_free(&c);
+	buf_free(&b);
+
+	/* a NUL inside the path is refused (the path is a C string) */
+	w.path = "/k";
+	command_encode_write(&b, 1, 2, &w);
+	size_t at = 1 + 1 + 8 + 8 + 1 + 1 + 8 + 8 + 4 + 1;	/* the 'k' */
+	CHECK(b.data[at] == 'k');
+	b.data[at] = '\0';
+	CHECK(command_decode(b.data, b.len, &c) == -1);
 	buf_free(&b);
 }
 
@@ -72,6 +106,7 @@ static void test_ids(void)
 int main(void)
 {
 	test_write_roundtrip();
+	test_lengths();
 	test_optional_strings();
 	test_ids();
 	return check_summary();

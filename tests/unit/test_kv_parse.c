@@ -75,6 +75,28 @@ static void test_form(void)
 	form_free(&f);
 }
 
+/* %00 decodes to a NUL byte that values keep; keys holding one match nothing. */
+static void test_form_nul(void)
+{
+	struct form f = {0};
+	char *cause = NULL;
+	const char *q = "v=a%00b&e=&z=%00&value%00=k&n";
+	CHECK(form_parse(&f, q, strlen(q), &cause) == 0);
+	size_t len = 99;
+	const char *v = form_get_len(&f, "v", &len);
+	CHECK(v != NULL && len == 3 && memcmp(v, "a\0b", 4) == 0);
+	v = form_get_len(&f, "z", &len);
+	CHECK(v != NULL && len == 1 && v[0] == '\0');
+	v = form_get_len(&f, "e", &len);
+	CHECK(v != NULL && len == 0);
+	v = form_get_len(&f, "n", &len);
+	CHECK(v != NULL && len == 0);
+	CHECK(form_get_len(&f, "value", &len) == NULL && len == 0);	/* key "value\0" */
+	CHECK(form_get_len(&f, "v", NULL) != NULL);
+	CHECK(f.len == 5 && f.pairs[3].key_len == 6 && f.pairs[0].value_len == 3);
+	form_free(&f);
+}
+
 static void test_paths(void)
 {
 	char *p;
@@ -131,6 +153,16 @@ static void test_errors(void)
 	expect_error("refresh=x", KV_PUT, 209, "invalid value for refresh");
 	expect_error("refresh=true&ttl=5&value=v", KV_PUT, 211, "A value was provided on a refresh");
 	expect_error("refresh=true", KV_PUT, 212, "No TTL value set");
+	/* a NUL byte is a character like any other (checked against etcd 3.4.23) */
+	expect_error("prevValue=", KV_DELETE, 201, "\"prevValue\" cannot be empty");
+	expect_error("ttl=%00", KV_PUT, 202, "invalid value for \"ttl\"");
+	expect_error("ttl=5%00", KV_PUT, 202, "invalid value for \"ttl\"");
+	expect_error("recursive=true%00", KV_GET, 209, "invalid value for \"recursive\"");
+	expect_error("prevIndex=1%00", KV_PUT, 203, "invalid value for \"prevIndex\"");
+	expect_error("prevExist=true%00", KV_PUT, 209, "invalid value for prevExist");
+	expect_error("refresh=true%00&ttl=5", KV_PUT, 209, "invalid value for refresh");
+	expect_error("refresh=true&ttl=5&value=%00", KV_PUT, 211,
+		     "A value was provided on a refresh");
 	/* the first failing check in etcd's order wins */
 	expect_error("recursive=x&prevIndex=y", KV_GET, 203, "invalid value for \"prevIndex\"");
 }
@@ -170,12 +202,45 @@ static void test_decisions(void)
 	form_free(&f);
 }
 
+/* Values and prevValue keep their NUL bytes and lengths into the store write. */
+static void test_binary_values(void)
+{
+	struct kv_request r;
+	struct store_error err;
+	struct form f;
+	CHECK(parse("value=a%00b&prevValue=%00", KV_PUT, "/k", &r, &err, &f) == 0);
+	CHECK(r.write.op == OP_CAS);
+	CHECK(r.write.value_len == 3 && memcmp(r.write.value, "a\0b", 3) == 0);
+	CHECK(store_write_value_len(&r.write) == 3);
+	CHECK(r.write.prev_value != NULL && r.write.prev_value_len == 1);
+	CHECK(r.write.prev_value[0] == '\0' && store_write_prev_value_len(&r.write) == 1);
+	kv_request_free(&r);
+	form_free(&f);
+
+	CHECK(parse("value=", KV_PUT, "/k", &r, &err, &f) == 0);
+	CHECK(r.write.value != NULL && r.write.value_len == 0);
+	CHECK(r.write.prev_value == NULL && r.write.prev_value_len == 0);
+	kv_request_free(&r);
+	form_free(&f);
+
+	CHECK(parse("value%00=x", KV_PUT, "/k", &r, &err, &f) == 0);
+	CHECK(r.write.op == OP_SET && r.write.value == NULL);
+	kv_request_free(&r);
+	form_free(&f);
+
+	CHECK(op_of("prevValue=%00", KV_DELETE) == OP_CAD);
+	CHECK(op_of("prevValue=%00&prevExist=true", KV_PUT) == OP_CAS);
+	CHECK(op_of("value=%00&prevExist=true", KV_PUT) == OP_UPDATE);
+}
+
 int main(void)
 {
 	test_form();
+	test_form_nul();
 	test_paths();
 	test_scalars();
 	test_errors();
 	test_decisions();
+	test_binary_values();
 	return check_summary();
 }

@@ -413,6 +413,75 @@ static void test_update_cas(void)
 	store_free(s);
 }
 
+/* Values are byte strings (Go strings): NUL bytes are kept, compared and
+ * rendered as \u0000, as etcd 3.4.23 does. */
+static void test_binary_values(void)
+{
+	struct store *s = store_new();
+	struct store_write w = { .op = OP_SET, .path = "/n", .value = "a\0b", .value_len = 3 };
+	CHECK_STR(wr(s, w, T0),
+		  "{\"action\":\"set\",\"node\":{\"key\":\"/n\",\"value\":\"a\\u0000b\","
+		  "\"modifiedIndex\":1,\"createdIndex\":1}}\n");
+	CHECK_STR(get(s, "/n", false, false, T0),
+		  "{\"action\":\"get\",\"node\":{\"key\":\"/n\",\"value\":\"a\\u0000b\","
+		  "\"modifiedIndex\":1,\"createdIndex\":1}}\n");
+	/* a lone NUL is not the empty value */
+	struct store_write z = { .op = OP_SET, .path = "/z", .value = "\0", .value_len = 1 };
+	CHECK_STR(wr(s, z, T0),
+		  "{\"action\":\"set\",\"node\":{\"key\":\"/z\",\"value\":\"\\u0000\","
+		  "\"modifiedIndex\":2,\"createdIndex\":2}}\n");
+	/* prevValue is compared by bytes: "a" is not "a\0b"; the cause keeps NULs */
+	struct store_write c = { .op = OP_CAS, .path = "/n", .value = "c", .prev_value = "a" };
+	CHECK_STR(wr(s, c, T0), "E101 [a != a 2");	/* printed as a C string */
+	struct store_event *ev = NULL;
+	struct store_error err = {0};
+	c.prev_value = "a\0c";
+	c.prev_value_len = 3;
+	CHECK(store_write(s, &c, T0, &ev, &err) == -1);
+	CHECK(err.code == 101 && err.cause_len == 12 &&
+	      memcmp(err.cause, "[a\0c != a\0b]", 13) == 0);
+	store_error_clear(&err);
+	CHECK(err.cause == NULL && err.cause_len == 0);
+	c.prev_value = "a\0b";
+	CHECK_STR(wr(s, c, T0),
+		  "{\"action\":\"compareAndSwap\",\"node\":{\"key\":\"/n\",\"value\":\"c\","
+		  "\"modifiedIndex\":3,\"createdIndex\":1},\"prevNode\":{\"key\":\"/n\","
+		  "\"value\":\"a\\u0000b\",\"modifiedIndex\":1,\"createdIndex\":1}}\n");
+	/* a value of one NUL on a dir is a value: 102 (etcd: len(value) != 0) */
+	wr(s, (struct store_write){ .op = OP_SET, .path = "/d", .dir = true }, T0);	/* 4 */
+	struct store_write ud = { .op = OP_UPDATE, .path = "/d", .value = "\0", .value_len = 1 };
+	CHECK_STR(wr(s, ud, T0), "E102 /d 4");
+	/* update and refresh keep the bytes */
+	struct store_write u = { .op = OP_UPDATE, .path = "/z", .value = "\0\0x", .value_len = 3,
+				 .has_ttl = true, .ttl = 5 };
+	CHECK_STR(wr(s, u, T0),
+		  "{\"action\":\"update\",\"node\":{\"key\":\"/z\",\"value\":\"\\u0000\\u0000x\","
+		  "\"expiration\":\"2016-05-24T09:35:35.752422783Z\",\"ttl\":5,"
+		  "\"modifiedIndex\":5,\"createdIndex\":2},\"prevNode\":{\"key\":\"/z\","
+		  "\"value\":\"\\u0000\",\"modifiedIndex\":2,\"createdIndex\":2}}\n");
+	struct store_write r = { .op = OP_SET, .path = "/z", .refresh = true, .has_ttl = true,
+				 .ttl = 7 };
+	CHECK(strstr(wr(s, r, T0), "\"node\":{\"key\":\"/z\",\"value\":\"\\u0000\\u0000x\"") != NULL);
+	CHECK_STR(get(s, "/", true, true, T0),
+		  "{\"action\":\"get\",\"node\":{\"dir\":true,\"nodes\":["
+		  "{\"key\":\"/d\",\"dir\":true,\"modifiedIndex\":4,\"createdIndex\":4},"
+		  "{\"key\":\"/n\",\"value\":\"c\",\"modifiedIndex\":3,\"createdIndex\":1},"
+		  "{\"key\":\"/z\",\"value\":\"\\u0000\\u0000x\","
+		  "\"expiration\":\"2016-05-24T09:35:37.752422783Z\",\"ttl\":7,"
+		  "\"modifiedIndex\":6,\"createdIndex\":6}]}}\n");
+	/* compareAndDelete by bytes */
+	struct store_write cad = { .op = OP_CAD, .path = "/z", .prev_value = "\0\0y",
+				   .prev_value_len = 3 };
+	CHECK(strncmp(wr(s, cad, T0), "E101 [", 6) == 0);
+	cad.prev_value = "\0\0x";
+	CHECK(strncmp(wr(s, cad, T0), "{\"action\":\"compareAndDelete\",", 29) == 0);
+	/* value_len 0 with a C string means strlen (for C-string callers) */
+	CHECK_STR(wr(s, SET("/c", "plain"), T0),
+		  "{\"action\":\"set\",\"node\":{\"key\":\"/c\",\"value\":\"plain\","
+		  "\"modifiedIndex\":8,\"createdIndex\":8}}\n");
+	store_free(s);
+}
+
 static void test_delete(void)
 {
 	struct store *s = store_new();
@@ -817,6 +886,7 @@ int main(void)
 	test_expire();
 	test_create_unique();
 	test_update_cas();
+	test_binary_values();
 	test_delete();
 	test_listings();
 	test_many_children();

@@ -1,0 +1,305 @@
+# scenarios/durable.py - durable writes and restart: put1lat, fsync1, fsyncratio64,
+# restart100k.
+#
+# put1lat      PUT latency with 1 connection (raw keep-alive socket) interleaved one for
+#              one with a write(128 B) + fdatasync probe on a fallocated file (like a WAL
+#              segment) in the server's own temp dir: both see the same disk weather.
+#              "p50/fsync" is what a lone PUT costs in disk flushes (target <= 1.3).
+# fsync1       context: write+fdatasync median on this disk (fallocated file and an
+#              appending file), no server.
+# fsyncratio64 put64's load; the server's own fsync counter before/after the run
+#              (cetcd: GET /debug/vars .cetcd.wal.fsyncs; etcd: GET /metrics
+#              etcd_disk_wal_fsync_duration_seconds_count) divided by acknowledged PUTs.
+#              Below 1 means group commit: one fdatasync covers several writes.
+# restart100k  full mode, fresh server per round: 100,000 keys of 100 bytes (asyncio
+#              loader, 16 connections), graceful stop (SIGTERM), then the time from exec
+#              to the first successful GET of a loaded key (value checked), and the data
+#              dir size at the stop.
+#
+# mem100k (scenarios/mem.py) measures the data dir of a server that writes its WAL: cetcd
+# keeps its WAL and snapshots under <data-dir>/member/, as etcd does.
+
+import json
+import os
+import statistics
+import subprocess
+import time
+
+from benchlib import (HOST, BenchError, Metric, _LIVE, du_kib, http_request, load_requests,
+                      put_request, run_wrk, scenario)  # noqa: F401
+
+PUT_VALUE_LEN = 32
+FSYNC_SAMPLES = 200
+FSYNC_WRITE = 128  # about one small PUT's WAL record
+
+
+def fsync_latency_us(directory, samples=FSYNC_SAMPLES, mode="fallocated", size=FSYNC_WRITE):
+    """Median microseconds of one os.pwrite + os.fdatasync of `size` bytes right after
+    the previous one, in a file in `directory`. mode "fallocated": the file is
+    preallocated first (like a cetcd WAL segment); "append": every write grows it."""
+    path = os.path.join(directory, "fsync-probe-%d-%s" % (os.getpid(), mode))
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if mode == "fallocated":
+            os.posix_fallocate(fd, 0, (samples + 8) * size + 4096)
+            os.fsync(fd)
+        buf = b"r" * size
+        lat = []
+        for i in range(samples):
+            t0 = time.perf_counter()
+            os.pwrite(fd, buf, i * size)
+            os.fdatasync(fd)
+            lat.append((time.perf_counter() - t0) * 1e6)
+        return statistics.median(lat)
+    finally:
+        os.close(fd)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+# ---------------------------------------------------------------------------
+# put1lat / fsync1
+# ---------------------------------------------------------------------------
+
+def _read_reply(sock, buf):
+    """Read one HTTP/1.1 response from a keep-alive socket; returns (status, body,
+    leftover bytes). Content-Length or chunked bodies."""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise BenchError("connection closed")
+        buf += chunk
+    head, _, buf = buf.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split()[1])
+    clen, chunked = None, False
+    for l in lines[1:]:
+        k, _, v = l.partition(b":")
+        k = k.strip().lower()
+        if k == b"content-length":
+            clen = int(v.strip())
+        elif k == b"transfer-encoding" and b"chunked" in v.lower():
+            chunked = True
+    if chunked:
+        body = b""
+        while True:
+            while b"\r\n" not in buf:
+                buf += sock.recv(65536)
+            size_line, _, buf = buf.partition(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            while len(buf) < size + 2:
+                buf += sock.recv(65536)
+            body += buf[:size]
+            buf = buf[size + 2:]
+            if size == 0:
+                return status, body, buf
+    clen = clen or 0
+    while len(buf) < clen:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise BenchError("connection closed")
+        buf += chunk
+    return status, buf[:clen], buf[clen:]
+
+
+@scenario("put1lat", [Metric("p50 ms", fmt="{:.3f}"), Metric("fsync p50 ms", fmt="{:.3f}"),
+                      Metric("p50/fsync", fmt="{:.2f}"), Metric("p90 ms", fmt="{:.3f}"),
+                      Metric("fsync p90 ms", fmt="{:.3f}"), Metric("PUTs"),
+                      Metric("errors", agg="sum")],
+          order=23,
+          help="PUT p50 with 1 connection vs one write+fdatasync on the same disk, "
+               "interleaved one for one")
+def put1lat(ctx, srv):
+    """One keep-alive connection (raw socket, pre-built requests); every PUT is
+    followed by one probe write(128 B)+fdatasync on a fallocated file in the server's
+    temp dir (same file system as its data dir), so both samples see the same disk
+    weather. Bounded by ctx.duration seconds and 20,000 PUTs."""
+    import socket
+    d = getattr(srv, "dir", None) or ctx.tmp_root
+    ctx.seq += 1
+    prefix = "/v2/keys/bench/put1lat/r%d/" % ctx.seq
+    value = b"v" * PUT_VALUE_LEN
+    path = os.path.join(d, "fsync-probe-%d" % os.getpid())
+    n_max = 20000
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    sock = socket.create_connection((HOST, srv.port), timeout=5.0)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    put_lat, fs_lat, errors = [], [], 0
+    try:
+        os.posix_fallocate(fd, 0, n_max * FSYNC_WRITE + 4096)
+        os.fsync(fd)
+        probe = b"r" * FSYNC_WRITE
+        buf = b""
+        deadline = time.monotonic() + ctx.duration
+        i = 0
+        while i < n_max and time.monotonic() < deadline:
+            req = put_request(srv.port, prefix + "k%d" % i, value)
+            t0 = time.perf_counter()
+            sock.sendall(req)
+            st, _, buf = _read_reply(sock, buf)
+            put_lat.append(time.perf_counter() - t0)
+            if not 200 <= st < 300:
+                errors += 1
+            t0 = time.perf_counter()
+            os.pwrite(fd, probe, i * FSYNC_WRITE)
+            os.fdatasync(fd)
+            fs_lat.append(time.perf_counter() - t0)
+            i += 1
+    finally:
+        sock.close()
+        os.close(fd)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    if not put_lat:
+        raise BenchError("no PUT completed")
+    put_lat.sort()
+    fs_lat.sort()
+    p50 = put_lat[len(put_lat) // 2] * 1000.0
+    fs50 = fs_lat[len(fs_lat) // 2] * 1000.0
+    return {"p50 ms": p50, "fsync p50 ms": fs50, "p50/fsync": p50 / fs50 if fs50 else 0.0,
+            "p90 ms": put_lat[int(len(put_lat) * 0.9)] * 1000.0,
+            "fsync p90 ms": fs_lat[int(len(fs_lat) * 0.9)] * 1000.0,
+            "PUTs": len(put_lat), "errors": errors}
+
+
+class _NoServer:
+    url = None
+    port = None
+    pid = None
+
+    def stop(self):
+        pass
+
+
+def _start_none(ctx, flavor, tag):
+    return _NoServer()
+
+
+@scenario("fsync1", [Metric("fallocated p50 ms", fmt="{:.3f}"),
+                     Metric("append p50 ms", fmt="{:.3f}")],
+          order=2, start=_start_none, context=True,
+          help="context: median write(128 B)+fdatasync on the bench temp dir's disk")
+def fsync1(ctx, srv):
+    return {"fallocated p50 ms": fsync_latency_us(ctx.tmp_root) / 1000.0,
+            "append p50 ms": fsync_latency_us(ctx.tmp_root, mode="append") / 1000.0}
+
+
+# ---------------------------------------------------------------------------
+# fsyncratio64
+# ---------------------------------------------------------------------------
+
+def server_fsyncs(srv):
+    """The server's own count of WAL fsyncs, or None if it exposes none."""
+    try:
+        st, body = http_request(srv.port, "GET", "/debug/vars", timeout=5.0)
+        if st == 200:
+            js = json.loads(body.decode("utf-8"))
+            if isinstance(js.get("cetcd"), dict):
+                return int(js["cetcd"]["wal"]["fsyncs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        st, body = http_request(srv.port, "GET", "/metrics", timeout=5.0)
+        if st == 200:
+            for line in body.decode("utf-8", "replace").splitlines():
+                if line.startswith("etcd_disk_wal_fsync_duration_seconds_count"):
+                    return int(float(line.split()[-1]))
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+@scenario("fsyncratio64", [Metric("req/s"), Metric("fsyncs/write", fmt="{:.3f}"),
+                           Metric("writes/fsync", fmt="{:.1f}"), Metric("errors", agg="sum")],
+          order=24,
+          help="put64's load; the server's WAL fsync count per acknowledged PUT")
+def fsyncratio64(ctx, srv):
+    before = server_fsyncs(srv)
+    if before is None:
+        raise BenchError("%s exposes no WAL fsync counter" % srv.tag)
+    ctx.seq += 1
+    prefix = "/v2/keys/bench/fsr/r%d" % ctx.seq
+    res = run_wrk(ctx, srv.url, "put.lua", 64, ctx.wrk_threads, ctx.duration,
+                  script_args=(prefix, PUT_VALUE_LEN))
+    after = server_fsyncs(srv)
+    acked = res["requests"] - res["non2xx"]
+    if after is None or acked <= 0:
+        raise BenchError("no acknowledged writes or no counter after the run")
+    f = after - before
+    return {"req/s": res["rps"], "fsyncs/write": f / acked,
+            "writes/fsync": acked / f if f else 0.0,
+            "errors": res["non2xx"] + res["socket_errors"]}
+
+
+# ---------------------------------------------------------------------------
+# restart100k
+# ---------------------------------------------------------------------------
+
+N_KEYS = 100000
+VALUE = b"r" * 100
+PROBE_KEY = "/v2/keys/bench/restart/k%06d"
+
+
+def _load_100k(ctx, srv):
+    n = ctx.scale_count(N_KEYS)
+    reqs = (put_request(srv.port, PROBE_KEY % i, VALUE) for i in range(n))
+    st = load_requests(srv.port, reqs, connections=16, timeout=300.0)
+    if st["ok"] != n:
+        raise BenchError("preload: %d of %d PUTs acknowledged" % (st["ok"], n))
+    srv.preload_seconds = st["seconds"]
+    srv.preload_n = n
+
+
+def _first_get_seconds(srv, path, want, t0, timeout=60.0):
+    """Poll (every 2 ms, 0.5 s per try) until GET path answers 200 with `want` in it."""
+    deadline = t0 + timeout
+    while time.monotonic() < deadline:
+        if srv.proc.poll() is not None:
+            raise BenchError("%s exited with %s during restart; log tail:\n%s"
+                             % (srv.tag, srv.proc.returncode, srv.log_tail()))
+        try:
+            st, body = http_request(srv.port, "GET", path, timeout=0.5)
+            if st == 200 and want in body:
+                return time.monotonic() - t0
+        except (OSError, Exception):  # connection refused, reset, timeout ...
+            pass
+        time.sleep(0.002)
+    raise BenchError("%s: no successful GET within %.0fs of restart" % (srv.tag, timeout))
+
+
+@scenario("restart100k", [Metric("first GET s", fmt="{:.3f}"), Metric("data dir MiB", fmt="{:.1f}"),
+                          Metric("load s", fmt="{:.1f}"), Metric("errors", agg="sum")],
+          modes=("full",), order=91, fresh_per_round=True, setup=_load_100k,
+          help="100k keys, SIGTERM, restart: seconds from exec to the first good GET")
+def restart100k(ctx, srv):
+    n = getattr(srv, "preload_n", ctx.scale_count(N_KEYS))
+    time.sleep(0.5)
+    # graceful stop; the data dir stays
+    srv.proc.terminate()
+    try:
+        srv.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        srv.proc.kill()
+        srv.proc.wait(timeout=10)
+    if srv._log is not None:
+        srv._log.close()
+        srv._log = None
+    if srv in _LIVE:
+        _LIVE.remove(srv)
+    size = du_kib(srv.data_dir) / 1024.0
+    probe = PROBE_KEY % (n - 1)
+    t0 = time.monotonic()
+    srv.start()  # same argv: same ports, same data dir
+    secs = _first_get_seconds(srv, probe, VALUE, t0)
+    # every key is back (spot check 200 of them, spread over the range)
+    bad = 0
+    for i in range(0, n, max(1, n // 200)):
+        st, body = http_request(srv.port, "GET", PROBE_KEY % i, timeout=5.0)
+        if st != 200 or VALUE not in body:
+            bad += 1
+    return {"first GET s": secs, "data dir MiB": size,
+            "load s": getattr(srv, "preload_seconds", 0.0), "errors": bad}

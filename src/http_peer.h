@@ -1,0 +1,24 @@
+/* http_peer.h - the receiving half of the peer transport: the peer
+ * listener's routes (POST /raft, GET /members, GET /version), implemented
+ * in http_peer.c behind http_peer_handle() (declared in http_server.h).
+ * Loop thread only. Protocol: doc/peer-protocol.md. */
+#ifndef CETCD_HTTP_PEER_H
+#define CETCD_HTTP_PEER_H
+
+#include <stdint.h>
+
+/* Counters since process start (one set per process: cetcd runs one member
+ * per process). recv_append is /v2/stats/self's recvAppendRequestCnt. */
+struct http_peer_stats {
+	uint64_t recv_append;		/* RAFT_MSG_APPEND delivered to node_receive */
+	uint64_t recv_msgs;		/* Raft messages delivered */
+	uint64_t recv_proposals;	/* forwarded proposals delivered */
+	uint64_t recv_batches;		/* POST /raft answered 204 */
+	uint64_t recv_bytes;		/* body bytes of those */
+	uint64_t bad_batches;		/* answered 400 (undecodable) or 413 */
+	uint64_t refused;		/* answered 403/410/412 */
+};
+
+void http_peer_get_stats(struct http_peer_stats *out);
+
+#endif /* CETCD_HTTP_PEER_H */
