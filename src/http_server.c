@@ -40,6 +40,8 @@ struct http_server {
 	bool peer;		/* a peer listener: everything goes to http_peer_handle */
 	struct http_req *suspended;	/* resumed before the daemons stop */
 	bool resumed;		/* MHD_run is owed after a resume */
+	bool stopping;		/* http_server_free: no more suspends (a waiting
+				 * watch would suspend again in the last MHD_run) */
 };
 
 /* ---- request lifecycle ------------------------------------------------ */
@@ -82,6 +84,8 @@ void http_suspend(struct http_req *r)
 	if (r->suspended)
 		return;
 	struct http_server *h = r->peer ? r->srv->peer_http : r->srv->http;
+	if (h->stopping)
+		return;
 	r->suspended = true;
 	r->susp_prev = NULL;
 	r->susp_next = h->suspended;
@@ -176,7 +180,9 @@ static void take_body(struct http_req *r, const char *data, size_t len)
 {
 	if (!r->body_wanted || r->body_too_large)
 		return;
-	if (r->body.len + len > HTTP_MAX_FORM_BYTES) {
+	/* a peer POST may carry a whole snapshot */
+	size_t limit = r->peer ? HTTP_MAX_PEER_BYTES : HTTP_MAX_FORM_BYTES;
+	if (r->body.len + len > limit) {
 		r->body_too_large = true;
 		r->close_after = true;	/* as Go's server after a refused body */
 		buf_free(&r->body);
@@ -411,6 +417,7 @@ void http_server_free(struct http_server *h)
 		return;
 	/* MHD must not be stopped with suspended connections: resume them all
 	 * and let MHD see the resumption once. */
+	h->stopping = true;
 	while (h->suspended)
 		http_resume(h->suspended);
 	for (size_t i = 0; i < h->n; i++)

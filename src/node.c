@@ -223,6 +223,8 @@ static void release_parked(struct node *n)
 		send_messages(n, &n->parked[done].msg, 1);
 		done++;
 	}
+	if (done == 0)
+		return;
 	memmove(n->parked, n->parked + done, (n->n_parked - done) * sizeof(*n->parked));
 	n->n_parked -= done;
 }
@@ -361,8 +363,11 @@ static void on_wal_durable(void *ctx, uint32_t events)
 	size_t done = 0;
 	while (done < n->n_inflight && n->inflight[done].wal_seq <= durable)
 		raft_seq = n->inflight[done++].raft_seq;
-	memmove(n->inflight, n->inflight + done, (n->n_inflight - done) * sizeof(*n->inflight));
-	n->n_inflight -= done;
+	if (done > 0) {
+		memmove(n->inflight, n->inflight + done,
+			(n->n_inflight - done) * sizeof(*n->inflight));
+		n->n_inflight -= done;
+	}
 	if (raft_seq <= n->durable_seq)
 		return;
 	n->durable_seq = raft_seq;

@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "cluster.h"
 #include "loop.h"
 #include "peer_codec.h"
 #include "raft.h"
@@ -218,6 +219,8 @@ static void enqueue(struct peer *p, struct rec *r)
 
 static struct peer *find_peer(const struct peer_sender *s, uint64_t id)
 {
+	if (s == NULL)
+		return NULL;	/* a lone member has no sender: sends are dropped */
 	for (size_t i = 0; i < s->n_peers; i++)
 		if (s->peers[i]->id == id)
 			return s->peers[i];
@@ -251,7 +254,11 @@ static struct peer *peer_new(struct peer_sender *s, uint64_t id)
 	curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, discard_body);
 	curl_easy_setopt(p->easy, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(p->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500	/* 7.85: the string form replaced the bitmask */
 	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 	return p;
 }
 
@@ -276,11 +283,23 @@ static void peer_free(struct peer *p)
 	free(p);
 }
 
+static bool same_urls(const struct peer *p, char *const *urls, size_t n)
+{
+	if (p->n_urls != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(p->urls[i], urls[i]) != 0)
+			return false;
+	return true;
+}
+
 void peer_sender_set_peer(struct peer_sender *s, uint64_t id, char *const *urls, size_t n)
 {
-	if (id == s->self_id || id == 0)
+	if (s == NULL || id == s->self_id || id == 0)
 		return;
 	struct peer *p = find_peer(s, id);
+	if (p && same_urls(p, urls, n))
+		return;	/* keeps the failover position */
 	if (p == NULL) {
 		if (s->n_peers == s->cap_peers) {
 			s->cap_peers = s->cap_peers ? 2 * s->cap_peers : 8;
@@ -301,8 +320,30 @@ void peer_sender_set_peer(struct peer_sender *s, uint64_t id, char *const *urls,
 		s->kick = true;
 }
 
+void peer_sender_sync_members(struct peer_sender *s, const struct cluster *c)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < c->n_members; i++)
+		peer_sender_set_peer(s, c->members[i].id, c->members[i].peer_urls,
+				     c->members[i].n_peer_urls);
+	for (size_t i = 0; i < s->n_peers;) {
+		bool member = false;
+		for (size_t k = 0; k < c->n_members && !member; k++)
+			member = c->members[k].id == s->peers[i]->id;
+		if (member) {
+			i++;
+			continue;
+		}
+		peer_free(s->peers[i]);
+		s->peers[i] = s->peers[--s->n_peers];
+	}
+}
+
 void peer_sender_remove_peer(struct peer_sender *s, uint64_t id)
 {
+	if (s == NULL)
+		return;
 	for (size_t i = 0; i < s->n_peers; i++) {
 		if (s->peers[i]->id == id) {
 			peer_free(s->peers[i]);
@@ -501,6 +542,8 @@ static void finish_post(struct peer *p, CURLcode rc)
 	else
 		note_failure(p, rc, status);
 	p->batch_records = 0;
+	if (p->body.cap > 2 * p->s->max_batch_bytes)
+		buf_free(&p->body);	/* do not keep a snapshot-sized buffer */
 	start_post(p);	/* whatever queued meanwhile leaves now */
 }
 

@@ -8,6 +8,9 @@
  * is dropped (Raft copes with loss) and the peer's next URL is tried next
  * time. Protocol, headers and policies: doc/peer-protocol.md.
  *
+ * A NULL sender (a lone member) is accepted by every call that adds, removes
+ * or sends: nothing happens, sends return -1.
+ *
  * Threads and callbacks: loop thread only. The sender's work runs from the
  * loop (fd events and a timeout source it registers on the loop); no API
  * call below ever calls back into the caller. The only callback
@@ -25,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cluster;
 struct loop;
 struct raft_message;
 struct peer_sender;
@@ -51,15 +55,20 @@ void peer_sender_free(struct peer_sender *s);
 void peer_sender_set_cluster_id(struct peer_sender *s, uint64_t cluster_id);
 
 /* Adds a peer, or replaces its URLs (copied; e.g. "http://10.0.0.2:2380").
- * The queue, the stats and a POST in flight are kept; with new URLs the
- * next POST starts at the first one. id == self is ignored. */
+ * The queue, the stats and a POST in flight are kept; with different URLs
+ * the next POST starts at the first one (same URLs: nothing changes).
+ * id == self and id == 0 are ignored. */
 void peer_sender_set_peer(struct peer_sender *s, uint64_t id, char *const *urls, size_t n);
+/* Makes the peer set match the cluster's members (self excluded): adds new
+ * members, updates changed URLs, forgets members no longer listed. Call it
+ * after every membership change. */
+void peer_sender_sync_members(struct peer_sender *s, const struct cluster *c);
 /* Forgets a peer: its POST in flight is cancelled, its queue dropped. */
 void peer_sender_remove_peer(struct peer_sender *s, uint64_t id);
 
 /* Queues m for peer `to`, encoded at once (m, its entries and snapshot are
- * borrowed for the call only). Returns 0, or -1 if `to` is not a peer (the
- * message is dropped; Raft copes). */
+ * borrowed for the call only). Returns 0, or -1 if `to` is not a peer or s
+ * is NULL (the message is dropped; Raft copes). */
 int peer_sender_send(struct peer_sender *s, uint64_t to, const struct raft_message *m);
 /* Queues a client write for the leader `to` (payload copied). Returns 0 or
  * -1 (unknown peer). */

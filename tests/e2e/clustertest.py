@@ -40,6 +40,7 @@ from cetcdtest import (free_port, etcd_bin, cetcd_bin, target, skip,  # noqa: E4
 UNSUPPORTED_MARK = "not supported by this build yet"
 NETERR = (OSError, http.client.HTTPException)
 _clusters = []
+_shutting_down = threading.Event()     # set by the exit/signal cleanup: no more spawns
 
 
 class Unsupported(Exception):
@@ -94,6 +95,8 @@ class Member:
         """Start the process (no waiting). argv: full argv override."""
         if self.alive():
             raise RuntimeError("%s already running" % self.name)
+        if _shutting_down.is_set():
+            raise RuntimeError("shutting down: not starting %s" % self.name)
         self._close_log()
         self._log = open(self.log_path, "ab")
         self._log.write(("\n=== start %s: %s\n" % (time.strftime("%H:%M:%S"),
@@ -317,23 +320,31 @@ class Cluster:
     # ---------------------------------------------------------------- leader
     def leader(self, timeout=1.0):
         """The member every live member agrees is leader right now, or None.
-        Agreement: exactly one live member reports StateLeader, and every
-        other live member's leaderInfo.leader is its id."""
-        st = {}
+        Agreement: /v2/members/leader names the same member on every live
+        member, and that member's /v2/stats/self says StateLeader and its
+        id. (stats/self alone is not enough: etcd keeps "StateLeader" in a
+        deposed leader's stats until it hears from the new leader.)"""
+        ids = set()
         for m in self.live():
-            s = m.stats_self(timeout)
-            if s is None:
+            try:
+                r = m.request("GET", "/v2/members/leader", timeout=timeout)
+            except NETERR:
                 return None
-            st[m.idx] = s
-        leaders = [i for i, s in st.items() if s.get("state") == "StateLeader"]
-        if len(leaders) != 1:
+            if r.status != 200 or not isinstance(r.json, dict):
+                return None
+            ids.add(r.json.get("id"))
+        if len(ids) != 1:
             return None
-        lm = self.members[leaders[0]]
-        lid = st[lm.idx].get("id")
-        for i, s in st.items():
-            if (s.get("leaderInfo") or {}).get("leader") != lid:
-                return None
-        return lm
+        lid = ids.pop()
+        for m in self.live():
+            if m.id is None:
+                m.stats_self(timeout)
+            if m.id == lid:
+                s = m.stats_self(timeout)
+                if s is None or s.get("state") != "StateLeader" or s.get("id") != lid:
+                    return None
+                return m
+        return None
 
     def wait_leader(self, timeout=10.0, not_member=None):
         """Poll (every 50 ms) until the live members agree on a leader
@@ -590,6 +601,8 @@ def probe_or_skip():
 
 
 def _cleanup_clusters():
+    """At exit only: kill every member, delete every namespace."""
+    _shutting_down.set()
     for c in list(_clusters):
         try:
             c.cleanup()
@@ -610,6 +623,7 @@ _orig_cleanup_all = cetcdtest._cleanup_all
 
 
 def _cleanup_everything():
+    _shutting_down.set()
     _cleanup_clusters()
     _orig_cleanup_all()
 
@@ -618,6 +632,7 @@ cetcdtest._cleanup_all = _cleanup_everything
 
 
 def _on_signal(signum, frame):
+    _shutting_down.set()
     _cleanup_everything()
     os._exit(128 + signum)
 

@@ -74,6 +74,8 @@ def test_members_errors(c):
               headers={"Content-Type": "text/plain"})
     status(r, 415)
     eq(r.json, {"message": "Bad Content-Type text/plain, accept application/json"}, "415 body")
+    eq(r.body, b'{"message":"Bad Content-Type text/plain, accept application/json"}',
+       "415 exact bytes (etcd: no trailing newline on members errors)")
     r = c.req("POST", "/v2/members", body="{bad", headers=J)
     status(r, 400, "bad JSON")
     true(isinstance(r.json, dict) and "message" in r.json, "bad JSON -> {message}")
@@ -83,6 +85,9 @@ def test_members_errors(c):
     r = c.req("DELETE", "/v2/members/1234")
     status(r, 404)
     eq(r.json, {"message": "No such member: 1234"}, "delete unknown member")
+    eq(r.body, b'{"message":"No such member: 1234"}', "404 exact bytes (no trailing newline)")
+    r = c.req("GET", "/v2/members")
+    true(r.body.endswith(b"]}\n"), "members list ends with a newline: %r" % r.body[-4:])
     r = c.req("PATCH", "/v2/members")
     status(r, 405)
     eq(r.hdr("Allow"), "GET,POST,DELETE,PUT", "Allow on members")

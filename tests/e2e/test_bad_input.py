@@ -530,5 +530,86 @@ def test_seeded_mini_fuzz(c):
     alive(c)
 
 
+def test_http_protocol_edge_cases(c):
+    a = c.k("/pe")
+    p = kpath(a).encode()
+    F = FORM.encode()
+    c.put(a, {"value": "orig"})
+    problems = []
+
+    def chk(name, data, ok_status, want_value=None):
+        # no half-close here (see test_half_closed_put_after_aborted_requests)
+        data = data.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n", 1)
+        raw = c.srv.raw(data, timeout=3, shut=False)
+        st = status_line(raw)
+        if st not in ok_status:
+            problems.append("%s: status %r not in %s (%r)" % (name, st, ok_status, raw[:60]))
+        if want_value is not None:
+            v = c.get(a).json["node"]["value"]
+            if v not in want_value:
+                problems.append("%s: stored value %r, want one of %r" % (name, v, want_value))
+    # Transfer-Encoding wins over Content-Length (or reject): never store "val"
+    chk("CL+TE", b"PUT " + p + b" HTTP/1.1\r\nHost: x\r\nContent-Type: " + F +
+        b"\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n7\r\nvalue=s\r\n0\r\n\r\n",
+        (200, 201, 400), ("s", "orig"))
+    chk("conflicting Content-Length", b"PUT " + p + b" HTTP/1.1\r\nHost: x\r\nContent-Type: " + F +
+        b"\r\nContent-Length: 7\r\nContent-Length: 8\r\n\r\nvalue=s1", (400,), ("s", "orig"))
+    chk("NUL in a header", b"GET " + p + b" HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n",
+        (400,))
+    chk("lower-case method", b"get " + p + b" HTTP/1.1\r\nHost: x\r\n\r\n", (400, 405, 501))
+    chk("1000 headers", b"GET " + p + b" HTTP/1.1\r\nHost: x\r\n" +
+        b"".join(b"X-H%d: v\r\n" % i for i in range(1000)) + b"\r\n", (200,))
+    chk("absolute-form URI", b"GET http://x" + p + b" HTTP/1.1\r\nHost: x\r\n\r\n", (200,))
+    chk("unsupported transfer coding", b"PUT " + p + b" HTTP/1.1\r\nHost: x\r\nContent-Type: " + F +
+        b"\r\nTransfer-Encoding: gzip, chunked\r\n\r\n7\r\nvalue=g\r\n0\r\n\r\n",
+        (400, 501), ("s", "orig"))
+    raw = c.srv.raw(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", timeout=2)  # anything, but survive
+    true(c.srv.alive(), "server survives an HTTP/2 preface")
+    true(not problems, "; ".join(problems))
+    alive(c)
+
+
+def test_many_open_connections(c):
+    import socket as _s
+    socks = []
+    try:
+        for i in range(200):
+            s = _s.create_connection((c.srv.host, c.srv.port), timeout=5)
+            s.sendall(b"GET /v2/keys/ HTTP/1.1\r\nHost: x\r\n\r\n")
+            socks.append(s)
+        answered = 0
+        for s in socks:
+            d = s.recv(64)
+            if d.startswith(b"HTTP/1.1 200"):
+                answered += 1
+        eq(answered, 200, "200 concurrent keep-alive connections answered")
+        alive(c, "with 200 idle keep-alive connections open")
+    finally:
+        for s in socks:
+            s.close()
+    alive(c)
+
+
+@fresh_server
+def test_half_closed_put_after_aborted_requests(c):
+    """400 clients send half a request line and hang up; afterwards a PUT whose
+    client half-closes (shutdown(SHUT_WR)) after sending must still get its
+    reply (cetcd 01:10 applied the write but closed without answering)."""
+    import socket as _s
+    for i in range(400):
+        k = _s.create_connection((c.srv.host, c.srv.port), timeout=2)
+        k.sendall(b"GET /v2/keys/ HT")
+        k.close()
+    time.sleep(0.3)
+    p = kpath(c.k("/hc")).encode()
+    got = []
+    for v in (b"one", b"two"):
+        raw = c.srv.raw(b"PUT " + p + b" HTTP/1.1\r\nHost: x\r\nContent-Type: " + FORM.encode() +
+                        b"\r\nContent-Length: %d\r\n\r\nvalue=%s" % (6 + len(v), v), timeout=3)
+        got.append(status_line(raw))
+    eq(got, [201, 200], "half-closed PUTs answered after 400 aborted requests")
+    alive(c)
+
+
 if __name__ == "__main__":
     run(globals())

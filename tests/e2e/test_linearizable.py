@@ -22,11 +22,9 @@ between faults), CETCD_LIN_SEED, CETCD_LIN_HISTORY (write the history as
 JSON there). Exit 77 when the target cannot run a cluster.
 """
 
-import http.client
 import json
 import os
 import random
-import socket
 import sys
 import threading
 import time
@@ -35,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 from cetcdtest import target, etcd_bin, cetcd_bin, skip  # noqa: E402
-from clustertest import start_or_skip, NETERR, log  # noqa: E402
+from clustertest import start_or_skip, NETERR, log, NetnsLab, NetnsUnavailable  # noqa: E402
 import linearizability as lin  # noqa: E402
 
 
@@ -143,30 +141,72 @@ def client(cid, cluster, keys, hist, stop_at, rnd):
             time.sleep(0.05)
 
 
-def nemesis(cluster, stop_at, rnd, events):
-    """Every ~NEMESIS_S s: kill -9 one member (the leader every other time),
-    restart it 0.5-1.5 s later. At most one member down at a time."""
+def nemesis(cluster, stop_at, rnd, events, lab):
+    """Every ~NEMESIS_S s one fault, cycling through: kill -9 the leader,
+    isolate the leader (network partition), kill -9 a random member,
+    partition a random minority. Killed members restart 0.5-1.5 s later;
+    partitions heal after 2.5-4 s. One fault at a time. Without a netns lab
+    only the kills run."""
+    faults = ["kill-leader", "part-leader", "kill-any", "part-any"]
+    if lab is None:
+        faults = ["kill-leader", "kill-any"]
     i = 0
     while now() + NEMESIS_S < stop_at:
         time.sleep(NEMESIS_S * (0.6 + 0.8 * rnd.random()))
         if now() >= stop_at - 1.0:
             break
-        victim = None
-        if i % 2 == 0:
-            victim = cluster.leader(timeout=0.5)
+        fault = faults[i % len(faults)]
+        i += 1
+        victim = cluster.leader(timeout=0.5) if fault.endswith("leader") else None
         if victim is None:
             victim = cluster[rnd.randrange(len(cluster))]
-        i += 1
         t = now()
-        cluster.kill(victim)
-        events.append("%.1fs kill -9 %s" % (t - T0, victim.name))
-        time.sleep(0.5 + rnd.random())
-        try:
+        if fault.startswith("kill"):
+            cluster.kill(victim)
+            events.append("%.1fs kill -9 %s%s" % (t - T0, victim.name,
+                                                  " (leader)" if fault == "kill-leader" else ""))
+            time.sleep(0.5 + rnd.random())
             cluster.restart(victim, timeout=15)
             events.append("%.1fs restart %s" % (now() - T0, victim.name))
-        except Exception as e:  # noqa
-            events.append("restart %s failed: %s" % (victim.name, e))
-            raise
+        else:
+            n = len(cluster)
+            minority = [victim.idx]
+            others = [j for j in range(n) if j != victim.idx]
+            rnd.shuffle(others)
+            minority += others[:(n - 1) // 2 - 1]
+            majority = [j for j in range(n) if j not in minority]
+            lab.partition([minority, majority])
+            events.append("%.1fs partition %s | %s%s" % (
+                t - T0, ",".join("m%d" % j for j in sorted(minority)),
+                ",".join("m%d" % j for j in sorted(majority)),
+                " (leader isolated)" if fault == "part-leader" else ""))
+            time.sleep(2.5 + 1.5 * rnd.random())
+            views = []      # each member's idea of the leader (/v2/members/leader)
+            for m in cluster:
+                try:
+                    r = m.request("GET", "/v2/members/leader", timeout=0.3)
+                    who = (r.json or {}).get("name") if r.status == 200 else "none"
+                except NETERR:
+                    who = "?"
+                views.append("%s->%s" % (m.name, who))
+            events.append("%.1fs leaders seen before heal: %s" % (now() - T0, " ".join(views)))
+            lab.heal()
+            events.append("%.1fs heal" % (now() - T0))
+
+
+def setup_lab():
+    """Private network namespaces for partitions, if possible (root, ip,
+    CETCD_LIN_PARTITIONS not 0). Returns (lab or None, note)."""
+    if os.environ.get("CETCD_LIN_PARTITIONS", "auto") in ("0", "no", "false"):
+        return None, "disabled by CETCD_LIN_PARTITIONS"
+    lab = NetnsLab(MEMBERS)
+    try:
+        lab.setup()
+        lab.enter_hub()
+    except NetnsUnavailable as e:
+        lab.cleanup()
+        return None, "network namespaces unavailable (%s)" % e
+    return lab, "members in private network namespaces"
 
 
 T0 = now()
@@ -181,7 +221,10 @@ def main():
     print("# %d members, %d clients, %d keys, %.0fs, nemesis every ~%.1fs, seed %d" % (
         MEMBERS, CLIENTS, NKEYS, SECONDS, NEMESIS_S, SEED))
     sys.stdout.flush()
-    c = start_or_skip(MEMBERS)
+    lab, note = setup_lab()
+    print("# partitions: %s" % ("on, " + note if lab else "SKIPPED: " + note))
+    sys.stdout.flush()
+    c = start_or_skip(MEMBERS, netns=lab)
     rnd = random.Random(SEED)
     keys = ["/k%d" % i for i in range(NKEYS)]
     hist = History()
@@ -196,7 +239,7 @@ def main():
 
     def nem():
         try:
-            nemesis(c, stop_at, random.Random(SEED * 7 + 1), events)
+            nemesis(c, stop_at, random.Random(SEED * 7 + 1), events, lab)
         except Exception as e:  # noqa
             nem_err.append(e)
     nt = threading.Thread(target=nem, daemon=True)
@@ -211,6 +254,8 @@ def main():
     if nem_err:
         failed.append("nemesis: %s" % nem_err[0])
     run_s = now() - T0
+    if lab is not None:
+        lab.heal()
     for e in events:
         log("nemesis " + e)
     # every member back, one final quorum read of each key on each member
@@ -229,6 +274,8 @@ def main():
                 continue
             hist.add(lin.Op(k, "read", got, True, t0, now(), "final-" + m.name))
     c.cleanup()
+    if lab is not None:
+        lab.cleanup()
 
     ops = hist.ops
     nok = sum(1 for o in ops if o.ok is True)
@@ -257,14 +304,15 @@ def main():
     if by_kind["cas"] == 0 or nok == 0:
         failed.append("no successful ops / no CAS recorded")
     kills = sum(1 for e in events if "kill" in e)
-    if kills == 0 and SECONDS >= 8:
+    parts = sum(1 for e in events if "partition" in e)
+    if kills + parts == 0 and SECONDS >= 8:
         failed.append("the nemesis never struck")
     if failed:
         print("FAIL test_linearizable: " + "\n  ".join(failed))
         print("0 passed, 1 failed")
         sys.exit(1)
-    print("ok   test_linearizable (%d ops, %d kills, 0 anomalies, %d unknown)" % (
-        len(ops), kills, nunk))
+    print("ok   test_linearizable (%d ops, %d kills, %d partitions, 0 anomalies, "
+          "%d unknown)" % (len(ops), kills, parts, nunk))
     print("1 passed, 0 failed")
     sys.exit(0)
 

@@ -54,6 +54,14 @@ def vmrss_kib(pid):
     raise AssertionError("no VmRSS for %d" % pid)
 
 
+def sanitized(pid):
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            return any("libasan" in line or "libtsan" in line for line in f)
+    except OSError:
+        return False
+
+
 class RawWatch:
     """A watch over a raw socket: sends the request, reads the response head,
     then decodes the chunked body incrementally into events (one JSON object
@@ -344,17 +352,30 @@ def test_wait_post_in_order(c):
     w.close()
 
 
-def test_wait_long_value_in_query(c):
-    """A 10 KiB value in the query string (curl style) still fits in a request,
-    and a watcher receives the 10 KiB event whole."""
+def test_wait_long_event(c):
+    """A 10 KiB event (larger than a connection's write buffer share) reaches
+    a watcher whole."""
     a = c.k("/long")
     w = RawWatch(c.srv, a)
-    value = "v" * 10240
-    r = c.put(a, params={"value": value})
-    status(r, 201, "PUT with a 10 KiB query value")
+    r = c.put(a, {"value": "v" * 10240})
+    status(r, 201)
     ev = w.event()
     eq(ev, r.json, "10 KiB event")
     eq(len(ev["node"]["value"]), 10240, "value length")
+    w.close()
+
+
+@needs("cetcd")
+def test_long_value_in_query(c):
+    """curl users put values in the query string: a 10 KiB one must still fit
+    in a connection's memory pool (16 KiB). Real etcd 3.4 resets the
+    connection for a request line over about 4 KiB (doc/api-compat.md)."""
+    a = c.k("/longq")
+    w = RawWatch(c.srv, a)
+    value = "q" * 10240
+    r = c.put(a, params={"value": value})
+    status(r, 201, "PUT with a 10 KiB query value")
+    eq(w.event(), r.json, "watcher gets it")
     w.close()
     r = c.get(a)
     eq(r.json["node"]["value"], value, "stored value")
@@ -479,6 +500,9 @@ def test_abandoned_watchers_released(c):
     true(c.srv.alive(), "server alive")
     if target() != "cetcd":
         return  # Go returns its heap to the OS on its own schedule
+    if sanitized(pid):
+        print("    # RSS not checked: sanitizer build (its allocator keeps freed memory)")
+        return
     per = (rss1 - rss0) / float(n)
     true(per < 40, "idle watcher footprint %.1f KiB (RSS %d -> %d KiB)" % (per, rss0, rss1))
     slack = max(2048, (rss1 - rss0) // 4)

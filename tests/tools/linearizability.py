@@ -36,7 +36,7 @@ becomes empty. The memo of (bitset, state) pairs prunes the exponential
 search (Lowe's "just-in-time linearization" plus caching).
 
 API:
-  check(history, init=None, budget=None) -> Result
+  check(history, init=None, budget=500000) -> Result
      Result.ok: True / False / None (search budget exhausted)
      Result.anomalies: list of dicts (one per non-linearizable key)
   Op(key, kind, arg, ok, call, ret, client=None, result=None)
@@ -240,10 +240,11 @@ def _check_key(key, ops, init, budget):
                    "window": window}
 
 
-def check(history, init=None, budget=2000000):
+def check(history, init=None, budget=500000):
     """Check a whole history. init: initial register value for every key
     (None = absent) or a dict key -> value. budget: max search steps per key
-    (None = unlimited)."""
+    (None = unlimited); the memo grows with the steps, so keep it bounded
+    (real histories of ~10k ops need ~5k steps per key)."""
     by_key = collections.OrderedDict()
     for o in history:
         by_key.setdefault(o.key, []).append(o)

@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "check.h"
 #include "clock.h"
+#include "cluster.h"
 #include "loop.h"
 #include "peer_codec.h"
 #include "peer_send.h"
@@ -732,6 +733,51 @@ static void sc_cancel(struct env *e)
 	}
 }
 
+/* The peer set follows the cluster: added, URL changed, removed, self
+ * skipped; unchanged URLs keep the failover position. */
+static void sc_sync_members(struct env *e)
+{
+	char *u1[] = {"http://127.0.0.1:1", e->rv->url}, *u2[] = {e->rv->url};
+	char *u3[] = {"http://127.0.0.1:3"};
+	struct member m[3] = {
+		{.id = SELF, .name = "self", .peer_urls = u3, .n_peer_urls = 1},
+		{.id = PEER, .name = "peer", .peer_urls = u1, .n_peer_urls = 2},
+		{.id = 0x3c, .name = "third", .peer_urls = u2, .n_peer_urls = 1},
+	};
+	struct cluster c = {.id = CLUSTER, .members = m, .n_members = 3};
+	switch (e->step) {
+	case 0:
+		peer_sender_sync_members(e->s, &c);
+		CHECK(peer_sender_all_stats(e->s, NULL, 0) == 2);	/* PEER and 0x3c */
+		send_idx(e, 1);	/* to port 1: refused, fails over */
+		e->step++;
+		break;
+	case 1:
+		if (stats_of(e).fail < 1 || stats_of(e).in_flight)
+			return;
+		CHECK(stats_of(e).url_index == 1);
+		peer_sender_sync_members(e->s, &c);	/* same URLs: position kept */
+		CHECK(stats_of(e).url_index == 1);
+		c.n_members = 2;	/* 0x3c removed */
+		peer_sender_sync_members(e->s, &c);
+		CHECK(peer_sender_all_stats(e->s, NULL, 0) == 1);
+		struct peer_stats st;
+		CHECK(!peer_sender_peer_stats(e->s, 0x3c, &st));
+		m[1].peer_urls = u2;	/* URLs changed: restart at the first */
+		m[1].n_peer_urls = 1;
+		peer_sender_sync_members(e->s, &c);
+		CHECK(stats_of(e).url_index == 0);
+		send_idx(e, 2);
+		e->step++;
+		break;
+	case 2:
+		if (RV(e->rv, records) < 1 || stats_of(e).in_flight)
+			return;
+		CHECK(stats_of(e).success == 1);
+		finish(e);
+	}
+}
+
 /* ---- throughput ------------------------------------------------------------------- */
 
 static const char entry_payload[100] = "x";
@@ -751,7 +797,19 @@ static void setup_throughput(struct env *e)
 	e->rv->keep_bodies = false;
 }
 
-/* Keeps up to 2000 records queued for 1 s; counts what was delivered. */
+static void setup_deep(struct env *e)
+{
+	e->rv->keep_bodies = false;
+	e->count = 2000;
+}
+
+static void setup_shallow(struct env *e)
+{
+	e->rv->keep_bodies = false;
+	e->count = 16;
+}
+
+/* Keeps up to e->count records queued for 1 s; counts what was delivered. */
 static void sc_stream(struct env *e)
 {
 	uint64_t now = clock_mono_ms();
@@ -761,7 +819,7 @@ static void sc_stream(struct env *e)
 	}
 	if (e->step == 1) {
 		struct peer_stats st = stats_of(e);
-		for (size_t q = st.queued; q < 2000; q++)
+		for (size_t q = st.queued; q < e->count; q++)
 			send_append_100(e);
 		if (now - e->mark >= 1000)
 			e->step = 2;
@@ -772,8 +830,8 @@ static void sc_stream(struct env *e)
 	struct peer_sender_totals t;
 	peer_sender_totals(e->s, &t);
 	double secs = (double)(now - e->mark) / 1000.0;
-	printf("throughput (pipelined, 1 POST in flight, 100-byte entries): "
-	       "%.0f msgs/s, %.0f batches/s, %.1f MB/s, %" PRIu64 " dropped\n",
+	printf("throughput (queue kept at %zu, 1 POST in flight, 100-byte entries): "
+	       "%.0f msgs/s, %.0f batches/s, %.1f MB/s, %" PRIu64 " dropped\n", e->count,
 	       (double)t.msgs_sent / secs, (double)t.batches_ok / secs,
 	       (double)t.bytes_sent / secs / 1e6, t.msgs_dropped);
 	CHECK(t.msgs_sent > 1000 && t.batches_failed == 0);
@@ -835,7 +893,9 @@ int main(void)
 	run_scenario("queue-bound", sc_queue_bound, 5000, setup_bound);
 	run_scenario("gone", sc_gone, 5000, setup_gone);
 	run_scenario("cancel", sc_cancel, 5000, NULL);
-	run_scenario("stream", sc_stream, 10000, setup_throughput);
+	run_scenario("sync-members", sc_sync_members, 5000, NULL);
+	run_scenario("stream-deep", sc_stream, 10000, setup_deep);
+	run_scenario("stream-shallow", sc_stream, 10000, setup_shallow);
 	run_scenario("ping-pong", sc_ping_pong, 10000, setup_throughput);
 	peer_sender_global_cleanup();
 	return check_summary();

@@ -1,6 +1,9 @@
 # scenarios/durable.py - durable writes and restart: put1lat, fsync1, fsyncratio64,
 # restart100k.
 #
+# All but fsync1 are full mode only (--quick stays under 2 minutes; put64 in quick mode
+# already measures durable writes).
+#
 # put1lat      PUT latency with 1 connection (raw keep-alive socket) interleaved one for
 #              one with a write(128 B) + fdatasync probe on a fallocated file (like a WAL
 #              segment) in the server's own temp dir: both see the same disk weather.
@@ -10,9 +13,12 @@
 # fsyncratio64 put64's load; the server's own fsync counter before/after the run
 #              (cetcd: GET /debug/vars .cetcd.wal.fsyncs; etcd: GET /metrics
 #              etcd_disk_wal_fsync_duration_seconds_count) divided by acknowledged PUTs.
-#              Below 1 means group commit: one fdatasync covers several writes.
+#              Below 1 means group commit: one fdatasync covers several writes. Also the
+#              server's CPU time (utime+stime, /proc/PID/stat) per acknowledged PUT: a
+#              figure that the other load on a shared machine disturbs much less.
+# fsyncratio16 the same with 16 connections (full mode).
 # restart100k  full mode, fresh server per round: 100,000 keys of 100 bytes (asyncio
-#              loader, 16 connections), graceful stop (SIGTERM), then the time from exec
+#              loader, 64 connections), graceful stop (SIGTERM), then the time from exec
 #              to the first successful GET of a loaded key (value checked), and the data
 #              dir size at the stop.
 #
@@ -106,16 +112,19 @@ def _read_reply(sock, buf):
 
 @scenario("put1lat", [Metric("p50 ms", fmt="{:.3f}"), Metric("fsync p50 ms", fmt="{:.3f}"),
                       Metric("p50/fsync", fmt="{:.2f}"), Metric("p90 ms", fmt="{:.3f}"),
-                      Metric("fsync p90 ms", fmt="{:.3f}"), Metric("PUTs"),
+                      Metric("fsync p90 ms", fmt="{:.3f}"), Metric("GET p50 ms", fmt="{:.3f}"),
+                      Metric("PUTs"),
                       Metric("errors", agg="sum")],
-          order=23,
+          modes=("full",), order=23,
           help="PUT p50 with 1 connection vs one write+fdatasync on the same disk, "
                "interleaved one for one")
 def put1lat(ctx, srv):
     """One keep-alive connection (raw socket, pre-built requests); every PUT is
     followed by one probe write(128 B)+fdatasync on a fallocated file in the server's
     temp dir (same file system as its data dir), so both samples see the same disk
-    weather. Bounded by ctx.duration seconds and 20,000 PUTs."""
+    weather, and by a GET of the key just written on the same connection: the
+    client + HTTP + server floor without a disk flush. Bounded by ctx.duration seconds
+    and 20,000 PUTs."""
     import socket
     d = getattr(srv, "dir", None) or ctx.tmp_root
     ctx.seq += 1
@@ -126,7 +135,7 @@ def put1lat(ctx, srv):
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     sock = socket.create_connection((HOST, srv.port), timeout=5.0)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    put_lat, fs_lat, errors = [], [], 0
+    put_lat, fs_lat, get_lat, errors = [], [], [], 0
     try:
         os.posix_fallocate(fd, 0, n_max * FSYNC_WRITE + 4096)
         os.fsync(fd)
@@ -141,6 +150,14 @@ def put1lat(ctx, srv):
             st, _, buf = _read_reply(sock, buf)
             put_lat.append(time.perf_counter() - t0)
             if not 200 <= st < 300:
+                errors += 1
+            req = (b"GET %s HTTP/1.1\r\nHost: %s:%d\r\n\r\n"
+                   % ((prefix + "k%d" % i).encode(), HOST.encode(), srv.port))
+            t0 = time.perf_counter()
+            sock.sendall(req)
+            st, _, buf = _read_reply(sock, buf)
+            get_lat.append(time.perf_counter() - t0)
+            if st != 200:
                 errors += 1
             t0 = time.perf_counter()
             os.pwrite(fd, probe, i * FSYNC_WRITE)
@@ -158,11 +175,13 @@ def put1lat(ctx, srv):
         raise BenchError("no PUT completed")
     put_lat.sort()
     fs_lat.sort()
+    get_lat.sort()
     p50 = put_lat[len(put_lat) // 2] * 1000.0
     fs50 = fs_lat[len(fs_lat) // 2] * 1000.0
     return {"p50 ms": p50, "fsync p50 ms": fs50, "p50/fsync": p50 / fs50 if fs50 else 0.0,
             "p90 ms": put_lat[int(len(put_lat) * 0.9)] * 1000.0,
             "fsync p90 ms": fs_lat[int(len(fs_lat) * 0.9)] * 1000.0,
+            "GET p50 ms": get_lat[len(get_lat) // 2] * 1000.0,
             "PUTs": len(put_lat), "errors": errors}
 
 
@@ -213,26 +232,54 @@ def server_fsyncs(srv):
     return None
 
 
-@scenario("fsyncratio64", [Metric("req/s"), Metric("fsyncs/write", fmt="{:.3f}"),
-                           Metric("writes/fsync", fmt="{:.1f}"), Metric("errors", agg="sum")],
-          order=24,
-          help="put64's load; the server's WAL fsync count per acknowledged PUT")
-def fsyncratio64(ctx, srv):
+def cpu_seconds(pid):
+    """utime + stime of the process (all threads) and of its reaped children (forked
+    snapshot savers), from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tck = os.sysconf("SC_CLK_TCK")
+    # fields[0] is field 3 (state); utime..cstime are fields 14..17
+    return sum(int(x) for x in fields[11:15]) / float(tck)
+
+
+def _fsyncratio(ctx, srv, conns):
+    cpu0 = cpu_seconds(srv.pid)
     before = server_fsyncs(srv)
     if before is None:
         raise BenchError("%s exposes no WAL fsync counter" % srv.tag)
     ctx.seq += 1
-    prefix = "/v2/keys/bench/fsr/r%d" % ctx.seq
-    res = run_wrk(ctx, srv.url, "put.lua", 64, ctx.wrk_threads, ctx.duration,
+    prefix = "/v2/keys/bench/fsr%d/r%d" % (conns, ctx.seq)
+    res = run_wrk(ctx, srv.url, "put.lua", conns, ctx.wrk_threads, ctx.duration,
                   script_args=(prefix, PUT_VALUE_LEN))
     after = server_fsyncs(srv)
+    cpu = cpu_seconds(srv.pid) - cpu0
     acked = res["requests"] - res["non2xx"]
     if after is None or acked <= 0:
         raise BenchError("no acknowledged writes or no counter after the run")
     f = after - before
     return {"req/s": res["rps"], "fsyncs/write": f / acked,
+            "server CPU us/write": cpu * 1e6 / acked,
             "writes/fsync": acked / f if f else 0.0,
+            "p50 ms": res["p50_us"] / 1000.0,
             "errors": res["non2xx"] + res["socket_errors"]}
+
+
+FSR_METRICS = [Metric("req/s"), Metric("fsyncs/write", fmt="{:.3f}"),
+               Metric("server CPU us/write", fmt="{:.1f}"),
+               Metric("writes/fsync", fmt="{:.1f}"), Metric("p50 ms", fmt="{:.2f}"),
+               Metric("errors", agg="sum")]
+
+
+@scenario("fsyncratio64", FSR_METRICS, modes=("full",), order=24,
+          help="put64's load; the server's WAL fsync count per acknowledged PUT")
+def fsyncratio64(ctx, srv):
+    return _fsyncratio(ctx, srv, 64)
+
+
+@scenario("fsyncratio16", FSR_METRICS, modes=("full",), order=25,
+          help="the same with 16 connections (group commit at low concurrency)")
+def fsyncratio16(ctx, srv):
+    return _fsyncratio(ctx, srv, 16)
 
 
 # ---------------------------------------------------------------------------
@@ -247,7 +294,7 @@ PROBE_KEY = "/v2/keys/bench/restart/k%06d"
 def _load_100k(ctx, srv):
     n = ctx.scale_count(N_KEYS)
     reqs = (put_request(srv.port, PROBE_KEY % i, VALUE) for i in range(n))
-    st = load_requests(srv.port, reqs, connections=16, timeout=300.0)
+    st = load_requests(srv.port, reqs, connections=64, timeout=300.0)
     if st["ok"] != n:
         raise BenchError("preload: %d of %d PUTs acknowledged" % (st["ok"], n))
     srv.preload_seconds = st["seconds"]

@@ -5,7 +5,9 @@
 #            - extra server RSS (VmRSS with N watchers held minus VmRSS before),
 #              and per watcher;
 #            - one PUT to the key wakes all N: time from the PUT's reply to the last
-#              watcher's complete response ("fan-out last ms"), and the median.
+#              watcher's complete response ("fan-out last ms"; negative when the
+#              watchers were answered before the writer), the median, and the time
+#              from sending the PUT to the last watcher's response.
 #            N = 10,000 (full), 2,000 (--quick).
 # watchkeys  (fresh server per round) PUT throughput (wrk, put.lua, 16 connections,
 #            distinct unwatched keys under the watched directory) with no watchers,
@@ -268,6 +270,7 @@ def _count_for(ctx, full, quick):
           [Metric("watchers"), Metric("RSS extra MiB", fmt="{:.1f}"),
            Metric("KiB/watcher", fmt="{:.2f}"), Metric("fan-out last ms", fmt="{:.1f}"),
            Metric("fan-out p50 ms", fmt="{:.1f}"), Metric("PUT reply ms", fmt="{:.1f}"),
+           Metric("last from PUT sent ms", fmt="{:.1f}"),
            Metric("register s", fmt="{:.1f}"), Metric("errors", agg="sum")],
           order=60, fresh_per_round=True,
           help="N idle long-poll watchers on one key: extra RSS; one PUT wakes all "
@@ -275,7 +278,7 @@ def _count_for(ctx, full, quick):
 def watch10k(ctx, srv):
     n = _count_for(ctx, 10000, 2000)
     raise_nofile()
-    st, body = http_request(srv.port, "PUT", HOT_KEY, body="value=start")
+    st, body = http_request(srv.port, "PUT", "/v2/keys" + HOT_KEY, body="value=start")
     if not 200 <= st < 300:
         raise BenchError("PUT %s -> %d" % (HOT_KEY, st))
     time.sleep(0.5)
@@ -298,6 +301,7 @@ def watch10k(ctx, srv):
         "fan-out last ms": lat[-1] * 1000.0,
         "fan-out p50 ms": statistics.median(lat) * 1000.0,
         "PUT reply ms": (t_reply - t_sent) * 1000.0,
+        "last from PUT sent ms": (max(done) - t_sent) * 1000.0,
         "register s": t_reg,
         "errors": bad,
     }
@@ -360,7 +364,7 @@ def _probe(argv):
     port, pid = int(argv[1]), int(argv[2])
     n = int(argv[3]) if len(argv) > 3 else 10000
     raise_nofile()
-    http_request(port, "PUT", HOST_KEY_PROBE, body="value=start")
+    http_request(port, "PUT", "/v2/keys" + HOST_KEY_PROBE, body="value=start")
     time.sleep(0.3)
     before = settle_rss(pid)
     t0 = time.monotonic()

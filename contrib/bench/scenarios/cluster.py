@@ -1,0 +1,545 @@
+# scenarios/cluster.py - 3-member clusters on 127.0.0.1: cluster_put64_leader,
+# cluster_put64_all, failover.
+#
+# Each side (cetcd, etcd) runs as a 3-member cluster bootstrapped statically with
+# etcd's flags (the very same flags for both sides, plus the side's extra flags):
+#
+#   --name m<i> --data-dir <tmp>/m<i> --listen-client-urls C --advertise-client-urls C
+#   --listen-peer-urls P --initial-advertise-peer-urls P
+#   --initial-cluster m0=P0,m1=P1,m2=P2 --initial-cluster-state new
+#   --initial-cluster-token <unique> --heartbeat-interval 100 --election-timeout 1000
+#
+# cluster_put64_leader  put64's load (wrk -t2 -c64, put.lua, distinct keys) sent to the
+#                       member that is leader when the round starts.
+# cluster_put64_all     the same 64 connections spread over the 3 members: three wrk
+#                       processes in parallel (1 thread, 22/21/21 connections, one per
+#                       member, distinct key prefixes); req/s is the sum, p50 the median
+#                       of the three wrk p50s, p99 the largest of the three p99s.
+# failover              a Python client writes continuously (8 threads, a timeout of
+#                       200 ms +-25 % per request, on any failure it retries at once on
+#                       the other surviving member) to the two followers; the leader gets SIGKILL;
+#                       the figure is the time from the kill to the first 2xx of a PUT
+#                       *sent after* the kill. The killed member is restarted (same data
+#                       dir) and the cluster waited for (3 members up, one agreed leader,
+#                       equal X-Etcd-Index) before the next kill. 10 kills per side in
+#                       all (spread over the rounds, A B A B); the median/min/max are
+#                       over all kills of a side and appear with the last round.
+#
+# All three are full mode only (a cluster per side per scenario). A quick look:
+#   run.py --quick --scenarios cluster_put64_leader,cluster_put64_all
+#   run.py --quick --scenarios failover --scale 0.3     # 3 kills per side
+#
+# Every process started here is killed (SIGTERM, then SIGKILL; PR_SET_PDEATHSIG if the
+# driver dies) and the cluster's temp dir removed. Everything listens on 127.0.0.1.
+
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+
+from benchlib import (HOST, BenchError, Metric, _LIVE, _pdeathsig, free_port,
+                      http_request, listening_pid_owns, log, run_wrk, scenario)
+
+HEARTBEAT_MS = 100
+ELECTION_MS = 1000
+CLUSTER_SIZE = 3
+PUT_VALUE_LEN = 32
+
+FAILOVER_KILLS = 10       # per side, over all rounds
+FAILOVER_WRITERS = 8      # client threads
+FAILOVER_TIMEOUT = 0.2    # seconds per request
+FAILOVER_CAP = 15.0       # seconds: a kill with no ack by then counts as "no ack"
+STEADY_S = 0.5            # seconds of acknowledged writes before each kill
+
+
+# ---------------------------------------------------------------------------
+# A 3-member cluster of one flavor
+# ---------------------------------------------------------------------------
+
+class Member:
+    def __init__(self, cluster, idx):
+        self.cluster = cluster
+        self.idx = idx
+        self.name = "m%d" % idx
+        self.port = free_port()
+        self.peer_port = free_port()
+        self.data_dir = os.path.join(cluster.dir, self.name)
+        self.log_path = os.path.join(cluster.dir, self.name + ".log")
+        self.proc = None
+        self._log = None
+        self.id = None
+
+    url = property(lambda s: "http://%s:%d" % (HOST, s.port))
+    peer_url = property(lambda s: "http://%s:%d" % (HOST, s.peer_port))
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc is not None else None
+
+    def argv(self):
+        c = self.cluster
+        return [c.flavor.binary, "--name", self.name, "--data-dir", self.data_dir,
+                "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
+                "--listen-peer-urls", self.peer_url,
+                "--initial-advertise-peer-urls", self.peer_url,
+                "--initial-cluster", c.initial_cluster(),
+                "--initial-cluster-state", "new",
+                "--initial-cluster-token", c.token,
+                "--heartbeat-interval", str(HEARTBEAT_MS),
+                "--election-timeout", str(ELECTION_MS)] + c.flavor.extra_args
+
+    def spawn(self):
+        if self.alive():
+            raise BenchError("%s already running" % self.name)
+        self._close_log()
+        self._log = open(self.log_path, "ab")
+        self._log.write(("\n=== start %s\n" % time.strftime("%H:%M:%S")).encode())
+        self._log.flush()
+        self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     preexec_fn=_pdeathsig, close_fds=True)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        """SIGKILL (the failover fault) and reap."""
+        if self.alive():
+            try:
+                self.proc.send_signal(signal.SIGKILL)
+            except OSError:
+                pass
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        self._close_log()
+
+    def stop(self):
+        if self.alive():
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+
+    def _close_log(self):
+        if self._log is not None:
+            try:
+                self._log.close()
+            except OSError:
+                pass
+            self._log = None
+
+    def log_tail(self, n=10):
+        try:
+            with open(self.log_path, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").splitlines()
+            return "\n".join(lines[-n:])
+        except OSError:
+            return "(no log)"
+
+    def stats_self(self, timeout=1.0):
+        try:
+            st, body = http_request(self.port, "GET", "/v2/stats/self", timeout=timeout)
+            if st != 200:
+                return None
+            js = json.loads(body.decode("utf-8", "replace"))
+        except (OSError, http.client.HTTPException, ValueError):
+            return None
+        if isinstance(js, dict) and js.get("id"):
+            self.id = js["id"]
+            return js
+        return None
+
+    def index(self, timeout=1.0):
+        """X-Etcd-Index of a local GET of the root (None if no answer)."""
+        c = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+        try:
+            c.request("GET", "/v2/keys/")
+            r = c.getresponse()
+            r.read()
+            v = r.getheader("X-Etcd-Index")
+            return int(v) if v is not None else None
+        except (OSError, http.client.HTTPException, ValueError):
+            return None
+        finally:
+            c.close()
+
+
+class Cluster:
+    """3 members of `flavor`; what run.py expects of a server (.url, .port, .pid,
+    .stop, .wait_ready, .alive, .log_tail)."""
+
+    def __init__(self, flavor, tmp_root, tag, n=CLUSTER_SIZE):
+        self.flavor = flavor
+        self.tag = tag
+        self.dir = tempfile.mkdtemp(prefix="%s-" % tag, dir=tmp_root)
+        self.token = "bench-%s-%d-%d" % (tag, os.getpid(), int(time.time() * 1000))
+        self.members = []
+        used = set()
+        for i in range(n):
+            m = Member(self, i)
+            while m.port in used or m.peer_port in used or m.port == m.peer_port:
+                m.port, m.peer_port = free_port(), free_port()
+            used.update((m.port, m.peer_port))
+            self.members.append(m)
+        self.url = self.members[0].url
+        self.port = self.members[0].port
+        self.calls = 0          # scenario calls (warm-up included)
+        self.kills = []         # failover: ms per kill (None: no ack)
+
+    @property
+    def pid(self):
+        return self.members[0].pid
+
+    @property
+    def pids(self):
+        return [m.pid for m in self.members]
+
+    def initial_cluster(self):
+        return ",".join("%s=%s" % (m.name, m.peer_url) for m in self.members)
+
+    def start(self):
+        _LIVE.append(self)
+        for m in self.members:
+            m.spawn()
+        return self
+
+    def alive(self):
+        return all(m.alive() for m in self.members)
+
+    def log_tail(self, n=8):
+        return "\n".join("--- %s\n%s" % (m.name, m.log_tail(n)) for m in self.members)
+
+    def stop(self):
+        if self in _LIVE:
+            _LIVE.remove(self)
+        for m in self.members:
+            if m.alive():
+                m.proc.terminate()
+        for m in self.members:
+            m.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- readiness ----------------------------------------------------------
+    def leader(self, timeout=1.0):
+        """The member all live members agree is the leader, or None."""
+        st = {}
+        for m in self.members:
+            if not m.alive():
+                continue
+            s = m.stats_self(timeout)
+            if s is None:
+                return None
+            st[m.idx] = s
+        leaders = [i for i, s in st.items() if s.get("state") == "StateLeader"]
+        if len(leaders) != 1:
+            return None
+        lm = self.members[leaders[0]]
+        lid = st[lm.idx].get("id")
+        for s in st.values():
+            if (s.get("leaderInfo") or {}).get("leader") != lid:
+                return None
+        return lm
+
+    def _check_procs(self):
+        for m in self.members:
+            if not m.alive():
+                raise BenchError("%s %s exited with %s; log tail:\n%s" % (
+                    self.tag, m.name, m.proc.returncode if m.proc else None,
+                    m.log_tail(15)))
+
+    def wait_ready(self, timeout=30.0):
+        """Every member listening (our process), a PUT acknowledged through every
+        member, one agreed leader, equal indexes on all members."""
+        deadline = time.monotonic() + timeout
+        last = None
+        pending = list(self.members)
+        while pending and time.monotonic() < deadline:
+            self._check_procs()
+            m = pending[0]
+            if listening_pid_owns(m.pid, m.port):
+                try:
+                    st, body = http_request(m.port, "PUT", "/v2/keys/bench/ready/%s" % m.name,
+                                            body="value=1", timeout=2.0)
+                    if 200 <= st < 300:
+                        pending.pop(0)
+                        continue
+                    last = "%s: HTTP %d %r" % (m.name, st, body[:200])
+                except (OSError, http.client.HTTPException) as e:
+                    last = "%s: %r" % (m.name, e)
+            time.sleep(0.05)
+        if pending:
+            raise BenchError("%s not ready after %.0fs (last: %s); logs:\n%s"
+                             % (self.tag, timeout, last, self.log_tail()))
+        self.wait_settled(max(1.0, deadline - time.monotonic()))
+        return self
+
+    def wait_settled(self, timeout=30.0, settle=0.2):
+        """One agreed leader and equal X-Etcd-Index on all members (stable for
+        `settle` s). Returns the leader."""
+        deadline = time.monotonic() + timeout
+        prev, since, last = None, None, None
+        while time.monotonic() < deadline:
+            self._check_procs()
+            lm = self.leader()
+            idx = [m.index() for m in self.members]
+            last = (lm.name if lm else None, idx)
+            if lm is not None and None not in idx and len(set(idx)) == 1:
+                if (lm.idx, idx[0]) == prev:
+                    if time.monotonic() - since >= settle:
+                        return lm
+                else:
+                    prev, since = (lm.idx, idx[0]), time.monotonic()
+            else:
+                prev = None
+            time.sleep(0.05)
+        raise BenchError("%s: no agreed leader / equal indexes within %.0fs (last: %r); "
+                         "logs:\n%s" % (self.tag, timeout, last, self.log_tail()))
+
+
+def _start(ctx, flavor, tag):
+    return Cluster(flavor, ctx.tmp_root, tag).start()
+
+
+# ---------------------------------------------------------------------------
+# cluster_put64_leader, cluster_put64_all
+# ---------------------------------------------------------------------------
+
+THROUGHPUT = [Metric("req/s"), Metric("p50 ms", fmt="{:.2f}"), Metric("p99 ms", fmt="{:.2f}"),
+              Metric("errors", agg="sum")]
+
+
+def _put_prefix(ctx):
+    ctx.seq += 1
+    return "/v2/keys/bench/put/r%d" % ctx.seq
+
+
+def _wrk_put(ctx, member, conns, threads, prefix, out, i):
+    try:
+        out[i] = run_wrk(ctx, member.url, "put.lua", conns, threads, ctx.duration,
+                         script_args=(prefix, PUT_VALUE_LEN))
+    except BenchError as e:
+        out[i] = e
+
+
+@scenario("cluster_put64_leader", THROUGHPUT, modes=("full",), order=90, start=_start,
+          help="3-member cluster: put64's load (wrk -t2 -c64) sent to the leader")
+def cluster_put64_leader(ctx, srv):
+    srv.calls += 1
+    lm = srv.wait_settled(15.0)
+    out = [None]
+    _wrk_put(ctx, lm, 64, ctx.wrk_threads, _put_prefix(ctx), out, 0)
+    if isinstance(out[0], BenchError):
+        raise out[0]
+    res = out[0]
+    return {"req/s": res["rps"], "p50 ms": res["p50_us"] / 1000.0,
+            "p99 ms": res["p99_us"] / 1000.0,
+            "errors": res["non2xx"] + res["socket_errors"]}
+
+
+@scenario("cluster_put64_all", THROUGHPUT, modes=("full",), order=91, start=_start,
+          help="3-member cluster: 64 PUT connections spread over all members "
+               "(3 wrk -t1 in parallel, 22/21/21 connections)")
+def cluster_put64_all(ctx, srv):
+    srv.calls += 1
+    lm = srv.wait_settled(15.0)
+    n = len(srv.members)
+    conns = [64 // n + (1 if i < 64 % n else 0) for i in range(n)]
+    out = [None] * n
+    base = _put_prefix(ctx)
+    ths = [threading.Thread(target=_wrk_put,
+                            args=(ctx, m, conns[i], 1, "%s/%s" % (base, m.name), out, i))
+           for i, m in enumerate(srv.members)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join()
+    for r in out:
+        if isinstance(r, BenchError) or r is None:
+            raise r or BenchError("wrk thread gave no result")
+    per = ["%s%s=%.0f" % (m.name, "(L)" if m is lm else "", r["rps"])
+           for m, r in zip(srv.members, out)]
+    log("cluster_put64_all %s per member: %s" % (srv.flavor.label, " ".join(per)))
+    return {"req/s": sum(r["rps"] for r in out),
+            "p50 ms": statistics.median(r["p50_us"] for r in out) / 1000.0,
+            "p99 ms": max(r["p99_us"] for r in out) / 1000.0,
+            "errors": sum(r["non2xx"] + r["socket_errors"] for r in out)}
+
+
+# ---------------------------------------------------------------------------
+# failover
+# ---------------------------------------------------------------------------
+
+class Writer:
+    """FAILOVER_WRITERS threads PUT continuously to `targets` (members), each
+    request with a FAILOVER_TIMEOUT timeout; on any failure (timeout, refused,
+    non-2xx) the thread moves to the next target at once. Records the first 2xx of a
+    request sent at or after mark()."""
+
+    def __init__(self, targets, tag):
+        self.targets = list(targets)
+        self.tag = tag
+        self.stop_ev = threading.Event()
+        self.lock = threading.Lock()
+        self.mark_t = None
+        self.first = None       # (t_ack, member name) of the first ack after mark
+        self.ok = 0
+        self.fail = 0
+        self.fail_kinds = {}
+        self.threads = [threading.Thread(target=self._run, args=(i,), daemon=True)
+                        for i in range(FAILOVER_WRITERS)]
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def mark(self):
+        with self.lock:
+            self.mark_t = time.monotonic()
+            self.first = None
+            self.fail_kinds = {}
+        return self.mark_t
+
+    def stop(self):
+        self.stop_ev.set()
+        for t in self.threads:
+            t.join(timeout=5)
+
+    def _run(self, i):
+        ti = i % len(self.targets)
+        rnd = random.Random(i)
+        conn = None
+        n = 0
+        body = b"value=" + b"f" * PUT_VALUE_LEN
+        hdrs = {"Content-Type": "application/x-www-form-urlencoded"}
+        while not self.stop_ev.is_set():
+            m = self.targets[ti]
+            n += 1
+            path = "/v2/keys/bench/failover/%s-w%d-%d" % (self.tag, i, n)
+            # A timeout drawn around FAILOVER_TIMEOUT (+-25 %): requests stuck at the
+            # kill all time out together, and with one fixed timeout the threads would
+            # stay in lock step, so the first ack would only be seen in steps of it.
+            tmo = FAILOVER_TIMEOUT * rnd.uniform(0.75, 1.25)
+            t_send = time.monotonic()
+            kind = None
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection(HOST, m.port, timeout=tmo)
+                elif conn.sock is not None:
+                    conn.sock.settimeout(tmo)
+                conn.request("PUT", path, body=body, headers=hdrs)
+                r = conn.getresponse()
+                r.read()
+                if 200 <= r.status < 300:
+                    t_ack = time.monotonic()
+                    with self.lock:
+                        self.ok += 1
+                        if (self.mark_t is not None and self.first is None
+                                and t_send >= self.mark_t):
+                            self.first = (t_ack, m.name)
+                    continue
+                kind = "HTTP %d" % r.status
+            except (OSError, http.client.HTTPException) as e:
+                kind = type(e).__name__
+            with self.lock:
+                self.fail += 1
+                if self.mark_t is not None and self.first is None:
+                    self.fail_kinds[kind] = self.fail_kinds.get(kind, 0) + 1
+            if conn is not None:
+                conn.close()
+                conn = None
+            ti = (ti + 1) % len(self.targets)
+            if time.monotonic() - t_send < 0.002:
+                time.sleep(0.001)  # a fast error: retry at once, but do not spin
+
+    def wait_first(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.first is not None:
+                    return self.first
+            time.sleep(0.002)
+        return None
+
+    def wait_ok(self, count, timeout):
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            want = self.ok + count
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.ok >= want:
+                    return True
+            time.sleep(0.01)
+        return False
+
+
+def _one_kill(ctx, srv, k):
+    """Kill the leader once; returns ms from the kill to the first ack (None: none
+    within FAILOVER_CAP). Leaves the cluster with 3 members up and settled."""
+    lm = srv.wait_settled(30.0)
+    survivors = [m for m in srv.members if m is not lm]
+    w = Writer(survivors, "%s-k%d" % (srv.flavor.label, k)).start()
+    try:
+        if not w.wait_ok(20, 10.0):
+            raise BenchError("%s: writes through the followers not acknowledged before "
+                             "the kill (ok %d, fail %d); logs:\n%s"
+                             % (srv.tag, w.ok, w.fail, srv.log_tail()))
+        time.sleep(STEADY_S)
+        t_kill = w.mark()
+        lm.kill()
+        got = w.wait_first(FAILOVER_CAP)
+        kinds = dict(w.fail_kinds)
+    finally:
+        w.stop()
+    ms = None if got is None else (got[0] - t_kill) * 1000.0
+    new = srv.leader()
+    log("failover %-6s kill %d: leader %s killed, first ack %s via %s, new leader %s, "
+        "failures meanwhile %s" % (
+            srv.flavor.label, k, lm.name, "none" if ms is None else "%.0f ms" % ms,
+            got[1] if got else "-", new.name if new else "?", kinds))
+    lm.spawn()
+    srv.wait_settled(30.0)
+    return ms
+
+
+@scenario("failover", [Metric("median ms"), Metric("min ms"), Metric("max ms"),
+                       Metric("kills", agg="sum"), Metric("no ack", agg="sum")],
+          modes=("full",), order=92, start=_start,
+          help="3-member cluster: SIGKILL the leader, ms to the next acknowledged write "
+               "(10 kills per side; 200 ms client timeout, retry on the other member)")
+def failover(ctx, srv):
+    srv.calls += 1
+    warm = 1 if ctx.warmup > 0 else 0
+    if srv.calls <= warm:
+        # Warm-up: check that writes through every member work; no kill.
+        srv.wait_settled(30.0)
+        return {}
+    r = srv.calls - warm - 1            # 0-based measured round
+    total = ctx.scale_count(FAILOVER_KILLS)
+    mine = total // ctx.rounds + (1 if r < total % ctx.rounds else 0)
+    these = []
+    for _ in range(mine):
+        these.append(_one_kill(ctx, srv, len(srv.kills) + 1))
+        srv.kills.append(these[-1])
+    out = {"kills": len(these), "no ack": sum(1 for v in these if v is None)}
+    if r == ctx.rounds - 1:
+        got = [v for v in srv.kills if v is not None]
+        log("failover %s all kills (ms): %s" % (srv.flavor.label, ", ".join(
+            "none" if v is None else "%.0f" % v for v in srv.kills)))
+        if got:
+            out["median ms"] = statistics.median(got)
+            out["min ms"] = min(got)
+            out["max ms"] = max(got)
+    return out
