@@ -48,9 +48,7 @@ static bool log_this(uint64_t *count)
  * gets 410 Gone and shuts down (peer_sender_on_gone). */
 static bool member_was_removed(const struct server *s, uint64_t id)
 {
-	(void)s;
-	(void)id;
-	return false;
+	return cluster_is_removed(&s->cluster, id);
 }
 
 /* Parses a hex id header. False when absent or malformed. */

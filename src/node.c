@@ -233,14 +233,9 @@ static void release_parked(struct node *n)
 
 static void sync_peers(struct node *n)
 {
-	struct server *srv = n->srv;
-	if (srv->peers == NULL)
-		return;	/* start-up: start_peers reads the table itself */
-	for (size_t i = 0; i < srv->cluster.n_members; i++) {
-		const struct member *m = &srv->cluster.members[i];
-		if (m->id != srv->self_id)
-			peer_sender_set_peer(srv->peers, m->id, m->peer_urls, m->n_peer_urls);
-	}
+	/* NULL at start-up: start_peers reads the table itself */
+	if (n->srv->peers)
+		peer_sender_sync_members(n->srv->peers, &n->srv->cluster);
 }
 
 /* A committed configuration entry: the member table follows the log. */
@@ -272,8 +267,7 @@ static void apply_conf(struct node *n, const struct raft_entry *e)
 	}
 	case RAFT_CONF_REMOVE:
 		cluster_remove_member(&srv->cluster, cc.node);
-		if (cc.node != srv->self_id && srv->peers)
-			peer_sender_remove_peer(srv->peers, cc.node);
+		sync_peers(n);
 		break;
 	default:
 		break;

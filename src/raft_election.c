@@ -145,7 +145,8 @@ static void become_leader(struct raft *r)
 }
 
 /* Count the votes; win, continue, or give up. Our own vote for a real
- * election counts only once it is durable. */
+ * election counts, and we take office, only once our term and vote are
+ * durable. */
 void raft_maybe_win(struct raft *r)
 {
 	if (r->role != RAFT_PRE_CANDIDATE && r->role != RAFT_CANDIDATE)
@@ -166,8 +167,12 @@ void raft_maybe_win(struct raft *r)
 	if (granted >= q) {
 		if (r->role == RAFT_PRE_CANDIDATE)
 			raft_campaign(r, false, false);
-		else
+		else if (raft_hs_durable(r))
 			become_leader(r);
+		/* else: a majority of others may have voted, but we lead term T
+		 * only once T is on our disk; otherwise a crash could make us
+		 * forget T and lead it a second time with a different log.
+		 * RAFT_EV_PERSISTED brings us back here. */
 	} else if (rejected >= q) {
 		raft_become_follower(r, r->term, RAFT_NONE);
 	}

@@ -223,16 +223,23 @@ void server_note_self(struct server *s)
 			s->opts.n_advertise_client_urls);
 }
 
+/* A peer answered 410: this member was removed from the cluster. etcd's
+ * member stops; so does this one. */
+static void on_removed(void *ctx, uint64_t peer_id)
+{
+	struct server *s = ctx;
+	fprintf(stderr, "cetcd: member %llx says this member has been permanently removed "
+		"from the cluster; stopping\n", (unsigned long long)peer_id);
+	loop_stop(s->loop);
+}
+
 static int start_peers(struct server *s)
 {
 	s->peers = peer_sender_new(s->loop, s->self_id, s->cluster.id);
 	if (s->peers == NULL)
 		return -1;
-	for (size_t i = 0; i < s->cluster.n_members; i++) {
-		const struct member *m = &s->cluster.members[i];
-		if (m->id != s->self_id)
-			peer_sender_set_peer(s->peers, m->id, m->peer_urls, m->n_peer_urls);
-	}
+	peer_sender_sync_members(s->peers, &s->cluster);
+	peer_sender_on_gone(s->peers, on_removed, s);
 	s->peer_http = http_server_new(s, s->opts.listen_peer_urls, s->opts.n_listen_peer_urls, true);
 	return s->peer_http ? 0 : -1;
 }
