@@ -26,6 +26,8 @@
 #include "loop.h"
 #include "server.h"
 
+size_t http_max_peer_body = HTTP_MAX_PEER_BYTES;
+
 struct daemon {
 	struct MHD_Daemon *mhd;
 	bool peer;
@@ -181,7 +183,7 @@ static void take_body(struct http_req *r, const char *data, size_t len)
 	if (!r->body_wanted || r->body_too_large)
 		return;
 	/* a peer POST may carry a whole snapshot */
-	size_t limit = r->peer ? HTTP_MAX_PEER_BYTES : HTTP_MAX_FORM_BYTES;
+	size_t limit = r->peer ? http_max_peer_body : HTTP_MAX_FORM_BYTES;
 	if (r->body.len + len > limit) {
 		r->body_too_large = true;
 		r->close_after = true;	/* as Go's server after a refused body */
@@ -189,6 +191,58 @@ static void take_body(struct http_req *r, const char *data, size_t len)
 		return;
 	}
 	buf_append(&r->body, data, len);
+}
+
+/* ---- request framing (what Go's server refuses before any handler) ----- */
+
+struct framing {
+	int content_lengths;	/* distinct Content-Length values seen */
+	char first_length[32];
+	bool nul_in_header;
+	bool bad_transfer_encoding;
+};
+
+static enum MHD_Result check_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    size_t key_size, const char *value, size_t value_size)
+{
+	struct framing *f = cls;
+	if (value && strlen(value) != value_size)
+		f->nul_in_header = true;
+	if (key && strcasecmp(key, "Content-Length") == 0 && value) {
+		if (f->content_lengths == 0)
+			snprintf(f->first_length, sizeof(f->first_length), "%s", value);
+		if (f->content_lengths == 0 || strcmp(f->first_length, value) != 0)
+			f->content_lengths++;
+	}
+	if (key && strcasecmp(key, "Transfer-Encoding") == 0 && value &&
+	    strcasecmp(value, "chunked") != 0 && strcasecmp(value, "identity") != 0)
+		f->bad_transfer_encoding = true;
+	return MHD_YES;
+}
+
+static void reply_framing_error(struct http_req *r, unsigned status, const char *text)
+{
+	struct MHD_Response *resp = reply_from_text(text, "text/plain; charset=utf-8");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	r->resp = resp;
+	r->status = status;
+	r->dispatched = true;
+}
+
+/* Conflicting Content-Length headers (request smuggling), NUL bytes in a
+ * header, or a transfer coding other than chunked: refused, connection
+ * closed, as Go's server does. Returns true when an answer is stored. */
+static bool refuse_bad_framing(struct http_req *r)
+{
+	struct framing f = {0};
+	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, check_header, &f);
+	if (f.bad_transfer_encoding)
+		reply_framing_error(r, MHD_HTTP_NOT_IMPLEMENTED, "Unsupported transfer encoding");
+	else if (f.content_lengths > 1 || f.nul_in_header)
+		reply_framing_error(r, MHD_HTTP_BAD_REQUEST, "400 Bad Request");
+	else
+		return false;
+	return true;
 }
 
 /* ---- routing ---------------------------------------------------------- */
@@ -227,6 +281,21 @@ static void reply_not_found(struct http_req *r)
 	reply_plain(r, MHD_HTTP_NOT_FOUND, "404 page not found");
 }
 
+/* "GET http://host/v2/keys/a" (absolute form, as sent to proxies): Go
+ * serves the path part. */
+static void strip_absolute_form(struct http_req *r)
+{
+	const char *p = r->uri;
+	if (strncasecmp(p, "http://", 7) == 0)
+		p += 7;
+	else if (strncasecmp(p, "https://", 8) == 0)
+		p += 8;
+	else
+		return;
+	const char *path = strchr(p, '/');
+	memmove(r->uri, path ? path : "/", strlen(path ? path : "/") + 1);
+}
+
 static bool is_keys_path(const char *p)
 {
 	return strcmp(p, "/v2/keys") == 0 || strncmp(p, "/v2/keys/", 9) == 0;
@@ -234,6 +303,7 @@ static bool is_keys_path(const char *p)
 
 static void dispatch(struct http_req *r)
 {
+	strip_absolute_form(r);
 	if (r->uri[0] != '/') {	/* Go rejects a request target that is not a path */
 		reply_bad_request(r);
 		return;
@@ -274,6 +344,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	if (!r->started) {
 		r->started = true;
 		r->method = method;
+		if (refuse_bad_framing(r))
+			return queue_stored(r);
 		/* the members API reads a JSON body; keys read form bodies */
 		r->body_wanted = wants_form_body(r) || strncmp(r->uri, "/v2/members", 11) == 0 || (r->peer && strcmp(method, "POST") == 0);
 		return MHD_YES;

@@ -44,6 +44,8 @@ struct http_req {
 
 #define HTTP_MAX_FORM_BYTES (10u << 20)	/* Go's maxFormSize */
 #define HTTP_MAX_PEER_BYTES (1u << 30)	/* a peer batch: up to a whole snapshot */
+/* The peer body limit in force (HTTP_MAX_PEER_BYTES; tests lower it). */
+extern size_t http_max_peer_body;
 
 /* Starts one daemon per URL. A peer server (peer = true) routes every request
  * to http_peer_handle; a client server routes the client API. */

@@ -11,7 +11,8 @@
  * Hang-ups: MHD does not look at a suspended connection, so a client that goes
  * away while waiting is noticed here. Every waiting client socket is in one
  * epoll set of our own (EPOLLRDHUP), which sits in the loop as one fd: adding
- * and removing a watcher is one epoll_ctl, whatever the number of watchers. */
+ * a watcher is one epoll_ctl and removing one costs none, whatever the number
+ * of watchers. */
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>

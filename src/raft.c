@@ -407,8 +407,12 @@ static bool check_term(struct raft *r, const struct raft_message *m)
 		if (pre_or_cq && (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT)) {
 			/* a stale leader (e.g. back from a partition) learns our term */
 			raft_send(r, RAFT_MSG_APPEND_RESP, m->from);
-		} else if (m->type == RAFT_MSG_PREVOTE) {
-			struct raft_message *resp = raft_send(r, RAFT_MSG_PREVOTE_RESP, m->from);
+		} else if (m->type == RAFT_MSG_PREVOTE || m->type == RAFT_MSG_VOTE) {
+			/* Raft §5.1: reply with our term so a candidate stuck in the
+			 * past catches up instead of campaigning forever below us */
+			uint8_t type = m->type == RAFT_MSG_VOTE ? RAFT_MSG_VOTE_RESP
+								 : RAFT_MSG_PREVOTE_RESP;
+			struct raft_message *resp = raft_send(r, type, m->from);
 			resp->reject = true;
 		}
 		return false;

@@ -19,7 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cetcdtest import eq, true, status  # noqa: E402
+from cetcdtest import eq, true, status, target  # noqa: E402
 from clustertest import (start_or_skip, run_scenarios, NETERR, log,  # noqa: E402
                          NetnsLab, NetnsUnavailable)
 
@@ -280,7 +280,7 @@ def test_follower_snapshot_catchup():
     """A follower that misses more entries than the leader keeps is brought
     up to date with a snapshot (--snapshot-count 100) and converges."""
     c = start_or_skip(3, snapshot_count=100,
-                      log_level="info" if os.environ.get("CETCD_TARGET") == "etcd" else None)
+                      log_level="info" if target() == "etcd" else None)
     lm = c.wait_leader(5)
     f = [m for m in c if m is not lm][0]
     c.kill(f)

@@ -19,7 +19,9 @@ Outcomes:
 Knobs (environment): CETCD_LIN_SECONDS (20), CETCD_LIN_CLIENTS (5),
 CETCD_LIN_KEYS (3), CETCD_LIN_MEMBERS (3), CETCD_LIN_NEMESIS_S (3.0, seconds
 between faults), CETCD_LIN_SEED, CETCD_LIN_HISTORY (write the history as
-JSON there). Exit 77 when the target cannot run a cluster.
+JSON there), CETCD_LIN_READS=local (plain, non-quorum GETs: a self-test of
+the pipeline, which must then FIND anomalies, e.g. stale reads from a
+partitioned member). Exit 77 when the target cannot run a cluster.
 """
 
 import json
@@ -48,6 +50,7 @@ NKEYS = env("CETCD_LIN_KEYS", 3, int)
 MEMBERS = env("CETCD_LIN_MEMBERS", 3, int)
 NEMESIS_S = env("CETCD_LIN_NEMESIS_S", 3.0)
 SEED = env("CETCD_LIN_SEED", int(time.time()) % 100000, int)
+QUORUM_READS = os.environ.get("CETCD_LIN_READS", "quorum") != "local"
 OP_TIMEOUT = 2.5
 MAX_OPS_PER_CLIENT = 20000
 now = time.monotonic
@@ -111,7 +114,8 @@ def client(cid, cluster, keys, hist, stop_at, rnd):
         t0 = now()
         try:
             if kind == "read":
-                r = m.get(path, {"quorum": "true"}, timeout=OP_TIMEOUT)
+                r = m.get(path, {"quorum": "true"} if QUORUM_READS else None,
+                          timeout=OP_TIMEOUT)
             elif kind == "write":
                 r = m.put(path, {"value": val}, timeout=OP_TIMEOUT)
             else:
@@ -289,11 +293,12 @@ def main():
     if path:
         with open(path, "w") as f:
             json.dump([o.to_dict() for o in ops], f)
-    print("# history: %d ops in %.1fs (%d writes, %d cas, %d quorum reads): %d ok, "
+    rkind = "quorum" if QUORUM_READS else "LOCAL (non-quorum)"
+    print("# history: %d ops in %.1fs (%d writes, %d cas, %d %s reads): %d ok, "
           "%d failed (CAS), %d unknown outcome; %d refused (not sent), %d reads with "
           "unknown outcome dropped" % (len(ops), run_s, by_kind["write"], by_kind["cas"],
-                                       by_kind["read"], nok, nfail, nunk, hist.refused,
-                                       hist.dropped_reads))
+                                       by_kind["read"], rkind, nok, nfail, nunk,
+                                       hist.refused, hist.dropped_reads))
     print("# checker: %.2fs, %d search steps, anomalies: %d" % (
         dt, res.stats["steps"], len(res.anomalies)))
     if res.ok is not True:
