@@ -15,6 +15,9 @@
 #                       processes in parallel (1 thread, 22/21/21 connections, one per
 #                       member, distinct key prefixes); req/s is the sum, p50 the median
 #                       of the three wrk p50s, p99 the largest of the three p99s.
+#                       Both also report "CPU us/PUT" (utime+stime of the 3 members,
+#                       reaped children included, per acknowledged PUT) and "leader CPU
+#                       %" (the leader's CPU time over the run; 100 = one core).
 # failover              a Python client writes continuously (8 threads, a timeout of
 #                       200 ms +-25 % per request, on any failure it retries at once on
 #                       the other surviving member) to the two followers; the leader gets SIGKILL;
@@ -317,7 +320,34 @@ def _start(ctx, flavor, tag):
 # ---------------------------------------------------------------------------
 
 THROUGHPUT = [Metric("req/s"), Metric("p50 ms", fmt="{:.2f}"), Metric("p99 ms", fmt="{:.2f}"),
-              Metric("errors", agg="sum")]
+              Metric("errors", agg="sum"), Metric("CPU us/PUT"), Metric("leader CPU %")]
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process plus those of its reaped children (a cetcd
+    snapshot child), in seconds; 0 if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15]) / float(CLK_TCK)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def cpu_snapshot(srv):
+    return [cpu_seconds(m.pid) for m in srv.members]
+
+
+def cpu_metrics(srv, before, seconds, requests, leader):
+    """CPU us/PUT: CPU time of all three members during the run per acknowledged
+    PUT (what one write costs the cluster); leader CPU %: the leader's CPU time
+    over the run's wall time (100 = one core busy)."""
+    after = cpu_snapshot(srv)
+    used = [a - b for a, b in zip(after, before)]
+    return {"CPU us/PUT": sum(used) * 1e6 / requests if requests else 0.0,
+            "leader CPU %": used[leader.idx] * 100.0 / seconds if seconds else 0.0}
 
 
 def _put_prefix(ctx):
@@ -339,13 +369,16 @@ def cluster_put64_leader(ctx, srv):
     srv.calls += 1
     lm = srv.wait_settled(15.0)
     out = [None]
+    before = cpu_snapshot(srv)
     _wrk_put(ctx, lm, 64, ctx.wrk_threads, _put_prefix(ctx), out, 0)
     if isinstance(out[0], BenchError):
         raise out[0]
     res = out[0]
-    return {"req/s": res["rps"], "p50 ms": res["p50_us"] / 1000.0,
-            "p99 ms": res["p99_us"] / 1000.0,
-            "errors": res["non2xx"] + res["socket_errors"]}
+    m = {"req/s": res["rps"], "p50 ms": res["p50_us"] / 1000.0,
+         "p99 ms": res["p99_us"] / 1000.0,
+         "errors": res["non2xx"] + res["socket_errors"]}
+    m.update(cpu_metrics(srv, before, res["duration_us"] / 1e6, res["requests"], lm))
+    return m
 
 
 @scenario("cluster_put64_all", THROUGHPUT, modes=("full",), order=91, start=_start,
@@ -361,6 +394,7 @@ def cluster_put64_all(ctx, srv):
     ths = [threading.Thread(target=_wrk_put,
                             args=(ctx, m, conns[i], 1, "%s/%s" % (base, m.name), out, i))
            for i, m in enumerate(srv.members)]
+    before = cpu_snapshot(srv)
     for t in ths:
         t.start()
     for t in ths:
@@ -371,10 +405,13 @@ def cluster_put64_all(ctx, srv):
     per = ["%s%s=%.0f" % (m.name, "(L)" if m is lm else "", r["rps"])
            for m, r in zip(srv.members, out)]
     log("cluster_put64_all %s per member: %s" % (srv.flavor.label, " ".join(per)))
-    return {"req/s": sum(r["rps"] for r in out),
-            "p50 ms": statistics.median(r["p50_us"] for r in out) / 1000.0,
-            "p99 ms": max(r["p99_us"] for r in out) / 1000.0,
-            "errors": sum(r["non2xx"] + r["socket_errors"] for r in out)}
+    res = {"req/s": sum(r["rps"] for r in out),
+           "p50 ms": statistics.median(r["p50_us"] for r in out) / 1000.0,
+           "p99 ms": max(r["p99_us"] for r in out) / 1000.0,
+           "errors": sum(r["non2xx"] + r["socket_errors"] for r in out)}
+    res.update(cpu_metrics(srv, before, max(r["duration_us"] for r in out) / 1e6,
+                           sum(r["requests"] for r in out), lm))
+    return res
 
 
 # ---------------------------------------------------------------------------

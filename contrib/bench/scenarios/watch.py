@@ -43,7 +43,7 @@ import time
 if __name__ == "__main__":  # standalone probe: make benchlib importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchlib import BenchError, HOST, Metric, http_request, log, rss_kib, run_wrk, scenario
+from benchlib import BenchError, HOST, Metric, http_request, rss_kib, run_wrk, scenario
 
 CONNECT_WINDOW = 512  # connects in flight at once (listen backlogs are 1024 and up)
 N_SRC = 8  # source addresses 127.0.0.2 .. 127.0.0.9
