@@ -51,6 +51,10 @@ void apply_entry(struct server *s, uint64_t index, int64_t time_ns,
 	case CMD_PUBLISH:
 		apply_publish(s, &c);
 		break;
+	case CMD_CONF:
+		/* the leader turns these into configuration entries; one that
+		 * reached the log as a normal entry changes nothing */
+		break;
 	case CMD_EXPIRE:
 		store_expire(s->store, time_ns);
 		if (c.member_id == s->self_id)

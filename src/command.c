@@ -127,6 +127,16 @@ void command_encode_publish(struct buf *out, uint64_t member_id, const void *att
 	buf_append(out, attrs, len);
 }
 
+void command_encode_conf(struct buf *out, uint64_t member_id, uint8_t conf_type,
+			 uint64_t node, const void *ctx, size_t len)
+{
+	put_header(out, CMD_CONF, member_id, 0);
+	put_u8(out, conf_type);
+	put_u64(out, node);
+	put_u32(out, (uint32_t)len);
+	buf_append(out, ctx, len);
+}
+
 static int decode_publish(struct reader *r, struct command *c)
 {
 	uint64_t n = get_uint(r, 4);
@@ -156,6 +166,11 @@ int command_decode(const void *data, size_t len, struct command *c)
 		return r.left == 0 ? 0 : -1;
 	if (c->type == CMD_PUBLISH)
 		return decode_publish(&r, c);
+	if (c->type == CMD_CONF) {
+		c->conf_type = (uint8_t)get_uint(&r, 1);
+		c->conf_node = get_uint(&r, 8);
+		return r.bad ? -1 : decode_publish(&r, c);
+	}
 	if (c->type != CMD_WRITE)
 		return -1;
 

@@ -9,7 +9,8 @@
  *   where str = u32 length + bytes (values are binary: NULs allowed;
  *   the path may not hold a NUL) and flags = dir 1, unique 2, recursive 4,
  *   refresh 8, has_ttl 16, has_value 32, has_prev_value 64;
- *   for CMD_PUBLISH: u32 length + the member attributes.
+ *   for CMD_PUBLISH: u32 length + the member attributes;
+ *   for CMD_CONF: u8 conf type, u64 node, u32 length + the entry context.
  * No I/O, no clock. */
 #ifndef CETCD_COMMAND_H
 #define CETCD_COMMAND_H
@@ -24,6 +25,8 @@ enum cmd_type {
 	CMD_WRITE = 1,	/* a store_write */
 	CMD_EXPIRE = 2,	/* expire every node whose deadline <= entry time */
 	CMD_PUBLISH = 3,	/* a member's attributes (name, client URLs) */
+	CMD_CONF = 4,		/* a membership change: the leader turns it into a Raft
+				 * configuration entry (attrs = entry context) */
 };
 
 struct command {
@@ -35,8 +38,11 @@ struct command {
 					 * prev_value_len give the value lengths
 					 * (values may hold NUL bytes) */
 	const void *attrs;		/* CMD_PUBLISH: cluster_encode bytes of a
-					 * one-member table; points into mem */
+					 * one-member table; CMD_CONF: the conf
+					 * entry's context; points into mem */
 	size_t attrs_len;
+	uint8_t conf_type;		/* CMD_CONF: enum raft_conf_type */
+	uint64_t conf_node;		/* CMD_CONF: the member changed */
 	char *mem;			/* owned by the command */
 };
 
@@ -46,6 +52,11 @@ void command_encode_expire(struct buf *out, uint64_t member_id, uint64_t req_id)
 /* attrs: opaque member attributes (u32 length + bytes in the payload). */
 void command_encode_publish(struct buf *out, uint64_t member_id, const void *attrs,
 			    size_t len);
+
+/* A membership change for the leader to propose as a Raft configuration
+ * entry; ctx becomes the entry's context. */
+void command_encode_conf(struct buf *out, uint64_t member_id, uint8_t conf_type,
+			 uint64_t node, const void *ctx, size_t len);
 
 /* Decodes a payload. Returns 0, or -1 for a malformed payload (nothing to
  * free then). On success release with command_free. */

@@ -11,7 +11,10 @@
 #include <jansson.h>
 
 #include "clock.h"
+#include "command.h"
 #include "config.h"
+#include "proposal.h"
+#include "raft.h"
 #include "http_reply.h"
 #include "http_server.h"
 #include "node.h"
@@ -253,7 +256,80 @@ static struct member *member_from_path(struct http_req *r, const char *rest)
 static void reply_reconfig_unsupported(struct http_req *r)
 {
 	reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		      "etcdserver: runtime membership changes are not supported by this cetcd yet");
+		      "etcdserver: changing a member's peer URLs is not supported by this cetcd yet");
+}
+
+/* ---- runtime changes: proposed through the log, answered once applied ---- */
+
+struct member_change {
+	uint64_t proposal_id;
+	unsigned status;	/* 201 (add) or 204 (remove) */
+	struct buf body;	/* the answer for 201 */
+};
+
+static void member_change_cleanup(struct http_req *r)
+{
+	struct member_change *mc = r->handler_ctx;
+	if (mc->proposal_id)
+		proposals_cancel(r->srv->props, mc->proposal_id);
+	buf_free(&mc->body);
+	free(mc);
+	r->handler_ctx = NULL;
+}
+
+static void member_change_done(void *ctx, struct store_event *ev, const struct store_error *err)
+{
+	struct http_req *r = ctx;
+	struct member_change *mc = r->handler_ctx;
+	mc->proposal_id = 0;
+	if (err) {
+		reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR, err->cause ? err->cause : "");
+		return;
+	}
+	if (mc->status == MHD_HTTP_CREATED)
+		http_respond(r, MHD_HTTP_CREATED, reply_from_buf(&mc->body, "application/json"));
+	else
+		http_respond(r, MHD_HTTP_NO_CONTENT, reply_from_text("", NULL));
+}
+
+/* Proposes a configuration change whose context is this member's id, the
+ * request id, and (for an add) the new member's table entry; the answer
+ * waits for the entry to be applied (node.c completes it). */
+static void propose_member_change(struct http_req *r, uint8_t type, uint64_t node,
+				  const struct cluster *added, unsigned status, struct buf *body)
+{
+	struct server *s = r->srv;
+	struct member_change *mc = calloc(1, sizeof(*mc));
+	if (mc == NULL)
+		abort();
+	mc->status = status;
+	if (body)
+		mc->body = *body;
+	r->handler_ctx = mc;
+	r->cleanup = member_change_cleanup;
+	mc->proposal_id = proposals_add(s->props, clock_mono_ms(), s->request_timeout_ms,
+					member_change_done, r);
+	struct buf ctx = BUF_INIT, payload = BUF_INIT;
+	uint8_t head[16];
+	for (int i = 0; i < 8; i++) {
+		head[i] = (uint8_t)(s->self_id >> (8 * i));
+		head[8 + i] = (uint8_t)(mc->proposal_id >> (8 * i));
+	}
+	buf_append(&ctx, head, sizeof(head));
+	if (added)
+		cluster_encode(added, &ctx);
+	command_encode_conf(&payload, s->self_id, type, node, ctx.data, ctx.len);
+	if (node_propose(s->node, payload.data, payload.len) == 0) {
+		http_suspend(r);
+	} else {
+		proposals_cancel(s->props, mc->proposal_id);
+		mc->proposal_id = 0;
+		reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			      "etcdserver: the configuration change was refused (another one is "
+			      "in progress, or there is no leader)");
+	}
+	buf_free(&ctx);
+	buf_free(&payload);
 }
 
 static void members_get(struct http_req *r, const char *rest)
@@ -288,10 +364,37 @@ static void members_post(struct http_req *r)
 	char *urls = parse_peer_urls_body(r);
 	if (urls == NULL)
 		return;
-	if (peer_url_taken(&r->srv->cluster, urls, 0))
+	struct cluster *c = &r->srv->cluster;
+	if (peer_url_taken(c, urls, 0)) {
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
-	else
-		reply_reconfig_unsupported(r);
+		free(urls);
+		return;
+	}
+	/* etcd's NewMember for a runtime add: sha1 of the sorted peer URLs, no
+	 * cluster token, and the time in seconds */
+	struct url_list list;
+	char err[256], stamp[32];
+	config_urls_parse(urls, &list, err, sizeof(err));
+	char **v = calloc(list.n ? list.n : 1, sizeof(*v));
+	if (v == NULL)
+		abort();
+	for (size_t i = 0; i < list.n; i++)
+		v[i] = list.v[i].str;
+	snprintf(stamp, sizeof(stamp), "%lld", (long long)(clock_wall_ns() / 1000000000));
+	uint64_t id = cluster_member_id(v, list.n, stamp);
+	struct cluster added = {0};
+	if (cluster_find(c, id) || cluster_is_removed(c, id)) {
+		reply_message(r, MHD_HTTP_CONFLICT, "membership: ID exists");
+	} else {
+		cluster_put_member(&added, id, "", v, list.n, NULL, 0);
+		struct buf body = BUF_INIT;
+		put_member(&body, &added.members[0]);
+		buf_putc(&body, '\n');
+		propose_member_change(r, RAFT_CONF_ADD_VOTER, id, &added, MHD_HTTP_CREATED, &body);
+	}
+	cluster_free(&added);
+	free(v);
+	config_urls_free(&list);
 	free(urls);
 }
 
@@ -321,6 +424,22 @@ static void members_put(struct http_req *r, const char *rest)
 	free(urls);
 }
 
+static void members_delete(struct http_req *r, const char *rest)
+{
+	struct cluster *c = &r->srv->cluster;
+	char *end;
+	unsigned long long id = strtoull(rest, &end, 16);
+	if (*rest && *end == '\0' && cluster_is_removed(c, id)) {
+		char msg[64];
+		snprintf(msg, sizeof(msg), "Member permanently removed: %s", rest);
+		reply_message(r, MHD_HTTP_GONE, msg);
+		return;
+	}
+	struct member *m = member_from_path(r, rest);
+	if (m != NULL)
+		propose_member_change(r, RAFT_CONF_REMOVE, m->id, NULL, MHD_HTTP_NO_CONTENT, NULL);
+}
+
 static void serve_members(struct http_req *r)
 {
 	if (!method_in(r, "GET,POST,DELETE,PUT"))
@@ -335,8 +454,8 @@ static void serve_members(struct http_req *r)
 		members_post(r);
 	else if (strcmp(r->method, "PUT") == 0)
 		members_put(r, rest);
-	else if (member_from_path(r, rest) != NULL)
-		reply_reconfig_unsupported(r);
+	else
+		members_delete(r, rest);
 }
 
 static void serve_machines(struct http_req *r)

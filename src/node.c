@@ -20,7 +20,9 @@
 #include "clock.h"
 #include "cluster.h"
 #include "loop.h"
+#include "command.h"
 #include "peer_send.h"
+#include "proposal.h"
 #include "raft.h"
 #include "server.h"
 #include "snap.h"
@@ -238,6 +240,27 @@ static void sync_peers(struct node *n)
 		peer_sender_sync_members(n->srv->peers, &n->srv->cluster);
 }
 
+/* Runtime changes (members API) start their context with the proposing
+ * member and its request id, so that member can answer its client. */
+#define CONF_CTX_HEAD 16
+
+static uint64_t ctx_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static void complete_conf(struct server *srv, const struct raft_conf_change *cc)
+{
+	if (cc->type == RAFT_CONF_SET || cc->context_len < CONF_CTX_HEAD)
+		return;
+	const uint8_t *p = cc->context;
+	if (ctx_u64(p) == srv->self_id)
+		proposals_complete(srv->props, ctx_u64(p + 8), NULL, NULL);
+}
+
 /* A committed configuration entry: the member table follows the log. */
 static void apply_conf(struct node *n, const struct raft_entry *e)
 {
@@ -255,7 +278,9 @@ static void apply_conf(struct node *n, const struct raft_entry *e)
 	case RAFT_CONF_ADD_VOTER:
 	case RAFT_CONF_ADD_LEARNER: {
 		struct cluster added = {0};
-		if (cc.context_len && cluster_decode(&added, cc.context, cc.context_len) == 0 &&
+		if (cc.context_len > CONF_CTX_HEAD &&
+		    cluster_decode(&added, (const uint8_t *)cc.context + CONF_CTX_HEAD,
+				   cc.context_len - CONF_CTX_HEAD) == 0 &&
 		    added.n_members == 1) {
 			const struct member *m = &added.members[0];
 			cluster_put_member(&srv->cluster, cc.node, m->name, m->peer_urls,
@@ -268,10 +293,13 @@ static void apply_conf(struct node *n, const struct raft_entry *e)
 	case RAFT_CONF_REMOVE:
 		cluster_remove_member(&srv->cluster, cc.node);
 		sync_peers(n);
+		if (cc.node == srv->self_id)
+			srv->removed_ms = clock_mono_ms();	/* stops after a grace */
 		break;
 	default:
 		break;
 	}
+	complete_conf(srv, &cc);
 }
 
 static void apply_committed(struct node *n, const struct raft_update *u)
@@ -670,8 +698,26 @@ static int forward_or_wait(struct node *n, const void *data, size_t len)
 	return 0;
 }
 
+/* A membership change (CMD_CONF) becomes a Raft configuration entry here. */
+static int propose_conf(struct node *n, const void *data, size_t len)
+{
+	struct command c;
+	if (command_decode(data, len, &c) != 0)
+		return RAFT_ERR_INVALID;
+	struct raft_event ev = event(RAFT_EV_CONF_CHANGE);
+	ev.u.conf_change.type = c.conf_type;
+	ev.u.conf_change.node = c.conf_node;
+	ev.u.conf_change.context = c.attrs;
+	ev.u.conf_change.context_len = c.attrs_len;
+	int rc = step(n, &ev);
+	command_free(&c);
+	return rc;
+}
+
 static int propose_here(struct node *n, const void *data, size_t len)
 {
+	if (len > 1 && ((const uint8_t *)data)[1] == CMD_CONF)
+		return propose_conf(n, data, len);
 	struct raft_event ev = event(RAFT_EV_PROPOSE);
 	ev.u.propose.data = data;
 	ev.u.propose.len = len;

@@ -11,7 +11,9 @@
 
 struct proposals;
 
-/* Exactly one of ev / err is non-NULL. Both are borrowed for the call. */
+/* ev: the store event of an applied write; err: why it failed; both NULL:
+ * an entry without a store event (a membership change) was applied. Both
+ * are borrowed for the call. */
 typedef void (*proposal_done_fn)(void *ctx, struct store_event *ev,
 				 const struct store_error *err);
 

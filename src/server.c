@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "command.h"
 #include "http_server.h"
+#include "join.h"
 #include "loop.h"
 #include "config.h"
 #include "node.h"
@@ -157,9 +158,21 @@ static void maybe_publish(struct server *s)
 	cluster_free(&one);
 }
 
+/* Rule 10 of doc/raft-core.md: a removed member keeps stepping for a grace
+ * period, and a removed leader until its successor takes over. */
+static void maybe_stop_removed(struct server *s)
+{
+	if (s->removed_ms == 0 || node_is_leader(s->node) ||
+	    clock_mono_ms() < s->removed_ms + s->opts.election_ms)
+		return;
+	fprintf(stderr, "cetcd: this member has been removed from the cluster; stopping\n");
+	loop_stop(s->loop);
+}
+
 static void on_tick(void *ctx)
 {
 	struct server *s = ctx;
+	maybe_stop_removed(s);
 	maybe_publish(s);
 	struct store_error timeout = {.code = V2E_RAFT_INTERNAL,
 				      .cause = "etcdserver: request timed out"};
@@ -260,6 +273,13 @@ struct server *server_new(const struct server_opts *opts)
 		goto fail;
 	if (init_cluster(s) != 0)
 		goto fail;
+	if (opts->join_existing && !opts->restarting &&
+	    join_existing_cluster(&s->cluster, opts->initial_advertise_peer_urls,
+				  opts->n_initial_advertise_peer_urls, &s->self_id) != 0) {
+		fprintf(stderr, "cetcd: cannot fetch cluster info from the peer urls of "
+			"--initial-cluster (is this member added with POST /v2/members?)\n");
+		goto fail;
+	}
 	s->store = store_new();
 	s->props = proposals_new((uint64_t)s->start_wall_ns);
 	s->node = node_new(s);	/* a restart takes who we are from the WAL */

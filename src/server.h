@@ -56,7 +56,8 @@ struct server {
 	bool expire_in_flight;		/* leader: an expire sweep is proposed */
 	uint64_t expire_hold_until_ms;
 	uint64_t publish_sent_ms;	/* last publish proposal */
-	bool published_applied;		/* our own publish came back through the log */	/* a new leader's TTL grace (see maybe_propose_expiry) */
+	bool published_applied;		/* our own publish came back through the log */
+	uint64_t removed_ms;		/* when our own removal was applied (0: never) */	/* a new leader's TTL grace (see maybe_propose_expiry) */
 	uint64_t expire_proposed_ms;
 };
 

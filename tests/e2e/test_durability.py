@@ -10,6 +10,8 @@ data dir is damaged, its WAL is moved (--wal-dir), its retention is bounded.
   the first GET is answered quickly (cetcd: < 1 s), the expired keys go away through
   the log (a watcher with waitIndex sees `expire`; a second restart keeps them gone with
   the same index), every permanent key is back with its value.
+- test_ttl_expiry_after_sigkill: the same for TTLs that pass while a SIGKILLed server
+  is down (its TTL heap partly from a snapshot), and a second SIGKILL keeps them gone.
 - damaged data dirs (cetcd only: the file format is cetcd's): a torn or zero-filled
   WAL tail is truncated and the server starts; a CRC mismatch in the middle of the log
   makes it refuse to start, naming the file and offset; a corrupt newest snapshot
