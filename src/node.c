@@ -75,6 +75,9 @@ struct node {
 	struct inflight *inflight;	/* submitted, not yet durable, in order */
 	size_t n_inflight, cap_inflight;
 	uint64_t requested_seq;	/* highest persist_seq handed to the WAL */
+	struct raft_hard_state hs;	/* the latest hard state the core asked for */
+	bool has_hs;
+	bool hs_unwritten;	/* hs differs from the WAL only in its commit index */
 	uint64_t durable_seq;	/* highest persist_seq reported durable */
 	uint64_t snap_index;	/* index of the newest snapshot taken */
 	struct snap_job *snap_job;	/* a forked snapshot save in progress */
@@ -159,7 +162,18 @@ static void persist(struct node *n, const struct raft_update *u)
 		return;
 	if (u->snapshot && install_snapshot(n, u->snapshot) != 0)
 		return;
-	bool write = u->hard_state_changed || u->n_entries > 0 || u->snapshot;
+	/* A hard state that only moves the commit index needs no write of its
+	 * own (commit is volatile in Raft: a restarted member learns it again):
+	 * it rides with the next batch, halving WAL round trips per write. */
+	bool commit_only = u->hard_state_changed && u->n_entries == 0 && !u->snapshot &&
+			   !u->must_sync && n->has_hs && u->hard_state.term == n->hs.term &&
+			   u->hard_state.vote == n->hs.vote;
+	if (u->hard_state_changed) {
+		n->hs = u->hard_state;
+		n->has_hs = true;
+		n->hs_unwritten = commit_only;
+	}
+	bool write = (u->hard_state_changed && !commit_only) || u->n_entries > 0 || u->snapshot;
 	if (!write && u->persist_seq <= n->requested_seq)
 		return;
 	if (!write) {
@@ -169,7 +183,7 @@ static void persist(struct node *n, const struct raft_update *u)
 	}
 	struct wal_batch b = {
 		.seq = ++n->wal_seq,
-		.hard_state = u->hard_state_changed ? &u->hard_state : NULL,
+		.hard_state = (u->hard_state_changed || n->hs_unwritten) ? &n->hs : NULL,
 		.snapshot_marker = u->snapshot != NULL,
 		.snap_index = u->snapshot ? u->snapshot->meta.index : 0,
 		.snap_term = u->snapshot ? u->snapshot->meta.term : 0,
@@ -183,6 +197,7 @@ static void persist(struct node *n, const struct raft_update *u)
 		fail(n, "write-ahead log", why);
 		return;
 	}
+	n->hs_unwritten = false;
 	push_inflight(n, b.seq, u->persist_seq);
 }
 
