@@ -21,6 +21,7 @@
 #include "server.h"
 #include "store.h"
 #include "http_peer.h"
+#include "le.h"
 #include "peer_send.h"
 #include "version.h"
 #include "wal_sync.h"
@@ -311,10 +312,8 @@ static void propose_member_change(struct http_req *r, uint8_t type, uint64_t nod
 					member_change_done, r);
 	struct buf ctx = BUF_INIT, payload = BUF_INIT;
 	uint8_t head[16];
-	for (int i = 0; i < 8; i++) {
-		head[i] = (uint8_t)(s->self_id >> (8 * i));
-		head[8 + i] = (uint8_t)(mc->proposal_id >> (8 * i));
-	}
+	le_put_u64(head, s->self_id);
+	le_put_u64(head + 8, mc->proposal_id);
 	buf_append(&ctx, head, sizeof(head));
 	if (added)
 		cluster_encode(added, &ctx);

@@ -19,6 +19,7 @@
 #include "apply.h"
 #include "clock.h"
 #include "cluster.h"
+#include "le.h"
 #include "loop.h"
 #include "command.h"
 #include "peer_send.h"
@@ -259,21 +260,13 @@ static void sync_peers(struct node *n)
  * member and its request id, so that member can answer its client. */
 #define CONF_CTX_HEAD 16
 
-static uint64_t ctx_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 static void complete_conf(struct server *srv, const struct raft_conf_change *cc)
 {
 	if (cc->type == RAFT_CONF_SET || cc->context_len < CONF_CTX_HEAD)
 		return;
 	const uint8_t *p = cc->context;
-	if (ctx_u64(p) == srv->self_id)
-		proposals_complete(srv->props, ctx_u64(p + 8), NULL, NULL);
+	if (le_get_u64(p) == srv->self_id)
+		proposals_complete(srv->props, le_get_u64(p + 8), NULL, NULL);
 }
 
 /* A committed configuration entry: the member table follows the log. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "le.h"
 #include "fs.h"
 
 static const char snap_magic[8] = {'C', 'E', 'T', 'C', 'D', 'S', 'N', 'P'};
@@ -30,34 +31,6 @@ static void say(char *err, size_t cap, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, cap, fmt, ap);
 	va_end(ap);
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	uint32_t v = 0;
-	for (int i = 3; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
 }
 
 /* ---- names ------------------------------------------------------------------ */
@@ -186,15 +159,15 @@ int snap_writer_write(struct snap_writer *sw, const void *data, size_t len)
 
 static size_t meta_encode(uint8_t *p, const struct raft_snapshot_meta *m)
 {
-	put_u64(p, m->index);
-	put_u64(p + 8, m->term);
-	put_u32(p + 16, (uint32_t)m->conf.n_voters);
-	put_u32(p + 20, (uint32_t)m->conf.n_learners);
+	le_put_u64(p, m->index);
+	le_put_u64(p + 8, m->term);
+	le_put_u32(p + 16, (uint32_t)m->conf.n_voters);
+	le_put_u32(p + 20, (uint32_t)m->conf.n_learners);
 	size_t off = 24;
 	for (size_t i = 0; i < m->conf.n_voters; i++, off += 8)
-		put_u64(p + off, m->conf.voters[i]);
+		le_put_u64(p + off, m->conf.voters[i]);
 	for (size_t i = 0; i < m->conf.n_learners; i++, off += 8)
-		put_u64(p + off, m->conf.learners[i]);
+		le_put_u64(p + off, m->conf.learners[i]);
 	return off;
 }
 
@@ -203,29 +176,29 @@ static bool meta_decode(const uint8_t *p, size_t len, struct raft_snapshot_meta 
 	if (len < 24)
 		return false;
 	memset(m, 0, sizeof(*m));
-	m->index = get_u64(p);
-	m->term = get_u64(p + 8);
-	uint32_t nv = get_u32(p + 16), nl = get_u32(p + 20);
+	m->index = le_get_u64(p);
+	m->term = le_get_u64(p + 8);
+	uint32_t nv = le_get_u32(p + 16), nl = le_get_u32(p + 20);
 	if (nv > RAFT_MAX_MEMBERS || nl > RAFT_MAX_MEMBERS || len != 24 + 8 * (size_t)(nv + nl))
 		return false;
 	m->conf.n_voters = nv;
 	m->conf.n_learners = nl;
 	size_t off = 24;
 	for (uint32_t i = 0; i < nv; i++, off += 8)
-		m->conf.voters[i] = get_u64(p + off);
+		m->conf.voters[i] = le_get_u64(p + off);
 	for (uint32_t i = 0; i < nl; i++, off += 8)
-		m->conf.learners[i] = get_u64(p + off);
+		m->conf.learners[i] = le_get_u64(p + off);
 	return true;
 }
 
 static void header_encode(uint8_t *h, uint32_t meta_len, uint64_t data_len, uint32_t crc)
 {
 	memcpy(h, snap_magic, 8);
-	put_u32(h + 8, SNAP_FORMAT_VERSION);
-	put_u32(h + 12, meta_len);
-	put_u64(h + 16, data_len);
-	put_u32(h + 24, crc);
-	put_u32(h + 28, crc32c(0, h, 28));
+	le_put_u32(h + 8, SNAP_FORMAT_VERSION);
+	le_put_u32(h + 12, meta_len);
+	le_put_u64(h + 16, data_len);
+	le_put_u32(h + 24, crc);
+	le_put_u32(h + 28, crc32c(0, h, 28));
 }
 
 /* Writes "<name>.tmp" fully and fsyncs it. Returns 0 or -1 (err). */
@@ -420,15 +393,15 @@ static const char *snap_verify(const uint8_t *d, size_t size, const struct snap_
 {
 	if (size < SNAP_HDR || memcmp(d, snap_magic, 8) != 0)
 		return "not a snapshot file (bad magic or too short)";
-	if (get_u32(d + 28) != crc32c(0, d, 28))
+	if (le_get_u32(d + 28) != crc32c(0, d, 28))
 		return "header CRC mismatch";
-	if (get_u32(d + 8) != SNAP_FORMAT_VERSION)
+	if (le_get_u32(d + 8) != SNAP_FORMAT_VERSION)
 		return "unknown format version";
-	uint32_t meta_len = get_u32(d + 12);
-	uint64_t data_len = get_u64(d + 16);
+	uint32_t meta_len = le_get_u32(d + 12);
+	uint64_t data_len = le_get_u64(d + 16);
 	if (meta_len > size - SNAP_HDR || data_len != size - SNAP_HDR - meta_len)
 		return "length mismatch (truncated?)";
-	if (crc32c(0, d + SNAP_HDR, meta_len + data_len) != get_u32(d + 24))
+	if (crc32c(0, d + SNAP_HDR, meta_len + data_len) != le_get_u32(d + 24))
 		return "CRC mismatch";
 	if (!meta_decode(d + SNAP_HDR, meta_len, &out->meta))
 		return "bad metadata";

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "crc32c.h"
+#include "le.h"
 #include "fs.h"
 
 /* ---- format constants (doc/disk-format.md) ---------------------------------- */
@@ -58,34 +59,6 @@ struct wal {
 };
 
 /* ---- little-endian codec ----------------------------------------------------- */
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	uint32_t v = 0;
-	for (int i = 3; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 static size_t frame_size(size_t payload_len)
 {
@@ -227,8 +200,8 @@ static uint8_t *buf_room(struct wal *w, size_t n)
 static void frame_put(uint8_t *p, const uint8_t *payload, size_t len)
 {
 	size_t fsz = frame_size(len);
-	put_u32(p, (uint32_t)len);
-	put_u32(p + 4, crc32c(0, payload, len));
+	le_put_u32(p, (uint32_t)len);
+	le_put_u32(p + 4, crc32c(0, payload, len));
 	memcpy(p + WAL_HDR, payload, len);
 	memset(p + WAL_HDR + len, 0, fsz - WAL_HDR - len);
 	p[fsz - 1] = WAL_TRAILER;
@@ -237,28 +210,28 @@ static void frame_put(uint8_t *p, const uint8_t *payload, size_t len)
 static size_t meta_payload(uint8_t *p, const struct wal_meta *m, const struct wal_seg *s)
 {
 	p[0] = WAL_REC_META;
-	put_u32(p + 1, WAL_FORMAT_VERSION);
-	put_u64(p + 5, m->member_id);
-	put_u64(p + 13, m->cluster_id);
-	put_u64(p + 21, s->seq);
-	put_u64(p + 29, s->first_index);
+	le_put_u32(p + 1, WAL_FORMAT_VERSION);
+	le_put_u64(p + 5, m->member_id);
+	le_put_u64(p + 13, m->cluster_id);
+	le_put_u64(p + 21, s->seq);
+	le_put_u64(p + 29, s->first_index);
 	return WAL_META_LEN;
 }
 
 static size_t hs_payload(uint8_t *p, const struct raft_hard_state *hs)
 {
 	p[0] = WAL_REC_HARD_STATE;
-	put_u64(p + 1, hs->term);
-	put_u64(p + 9, hs->vote);
-	put_u64(p + 17, hs->commit);
+	le_put_u64(p + 1, hs->term);
+	le_put_u64(p + 9, hs->vote);
+	le_put_u64(p + 17, hs->commit);
 	return WAL_HS_LEN;
 }
 
 static size_t snap_payload(uint8_t *p, uint64_t index, uint64_t term)
 {
 	p[0] = WAL_REC_SNAPSHOT;
-	put_u64(p + 1, index);
-	put_u64(p + 9, term);
+	le_put_u64(p + 1, index);
+	le_put_u64(p + 9, term);
 	return WAL_SNAP_LEN;
 }
 
@@ -385,11 +358,11 @@ static int append_record(struct wal *w, const uint8_t *payload, size_t len,
 			return -1;
 	}
 	uint8_t *p = buf_room(w, fsz);
-	put_u32(p, (uint32_t)total);
+	le_put_u32(p, (uint32_t)total);
 	memcpy(p + WAL_HDR, payload, len);
 	if (data_len)
 		memcpy(p + WAL_HDR + len, data, data_len);
-	put_u32(p + 4, crc32c(0, p + WAL_HDR, total));
+	le_put_u32(p + 4, crc32c(0, p + WAL_HDR, total));
 	memset(p + WAL_HDR + total, 0, fsz - WAL_HDR - total);
 	p[fsz - 1] = WAL_TRAILER;
 	w->buf_len += fsz;
@@ -417,10 +390,10 @@ int wal_append(struct wal *w, const struct raft_hard_state *hs,
 					e[i].index, e[i].len);
 		w->last_index = e[i].index - 1;	/* a roll now names the segment e[i].index */
 		payload[0] = WAL_REC_ENTRY;
-		put_u64(payload + 1, e[i].index);
-		put_u64(payload + 9, e[i].term);
+		le_put_u64(payload + 1, e[i].index);
+		le_put_u64(payload + 9, e[i].term);
 		payload[17] = e[i].type;
-		put_u64(payload + 18, (uint64_t)e[i].time);
+		le_put_u64(payload + 18, (uint64_t)e[i].time);
 		if (append_record(w, payload, WAL_ENTRY_FIXED, e[i].data, e[i].len) < 0)
 			return -1;
 		w->last_index = e[i].index;
@@ -600,10 +573,10 @@ static int replay_entry(struct replay *rp, const char *path, uint64_t off,
 			const uint8_t *body, size_t len)
 {
 	struct raft_entry e = {
-		.index = get_u64(body),
-		.term = get_u64(body + 8),
+		.index = le_get_u64(body),
+		.term = le_get_u64(body + 8),
 		.type = body[16],
-		.time = (int64_t)get_u64(body + 17),
+		.time = (int64_t)le_get_u64(body + 17),
 		.len = len - (WAL_ENTRY_FIXED - 1),	/* len: body bytes after the type */
 	};
 	if (e.index == 0 || e.index > rp->last + 1) {
@@ -678,14 +651,14 @@ static int replay_record(struct replay *rp, const char *path, uint64_t off,
 	case WAL_REC_META: {
 		if (len != WAL_META_LEN)
 			break;
-		uint32_t version = get_u32(body);
-		struct wal_meta m = {get_u64(body + 4), get_u64(body + 12)};
+		uint32_t version = le_get_u32(body);
+		struct wal_meta m = {le_get_u64(body + 4), le_get_u64(body + 12)};
 		if (version != WAL_FORMAT_VERSION) {
 			say(rp->err, rp->cap, "wal: %s: format version %u, this build reads %u",
 			    path, version, WAL_FORMAT_VERSION);
 			return -1;
 		}
-		if (get_u64(body + 20) != seg->seq || get_u64(body + 28) != seg->first_index) {
+		if (le_get_u64(body + 20) != seg->seq || le_get_u64(body + 28) != seg->first_index) {
 			say(rp->err, rp->cap, "wal: %s: metadata names another segment (renamed file?)",
 			    path);
 			return -1;
@@ -710,14 +683,14 @@ static int replay_record(struct replay *rp, const char *path, uint64_t off,
 		if (len != WAL_HS_LEN)
 			break;
 		rp->rec->has_hard_state = true;
-		rp->rec->hard_state.term = get_u64(body);
-		rp->rec->hard_state.vote = get_u64(body + 8);
-		rp->rec->hard_state.commit = get_u64(body + 16);
+		rp->rec->hard_state.term = le_get_u64(body);
+		rp->rec->hard_state.vote = le_get_u64(body + 8);
+		rp->rec->hard_state.commit = le_get_u64(body + 16);
 		return 0;
 	case WAL_REC_SNAPSHOT:
 		if (len != WAL_SNAP_LEN)
 			break;
-		replay_marker(rp, get_u64(body), get_u64(body + 8));
+		replay_marker(rp, le_get_u64(body), le_get_u64(body + 8));
 		return 0;
 	default:
 		say(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": unknown record type %u",
@@ -801,12 +774,12 @@ static int scan_segment(struct replay *rp, const char *path, const uint8_t *d,
 			out->why = "bytes after the last record";
 			return 0;
 		}
-		uint32_t len = get_u32(d + off);
+		uint32_t len = le_get_u32(d + off);
 		bool len_sane = len >= 1 && len <= WAL_MAX_PAYLOAD;
 		uint64_t fsz = frame_size(len);
 		bool fits = len_sane && off + fsz <= size;
 		bool ok = fits && d[off + fsz - 1] == WAL_TRAILER &&
-			  crc32c(0, d + off + WAL_HDR, len) == get_u32(d + off + 4);
+			  crc32c(0, d + off + WAL_HDR, len) == le_get_u32(d + off + 4);
 		if (!ok) {
 			out->end = off;
 			if (last_seg && off > 0 && frame_is_torn(d, size, off, len, len_sane)) {
