@@ -81,6 +81,7 @@ struct node {
 	bool hs_unwritten;	/* hs differs from the WAL only in its commit index */
 	uint64_t durable_seq;	/* highest persist_seq reported durable */
 	uint64_t snap_index;	/* index of the newest snapshot taken */
+	bool snapshot_data_needed;	/* a member joined: the core needs state to send */
 	struct snap_job *snap_job;	/* a forked snapshot save in progress */
 	struct loop_fd *snap_watch;
 	bool failed;		/* a disk error: the member stops */
@@ -294,6 +295,8 @@ static void apply_conf(struct node *n, const struct raft_entry *e)
 			cluster_put_member(&srv->cluster, cc.node, m->name, m->peer_urls,
 					   m->n_peer_urls, m->client_urls, m->n_client_urls);
 			sync_peers(n);
+			/* snapshots taken while alone hold no data in the core */
+			n->snapshot_data_needed = n->snap_index > 0;
 		}
 		cluster_free(&added);
 		break;
@@ -473,15 +476,52 @@ static void on_snapshot_done(void *ctx, uint32_t events)
 
 /* Every snapshot_count applied entries: the core compacts its log, and a
  * forked child writes the store (copy-on-write) while the loop serves on. */
+/* The child's serializer for a member alone in its cluster: the state is
+ * streamed from the frozen copy-on-write image, the loop never pays for it. */
+static int emit_to_writer(void *ctx, const void *data, size_t len)
+{
+	return snap_writer_write(ctx, data, len);
+}
+
+static int write_state_stream(struct snap_writer *sw, void *arg)
+{
+	const struct server *srv = arg;
+	struct buf head = BUF_INIT;
+	struct buf table = BUF_INIT;
+	cluster_encode(&srv->cluster, &table);
+	buf_append(&head, STATE_MAGIC, 8);
+	uint8_t len[4];
+	le_put_u32(len, (uint32_t)table.len);
+	buf_append(&head, len, 4);
+	buf_append(&head, table.data, table.len);
+	int rc = snap_writer_write(sw, head.data, head.len);
+	buf_free(&head);
+	buf_free(&table);
+	return rc == 0 ? store_snapshot_write_stream(srv->store, emit_to_writer, sw) : rc;
+}
+
+static bool alone_in_cluster(const struct node *n)
+{
+	struct raft_status st;
+	raft_status(n->raft, &st);
+	return st.conf.n_voters + st.conf.n_learners <= 1;
+}
+
+/* Every snapshot_count applied entries (or at once when a member joined a
+ * member that was alone: the core must hold data to send it): the core
+ * compacts its log, and a forked child writes the state to disk while the
+ * loop serves on. With peers, the state is serialized here too, because the
+ * core keeps it to send to members that fell behind. */
 static void maybe_snapshot(struct node *n)
 {
 	uint64_t every = n->srv->opts.snapshot_count;
-	if (n->snap_job || every == 0 || n->applied < n->snap_index + every)
+	bool due = every != 0 && n->applied >= n->snap_index + every;
+	if (n->snap_job || (!due && !n->snapshot_data_needed) || n->applied <= n->snap_index)
 		return;
-	/* serialized here (the core keeps it to send to members that fell
-	 * behind); written to disk by a forked child from its frozen copy */
+	bool alone = alone_in_cluster(n);
 	struct buf state = BUF_INIT;
-	encode_state(n->srv, &state);
+	if (!alone)
+		encode_state(n->srv, &state);
 	struct raft_event ev = event(RAFT_EV_SNAPSHOT);
 	ev.u.snapshot.index = n->applied;
 	ev.u.snapshot.data = state.data;
@@ -493,13 +533,16 @@ static void maybe_snapshot(struct node *n)
 		buf_free(&state);
 		return;
 	}
-	if (snap_save_async(n->snap_dir, &meta, write_bytes, &state, &n->snap_job, err,
-			    sizeof(err)) != 0) {
+	n->snapshot_data_needed = false;
+	int rc = alone ? snap_save_async(n->snap_dir, &meta, write_state_stream, n->srv,
+					 &n->snap_job, err, sizeof(err))
+		       : snap_save_async(n->snap_dir, &meta, write_bytes, &state, &n->snap_job,
+					 err, sizeof(err));
+	buf_free(&state);
+	if (rc != 0) {
 		fprintf(stderr, "cetcd: snapshot at %llu: %s\n", (unsigned long long)meta.index, err);
-		buf_free(&state);
 		return;
 	}
-	buf_free(&state);
 	n->snap_index = meta.index;
 	n->snap_watch = loop_add_fd(n->srv->loop, snap_job_fd(n->snap_job), EPOLLIN,
 				    on_snapshot_done, n);
