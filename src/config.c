@@ -1544,9 +1544,9 @@ static int cmp_flag_idx(const void *a, const void *b)
 }
 
 /* Returns 0, or -1 with a message in err (the last failing variable in
- * flag-name order, as etcd). *fatal is set when a variable is shadowed by a
- * command-line flag (etcd: plog.Fatalf, exit 1). */
-static int apply_env(struct pstate *ps, char *const envp[], char *err, size_t cap, bool *fatal)
+ * flag-name order, as etcd). A variable shadowed by a command-line flag only
+ * warns: the flag wins (etcd exits there). */
+static int apply_env(struct pstate *ps, char *const envp[], char *err, size_t cap)
 {
 	size_t order[NFLAGS];
 	bool *used = calloc(NFLAGS, 1);
@@ -1554,7 +1554,6 @@ static int apply_env(struct pstate *ps, char *const envp[], char *err, size_t ca
 
 	if (!used)
 		abort();
-	*fatal = false;
 	for (size_t i = 0; i < NFLAGS; i++)
 		order[i] = i;
 	qsort(order, NFLAGS, sizeof order[0], cmp_flag_idx);
@@ -2018,7 +2017,6 @@ int config_parse(struct config *c, int argc, char *const argv[],
 {
 	struct pstate ps = {c, out ? out : stdout, err ? err : stderr, NULL};
 	char msg[1024];
-	bool fatal;
 	int rc;
 
 	init_defaults(c);
@@ -2034,12 +2032,7 @@ int config_parse(struct config *c, int argc, char *const argv[],
 		rc = 1;
 		goto done;
 	}
-	rc = apply_env(&ps, envp, msg, sizeof msg, &fatal);
-	if (fatal) {
-		c->exit_code = 1;
-		rc = -1;
-		goto done;
-	}
+	rc = apply_env(&ps, envp, msg, sizeof msg);
 	if (rc < 0) {
 		rc = verify_fail(&ps, msg, false);
 		goto done;
