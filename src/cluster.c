@@ -80,18 +80,8 @@ void cluster_add_member(struct cluster *c, const char *name, char *const *peer_u
 			size_t n_peer, char *const *client_urls, size_t n_client,
 			const char *token)
 {
-	c->members = realloc(c->members, (c->n_members + 1) * sizeof(*c->members));
-	if (c->members == NULL)
-		abort();
-	struct member *m = &c->members[c->n_members++];
-	m->id = cluster_member_id(peer_urls, n_peer, token);
-	m->name = strdup(name);
-	m->peer_urls = copy_strs(peer_urls, n_peer);
-	qsort(m->peer_urls, n_peer, sizeof(char *), cmp_str);
-	m->n_peer_urls = n_peer;
-	m->client_urls = copy_strs(client_urls, n_client);
-	m->n_client_urls = n_client;
-	qsort(c->members, c->n_members, sizeof(*c->members), cmp_member);
+	cluster_put_member(c, cluster_member_id(peer_urls, n_peer, token), name, peer_urls,
+			   n_peer, client_urls, n_client);
 	recompute_cluster_id(c);
 }
 

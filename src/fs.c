@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,4 +252,14 @@ int fs_mkdir_durable(const char *path)
 void fs_join(char *buf, size_t cap, const char *dir, const char *name)
 {
 	snprintf(buf, cap, "%s/%s", dir, name);
+}
+
+void fs_errf(char *err, size_t cap, const char *fmt, ...)
+{
+	if (!err || !cap)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
 }

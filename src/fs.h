@@ -55,4 +55,7 @@ int fs_mkdir_durable(const char *path);
 /* Writes "dir/name" into buf (truncates to cap; never fails). */
 void fs_join(char *buf, size_t cap, const char *dir, const char *name);
 
+/* Formats an error message into err (cap bytes; nothing if err is NULL). */
+void fs_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif /* CETCD_FS_H */

@@ -416,16 +416,22 @@ static void on_wal_durable(void *ctx, uint32_t events)
  * (cluster_encode), then the store (store_codec). */
 #define STATE_MAGIC "CETCDSN1"
 
-static void encode_state(const struct server *srv, struct buf *out)
+/* The part before the store: magic, length and the member table. */
+static void encode_state_head(const struct server *srv, struct buf *out)
 {
 	struct buf table = BUF_INIT;
 	cluster_encode(&srv->cluster, &table);
 	buf_append(out, STATE_MAGIC, 8);
-	uint8_t len[4] = {(uint8_t)table.len, (uint8_t)(table.len >> 8),
-			  (uint8_t)(table.len >> 16), (uint8_t)(table.len >> 24)};
+	uint8_t len[4];
+	le_put_u32(len, (uint32_t)table.len);
 	buf_append(out, len, 4);
 	buf_append(out, table.data, table.len);
 	buf_free(&table);
+}
+
+static void encode_state(const struct server *srv, struct buf *out)
+{
+	encode_state_head(srv, out);
 	store_snapshot_write(srv->store, out);
 }
 
@@ -439,7 +445,7 @@ static int decode_state(struct server *srv, struct store *st, const void *data, 
 		snprintf(err, cap, "not a cetcd state snapshot");
 		return -1;
 	}
-	size_t tlen = (size_t)p[8] | (size_t)p[9] << 8 | (size_t)p[10] << 16 | (size_t)p[11] << 24;
+	size_t tlen = le_get_u32(p + 8);
 	if (tlen > len - 12 || cluster_decode(&srv->cluster, p + 12, tlen) != 0) {
 		snprintf(err, cap, "bad member table in snapshot");
 		return -1;
@@ -487,16 +493,9 @@ static int write_state_stream(struct snap_writer *sw, void *arg)
 {
 	const struct server *srv = arg;
 	struct buf head = BUF_INIT;
-	struct buf table = BUF_INIT;
-	cluster_encode(&srv->cluster, &table);
-	buf_append(&head, STATE_MAGIC, 8);
-	uint8_t len[4];
-	le_put_u32(len, (uint32_t)table.len);
-	buf_append(&head, len, 4);
-	buf_append(&head, table.data, table.len);
+	encode_state_head(srv, &head);
 	int rc = snap_writer_write(sw, head.data, head.len);
 	buf_free(&head);
-	buf_free(&table);
 	return rc == 0 ? store_snapshot_write_stream(srv->store, emit_to_writer, sw) : rc;
 }
 

@@ -22,16 +22,6 @@ static const char snap_magic[8] = {'C', 'E', 'T', 'C', 'D', 'S', 'N', 'P'};
 #define SNAP_HDR 32
 #define SNAP_BUF (64 * 1024)
 
-__attribute__((format(printf, 3, 4)))
-static void say(char *err, size_t cap, const char *fmt, ...)
-{
-	if (!err || !cap)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- names ------------------------------------------------------------------ */
 
@@ -207,7 +197,7 @@ static int write_tmp(const char *tmp, const struct raft_snapshot_meta *meta,
 {
 	int fd = fs_ops->open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0640);
 	if (fd < 0) {
-		say(err, cap, "snap: create %s: %s", tmp, strerror(-fd));
+		fs_errf(err, cap, "snap: create %s: %s", tmp, strerror(-fd));
 		return -1;
 	}
 	uint8_t meta_buf[24 + 16 * RAFT_MAX_MEMBERS];
@@ -236,7 +226,7 @@ static int write_tmp(const char *tmp, const struct raft_snapshot_meta *meta,
 	free(sw.buf);
 	fs_ops->close(fd);
 	if (rc < 0) {
-		say(err, cap, "snap: %s %s: %s", what, tmp, sw.err ? strerror(-sw.err) : "failed");
+		fs_errf(err, cap, "snap: %s %s: %s", what, tmp, sw.err ? strerror(-sw.err) : "failed");
 		fs_ops->unlink(tmp);
 		return -1;
 	}
@@ -248,7 +238,7 @@ int snap_save_stream(const char *dir, const struct raft_snapshot_meta *meta,
 {
 	int rc = fs_mkdir_durable(dir);
 	if (rc < 0) {
-		say(err, cap, "snap: mkdir %s: %s", dir, strerror(-rc));
+		fs_errf(err, cap, "snap: mkdir %s: %s", dir, strerror(-rc));
 		return -1;
 	}
 	char name[64], path[4096], tmp[4100];
@@ -261,7 +251,7 @@ int snap_save_stream(const char *dir, const struct raft_snapshot_meta *meta,
 	if (rc == 0)
 		rc = fs_ops->fsync_dir(dir);	/* the rename itself must survive */
 	if (rc < 0) {
-		say(err, cap, "snap: publish %s: %s", path, strerror(-rc));
+		fs_errf(err, cap, "snap: publish %s: %s", path, strerror(-rc));
 		return -1;
 	}
 	return 0;
@@ -320,12 +310,12 @@ int snap_save_async(const char *dir, const struct raft_snapshot_meta *meta,
 	(void)crc32c(0, "", 0);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		say(err, cap, "snap: pipe: %s", strerror(errno));
+		fs_errf(err, cap, "snap: pipe: %s", strerror(errno));
 		return -1;
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
-		say(err, cap, "snap: fork: %s", strerror(errno));
+		fs_errf(err, cap, "snap: fork: %s", strerror(errno));
 		close(p[0]);
 		close(p[1]);
 		return -1;
@@ -376,11 +366,11 @@ int snap_job_finish(struct snap_job *job, char *err, size_t cap)
 	if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (len)
-		say(err, cap, "%s", msg);
+		fs_errf(err, cap, "%s", msg);
 	else if (r > 0 && WIFSIGNALED(status))
-		say(err, cap, "snap: child killed by signal %d", WTERMSIG(status));
+		fs_errf(err, cap, "snap: child killed by signal %d", WTERMSIG(status));
 	else
-		say(err, cap, "snap: child failed");
+		fs_errf(err, cap, "snap: child failed");
 	return -1;
 }
 
@@ -420,7 +410,7 @@ int snap_load(const char *dir, uint64_t max_index, struct snap_loaded *out,
 	size_t n;
 	int rc = list_snaps(dir, &files, &n, NULL, NULL);
 	if (rc < 0) {
-		say(err, cap, "snap: list %s: %s", dir, strerror(-rc));
+		fs_errf(err, cap, "snap: list %s: %s", dir, strerror(-rc));
 		return -1;
 	}
 	int found = 0;
@@ -433,7 +423,7 @@ int snap_load(const char *dir, uint64_t max_index, struct snap_loaded *out,
 		size_t size;
 		rc = fs_read_file(path, &data, &size);
 		if (rc < 0) {
-			say(err, cap, "snap: read %s: %s", path, strerror(-rc));
+			fs_errf(err, cap, "snap: read %s: %s", path, strerror(-rc));
 			free(files);
 			snap_loaded_free(out);
 			return -1;
@@ -474,7 +464,7 @@ int snap_purge(const char *dir, unsigned max_snapshots, char *err, size_t cap)
 	size_t n, n_tmp;
 	int rc = list_snaps(dir, &files, &n, &tmps, &n_tmp);
 	if (rc < 0) {
-		say(err, cap, "snap: list %s: %s", dir, strerror(-rc));
+		fs_errf(err, cap, "snap: list %s: %s", dir, strerror(-rc));
 		return -1;
 	}
 	int deleted = 0;
@@ -490,7 +480,7 @@ int snap_purge(const char *dir, unsigned max_snapshots, char *err, size_t cap)
 		fs_join(path, sizeof(path), dir, files[i].name);
 		rc = fs_ops->unlink(path);
 		if (rc < 0 && rc != -ENOENT) {
-			say(err, cap, "snap: unlink %s: %s", path, strerror(-rc));
+			fs_errf(err, cap, "snap: unlink %s: %s", path, strerror(-rc));
 			free(files);
 			return -1;
 		}

@@ -75,16 +75,6 @@ static bool all_zero(const uint8_t *p, size_t n)
 
 /* ---- errors ------------------------------------------------------------------ */
 
-__attribute__((format(printf, 3, 4)))
-static void say(char *err, size_t cap, const char *fmt, ...)
-{
-	if (!err || !cap)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-}
 
 __attribute__((format(printf, 2, 3)))
 static int wal_fail(struct wal *w, const char *fmt, ...)
@@ -447,18 +437,18 @@ int wal_create(const char *dir, const struct wal_meta *meta, const struct wal_op
 	*out = NULL;
 	int rc = fs_mkdir_durable(dir);
 	if (rc < 0) {
-		say(err, cap, "wal: mkdir %s: %s", dir, strerror(-rc));
+		fs_errf(err, cap, "wal: mkdir %s: %s", dir, strerror(-rc));
 		return -1;
 	}
 	if (wal_exists(dir)) {
-		say(err, cap, "wal: %s already holds a WAL", dir);
+		fs_errf(err, cap, "wal: %s already holds a WAL", dir);
 		return -1;
 	}
 	struct wal *w = wal_alloc(dir, o);
 	w->meta = *meta;
 	struct wal_seg first = {0, 1};
 	if (segment_create(w, first) < 0) {
-		say(err, cap, "%s", w->err);
+		fs_errf(err, cap, "%s", w->err);
 		wal_free(w);
 		return -1;
 	}
@@ -472,7 +462,7 @@ int wal_close(struct wal *w, char *err, size_t cap)
 		return 0;
 	int rc = 0;
 	if (w->fd >= 0 && wal_sync(w) < 0) {
-		say(err, cap, "%s", w->err);
+		fs_errf(err, cap, "%s", w->err);
 		rc = -1;
 	}
 	wal_free(w);
@@ -580,7 +570,7 @@ static int replay_entry(struct replay *rp, const char *path, uint64_t off,
 		.len = len - (WAL_ENTRY_FIXED - 1),	/* len: body bytes after the type */
 	};
 	if (e.index == 0 || e.index > rp->last + 1) {
-		say(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": entry %" PRIu64
+		fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": entry %" PRIu64
 		    " follows entry %" PRIu64 " (gap in the log)", path, off, e.index, rp->last);
 		return -1;
 	}
@@ -642,7 +632,7 @@ static int replay_record(struct replay *rp, const char *path, uint64_t off,
 	uint8_t type = p[0];
 	const uint8_t *body = p + 1;
 	if (first != (type == WAL_REC_META)) {
-		say(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": %s", path, off,
+		fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": %s", path, off,
 		    first ? "segment does not start with a metadata record"
 			  : "metadata record in the middle of a segment");
 		return -1;
@@ -654,12 +644,12 @@ static int replay_record(struct replay *rp, const char *path, uint64_t off,
 		uint32_t version = le_get_u32(body);
 		struct wal_meta m = {le_get_u64(body + 4), le_get_u64(body + 12)};
 		if (version != WAL_FORMAT_VERSION) {
-			say(rp->err, rp->cap, "wal: %s: format version %u, this build reads %u",
+			fs_errf(rp->err, rp->cap, "wal: %s: format version %u, this build reads %u",
 			    path, version, WAL_FORMAT_VERSION);
 			return -1;
 		}
 		if (le_get_u64(body + 20) != seg->seq || le_get_u64(body + 28) != seg->first_index) {
-			say(rp->err, rp->cap, "wal: %s: metadata names another segment (renamed file?)",
+			fs_errf(rp->err, rp->cap, "wal: %s: metadata names another segment (renamed file?)",
 			    path);
 			return -1;
 		}
@@ -669,7 +659,7 @@ static int replay_record(struct replay *rp, const char *path, uint64_t off,
 		}
 		if (m.member_id != rp->rec->meta.member_id ||
 		    m.cluster_id != rp->rec->meta.cluster_id) {
-			say(rp->err, rp->cap, "wal: %s: member/cluster id differ from earlier segments",
+			fs_errf(rp->err, rp->cap, "wal: %s: member/cluster id differ from earlier segments",
 			    path);
 			return -1;
 		}
@@ -693,11 +683,11 @@ static int replay_record(struct replay *rp, const char *path, uint64_t off,
 		replay_marker(rp, le_get_u64(body), le_get_u64(body + 8));
 		return 0;
 	default:
-		say(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": unknown record type %u",
+		fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": unknown record type %u",
 		    path, off, type);
 		return -1;
 	}
-	say(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": record type %u has bad length %zu",
+	fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": record type %u has bad length %zu",
 	    path, off, type, len);
 	return -1;
 }
@@ -759,13 +749,13 @@ static int scan_segment(struct replay *rp, const char *path, const uint8_t *d,
 			uint64_t nz = last_nonzero_end(d, off, size);
 			out->end = off;
 			if (off == 0) {
-				say(rp->err, rp->cap, "wal: %s: offset 0: no metadata record", path);
+				fs_errf(rp->err, rp->cap, "wal: %s: offset 0: no metadata record", path);
 				return -1;
 			}
 			if (nz == off)
 				return 0;
 			if (!last_seg) {
-				say(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": data after the end "
+				fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": data after the end "
 				    "of the records (zeroed record?)", path, off);
 				return -1;
 			}
@@ -787,7 +777,7 @@ static int scan_segment(struct replay *rp, const char *path, const uint8_t *d,
 				out->why = !fits ? "record cut short" : "torn record";
 				return 0;
 			}
-			say(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": corrupt record (%s): "
+			fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": corrupt record (%s): "
 			    "refusing to start; the log cannot be trusted past this point",
 			    path, off, !len_sane ? "bad length" : !fits ? "length past end of file"
 			    : d[off + fsz - 1] != WAL_TRAILER ? "bad trailer" : "CRC mismatch");
@@ -804,7 +794,7 @@ static int zero_tail(const char *path, uint64_t off, uint64_t len, char *err, si
 {
 	int fd = fs_ops->open(path, O_RDWR, 0);
 	if (fd < 0) {
-		say(err, cap, "wal: open %s: %s", path, strerror(-fd));
+		fs_errf(err, cap, "wal: open %s: %s", path, strerror(-fd));
 		return -1;
 	}
 	static const uint8_t zeros[4096];
@@ -818,7 +808,7 @@ static int zero_tail(const char *path, uint64_t off, uint64_t len, char *err, si
 		rc = fs_ops->fdatasync(fd);
 	fs_ops->close(fd);
 	if (rc < 0) {
-		say(err, cap, "wal: repair %s: %s", path, strerror(-rc));
+		fs_errf(err, cap, "wal: repair %s: %s", path, strerror(-rc));
 		return -1;
 	}
 	return 0;
@@ -830,7 +820,7 @@ static int replay_finish(struct replay *rp, const char *dir)
 {
 	struct wal_recovered *rec = rp->rec;
 	if (rp->snap_index < rp->base) {
-		say(rp->err, rp->cap, "wal: %s: the log starts after index %" PRIu64 " but the "
+		fs_errf(rp->err, rp->cap, "wal: %s: the log starts after index %" PRIu64 " but the "
 		    "snapshot is at %" PRIu64 ": entries in between are missing", dir,
 		    rp->base, rp->snap_index);
 		return -1;
@@ -883,7 +873,7 @@ static int replay_all(struct wal *w, struct replay *rp)
 		char path[4096];
 		seg_path(path, sizeof(path), w->dir, seg);
 		if (i > 0 && seg->seq != w->segs[i - 1].seq + 1) {
-			say(rp->err, rp->cap, "wal: %s: segment %016" PRIx64 " is missing", path,
+			fs_errf(rp->err, rp->cap, "wal: %s: segment %016" PRIx64 " is missing", path,
 			    w->segs[i - 1].seq + 1);
 			return -1;
 		}
@@ -893,7 +883,7 @@ static int replay_all(struct wal *w, struct replay *rp)
 		size_t size;
 		int rc = fs_read_file(path, &data, &size);
 		if (rc < 0) {
-			say(rp->err, rp->cap, "wal: read %s: %s", path, strerror(-rc));
+			fs_errf(rp->err, rp->cap, "wal: read %s: %s", path, strerror(-rc));
 			return -1;
 		}
 		bool last = i + 1 == w->n_segs;
@@ -914,7 +904,7 @@ static int replay_all(struct wal *w, struct replay *rp)
 			w->seg_head_end = sc.end;
 			w->fd = fs_ops->open(path, O_RDWR, 0);
 			if (w->fd < 0) {
-				say(rp->err, rp->cap, "wal: open %s: %s", path, strerror(-w->fd));
+				fs_errf(rp->err, rp->cap, "wal: open %s: %s", path, strerror(-w->fd));
 				return -1;
 			}
 		}
@@ -931,7 +921,7 @@ int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index,
 	struct wal *w = wal_alloc(dir, o);
 	int rc = list_segments(dir, w);
 	if (rc < 0 || w->n_segs == 0) {
-		say(err, cap, "wal: %s: %s", dir, rc < 0 ? strerror(-rc) : "no WAL segments");
+		fs_errf(err, cap, "wal: %s: %s", dir, rc < 0 ? strerror(-rc) : "no WAL segments");
 		wal_free(w);
 		return -1;
 	}
@@ -959,7 +949,7 @@ int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index,
 		 * file and its marker) or the log diverged: log it now, so the
 		 * entries Raft appends after snap_index connect on the next replay */
 		if (wal_snapshot_marker(w, snap_index, snap_term) < 0 || wal_sync(w) < 0) {
-			say(err, cap, "%s", w->err);
+			fs_errf(err, cap, "%s", w->err);
 			wal_recovered_free(rec);
 			wal_free(w);
 			return -1;
