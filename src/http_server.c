@@ -1,5 +1,10 @@
-/* http_server.c - MHD daemons in cetcd's loop, the per-request lifecycle and
- * the route table (see http_server.h).
+/* http_server.c - the listeners and MHD daemons in cetcd's loop, the
+ * per-request lifecycle and the route table (see http_server.h).
+ *
+ * Listeners are our own sockets: the loop accepts and hands each connection
+ * to one of several MHD daemons ("shards", at most SHARD_CONNS connections
+ * each), because MHD walks all of a daemon's suspended connections whenever
+ * one is resumed.
  *
  * Lifecycle of a request, as MHD drives it:
  *   uri_log_cb        request line seen: allocate struct http_req (raw URI)
@@ -20,7 +25,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "http_reply.h"
 #include "kv_parse.h"
 #include "loop.h"
@@ -28,23 +36,43 @@
 
 size_t http_max_peer_body = HTTP_MAX_PEER_BYTES;
 
-struct daemon {
-	struct MHD_Daemon *mhd;
-	bool peer;
-	struct loop_fd *watch;
+#define CLIENT_POOL_BYTES ((size_t)16 * 1024)
+#define PEER_POOL_BYTES ((size_t)16 * 1024)
+
+struct shard {
 	struct http_server *owner;
+	struct MHD_Daemon *mhd;
+	struct loop_fd *watch;	/* MHD's epoll fd in the loop */
+	unsigned conns;		/* open connections */
+	bool owed;		/* on owner->owed: MHD_run before the loop sleeps */
+	struct shard *next_owed;
+};
+
+struct listener {
+	struct http_server *owner;
+	int fd;
+	struct loop_fd *watch;
+	bool paused;		/* out of descriptors: not accepting */
+	uint64_t paused_at_ms;
 };
 
 struct http_server {
 	struct server *srv;
-	struct daemon *daemons;
-	size_t n;
 	bool peer;		/* a peer listener: everything goes to http_peer_handle */
+	size_t pool_size;	/* MHD's per-connection memory */
+	struct listener *listeners;
+	size_t n_listeners;
+	struct shard **shards;
+	size_t n_shards, cap_shards;
+	struct shard *owed;	/* shards with resumed or new connections */
 	struct http_req *suspended;	/* resumed before the daemons stop */
-	bool resumed;		/* MHD_run is owed after a resume */
 	bool stopping;		/* http_server_free: no more suspends (a waiting
 				 * watch would suspend again in the last MHD_run) */
 };
+
+static void owe_run(struct shard *s);
+static void listener_unpause(struct listener *l);
+static void listeners_unpause(struct http_server *h);
 
 /* ---- request lifecycle ------------------------------------------------ */
 
@@ -53,9 +81,10 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct http_req *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		abort();
-	struct http_server *h = cls;
-	r->srv = h->srv;
-	r->peer = h->peer;
+	struct shard *s = cls;
+	r->srv = s->owner->srv;
+	r->peer = s->owner->peer;
+	r->shard = s;
 	r->conn = conn;
 	r->uri = strdup(uri ? uri : "/");
 	if (r->uri == NULL)
@@ -85,7 +114,7 @@ void http_suspend(struct http_req *r)
 {
 	if (r->suspended)
 		return;
-	struct http_server *h = r->peer ? r->srv->peer_http : r->srv->http;
+	struct http_server *h = r->shard->owner;
 	if (h->stopping)
 		return;
 	r->suspended = true;
@@ -101,7 +130,7 @@ void http_resume(struct http_req *r)
 {
 	if (!r->suspended)
 		return;
-	struct http_server *h = r->peer ? r->srv->peer_http : r->srv->http;
+	struct http_server *h = r->shard->owner;
 	r->suspended = false;
 	if (r->susp_prev)
 		r->susp_prev->susp_next = r->susp_next;
@@ -110,18 +139,31 @@ void http_resume(struct http_req *r)
 	if (r->susp_next)
 		r->susp_next->susp_prev = r->susp_prev;
 	MHD_resume_connection(r->conn);
-	h->resumed = true;
+	owe_run(r->shard);
 }
 
+static void shard_run(struct shard *s);
+
 /* MHD's rule for external polling: after a resume, run the daemon before
- * polling again, or the connection may sit until unrelated traffic. */
+ * polling again, or the connection may sit until unrelated traffic. Only the
+ * shards that resumed (or took) a connection run. */
 void http_server_flush(struct http_server *h)
 {
-	if (!h->resumed)
-		return;
-	h->resumed = false;
-	for (size_t i = 0; i < h->n; i++)
-		MHD_run(h->daemons[i].mhd);
+	while (h->owed) {
+		struct shard *s = h->owed;
+		h->owed = s->next_owed;
+		s->owed = false;
+		shard_run(s);
+	}
+	uint64_t now = 0;
+	for (size_t i = 0; i < h->n_listeners; i++) {
+		struct listener *l = &h->listeners[i];
+		if (!l->paused)
+			continue;
+		now = now ? now : clock_mono_ms();
+		if (now - l->paused_at_ms >= 100)
+			listener_unpause(l);
+	}
 }
 
 /* etcd 3.4 wraps every client handler in its CORS handler. */
@@ -364,26 +406,186 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	return MHD_YES;
 }
 
-/* ---- daemons ---------------------------------------------------------- */
+/* ---- shards: the MHD daemons ---------------------------------------- */
 
-static void daemon_run(void *ctx)
+/* MHD walks every suspended connection of a daemon whenever one of them is
+ * resumed, and every parked write suspends. So connections are spread over
+ * daemons ("shards") of at most SHARD_CONNS each: a resume costs a walk over
+ * its own shard only, however many idle watchers the other shards hold. */
+#define SHARD_CONNS 512
+
+static void owe_run(struct shard *s)
 {
-	struct daemon *d = ctx;
-	MHD_run(d->mhd);
+	if (s->owed)
+		return;
+	s->owed = true;
+	s->next_owed = s->owner->owed;
+	s->owner->owed = s;
 }
 
-static void daemon_ready(void *ctx, uint32_t events)
+static void shard_run(struct shard *s)
 {
-	daemon_run(ctx);
+	MHD_run(s->mhd);
 }
 
-static int64_t daemon_timeout(void *ctx)
+static void shard_ready(void *ctx, uint32_t events)
 {
-	struct daemon *d = ctx;
-	MHD_UNSIGNED_LONG_LONG ms;
-	if (MHD_get_timeout(d->mhd, &ms) != MHD_YES)
-		return -1;
-	return (int64_t)ms;
+	shard_run(ctx);
+}
+
+
+static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+				 enum MHD_ConnectionNotificationCode code)
+{
+	struct shard *s = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		s->conns++;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		s->conns--;
+		listeners_unpause(s->owner);
+	}
+}
+
+static struct shard *shard_new(struct http_server *h)
+{
+	struct shard *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		abort();
+	s->owner = h;
+	s->mhd = MHD_start_daemon(
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET,
+		0, NULL, NULL, access_cb, h->srv,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h->srv,
+		MHD_OPTION_NOTIFY_CONNECTION, notify_connection_cb, s,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SHARD_CONNS * 2,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
+		/* Per-connection pool: holds the request head, so it bounds the
+		 * URL and headers, and MHD touches about all of it, so it is most
+		 * of an idle watcher's memory (doc/watches.md). */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->pool_size,
+		MHD_OPTION_END);
+	if (s->mhd == NULL) {
+		free(s);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	s->watch = loop_add_fd(h->srv->loop, info->epoll_fd, EPOLLIN, shard_ready, s);
+	if (s->watch == NULL) {
+		MHD_stop_daemon(s->mhd);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void shard_free(struct http_server *h, struct shard *s)
+{
+	loop_del_fd(h->srv->loop, s->watch);
+	MHD_stop_daemon(s->mhd);
+	free(s);
+}
+
+/* The first shard with room, or a new one; NULL if none can be started. */
+static struct shard *shard_for_new_connection(struct http_server *h)
+{
+	for (size_t i = 0; i < h->n_shards; i++)
+		if (h->shards[i]->conns < SHARD_CONNS)
+			return h->shards[i];
+	if (h->n_shards == h->cap_shards) {
+		size_t cap = h->cap_shards ? h->cap_shards * 2 : 4;
+		struct shard **v = realloc(h->shards, cap * sizeof(*v));
+		if (v == NULL)
+			abort();
+		h->shards = v;
+		h->cap_shards = cap;
+	}
+	struct shard *s = shard_new(h);
+	if (s != NULL)
+		h->shards[h->n_shards++] = s;
+	return s;
+}
+
+/* MHD's own timeouts (with no connection timeout: work it has pending
+ * without an fd event). One source for all shards. */
+static int64_t shards_timeout(void *ctx)
+{
+	struct http_server *h = ctx;
+	int64_t min = -1;
+	for (size_t i = 0; i < h->n_shards; i++) {
+		MHD_UNSIGNED_LONG_LONG ms;
+		if (MHD_get_timeout(h->shards[i]->mhd, &ms) != MHD_YES)
+			continue;
+		if (min < 0 || (int64_t)ms < min)
+			min = (int64_t)ms;
+	}
+	return min;
+}
+
+static void shards_due(void *ctx)
+{
+	struct http_server *h = ctx;
+	for (size_t i = 0; i < h->n_shards; i++) {
+		MHD_UNSIGNED_LONG_LONG ms;
+		if (MHD_get_timeout(h->shards[i]->mhd, &ms) == MHD_YES && ms == 0)
+			shard_run(h->shards[i]);
+	}
+}
+
+/* ---- listeners: accept, then hand the socket to a shard ---------------- */
+
+#define ACCEPT_BATCH 64	/* per wake-up; the listen socket is level-triggered */
+#define LISTEN_BACKLOG 1024
+
+static void listener_pause(struct listener *l)
+{
+	if (l->paused)
+		return;
+	l->paused = true;
+	l->paused_at_ms = clock_mono_ms();
+	loop_mod_fd(l->owner->srv->loop, l->watch, 0);
+}
+
+/* Out of descriptors, a listener stops accepting (the kernel queues new
+ * clients) until a connection closes or, failing that, 100 ms passed. */
+static void listener_unpause(struct listener *l)
+{
+	if (!l->paused)
+		return;
+	l->paused = false;
+	loop_mod_fd(l->owner->srv->loop, l->watch, EPOLLIN);
+}
+
+static void listeners_unpause(struct http_server *h)
+{
+	for (size_t i = 0; i < h->n_listeners; i++)
+		listener_unpause(&h->listeners[i]);
+}
+
+static void listener_ready(void *ctx, uint32_t events)
+{
+	struct listener *l = ctx;
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage sa;
+		socklen_t len = sizeof(sa);
+		int fd = accept4(l->fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				listener_pause(l);
+			return;
+		}
+		struct shard *s = shard_for_new_connection(l->owner);
+		if (s == NULL) {
+			close(fd);
+			listener_pause(l);
+			return;
+		}
+		/* MHD closes the socket itself if it cannot take it */
+		if (MHD_add_connection(s->mhd, fd, (struct sockaddr *)&sa, len) == MHD_YES)
+			owe_run(s);
+	}
 }
 
 /* Parses http://host:port into a socket address. localhost = 127.0.0.1. */
@@ -428,38 +630,36 @@ static int parse_listen_url(const char *url, struct sockaddr_in *sa)
 	return 0;
 }
 
-static int start_daemon(struct http_server *h, struct daemon *d, const char *url)
+static int listen_socket(const struct sockaddr_in *sa)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0 ||
+	    listen(fd, LISTEN_BACKLOG) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int start_listener(struct http_server *h, struct listener *l, const char *url)
 {
 	struct sockaddr_in sa;
 	if (parse_listen_url(url, &sa) != 0)
 		return -1;
-	d->owner = h;
-	d->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO, 0, NULL, NULL,
-		access_cb, h->srv,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, h,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h->srv,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)60000,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-		/* Per-connection pool (MHD default 32 KiB): holds the request head,
-		 * so it bounds the URL (a 16 KiB pool takes a ~15 KiB query string),
-		 * and MHD touches about all of it per connection, so it is most of
-		 * an idle watcher's memory (doc/watches.md). */
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
-		MHD_OPTION_END);
-	if (d->mhd == NULL) {
-		fprintf(stderr, "cetcd: listen %s: %s\n", url,
-			errno ? strerror(errno) : "cannot start the HTTP listener");
+	l->owner = h;
+	l->fd = listen_socket(&sa);
+	if (l->fd < 0) {
+		fprintf(stderr, "cetcd: listen %s: %s\n", url, strerror(errno));
 		return -1;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	d->watch = loop_add_fd(h->srv->loop, info->epoll_fd, EPOLLIN, daemon_ready, d);
-	if (d->watch == NULL)
-		return -1;
-	loop_add_timeout_source(h->srv->loop, daemon_timeout, daemon_run, d);
-	return 0;
+	l->watch = loop_add_fd(h->srv->loop, l->fd, EPOLLIN, listener_ready, l);
+	return l->watch ? 0 : -1;
 }
 
 struct http_server *http_server_new(struct server *srv, char *const *urls, size_t n, bool peer)
@@ -469,17 +669,19 @@ struct http_server *http_server_new(struct server *srv, char *const *urls, size_
 		abort();
 	h->srv = srv;
 	h->peer = peer;
-	h->daemons = calloc(n ? n : 1, sizeof(*h->daemons));
-	if (h->daemons == NULL)
+	h->pool_size = peer ? PEER_POOL_BYTES : CLIENT_POOL_BYTES;
+	h->listeners = calloc(n ? n : 1, sizeof(*h->listeners));
+	if (h->listeners == NULL)
 		abort();
 	for (size_t i = 0; i < n; i++) {
-		if (start_daemon(h, &h->daemons[i], urls[i]) != 0) {
-			h->n = i + 1;
+		h->listeners[i].fd = -1;
+		h->n_listeners = i + 1;
+		if (start_listener(h, &h->listeners[i], urls[i]) != 0) {
 			http_server_free(h);
 			return NULL;
 		}
-		h->n = i + 1;
 	}
+	loop_add_timeout_source(srv->loop, shards_timeout, shards_due, h);
 	return h;
 }
 
@@ -492,16 +694,18 @@ void http_server_free(struct http_server *h)
 	h->stopping = true;
 	while (h->suspended)
 		http_resume(h->suspended);
-	for (size_t i = 0; i < h->n; i++)
-		if (h->daemons[i].mhd)
-			MHD_run(h->daemons[i].mhd);
-	for (size_t i = 0; i < h->n; i++) {
-		if (h->daemons[i].watch)
-			loop_del_fd(h->srv->loop, h->daemons[i].watch);
-		if (h->daemons[i].mhd)
-			MHD_stop_daemon(h->daemons[i].mhd);
+	for (size_t i = 0; i < h->n_shards; i++)
+		shard_run(h->shards[i]);
+	for (size_t i = 0; i < h->n_listeners; i++) {
+		struct listener *l = &h->listeners[i];
+		if (l->watch)
+			loop_del_fd(h->srv->loop, l->watch);
+		if (l->fd >= 0)
+			close(l->fd);
 	}
-	free(h->daemons);
+	for (size_t i = 0; i < h->n_shards; i++)
+		shard_free(h, h->shards[i]);
+	free(h->shards);
+	free(h->listeners);
 	free(h);
 }
-

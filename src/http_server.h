@@ -14,6 +14,7 @@
 struct server;
 struct http_server;
 struct http_req;
+struct shard;
 
 typedef void (*http_cleanup_fn)(struct http_req *r);
 
@@ -22,6 +23,7 @@ typedef void (*http_cleanup_fn)(struct http_req *r);
 struct http_req {
 	struct server *srv;
 	struct MHD_Connection *conn;
+	struct shard *shard;	/* the daemon that serves the connection */
 	char *uri;		/* owned: raw request target */
 	char *path;		/* owned: decoded URL path */
 	const char *query;	/* raw query string (points into uri), "" if none */
