@@ -71,6 +71,7 @@ struct node {
 	char wal_dir[4096];
 	char snap_dir[4096];
 	struct wal_sync *wal;		/* owns the WAL; its thread writes */
+	struct wal *wal_file;		/* the log: the thread's until wal_sync_stop */
 	struct loop_fd *wal_watch;	/* its eventfd: batches became durable */
 	uint64_t wal_seq;		/* last batch submitted */
 	struct inflight *inflight;	/* submitted, not yet durable, in order */
@@ -567,6 +568,7 @@ static int start_wal_thread(struct node *n, struct wal *w)
 		fprintf(stderr, "cetcd: %s\n", err);
 		return -1;
 	}
+	n->wal_file = w;
 	n->wal_watch = loop_add_fd(n->srv->loop, wal_sync_fd(n->wal), EPOLLIN, on_wal_durable, n);
 	return n->wal_watch ? 0 : -1;
 }
@@ -712,8 +714,15 @@ void node_free(struct node *n)
 	if (n->wal_watch)
 		loop_del_fd(n->srv->loop, n->wal_watch);
 	if (n->wal) {
+		/* the thread syncs what is queued and hands the log back; then a
+		 * graceful stop cuts the segment's unused preallocated tail */
 		char err[256];
-		if (wal_sync_stop(n->wal, err, sizeof(err)) != 0)
+		int rc = wal_sync_stop(n->wal, err, sizeof(err));
+		if (rc == 0)
+			rc = wal_close_trim(n->wal_file, err, sizeof(err));
+		else
+			wal_close(n->wal_file, NULL, 0);	/* failed: only frees */
+		if (rc != 0)
 			fprintf(stderr, "cetcd: closing the write-ahead log: %s\n", err);
 	}
 	raft_free(n->raft);

@@ -315,7 +315,8 @@ void server_free(struct server *s)
 	if (s == NULL)
 		return;
 	/* answer what is parked (while the listeners still exist), then stop the
-	 * log (flushes the WAL), then the listeners */
+	 * log (syncs the WAL, then trims its preallocated tail: node_free), then
+	 * the listeners */
 	if (s->props) {
 		struct store_error stopped = {.code = V2E_RAFT_INTERNAL,
 					      .cause = "etcdserver: server stopped"};

@@ -456,17 +456,50 @@ int wal_create(const char *dir, const struct wal_meta *meta, const struct wal_op
 	return 0;
 }
 
-int wal_close(struct wal *w, char *err, size_t cap)
+/* Cuts the current segment right after its last record and makes the new
+ * size durable (fsync: a size change is metadata). Only after wal_sync
+ * returned 0: every record is then durable and everything past seg_off is
+ * preallocated zeros, so the cut never touches a record. A crash before the
+ * fsync leaves the old size or the new one; both replay the same. */
+static int segment_trim(struct wal *w)
+{
+	uint64_t size;
+	int rc = fs_ops->size(w->fd, &size);
+	if (rc == 0 && size <= w->seg_off)
+		return 0;	/* nothing preallocated left (a grown segment) */
+	if (rc == 0)
+		rc = fs_ops->ftruncate(w->fd, w->seg_off);
+	if (rc == 0) {
+		rc = fs_ops->fsync(w->fd);
+		w->st.fsyncs++;
+	}
+	if (rc < 0)
+		return wal_fail(w, "wal: trim segment %016" PRIx64 " to %" PRIu64 " bytes: %s",
+				w->segs[w->n_segs - 1].seq, w->seg_off, strerror(-rc));
+	return 0;
+}
+
+static int close_wal(struct wal *w, bool trim, char *err, size_t cap)
 {
 	if (!w)
 		return 0;
 	int rc = 0;
-	if (w->fd >= 0 && wal_sync(w) < 0) {
+	if (w->fd >= 0 && (wal_sync(w) < 0 || (trim && segment_trim(w) < 0))) {
 		fs_errf(err, cap, "%s", w->err);
 		rc = -1;
 	}
 	wal_free(w);
 	return rc;
+}
+
+int wal_close(struct wal *w, char *err, size_t cap)
+{
+	return close_wal(w, false, err, cap);
+}
+
+int wal_close_trim(struct wal *w, char *err, size_t cap)
+{
+	return close_wal(w, true, err, cap);
 }
 
 void wal_get_stats(const struct wal *w, struct wal_stats *out)
@@ -864,6 +897,41 @@ static void note_add(struct wal_recovered *rec, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Opens the last segment for appending at end (the end of its records). A
+ * segment shorter than segment_size was trimmed by wal_close_trim: its
+ * preallocation comes back (fallocate, fsync) before anything is appended,
+ * so appends never change the size and fdatasync stays cheap. A crash
+ * before that fsync leaves the short file or the long one with zeros after
+ * the records; both replay the same. Returns 0 or -1 with err. */
+static int open_last_segment(struct wal *w, const char *path, uint64_t end,
+			     char *err, size_t cap)
+{
+	w->seg_off = end;
+	w->seg_head_end = end;
+	w->fd = fs_ops->open(path, O_RDWR, 0);
+	if (w->fd < 0) {
+		fs_errf(err, cap, "wal: open %s: %s", path, strerror(-w->fd));
+		return -1;
+	}
+	uint64_t size;
+	const char *what = "size of";
+	int rc = fs_ops->size(w->fd, &size);
+	if (rc == 0 && size < w->opt.segment_size) {
+		what = "preallocate";
+		rc = fs_ops->fallocate(w->fd, w->opt.segment_size);
+		if (rc == 0) {
+			what = "fsync";
+			rc = fs_ops->fsync(w->fd);
+			w->st.fsyncs++;
+		}
+	}
+	if (rc < 0) {
+		fs_errf(err, cap, "wal: %s %s: %s", what, path, strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
 /* Replays every segment of w (listed), repairing the last one's tail and
  * leaving w positioned for appending. Returns 0 or -1 with err. */
 static int replay_all(struct wal *w, struct replay *rp)
@@ -899,15 +967,8 @@ static int replay_all(struct wal *w, struct replay *rp)
 			note_add(rp->rec, "wal: %s: %s at offset %" PRIu64 ": zeroed %" PRIu64
 				 " unsynced bytes", path, sc.why, sc.end, sc.torn_len);
 		}
-		if (last) {
-			w->seg_off = sc.end;
-			w->seg_head_end = sc.end;
-			w->fd = fs_ops->open(path, O_RDWR, 0);
-			if (w->fd < 0) {
-				fs_errf(rp->err, rp->cap, "wal: open %s: %s", path, strerror(-w->fd));
-				return -1;
-			}
-		}
+		if (last && open_last_segment(w, path, sc.end, rp->err, rp->cap) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -66,7 +66,9 @@ int wal_create(const char *dir, const struct wal_meta *meta, const struct wal_op
 /* Opens an existing WAL for appending after replaying it. snap_index and
  * snap_term name the snapshot the caller restored (0, 0: none); rec gets the
  * entries after it. A torn or zero-filled tail in the last segment is zeroed
- * (durably) and described in rec->note. A bad record anywhere else, a gap in
+ * (durably) and described in rec->note. A last segment that ends right
+ * after a record (cut by wal_close_trim) is a clean end; it is preallocated
+ * back to segment_size (durably) before this returns. A bad record anywhere else, a gap in
  * the indexes or segment sequence, or a snapshot the WAL does not connect to
  * returns -1 with err naming the file and byte offset; *out stays NULL and
  * rec is empty. On success *out and rec are owned by the caller. */
@@ -105,6 +107,13 @@ int wal_release_before(struct wal *w, uint64_t index);
 /* Flushes, fdatasyncs and frees. Returns 0 or -1 (the wal is freed anyway;
  * error text in err when err != NULL). */
 int wal_close(struct wal *w, char *err, size_t cap);
+
+/* wal_close for a graceful stop: once everything is durable, also cuts the
+ * current segment's unused preallocated tail (ftruncate to the end of its
+ * last record, fsync), so a stopped member's WAL takes only what its records
+ * use. wal_open preallocates the segment again before appending. A wal that
+ * failed is freed untouched. Returns 0 or -1 (freed anyway; text in err). */
+int wal_close_trim(struct wal *w, char *err, size_t cap);
 
 /* Last error text (owned by w). */
 const char *wal_error(const struct wal *w);

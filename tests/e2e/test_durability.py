@@ -16,6 +16,8 @@ data dir is damaged, its WAL is moved (--wal-dir), its retention is bounded.
   WAL tail is truncated and the server starts; a CRC mismatch in the middle of the log
   makes it refuse to start, naming the file and offset; a corrupt newest snapshot
   falls back to the previous one (renamed .broken).
+- a graceful stop (SIGTERM) trims the live WAL segment's preallocated tail; the
+  restart preallocates it again and later writes survive a SIGKILL.
 - --wal-dir puts the WAL elsewhere; --max-snapshots/--max-wals bound the files kept.
 
 CETCD_TARGET=etcd runs the tests that make sense against real etcd 3.4 (the file
@@ -687,6 +689,36 @@ def test_corrupt_newest_snapshot_falls_back(c):
         status(put(srv, "/d/after", "z"), 201, "write after fallback")
         srv.restart(wait=10.0)
         _check(srv, want, "restart after fallback")
+    finally:
+        srv.cleanup()
+
+
+@needs("cetcd")
+def test_graceful_stop_trims_wal(c):
+    """SIGTERM cuts the live WAL segment after its last record (no 64 MiB preallocated
+    tail left on disk); a restart has every key, preallocates the segment again, and
+    writes after it survive a SIGKILL."""
+    srv = new_server()
+    try:
+        want = _fill(srv, "/d", 60)
+        wd = wal_dir_of(srv)
+        seg = segments(wd)[-1]
+        eq(os.path.getsize(seg), 64 << 20, "live segment while running")
+        stop(srv)
+        fr = frames(seg)
+        size = os.path.getsize(seg)
+        true(size < 64 << 20, "segment after a graceful stop: %d bytes" % size)
+        eq(size, fr[-1][0] + fr[-1][1], "segment cut right after its last record")
+        srv.start(wait=10.0)
+        _check(srv, want, "after a graceful stop")
+        true("repaired" not in srv.log_tail(50), "a trimmed segment is a clean end:\n"
+             + srv.log_tail())
+        eq(segments(wd)[-1], seg, "same live segment")
+        eq(os.path.getsize(seg), 64 << 20, "segment preallocated again after the restart")
+        want.update(_fill(srv, "/d/more", 30))
+        kill9(srv)
+        srv.start(wait=10.0)
+        _check(srv, want, "after SIGKILL following a graceful restart")
     finally:
         srv.cleanup()
 

@@ -1,5 +1,6 @@
-/* test_wal.c - unit tests of crc32c, WAL framing, segments, replay, repair
- * and corruption detection (over crashfs), and of the WAL thread. */
+/* test_wal.c - unit tests of crc32c, WAL framing, segments, replay, repair,
+ * corruption detection and the trim of a graceful stop (over crashfs), and of
+ * the WAL thread. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -661,6 +663,299 @@ static void test_crash_after_create(void)
 	crashfs_reset();
 }
 
+/* ---- graceful stop: the trimmed segment ------------------------------------------------- */
+
+static uint64_t file_size(const char *path)
+{
+	uint64_t size = 0;
+	CHECK(crashfs_file_size(path, &size) == 0);
+	return size;
+}
+
+/* Where the records of entries [from, to] (term) end after the head. */
+static uint64_t records_end(uint64_t head, uint64_t from, uint64_t to, uint64_t term)
+{
+	for (uint64_t i = from; i <= to; i++)
+		head += ENTRY_FRAME(i, term);
+	return head;
+}
+
+/* wal_close_trim cuts the segment after its last record, durably; the short
+ * segment replays cleanly (no repair), gets its preallocation back before
+ * the first append, and the log goes on. */
+static void test_trim_reopen_append(void)
+{
+	setup();
+	struct wal *w = fresh_wal(1 << 16, 0);
+	struct raft_hard_state hs = {.term = 1, .vote = 0x1111, .commit = 20};
+	CHECK(append_range(w, 1, 20, 1) == 0);
+	CHECK(wal_append(w, &hs, NULL, 0) == 0);	/* unsynced: the close syncs it */
+	CHECK(wal_close_trim(w, NULL, 0) == 0);
+	uint64_t end = records_end(META_FRAME, 1, 20, 1) + frame(25);
+	CHECK(file_size(SEG0) == end);
+	crashfs_crash(CRASHFS_DROP);	/* the cut and the records are durable */
+	CHECK(file_size(SEG0) == end);
+
+	struct wal_recovered rec;
+	char err[512] = "";
+	CHECK(reopen(1 << 16, 0, 0, &w, &rec, err, sizeof(err)) == 0);
+	CHECK_STR(err, "");
+	CHECK(entries_are(&rec, 1, 20, 1));
+	CHECK(rec.hard_state.commit == 20 && rec.hard_state.vote == 0x1111);
+	CHECK(rec.torn_bytes == 0 && rec.note[0] == '\0');	/* a clean end, not a tear */
+	CHECK(file_size(SEG0) == 1 << 16);	/* preallocated again */
+	wal_recovered_free(&rec);
+	CHECK(append_range(w, 21, 30, 2) == 0);
+	CHECK(wal_close_trim(w, NULL, 0) == 0);
+	CHECK(file_size(SEG0) == records_end(end, 21, 30, 2));
+
+	CHECK(reopen(1 << 16, 0, 0, &w, &rec, err, sizeof(err)) == 0);
+	CHECK(rec.n_entries == 30 && entry_ok(&rec.entries[19], 20, 1) &&
+	      entry_ok(&rec.entries[29], 30, 2));
+	wal_recovered_free(&rec);
+	CHECK(append_range(w, 31, 31, 2) == 0);
+	CHECK(wal_sync(w) == 0);
+	crashfs_crash(CRASHFS_DROP);	/* an ungraceful stop after a graceful one */
+	wal_close(w, NULL, 0);
+	CHECK(reopen(1 << 16, 0, 0, &w, &rec, err, sizeof(err)) == 0);
+	CHECK(rec.n_entries == 31 && entry_ok(&rec.entries[30], 31, 2));
+	wal_recovered_free(&rec);
+	wal_close(w, NULL, 0);
+
+	/* a failed wal is freed untouched */
+	CHECK(reopen(1 << 16, 0, 0, &w, &rec, err, sizeof(err)) == 0);
+	wal_recovered_free(&rec);
+	CHECK(append_range(w, 32, 32, 2) == 0);
+	crashfs_fail_syncs(EIO);
+	CHECK(wal_close_trim(w, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "fdatasync") != NULL);
+	crashfs_fail_syncs(0);
+	CHECK(file_size(SEG0) == 1 << 16);
+	crashfs_reset();
+}
+
+/* A crash right after the re-preallocation (before any new record) and a
+ * crash during the cut (ftruncate done, its fsync not): every record is
+ * still there, in every crash mode. */
+static void test_trim_crashes(void)
+{
+	for (int mode = CRASHFS_DROP; mode <= CRASHFS_ZERO; mode++) {
+		setup();
+		struct wal *w = fresh_wal(8192, 0);
+		CHECK(append_range(w, 1, 12, 1) == 0);
+		CHECK(wal_close_trim(w, NULL, 0) == 0);
+		struct wal_recovered rec;
+		char err[512] = "";
+		CHECK(reopen(8192, 0, 0, &w, &rec, err, sizeof(err)) == 0);
+		wal_recovered_free(&rec);
+		crashfs_crash((enum crashfs_mode)mode);	/* preallocated, nothing new */
+		wal_close(w, NULL, 0);
+		CHECK(reopen(8192, 0, 0, &w, &rec, err, sizeof(err)) == 0);
+		CHECK(entries_are(&rec, 1, 12, 1) && rec.torn_bytes == 0);
+		CHECK(file_size(SEG0) == 8192);
+		wal_recovered_free(&rec);
+
+		/* the cut's fsync fails, then the power does */
+		CHECK(append_range(w, 13, 15, 1) == 0);
+		CHECK(wal_sync(w) == 0);
+		crashfs_fail_syncs(EIO);
+		CHECK(wal_close_trim(w, err, sizeof(err)) < 0);
+		CHECK(strstr(err, "trim") != NULL);
+		crashfs_fail_syncs(0);
+		crashfs_crash((enum crashfs_mode)mode);
+		uint64_t size = file_size(SEG0), end = records_end(META_FRAME, 1, 15, 1);
+		CHECK(size == 8192 || size == end);	/* the old size or the new one */
+		CHECK(reopen(8192, 0, 0, &w, &rec, err, sizeof(err)) == 0);
+		CHECK(entries_are(&rec, 1, 15, 1) && rec.torn_bytes == 0);
+		wal_recovered_free(&rec);
+		CHECK(append_range(w, 16, 16, 1) == 0);
+		wal_close(w, NULL, 0);
+		CHECK(reopen(8192, 0, 0, &w, &rec, err, sizeof(err)) == 0);
+		CHECK(entries_are(&rec, 1, 16, 1));
+		wal_recovered_free(&rec);
+		wal_close(w, NULL, 0);
+		crashfs_reset();
+	}
+}
+
+/* fs ops that lose power before the Nth operation that changes the disk:
+ * crashfs underneath, crashfs_crash(mode) at that point, -EIO after. */
+static long crash_countdown;
+static enum crashfs_mode crash_mode;
+static bool crashed;
+
+static bool power_fails(void)
+{
+	if (!crashed && crash_countdown-- == 0) {
+		crashfs_crash(crash_mode);
+		crashed = true;
+	}
+	return crashed;
+}
+
+static int cd_open(const char *path, int flags, mode_t mode)
+{
+	return power_fails() ? -EIO : crashfs_ops.open(path, flags, mode);
+}
+static ssize_t cd_pwrite(int fd, const void *buf, size_t n, uint64_t off)
+{
+	return power_fails() ? -EIO : crashfs_ops.pwrite(fd, buf, n, off);
+}
+static int cd_sync(int fd)
+{
+	return power_fails() ? -EIO : crashfs_ops.fsync(fd);
+}
+static int cd_fsync_dir(const char *dir)
+{
+	return power_fails() ? -EIO : crashfs_ops.fsync_dir(dir);
+}
+static int cd_rename(const char *from, const char *to)
+{
+	return power_fails() ? -EIO : crashfs_ops.rename(from, to);
+}
+static int cd_unlink(const char *path)
+{
+	return power_fails() ? -EIO : crashfs_ops.unlink(path);
+}
+static int cd_ftruncate(int fd, uint64_t len)
+{
+	return power_fails() ? -EIO : crashfs_ops.ftruncate(fd, len);
+}
+static int cd_fallocate(int fd, uint64_t len)
+{
+	return power_fails() ? -EIO : crashfs_ops.fallocate(fd, len);
+}
+
+static struct fs_ops countdown_ops;
+
+static void countdown_install(long n, enum crashfs_mode mode)
+{
+	countdown_ops = crashfs_ops;
+	countdown_ops.name = "countdown";
+	countdown_ops.open = cd_open;
+	countdown_ops.pwrite = cd_pwrite;
+	countdown_ops.fdatasync = cd_sync;
+	countdown_ops.fsync = cd_sync;
+	countdown_ops.fsync_dir = cd_fsync_dir;
+	countdown_ops.rename = cd_rename;
+	countdown_ops.unlink = cd_unlink;
+	countdown_ops.ftruncate = cd_ftruncate;
+	countdown_ops.fallocate = cd_fallocate;
+	crash_countdown = n;
+	crash_mode = mode;
+	crashed = false;
+	fs_set_ops(&countdown_ops);
+}
+
+/* Graceful stop (with entry 11 still unsynced), restart, first append: the
+ * power fails before each disk operation in turn, in every crash mode.
+ * Entries 1..10 (synced) always come back, 11 and 12 as a prefix, and each
+ * one whose sync returned 0 (the close's for 11) is there. */
+static void test_trim_crash_every_step(void)
+{
+	int bad = 0;
+	long steps[3] = {0};
+	for (int mode = CRASHFS_DROP; mode <= CRASHFS_ZERO; mode++) {
+		for (long n = 0; n < 100; n++) {
+			setup();
+			struct wal *w = fresh_wal(4096, 0);
+			append_range(w, 1, 10, 1);
+			wal_sync(w);
+			append_range(w, 11, 11, 1);
+			countdown_install(n, (enum crashfs_mode)mode);
+			struct wal_recovered rec;
+			char err[512] = "";
+			uint64_t acked = wal_close_trim(w, NULL, 0) == 0 ? 11 : 10;
+			if (!crashed && reopen(4096, 0, 0, &w, &rec, err, sizeof(err)) == 0) {
+				wal_recovered_free(&rec);
+				if (append_range(w, 12, 12, 1) == 0 && wal_sync(w) == 0)
+					acked = 12;
+				wal_close(w, NULL, 0);
+			}
+			bool done = !crashed;
+			fs_set_ops(&crashfs_ops);
+			struct wal *w2 = NULL;
+			int rc = reopen(4096, 0, 0, &w2, &rec, err, sizeof(err));
+			bool ok = rc == 0 && rec.n_entries >= acked && rec.n_entries <= 12 &&
+				  entries_are(&rec, 1, rec.n_entries, 1) && file_size(SEG0) == 4096;
+			if (!ok) {
+				fprintf(stderr, "trim crash mode %d step %ld: rc %d n %zu acked %" PRIu64
+					" err %s\n", mode, n, rc, rec.n_entries, acked, err);
+				bad++;
+			}
+			wal_recovered_free(&rec);
+			wal_close(w2, NULL, 0);
+			crashfs_reset();
+			steps[mode]++;
+			if (done)
+				break;
+		}
+	}
+	CHECK(bad == 0);
+	/* close: write, fdatasync, ftruncate, fsync; open: open to read, open,
+	 * fallocate, fsync; append: write, fdatasync; then a run without a crash */
+	CHECK(steps[0] == 11 && steps[1] == 11 && steps[2] == 11);
+}
+
+/* A trimmed last segment that appends fill and roll past: the old one was
+ * preallocated again before its first append, is full when it stops being
+ * the last, and replays as any other; the new last one is trimmed in turn.
+ * A segment that is not the last still may not end inside a record. */
+static void test_trim_then_roll(void)
+{
+	setup();
+	struct wal *w = fresh_wal(2048, 0);
+	CHECK(append_range(w, 1, 5, 1) == 0);
+	CHECK(wal_close_trim(w, NULL, 0) == 0);
+	uint64_t end = records_end(META_FRAME, 1, 5, 1);
+	CHECK(file_size(SEG0) == end);
+	struct wal_recovered rec;
+	char err[512] = "";
+	CHECK(reopen(2048, 0, 0, &w, &rec, err, sizeof(err)) == 0);
+	wal_recovered_free(&rec);
+	CHECK(append_range(w, 6, 80, 1) == 0);
+	struct wal_stats st;
+	wal_get_stats(w, &st);
+	CHECK(st.segments >= 4);
+	CHECK(wal_close_trim(w, NULL, 0) == 0);
+	CHECK(file_size(SEG0) == 2048);	/* filled: not the last any more */
+
+	char **names;
+	size_t n;
+	CHECK(fs_ops->list(DIR, &names, &n) == 0);
+	char last[300] = "", second[300] = "";
+	for (size_t i = 0; i < n; i++) {
+		char path[300];
+		snprintf(path, sizeof(path), DIR "/%s", names[i]);
+		if (strcmp(path, last) > 0)
+			snprintf(last, sizeof(last), "%s", path);
+		if (!strncmp(names[i], "0000000000000001-", 17))
+			snprintf(second, sizeof(second), "%s", path);
+	}
+	fs_names_free(names, n);
+	CHECK(file_size(second) == 2048);
+	CHECK(file_size(last) < 2048);	/* the live one was cut */
+
+	CHECK(reopen(2048, 0, 0, &w, &rec, err, sizeof(err)) == 0);
+	CHECK_STR(err, "");
+	CHECK(entries_are(&rec, 1, 80, 1) && rec.torn_bytes == 0);
+	wal_recovered_free(&rec);
+	CHECK(append_range(w, 81, 90, 2) == 0);
+	wal_close(w, NULL, 0);
+	CHECK(reopen(2048, 0, 0, &w, &rec, err, sizeof(err)) == 0);
+	CHECK(rec.n_entries == 90 && entry_ok(&rec.entries[89], 90, 2));
+	wal_recovered_free(&rec);
+	wal_close(w, NULL, 0);
+
+	/* an older segment cut inside a record is corruption, as before */
+	int fd = fs_ops->open(SEG0, O_RDWR, 0);
+	CHECK(fs_ops->ftruncate(fd, end - 4) == 0);
+	fs_ops->close(fd);
+	CHECK(reopen(2048, 0, 0, &w, &rec, err, sizeof(err)) < 0 && w == NULL);
+	CHECK(strstr(err, SEG0) != NULL && strstr(err, "past end of file") != NULL);
+	crashfs_reset();
+}
+
 /* ---- the WAL thread ------------------------------------------------------------------------- */
 
 static void test_wal_sync_thread(void)
@@ -804,6 +1099,16 @@ static void test_posix(void)
 	CHECK(wal_open(wdir, &o, 0, 0, &w, &rec, err, sizeof(err)) == 0);
 	CHECK(entries_are(&rec, 1, 100, 1));
 	wal_recovered_free(&rec);
+	/* a graceful stop gives back the preallocated tail; a restart takes it again */
+	char seg[300];
+	snprintf(seg, sizeof(seg), "%s/0000000000000000-0000000000000001.wal", wdir);
+	struct stat sb;
+	CHECK(wal_close_trim(w, err, sizeof(err)) == 0);
+	CHECK(stat(seg, &sb) == 0 && (uint64_t)sb.st_size == records_end(META_FRAME, 1, 100, 1));
+	CHECK(wal_open(wdir, &o, 0, 0, &w, &rec, err, sizeof(err)) == 0);
+	CHECK(entries_are(&rec, 1, 100, 1) && rec.torn_bytes == 0);
+	wal_recovered_free(&rec);
+	CHECK(stat(seg, &sb) == 0 && sb.st_size == 1 << 20);
 	wal_close(w, NULL, 0);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -825,6 +1130,10 @@ int main(void)
 	test_mid_log_corruption();
 	test_crash_modes();
 	test_crash_after_create();
+	test_trim_reopen_append();
+	test_trim_crashes();
+	test_trim_crash_every_step();
+	test_trim_then_roll();
 	test_wal_sync_thread();
 	test_wal_sync_stop_flushes();
 	test_wal_sync_failure();
