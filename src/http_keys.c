@@ -21,7 +21,6 @@ struct keys_ctx {
 	struct form form;
 	uint64_t proposal_id;	/* 0 when nothing is pending */
 	uint64_t read_id;	/* quorum read waiting for its ReadIndex, or 0 */
-	struct watch_state *watch;	/* wait=true */
 };
 
 static void keys_cleanup(struct http_req *r)
@@ -31,8 +30,6 @@ static void keys_cleanup(struct http_req *r)
 		proposals_cancel(r->srv->props, k->proposal_id);
 	if (k->read_id)
 		node_read_cancel(r->srv->node, k->read_id);
-	if (k->watch)
-		http_watch_free(r, k->watch);
 	kv_request_free(&k->kv);
 	form_free(&k->form);
 	free(k);
@@ -180,6 +177,23 @@ static bool path_has_nul(const struct http_req *r)
 	return false;
 }
 
+/* ---- watches ---------------------------------------------------------- */
+
+static void watch_cleanup(struct http_req *r)
+{
+	http_watch_free(r, r->handler_ctx);
+	r->handler_ctx = NULL;
+}
+
+/* A watcher may wait for hours: the request keeps only the watch's state. */
+static void start_watch(struct http_req *r, struct keys_ctx *k)
+{
+	struct watch_state *w = http_watch_start(r, &k->kv);
+	keys_cleanup(r);
+	r->handler_ctx = w;
+	r->cleanup = w ? watch_cleanup : NULL;
+}
+
 /* ---- entry point ------------------------------------------------------ */
 
 void http_keys_handle(struct http_req *r)
@@ -213,7 +227,7 @@ void http_keys_handle(struct http_req *r)
 		return;
 	}
 	if (m == KV_GET && k->kv.wait && !k->kv.quorum)
-		k->watch = http_watch_start(r, &k->kv);
+		start_watch(r, k);
 	else if ((m == KV_GET || m == KV_HEAD) && k->kv.quorum)
 		serve_quorum_get(r, k);
 	else if (m == KV_GET || m == KV_HEAD)

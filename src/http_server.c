@@ -36,7 +36,11 @@
 
 size_t http_max_peer_body = HTTP_MAX_PEER_BYTES;
 
-#define CLIENT_POOL_BYTES ((size_t)16 * 1024)
+/* MHD's per-connection memory holds the request line and headers. 4 KiB
+ * takes a request line of about 3.3 KiB (etcd 3.4 resets the connection above
+ * 4 KiB) and is most of an idle watcher's memory (doc/watches.md). Peer
+ * listeners have few connections and keep 16 KiB. */
+#define CLIENT_POOL_BYTES ((size_t)4 * 1024)
 #define PEER_POOL_BYTES ((size_t)16 * 1024)
 
 struct shard {
@@ -460,9 +464,6 @@ static struct shard *shard_new(struct http_server *h)
 		MHD_OPTION_NOTIFY_CONNECTION, notify_connection_cb, s,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SHARD_CONNS * 2,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
-		/* Per-connection pool: holds the request head, so it bounds the
-		 * URL and headers, and MHD touches about all of it, so it is most
-		 * of an idle watcher's memory (doc/watches.md). */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->pool_size,
 		MHD_OPTION_END);
 	if (s->mhd == NULL) {

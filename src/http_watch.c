@@ -274,10 +274,11 @@ struct watch_state *http_watch_start(struct http_req *r, const struct kv_request
 		push_event(w, found);
 		store_event_unref(found);
 	}
-	/* The block size only matters for HTTP/1.0 clients (no chunking); chunks
-	 * are written straight into the connection's write buffer. */
+	/* MHD allocates the block with the response, for every idle watcher,
+	 * but uses it only for HTTP/1.0 clients (no chunking): chunks go straight
+	 * into the connection's write buffer. So it is small. */
 	struct MHD_Response *resp =
-		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 256, watch_reader, w, NULL);
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, watch_reader, w, NULL);
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	reply_etcd_headers(r, resp, start_index);
 	hup_add(w);

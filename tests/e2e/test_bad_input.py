@@ -559,7 +559,7 @@ def test_http_protocol_edge_cases(c):
     chk("conflicting Content-Length", b"PUT " + p + b" HTTP/1.1\r\nHost: x\r\nContent-Type: " + F +
         b"\r\nContent-Length: 7\r\nContent-Length: 8\r\n\r\nvalue=s1", (400,), ("s", "orig"))
     # cetcd (libmicrohttpd) accepts a NUL inside a header value and answers
-    # 431 past ~12 KiB of headers: documented in doc/api-compat.md
+    # 431 past ~3 KiB of headers: documented in doc/api-compat.md
     lenient = target() == "cetcd"
     chk("NUL in a header", b"GET " + p + b" HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n",
         (400, 200) if lenient else (400,))
