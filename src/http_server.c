@@ -153,6 +153,8 @@ static void shard_run(struct shard *s);
  * shards that resumed (or took) a connection run. */
 void http_server_flush(struct http_server *h)
 {
+	if (h == NULL)
+		return;
 	while (h->owed) {
 		struct shard *s = h->owed;
 		h->owed = s->next_owed;

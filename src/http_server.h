@@ -1,5 +1,5 @@
-/* http_server.h - the client listeners (libmicrohttpd in external epoll mode
- * inside cetcd's loop), the per-request context, and the route table.
+/* http_server.h - the client and peer listeners (libmicrohttpd in external
+ * epoll mode inside cetcd's loop), the per-request context, and the route table.
  * Handlers answer with http_respond(), at once or later after suspending the
  * connection. Loop thread only. */
 #ifndef CETCD_HTTP_SERVER_H
@@ -53,8 +53,9 @@ extern size_t http_max_peer_body;
  * to http_peer_handle; a client server routes the client API. */
 struct http_server *http_server_new(struct server *srv, char *const *urls, size_t n, bool peer);
 void http_server_free(struct http_server *h);
-/* Runs the daemons if connections were resumed since the last call. The loop
- * calls it before sleeping, after everything that may resume. */
+/* Runs the daemons that resumed or took connections since the last call, and
+ * lets a listener that ran out of descriptors try again. The loop calls it
+ * before sleeping, after everything that may resume. h may be NULL. */
 void http_server_flush(struct http_server *h);
 
 /* Queues (or, while suspended, stores and resumes for) the answer. Takes

@@ -191,6 +191,7 @@ static void before_sleep(void *ctx)
 	struct server *s = ctx;
 	node_process(s->node);	/* applies, which resumes waiting requests */
 	http_server_flush(s->http);
+	http_server_flush(s->peer_http);
 }
 
 /* ---- lifecycle --------------------------------------------------------- */
