@@ -473,6 +473,49 @@ def test_stream_from_history_keeps_going(c):
     w.close()
 
 
+# ------------------------------------------- watchers spread over daemons
+
+@fresh_server
+def test_watchers_across_daemons(c):
+    """cetcd hands connections to MHD daemons of at most 512 each: 1,200
+    watchers span three of them. Writes keep being answered while they wait,
+    one write wakes all 1,200, and a kept-alive watch connection then serves
+    another request (checked on a few in each daemon)."""
+    n = 1200
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 100 <= hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    a = c.k("/spread")
+    early = put(c, c.k("/early"), {"value": "1"})
+    ws = []
+    try:
+        for _ in range(n):
+            ws.append(RawWatch(c.srv, a))
+        wait_watchers(c, n, 20.0, "1,200 watchers registered")
+        for i in range(20):  # writes on other keys: no watcher fires
+            put(c, c.k("/other%d" % i), {"value": "x"})
+        true(all(w.idle(0) for w in ws[:50] + ws[-50:]), "no watcher fired early")
+        r = put(c, a, {"value": "all"})
+        for i, w in enumerate(ws):
+            eq(w.event(timeout=10.0), r.json, "watcher %d got the event" % i)
+        for w in ws[:5] + ws[600:605] + ws[-5:]:  # keep-alive after the event
+            eq(w.event(timeout=5.0), None, "the long poll ended")
+            w.s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % kpath(a)).encode())
+            w.s.settimeout(5)
+            data = w.buf
+            while b"\r\n\r\n" not in data:
+                chunk = w.s.recv(65536)
+                true(chunk, "keep-alive GET answered")
+                data += chunk
+            true(data.startswith(b"HTTP/1.1 200"), "keep-alive GET: %r" % data[:40])
+    finally:
+        for w in ws:
+            w.close()
+    wait_watchers(c, 0, 10.0, "watchers gone")
+    eq(c.get(c.k("/early")).json["node"]["value"], "1", "server still serves")
+    true(early.status == 201, "early write")
+
+
 # ------------------------------------------------- 1,000 abandoned watchers
 
 @fresh_server
