@@ -1,8 +1,10 @@
 /* node.c - the driver of the Raft core (see node.h). The only file that knows
  * the ordering rules (doc/raft-core.md has them numbered):
  *   1. persist the hard state, snapshot and entries of an update, in that
- *      order, as one WAL batch (wal_sync.c writes it on its own thread and
- *      shares one fdatasync among every batch queued meanwhile);
+ *      order, as one WAL batch, queued; before the loop sleeps, a lone batch
+ *      is written and synced by the loop itself, several go to the WAL
+ *      thread, which shares one fdatasync among every batch queued
+ *      meanwhile (flush_wal); either way batches become durable in order;
  *   2. send `messages` at once; send `messages_after_persist` only after
  *      the core has been told that persist_seq is durable;
  *   3. apply `committed` entries in order (apply.c), each with its entry time;
@@ -70,10 +72,12 @@ struct node {
 	struct raft_update upd;
 	char wal_dir[4096];
 	char snap_dir[4096];
-	struct wal_sync *wal;		/* owns the WAL; its thread writes */
-	struct wal *wal_file;		/* the log: the thread's until wal_sync_stop */
-	struct loop_fd *wal_watch;	/* its eventfd: batches became durable */
-	uint64_t wal_seq;		/* last batch submitted */
+	struct wal_sync *wal;		/* owns the WAL: its thread or flush_wal writes */
+	struct wal *wal_file;		/* the log: wal_sync's until wal_sync_stop */
+	struct loop_fd *wal_watch;	/* its eventfd: the thread made batches durable */
+	uint64_t wal_seq;		/* last batch queued */
+	uint64_t flushed_seq;	/* last batch written or handed to the thread */
+	bool sent_to_peers;	/* messages queued for peers since the last flush */
 	struct inflight *inflight;	/* submitted, not yet durable, in order */
 	size_t n_inflight, cap_inflight;
 	uint64_t requested_seq;	/* highest persist_seq handed to the WAL */
@@ -158,7 +162,8 @@ static int install_snapshot(struct node *n, const struct raft_snapshot *snap)
 	return 0;
 }
 
-/* Rule 1: one update = one WAL batch, written and synced by the WAL thread. */
+/* Rule 1: one update = one WAL batch, queued here and written before the
+ * loop sleeps (flush_wal). */
 static void persist(struct node *n, const struct raft_update *u)
 {
 	if (n->failed)
@@ -194,7 +199,7 @@ static void persist(struct node *n, const struct raft_update *u)
 		.n_entries = u->n_entries,
 		.must_sync = u->must_sync,
 	};
-	if (wal_sync_submit(n->wal, &b) != 0) {
+	if (wal_sync_queue(n->wal, &b) != 0) {
 		char why[256] = "WAL thread refused the write";
 		wal_sync_failed(n->wal, why, sizeof(why));
 		fail(n, "write-ahead log", why);
@@ -208,6 +213,8 @@ static void send_messages(struct node *n, const struct raft_message *m, size_t c
 {
 	if (n->srv->peers == NULL)
 		return;	/* start-up: the transport comes up right after the log */
+	if (count > 0)
+		n->sent_to_peers = true;
 	for (size_t i = 0; i < count; i++)
 		peer_sender_send(n->srv->peers, m[i].to, &m[i]);
 }
@@ -384,15 +391,10 @@ static int step(struct node *n, const struct raft_event *ev)
 
 /* ---- durability feedback (rule 5) --------------------------------------- */
 
-static void on_wal_durable(void *ctx, uint32_t events)
+/* WAL batches up to `durable` are on disk: tell the core the persist_seq
+ * they cover (rule 5) and send what waited for it (rule 4). */
+static void note_durable(struct node *n, uint64_t durable)
 {
-	struct node *n = ctx;
-	uint64_t durable = wal_sync_durable(n->wal);
-	char why[256];
-	if (wal_sync_failed(n->wal, why, sizeof(why))) {
-		fail(n, "write-ahead log", why);
-		return;
-	}
 	uint64_t raft_seq = 0;
 	size_t done = 0;
 	while (done < n->n_inflight && n->inflight[done].wal_seq <= durable)
@@ -409,6 +411,77 @@ static void on_wal_durable(void *ctx, uint32_t events)
 	struct raft_event ev = event(RAFT_EV_PERSISTED);
 	ev.u.persisted.seq = raft_seq;
 	step(n, &ev);
+}
+
+static void wal_failed(struct node *n)
+{
+	char why[256] = "the write-ahead log failed";
+	wal_sync_failed(n->wal, why, sizeof(why));
+	fail(n, "write-ahead log", why);
+}
+
+/* The WAL thread's eventfd: a round it ran is durable (or failed). */
+static void on_wal_durable(void *ctx, uint32_t events)
+{
+	struct node *n = ctx;
+	if (n->failed)
+		return;
+	uint64_t durable = wal_sync_durable(n->wal);
+	if (wal_sync_failed(n->wal, NULL, 0)) {
+		wal_failed(n);
+		return;
+	}
+	note_durable(n, durable);
+}
+
+/* Before the loop sleeps, the batches queued by this iteration's steps go
+ * to disk (rule 1). A lone batch with the WAL thread idle (one client
+ * writing, or a follower's append) is written here, by the loop: one
+ * write + fdatasync, then commit, apply and reply in this same iteration,
+ * without the two thread wake-ups of a hand-off (tens of us each on a small
+ * VM). Several batches mean load: they go to the thread, which syncs them
+ * as one group while the loop serves reads and parses the next writes (a
+ * loop that synced under load would stall every GET behind the disk). They
+ * also go to the thread when this iteration queued messages for peers (a
+ * leader's appends): those leave only after the loop returns, and the
+ * leader's own write must overlap them (rule 4 allows it). Stepping
+ * PERSISTED may queue more (a new leader's no-op): a few inline rounds at
+ * most, then the thread. */
+#define INLINE_MAX_BATCHES 1
+#define INLINE_MAX_ROUNDS 4
+
+static void flush_wal(struct node *n)
+{
+	int rounds = 0;
+	while (!n->failed && n->flushed_seq < n->wal_seq) {
+		bool here = !n->sent_to_peers && rounds < INLINE_MAX_ROUNDS;
+		uint64_t durable = 0;
+		n->flushed_seq = n->wal_seq;
+		int rc = wal_sync_flush(n->wal, here ? INLINE_MAX_BATCHES : 0, &durable);
+		if (rc < 0) {
+			wal_failed(n);
+			return;
+		}
+		if (rc > 0) {
+			rounds++;
+			note_durable(n, durable);
+		}
+	}
+	n->sent_to_peers = false;
+}
+
+/* A loop timeout source: while batches are queued the loop must not sleep
+ * (a step after node_process, e.g. in a later before-sleep hook or a
+ * timer, queued them); its due callback flushes them. */
+static int64_t wal_timeout(void *ctx)
+{
+	struct node *n = ctx;
+	return !n->failed && n->wal_seq > n->flushed_seq ? 0 : -1;
+}
+
+static void wal_due(void *ctx)
+{
+	flush_wal(ctx);
 }
 
 /* ---- snapshots (rule 8) ------------------------------------------------- */
@@ -692,6 +765,7 @@ struct node *node_new(struct server *srv)
 		struct raft_event ev = event(RAFT_EV_CAMPAIGN);
 		step(n, &ev);
 	}
+	loop_add_timeout_source(srv->loop, wal_timeout, wal_due, n);
 	return n;
 }
 
@@ -864,6 +938,7 @@ void node_process(struct node *n)
 	if (n->stepping)
 		return;
 	n->stepping = true;
+	flush_wal(n);
 	answer_reads(n);
 	maybe_snapshot(n);
 	n->stepping = false;

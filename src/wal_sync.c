@@ -1,5 +1,7 @@
-/* wal_sync.c - the WAL thread (group commit): a mutex-protected FIFO of
- * copied batches, one writer thread, an eventfd back to the loop. */
+/* wal_sync.c - group commit over one struct wal: a mutex-protected FIFO of
+ * copied batches, written in rounds either by the WAL thread (which reports
+ * through an eventfd) or, when that thread is idle, by the loop itself
+ * (wal_sync_flush). A busy flag lets exactly one of them own the wal. */
 #include "wal_sync.h"
 
 #include <errno.h>
@@ -22,12 +24,14 @@ struct queued {
 };
 
 struct wal_sync {
-	struct wal *w;			/* owned by the thread while it runs */
+	struct wal *w;			/* used only by the owner of busy */
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t wake;		/* work queued or stop */
+	pthread_cond_t wake;		/* work queued, stop, or w free again */
 	pthread_cond_t done;		/* durable advanced or failed (wal_sync_wait) */
 	struct queued *head, *tail;	/* under mu */
+	size_t n_queued;		/* batches in the queue, under mu */
+	bool busy;			/* under mu: a round (thread or inline) owns w */
 	uint64_t last_seq;		/* last submitted, under mu */
 	uint64_t release_index;		/* pending release request, under mu */
 	bool stop;			/* under mu */
@@ -73,13 +77,38 @@ static struct queued *batch_copy(const struct wal_batch *b)
 	return q;
 }
 
-/* ---- the thread ---------------------------------------------------------------- */
+/* ---- rounds: one group written and made durable ------------------------------------ */
 
-static void signal_loop(struct wal_sync *s)
+/* What one round took from the queue and what it did. Whoever runs a round
+ * owns s->w from take_round to finish_round (s->busy). */
+struct round {
+	struct queued *group;	/* taken from the queue; run_round frees it */
+	uint64_t release;	/* release request taken with it (0: none) */
+	bool final;		/* wal_sync_stop: sync even a commit-only group */
+	bool dead;		/* the log had failed: drop the group, never ack */
+	bool ok;
+	uint64_t top;		/* highest seq made durable (0: none) */
+	uint64_t batches, entries;
+	int released;
+	bool have_stats;
+	struct wal_stats ws;
+};
+
+/* Under mu, with s->w free: takes every queued batch (and the release
+ * request when with_release) and marks s->w busy. */
+static void take_round(struct wal_sync *s, struct round *r, bool with_release)
 {
-	uint64_t one = 1;
-	ssize_t n = write(s->efd, &one, sizeof(one));
-	(void)n;	/* EAGAIN: the counter is already non-zero, the loop will wake */
+	memset(r, 0, sizeof(*r));
+	r->group = s->head;
+	s->head = s->tail = NULL;
+	s->n_queued = 0;
+	if (with_release) {
+		r->release = s->release_index;
+		s->release_index = 0;
+	}
+	r->final = s->stop;
+	r->dead = s->failed;
+	s->busy = true;
 }
 
 static int write_batch(struct wal *w, const struct queued *q)
@@ -91,35 +120,71 @@ static int write_batch(struct wal *w, const struct queued *q)
 	return wal_append(w, NULL, q->entries, q->n_entries);
 }
 
-/* Writes one group and makes it durable. Returns the highest seq in it, or
- * 0 on failure (then s->failed is set). Frees the group. */
-static uint64_t write_group(struct wal_sync *s, struct queued *group, bool final,
-			    uint64_t *n_batches, uint64_t *n_entries)
+/* Without mu, owning s->w: writes the group in queue (= seq) order, then one
+ * fdatasync for all of it (group commit), then the release. Frees the group. */
+static void run_round(struct wal_sync *s, struct round *r)
 {
-	bool need_sync = final, ok = true;
-	uint64_t top = 0;
-	while (group) {
-		struct queued *q = group;
-		group = q->next;
-		if (ok && write_batch(s->w, q) < 0)
-			ok = false;
-		need_sync |= q->must_sync;
-		top = q->seq;
-		(*n_batches)++;
-		*n_entries += q->n_entries;
-		free(q);
+	bool need_sync = r->final;
+	r->ok = !r->dead;
+	while (r->group) {
+		struct queued *q = r->group;
+		r->group = q->next;
+		if (r->ok && write_batch(s->w, q) < 0)
+			r->ok = false;
+		if (!r->dead) {
+			need_sync |= q->must_sync;
+			r->top = q->seq;
+			r->batches++;
+			r->entries += q->n_entries;
+		}
+		free(q);	/* a dead log drops it: never acknowledged */
 	}
-	if (ok)
-		ok = (need_sync ? wal_sync(s->w) : wal_flush(s->w)) == 0;
-	if (ok)
-		return top;
-	pthread_mutex_lock(&s->mu);
-	s->failed = true;
-	snprintf(s->err, sizeof(s->err), "%s", wal_error(s->w));
-	pthread_cond_broadcast(&s->done);
-	pthread_mutex_unlock(&s->mu);
-	signal_loop(s);
-	return 0;
+	if (r->dead)
+		return;
+	if (r->ok)
+		r->ok = (need_sync ? wal_sync(s->w) : wal_flush(s->w)) == 0;
+	if (!r->ok)
+		r->top = 0;
+	if (r->ok && r->release)
+		r->released = wal_release_before(s->w, r->release);
+	wal_get_stats(s->w, &r->ws);
+	r->have_stats = true;
+}
+
+/* Under mu: publishes what the round made durable (or its failure), updates
+ * the stats and frees s->w for the next round. */
+static void finish_round(struct wal_sync *s, const struct round *r)
+{
+	if (!r->ok && !r->dead && !s->failed) {
+		s->failed = true;
+		snprintf(s->err, sizeof(s->err), "%s", wal_error(s->w));
+	}
+	s->busy = false;
+	if (r->top) {
+		atomic_store(&s->durable, r->top);
+		s->st.rounds++;
+	}
+	s->st.batches += r->batches;
+	s->st.entries += r->entries;
+	if (r->batches > s->st.max_group)
+		s->st.max_group = r->batches;
+	if (r->have_stats)
+		s->st.fsyncs = r->ws.fsyncs;
+	if (r->released > 0)
+		s->st.released += (uint64_t)r->released;
+	if (r->top || s->failed)
+		pthread_cond_broadcast(&s->done);
+	if (s->head || s->release_index || s->stop)
+		pthread_cond_signal(&s->wake);	/* the thread may wait for busy */
+}
+
+/* ---- the thread -------------------------------------------------------------------- */
+
+static void signal_loop(struct wal_sync *s)
+{
+	uint64_t one = 1;
+	ssize_t n = write(s->efd, &one, sizeof(one));
+	(void)n;	/* EAGAIN: the counter is already non-zero, the loop will wake */
 }
 
 static void *wal_thread(void *arg)
@@ -127,47 +192,17 @@ static void *wal_thread(void *arg)
 	struct wal_sync *s = arg;
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		while (!s->head && !s->stop && !s->release_index)
+		while (s->busy || (!s->head && !s->stop && !s->release_index))
 			pthread_cond_wait(&s->wake, &s->mu);
-		struct queued *group = s->head;
-		s->head = s->tail = NULL;
-		uint64_t release = s->release_index;
-		s->release_index = 0;
-		bool stopping = s->stop, failed = s->failed;
+		struct round r;
+		take_round(s, &r, true);
 		pthread_mutex_unlock(&s->mu);
-
-		uint64_t batches = 0, entries = 0, top = 0;
-		struct wal_stats ws;
-		if (failed) {
-			while (group) {	/* the log is dead: drop, never ack */
-				struct queued *q = group;
-				group = q->next;
-				free(q);
-			}
-		} else if (group || stopping) {
-			top = write_group(s, group, stopping, &batches, &entries);
-		}
-		int released = 0;
-		if (release && !failed)
-			released = wal_release_before(s->w, release);
-		wal_get_stats(s->w, &ws);
-
+		run_round(s, &r);
 		pthread_mutex_lock(&s->mu);
-		if (top) {
-			atomic_store(&s->durable, top);
-			s->st.rounds++;
-			pthread_cond_broadcast(&s->done);
-		}
-		s->st.batches += batches;
-		s->st.entries += entries;
-		if (batches > s->st.max_group)
-			s->st.max_group = batches;
-		s->st.fsyncs = ws.fsyncs;
-		if (released > 0)
-			s->st.released += (uint64_t)released;
-		if (top)
+		finish_round(s, &r);
+		if (r.top || (!r.ok && !r.dead))
 			signal_loop(s);
-		if (stopping && !s->head)
+		if (r.final && !s->head)
 			break;
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -206,7 +241,8 @@ int wal_sync_start(struct wal *w, struct wal_sync **out, char *err, size_t cap)
 	return 0;
 }
 
-int wal_sync_submit(struct wal_sync *s, const struct wal_batch *b)
+/* Appends a copy of b to the queue; wakes the thread when wake. */
+static int enqueue(struct wal_sync *s, const struct wal_batch *b, bool wake)
 {
 	struct queued *q = batch_copy(b);
 	pthread_mutex_lock(&s->mu);
@@ -221,9 +257,54 @@ int wal_sync_submit(struct wal_sync *s, const struct wal_batch *b)
 	else
 		s->head = q;
 	s->tail = q;
-	pthread_cond_signal(&s->wake);
+	s->n_queued++;
+	if (wake)
+		pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->mu);
 	return 0;
+}
+
+int wal_sync_submit(struct wal_sync *s, const struct wal_batch *b)
+{
+	return enqueue(s, b, true);
+}
+
+int wal_sync_queue(struct wal_sync *s, const struct wal_batch *b)
+{
+	return enqueue(s, b, false);
+}
+
+int wal_sync_flush(struct wal_sync *s, size_t max_inline, uint64_t *durable)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->failed) {
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	if (!s->head) {
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	if (s->busy || s->n_queued > max_inline) {
+		/* a round is in flight (the thread takes the queue after it),
+		 * or the caller leaves this many to the thread */
+		pthread_cond_signal(&s->wake);
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	struct round r;
+	take_round(s, &r, false);	/* deleting segments stays on the thread */
+	pthread_mutex_unlock(&s->mu);
+	run_round(s, &r);
+	pthread_mutex_lock(&s->mu);
+	finish_round(s, &r);
+	if (r.top)
+		s->st.inline_rounds++;
+	pthread_mutex_unlock(&s->mu);
+	if (!r.ok)
+		return -1;
+	*durable = atomic_load(&s->durable);
+	return 1;
 }
 
 void wal_sync_release_before(struct wal_sync *s, uint64_t index)

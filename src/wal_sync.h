@@ -1,6 +1,8 @@
-/* wal_sync.h - the WAL thread (group commit): the loop submits persist
- * batches without blocking; one thread writes all queued batches, fdatasyncs
- * once, and reports the highest durable seq through an eventfd. */
+/* wal_sync.h - group commit over one struct wal: persist batches queue
+ * without blocking; a round writes every queued batch and fdatasyncs once.
+ * The WAL thread runs rounds and reports the highest durable seq through an
+ * eventfd; when that thread is idle the loop may run a round itself
+ * (wal_sync_flush), saving two thread wake-ups on a lone write. */
 #ifndef CETCD_WAL_SYNC_H
 #define CETCD_WAL_SYNC_H
 
@@ -27,7 +29,8 @@ struct wal_batch {
 struct wal_sync_stats {
 	uint64_t batches;	/* batches submitted and written */
 	uint64_t entries;
-	uint64_t rounds;	/* times the thread woke and wrote a group */
+	uint64_t rounds;	/* groups written (thread or inline) */
+	uint64_t inline_rounds;	/* of which written by wal_sync_flush's caller */
 	uint64_t fsyncs;	/* fdatasync/fsync calls (includes segment rolls) */
 	uint64_t released;	/* segments deleted by wal_sync_release_before */
 	uint64_t max_group;	/* most batches covered by one round */
@@ -43,6 +46,22 @@ int wal_sync_start(struct wal *w, struct wal_sync **out, char *err, size_t cap);
  * Returns 0, or -1 when the log has failed (see wal_sync_failed) or the
  * seq does not increase. Any thread, but seqs must arrive in order. */
 int wal_sync_submit(struct wal_sync *s, const struct wal_batch *b);
+
+/* Queues a copy of b like wal_sync_submit, but leaves the thread asleep:
+ * the caller must call wal_sync_flush before it sleeps or waits for b.
+ * Returns 0 or -1 like wal_sync_submit. */
+int wal_sync_queue(struct wal_sync *s, const struct wal_batch *b);
+
+/* Gets the queued batches going. When no round is in flight and at most
+ * max_inline batches are queued, writes them all on the calling thread,
+ * with one fdatasync (a round, as the thread would), sets *durable (as
+ * wal_sync_durable; the eventfd is not signalled) and returns 1. Otherwise
+ * wakes the thread (the queue goes after its current round) and returns 0;
+ * also 0 when nothing is queued. Returns -1 when the log has failed (now or
+ * before; wal_sync_failed has the text): nothing queued is acknowledged.
+ * One thread only (the loop): rounds never overlap, so seqs become durable
+ * in order whoever writes them. */
+int wal_sync_flush(struct wal_sync *s, size_t max_inline, uint64_t *durable);
 
 /* Asks the thread to delete segments wholly before index (wal_release_before,
  * respecting max_wals) after its current round. Never blocks on the disk. */
