@@ -577,10 +577,10 @@ static void serve_debug_vars(struct http_req *r)
 	buf_printf(&b,
 		   "{\"cetcd\":{\"raft\":{\"term\":%" PRIu64 ",\"applied\":%" PRIu64
 		   ",\"commit\":%" PRIu64 "},\"wal\":{\"batches\":%" PRIu64
-		   ",\"entries\":%" PRIu64 ",\"rounds\":%" PRIu64 ",\"fsyncs\":%" PRIu64
-		   ",\"max_group\":%" PRIu64 "}}}\n",
+		   ",\"entries\":%" PRIu64 ",\"rounds\":%" PRIu64 ",\"inline_rounds\":%" PRIu64
+		   ",\"fsyncs\":%" PRIu64 ",\"max_group\":%" PRIu64 "}}}\n",
 		   node_term(s->node), node_applied_index(s->node), node_commit_index(s->node),
-		   w.batches, w.entries, w.rounds, w.fsyncs, w.max_group);
+		   w.batches, w.entries, w.rounds, w.inline_rounds, w.fsyncs, w.max_group);
 	respond_json(r, MHD_HTTP_OK, &b);
 }
 
