@@ -699,6 +699,9 @@ void http_server_free(struct http_server *h)
 		http_resume(h->suspended);
 	for (size_t i = 0; i < h->n_shards; i++)
 		shard_run(h->shards[i]);
+	/* shards first: closing their connections may unpause a listener */
+	for (size_t i = 0; i < h->n_shards; i++)
+		shard_free(h, h->shards[i]);
 	for (size_t i = 0; i < h->n_listeners; i++) {
 		struct listener *l = &h->listeners[i];
 		if (l->watch)
@@ -706,8 +709,6 @@ void http_server_free(struct http_server *h)
 		if (l->fd >= 0)
 			close(l->fd);
 	}
-	for (size_t i = 0; i < h->n_shards; i++)
-		shard_free(h, h->shards[i]);
 	free(h->shards);
 	free(h->listeners);
 	free(h);
