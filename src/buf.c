@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
+
 static void *xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n);
@@ -62,6 +64,25 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+}
+
+void buf_put_byte(struct buf *b, uint8_t v)
+{
+	buf_append(b, &v, 1);
+}
+
+void buf_put_le32(struct buf *b, uint32_t v)
+{
+	uint8_t t[4];
+	le_put_u32(t, v);
+	buf_append(b, t, 4);
+}
+
+void buf_put_le64(struct buf *b, uint64_t v)
+{
+	uint8_t t[8];
+	le_put_u64(t, v);
+	buf_append(b, t, 8);
 }
 
 void buf_put_u64(struct buf *b, uint64_t v)

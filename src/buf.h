@@ -21,7 +21,11 @@ void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void buf_put_u64(struct buf *b, uint64_t v);
+void buf_put_u64(struct buf *b, uint64_t v);	/* decimal */
+/* Binary, little-endian (le.h): one byte, 4 bytes, 8 bytes. */
+void buf_put_byte(struct buf *b, uint8_t v);
+void buf_put_le32(struct buf *b, uint32_t v);
+void buf_put_le64(struct buf *b, uint64_t v);
 /* Appends s as a JSON string literal, quotes included (escapes as Go's
  * encoding/json does: \" \\ \n \r \t, \u00XX for other controls, and
  * \u003c \u003e \u0026 for < > &, \u2028 \u2029). */

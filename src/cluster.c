@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "le.h"
 #include "sha1.h"
 
 static int cmp_str(const void *a, const void *b)
@@ -179,27 +180,15 @@ void cluster_publish(struct cluster *c, uint64_t id, const char *name,
 
 #define CLUSTER_CODEC_VERSION 1
 
-static void put_u32(struct buf *b, uint32_t v)
-{
-	uint8_t t[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-	buf_append(b, t, 4);
-}
-
-static void put_u64(struct buf *b, uint64_t v)
-{
-	put_u32(b, (uint32_t)v);
-	put_u32(b, (uint32_t)(v >> 32));
-}
-
 static void put_str(struct buf *b, const char *s)
 {
-	put_u32(b, (uint32_t)strlen(s));
+	buf_put_le32(b, (uint32_t)strlen(s));
 	buf_puts(b, s);
 }
 
 static void put_strs(struct buf *b, char *const *v, size_t n)
 {
-	put_u32(b, (uint32_t)n);
+	buf_put_le32(b, (uint32_t)n);
 	for (size_t i = 0; i < n; i++)
 		put_str(b, v[i]);
 }
@@ -207,61 +196,38 @@ static void put_strs(struct buf *b, char *const *v, size_t n)
 void cluster_encode(const struct cluster *c, struct buf *out)
 {
 	buf_putc(out, CLUSTER_CODEC_VERSION);
-	put_u64(out, c->id);
-	put_u32(out, (uint32_t)c->n_members);
+	buf_put_le64(out, c->id);
+	buf_put_le32(out, (uint32_t)c->n_members);
 	for (size_t i = 0; i < c->n_members; i++) {
 		const struct member *m = &c->members[i];
-		put_u64(out, m->id);
+		buf_put_le64(out, m->id);
 		put_str(out, m->name);
 		put_strs(out, m->peer_urls, m->n_peer_urls);
 		put_strs(out, m->client_urls, m->n_client_urls);
 	}
-	put_u32(out, (uint32_t)c->n_removed);
+	buf_put_le32(out, (uint32_t)c->n_removed);
 	for (size_t i = 0; i < c->n_removed; i++)
-		put_u64(out, c->removed[i]);
+		buf_put_le64(out, c->removed[i]);
 }
 
-struct reader {
-	const uint8_t *p;
-	size_t left;
-	bool bad;
-};
-
-static uint64_t get_le(struct reader *r, int bytes)
+static char *get_str(struct le_reader *r)
 {
-	if (r->bad || r->left < (size_t)bytes) {
-		r->bad = true;
-		return 0;
-	}
-	uint64_t v = 0;
-	for (int i = 0; i < bytes; i++)
-		v |= (uint64_t)r->p[i] << (8 * i);
-	r->p += bytes;
-	r->left -= (size_t)bytes;
-	return v;
-}
-
-static char *get_str(struct reader *r)
-{
-	uint64_t n = get_le(r, 4);
-	if (r->bad || n > r->left) {
-		r->bad = true;
+	uint64_t n = le_read_uint(r, 4);
+	const uint8_t *p = le_read_bytes(r, (size_t)n);
+	if (p == NULL)
 		return NULL;
-	}
 	char *s = malloc(n + 1);
 	if (s == NULL)
 		abort();
-	memcpy(s, r->p, n);
+	memcpy(s, p, n);
 	s[n] = '\0';
-	r->p += n;
-	r->left -= n;
 	return s;
 }
 
 /* Reads a string list; NULL (and r->bad) on malformed input. */
-static char **get_strs(struct reader *r, size_t *n_out)
+static char **get_strs(struct le_reader *r, size_t *n_out)
 {
-	uint64_t n = get_le(r, 4);
+	uint64_t n = le_read_uint(r, 4);
 	if (r->bad || n > r->left / 4) {
 		r->bad = true;
 		return NULL;
@@ -280,9 +246,9 @@ static char **get_strs(struct reader *r, size_t *n_out)
 	return v;
 }
 
-static int decode_member(struct reader *r, struct cluster *c)
+static int decode_member(struct le_reader *r, struct cluster *c)
 {
-	uint64_t id = get_le(r, 8);
+	uint64_t id = le_read_uint(r, 8);
 	char *name = get_str(r);
 	size_t np = 0, nc = 0;
 	char **peers = name ? get_strs(r, &np) : NULL;
@@ -302,18 +268,18 @@ static int decode_member(struct reader *r, struct cluster *c)
 
 int cluster_decode(struct cluster *c, const void *data, size_t len)
 {
-	struct reader r = {data, len, false};
+	struct le_reader r = {data, len, false};
 	struct cluster t = {0};
-	if (get_le(&r, 1) != CLUSTER_CODEC_VERSION)
+	if (le_read_uint(&r, 1) != CLUSTER_CODEC_VERSION)
 		return -1;
-	t.id = get_le(&r, 8);
-	uint64_t n = get_le(&r, 4);
+	t.id = le_read_uint(&r, 8);
+	uint64_t n = le_read_uint(&r, 4);
 	for (uint64_t i = 0; i < n && !r.bad; i++)
 		if (decode_member(&r, &t) != 0)
 			r.bad = true;
-	uint64_t nr = get_le(&r, 4);
+	uint64_t nr = le_read_uint(&r, 4);
 	for (uint64_t i = 0; i < nr && !r.bad; i++)
-		cluster_remove_member(&t, get_le(&r, 8));
+		cluster_remove_member(&t, le_read_uint(&r, 8));
 	if (r.bad || r.left != 0) {
 		cluster_free(&t);
 		return -1;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
+
 #define CMD_VERSION 1
 
 enum {
@@ -17,40 +19,19 @@ enum {
 	F_HAS_PREV_VALUE = 64,
 };
 
-static void put_u8(struct buf *b, uint8_t v)
-{
-	buf_putc(b, (char)v);
-}
-
-static void put_u32(struct buf *b, uint32_t v)
-{
-	uint8_t t[4];
-	for (int i = 0; i < 4; i++)
-		t[i] = (uint8_t)(v >> (8 * i));
-	buf_append(b, t, 4);
-}
-
-static void put_u64(struct buf *b, uint64_t v)
-{
-	uint8_t t[8];
-	for (int i = 0; i < 8; i++)
-		t[i] = (uint8_t)(v >> (8 * i));
-	buf_append(b, t, 8);
-}
-
 /* str = u32 length + bytes (binary-safe: values may hold NULs). */
 static void put_bytes(struct buf *b, const char *s, size_t n)
 {
-	put_u32(b, (uint32_t)n);
+	buf_put_le32(b, (uint32_t)n);
 	buf_append(b, s, n);
 }
 
 static void put_header(struct buf *b, enum cmd_type type, uint64_t member_id, uint64_t req_id)
 {
-	put_u8(b, CMD_VERSION);
-	put_u8(b, (uint8_t)type);
-	put_u64(b, member_id);
-	put_u64(b, req_id);
+	buf_put_byte(b, CMD_VERSION);
+	buf_put_byte(b, (uint8_t)type);
+	buf_put_le64(b, member_id);
+	buf_put_le64(b, req_id);
 }
 
 void command_encode_write(struct buf *out, uint64_t member_id, uint64_t req_id,
@@ -61,10 +42,10 @@ void command_encode_write(struct buf *out, uint64_t member_id, uint64_t req_id,
 			(w->has_ttl ? F_HAS_TTL : 0) | (w->value ? F_HAS_VALUE : 0) |
 			(w->prev_value ? F_HAS_PREV_VALUE : 0);
 	put_header(out, CMD_WRITE, member_id, req_id);
-	put_u8(out, (uint8_t)w->op);
-	put_u8(out, flags);
-	put_u64(out, w->ttl);
-	put_u64(out, w->prev_index);
+	buf_put_byte(out, (uint8_t)w->op);
+	buf_put_byte(out, flags);
+	buf_put_le64(out, w->ttl);
+	buf_put_le64(out, w->prev_index);
 	put_bytes(out, w->path, strlen(w->path));
 	if (w->value)
 		put_bytes(out, w->value, store_write_value_len(w));
@@ -79,43 +60,20 @@ void command_encode_expire(struct buf *out, uint64_t member_id, uint64_t req_id)
 
 /* ---- decoding ---------------------------------------------------------- */
 
-struct reader {
-	const uint8_t *p;
-	size_t left;
-	bool bad;
-};
-
-static uint64_t get_uint(struct reader *r, int bytes)
-{
-	if (r->left < (size_t)bytes) {
-		r->bad = true;
-		return 0;
-	}
-	uint64_t v = 0;
-	for (int i = 0; i < bytes; i++)
-		v |= (uint64_t)r->p[i] << (8 * i);
-	r->p += bytes;
-	r->left -= (size_t)bytes;
-	return v;
-}
-
 /* Copies a length-prefixed string into *mem (advancing it), NUL-terminated;
  * its length (NULs inside included) goes to *len when not NULL. */
-static const char *get_str(struct reader *r, char **mem, size_t *len)
+static const char *get_str(struct le_reader *r, char **mem, size_t *len)
 {
-	uint64_t n = get_uint(r, 4);
-	if (r->bad || n > r->left) {
-		r->bad = true;
+	uint64_t n = le_read_uint(r, 4);
+	const uint8_t *p = le_read_bytes(r, (size_t)n);
+	if (p == NULL)
 		return NULL;
-	}
 	if (len != NULL)
 		*len = (size_t)n;
 	char *s = *mem;
-	memcpy(s, r->p, n);
+	memcpy(s, p, n);
 	s[n] = '\0';
 	*mem += n + 1;
-	r->p += n;
-	r->left -= n;
 	return s;
 }
 
@@ -123,7 +81,7 @@ void command_encode_publish(struct buf *out, uint64_t member_id, const void *att
 			    size_t len)
 {
 	put_header(out, CMD_PUBLISH, member_id, 0);
-	put_u32(out, (uint32_t)len);
+	buf_put_le32(out, (uint32_t)len);
 	buf_append(out, attrs, len);
 }
 
@@ -131,15 +89,15 @@ void command_encode_conf(struct buf *out, uint64_t member_id, uint8_t conf_type,
 			 uint64_t node, const void *ctx, size_t len)
 {
 	put_header(out, CMD_CONF, member_id, 0);
-	put_u8(out, conf_type);
-	put_u64(out, node);
-	put_u32(out, (uint32_t)len);
+	buf_put_byte(out, conf_type);
+	buf_put_le64(out, node);
+	buf_put_le32(out, (uint32_t)len);
 	buf_append(out, ctx, len);
 }
 
-static int decode_publish(struct reader *r, struct command *c)
+static int decode_publish(struct le_reader *r, struct command *c)
 {
-	uint64_t n = get_uint(r, 4);
+	uint64_t n = le_read_uint(r, 4);
 	if (r->bad || n != r->left)
 		return -1;
 	c->mem = malloc(n ? n : 1);
@@ -153,13 +111,13 @@ static int decode_publish(struct reader *r, struct command *c)
 
 int command_decode(const void *data, size_t len, struct command *c)
 {
-	struct reader r = {data, len, false};
+	struct le_reader r = {data, len, false};
 	memset(c, 0, sizeof(*c));
-	if (get_uint(&r, 1) != CMD_VERSION)
+	if (le_read_uint(&r, 1) != CMD_VERSION)
 		return -1;
-	c->type = (enum cmd_type)get_uint(&r, 1);
-	c->member_id = get_uint(&r, 8);
-	c->req_id = get_uint(&r, 8);
+	c->type = (enum cmd_type)le_read_uint(&r, 1);
+	c->member_id = le_read_uint(&r, 8);
+	c->req_id = le_read_uint(&r, 8);
 	if (r.bad)
 		return -1;
 	if (c->type == CMD_EXPIRE)
@@ -167,18 +125,18 @@ int command_decode(const void *data, size_t len, struct command *c)
 	if (c->type == CMD_PUBLISH)
 		return decode_publish(&r, c);
 	if (c->type == CMD_CONF) {
-		c->conf_type = (uint8_t)get_uint(&r, 1);
-		c->conf_node = get_uint(&r, 8);
+		c->conf_type = (uint8_t)le_read_uint(&r, 1);
+		c->conf_node = le_read_uint(&r, 8);
 		return r.bad ? -1 : decode_publish(&r, c);
 	}
 	if (c->type != CMD_WRITE)
 		return -1;
 
 	struct store_write *w = &c->write;
-	uint64_t op = get_uint(&r, 1);
-	uint64_t flags = get_uint(&r, 1);
-	w->ttl = get_uint(&r, 8);
-	w->prev_index = get_uint(&r, 8);
+	uint64_t op = le_read_uint(&r, 1);
+	uint64_t flags = le_read_uint(&r, 1);
+	w->ttl = le_read_uint(&r, 8);
+	w->prev_index = le_read_uint(&r, 8);
 	if (r.bad || op > OP_CAD)
 		return -1;
 	w->op = (enum store_op)op;

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
+
 #define FLAG_REJECT 0x01u
 #define FLAG_TRANSFER 0x02u
 #define FLAG_SNAPSHOT 0x04u
@@ -36,56 +38,34 @@ const char *peer_codec_strerror(int err)
 
 /* ---- encoding ------------------------------------------------------------ */
 
-static void put_u8(struct buf *b, uint8_t v)
-{
-	buf_append(b, &v, 1);
-}
-
-static void put_u64(struct buf *b, uint64_t v)
-{
-	uint8_t t[8];
-	for (int i = 0; i < 8; i++)
-		t[i] = (uint8_t)(v >> (8 * i));
-	buf_append(b, t, 8);
-}
-
-static void put_u32(struct buf *b, uint32_t v)
-{
-	uint8_t t[4];
-	for (int i = 0; i < 4; i++)
-		t[i] = (uint8_t)(v >> (8 * i));
-	buf_append(b, t, 4);
-}
-
 /* Overwrites 8 bytes at off (a record length reserved earlier). */
 static void patch_u64(struct buf *b, size_t off, uint64_t v)
 {
-	for (int i = 0; i < 8; i++)
-		b->data[off + (size_t)i] = (char)(uint8_t)(v >> (8 * i));
+	le_put_u64((uint8_t *)b->data + off, v);
 }
 
 void peer_encode_header(struct buf *b, uint32_t n_records)
 {
-	put_u8(b, PEER_CODEC_MAGIC0);
-	put_u8(b, PEER_CODEC_MAGIC1);
-	put_u8(b, PEER_CODEC_VERSION);
-	put_u8(b, 0);	/* flags: none defined */
-	put_u32(b, n_records);
+	buf_put_byte(b, PEER_CODEC_MAGIC0);
+	buf_put_byte(b, PEER_CODEC_MAGIC1);
+	buf_put_byte(b, PEER_CODEC_VERSION);
+	buf_put_byte(b, 0);	/* flags: none defined */
+	buf_put_le32(b, n_records);
 }
 
 static void put_bytes(struct buf *b, const void *p, size_t len)
 {
-	put_u64(b, (uint64_t)len);
+	buf_put_le64(b, (uint64_t)len);
 	if (len)
 		buf_append(b, p, len);
 }
 
 static void put_entry(struct buf *b, const struct raft_entry *e)
 {
-	put_u64(b, e->term);
-	put_u64(b, e->index);
-	put_u8(b, e->type);
-	put_u64(b, (uint64_t)e->time);
+	buf_put_le64(b, e->term);
+	buf_put_le64(b, e->index);
+	buf_put_byte(b, e->type);
+	buf_put_le64(b, (uint64_t)e->time);
 	put_bytes(b, e->data, e->len);
 }
 
@@ -94,23 +74,23 @@ static void put_snapshot(struct buf *b, const struct raft_snapshot *s)
 	const struct raft_membership *c = &s->meta.conf;
 	size_t nv = c->n_voters < RAFT_MAX_MEMBERS ? c->n_voters : RAFT_MAX_MEMBERS;
 	size_t nl = c->n_learners < RAFT_MAX_MEMBERS ? c->n_learners : RAFT_MAX_MEMBERS;
-	put_u64(b, s->meta.index);
-	put_u64(b, s->meta.term);
-	put_u8(b, (uint8_t)nv);
-	put_u8(b, (uint8_t)nl);
+	buf_put_le64(b, s->meta.index);
+	buf_put_le64(b, s->meta.term);
+	buf_put_byte(b, (uint8_t)nv);
+	buf_put_byte(b, (uint8_t)nl);
 	for (size_t i = 0; i < nv; i++)
-		put_u64(b, c->voters[i]);
+		buf_put_le64(b, c->voters[i]);
 	for (size_t i = 0; i < nl; i++)
-		put_u64(b, c->learners[i]);
+		buf_put_le64(b, c->learners[i]);
 	put_bytes(b, s->data, s->len);
 }
 
 /* Starts a record: kind and a length patched by end_record. */
 static size_t begin_record(struct buf *b, uint8_t kind)
 {
-	put_u8(b, kind);
+	buf_put_byte(b, kind);
 	size_t off = b->len;
-	put_u64(b, 0);
+	buf_put_le64(b, 0);
 	return off;
 }
 
@@ -125,18 +105,18 @@ void peer_encode_message(struct buf *b, const struct raft_message *m)
 	uint8_t flags = (uint8_t)((m->reject ? FLAG_REJECT : 0) |
 				  (m->transfer ? FLAG_TRANSFER : 0) |
 				  (m->snapshot ? FLAG_SNAPSHOT : 0));
-	put_u8(b, m->type);
-	put_u8(b, flags);
-	put_u64(b, m->from);
-	put_u64(b, m->to);
-	put_u64(b, m->term);
-	put_u64(b, m->log_term);
-	put_u64(b, m->index);
-	put_u64(b, m->commit);
-	put_u64(b, m->context);
-	put_u64(b, m->reject_hint);
+	buf_put_byte(b, m->type);
+	buf_put_byte(b, flags);
+	buf_put_le64(b, m->from);
+	buf_put_le64(b, m->to);
+	buf_put_le64(b, m->term);
+	buf_put_le64(b, m->log_term);
+	buf_put_le64(b, m->index);
+	buf_put_le64(b, m->commit);
+	buf_put_le64(b, m->context);
+	buf_put_le64(b, m->reject_hint);
 	size_t n = m->entries ? m->n_entries : 0;
-	put_u64(b, (uint64_t)n);
+	buf_put_le64(b, (uint64_t)n);
 	for (size_t i = 0; i < n; i++)
 		put_entry(b, &m->entries[i]);
 	if (m->snapshot)
@@ -185,9 +165,7 @@ static uint64_t get_uint(struct cur *c, int width)
 {
 	if (!need(c, (size_t)width))
 		return 0;
-	uint64_t v = 0;
-	for (int i = 0; i < width; i++)
-		v |= (uint64_t)c->p[i] << (8 * i);
+	uint64_t v = le_get_uint(c->p, width);
 	c->p += width;
 	c->left -= (size_t)width;
 	return v;

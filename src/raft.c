@@ -118,10 +118,9 @@ static struct raft_message *push_msg(struct raft_message **v, size_t *n, size_t 
 	return m;
 }
 
-/* The returned pointer is valid until the next raft_send* call. */
-struct raft_message *raft_send(struct raft *r, uint8_t type, raft_id to)
+static struct raft_message *address(struct raft *r, struct raft_message *m, uint8_t type,
+				    raft_id to)
 {
-	struct raft_message *m = push_msg(&r->msgs, &r->n_msgs, &r->cap_msgs);
 	m->type = type;
 	m->from = r->id;
 	m->to = to;
@@ -129,14 +128,15 @@ struct raft_message *raft_send(struct raft *r, uint8_t type, raft_id to)
 	return m;
 }
 
+/* The returned pointer is valid until the next raft_send* call. */
+struct raft_message *raft_send(struct raft *r, uint8_t type, raft_id to)
+{
+	return address(r, push_msg(&r->msgs, &r->n_msgs, &r->cap_msgs), type, to);
+}
+
 struct raft_message *raft_send_after_persist(struct raft *r, uint8_t type, raft_id to)
 {
-	struct raft_message *m = push_msg(&r->msgs_after, &r->n_after, &r->cap_after);
-	m->type = type;
-	m->from = r->id;
-	m->to = to;
-	m->term = r->term;
-	return m;
+	return address(r, push_msg(&r->msgs_after, &r->n_after, &r->cap_after), type, to);
 }
 
 void raft_read_ready(struct raft *r, uint64_t context, uint64_t index, int status)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
+
 /* ---- membership sets ------------------------------------------------------ */
 
 static bool list_has(const raft_id *ids, size_t n, raft_id id)
@@ -87,20 +89,6 @@ static int membership_change(struct raft_membership *m, const struct raft_conf_c
 
 /* ---- encoding ------------------------------------------------------------------ */
 
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 /* Layout: type byte, then for SET: n_voters, n_learners, ids (u64 LE) and the
  * context bytes;
  * otherwise: node id (u64 LE) followed by the context bytes. Returns the
@@ -120,16 +108,16 @@ size_t raft_conf_encode(const struct raft_conf_change *cc, uint8_t *buf, size_t 
 		buf[2] = (uint8_t)m->n_learners;
 		uint8_t *p = buf + 3;
 		for (size_t i = 0; i < m->n_voters; i++, p += 8)
-			put_u64(p, m->voters[i]);
+			le_put_u64(p, m->voters[i]);
 		for (size_t i = 0; i < m->n_learners; i++, p += 8)
-			put_u64(p, m->learners[i]);
+			le_put_u64(p, m->learners[i]);
 		return need;
 	}
 	size_t need = 9 + cc->context_len;
 	if (need > cap)
 		return 0;
 	buf[0] = cc->type;
-	put_u64(buf + 1, cc->node);
+	le_put_u64(buf + 1, cc->node);
 	if (cc->context_len)
 		memcpy(buf + 9, cc->context, cc->context_len);
 	return need;
@@ -155,14 +143,14 @@ int raft_conf_change_decode(const struct raft_entry *e, struct raft_conf_change 
 		out->membership.n_learners = nl;
 		const uint8_t *p = b + 3;
 		for (size_t i = 0; i < nv; i++, p += 8)
-			out->membership.voters[i] = get_u64(p);
+			out->membership.voters[i] = le_get_u64(p);
 		for (size_t i = 0; i < nl; i++, p += 8)
-			out->membership.learners[i] = get_u64(p);
+			out->membership.learners[i] = le_get_u64(p);
 		return RAFT_OK;
 	}
 	if (out->type < RAFT_CONF_ADD_VOTER || out->type > RAFT_CONF_REMOVE || e->len < 9)
 		return RAFT_ERR_INVALID;
-	out->node = get_u64(b + 1);
+	out->node = le_get_u64(b + 1);
 	out->context = e->len > 9 ? b + 9 : NULL;
 	out->context_len = e->len - 9;
 	return RAFT_OK;

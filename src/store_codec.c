@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
 #include "store_node.h"
 #include "store_private.h"
 #include "store_ttl.h"
@@ -50,15 +51,13 @@ struct enc {
 /* Raw little-endian stores into reserved space. */
 static char *le32(char *p, uint32_t v)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (char)(v >> (8 * i));
+	le_put_u32((uint8_t *)p, v);
 	return p + 4;
 }
 
 static char *le64(char *p, uint64_t v)
 {
-	for (int i = 0; i < 8; i++)
-		p[i] = (char)(v >> (8 * i));
+	le_put_u64((uint8_t *)p, v);
 	return p + 8;
 }
 
@@ -245,9 +244,7 @@ static uint64_t get_le(struct dec *d, int width, const char *what)
 {
 	if (!need(d, (size_t)width, what))
 		return 0;
-	uint64_t v = 0;
-	for (int i = 0; i < width; i++)
-		v |= (uint64_t)d->p[i] << (8 * i);
+	uint64_t v = le_get_uint(d->p, width);
 	d->p += width;
 	d->left -= (size_t)width;
 	return v;
