@@ -579,6 +579,20 @@ def _tidy(c):
         pass
 
 
+def failure_message(e, tb_lines=6):
+    """A test's failure as one report line: an assertion's text with the
+    test file's line, or an exception with the last lines of its traceback.
+    Call from the except clause that caught e."""
+    if isinstance(e, AssertionError):
+        msg = str(e) or "assertion failed"
+        for fr in reversed(traceback.extract_tb(sys.exc_info()[2])):
+            if os.path.basename(fr.filename).startswith("test_"):
+                return msg + "  [%s:%d]" % (os.path.basename(fr.filename), fr.lineno)
+        return msg
+    tb = traceback.format_exc().strip().splitlines()
+    return "exception: %s: %s\n    %s" % (type(e).__name__, e, "\n    ".join(tb[-tb_lines:]))
+
+
 def run(mod_globals, server_args=None, per_test_server=False):
     """Run all test_* functions of a module. Each test gets a Client with a
     fresh prefix; a crashed server is reported and replaced."""
@@ -624,17 +638,8 @@ def run(mod_globals, server_args=None, per_test_server=False):
                 _tidy(c)
         except SystemExit:
             raise
-        except AssertionError as e:
-            msg = str(e) or "assertion failed"
-            tb = traceback.extract_tb(sys.exc_info()[2])
-            for fr in reversed(tb):
-                if os.path.basename(fr.filename).startswith("test_"):
-                    msg += "  [%s:%d]" % (os.path.basename(fr.filename), fr.lineno)
-                    break
         except Exception as e:  # noqa
-            msg = "exception: %s: %s" % (type(e).__name__, e)
-            tb = traceback.format_exc().strip().splitlines()
-            msg += "\n    " + "\n    ".join(tb[-6:])
+            msg = failure_message(e)
         dt = time.time() - t0
         if srv is not None and not srv.alive():
             msg = (msg + "; " if msg else "") + \

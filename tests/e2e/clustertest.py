@@ -650,7 +650,6 @@ for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
 def run_scenarios(mod_globals, budget=None):
     """Run test_* functions (no argument; each makes its own cluster) with a
     time budget; print ok/FAIL lines and 'N passed, N failed'; exit 0/1/77."""
-    import traceback
     only = [a for a in sys.argv[1:] if not a.startswith("-")]
     tests = sorted((f.__code__.co_firstlineno, n, f) for n, f in mod_globals.items()
                    if n.startswith("test_") and callable(f))
@@ -676,17 +675,8 @@ def run_scenarios(mod_globals, budget=None):
             fn()
         except SystemExit:
             raise
-        except AssertionError as e:
-            msg = str(e) or "assertion failed"
-            tb = traceback.extract_tb(sys.exc_info()[2])
-            for fr in reversed(tb):
-                if os.path.basename(fr.filename).startswith("test_"):
-                    msg += "  [%s:%d]" % (os.path.basename(fr.filename), fr.lineno)
-                    break
         except Exception as e:  # noqa
-            msg = "exception: %s: %s\n    %s" % (
-                type(e).__name__, e,
-                "\n    ".join(traceback.format_exc().strip().splitlines()[-8:]))
+            msg = cetcdtest.failure_message(e, tb_lines=8)
         for c in list(_clusters):
             if msg is not None:
                 msg += "\n  logs:\n" + c.log_tails(6)
