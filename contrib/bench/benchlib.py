@@ -281,6 +281,16 @@ def single_argv(binary, data_dir, client_url, peer_url):
             "--initial-cluster", "bench=" + peer_url]
 
 
+def file_tail(path, n):
+    """The last n lines of a server log, or "(no log)"."""
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        return "\n".join(lines[-n:])
+    except OSError:
+        return "(no log)"
+
+
 class Server:
     """A single-member cluster of `flavor` on 127.0.0.1 with its own temp dir."""
 
@@ -319,12 +329,7 @@ class Server:
         return self
 
     def log_tail(self, n=20):
-        try:
-            with open(self.log_path, "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()
-            return "\n".join(lines[-n:])
-        except OSError:
-            return "(no log)"
+        return file_tail(self.log_path, n)
 
     def wait_ready(self, timeout=30.0):
         """Ready = a v2 PUT is acknowledged (so a leader exists) by *our* process."""

@@ -47,7 +47,7 @@ import tempfile
 import threading
 import time
 
-from benchlib import (HOST, BenchError, Metric, _LIVE, _pdeathsig, free_port,
+from benchlib import (HOST, BenchError, Metric, _LIVE, _pdeathsig, file_tail, free_port,
                       http_request, listening_pid_owns, log, run_wrk, scenario)
 
 HEARTBEAT_MS = 100
@@ -144,12 +144,7 @@ class Member:
             self._log = None
 
     def log_tail(self, n=10):
-        try:
-            with open(self.log_path, "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()
-            return "\n".join(lines[-n:])
-        except OSError:
-            return "(no log)"
+        return file_tail(self.log_path, n)
 
     def stats_self(self, timeout=1.0):
         try:
