@@ -439,7 +439,6 @@ static void shard_ready(void *ctx, uint32_t events)
 	shard_run(ctx);
 }
 
-
 static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 				 enum MHD_ConnectionNotificationCode code)
 {
@@ -464,6 +463,8 @@ static struct shard *shard_new(struct http_server *h)
 		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h->srv,
 		MHD_OPTION_NOTIFY_CONNECTION, notify_connection_cb, s,
+		/* we count and place connections ourselves; MHD's own limit
+		 * (which counts closing ones too) must never refuse one */
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SHARD_CONNS * 2,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->pool_size,
