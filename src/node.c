@@ -13,6 +13,7 @@
  * before stepping again. */
 #include "node.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,6 @@ struct node {
 	bool hs_unwritten;	/* hs differs from the WAL only in its commit index */
 	uint64_t durable_seq;	/* highest persist_seq reported durable */
 	uint64_t snap_index;	/* index of the newest snapshot taken */
-	bool snapshot_data_needed;	/* a member joined: the core needs state to send */
 	struct snap_job *snap_job;	/* a forked snapshot save in progress */
 	struct loop_fd *snap_watch;
 	bool failed;		/* a disk error: the member stops */
@@ -159,6 +159,8 @@ static int install_snapshot(struct node *n, const struct raft_snapshot *snap)
 	sync_peers(n);
 	n->applied = snap->meta.index;
 	n->snap_index = snap->meta.index;
+	fprintf(stderr, "cetcd: applied snapshot at index %" PRIu64 " from the leader\n",
+		snap->meta.index);
 	return 0;
 }
 
@@ -209,14 +211,45 @@ static void persist(struct node *n, const struct raft_update *u)
 	push_inflight(n, b.seq, u->persist_seq);
 }
 
+/* The core holds a snapshot it took as metadata only: the state is in the
+ * snapshot file the forked child wrote, read here when a member needs it.
+ * While the file is still being written (or if it is gone) the message is
+ * dropped; the core sends the snapshot again after an election timeout. */
+static void send_snapshot(struct node *n, const struct raft_message *m)
+{
+	uint64_t index = m->snapshot->meta.index;
+	if (n->snap_job && n->snap_index == index)
+		return;
+	struct snap_loaded sl;
+	char err[512];
+	int found = snap_load(n->snap_dir, index, &sl, err, sizeof(err));
+	if (found > 0 && sl.snap.meta.index == index) {
+		struct raft_snapshot snap = *m->snapshot;
+		snap.data = sl.snap.data;
+		snap.len = sl.snap.len;
+		struct raft_message with_data = *m;
+		with_data.snapshot = &snap;
+		peer_sender_send(n->srv->peers, m->to, &with_data);
+	} else {
+		fprintf(stderr, "cetcd: snapshot %" PRIu64 " for member %" PRIx64
+			" is not on disk: %s\n", index, m->to, found < 0 ? err : "not found");
+	}
+	if (found > 0)
+		snap_loaded_free(&sl);
+}
+
 static void send_messages(struct node *n, const struct raft_message *m, size_t count)
 {
 	if (n->srv->peers == NULL)
 		return;	/* start-up: the transport comes up right after the log */
 	if (count > 0)
 		n->sent_to_peers = true;
-	for (size_t i = 0; i < count; i++)
-		peer_sender_send(n->srv->peers, m[i].to, &m[i]);
+	for (size_t i = 0; i < count; i++) {
+		if (m[i].snapshot && m[i].snapshot->len == 0)
+			send_snapshot(n, &m[i]);
+		else
+			peer_sender_send(n->srv->peers, m[i].to, &m[i]);
+	}
 }
 
 static void park_messages(struct node *n, const struct raft_update *u)
@@ -303,8 +336,6 @@ static void apply_conf(struct node *n, const struct raft_entry *e)
 			cluster_put_member(&srv->cluster, cc.node, m->name, m->peer_urls,
 					   m->n_peer_urls, m->client_urls, m->n_client_urls);
 			sync_peers(n);
-			/* snapshots taken while alone hold no data in the core */
-			n->snapshot_data_needed = n->snap_index > 0;
 		}
 		cluster_free(&added);
 		break;
@@ -503,14 +534,8 @@ static void encode_state_head(const struct server *srv, struct buf *out)
 	buf_free(&table);
 }
 
-static void encode_state(const struct server *srv, struct buf *out)
-{
-	encode_state_head(srv, out);
-	store_snapshot_write(srv->store, out);
-}
-
-/* Restores the store (empty, or replaced) and the member table from
- * encode_state's bytes. */
+/* Restores the store (empty, or replaced) and the member table from a state
+ * snapshot (write_state_stream's bytes). */
 static int decode_state(struct server *srv, struct store *st, const void *data, size_t len,
 			bool replace, char *err, size_t cap)
 {
@@ -528,12 +553,6 @@ static int decode_state(struct server *srv, struct store *st, const void *data, 
 	size_t blen = len - 12 - tlen;
 	return replace ? store_snapshot_replace(st, body, blen, err, cap)
 		       : store_snapshot_read(st, body, blen, err, cap);
-}
-
-static int write_bytes(struct snap_writer *sw, void *arg)
-{
-	const struct buf *b = arg;
-	return snap_writer_write(sw, b->data, b->len);
 }
 
 static void on_snapshot_done(void *ctx, uint32_t events)
@@ -554,10 +573,8 @@ static void on_snapshot_done(void *ctx, uint32_t events)
 	wal_sync_release_before(n->wal, snap_oldest_index(n->snap_dir));
 }
 
-/* Every snapshot_count applied entries: the core compacts its log, and a
- * forked child writes the store (copy-on-write) while the loop serves on. */
-/* The child's serializer for a member alone in its cluster: the state is
- * streamed from the frozen copy-on-write image, the loop never pays for it. */
+/* The child's serializer: the state is streamed from the frozen
+ * copy-on-write image, the loop never pays for it. */
 static int emit_to_writer(void *ctx, const void *data, size_t len)
 {
 	return snap_writer_write(ctx, data, len);
@@ -573,46 +590,23 @@ static int write_state_stream(struct snap_writer *sw, void *arg)
 	return rc == 0 ? store_snapshot_write_stream(srv->store, emit_to_writer, sw) : rc;
 }
 
-static bool alone_in_cluster(const struct node *n)
-{
-	struct raft_status st;
-	raft_status(n->raft, &st);
-	return st.conf.n_voters + st.conf.n_learners <= 1;
-}
-
-/* Every snapshot_count applied entries (or at once when a member joined a
- * member that was alone: the core must hold data to send it): the core
- * compacts its log, and a forked child writes the state to disk while the
- * loop serves on. With peers, the state is serialized here too, because the
- * core keeps it to send to members that fell behind. */
+/* Every snapshot_count applied entries: the core compacts its log (it keeps
+ * the snapshot's metadata only, see send_snapshot), and a forked child writes
+ * the state to disk from its copy-on-write image while the loop serves on. */
 static void maybe_snapshot(struct node *n)
 {
 	uint64_t every = n->srv->opts.snapshot_count;
-	bool due = every != 0 && n->applied >= n->snap_index + every;
-	if (n->snap_job || (!due && !n->snapshot_data_needed) || n->applied <= n->snap_index)
+	if (n->snap_job || every == 0 || n->applied < n->snap_index + every)
 		return;
-	bool alone = alone_in_cluster(n);
-	struct buf state = BUF_INIT;
-	if (!alone)
-		encode_state(n->srv, &state);
 	struct raft_event ev = event(RAFT_EV_SNAPSHOT);
 	ev.u.snapshot.index = n->applied;
-	ev.u.snapshot.data = state.data;
-	ev.u.snapshot.len = state.len;
 	ev.u.snapshot.trailing = 5000;	/* entries kept for slow followers, as etcd */
 	struct raft_snapshot_meta meta;
 	char err[512];
-	if (step(n, &ev) != RAFT_OK || !raft_snapshot_meta(n->raft, &meta)) {
-		buf_free(&state);
+	if (step(n, &ev) != RAFT_OK || !raft_snapshot_meta(n->raft, &meta))
 		return;
-	}
-	n->snapshot_data_needed = false;
-	int rc = alone ? snap_save_async(n->snap_dir, &meta, write_state_stream, n->srv,
-					 &n->snap_job, err, sizeof(err))
-		       : snap_save_async(n->snap_dir, &meta, write_bytes, &state, &n->snap_job,
-					 err, sizeof(err));
-	buf_free(&state);
-	if (rc != 0) {
+	if (snap_save_async(n->snap_dir, &meta, write_state_stream, n->srv, &n->snap_job, err,
+			    sizeof(err)) != 0) {
 		fprintf(stderr, "cetcd: snapshot at %llu: %s\n", (unsigned long long)meta.index, err);
 		return;
 	}
