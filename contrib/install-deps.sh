@@ -5,7 +5,7 @@
 set -e
 SUDO=
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-PKGS="build-essential autoconf automake pkg-config libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev"
+PKGS="build-essential autoconf automake pkg-config libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libjemalloc-dev"
 if [ "$1" = "--test" ]; then
 	PKGS="$PKGS python3 curl etcd-server etcd-client wrk"
 fi

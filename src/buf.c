@@ -23,7 +23,8 @@ void buf_reserve(struct buf *b, size_t extra)
 	size_t need = b->len + extra + 1;
 	if (need <= b->cap)
 		return;
-	size_t cap = b->cap ? b->cap : 64;
+	/* 256: one allocation holds a typical reply, command or form body */
+	size_t cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
 	b->data = xrealloc(b->data, cap);

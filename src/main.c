@@ -10,6 +10,14 @@
 #include "wal.h"
 #include "server.h"
 
+#ifdef HAVE_JEMALLOC
+/* Read by jemalloc at start-up (configure links it, see configure.ac). A
+ * background thread hands freed pages back to the kernel within about a
+ * second, as glibc's malloc does at once: RSS falls again when thousands of
+ * watchers leave. */
+const char *malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
+#endif
+
 /* The server wants plain arrays of URL strings. */
 static char **url_strings(const struct url_list *l)
 {
