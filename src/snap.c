@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -280,6 +281,7 @@ int snap_save(const char *dir, const struct raft_snapshot_meta *meta,
 struct snap_job {
 	pid_t pid;
 	int fd;		/* read end of the result pipe */
+	char path[4096];	/* the file the child writes */
 };
 
 /* The child: write the file, send the error text (if any), exit. Never
@@ -330,6 +332,9 @@ int snap_save_async(const char *dir, const struct raft_snapshot_meta *meta,
 		abort();
 	job->pid = pid;
 	job->fd = p[0];
+	char name[64];
+	snap_name(name, sizeof(name), meta->term, meta->index);
+	fs_join(job->path, sizeof(job->path), dir, name);
 	*out = job;
 	return 0;
 }
@@ -344,7 +349,7 @@ pid_t snap_job_pid(const struct snap_job *job)
 	return job->pid;
 }
 
-int snap_job_finish(struct snap_job *job, char *err, size_t cap)
+int snap_job_finish(struct snap_job *job, uint64_t *bytes, char *err, size_t cap)
 {
 	char msg[512];
 	size_t len = 0;
@@ -362,8 +367,12 @@ int snap_job_finish(struct snap_job *job, char *err, size_t cap)
 	do
 		r = waitpid(job->pid, &status, 0);
 	while (r < 0 && errno == EINTR);
+	bool ok = r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	struct stat st;
+	if (bytes)	/* the child wrote the real disk, whatever fs_ops says */
+		*bytes = ok && stat(job->path, &st) == 0 ? (uint64_t)st.st_size : 0;
 	free(job);
-	if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if (ok)
 		return 0;
 	if (len)
 		fs_errf(err, cap, "%s", msg);

@@ -57,9 +57,9 @@ int snap_job_fd(const struct snap_job *job);
 pid_t snap_job_pid(const struct snap_job *job);
 
 /* Collects the result (blocks until the child exits if it has not), reaps
- * the child and frees job. Returns 0 when the snapshot is durable, -1 with
- * err otherwise. */
-int snap_job_finish(struct snap_job *job, char *err, size_t cap);
+ * the child and frees job. Returns 0 when the snapshot is durable (with the
+ * file's size in *bytes when bytes is not NULL), -1 with err otherwise. */
+int snap_job_finish(struct snap_job *job, uint64_t *bytes, char *err, size_t cap);
 
 /* ---- loading and retention ------------------------------------------------------ */
 

@@ -236,7 +236,9 @@ static void test_async_save(void)
 	struct pollfd pfd = {.fd = snap_job_fd(job), .events = POLLIN};
 	CHECK(poll(&pfd, 1, 60000) == 1);
 	double t_done = now_ms() - t0;
-	CHECK(snap_job_finish(job, err, sizeof(err)) == 0);
+	uint64_t bytes = 0;
+	CHECK(snap_job_finish(job, &bytes, err, sizeof(err)) == 0);
+	CHECK(bytes > st.bytes && bytes < st.bytes + 4096);	/* the file: header + state */
 	printf("snap_save_async: 32 MiB; parent blocked %.2f ms (fork), child wrote it in %.1f ms\n",
 	       t_fork, t_done);
 	CHECK(t_fork < t_done);
@@ -252,7 +254,7 @@ static void test_async_save(void)
 	m = meta_at(6000, 4);
 	CHECK(snap_save_async(dir, &m, write_big, &st, &job, err, sizeof(err)) == 0);
 	err[0] = '\0';
-	CHECK(snap_job_finish(job, err, sizeof(err)) < 0);
+	CHECK(snap_job_finish(job, NULL, err, sizeof(err)) < 0);
 	CHECK(strstr(err, "serialize") != NULL);
 	CHECK(snap_load(dir, UINT64_MAX, &l, err, sizeof(err)) == 1 && l.snap.meta.index == 5000);
 	snap_loaded_free(&l);
