@@ -12,6 +12,7 @@ import asyncio
 import atexit
 import ctypes
 import os
+import random
 import shutil
 import signal
 import socket
@@ -137,13 +138,28 @@ def install_cleanup():
 # Ports, /proc helpers
 # ---------------------------------------------------------------------------
 
+_used_ports = set()
+
+
 def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+    """A free TCP port on HOST below the kernel's ephemeral range (32768-60999 here):
+    a port the kernel hands out could be taken by an outgoing connection (wrk, a
+    member dialing a peer) between this check and the server's bind. Never the same
+    port twice in one process."""
+    for _ in range(200):
+        p = random.randrange(20000, 32000)
+        if p in _used_ports:
+            continue
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((HOST, p))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        _used_ports.add(p)
+        return p
+    raise BenchError("no free port in 20000-31999")
 
 
 def rss_kib(pid):

@@ -16,6 +16,7 @@ import atexit
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -72,18 +73,24 @@ _used_ports = set()
 
 
 def free_port():
-    """A free TCP port on 127.0.0.1 (not handed out twice by this process)."""
-    for _ in range(50):
+    """A free TCP port on 127.0.0.1 below the kernel's ephemeral range (32768-60999
+    by default): a port the kernel hands out could be taken by an outgoing
+    connection (a client, a member dialing a peer) between this check and the
+    server's bind. Not handed out twice by this process."""
+    for _ in range(200):
+        p = random.randrange(20000, 32000)
+        if p in _used_ports:
+            continue
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            s.bind(("127.0.0.1", 0))
-            p = s.getsockname()[1]
+            s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
         finally:
             s.close()
-        if p not in _used_ports:
-            _used_ports.add(p)
-            return p
-    raise RuntimeError("no free port")
+        _used_ports.add(p)
+        return p
+    raise RuntimeError("no free port in 20000-31999")
 
 
 # --------------------------------------------------------------------------
