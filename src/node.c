@@ -94,6 +94,9 @@ struct node {
 	bool failed;		/* a disk error: the member stops */
 	struct parked *parked;	/* acks and votes waiting for durability (rule 4) */
 	size_t n_parked, cap_parked;
+	struct buf prop_bytes;	/* a leader's proposals not yet stepped, back to back */
+	size_t *prop_lens;	/* their lengths, in order */
+	size_t n_props, cap_props;
 	struct waiting *waiting;	/* writes waiting for a leader to exist */
 	size_t n_waiting;
 	uint64_t applied;
@@ -506,17 +509,20 @@ static void flush_wal(struct node *n)
 	n->sent_to_peers = false;
 }
 
-/* A loop timeout source: while batches are queued the loop must not sleep
- * (a step after node_process, e.g. in a later before-sleep hook or a
- * timer, queued them); its due callback flushes them. */
+static void flush_proposals(struct node *n);
+
+/* A loop timeout source: while proposals or batches are queued the loop
+ * must not sleep (a step after node_process, e.g. in a later before-sleep
+ * hook or a timer, queued them); its due callback flushes them. */
 static int64_t wal_timeout(void *ctx)
 {
 	struct node *n = ctx;
-	return !n->failed && n->wal_seq > n->flushed_seq ? 0 : -1;
+	return !n->failed && (n->n_props > 0 || n->wal_seq > n->flushed_seq) ? 0 : -1;
 }
 
 static void wal_due(void *ctx)
 {
+	flush_proposals(ctx);
 	flush_wal(ctx);
 }
 
@@ -825,6 +831,8 @@ void node_free(struct node *n)
 	for (size_t i = 0; i < n->n_waiting; i++)
 		free(n->waiting[i].data);
 	free(n->waiting);
+	buf_free(&n->prop_bytes);	/* proposals never stepped: their requests are gone too */
+	free(n->prop_lens);
 	free(n->parked);
 	free(n->inflight);
 	free(n);
@@ -853,6 +861,60 @@ static int forward_or_wait(struct node *n, const void *data, size_t len)
 	return 0;
 }
 
+/* A leader's proposals wait here until the loop is about to sleep
+ * (flush_proposals): one PROPOSE for all the writes of a loop iteration, so
+ * one append message per follower carries them all, and a follower syncs
+ * and acknowledges them once. */
+static void queue_proposal(struct node *n, const void *data, size_t len)
+{
+	if (n->n_props == n->cap_props) {
+		n->cap_props = n->cap_props ? 2 * n->cap_props : 64;
+		n->prop_lens = realloc(n->prop_lens, n->cap_props * sizeof(*n->prop_lens));
+		if (n->prop_lens == NULL)
+			abort();
+	}
+	buf_append(&n->prop_bytes, data, len);
+	n->prop_lens[n->n_props++] = len;
+}
+
+static void flush_proposals(struct node *n)
+{
+	if (n->n_props == 0 || n->failed)
+		return;
+	/* taken out first: stepping may queue more (leader_changed) */
+	struct buf bytes = n->prop_bytes;
+	size_t *lens = n->prop_lens, count = n->n_props;
+	n->prop_bytes = (struct buf)BUF_INIT;
+	n->prop_lens = NULL;
+	n->n_props = n->cap_props = 0;
+	struct raft_payload *v = malloc(count * sizeof(*v));
+	if (v == NULL)
+		abort();
+	size_t off = 0;
+	for (size_t i = 0; i < count; i++) {
+		v[i].data = bytes.data + off;
+		v[i].len = lens[i];
+		off += lens[i];
+	}
+	struct raft_event ev = event(RAFT_EV_PROPOSE);
+	ev.u.propose.batch = v;
+	ev.u.propose.n_batch = count;
+	int rc = step(n, &ev);
+	/* leadership moved on since they were queued: as node_propose would
+	 * have; anything else is lost, and the client's request times out */
+	if (rc == RAFT_ERR_NOT_LEADER || rc == RAFT_ERR_NO_LEADER || rc == RAFT_ERR_TRANSFERRING)
+		for (size_t i = 0; i < count; i++)
+			forward_or_wait(n, v[i].data, v[i].len);
+	free(v);
+	free(lens);
+	buf_free(&bytes);
+}
+
+static bool is_conf_command(const void *data, size_t len)
+{
+	return len > 1 && ((const uint8_t *)data)[1] == CMD_CONF;
+}
+
 /* A membership change (CMD_CONF) becomes a Raft configuration entry here. */
 static int propose_conf(struct node *n, const void *data, size_t len)
 {
@@ -871,7 +933,7 @@ static int propose_conf(struct node *n, const void *data, size_t len)
 
 static int propose_here(struct node *n, const void *data, size_t len)
 {
-	if (len > 1 && ((const uint8_t *)data)[1] == CMD_CONF)
+	if (is_conf_command(data, len))
 		return propose_conf(n, data, len);
 	struct raft_event ev = event(RAFT_EV_PROPOSE);
 	ev.u.propose.data = data;
@@ -883,6 +945,10 @@ int node_propose(struct node *n, const void *data, size_t len)
 {
 	if (n->failed)
 		return -1;
+	if (n->role == RAFT_LEADER && !is_conf_command(data, len)) {
+		queue_proposal(n, data, len);
+		return 0;
+	}
 	int rc = propose_here(n, data, len);
 	if (rc == RAFT_OK)
 		return 0;
@@ -918,8 +984,12 @@ void node_receive_proposal(struct node *n, const void *payload, size_t len)
 {
 	/* proposed only by the leader; a stale forward is dropped (the client's
 	 * member times the request out, as etcd does for a lost proposal) */
-	if (!n->failed && n->role == RAFT_LEADER)
-		propose_here(n, payload, len);
+	if (!n->failed && n->role == RAFT_LEADER) {
+		if (is_conf_command(payload, len))
+			propose_here(n, payload, len);
+		else
+			queue_proposal(n, payload, len);
+	}
 }
 
 uint64_t node_read(struct node *n, node_read_fn done, void *ctx)
@@ -960,6 +1030,7 @@ void node_process(struct node *n)
 	if (n->stepping)
 		return;
 	n->stepping = true;
+	flush_proposals(n);
 	flush_wal(n);
 	answer_reads(n);
 	maybe_snapshot(n);

@@ -352,7 +352,14 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
 		rv = ev->u.receive.msg ? step_receive(r, ev->u.receive.msg) : RAFT_ERR_INVALID;
 		break;
 	case RAFT_EV_PROPOSE:
-		rv = raft_propose(r, ev->u.propose.data, ev->u.propose.len);
+		if (ev->u.propose.n_batch > 0) {
+			rv = ev->u.propose.batch ? raft_propose(r, ev->u.propose.batch,
+								ev->u.propose.n_batch)
+						 : RAFT_ERR_INVALID;
+		} else {
+			struct raft_payload one = {ev->u.propose.data, ev->u.propose.len};
+			rv = raft_propose(r, &one, 1);
+		}
 		break;
 	case RAFT_EV_CONF_CHANGE:
 		rv = raft_propose_conf_change(r, &ev->u.conf_change);

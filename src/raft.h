@@ -198,6 +198,12 @@ int raft_restart(struct raft *r, const struct raft_persisted *p,
 
 /* ---- the step function ------------------------------------------------------ */
 
+/* One application payload of a batched PROPOSE (borrowed for the step). */
+struct raft_payload {
+	const void *data;
+	size_t len;
+};
+
 enum raft_event_type {
 	RAFT_EV_TICK = 1,	/* time passed: elections, heartbeats, check-quorum */
 	RAFT_EV_RECEIVE,	/* a message from a peer */
@@ -216,7 +222,15 @@ struct raft_event {
 	int64_t wall_ns;	/* unix ns; stamped into entries a leader appends */
 	union {
 		struct { const struct raft_message *msg; } receive;
-		struct { const void *data; size_t len; } propose;
+		/* one payload (data, len), or, when n_batch > 0, the n_batch
+		 * payloads of batch in order: one append message per follower
+		 * then carries them all. proposed_index is the last one's. */
+		struct {
+			const void *data;
+			size_t len;
+			const struct raft_payload *batch;
+			size_t n_batch;
+		} propose;
 		struct raft_conf_change conf_change;
 		struct { uint64_t seq; } persisted;
 		/* the app's state at index (<= applied) is captured in data;

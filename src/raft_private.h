@@ -181,7 +181,7 @@ void raft_recv_heartbeat_resp(struct raft *r, const struct raft_message *m);
 bool raft_maybe_commit(struct raft *r);
 void raft_commit_to(struct raft *r, uint64_t index);
 uint64_t raft_leader_append(struct raft *r, uint8_t type, const void *data, size_t len);
-int raft_propose(struct raft *r, const void *data, size_t len);
+int raft_propose(struct raft *r, const struct raft_payload *payloads, size_t n);
 void raft_on_persisted(struct raft *r, uint64_t seq);
 
 /* raft_readindex.c */

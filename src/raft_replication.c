@@ -99,7 +99,8 @@ void raft_bcast_heartbeat(struct raft *r, uint64_t context)
 	}
 }
 
-int raft_propose(struct raft *r, const void *data, size_t len)
+/* Appends the payloads in order, then one round of append messages. */
+int raft_propose(struct raft *r, const struct raft_payload *payloads, size_t n)
 {
 	if (r->role != RAFT_LEADER)
 		return r->leader != RAFT_NONE ? RAFT_ERR_NOT_LEADER : RAFT_ERR_NO_LEADER;
@@ -107,7 +108,9 @@ int raft_propose(struct raft *r, const void *data, size_t len)
 		return RAFT_ERR_TRANSFERRING;
 	if (!raft_is_voter(r, r->id))
 		return RAFT_ERR_REMOVED;
-	r->proposed_index = raft_leader_append(r, RAFT_ENTRY_NORMAL, data, len);
+	for (size_t i = 0; i < n; i++)
+		r->proposed_index = raft_leader_append(r, RAFT_ENTRY_NORMAL, payloads[i].data,
+						       payloads[i].len);
 	r->proposed_term = r->term;
 	raft_bcast_append(r, false);
 	raft_maybe_commit(r);

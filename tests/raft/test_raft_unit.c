@@ -123,6 +123,68 @@ static void test_single_voter_commit_on_persist(void)
 	raft_free(o.r);
 }
 
+/* How many APPENDs the last update sends to `to` (before and after persist);
+ * *last points to the last of them. */
+static size_t appends_to(const struct raft_update *u, raft_id to, const struct raft_message **last)
+{
+	size_t n = 0;
+	const struct raft_message *lists[2] = {u->messages, u->messages_after_persist};
+	size_t counts[2] = {u->n_messages, u->n_messages_after_persist};
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; i < counts[l]; i++)
+			if (lists[l][i].to == to && lists[l][i].type == RAFT_MSG_APPEND) {
+				n++;
+				*last = &lists[l][i];
+			}
+	return n;
+}
+
+/* A batched PROPOSE appends its payloads in order, and a follower that is
+ * replicating gets them all in one APPEND. */
+static void test_batched_proposal(void)
+{
+	struct one o = { .r = make(1, false) };
+	struct raft_membership m = voters(3);
+	raft_bootstrap(o.r, &m, 0, &o.u);
+	persisted(&o);
+	CHECK_EQ(step(&o, (struct raft_event){ .type = RAFT_EV_CAMPAIGN }), RAFT_OK);
+	persisted(&o);
+	uint64_t term = o.u.term;
+	struct raft_message vr = { .type = RAFT_MSG_VOTE_RESP, .from = 2, .to = 1, .term = term };
+	struct raft_event rx = { .type = RAFT_EV_RECEIVE };
+	rx.u.receive.msg = &vr;
+	CHECK_EQ(step(&o, rx), RAFT_OK);
+	CHECK_EQ(o.u.role, RAFT_LEADER);	/* with its no-op at index 2 */
+	persisted(&o);
+	for (raft_id f = 2; f <= 3; f++) {	/* both followers hold the no-op */
+		struct raft_message ar = { .type = RAFT_MSG_APPEND_RESP, .from = f, .to = 1,
+					   .term = term, .index = 2 };
+		rx.u.receive.msg = &ar;
+		CHECK_EQ(step(&o, rx), RAFT_OK);
+	}
+	struct raft_payload batch[3] = { {"a", 1}, {"bb", 2}, {"ccc", 3} };
+	struct raft_event p = { .type = RAFT_EV_PROPOSE };
+	p.u.propose.batch = batch;
+	p.u.propose.n_batch = 3;
+	CHECK_EQ(step(&o, p), RAFT_OK);
+	CHECK_EQ(o.u.proposed_index, 5);
+	CHECK_EQ(o.u.n_entries, 3);
+	for (size_t i = 0; i < 3; i++) {
+		CHECK_EQ(o.u.entries[i].index, 3 + i);
+		CHECK_EQ(o.u.entries[i].len, i + 1);
+	}
+	for (raft_id f = 2; f <= 3; f++) {
+		const struct raft_message *a = NULL;
+		CHECK_EQ(appends_to(&o.u, f, &a), 1);
+		CHECK_EQ(a->index, 2);	/* the entry before them */
+		CHECK_EQ(a->n_entries, 3);
+		CHECK(memcmp(a->entries[2].data, "ccc", 3) == 0);
+	}
+	p.u.propose.batch = NULL;	/* n_batch without the array */
+	CHECK_EQ(step(&o, p), RAFT_ERR_INVALID);
+	raft_free(o.r);
+}
+
 /* Followers refuse proposals with the leader to forward to. */
 static void test_follower_rejects_proposals(void)
 {
@@ -345,6 +407,7 @@ static const struct test_case cases[] = {
 	{ "new_defaults", test_new_defaults },
 	{ "bootstrap_entry", test_bootstrap_entry },
 	{ "single_voter_commit_on_persist", test_single_voter_commit_on_persist },
+	{ "batched_proposal", test_batched_proposal },
 	{ "follower_rejects_proposals", test_follower_rejects_proposals },
 	{ "follower_append_rules", test_follower_append_rules },
 	{ "conf_change_codec", test_conf_change_codec },
