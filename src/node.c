@@ -608,19 +608,18 @@ static int write_state_stream(struct snap_writer *sw, void *arg)
  * alone, a large store under heavy writes would be rewritten back to back
  * (450k keys at 50k writes/s: a 26 MB file five times a second; the forked
  * child, the disk writes and the copy-on-write faults cost a fifth of the
- * write rate on 2 cores). So beyond SNAP_CHEAP_BYTES (a save of a few ms),
- * the next snapshot also waits until the entries applied since the last one
- * add up to 1/SNAP_MAX_AMPLIFICATION of its size: the snapshots write at
- * most that many bytes per byte of log. */
+ * write rate on 2 cores, and three members on one disk more). So beyond
+ * SNAP_CHEAP_BYTES (a save of a few ms), the next snapshot also waits until
+ * the entries applied since the last one add up to its size: snapshots
+ * write at most one byte per byte of log. */
 #define SNAP_CHEAP_BYTES (1u << 20)
-#define SNAP_MAX_AMPLIFICATION 4
 
 static bool snapshot_due(const struct node *n)
 {
 	uint64_t every = n->srv->opts.snapshot_count;
 	uint64_t big = n->snap_bytes > SNAP_CHEAP_BYTES ? n->snap_bytes - SNAP_CHEAP_BYTES : 0;
 	return !n->snap_job && every != 0 && n->applied >= n->snap_index + every &&
-	       n->applied_bytes >= big / SNAP_MAX_AMPLIFICATION;
+	       n->applied_bytes >= big;
 }
 
 /* When due (above): the core compacts its log (it keeps the snapshot's
