@@ -611,15 +611,21 @@ static int write_state_stream(struct snap_writer *sw, void *arg)
  * write rate on 2 cores, and three members on one disk more). So beyond
  * SNAP_CHEAP_BYTES (a save of a few ms), the next snapshot also waits until
  * the entries applied since the last one add up to its size: snapshots
- * write at most one byte per byte of log. */
+ * write at most one byte per byte of log. But never more than
+ * SNAP_MAX_LOG_BYTES of log (a quarter of a WAL segment) since the last one:
+ * the watch history can make a snapshot much larger than the keys (1,000
+ * events of 1 MB values), and the WAL must still be released segment by
+ * segment with --max-snapshots 2. */
 #define SNAP_CHEAP_BYTES (1u << 20)
+#define SNAP_MAX_LOG_BYTES (16u << 20)
 
 static bool snapshot_due(const struct node *n)
 {
 	uint64_t every = n->srv->opts.snapshot_count;
 	uint64_t big = n->snap_bytes > SNAP_CHEAP_BYTES ? n->snap_bytes - SNAP_CHEAP_BYTES : 0;
+	uint64_t log_needed = big < SNAP_MAX_LOG_BYTES ? big : SNAP_MAX_LOG_BYTES;
 	return !n->snap_job && every != 0 && n->applied >= n->snap_index + every &&
-	       n->applied_bytes >= big;
+	       n->applied_bytes >= log_needed;
 }
 
 /* When due (above): the core compacts its log (it keeps the snapshot's
