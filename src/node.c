@@ -20,6 +20,7 @@
 #include <sys/epoll.h>
 
 #include "apply.h"
+#include "buf.h"
 #include "clock.h"
 #include "cluster.h"
 #include "le.h"
