@@ -476,7 +476,7 @@ static void on_wal_durable(void *ctx, uint32_t events)
 
 /* Before the loop sleeps, the batches queued by this iteration's steps go
  * to disk (rule 1). A lone batch with the WAL thread idle (one client
- * writing, or a follower's append) is written here, by the loop: one
+ * writing to a single member) is written here, by the loop: one
  * write + fdatasync, then commit, apply and reply in this same iteration,
  * without the two thread wake-ups of a hand-off (tens of us each on a small
  * VM). Several batches mean load: they go to the thread, which syncs them
@@ -484,7 +484,10 @@ static void on_wal_durable(void *ctx, uint32_t events)
  * loop that synced under load would stall every GET behind the disk). They
  * also go to the thread when this iteration queued messages for peers (a
  * leader's appends): those leave only after the loop returns, and the
- * leader's own write must overlap them (rule 4 allows it). Stepping
+ * leader's own write must overlap them (rule 4 allows it). A follower's
+ * batches always go to the thread: its loop keeps taking the leader's next
+ * appends and serving clients meanwhile (3 members at 64 connections: 2-9 %
+ * more writes than with a follower syncing on its loop). Stepping
  * PERSISTED may queue more (a new leader's no-op): a few inline rounds at
  * most, then the thread. */
 #define INLINE_MAX_BATCHES 1
@@ -494,7 +497,8 @@ static void flush_wal(struct node *n)
 {
 	int rounds = 0;
 	while (!n->failed && n->flushed_seq < n->wal_seq) {
-		bool here = !n->sent_to_peers && rounds < INLINE_MAX_ROUNDS;
+		bool here = !n->sent_to_peers && n->role != RAFT_FOLLOWER &&
+			    rounds < INLINE_MAX_ROUNDS;
 		uint64_t durable = 0;
 		n->flushed_seq = n->wal_seq;
 		int rc = wal_sync_flush(n->wal, here ? INLINE_MAX_BATCHES : 0, &durable);
