@@ -871,6 +871,12 @@ static int forward_or_wait(struct node *n, const void *data, size_t len)
 	return 0;
 }
 
+/* The core refused a proposal because another member leads, or will. */
+static bool leader_elsewhere(int rc)
+{
+	return rc == RAFT_ERR_NOT_LEADER || rc == RAFT_ERR_NO_LEADER || rc == RAFT_ERR_TRANSFERRING;
+}
+
 /* A leader's proposals wait here until the loop is about to sleep
  * (flush_proposals): one PROPOSE for all the writes of a loop iteration, so
  * one append message per follower carries them all, and a follower syncs
@@ -912,7 +918,7 @@ static void flush_proposals(struct node *n)
 	int rc = step(n, &ev);
 	/* leadership moved on since they were queued: as node_propose would
 	 * have; anything else is lost, and the client's request times out */
-	if (rc == RAFT_ERR_NOT_LEADER || rc == RAFT_ERR_NO_LEADER || rc == RAFT_ERR_TRANSFERRING)
+	if (leader_elsewhere(rc))
 		for (size_t i = 0; i < count; i++)
 			forward_or_wait(n, v[i].data, v[i].len);
 	free(v);
@@ -941,10 +947,16 @@ static int propose_conf(struct node *n, const void *data, size_t len)
 	return rc;
 }
 
+/* A membership change is stepped at once; a leader's write is queued for
+ * flush_proposals; anyone else's write steps PROPOSE, which refuses it. */
 static int propose_here(struct node *n, const void *data, size_t len)
 {
 	if (is_conf_command(data, len))
 		return propose_conf(n, data, len);
+	if (n->role == RAFT_LEADER) {
+		queue_proposal(n, data, len);
+		return RAFT_OK;
+	}
 	struct raft_event ev = event(RAFT_EV_PROPOSE);
 	ev.u.propose.data = data;
 	ev.u.propose.len = len;
@@ -955,14 +967,10 @@ int node_propose(struct node *n, const void *data, size_t len)
 {
 	if (n->failed)
 		return -1;
-	if (n->role == RAFT_LEADER && !is_conf_command(data, len)) {
-		queue_proposal(n, data, len);
-		return 0;
-	}
 	int rc = propose_here(n, data, len);
 	if (rc == RAFT_OK)
 		return 0;
-	if (rc == RAFT_ERR_NOT_LEADER || rc == RAFT_ERR_NO_LEADER || rc == RAFT_ERR_TRANSFERRING)
+	if (leader_elsewhere(rc))
 		return forward_or_wait(n, data, len);
 	return -1;
 }
@@ -994,12 +1002,8 @@ void node_receive_proposal(struct node *n, const void *payload, size_t len)
 {
 	/* proposed only by the leader; a stale forward is dropped (the client's
 	 * member times the request out, as etcd does for a lost proposal) */
-	if (!n->failed && n->role == RAFT_LEADER) {
-		if (is_conf_command(payload, len))
-			propose_here(n, payload, len);
-		else
-			queue_proposal(n, payload, len);
-	}
+	if (!n->failed && n->role == RAFT_LEADER)
+		propose_here(n, payload, len);
 }
 
 uint64_t node_read(struct node *n, node_read_fn done, void *ctx)

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +33,14 @@ struct snap_file {
 static void snap_name(char *buf, size_t cap, uint64_t term, uint64_t index)
 {
 	snprintf(buf, cap, "%016" PRIx64 "-%016" PRIx64 ".snap", term, index);
+}
+
+/* "dir/<term>-<index>.snap": where the snapshot of meta lives. */
+static void snap_path(char *buf, size_t cap, const char *dir, const struct raft_snapshot_meta *meta)
+{
+	char name[64];
+	snap_name(name, sizeof(name), meta->term, meta->index);
+	fs_join(buf, cap, dir, name);
 }
 
 static bool parse_snap_name(const char *name, struct snap_file *out)
@@ -242,9 +249,8 @@ int snap_save_stream(const char *dir, const struct raft_snapshot_meta *meta,
 		fs_errf(err, cap, "snap: mkdir %s: %s", dir, strerror(-rc));
 		return -1;
 	}
-	char name[64], path[4096], tmp[4100];
-	snap_name(name, sizeof(name), meta->term, meta->index);
-	fs_join(path, sizeof(path), dir, name);
+	char path[4096], tmp[4100];
+	snap_path(path, sizeof(path), dir, meta);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (write_tmp(tmp, meta, fn, arg, err, cap) < 0)
 		return -1;
@@ -332,9 +338,7 @@ int snap_save_async(const char *dir, const struct raft_snapshot_meta *meta,
 		abort();
 	job->pid = pid;
 	job->fd = p[0];
-	char name[64];
-	snap_name(name, sizeof(name), meta->term, meta->index);
-	fs_join(job->path, sizeof(job->path), dir, name);
+	snap_path(job->path, sizeof(job->path), dir, meta);
 	*out = job;
 	return 0;
 }

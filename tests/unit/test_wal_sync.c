@@ -188,18 +188,26 @@ static void test_many_go_to_thread(void)
 	crashfs_reset();
 }
 
-/* While the thread is inside a round, the caller never writes: what it
- * queues waits for the thread's next round, and seqs become durable in
- * order. Once the thread is idle again, the caller writes inline. */
-static void test_busy_thread_keeps_order(void)
+/* A started wal_sync whose thread has taken batch 1 and is held inside its
+ * fdatasync until gate_set(false). */
+static struct wal_sync *start_with_thread_in_fdatasync(void)
 {
 	struct wal_sync *s = start();
 	gated_ops = crashfs_ops;
 	gated_ops.fdatasync = gated_fdatasync;
 	fs_set_ops(&gated_ops);
 	gate_set(true);
-	CHECK(queue_entry(s, 1, true) == 0);	/* the thread takes it */
-	gate_wait_entered();			/* ... and is in its fdatasync */
+	CHECK(queue_entry(s, 1, true) == 0);
+	gate_wait_entered();
+	return s;
+}
+
+/* While the thread is inside a round, the caller never writes: what it
+ * queues waits for the thread's next round, and seqs become durable in
+ * order. Once the thread is idle again, the caller writes inline. */
+static void test_busy_thread_keeps_order(void)
+{
+	struct wal_sync *s = start_with_thread_in_fdatasync();
 	uint64_t durable = 0;
 	CHECK(queue_entry(s, 2, false) == 0);
 	CHECK(wal_sync_flush(s, 1, &durable) == 0);
@@ -252,13 +260,7 @@ static void test_inline_failure(void)
  * next round: never durable, never acknowledged. */
 static void test_queued_behind_failure(void)
 {
-	struct wal_sync *s = start();
-	gated_ops = crashfs_ops;
-	gated_ops.fdatasync = gated_fdatasync;
-	fs_set_ops(&gated_ops);
-	gate_set(true);
-	CHECK(queue_entry(s, 1, true) == 0);
-	gate_wait_entered();
+	struct wal_sync *s = start_with_thread_in_fdatasync();
 	CHECK(queue_entry(s, 2, false) == 0);	/* the failure is not known yet */
 	crashfs_fail_syncs(EIO);
 	gate_set(false);
