@@ -13,6 +13,7 @@ import atexit
 import ctypes
 import os
 import random
+import shlex
 import shutil
 import signal
 import socket
@@ -305,6 +306,29 @@ def file_tail(path, n):
         return "\n".join(lines[-n:])
     except OSError:
         return "(no log)"
+
+
+def compile_c(ctx, src, name, pkgs=()):
+    """Builds a helper program from contrib/bench/<src> with $CC (default cc), -O2 and
+    pkg-config flags for pkgs, once per run (cached in the run's temp dir). Returns the
+    executable's path; raises BenchError with the compiler's output on failure."""
+    exe = os.path.join(ctx.tmp_root, name)
+    if os.path.exists(exe):
+        return exe
+    path = os.path.join(BENCH_DIR, src)
+    try:
+        flags = []
+        if pkgs:
+            flags = subprocess.run(["pkg-config", "--cflags", "--libs"] + list(pkgs),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   check=True, timeout=30).stdout.decode().split()
+        argv = shlex.split(os.environ.get("CC", "cc")) + ["-O2", "-o", exe, path] + flags
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise BenchError("cannot build %s: %s" % (path, e))
+    if p.returncode != 0:
+        raise BenchError("cannot build %s: %s" % (path, p.stdout.decode("utf-8", "replace")[-500:]))
+    return exe
 
 
 class Server:

@@ -5,9 +5,16 @@
  * against this shows what HTTP alone costs on the machine (the ceiling for a GET).
  * run.py compiles it on the fly (cc + pkg-config libmicrohttpd); not built by make.
  *
- *   mhd_hello PORT      listens on 127.0.0.1:PORT until killed
+ * With a directory, every PUT first writes a 160-byte record (about one small PUT's
+ * WAL record) to a fallocated file there and fdatasyncs it, as a WAL of one member
+ * would: the put1floor scenario's floor for a durable one-connection PUT (HTTP and
+ * one write+fdatasync, no Raft, no store).
+ *
+ *   mhd_hello PORT [FSYNC_DIR]   listens on 127.0.0.1:PORT until killed
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +27,43 @@ static const char body[] =
 	"{\"action\":\"get\",\"node\":{\"key\":\"/bench/get\",\"value\":\"0123456789abcdef\","
 	"\"modifiedIndex\":4,\"createdIndex\":4}}\n";
 
+#define FSYNC_FILE_BYTES ((off_t)64 << 20)
+#define RECORD_BYTES 160
+
+static int fsync_fd = -1;	/* the fallocated file PUTs write to, or -1 */
+static off_t fsync_off;
+
+static int open_fsync_file(const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/mhd-hello-wal", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || posix_fallocate(fd, 0, FSYNC_FILE_BYTES) != 0 || fsync(fd) < 0) {
+		perror(path);
+		return -1;
+	}
+	return fd;
+}
+
+/* One record appended (wrapping at the end of the file) and made durable. */
+static int durable_record(void)
+{
+	static const char record[RECORD_BYTES] = "mhd_hello record";
+	if (fsync_off + RECORD_BYTES > FSYNC_FILE_BYTES)
+		fsync_off = 0;
+	if (pwrite(fsync_fd, record, RECORD_BYTES, fsync_off) != RECORD_BYTES ||
+	    fdatasync(fsync_fd) < 0)
+		return -1;
+	fsync_off += RECORD_BYTES;
+	return 0;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
 			       const char *method, const char *version, const char *upload,
 			       size_t *upload_size, void **req_cls)
 {
 	static int marker;
-	(void)cls; (void)url; (void)method; (void)version; (void)upload;
+	(void)cls; (void)url; (void)version; (void)upload;
 	if (*req_cls == NULL) { /* first call: headers only; answer on the next call, so
 				   MHD keeps the connection alive (as cetcd does) */
 		*req_cls = &marker;
@@ -35,6 +73,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (fsync_fd >= 0 && strcmp(method, "PUT") == 0 && durable_record() < 0)
+		return MHD_NO;
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 		sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
@@ -48,10 +88,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: mhd_hello PORT\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: mhd_hello PORT [FSYNC_DIR]\n");
 		return 2;
 	}
+	if (argc == 3 && (fsync_fd = open_fsync_file(argv[2])) < 0)
+		return 1;
 	struct sockaddr_in sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
