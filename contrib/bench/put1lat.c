@@ -43,9 +43,9 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double percentile(double *v, size_t n, double p)
+/* v must be sorted. */
+static double percentile(const double *v, size_t n, double p)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
 	return v[(size_t)((double)n * p)];
 }
 
@@ -207,6 +207,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "put1lat: no PUT completed (connection lost)\n");
 		return 1;
 	}
+	qsort(put, (size_t)n, sizeof(double), cmp_double);
+	qsort(get, (size_t)n, sizeof(double), cmp_double);
+	qsort(fs, (size_t)n, sizeof(double), cmp_double);
 	printf("PUT1LAT puts=%ld errors=%ld put_p50_us=%.1f put_p90_us=%.1f get_p50_us=%.1f "
 	       "fsync_p50_us=%.1f fsync_p90_us=%.1f\n", n, errors,
 	       percentile(put, (size_t)n, 0.5), percentile(put, (size_t)n, 0.9),

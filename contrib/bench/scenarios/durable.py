@@ -35,9 +35,9 @@ import statistics
 import subprocess
 import time
 
-from benchlib import (HOST, BenchError, Flavor, Metric, Server, _LIVE, compile_c, du_kib,
-                      http_request, load_requests, put_request, run_wrk,
-                      scenario)  # noqa: F401
+from benchlib import (HOST, BenchError, Metric, _LIVE, compile_c, du_kib, http_request,
+                      load_requests, put_request, run_wrk, scenario)  # noqa: F401
+from scenarios.baseline import start_hello
 
 PUT_VALUE_LEN = 32
 FSYNC_SAMPLES = 200
@@ -121,14 +121,8 @@ def put1lat(ctx, srv):
     return _put1_client(ctx, srv)
 
 
-class _FsyncHello(Server):
-    def argv(self):
-        return [self.flavor.binary, str(self.port), self.dir]
-
-
 def _start_fsync_hello(ctx, flavor, tag):
-    exe = compile_c(ctx, "baseline/mhd_hello.c", "mhd_hello", pkgs=("libmicrohttpd",))
-    return _FsyncHello(Flavor("mhd-hello-fsync", exe, []), ctx.tmp_root, tag).start()
+    return start_hello(ctx, tag, fsync=True)
 
 
 @scenario("put1floor", PUT1_METRICS, modes=("full",), order=26, start=_start_fsync_hello,
