@@ -6,6 +6,12 @@ set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/contrib/install-deps.sh" --test
 cd "$top"
+# An in-tree configure (./configure in the clone) blocks every out-of-tree
+# build; clean it first (contrib/quickstart.sh builds in ./build instead).
+if [ -f config.status ]; then
+	echo "test-all: the source tree was configured in place; running make distclean"
+	make distclean >/dev/null 2>&1 || rm -f config.status
+fi
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 builds="${CETCD_TEST_BUILDS:-plain sanitizers}"
 work=$(mktemp -d /tmp/cetcd-test.XXXXXX)

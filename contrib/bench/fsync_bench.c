@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fs.h"
-#include "wal.h"
-#include "wal_sync.h"
+#include "disk/fs.h"
+#include "disk/wal.h"
+#include "disk/wal_sync.h"
 
 static double now_us(void)
 {

@@ -332,7 +332,7 @@ def write_doc(path, section, content):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    ap.add_argument("--cetcd", default="./src/cetcd", help="side A binary (default ./src/cetcd)")
+    ap.add_argument("--cetcd", default="./build/cetcd", help="side A binary (default ./build/cetcd)")
     ap.add_argument("--etcd", default=shutil.which("etcd") or "/usr/bin/etcd",
                     help="side B binary: real etcd (default: etcd on PATH)")
     ap.add_argument("--cetcd-args", default="--enable-v2=true",

@@ -5,7 +5,7 @@ temporary data dir, offers HTTP helpers and a small test runner.
 
 Environment:
   CETCD_TARGET   "cetcd" (default) or "etcd": which server the suite runs against.
-  CETCD_BIN      path of the cetcd binary (default: <build>/src/cetcd, then PATH).
+  CETCD_BIN      path of the cetcd binary (default: <build>/cetcd, then PATH).
   ETCD_BIN       path of etcd (default: "etcd" on PATH).
   CETCD_E2E_VERBOSE=1  print server stderr tail on failures.
 
@@ -51,8 +51,8 @@ def cetcd_bin():
     if b:
         return b if (os.path.isfile(b) and os.access(b, os.X_OK)) else None
     here = os.path.dirname(os.path.abspath(__file__))
-    for cand in (os.path.join(os.getcwd(), "src", "cetcd"),
-                 os.path.join(here, "..", "..", "src", "cetcd")):
+    for cand in (os.path.join(os.getcwd(), "cetcd"),
+                 os.path.join(here, "..", "..", "build", "cetcd")):
         if os.path.isfile(cand) and os.access(cand, os.X_OK):
             return os.path.abspath(cand)
     return _which("cetcd")

@@ -1,9 +1,9 @@
 #!/bin/sh
 # check_purity.sh - the Raft core must stay pure: its undefined symbols may
 # name only memory and string helpers from libc, never a clock, a socket, a
-# file, a thread or a random generator. usage: check_purity.sh libraftcore.a
+# file, a thread or a random generator. usage: check_purity.sh src/raft/libraft.a
 set -u
-lib=${1:-src/libraftcore.a}	# make check runs it from the build tree
+lib=${1:-src/raft/libraft.a}	# make check runs it from the build tree
 NM=${NM:-nm}
 [ -f "$lib" ] || { echo "check-purity: $lib not found"; exit 1; }
 # undefined in some member and not defined by another: what libc must provide

@@ -7,7 +7,7 @@
 #ifndef CETCD_TESTS_RAFT_CLUSTER_H
 #define CETCD_TESTS_RAFT_CLUSTER_H
 
-#include "raft.h"
+#include "raft/raft.h"
 
 #define CL_MAX 9	/* member ids are 1..CL_MAX */
 

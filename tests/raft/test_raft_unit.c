@@ -2,7 +2,7 @@
  * construction, bootstrap/restart, error values, the persist-before-count
  * rule, configuration encoding, snapshots, timers. */
 #include "runner.h"
-#include "raft.h"
+#include "raft/raft.h"
 
 struct one {
 	struct raft *r;

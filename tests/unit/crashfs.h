@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fs.h"
+#include "disk/fs.h"
 
 enum crashfs_mode {
 	CRASHFS_DROP = 0,	/* every unsynced write and name change is lost */

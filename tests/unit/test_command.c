@@ -3,8 +3,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "cluster.h"
-#include "command.h"
+#include "kv/cluster.h"
+#include "kv/command.h"
 
 static void test_write_roundtrip(void)
 {

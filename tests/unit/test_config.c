@@ -1,7 +1,7 @@
 /* test_config.c - unit tests for src/config.c (etcd 3.4 flags + ETCD_* env).
  * Expected messages and exit codes were taken from etcd 3.4.23 itself.
  * Prints "N passed, N failed"; exits non-zero on any failure. */
-#include "config.h"
+#include "cetcd/config.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

@@ -21,19 +21,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "check.h"
-#include "clock.h"
-#include "cluster.h"
-#include "http_peer.h"
-#include "http_reply.h"
-#include "http_server.h"
-#include "loop.h"
-#include "node.h"
-#include "peer_codec.h"
-#include "peer_send.h"
-#include "raft.h"
-#include "server.h"
+#include "util/clock.h"
+#include "kv/cluster.h"
+#include "api/http_peer.h"
+#include "api/http_reply.h"
+#include "net/http_server.h"
+#include "net/loop.h"
+#include "member/node.h"
+#include "member/peer_codec.h"
+#include "member/peer_send.h"
+#include "raft/raft.h"
+#include "member/server.h"
 
 /* ---- stubs: what member B's node receives ----------------------------------- */
 

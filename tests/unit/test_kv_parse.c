@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "kv_parse.h"
+#include "kv/kv_parse.h"
 
 static int parse(const char *query, enum kv_method m, const char *path,
 		 struct kv_request *r, struct store_error *err, struct form *f)

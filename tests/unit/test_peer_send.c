@@ -23,14 +23,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "check.h"
-#include "clock.h"
-#include "cluster.h"
-#include "loop.h"
-#include "peer_codec.h"
-#include "peer_send.h"
-#include "raft.h"
+#include "util/clock.h"
+#include "kv/cluster.h"
+#include "net/loop.h"
+#include "member/peer_codec.h"
+#include "member/peer_send.h"
+#include "raft/raft.h"
 
 #define SELF ((uint64_t)0x1a)
 #define PEER ((uint64_t)0x2b)

@@ -12,8 +12,8 @@
 
 #include "check.h"
 #include "crashfs.h"
-#include "fs.h"
-#include "snap.h"
+#include "disk/fs.h"
+#include "disk/snap.h"
 
 #define SNAPDIR "/data/snap"
 

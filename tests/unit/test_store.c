@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "store.h"
-#include "store_render.h"
+#include "kv/store.h"
+#include "kv/store_render.h"
 
 /* 2016-05-24T09:35:30.752422783Z */
 #define T0 INT64_C(1464082530752422783)

@@ -11,8 +11,8 @@
 #include <time.h>
 
 #include "check.h"
-#include "store.h"
-#include "store_codec.h"
+#include "kv/store.h"
+#include "kv/store_codec.h"
 
 /* 2016-05-24T09:35:30.752422783Z */
 #define T0 INT64_C(1464082530752422783)

@@ -13,10 +13,10 @@
 
 #include "check.h"
 #include "crashfs.h"
-#include "crc32c.h"
-#include "fs.h"
-#include "wal.h"
-#include "wal_sync.h"
+#include "util/crc32c.h"
+#include "disk/fs.h"
+#include "disk/wal.h"
+#include "disk/wal_sync.h"
 
 #define DIR "/data/wal"
 #define SEG0 DIR "/0000000000000000-0000000000000001.wal"

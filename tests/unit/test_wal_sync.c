@@ -12,9 +12,9 @@
 
 #include "check.h"
 #include "crashfs.h"
-#include "fs.h"
-#include "wal.h"
-#include "wal_sync.h"
+#include "disk/fs.h"
+#include "disk/wal.h"
+#include "disk/wal_sync.h"
 
 #define DIR "/data/wal"
 #define SEG_SIZE (1u << 16)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "store.h"
+#include "kv/store.h"
 
 #define T0 INT64_C(1464082530752422783)
 #define SEC INT64_C(1000000000)

@@ -1,0 +1,629 @@
+/* http_admin.c - the cluster and admin endpoints: /version, /health,
+ * /v2/members, /v2/machines, /v2/stats/{self,store,leader}, with the shapes
+ * real etcd 3.4 answers. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ctype.h>
+#include <jansson.h>
+
+#include "util/clock.h"
+#include "kv/command.h"
+#include "cetcd/config.h"
+#include "member/proposal.h"
+#include "raft/raft.h"
+#include "api/http_reply.h"
+#include "net/http_server.h"
+#include "member/node.h"
+#include "member/server.h"
+#include "kv/store.h"
+#include "api/http_peer.h"
+#include "util/le.h"
+#include "member/peer_send.h"
+#include "util/version.h"
+#include "disk/wal_sync.h"
+
+/* ---- formatting helpers ------------------------------------------------ */
+
+static void put_id(struct buf *b, uint64_t id)
+{
+	buf_printf(b, "\"%" PRIx64 "\"", id);
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+	buf_put_json_str(b, s, strlen(s));
+}
+
+static void put_str_array(struct buf *b, char *const *v, size_t n)
+{
+	buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_putc(b, ',');
+		put_str(b, v[i]);
+	}
+	buf_putc(b, ']');
+}
+
+/* Go's time.Time JSON (RFC3339Nano, UTC). */
+static void put_time(struct buf *b, int64_t unix_ns)
+{
+	time_t secs = (time_t)(unix_ns / 1000000000);
+	long nanos = (long)(unix_ns % 1000000000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	char frac[16] = "";
+	if (nanos) {
+		snprintf(frac, sizeof(frac), ".%09ld", nanos);
+		size_t n = strlen(frac);
+		while (frac[n - 1] == '0')
+			frac[--n] = '\0';
+	}
+	buf_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d%sZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
+		   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+/* Go's time.Duration.String() for a positive duration >= 1s or < 1s. */
+static void put_duration(struct buf *b, uint64_t ns)
+{
+	if (ns == 0) {
+		buf_puts(b, "\"0s\"");
+		return;
+	}
+	if (ns < 1000000000ull) {
+		const char *unit = "ns";
+		uint64_t div = 1;
+		if (ns >= 1000000ull) {
+			unit = "ms";
+			div = 1000000ull;
+		} else if (ns >= 1000ull) {
+			unit = "\xc2\xb5s";
+			div = 1000ull;
+		}
+		char frac[16] = "";
+		if (ns % div) {
+			int digits = div == 1000000ull ? 6 : 3;
+			snprintf(frac, sizeof(frac), ".%0*" PRIu64, digits, ns % div);
+			size_t n = strlen(frac);
+			while (frac[n - 1] == '0')
+				frac[--n] = '\0';
+		}
+		buf_printf(b, "\"%" PRIu64 "%s%s\"", ns / div, frac, unit);
+		return;
+	}
+	uint64_t secs = ns / 1000000000ull, nanos = ns % 1000000000ull;
+	buf_putc(b, '"');
+	if (secs >= 3600)
+		buf_printf(b, "%" PRIu64 "h", secs / 3600);
+	if (secs >= 60)
+		buf_printf(b, "%" PRIu64 "m", secs / 60 % 60);
+	buf_printf(b, "%" PRIu64, secs % 60);
+	if (nanos) {
+		char frac[16];
+		snprintf(frac, sizeof(frac), ".%09" PRIu64, nanos);
+		size_t n = strlen(frac);
+		while (frac[n - 1] == '0')
+			frac[--n] = '\0';
+		buf_puts(b, frac);
+	}
+	buf_puts(b, "s\"");
+}
+
+static void respond_json(struct http_req *r, unsigned status, struct buf *b)
+{
+	http_respond(r, status, reply_from_buf(b, "application/json"));
+}
+
+static bool method_in(struct http_req *r, const char *allow)
+{
+	/* allow is a comma-separated list such as "GET,HEAD" */
+	size_t n = strlen(r->method);
+	for (const char *p = allow; *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && strncmp(p, r->method, n) == 0)
+			return true;
+		p += len + (e ? 1 : 0);
+	}
+	reply_method_not_allowed(r, allow);
+	return false;
+}
+
+/* ---- endpoints --------------------------------------------------------- */
+
+static void serve_version(struct http_req *r)
+{
+	if (!method_in(r, "GET"))
+		return;
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "{\"etcdserver\":\"" ETCD_COMPAT_VERSION "\",\"etcdcluster\":\""
+		     ETCD_COMPAT_CLUSTER_VERSION "\"}");
+	respond_json(r, MHD_HTTP_OK, &b);
+}
+
+static void serve_health(struct http_req *r)
+{
+	if (!method_in(r, "GET"))
+		return;
+	bool ok = node_leader_id(r->srv->node) != 0;
+	struct MHD_Response *resp = reply_from_text(ok ? "{\"health\":\"true\"}"
+						       : "{\"health\":\"false\"}",
+						    "text/plain; charset=utf-8");
+	http_respond(r, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+}
+
+static void put_member(struct buf *b, const struct member *m)
+{
+	buf_puts(b, "{\"id\":");
+	put_id(b, m->id);
+	buf_puts(b, ",\"name\":");
+	put_str(b, m->name);
+	buf_puts(b, ",\"peerURLs\":");
+	put_str_array(b, m->peer_urls, m->n_peer_urls);
+	buf_puts(b, ",\"clientURLs\":");
+	put_str_array(b, m->client_urls, m->n_client_urls);
+	buf_putc(b, '}');
+}
+
+/* ---- /v2/members ------------------------------------------------------- */
+
+/* etcd's unmarshalRequest: JSON body {"peerURLs":[...]} with Content-Type
+ * application/json. Returns the URLs joined by ",", or NULL after replying. */
+static char *parse_peer_urls_body(struct http_req *r)
+{
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	char ctype[128];
+	snprintf(ctype, sizeof(ctype), "%s", ct ? ct : "");
+	char *semi = strchr(ctype, ';');
+	if (semi) {
+		*semi = '\0';
+		for (char *p = ctype; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	}
+	if (strcmp(ctype, "application/json") != 0) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "Bad Content-Type %s, accept application/json", ctype);
+		reply_message(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, msg);
+		return NULL;
+	}
+	json_error_t jerr;
+	json_t *doc = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &jerr);
+	json_t *urls = doc ? json_object_get(doc, "peerURLs") : NULL;
+	if (doc == NULL || !json_is_object(doc) || (urls && !json_is_array(urls))) {
+		reply_message(r, MHD_HTTP_BAD_REQUEST, doc ? "invalid peerURLs" : jerr.text);
+		json_decref(doc);
+		return NULL;
+	}
+	struct buf joined = BUF_INIT;
+	size_t i;
+	json_t *u;
+	json_array_foreach(urls, i, u) {
+		if (i)
+			buf_putc(&joined, ',');
+		buf_puts(&joined, json_is_string(u) ? json_string_value(u) : "");
+	}
+	json_decref(doc);
+	char err[256];
+	struct url_list list;
+	if (config_urls_parse(joined.data ? joined.data : "", &list, err, sizeof(err)) != 0) {
+		reply_message(r, MHD_HTTP_BAD_REQUEST, err);
+		buf_free(&joined);
+		return NULL;
+	}
+	config_urls_free(&list);
+	return buf_steal(&joined, NULL);
+}
+
+static bool peer_url_taken(const struct cluster *c, const char *joined, uint64_t except)
+{
+	for (size_t i = 0; i < c->n_members; i++) {
+		if (c->members[i].id == except)
+			continue;
+		for (size_t j = 0; j < c->members[i].n_peer_urls; j++) {
+			const char *u = c->members[i].peer_urls[j];
+			size_t n = strlen(u);
+			for (const char *p = joined; (p = strstr(p, u)) != NULL; p += n)
+				if ((p == joined || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+					return true;
+		}
+	}
+	return false;
+}
+
+/* The id after /v2/members/, as etcd's getID: 405 without one, 404 when it
+ * is not a hex id or not a member. Returns NULL after replying. */
+static struct member *member_from_path(struct http_req *r, const char *rest)
+{
+	if (*rest == '\0') {
+		reply_method_not_allowed(r, "GET, POST");
+		return NULL;
+	}
+	char *end;
+	unsigned long long id = strtoull(rest, &end, 16);
+	struct member *m = (*end == '\0' && end != rest) ? cluster_find(&r->srv->cluster, id) : NULL;
+	if (m == NULL) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "No such member: %s", rest);
+		reply_message(r, MHD_HTTP_NOT_FOUND, msg);
+	}
+	return m;
+}
+
+static void reply_reconfig_unsupported(struct http_req *r)
+{
+	reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		      "etcdserver: changing a member's peer URLs is not supported by this cetcd yet");
+}
+
+/* ---- runtime changes: proposed through the log, answered once applied ---- */
+
+struct member_change {
+	uint64_t proposal_id;
+	unsigned status;	/* 201 (add) or 204 (remove) */
+	struct buf body;	/* the answer for 201 */
+};
+
+static void member_change_cleanup(struct http_req *r)
+{
+	struct member_change *mc = r->handler_ctx;
+	if (mc->proposal_id)
+		proposals_cancel(r->srv->props, mc->proposal_id);
+	buf_free(&mc->body);
+	free(mc);
+	r->handler_ctx = NULL;
+}
+
+static void member_change_done(void *ctx, struct store_event *ev, const struct store_error *err)
+{
+	struct http_req *r = ctx;
+	struct member_change *mc = r->handler_ctx;
+	mc->proposal_id = 0;
+	if (err) {
+		reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR, err->cause ? err->cause : "");
+		return;
+	}
+	if (mc->status == MHD_HTTP_CREATED)
+		http_respond(r, MHD_HTTP_CREATED, reply_from_buf(&mc->body, "application/json"));
+	else
+		http_respond(r, MHD_HTTP_NO_CONTENT, reply_from_text("", NULL));
+}
+
+/* Proposes a configuration change whose context is this member's id, the
+ * request id, and (for an add) the new member's table entry; the answer
+ * waits for the entry to be applied (node.c completes it). */
+static void propose_member_change(struct http_req *r, uint8_t type, uint64_t node,
+				  const struct cluster *added, unsigned status, struct buf *body)
+{
+	struct server *s = r->srv;
+	struct member_change *mc = calloc(1, sizeof(*mc));
+	if (mc == NULL)
+		abort();
+	mc->status = status;
+	if (body)
+		mc->body = *body;
+	r->handler_ctx = mc;
+	r->cleanup = member_change_cleanup;
+	mc->proposal_id = proposals_add(s->props, clock_mono_ms(), s->request_timeout_ms,
+					member_change_done, r);
+	struct buf ctx = BUF_INIT, payload = BUF_INIT;
+	uint8_t head[16];
+	le_put_u64(head, s->self_id);
+	le_put_u64(head + 8, mc->proposal_id);
+	buf_append(&ctx, head, sizeof(head));
+	if (added)
+		cluster_encode(added, &ctx);
+	command_encode_conf(&payload, s->self_id, type, node, ctx.data, ctx.len);
+	if (node_propose(s->node, payload.data, payload.len) == 0) {
+		http_suspend(r);
+	} else {
+		proposals_cancel(s->props, mc->proposal_id);
+		mc->proposal_id = 0;
+		reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			      "etcdserver: the configuration change was refused (another one is "
+			      "in progress, or there is no leader)");
+	}
+	buf_free(&ctx);
+	buf_free(&payload);
+}
+
+static void members_get(struct http_req *r, const char *rest)
+{
+	struct cluster *c = &r->srv->cluster;
+	struct buf b = BUF_INIT;
+	if (strcmp(rest, "leader") == 0) {
+		struct member *m = cluster_find(c, node_leader_id(r->srv->node));
+		if (m == NULL) {
+			reply_message(r, MHD_HTTP_SERVICE_UNAVAILABLE, "During election");
+			return;
+		}
+		put_member(&b, m);
+	} else if (*rest == '\0') {
+		buf_puts(&b, "{\"members\":[");
+		for (size_t i = 0; i < c->n_members; i++) {
+			if (i)
+				buf_putc(&b, ',');
+			put_member(&b, &c->members[i]);
+		}
+		buf_puts(&b, "]}");
+	} else {
+		reply_message(r, MHD_HTTP_NOT_FOUND, "Not found");
+		return;
+	}
+	buf_putc(&b, '\n');
+	respond_json(r, MHD_HTTP_OK, &b);
+}
+
+static void members_post(struct http_req *r)
+{
+	char *urls = parse_peer_urls_body(r);
+	if (urls == NULL)
+		return;
+	struct cluster *c = &r->srv->cluster;
+	if (peer_url_taken(c, urls, 0)) {
+		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
+		free(urls);
+		return;
+	}
+	/* etcd's NewMember for a runtime add: sha1 of the sorted peer URLs, no
+	 * cluster token, and the time in seconds */
+	struct url_list list;
+	char err[256], stamp[32];
+	config_urls_parse(urls, &list, err, sizeof(err));
+	char **v = calloc(list.n ? list.n : 1, sizeof(*v));
+	if (v == NULL)
+		abort();
+	for (size_t i = 0; i < list.n; i++)
+		v[i] = list.v[i].str;
+	snprintf(stamp, sizeof(stamp), "%lld", (long long)(clock_wall_ns() / 1000000000));
+	uint64_t id = cluster_member_id(v, list.n, stamp);
+	struct cluster added = {0};
+	if (cluster_find(c, id) || cluster_is_removed(c, id)) {
+		reply_message(r, MHD_HTTP_CONFLICT, "membership: ID exists");
+	} else {
+		cluster_put_member(&added, id, "", v, list.n, NULL, 0);
+		struct buf body = BUF_INIT;
+		put_member(&body, &added.members[0]);
+		buf_putc(&body, '\n');
+		propose_member_change(r, RAFT_CONF_ADD_VOTER, id, &added, MHD_HTTP_CREATED, &body);
+	}
+	cluster_free(&added);
+	free(v);
+	config_urls_free(&list);
+	free(urls);
+}
+
+static void members_put(struct http_req *r, const char *rest)
+{
+	struct member *m = member_from_path(r, rest);
+	if (m == NULL)
+		return;
+	char *urls = parse_peer_urls_body(r);
+	if (urls == NULL)
+		return;
+	char *current = NULL;
+	struct buf cur = BUF_INIT;
+	for (size_t i = 0; i < m->n_peer_urls; i++) {
+		if (i)
+			buf_putc(&cur, ',');
+		buf_puts(&cur, m->peer_urls[i]);
+	}
+	current = buf_steal(&cur, NULL);
+	if (peer_url_taken(&r->srv->cluster, urls, m->id))
+		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
+	else if (strcmp(current, urls) == 0)	/* nothing changes */
+		http_respond(r, MHD_HTTP_NO_CONTENT, reply_from_text("", NULL));
+	else
+		reply_reconfig_unsupported(r);
+	free(current);
+	free(urls);
+}
+
+static void members_delete(struct http_req *r, const char *rest)
+{
+	struct cluster *c = &r->srv->cluster;
+	char *end;
+	unsigned long long id = strtoull(rest, &end, 16);
+	if (*rest && *end == '\0' && cluster_is_removed(c, id)) {
+		char msg[64];
+		snprintf(msg, sizeof(msg), "Member permanently removed: %s", rest);
+		reply_message(r, MHD_HTTP_GONE, msg);
+		return;
+	}
+	struct member *m = member_from_path(r, rest);
+	if (m != NULL)
+		propose_member_change(r, RAFT_CONF_REMOVE, m->id, NULL, MHD_HTTP_NO_CONTENT, NULL);
+}
+
+static void serve_members(struct http_req *r)
+{
+	if (!method_in(r, "GET,POST,DELETE,PUT"))
+		return;
+	r->reply_cluster_id = true;	/* etcd sets it on every members answer */
+	const char *rest = r->path + strlen("/v2/members");
+	if (*rest == '/')
+		rest++;
+	if (strcmp(r->method, "GET") == 0)
+		members_get(r, rest);
+	else if (strcmp(r->method, "POST") == 0)
+		members_post(r);
+	else if (strcmp(r->method, "PUT") == 0)
+		members_put(r, rest);
+	else
+		members_delete(r, rest);
+}
+
+static void serve_machines(struct http_req *r)
+{
+	if (!method_in(r, "GET,HEAD"))
+		return;
+	struct cluster *c = &r->srv->cluster;
+	struct buf b = BUF_INIT;
+	bool first = true;
+	for (size_t i = 0; i < c->n_members; i++) {
+		for (size_t j = 0; j < c->members[i].n_client_urls; j++) {
+			if (!first)
+				buf_puts(&b, ", ");
+			buf_puts(&b, c->members[i].client_urls[j]);
+			first = false;
+		}
+	}
+	http_respond(r, MHD_HTTP_OK, reply_from_buf(&b, "text/plain; charset=utf-8"));
+}
+
+static const char *state_name(const struct node *n)
+{
+	if (node_is_leader(n))
+		return "StateLeader";
+	return node_leader_id(n) ? "StateFollower" : "StateCandidate";
+}
+
+static void serve_stats_self(struct http_req *r)
+{
+	if (!method_in(r, "GET"))
+		return;
+	struct server *s = r->srv;
+	struct buf b = BUF_INIT;
+	int64_t now = clock_wall_ns();
+	struct member *self = cluster_find(&s->cluster, s->self_id);
+	buf_puts(&b, "{\"name\":");
+	put_str(&b, self ? self->name : "");
+	buf_puts(&b, ",\"id\":");
+	put_id(&b, s->self_id);
+	buf_printf(&b, ",\"state\":\"%s\",\"startTime\":", state_name(s->node));
+	put_time(&b, s->start_wall_ns);
+	buf_puts(&b, ",\"leaderInfo\":{\"leader\":");
+	put_id(&b, node_leader_id(s->node));
+	buf_puts(&b, ",\"uptime\":");
+	put_duration(&b, (uint64_t)(now - s->start_wall_ns));
+	buf_puts(&b, ",\"startTime\":");
+	put_time(&b, s->start_wall_ns);
+	struct http_peer_stats in;
+	struct peer_sender_totals out;
+	http_peer_get_stats(&in);
+	peer_sender_totals(s->peers, &out);
+	buf_printf(&b, "},\"recvAppendRequestCnt\":%" PRIu64 ",\"sendAppendRequestCnt\":%" PRIu64 "}",
+		   in.recv_append, out.append_sent);
+	respond_json(r, MHD_HTTP_OK, &b);
+}
+
+static void serve_stats_store(struct http_req *r)
+{
+	if (!method_in(r, "GET"))
+		return;
+	struct store_stats st;
+	store_get_stats(r->srv->store, &st);
+	struct buf b = BUF_INIT;
+	buf_printf(&b,
+		   "{\"getsSuccess\":%" PRIu64 ",\"getsFail\":%" PRIu64
+		   ",\"setsSuccess\":%" PRIu64 ",\"setsFail\":%" PRIu64
+		   ",\"deleteSuccess\":%" PRIu64 ",\"deleteFail\":%" PRIu64
+		   ",\"updateSuccess\":%" PRIu64 ",\"updateFail\":%" PRIu64
+		   ",\"createSuccess\":%" PRIu64 ",\"createFail\":%" PRIu64
+		   ",\"compareAndSwapSuccess\":%" PRIu64 ",\"compareAndSwapFail\":%" PRIu64
+		   ",\"compareAndDeleteSuccess\":%" PRIu64 ",\"compareAndDeleteFail\":%" PRIu64
+		   ",\"expireCount\":%" PRIu64 ",\"watchers\":%" PRIu64 "}",
+		   st.gets_success, st.gets_fail, st.sets_success, st.sets_fail,
+		   st.delete_success, st.delete_fail, st.update_success, st.update_fail,
+		   st.create_success, st.create_fail, st.cas_success, st.cas_fail,
+		   st.cad_success, st.cad_fail, st.expire_count, st.watchers);
+	respond_json(r, MHD_HTTP_OK, &b);
+}
+
+static void serve_stats_leader(struct http_req *r)
+{
+	if (!method_in(r, "GET"))
+		return;
+	struct server *s = r->srv;
+	if (!node_is_leader(s->node)) {
+		reply_message(r, MHD_HTTP_FORBIDDEN, "not current leader");
+		return;
+	}
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "{\"leader\":");
+	put_id(&b, s->self_id);
+	buf_puts(&b, ",\"followers\":{");
+	bool first = true;
+	for (size_t i = 0; i < s->cluster.n_members; i++) {
+		struct peer_stats ps;
+		uint64_t id = s->cluster.members[i].id;
+		if (id == s->self_id || !peer_sender_peer_stats(s->peers, id, &ps))
+			continue;
+		buf_printf(&b, "%s\"%" PRIx64 "\":{\"latency\":{\"current\":%.6f,\"average\":%.6f,"
+			   "\"standardDeviation\":%.6f,\"minimum\":%.6f,\"maximum\":%.6f},"
+			   "\"counts\":{\"fail\":%" PRIu64 ",\"success\":%" PRIu64 "}}",
+			   first ? "" : ",", id, ps.latency_current, ps.latency_average,
+			   ps.latency_stddev, ps.latency_min, ps.latency_max, ps.fail, ps.success);
+		first = false;
+	}
+	buf_puts(&b, "}}");
+	respond_json(r, MHD_HTTP_OK, &b);
+}
+
+/* etcd serves expvar JSON here; cetcd serves its own counters, so that
+ * benchmarks and operators can see the WAL's group commit at work. */
+static void serve_debug_vars(struct http_req *r)
+{
+	if (!method_in(r, "GET"))
+		return;
+	struct server *s = r->srv;
+	struct wal_sync_stats w;
+	node_wal_stats(s->node, &w);
+	struct buf b = BUF_INIT;
+	buf_printf(&b,
+		   "{\"cetcd\":{\"raft\":{\"term\":%" PRIu64 ",\"applied\":%" PRIu64
+		   ",\"commit\":%" PRIu64 "},\"wal\":{\"batches\":%" PRIu64
+		   ",\"entries\":%" PRIu64 ",\"rounds\":%" PRIu64 ",\"inline_rounds\":%" PRIu64
+		   ",\"fsyncs\":%" PRIu64 ",\"max_group\":%" PRIu64 "}}}\n",
+		   node_term(s->node), node_applied_index(s->node), node_commit_index(s->node),
+		   w.batches, w.entries, w.rounds, w.inline_rounds, w.fsyncs, w.max_group);
+	respond_json(r, MHD_HTTP_OK, &b);
+}
+
+/* ---- routing ----------------------------------------------------------- */
+
+static const struct admin_route {
+	const char *path;
+	bool prefix;	/* also matches path + "/..." */
+	void (*serve)(struct http_req *r);
+} routes[] = {
+	{"/version", false, serve_version},
+	{"/health", false, serve_health},
+	{"/v2/members", true, serve_members},
+	{"/v2/machines", false, serve_machines},
+	{"/v2/stats/self", false, serve_stats_self},
+	{"/v2/stats/store", false, serve_stats_store},
+	{"/v2/stats/leader", false, serve_stats_leader},
+	{"/debug/vars", false, serve_debug_vars},
+};
+
+static const struct admin_route *find_route(const char *path)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		size_t n = strlen(routes[i].path);
+		if (strncmp(path, routes[i].path, n) != 0)
+			continue;
+		if (path[n] == '\0' || (routes[i].prefix && path[n] == '/'))
+			return &routes[i];
+	}
+	return NULL;
+}
+
+bool http_admin_owns(const char *path)
+{
+	return find_route(path) != NULL;
+}
+
+void http_admin_handle(struct http_req *r)
+{
+	const struct admin_route *route = find_route(r->path);
+	if (route && strcmp(r->method, "OPTIONS") == 0) {
+		http_respond(r, MHD_HTTP_OK, reply_from_text("", NULL));
+		return;
+	}
+	route->serve(r);
+}

@@ -1,0 +1,280 @@
+/* http_peer.c - the peer listener's routes (see http_peer.h):
+ *
+ *   POST /raft      a batch of Raft messages and forwarded proposals
+ *                   (peer_codec.h) -> node_receive / node_receive_proposal;
+ *                   204, or 412 (cluster id / X-Raft-To mismatch), 403
+ *                   (unknown sender), 410 (removed sender), 400 (garbage),
+ *                   413 (body over the listener's limit)
+ *   GET  /members   the member list, like etcd's peer /members
+ *   GET  /version   as the client /version
+ *   anything else   404
+ *
+ * The body is collected by http_server.c (body_wanted for peer POSTs). The
+ * decoded batch points into r->body and is freed before the handler returns:
+ * node_receive* borrow it for the call only. */
+#include "api/http_peer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/http_reply.h"
+#include "net/http_server.h"
+#include "member/node.h"
+#include "member/peer_codec.h"
+#include "raft/raft.h"
+#include "member/server.h"
+#include "util/version.h"
+
+static struct http_peer_stats stats;
+
+void http_peer_get_stats(struct http_peer_stats *out)
+{
+	*out = stats;
+}
+
+/* Logs the 1st, 2nd, 4th, 8th ... occurrence of something noisy. */
+static bool log_this(uint64_t *count)
+{
+	uint64_t n = ++*count;
+	return (n & (n - 1)) == 0;
+}
+
+/* HOOK(lead): return true when id is in the cluster's removed-member list
+ * (etcd's /0/removed_members) once struct cluster has one; the sender then
+ * gets 410 Gone and shuts down (peer_sender_on_gone). */
+static bool member_was_removed(const struct server *s, uint64_t id)
+{
+	return cluster_is_removed(&s->cluster, id);
+}
+
+/* Parses a hex id header. False when absent or malformed. */
+static bool header_hex(struct http_req *r, const char *name, uint64_t *out)
+{
+	const char *v = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+	if (v == NULL || *v == '\0')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 16);
+	if (errno != 0 || *end != '\0' || *v == '-' || *v == '+')
+		return false;
+	*out = (uint64_t)x;
+	return true;
+}
+
+static void reply_no_content(struct http_req *r)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"",
+								    MHD_RESPMEM_PERSISTENT);
+	http_respond(r, MHD_HTTP_NO_CONTENT, resp);
+}
+
+/* ---- POST /raft: the checks ---------------------------------------------------- */
+
+static bool check_cluster_id(struct http_req *r)
+{
+	static uint64_t logged;
+	uint64_t theirs = 0;
+	uint64_t ours = r->srv->cluster.id;
+	if (header_hex(r, "X-Etcd-Cluster-Id", &theirs) && theirs == ours)
+		return true;
+	const char *raw = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						      "X-Etcd-Cluster-Id");
+	const char *from = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						       "X-Server-From");
+	if (log_this(&logged))
+		fprintf(stderr, "cetcd: peer %s sent cluster id %s, ours is %" PRIx64
+			": refused (412)\n", from ? from : "(unknown)", raw ? raw : "(none)",
+			ours);
+	stats.refused++;
+	reply_plain(r, MHD_HTTP_PRECONDITION_FAILED, "cluster ID mismatch");
+	return false;
+}
+
+static bool check_raft_to(struct http_req *r)
+{
+	uint64_t to;
+	if (MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Raft-To") == NULL)
+		return true;	/* optional */
+	if (header_hex(r, "X-Raft-To", &to) && to == r->srv->self_id)
+		return true;
+	stats.refused++;
+	reply_plain(r, MHD_HTTP_PRECONDITION_FAILED, "to field mismatch");
+	return false;
+}
+
+static bool check_sender(struct http_req *r, uint64_t *from)
+{
+	static uint64_t logged;
+	if (!header_hex(r, "X-Server-From", from)) {
+		stats.refused++;
+		reply_plain(r, MHD_HTTP_BAD_REQUEST, "missing or bad X-Server-From");
+		return false;
+	}
+	if (member_was_removed(r->srv, *from)) {
+		if (log_this(&logged))
+			fprintf(stderr, "cetcd: refused peer %" PRIx64 ": removed member (410)\n",
+				*from);
+		stats.refused++;
+		reply_plain(r, MHD_HTTP_GONE, "this member has been permanently removed from "
+			    "the cluster");
+		return false;
+	}
+	if (cluster_find(&r->srv->cluster, *from) == NULL) {
+		if (log_this(&logged))
+			fprintf(stderr, "cetcd: refused peer %" PRIx64 ": not a member (403)\n",
+				*from);
+		stats.refused++;
+		reply_plain(r, MHD_HTTP_FORBIDDEN, "unknown member");
+		return false;
+	}
+	return true;
+}
+
+/* Every message of a batch must come from the member that posted it. */
+static bool batch_from(const struct peer_decoded *d, uint64_t from)
+{
+	for (size_t i = 0; i < d->n_records; i++)
+		if (d->records[i].kind == PEER_REC_MESSAGE && d->records[i].msg.from != from)
+			return false;
+	return true;
+}
+
+static bool decode_body(struct http_req *r, uint64_t from, struct peer_decoded *d)
+{
+	static uint64_t logged, logged_large;
+	if (r->body_too_large) {
+		stats.bad_batches++;
+		if (log_this(&logged_large))
+			fprintf(stderr, "cetcd: peer %" PRIx64 ": POST /raft body over %u bytes "
+				"(413)\n", from, HTTP_MAX_FORM_BYTES);
+		reply_plain(r, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
+		return false;
+	}
+	int err = peer_decode(r->body.data, r->body.len, d);
+	const char *why = peer_codec_strerror(err);
+	if (err == PEER_CODEC_OK) {
+		if (batch_from(d, from))
+			return true;
+		peer_decoded_free(d);
+		why = "a message's from differs from X-Server-From";
+	}
+	stats.bad_batches++;
+	if (log_this(&logged))
+		fprintf(stderr, "cetcd: peer %" PRIx64 ": bad POST /raft body (%zu bytes): %s "
+			"(400)\n", from, r->body.len, why);
+	reply_plain(r, MHD_HTTP_BAD_REQUEST, why);
+	return false;
+}
+
+static void deliver(struct http_req *r, const struct peer_decoded *d)
+{
+	struct node *n = r->srv->node;
+	for (size_t i = 0; i < d->n_records; i++) {
+		const struct peer_record *rec = &d->records[i];
+		if (rec->kind == PEER_REC_MESSAGE) {
+			stats.recv_msgs++;
+			if (rec->msg.type == RAFT_MSG_APPEND)
+				stats.recv_append++;
+			node_receive(n, &rec->msg);
+		} else if (rec->kind == PEER_REC_PROPOSAL) {
+			stats.recv_proposals++;
+			node_receive_proposal(n, rec->payload, rec->len);
+		}
+	}
+}
+
+static void serve_raft(struct http_req *r)
+{
+	if (strcmp(r->method, "POST") != 0) {
+		reply_method_not_allowed(r, "POST");
+		return;
+	}
+	uint64_t from = 0;
+	if (!check_cluster_id(r) || !check_raft_to(r) || !check_sender(r, &from))
+		return;
+	if (r->srv->node == NULL) {
+		reply_plain(r, MHD_HTTP_SERVICE_UNAVAILABLE, "member not started");
+		return;
+	}
+	struct peer_decoded d;
+	if (!decode_body(r, from, &d))
+		return;
+	deliver(r, &d);
+	peer_decoded_free(&d);
+	stats.recv_batches++;
+	stats.recv_bytes += r->body.len;
+	reply_no_content(r);
+}
+
+/* ---- GET /members, GET /version --------------------------------------------------- */
+
+static void put_str_array(struct buf *b, char *const *v, size_t n)
+{
+	buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_putc(b, ',');
+		buf_put_json_str(b, v[i], strlen(v[i]));
+	}
+	buf_putc(b, ']');
+}
+
+static void put_member(struct buf *b, const struct member *m)
+{
+	buf_printf(b, "{\"id\":\"%" PRIx64 "\",\"name\":", m->id);
+	const char *name = m->name ? m->name : "";
+	buf_put_json_str(b, name, strlen(name));
+	buf_puts(b, ",\"peerURLs\":");
+	put_str_array(b, m->peer_urls, m->n_peer_urls);
+	buf_puts(b, ",\"clientURLs\":");
+	put_str_array(b, m->client_urls, m->n_client_urls);
+	buf_putc(b, '}');
+}
+
+static void serve_members(struct http_req *r)
+{
+	if (strcmp(r->method, "GET") != 0) {
+		reply_method_not_allowed(r, "GET");
+		return;
+	}
+	const struct cluster *c = &r->srv->cluster;
+	struct buf b = BUF_INIT;
+	buf_putc(&b, '[');
+	for (size_t i = 0; i < c->n_members; i++) {
+		if (i)
+			buf_putc(&b, ',');
+		put_member(&b, &c->members[i]);
+	}
+	buf_puts(&b, "]\n");
+	http_respond(r, MHD_HTTP_OK, reply_from_buf(&b, "application/json"));
+}
+
+static void serve_version(struct http_req *r)
+{
+	if (strcmp(r->method, "GET") != 0) {
+		reply_method_not_allowed(r, "GET");
+		return;
+	}
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "{\"etcdserver\":\"" ETCD_COMPAT_VERSION "\",\"etcdcluster\":\""
+		     ETCD_COMPAT_CLUSTER_VERSION "\"}");
+	http_respond(r, MHD_HTTP_OK, reply_from_buf(&b, "application/json"));
+}
+
+void http_peer_handle(struct http_req *r)
+{
+	r->reply_cluster_id = true;	/* every peer answer names our cluster */
+	if (strcmp(r->path, "/raft") == 0)
+		serve_raft(r);
+	else if (strcmp(r->path, "/members") == 0)
+		serve_members(r);
+	else if (strcmp(r->path, "/version") == 0)
+		serve_version(r);
+	else
+		reply_plain(r, MHD_HTTP_NOT_FOUND, "404 page not found");
+}

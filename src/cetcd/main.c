@@ -1,0 +1,123 @@
+/* main.c - process entry: flags and ETCD_* environment -> a member of a
+ * cluster (of one, or several). Exit codes follow etcd: 0 after --help/--version, 2 for flag
+ * syntax errors, 1 for everything else. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cetcd/config.h"
+#include "member/peer_send.h"
+#include "disk/wal.h"
+#include "member/server.h"
+
+#ifdef HAVE_JEMALLOC
+/* Read by jemalloc at start-up (configure links it, see configure.ac). A
+ * background thread hands freed pages back to the kernel within about a
+ * second, as glibc's malloc does at once: RSS falls again when thousands of
+ * watchers leave. */
+const char *malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
+#endif
+
+/* The server wants plain arrays of URL strings. */
+static char **url_strings(const struct url_list *l)
+{
+	char **v = calloc(l->n ? l->n : 1, sizeof(*v));
+	if (v == NULL)
+		abort();
+	for (size_t i = 0; i < l->n; i++)
+		v[i] = l->v[i].str;	/* borrowed from the config */
+	return v;
+}
+
+/* etcd's bootstrap checks: --initial-cluster parses, and names this member
+ * with the same URLs as --initial-advertise-peer-urls. */
+static int load_initial_cluster(const struct config *c, struct cluster_list *cl)
+{
+	char why[512];
+	if (config_initial_cluster_parse(c->initial_cluster, cl, why, sizeof(why)) != 0) {
+		fprintf(stderr, "cetcd: %s\n", why);
+		return -1;
+	}
+	if (config_check_initial_cluster(c, cl, why, sizeof(why)) != 0) {
+		fprintf(stderr, "cetcd: %s\n", why);
+		config_cluster_free(cl);
+		return -1;
+	}
+	return 0;
+}
+
+/* A member restarted with a data dir ignores the --initial-cluster flags,
+ * as etcd does: parse them if they parse, never refuse to start over them. */
+static int lenient_initial_cluster(const struct config *c, struct cluster_list *cl)
+{
+	char why[512];
+	if (config_initial_cluster_parse(c->initial_cluster, cl, why, sizeof(why)) != 0)
+		memset(cl, 0, sizeof(*cl));
+	return 0;
+}
+
+static bool has_wal(const struct config *c)
+{
+	char dir[4096];
+	if (c->wal_dir[0])
+		snprintf(dir, sizeof(dir), "%s", c->wal_dir);
+	else
+		snprintf(dir, sizeof(dir), "%s/member/wal", c->data_dir);
+	return wal_exists(dir);
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	struct config c;
+	int rc = config_parse(&c, argc, argv, envp, stdout, stderr);
+	if (rc != 0) {
+		int code = c.exit_code;
+		config_free(&c);
+		return code;
+	}
+	config_unsupported(&c, stderr);
+	struct cluster_list initial = {0};
+	bool restarting = has_wal(&c);
+	if ((restarting ? lenient_initial_cluster(&c, &initial)
+			: load_initial_cluster(&c, &initial)) != 0 ||
+	    peer_sender_global_init() != 0) {
+		config_free(&c);
+		return 1;
+	}
+	struct server_opts o = {
+		.name = c.name,
+		.data_dir = c.data_dir,
+		.wal_dir = c.wal_dir,
+		.listen_client_urls = url_strings(&c.listen_client_urls),
+		.listen_peer_urls = url_strings(&c.listen_peer_urls),
+		.n_listen_peer_urls = c.listen_peer_urls.n,
+		.initial_cluster = &initial,
+		.join_existing = strcmp(c.initial_cluster_state, "existing") == 0,
+		.restarting = restarting,
+		.n_listen_client_urls = c.listen_client_urls.n,
+		.advertise_client_urls = url_strings(&c.advertise_client_urls),
+		.n_advertise_client_urls = c.advertise_client_urls.n,
+		.initial_advertise_peer_urls = url_strings(&c.initial_advertise_peer_urls),
+		.n_initial_advertise_peer_urls = c.initial_advertise_peer_urls.n,
+		.initial_cluster_token = c.initial_cluster_token,
+		.heartbeat_ms = c.heartbeat_ms,
+		.election_ms = c.election_ms,
+		.snapshot_count = c.snapshot_count,
+		.max_snapshots = c.max_snapshots,
+		.max_wals = c.max_wals,
+	};
+	struct server *s = server_new(&o);
+	int code = 1;
+	if (s != NULL) {
+		code = server_run(s);
+		server_free(s);
+	}
+	free(o.listen_client_urls);
+	free(o.listen_peer_urls);
+	config_cluster_free(&initial);
+	peer_sender_global_cleanup();
+	free(o.advertise_client_urls);
+	free(o.initial_advertise_peer_urls);
+	config_free(&c);
+	return code;
+}

@@ -1,0 +1,174 @@
+/* command.c - PURE: encode/decode log payloads (format in command.h). */
+#include "kv/command.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/le.h"
+
+#define CMD_VERSION 1
+
+enum {
+	F_DIR = 1,
+	F_UNIQUE = 2,
+	F_RECURSIVE = 4,
+	F_REFRESH = 8,
+	F_HAS_TTL = 16,
+	F_HAS_VALUE = 32,
+	F_HAS_PREV_VALUE = 64,
+};
+
+/* str = u32 length + bytes (binary-safe: values may hold NULs). */
+static void put_bytes(struct buf *b, const char *s, size_t n)
+{
+	buf_put_le32(b, (uint32_t)n);
+	buf_append(b, s, n);
+}
+
+static void put_header(struct buf *b, enum cmd_type type, uint64_t member_id, uint64_t req_id)
+{
+	buf_put_byte(b, CMD_VERSION);
+	buf_put_byte(b, (uint8_t)type);
+	buf_put_le64(b, member_id);
+	buf_put_le64(b, req_id);
+}
+
+void command_encode_write(struct buf *out, uint64_t member_id, uint64_t req_id,
+			  const struct store_write *w)
+{
+	uint8_t flags = (w->dir ? F_DIR : 0) | (w->unique ? F_UNIQUE : 0) |
+			(w->recursive ? F_RECURSIVE : 0) | (w->refresh ? F_REFRESH : 0) |
+			(w->has_ttl ? F_HAS_TTL : 0) | (w->value ? F_HAS_VALUE : 0) |
+			(w->prev_value ? F_HAS_PREV_VALUE : 0);
+	put_header(out, CMD_WRITE, member_id, req_id);
+	buf_put_byte(out, (uint8_t)w->op);
+	buf_put_byte(out, flags);
+	buf_put_le64(out, w->ttl);
+	buf_put_le64(out, w->prev_index);
+	put_bytes(out, w->path, strlen(w->path));
+	if (w->value)
+		put_bytes(out, w->value, store_write_value_len(w));
+	if (w->prev_value)
+		put_bytes(out, w->prev_value, store_write_prev_value_len(w));
+}
+
+void command_encode_expire(struct buf *out, uint64_t member_id, uint64_t req_id)
+{
+	put_header(out, CMD_EXPIRE, member_id, req_id);
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+/* Copies a length-prefixed string into *mem (advancing it), NUL-terminated;
+ * its length (NULs inside included) goes to *len when not NULL. */
+static const char *get_str(struct le_reader *r, char **mem, size_t *len)
+{
+	uint64_t n = le_read_uint(r, 4);
+	const uint8_t *p = le_read_bytes(r, (size_t)n);
+	if (p == NULL)
+		return NULL;
+	if (len != NULL)
+		*len = (size_t)n;
+	char *s = *mem;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	*mem += n + 1;
+	return s;
+}
+
+void command_encode_publish(struct buf *out, uint64_t member_id, const void *attrs,
+			    size_t len)
+{
+	put_header(out, CMD_PUBLISH, member_id, 0);
+	buf_put_le32(out, (uint32_t)len);
+	buf_append(out, attrs, len);
+}
+
+void command_encode_conf(struct buf *out, uint64_t member_id, uint8_t conf_type,
+			 uint64_t node, const void *ctx, size_t len)
+{
+	put_header(out, CMD_CONF, member_id, 0);
+	buf_put_byte(out, conf_type);
+	buf_put_le64(out, node);
+	buf_put_le32(out, (uint32_t)len);
+	buf_append(out, ctx, len);
+}
+
+static int decode_publish(struct le_reader *r, struct command *c)
+{
+	uint64_t n = le_read_uint(r, 4);
+	if (r->bad || n != r->left)
+		return -1;
+	c->mem = malloc(n ? n : 1);
+	if (c->mem == NULL)
+		abort();
+	memcpy(c->mem, r->p, n);
+	c->attrs = c->mem;
+	c->attrs_len = n;
+	return 0;
+}
+
+int command_decode(const void *data, size_t len, struct command *c)
+{
+	struct le_reader r = {data, len, false};
+	memset(c, 0, sizeof(*c));
+	if (le_read_uint(&r, 1) != CMD_VERSION)
+		return -1;
+	c->type = (enum cmd_type)le_read_uint(&r, 1);
+	c->member_id = le_read_uint(&r, 8);
+	c->req_id = le_read_uint(&r, 8);
+	if (r.bad)
+		return -1;
+	if (c->type == CMD_EXPIRE)
+		return r.left == 0 ? 0 : -1;
+	if (c->type == CMD_PUBLISH)
+		return decode_publish(&r, c);
+	if (c->type == CMD_CONF) {
+		c->conf_type = (uint8_t)le_read_uint(&r, 1);
+		c->conf_node = le_read_uint(&r, 8);
+		return r.bad ? -1 : decode_publish(&r, c);
+	}
+	if (c->type != CMD_WRITE)
+		return -1;
+
+	struct store_write *w = &c->write;
+	uint64_t op = le_read_uint(&r, 1);
+	uint64_t flags = le_read_uint(&r, 1);
+	w->ttl = le_read_uint(&r, 8);
+	w->prev_index = le_read_uint(&r, 8);
+	if (r.bad || op > OP_CAD)
+		return -1;
+	w->op = (enum store_op)op;
+	w->dir = flags & F_DIR;
+	w->unique = flags & F_UNIQUE;
+	w->recursive = flags & F_RECURSIVE;
+	w->refresh = flags & F_REFRESH;
+	w->has_ttl = flags & F_HAS_TTL;
+
+	/* all strings fit in the remaining bytes plus three terminators */
+	c->mem = malloc(r.left + 3);
+	if (c->mem == NULL)
+		abort();
+	char *mem = c->mem;
+	size_t path_len = 0;
+	w->path = get_str(&r, &mem, &path_len);
+	if (flags & F_HAS_VALUE)
+		w->value = get_str(&r, &mem, &w->value_len);
+	if (flags & F_HAS_PREV_VALUE)
+		w->prev_value = get_str(&r, &mem, &w->prev_value_len);
+	/* the path is a C string: a NUL inside it would silently cut it */
+	if (!r.bad && memchr(w->path, '\0', path_len) != NULL)
+		r.bad = true;
+	if (r.bad || r.left != 0) {
+		command_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+void command_free(struct command *c)
+{
+	free(c->mem);
+	c->mem = NULL;
+}

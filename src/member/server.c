@@ -1,0 +1,339 @@
+/* server.c - builds the member from its options, wires the loop, the store,
+ * the log driver and the listeners together, and runs until a signal. */
+#include "member/server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+#include "kv/command.h"
+#include "net/http_server.h"
+#include "member/join.h"
+#include "net/loop.h"
+#include "cetcd/config.h"
+#include "member/node.h"
+#include "member/peer_send.h"
+#include "member/proposal.h"
+#include "raft/raft.h"
+#include "kv/store.h"
+#include "kv/v2err.h"
+
+#define TICK_MS 100	/* expiry checks and proposal timeouts */
+
+struct signals {
+	int fd;
+	struct loop_fd *watch;
+};
+
+static struct signals sig;
+
+static void on_signal(void *ctx, uint32_t events)
+{
+	struct server *s = ctx;
+	struct signalfd_siginfo si;
+	if (read(sig.fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		fprintf(stderr, "cetcd: received %s, shutting down\n", strsignal((int)si.ssi_signo));
+	loop_stop(s->loop);
+}
+
+static int setup_signals(struct server *s)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sig.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig.fd < 0)
+		return -1;
+	sig.watch = loop_add_fd(s->loop, sig.fd, EPOLLIN, on_signal, s);
+	return sig.watch ? 0 : -1;
+}
+
+/* Many idle watchers each hold a socket: take all the descriptors allowed. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int make_dirs(const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int prepare_data_dir(const char *data_dir)
+{
+	char member[4096];
+	snprintf(member, sizeof(member), "%s/member", data_dir);
+	if (make_dirs(member) != 0) {
+		fprintf(stderr, "cetcd: cannot create data dir %s: %s\n", data_dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- periodic work ----------------------------------------------------- */
+
+/* Leader only: propose an expiry sweep once the earliest deadline passed.
+ * Followers never expire keys on their own (the sweep comes from the log). */
+static void maybe_propose_expiry(struct server *s)
+{
+	if (!node_is_leader(s->node))
+		return;
+	uint64_t now_ms = clock_mono_ms();
+	if (s->expire_in_flight && now_ms - s->expire_proposed_ms < 1000)
+		return;
+	/* A new leader waits one election timeout before expiring anything:
+	 * clients could not refresh their keys while there was no leader. */
+	if (now_ms < s->expire_hold_until_ms)
+		return;
+	if (store_next_expiry(s->store) > clock_wall_ns())
+		return;
+	struct buf payload = BUF_INIT;
+	command_encode_expire(&payload, s->self_id, 0);
+	if (node_propose(s->node, payload.data, payload.len) == 0) {
+		s->expire_in_flight = true;
+		s->expire_proposed_ms = now_ms;
+	}
+	buf_free(&payload);
+}
+
+/* etcd's publish: until the member table (replicated through the log) shows
+ * this member's name and client URLs, propose them, once a second. */
+static bool published(struct server *s)
+{
+	const struct member *m = cluster_find(&s->cluster, s->self_id);
+	if (m == NULL || strcmp(m->name, s->opts.name) != 0 ||
+	    m->n_client_urls != s->opts.n_advertise_client_urls)
+		return false;
+	for (size_t i = 0; i < m->n_client_urls; i++)
+		if (strcmp(m->client_urls[i], s->opts.advertise_client_urls[i]) != 0)
+			return false;
+	return s->published_applied;
+}
+
+static void maybe_publish(struct server *s)
+{
+	uint64_t now = clock_mono_ms();
+	if (published(s) || node_leader_id(s->node) == 0 || now - s->publish_sent_ms < 1000)
+		return;
+	struct cluster one = {0};
+	const struct member *self = cluster_find(&s->cluster, s->self_id);
+	if (self == NULL)
+		return;
+	cluster_put_member(&one, s->self_id, s->opts.name, self->peer_urls, self->n_peer_urls,
+			   s->opts.advertise_client_urls, s->opts.n_advertise_client_urls);
+	struct buf attrs = BUF_INIT, payload = BUF_INIT;
+	cluster_encode(&one, &attrs);
+	command_encode_publish(&payload, s->self_id, attrs.data, attrs.len);
+	node_propose(s->node, payload.data, payload.len);
+	s->publish_sent_ms = now;
+	buf_free(&attrs);
+	buf_free(&payload);
+	cluster_free(&one);
+}
+
+/* Rule 10 of doc/raft-core.md: a removed member keeps stepping for a grace
+ * period, and a removed leader until its successor takes over. */
+static void maybe_stop_removed(struct server *s)
+{
+	if (s->removed_ms == 0 || node_is_leader(s->node) ||
+	    clock_mono_ms() < s->removed_ms + s->opts.election_ms)
+		return;
+	fprintf(stderr, "cetcd: this member has been removed from the cluster; stopping\n");
+	loop_stop(s->loop);
+}
+
+static void on_tick(void *ctx)
+{
+	struct server *s = ctx;
+	maybe_stop_removed(s);
+	maybe_publish(s);
+	struct store_error timeout = {.code = V2E_RAFT_INTERNAL,
+				      .cause = "etcdserver: request timed out"};
+	maybe_propose_expiry(s);
+	proposals_expire(s->props, clock_mono_ms(), &timeout);
+}
+
+static void on_raft_tick(void *ctx)
+{
+	struct server *s = ctx;
+	node_tick(s->node);
+}
+
+static void before_sleep(void *ctx)
+{
+	struct server *s = ctx;
+	node_process(s->node);	/* applies, which resumes waiting requests */
+	http_server_flush(s->http);
+	http_server_flush(s->peer_http);
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+/* The member table at bootstrap: every name of --initial-cluster with its
+ * peer URLs, ids derived as etcd derives them. No client URLs: they are not
+ * known for the others, and the table must be identical on every member (it
+ * goes into the bootstrap entry); each member publishes its own later. */
+static int init_cluster(struct server *s)
+{
+	const struct server_opts *o = &s->opts;
+	const struct cluster_list *cl = o->initial_cluster;
+	for (size_t i = 0; i < cl->n; i++) {
+		const char *name = cl->v[i].name;
+		bool seen = false;
+		for (size_t j = 0; j < i; j++)
+			seen = seen || strcmp(cl->v[j].name, name) == 0;
+		if (seen)
+			continue;
+		char *urls[RAFT_MAX_MEMBERS];
+		size_t n = 0;
+		for (size_t j = i; j < cl->n && n < RAFT_MAX_MEMBERS; j++)
+			if (strcmp(cl->v[j].name, name) == 0)
+				urls[n++] = cl->v[j].url.str;
+		cluster_add_member(&s->cluster, name, urls, n, NULL, 0, o->initial_cluster_token);
+	}
+	/* cluster_add_member keeps the table sorted: find ourselves by name */
+	for (size_t i = 0; i < s->cluster.n_members; i++)
+		if (strcmp(s->cluster.members[i].name, o->name) == 0)
+			s->self_id = s->cluster.members[i].id;
+	if (s->self_id == 0 && !o->restarting) {
+		fprintf(stderr, "cetcd: couldn't find local name \"%s\" in the initial cluster "
+			"configuration\n", o->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* What this member knows of itself before (and besides) publishing. */
+void server_note_self(struct server *s)
+{
+	cluster_publish(&s->cluster, s->self_id, s->opts.name, s->opts.advertise_client_urls,
+			s->opts.n_advertise_client_urls);
+}
+
+/* A peer answered 410: this member was removed from the cluster. etcd's
+ * member stops; so does this one. */
+static void on_removed(void *ctx, uint64_t peer_id)
+{
+	struct server *s = ctx;
+	fprintf(stderr, "cetcd: member %llx says this member has been permanently removed "
+		"from the cluster; stopping\n", (unsigned long long)peer_id);
+	loop_stop(s->loop);
+}
+
+static int start_peers(struct server *s)
+{
+	s->peers = peer_sender_new(s->loop, s->self_id, s->cluster.id);
+	if (s->peers == NULL)
+		return -1;
+	peer_sender_sync_members(s->peers, &s->cluster);
+	peer_sender_on_gone(s->peers, on_removed, s);
+	s->peer_http = http_server_new(s, s->opts.listen_peer_urls, s->opts.n_listen_peer_urls, true);
+	return s->peer_http ? 0 : -1;
+}
+
+struct server *server_new(const struct server_opts *opts)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		abort();
+	s->opts = *opts;
+	s->start_wall_ns = clock_wall_ns();
+	s->request_timeout_ms = 5000 + 2 * opts->election_ms;
+	raise_fd_limit();
+	if (prepare_data_dir(opts->data_dir) != 0)
+		goto fail;
+	s->loop = loop_new();
+	if (s->loop == NULL || setup_signals(s) != 0)
+		goto fail;
+	if (init_cluster(s) != 0)
+		goto fail;
+	if (opts->join_existing && !opts->restarting &&
+	    join_existing_cluster(&s->cluster, opts->initial_advertise_peer_urls,
+				  opts->n_initial_advertise_peer_urls, &s->self_id) != 0) {
+		fprintf(stderr, "cetcd: cannot fetch cluster info from the peer urls of "
+			"--initial-cluster (is this member added with POST /v2/members?)\n");
+		goto fail;
+	}
+	s->store = store_new();
+	s->props = proposals_new((uint64_t)s->start_wall_ns);
+	s->node = node_new(s);	/* a restart takes who we are from the WAL */
+	if (s->node == NULL || start_peers(s) != 0)
+		goto fail;
+	server_note_self(s);
+	s->http = http_server_new(s, opts->listen_client_urls, opts->n_listen_client_urls, false);
+	if (s->http == NULL)
+		goto fail;
+	loop_add_timer(s->loop, TICK_MS, on_tick, s);
+	loop_add_timer(s->loop, opts->heartbeat_ms > 20 ? opts->heartbeat_ms / 2 : 10,
+		       on_raft_tick, s);
+	loop_add_before_sleep(s->loop, before_sleep, s);
+	return s;
+fail:
+	server_free(s);
+	return NULL;
+}
+
+int server_run(struct server *s)
+{
+	fprintf(stderr, "cetcd: member %llx serving client requests on",
+		(unsigned long long)s->self_id);
+	for (size_t i = 0; i < s->opts.n_listen_client_urls; i++)
+		fprintf(stderr, " %s", s->opts.listen_client_urls[i]);
+	fputc('\n', stderr);
+	int rc = loop_run(s->loop);
+	return rc == 0 && !node_failed(s->node) ? 0 : 1;
+}
+
+void server_free(struct server *s)
+{
+	if (s == NULL)
+		return;
+	/* answer what is parked (while the listeners still exist), then stop the
+	 * log (syncs the WAL, then trims its preallocated tail: node_free), then
+	 * the listeners */
+	if (s->props) {
+		struct store_error stopped = {.code = V2E_RAFT_INTERNAL,
+					      .cause = "etcdserver: server stopped"};
+		proposals_fail_all(s->props, &stopped);
+	}
+	node_free(s->node);
+	peer_sender_free(s->peers);
+	http_server_free(s->peer_http);
+	http_server_free(s->http);
+	proposals_free(s->props);
+	store_free(s->store);
+	cluster_free(&s->cluster);
+	if (sig.watch)
+		loop_del_fd(s->loop, sig.watch);
+	if (sig.fd > 0)
+		close(sig.fd);
+	loop_free(s->loop);
+	free(s);
+}

@@ -1,0 +1,74 @@
+/* server.h - the member: the state the loop thread owns, wired together.
+ * Every field is touched only from the loop thread. */
+#ifndef CETCD_SERVER_H
+#define CETCD_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kv/cluster.h"
+
+struct loop;
+struct store;
+struct node;
+struct proposals;
+struct http_server;
+struct peer_sender;
+struct cluster_list;
+
+/* What the server needs from the configuration (main.c fills it). */
+struct server_opts {
+	const char *name;
+	const char *data_dir;
+	const char *wal_dir;		/* "" = <data_dir>/member/wal */
+	char **listen_client_urls;
+	size_t n_listen_client_urls;
+	char **listen_peer_urls;
+	size_t n_listen_peer_urls;
+	char **advertise_client_urls;
+	size_t n_advertise_client_urls;
+	char **initial_advertise_peer_urls;
+	size_t n_initial_advertise_peer_urls;
+	const char *initial_cluster_token;
+	const struct cluster_list *initial_cluster;	/* name=url pairs (config.h) */
+	bool join_existing;		/* --initial-cluster-state existing */
+	bool restarting;		/* the data dir has a WAL: --initial-* are ignored */
+	uint64_t heartbeat_ms;
+	uint64_t election_ms;
+	uint64_t snapshot_count;
+	uint64_t max_snapshots;		/* 0 = keep all */
+	uint64_t max_wals;		/* 0 = keep all */
+};
+
+struct server {
+	struct server_opts opts;
+	struct loop *loop;
+	struct store *store;
+	struct node *node;
+	struct proposals *props;
+	struct http_server *http;	/* client listeners */
+	struct http_server *peer_http;	/* peer listeners (NULL for a lone member) */
+	struct peer_sender *peers;	/* sends Raft messages to the other members */
+	struct cluster cluster;
+	uint64_t self_id;
+	int64_t start_wall_ns;
+	uint64_t request_timeout_ms;	/* 5 s + 2 x election timeout, like etcd */
+	bool expire_in_flight;		/* leader: an expire sweep is proposed */
+	uint64_t expire_hold_until_ms;
+	uint64_t publish_sent_ms;	/* last publish proposal */
+	bool published_applied;		/* our own publish came back through the log */
+	uint64_t removed_ms;		/* when our own removal was applied (0: never) */	/* a new leader's TTL grace (see maybe_propose_expiry) */
+	uint64_t expire_proposed_ms;
+};
+
+/* Builds the member and binds the listeners. Returns NULL with a message on
+ * stderr when something (a port, the data dir) is unusable. */
+struct server *server_new(const struct server_opts *opts);
+/* Runs until SIGINT/SIGTERM. Returns the process exit code. */
+int server_run(struct server *s);
+void server_free(struct server *s);
+/* Records this member's own name and client URLs in its member table (what
+ * it knows locally before its published attributes are applied). */
+void server_note_self(struct server *s);
+
+#endif /* CETCD_SERVER_H */

@@ -1,0 +1,716 @@
+/* http_server.c - the listeners and MHD daemons in cetcd's loop, the
+ * per-request lifecycle and the route table (see http_server.h).
+ *
+ * Listeners are our own sockets: the loop accepts and hands each connection
+ * to one of several MHD daemons ("shards", at most SHARD_CONNS connections
+ * each), because MHD walks all of a daemon's suspended connections whenever
+ * one is resumed.
+ *
+ * Lifecycle of a request, as MHD drives it:
+ *   uri_log_cb        request line seen: allocate struct http_req (raw URI)
+ *   access_cb #1      headers seen: decide whether to collect a form body
+ *   access_cb #2..n   body chunks: append (bounded)
+ *   access_cb final   dispatch to the route handler; it answers now, or
+ *                     suspends and answers later through http_respond()
+ *   access_cb again   after a resume: queue the stored answer
+ *   completed_cb      run the handler's cleanup, free the request
+ */
+#include "net/http_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+#include "api/http_reply.h"
+#include "kv/kv_parse.h"
+#include "net/loop.h"
+#include "member/server.h"
+
+size_t http_max_peer_body = HTTP_MAX_PEER_BYTES;
+
+/* MHD's per-connection memory holds the request line and headers. 4 KiB
+ * takes a request line of about 3.3 KiB (etcd 3.4 resets the connection above
+ * 4 KiB) and is most of an idle watcher's memory (doc/watches.md). Peer
+ * listeners have few connections and keep 16 KiB. */
+#define CLIENT_POOL_BYTES ((size_t)4 * 1024)
+#define PEER_POOL_BYTES ((size_t)16 * 1024)
+
+struct shard {
+	struct http_server *owner;
+	struct MHD_Daemon *mhd;
+	struct loop_fd *watch;	/* MHD's epoll fd in the loop */
+	unsigned conns;		/* open connections */
+	bool owed;		/* on owner->owed: MHD_run before the loop sleeps */
+	struct shard *next_owed;
+};
+
+struct listener {
+	struct http_server *owner;
+	int fd;
+	struct loop_fd *watch;
+	bool paused;		/* out of descriptors: not accepting */
+	uint64_t paused_at_ms;
+};
+
+struct http_server {
+	struct server *srv;
+	bool peer;		/* a peer listener: everything goes to http_peer_handle */
+	size_t pool_size;	/* MHD's per-connection memory */
+	struct listener *listeners;
+	size_t n_listeners;
+	struct shard **shards;
+	size_t n_shards, cap_shards;
+	struct shard *owed;	/* shards with resumed or new connections */
+	struct http_req *suspended;	/* resumed before the daemons stop */
+	bool stopping;		/* http_server_free: no more suspends (a waiting
+				 * watch would suspend again in the last MHD_run) */
+};
+
+static void owe_run(struct shard *s);
+static void listener_unpause(struct listener *l);
+static void listeners_unpause(struct http_server *h);
+
+/* ---- request lifecycle ------------------------------------------------ */
+
+static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_req *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		abort();
+	struct shard *s = cls;
+	r->srv = s->owner->srv;
+	r->peer = s->owner->peer;
+	r->shard = s;
+	r->conn = conn;
+	r->uri = strdup(uri ? uri : "/");
+	if (r->uri == NULL)
+		abort();
+	return r;
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_req *r = *req_cls;
+	if (r == NULL)
+		return;
+	http_resume(r);	/* unlinks; MHD never completes a suspended request */
+	if (r->cleanup)
+		r->cleanup(r);
+	if (r->resp)
+		MHD_destroy_response(r->resp);
+	buf_free(&r->body);
+	free(r->path);
+	free(r->uri);
+	free(r);
+	*req_cls = NULL;
+}
+
+void http_suspend(struct http_req *r)
+{
+	if (r->suspended)
+		return;
+	struct http_server *h = r->shard->owner;
+	if (h->stopping)
+		return;
+	r->suspended = true;
+	r->susp_prev = NULL;
+	r->susp_next = h->suspended;
+	if (h->suspended)
+		h->suspended->susp_prev = r;
+	h->suspended = r;
+	MHD_suspend_connection(r->conn);
+}
+
+void http_resume(struct http_req *r)
+{
+	if (!r->suspended)
+		return;
+	struct http_server *h = r->shard->owner;
+	r->suspended = false;
+	if (r->susp_prev)
+		r->susp_prev->susp_next = r->susp_next;
+	else
+		h->suspended = r->susp_next;
+	if (r->susp_next)
+		r->susp_next->susp_prev = r->susp_prev;
+	MHD_resume_connection(r->conn);
+	owe_run(r->shard);
+}
+
+static void shard_run(struct shard *s);
+
+/* MHD's rule for external polling: after a resume, run the daemon before
+ * polling again, or the connection may sit until unrelated traffic. Only the
+ * shards that resumed (or took) a connection run. */
+void http_server_flush(struct http_server *h)
+{
+	if (h == NULL)
+		return;
+	while (h->owed) {
+		struct shard *s = h->owed;
+		h->owed = s->next_owed;
+		s->owed = false;
+		shard_run(s);
+	}
+	uint64_t now = 0;
+	for (size_t i = 0; i < h->n_listeners; i++) {
+		struct listener *l = &h->listeners[i];
+		if (!l->paused)
+			continue;
+		now = now ? now : clock_mono_ms();
+		if (now - l->paused_at_ms >= 100)
+			listener_unpause(l);
+	}
+}
+
+/* etcd 3.4 wraps every client handler in its CORS handler. */
+static void add_cors_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+				"accept, content-type, authorization");
+	MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+				"POST, GET, OPTIONS, PUT, DELETE");
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+}
+
+void http_respond(struct http_req *r, unsigned status, struct MHD_Response *resp)
+{
+	add_cors_headers(resp);
+	if (r->close_after)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (r->reply_cluster_id)
+		reply_cluster_id(r, resp);
+	if (r->resp)
+		MHD_destroy_response(r->resp);
+	r->resp = resp;
+	r->status = status;
+	http_resume(r);
+}
+
+static enum MHD_Result queue_stored(struct http_req *r)
+{
+	struct MHD_Response *resp = r->resp;
+	r->resp = NULL;
+	enum MHD_Result ok = MHD_queue_response(r->conn, r->status, resp);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
+/* ---- body ------------------------------------------------------------- */
+
+/* Go parses a form body only for POST/PUT/PATCH with this media type. */
+static bool wants_form_body(struct http_req *r)
+{
+	if (strcmp(r->method, "POST") != 0 && strcmp(r->method, "PUT") != 0 &&
+	    strcmp(r->method, "PATCH") != 0)
+		return false;
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	static const char form[] = "application/x-www-form-urlencoded";
+	size_t n = sizeof(form) - 1;
+	if (strncasecmp(ct, form, n) != 0)
+		return false;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
+}
+
+static void take_body(struct http_req *r, const char *data, size_t len)
+{
+	if (!r->body_wanted || r->body_too_large)
+		return;
+	/* a peer POST may carry a whole snapshot */
+	size_t limit = r->peer ? http_max_peer_body : HTTP_MAX_FORM_BYTES;
+	if (r->body.len + len > limit) {
+		r->body_too_large = true;
+		r->close_after = true;	/* as Go's server after a refused body */
+		buf_free(&r->body);
+		return;
+	}
+	buf_append(&r->body, data, len);
+}
+
+/* ---- request framing (what Go's server refuses before any handler) ----- */
+
+struct framing {
+	int content_lengths;	/* distinct Content-Length values seen */
+	char first_length[32];
+	bool nul_in_header;
+	bool bad_transfer_encoding;
+};
+
+static enum MHD_Result check_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    size_t key_size, const char *value, size_t value_size)
+{
+	struct framing *f = cls;
+	if (value && strlen(value) != value_size)
+		f->nul_in_header = true;
+	if (key && strcasecmp(key, "Content-Length") == 0 && value) {
+		if (f->content_lengths == 0)
+			snprintf(f->first_length, sizeof(f->first_length), "%s", value);
+		if (f->content_lengths == 0 || strcmp(f->first_length, value) != 0)
+			f->content_lengths++;
+	}
+	if (key && strcasecmp(key, "Transfer-Encoding") == 0 && value &&
+	    strcasecmp(value, "chunked") != 0 && strcasecmp(value, "identity") != 0)
+		f->bad_transfer_encoding = true;
+	return MHD_YES;
+}
+
+static void reply_framing_error(struct http_req *r, unsigned status, const char *text)
+{
+	struct MHD_Response *resp = reply_from_text(text, "text/plain; charset=utf-8");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	r->resp = resp;
+	r->status = status;
+	r->dispatched = true;
+}
+
+/* Conflicting Content-Length headers (request smuggling), NUL bytes in a
+ * header, or a transfer coding other than chunked: refused, connection
+ * closed, as Go's server does. Returns true when an answer is stored. */
+static bool refuse_bad_framing(struct http_req *r)
+{
+	struct framing f = {0};
+	MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, check_header, &f);
+	if (f.bad_transfer_encoding)
+		reply_framing_error(r, MHD_HTTP_NOT_IMPLEMENTED, "Unsupported transfer encoding");
+	else if (f.content_lengths > 1 || f.nul_in_header)
+		reply_framing_error(r, MHD_HTTP_BAD_REQUEST, "400 Bad Request");
+	else
+		return false;
+	return true;
+}
+
+/* ---- routing ---------------------------------------------------------- */
+
+static void reply_bad_request(struct http_req *r)
+{
+	struct MHD_Response *resp = reply_from_text("400 Bad Request", "text/plain; charset=utf-8");
+	MHD_add_response_header(resp, "Connection", "close");
+	http_respond(r, MHD_HTTP_BAD_REQUEST, resp);
+}
+
+/* Go's ServeMux answers an unclean path with 301 to the clean one. */
+static void reply_redirect(struct http_req *r, const char *clean)
+{
+	char *esc = url_escape_path(clean);
+	struct buf loc = BUF_INIT;
+	buf_puts(&loc, esc);
+	if (*r->query) {
+		buf_putc(&loc, '?');
+		buf_puts(&loc, r->query);
+	}
+	/* Go's http.Redirect writes a small HTML body for GET and HEAD only */
+	struct buf body = BUF_INIT;
+	bool html = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+	if (html)
+		buf_printf(&body, "<a href=\"%s\">Moved Permanently</a>.\n\n", loc.data);
+	struct MHD_Response *resp = reply_from_buf(&body, html ? "text/html; charset=utf-8" : NULL);
+	MHD_add_response_header(resp, "Location", loc.data);
+	buf_free(&loc);
+	free(esc);
+	http_respond(r, MHD_HTTP_MOVED_PERMANENTLY, resp);
+}
+
+static void reply_not_found(struct http_req *r)
+{
+	reply_plain(r, MHD_HTTP_NOT_FOUND, "404 page not found");
+}
+
+/* "GET http://host/v2/keys/a" (absolute form, as sent to proxies): Go
+ * serves the path part. */
+static void strip_absolute_form(struct http_req *r)
+{
+	const char *p = r->uri;
+	if (strncasecmp(p, "http://", 7) == 0)
+		p += 7;
+	else if (strncasecmp(p, "https://", 8) == 0)
+		p += 8;
+	else
+		return;
+	const char *path = strchr(p, '/');
+	memmove(r->uri, path ? path : "/", strlen(path ? path : "/") + 1);
+}
+
+static bool is_keys_path(const char *p)
+{
+	return strcmp(p, "/v2/keys") == 0 || strncmp(p, "/v2/keys/", 9) == 0;
+}
+
+static void dispatch(struct http_req *r)
+{
+	strip_absolute_form(r);
+	if (r->uri[0] != '/') {	/* Go rejects a request target that is not a path */
+		reply_bad_request(r);
+		return;
+	}
+	char *q = strchr(r->uri, '?');
+	size_t plen = q ? (size_t)(q - r->uri) : strlen(r->uri);
+	r->query = q ? q + 1 : "";
+	r->path = url_path_unescape(r->uri, plen);
+	if (r->path == NULL) {
+		reply_bad_request(r);
+		return;
+	}
+	char *clean = url_clean_path(r->path);
+	if (strcmp(clean, r->path) != 0 && strcmp(r->method, "CONNECT") != 0) {
+		reply_redirect(r, clean);
+		free(clean);
+		return;
+	}
+	free(clean);
+	if (r->peer)
+		http_peer_handle(r);
+	else if (is_keys_path(r->path))
+		http_keys_handle(r);
+	else if (http_admin_owns(r->path))
+		http_admin_handle(r);
+	else
+		reply_not_found(r);
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+				 const char *method, const char *version,
+				 const char *upload_data, size_t *upload_data_size,
+				 void **req_cls)
+{
+	struct http_req *r = *req_cls;
+	if (r == NULL)
+		return MHD_NO;
+	if (!r->started) {
+		r->started = true;
+		r->method = method;
+		if (refuse_bad_framing(r))
+			return queue_stored(r);
+		/* the members API reads a JSON body; keys read form bodies */
+		r->body_wanted = wants_form_body(r) || strncmp(r->uri, "/v2/members", 11) == 0 || (r->peer && strcmp(method, "POST") == 0);
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		take_body(r, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (!r->dispatched) {
+		r->dispatched = true;
+		dispatch(r);
+	}
+	if (r->resp && !r->suspended)
+		return queue_stored(r);
+	return MHD_YES;
+}
+
+/* ---- shards: the MHD daemons ---------------------------------------- */
+
+/* MHD walks every suspended connection of a daemon whenever one of them is
+ * resumed, and every parked write suspends. So connections are spread over
+ * daemons ("shards") of at most SHARD_CONNS each: a resume costs a walk over
+ * its own shard only, however many idle watchers the other shards hold. */
+#define SHARD_CONNS 512
+
+static void owe_run(struct shard *s)
+{
+	if (s->owed)
+		return;
+	s->owed = true;
+	s->next_owed = s->owner->owed;
+	s->owner->owed = s;
+}
+
+static void shard_run(struct shard *s)
+{
+	MHD_run(s->mhd);
+}
+
+static void shard_ready(void *ctx, uint32_t events)
+{
+	shard_run(ctx);
+}
+
+static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+				 enum MHD_ConnectionNotificationCode code)
+{
+	struct shard *s = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		s->conns++;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		s->conns--;
+		listeners_unpause(s->owner);
+	}
+}
+
+static struct shard *shard_new(struct http_server *h)
+{
+	struct shard *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		abort();
+	s->owner = h;
+	s->mhd = MHD_start_daemon(
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET,
+		0, NULL, NULL, access_cb, h->srv,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h->srv,
+		MHD_OPTION_NOTIFY_CONNECTION, notify_connection_cb, s,
+		/* we count and place connections ourselves; MHD's own limit
+		 * (which counts closing ones too) must never refuse one */
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SHARD_CONNS * 2,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->pool_size,
+		MHD_OPTION_END);
+	if (s->mhd == NULL) {
+		free(s);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	s->watch = loop_add_fd(h->srv->loop, info->epoll_fd, EPOLLIN, shard_ready, s);
+	if (s->watch == NULL) {
+		MHD_stop_daemon(s->mhd);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void shard_free(struct http_server *h, struct shard *s)
+{
+	loop_del_fd(h->srv->loop, s->watch);
+	MHD_stop_daemon(s->mhd);
+	free(s);
+}
+
+/* The first shard with room, or a new one; NULL if none can be started. */
+static struct shard *shard_for_new_connection(struct http_server *h)
+{
+	for (size_t i = 0; i < h->n_shards; i++)
+		if (h->shards[i]->conns < SHARD_CONNS)
+			return h->shards[i];
+	if (h->n_shards == h->cap_shards) {
+		size_t cap = h->cap_shards ? h->cap_shards * 2 : 4;
+		struct shard **v = realloc(h->shards, cap * sizeof(*v));
+		if (v == NULL)
+			abort();
+		h->shards = v;
+		h->cap_shards = cap;
+	}
+	struct shard *s = shard_new(h);
+	if (s != NULL)
+		h->shards[h->n_shards++] = s;
+	return s;
+}
+
+/* MHD's own timeouts (with no connection timeout: work it has pending
+ * without an fd event). One source for all shards. */
+static int64_t shards_timeout(void *ctx)
+{
+	struct http_server *h = ctx;
+	int64_t min = -1;
+	for (size_t i = 0; i < h->n_shards; i++) {
+		MHD_UNSIGNED_LONG_LONG ms;
+		if (MHD_get_timeout(h->shards[i]->mhd, &ms) != MHD_YES)
+			continue;
+		if (min < 0 || (int64_t)ms < min)
+			min = (int64_t)ms;
+	}
+	return min;
+}
+
+static void shards_due(void *ctx)
+{
+	struct http_server *h = ctx;
+	for (size_t i = 0; i < h->n_shards; i++) {
+		MHD_UNSIGNED_LONG_LONG ms;
+		if (MHD_get_timeout(h->shards[i]->mhd, &ms) == MHD_YES && ms == 0)
+			shard_run(h->shards[i]);
+	}
+}
+
+/* ---- listeners: accept, then hand the socket to a shard ---------------- */
+
+#define ACCEPT_BATCH 64	/* per wake-up; the listen socket is level-triggered */
+#define LISTEN_BACKLOG 1024
+
+static void listener_pause(struct listener *l)
+{
+	if (l->paused)
+		return;
+	l->paused = true;
+	l->paused_at_ms = clock_mono_ms();
+	loop_mod_fd(l->owner->srv->loop, l->watch, 0);
+}
+
+/* Out of descriptors, a listener stops accepting (the kernel queues new
+ * clients) until a connection closes or, failing that, 100 ms passed. */
+static void listener_unpause(struct listener *l)
+{
+	if (!l->paused)
+		return;
+	l->paused = false;
+	loop_mod_fd(l->owner->srv->loop, l->watch, EPOLLIN);
+}
+
+static void listeners_unpause(struct http_server *h)
+{
+	for (size_t i = 0; i < h->n_listeners; i++)
+		listener_unpause(&h->listeners[i]);
+}
+
+static void listener_ready(void *ctx, uint32_t events)
+{
+	struct listener *l = ctx;
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage sa;
+		socklen_t len = sizeof(sa);
+		int fd = accept4(l->fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				listener_pause(l);
+			return;
+		}
+		struct shard *s = shard_for_new_connection(l->owner);
+		if (s == NULL) {
+			close(fd);
+			listener_pause(l);
+			return;
+		}
+		/* MHD closes the socket itself if it cannot take it */
+		if (MHD_add_connection(s->mhd, fd, (struct sockaddr *)&sa, len) == MHD_YES)
+			owe_run(s);
+	}
+}
+
+/* Parses http://host:port into a socket address. localhost = 127.0.0.1. */
+static int parse_listen_url(const char *url, struct sockaddr_in *sa)
+{
+	const char *p = url;
+	if (strncmp(p, "http://", 7) == 0)
+		p += 7;
+	else if (strncmp(p, "https://", 8) == 0) {
+		fprintf(stderr, "cetcd: %s: TLS listeners are not supported yet\n", url);
+		return -1;
+	} else {
+		fprintf(stderr, "cetcd: %s: URL scheme must be http or https\n", url);
+		return -1;
+	}
+	const char *colon = strrchr(p, ':');
+	if (colon == NULL) {
+		fprintf(stderr, "cetcd: %s: missing port in address\n", url);
+		return -1;
+	}
+	char host[256];
+	size_t hlen = (size_t)(colon - p);
+	if (hlen >= sizeof(host))
+		return -1;
+	memcpy(host, p, hlen);
+	host[hlen] = '\0';
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if ((*end != '\0' && *end != '/') || port < 0 || port > 65535) {
+		fprintf(stderr, "cetcd: %s: invalid port\n", url);
+		return -1;
+	}
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (strcmp(host, "localhost") == 0 || hlen == 0)
+		strcpy(host, hlen ? "127.0.0.1" : "0.0.0.0");
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
+		fprintf(stderr, "cetcd: %s: listen address must be an IPv4 address\n", url);
+		return -1;
+	}
+	return 0;
+}
+
+static int listen_socket(const struct sockaddr_in *sa)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0 ||
+	    listen(fd, LISTEN_BACKLOG) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int start_listener(struct http_server *h, struct listener *l, const char *url)
+{
+	struct sockaddr_in sa;
+	if (parse_listen_url(url, &sa) != 0)
+		return -1;
+	l->owner = h;
+	l->fd = listen_socket(&sa);
+	if (l->fd < 0) {
+		fprintf(stderr, "cetcd: listen %s: %s\n", url, strerror(errno));
+		return -1;
+	}
+	l->watch = loop_add_fd(h->srv->loop, l->fd, EPOLLIN, listener_ready, l);
+	return l->watch ? 0 : -1;
+}
+
+struct http_server *http_server_new(struct server *srv, char *const *urls, size_t n, bool peer)
+{
+	struct http_server *h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		abort();
+	h->srv = srv;
+	h->peer = peer;
+	h->pool_size = peer ? PEER_POOL_BYTES : CLIENT_POOL_BYTES;
+	h->listeners = calloc(n ? n : 1, sizeof(*h->listeners));
+	if (h->listeners == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		h->listeners[i].fd = -1;
+		h->n_listeners = i + 1;
+		if (start_listener(h, &h->listeners[i], urls[i]) != 0) {
+			http_server_free(h);
+			return NULL;
+		}
+	}
+	loop_add_timeout_source(srv->loop, shards_timeout, shards_due, h);
+	return h;
+}
+
+void http_server_free(struct http_server *h)
+{
+	if (h == NULL)
+		return;
+	/* MHD must not be stopped with suspended connections: resume them all
+	 * and let MHD see the resumption once. */
+	h->stopping = true;
+	while (h->suspended)
+		http_resume(h->suspended);
+	for (size_t i = 0; i < h->n_shards; i++)
+		shard_run(h->shards[i]);
+	/* shards first: closing their connections may unpause a listener */
+	for (size_t i = 0; i < h->n_shards; i++)
+		shard_free(h, h->shards[i]);
+	for (size_t i = 0; i < h->n_listeners; i++) {
+		struct listener *l = &h->listeners[i];
+		if (l->watch)
+			loop_del_fd(h->srv->loop, l->watch);
+		if (l->fd >= 0)
+			close(l->fd);
+	}
+	free(h->shards);
+	free(h->listeners);
+	free(h);
+}
