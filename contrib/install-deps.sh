@@ -7,7 +7,7 @@ SUDO=
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 PKGS="build-essential autoconf automake pkg-config libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libjemalloc-dev"
 if [ "$1" = "--test" ]; then
-	PKGS="$PKGS python3 curl etcd-server etcd-client wrk"
+	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format"
 fi
 missing=
 for p in $PKGS; do
