@@ -73,6 +73,11 @@ static void listeners_unpause(struct http_server *h);
 
 /* ---- request lifecycle ------------------------------------------------ */
 
+static const struct http_service *service_of(const struct http_req *r)
+{
+	return r->shard->owner->svc;
+}
+
 static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct http_req *r = calloc(1, sizeof(*r));
@@ -168,7 +173,7 @@ void http_server_flush(struct http_server *h)
 
 void http_respond(struct http_req *r, unsigned status, struct MHD_Response *resp)
 {
-	const struct http_service *svc = r->shard->owner->svc;
+	const struct http_service *svc = service_of(r);
 	for (size_t i = 0; i < svc->n_headers; i++)
 		MHD_add_response_header(resp, svc->headers[i].name, svc->headers[i].value);
 	if (r->close_after)
@@ -216,7 +221,7 @@ static void take_body(struct http_req *r, const char *data, size_t len)
 {
 	if (!r->body_wanted || r->body_too_large)
 		return;
-	if (r->body.len + len > r->shard->owner->svc->max_body) {
+	if (r->body.len + len > service_of(r)->max_body) {
 		r->body_too_large = true;
 		r->close_after = true;	/* as Go's server after a refused body */
 		buf_free(&r->body);
@@ -335,7 +340,7 @@ static const struct http_route *find_route(const struct http_service *svc, const
  * the body is to be kept. */
 static void route_request(struct http_req *r)
 {
-	const struct http_service *svc = r->shard->owner->svc;
+	const struct http_service *svc = service_of(r);
 	parse_target(r);
 	if (r->path != NULL && r->clean_path == NULL)
 		r->route = find_route(svc, r->path);
@@ -390,7 +395,7 @@ static bool method_listed(const char *methods, const char *method)
 
 static void dispatch(struct http_req *r)
 {
-	const struct http_service *svc = r->shard->owner->svc;
+	const struct http_service *svc = service_of(r);
 	if (r->path == NULL) {
 		reply_bad_request(r);
 		return;
