@@ -1,6 +1,8 @@
-/* http_admin.c - the cluster and admin endpoints: /version, /health,
- * /v2/members, /v2/machines, /v2/stats/{self,store,leader}, with the shapes
- * real etcd 3.4 answers. */
+/* http_admin.c - the cluster and admin endpoints: /health, /v2/members,
+ * /v2/machines, /v2/stats/{self,store,leader}, /debug/vars, with the shapes
+ * real etcd 3.4 answers (see http_admin.h; the routes are in routes.c). */
+#include "api/http_admin.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +17,14 @@
 #include "cetcd/config.h"
 #include "member/proposal.h"
 #include "raft/raft.h"
-#include "api/http_reply.h"
-#include "net/http_server.h"
+#include "api/etcd_reply.h"
+#include "api/routes.h"
 #include "member/node.h"
 #include "member/server.h"
 #include "kv/store.h"
 #include "api/http_peer.h"
 #include "util/le.h"
 #include "member/peer_send.h"
-#include "util/version.h"
 #include "disk/wal_sync.h"
 
 /* ---- formatting helpers ------------------------------------------------ */
@@ -118,38 +119,11 @@ static void respond_json(struct http_req *r, unsigned status, struct buf *b)
 	http_respond(r, status, reply_from_buf(b, "application/json"));
 }
 
-static bool method_in(struct http_req *r, const char *allow)
-{
-	/* allow is a comma-separated list such as "GET,HEAD" */
-	size_t n = strlen(r->method);
-	for (const char *p = allow; *p;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		if (len == n && strncmp(p, r->method, n) == 0)
-			return true;
-		p += len + (e ? 1 : 0);
-	}
-	reply_method_not_allowed(r, allow);
-	return false;
-}
-
 /* ---- endpoints --------------------------------------------------------- */
 
-static void serve_version(struct http_req *r)
+void http_admin_health(struct http_req *r)
 {
-	if (!method_in(r, "GET"))
-		return;
-	struct buf b = BUF_INIT;
-	buf_puts(&b, "{\"etcdserver\":\"" ETCD_COMPAT_VERSION "\",\"etcdcluster\":\""
-		     ETCD_COMPAT_CLUSTER_VERSION "\"}");
-	respond_json(r, MHD_HTTP_OK, &b);
-}
-
-static void serve_health(struct http_req *r)
-{
-	if (!method_in(r, "GET"))
-		return;
-	bool ok = node_leader_id(r->srv->node) != 0;
+	bool ok = node_leader_id(api_server(r)->node) != 0;
 	struct MHD_Response *resp = reply_from_text(ok ? "{\"health\":\"true\"}"
 						       : "{\"health\":\"false\"}",
 						    "text/plain; charset=utf-8");
@@ -245,7 +219,8 @@ static struct member *member_from_path(struct http_req *r, const char *rest)
 	}
 	char *end;
 	unsigned long long id = strtoull(rest, &end, 16);
-	struct member *m = (*end == '\0' && end != rest) ? cluster_find(&r->srv->cluster, id) : NULL;
+	struct cluster *c = &api_server(r)->cluster;
+	struct member *m = (*end == '\0' && end != rest) ? cluster_find(c, id) : NULL;
 	if (m == NULL) {
 		char msg[300];
 		snprintf(msg, sizeof(msg), "No such member: %s", rest);
@@ -272,7 +247,7 @@ static void member_change_cleanup(struct http_req *r)
 {
 	struct member_change *mc = r->handler_ctx;
 	if (mc->proposal_id)
-		proposals_cancel(r->srv->props, mc->proposal_id);
+		proposals_cancel(api_server(r)->props, mc->proposal_id);
 	buf_free(&mc->body);
 	free(mc);
 	r->handler_ctx = NULL;
@@ -299,7 +274,7 @@ static void member_change_done(void *ctx, struct store_event *ev, const struct s
 static void propose_member_change(struct http_req *r, uint8_t type, uint64_t node,
 				  const struct cluster *added, unsigned status, struct buf *body)
 {
-	struct server *s = r->srv;
+	struct server *s = api_server(r);
 	struct member_change *mc = calloc(1, sizeof(*mc));
 	if (mc == NULL)
 		abort();
@@ -333,10 +308,10 @@ static void propose_member_change(struct http_req *r, uint8_t type, uint64_t nod
 
 static void members_get(struct http_req *r, const char *rest)
 {
-	struct cluster *c = &r->srv->cluster;
+	struct cluster *c = &api_server(r)->cluster;
 	struct buf b = BUF_INIT;
 	if (strcmp(rest, "leader") == 0) {
-		struct member *m = cluster_find(c, node_leader_id(r->srv->node));
+		struct member *m = cluster_find(c, node_leader_id(api_server(r)->node));
 		if (m == NULL) {
 			reply_message(r, MHD_HTTP_SERVICE_UNAVAILABLE, "During election");
 			return;
@@ -363,7 +338,7 @@ static void members_post(struct http_req *r)
 	char *urls = parse_peer_urls_body(r);
 	if (urls == NULL)
 		return;
-	struct cluster *c = &r->srv->cluster;
+	struct cluster *c = &api_server(r)->cluster;
 	if (peer_url_taken(c, urls, 0)) {
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
 		free(urls);
@@ -413,7 +388,7 @@ static void members_put(struct http_req *r, const char *rest)
 		buf_puts(&cur, m->peer_urls[i]);
 	}
 	current = buf_steal(&cur, NULL);
-	if (peer_url_taken(&r->srv->cluster, urls, m->id))
+	if (peer_url_taken(&api_server(r)->cluster, urls, m->id))
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
 	else if (strcmp(current, urls) == 0)	/* nothing changes */
 		http_respond(r, MHD_HTTP_NO_CONTENT, reply_from_text("", NULL));
@@ -425,7 +400,7 @@ static void members_put(struct http_req *r, const char *rest)
 
 static void members_delete(struct http_req *r, const char *rest)
 {
-	struct cluster *c = &r->srv->cluster;
+	struct cluster *c = &api_server(r)->cluster;
 	char *end;
 	unsigned long long id = strtoull(rest, &end, 16);
 	if (*rest && *end == '\0' && cluster_is_removed(c, id)) {
@@ -439,11 +414,9 @@ static void members_delete(struct http_req *r, const char *rest)
 		propose_member_change(r, RAFT_CONF_REMOVE, m->id, NULL, MHD_HTTP_NO_CONTENT, NULL);
 }
 
-static void serve_members(struct http_req *r)
+void http_admin_members(struct http_req *r)
 {
-	if (!method_in(r, "GET,POST,DELETE,PUT"))
-		return;
-	r->reply_cluster_id = true;	/* etcd sets it on every members answer */
+	r->add_headers = reply_cluster_id;	/* etcd sets it on every members answer */
 	const char *rest = r->path + strlen("/v2/members");
 	if (*rest == '/')
 		rest++;
@@ -457,11 +430,9 @@ static void serve_members(struct http_req *r)
 		members_delete(r, rest);
 }
 
-static void serve_machines(struct http_req *r)
+void http_admin_machines(struct http_req *r)
 {
-	if (!method_in(r, "GET,HEAD"))
-		return;
-	struct cluster *c = &r->srv->cluster;
+	struct cluster *c = &api_server(r)->cluster;
 	struct buf b = BUF_INIT;
 	bool first = true;
 	for (size_t i = 0; i < c->n_members; i++) {
@@ -482,11 +453,9 @@ static const char *state_name(const struct node *n)
 	return node_leader_id(n) ? "StateFollower" : "StateCandidate";
 }
 
-static void serve_stats_self(struct http_req *r)
+void http_admin_stats_self(struct http_req *r)
 {
-	if (!method_in(r, "GET"))
-		return;
-	struct server *s = r->srv;
+	struct server *s = api_server(r);
 	struct buf b = BUF_INIT;
 	int64_t now = clock_wall_ns();
 	struct member *self = cluster_find(&s->cluster, s->self_id);
@@ -511,12 +480,10 @@ static void serve_stats_self(struct http_req *r)
 	respond_json(r, MHD_HTTP_OK, &b);
 }
 
-static void serve_stats_store(struct http_req *r)
+void http_admin_stats_store(struct http_req *r)
 {
-	if (!method_in(r, "GET"))
-		return;
 	struct store_stats st;
-	store_get_stats(r->srv->store, &st);
+	store_get_stats(api_server(r)->store, &st);
 	struct buf b = BUF_INIT;
 	buf_printf(&b,
 		   "{\"getsSuccess\":%" PRIu64 ",\"getsFail\":%" PRIu64
@@ -534,11 +501,9 @@ static void serve_stats_store(struct http_req *r)
 	respond_json(r, MHD_HTTP_OK, &b);
 }
 
-static void serve_stats_leader(struct http_req *r)
+void http_admin_stats_leader(struct http_req *r)
 {
-	if (!method_in(r, "GET"))
-		return;
-	struct server *s = r->srv;
+	struct server *s = api_server(r);
 	if (!node_is_leader(s->node)) {
 		reply_message(r, MHD_HTTP_FORBIDDEN, "not current leader");
 		return;
@@ -566,11 +531,9 @@ static void serve_stats_leader(struct http_req *r)
 
 /* etcd serves expvar JSON here; cetcd serves its own counters, so that
  * benchmarks and operators can see the WAL's group commit at work. */
-static void serve_debug_vars(struct http_req *r)
+void http_admin_debug_vars(struct http_req *r)
 {
-	if (!method_in(r, "GET"))
-		return;
-	struct server *s = r->srv;
+	struct server *s = api_server(r);
 	struct wal_sync_stats w;
 	node_wal_stats(s->node, &w);
 	struct buf b = BUF_INIT;
@@ -582,48 +545,4 @@ static void serve_debug_vars(struct http_req *r)
 		   node_term(s->node), node_applied_index(s->node), node_commit_index(s->node),
 		   w.batches, w.entries, w.rounds, w.inline_rounds, w.fsyncs, w.max_group);
 	respond_json(r, MHD_HTTP_OK, &b);
-}
-
-/* ---- routing ----------------------------------------------------------- */
-
-static const struct admin_route {
-	const char *path;
-	bool prefix;	/* also matches path + "/..." */
-	void (*serve)(struct http_req *r);
-} routes[] = {
-	{"/version", false, serve_version},
-	{"/health", false, serve_health},
-	{"/v2/members", true, serve_members},
-	{"/v2/machines", false, serve_machines},
-	{"/v2/stats/self", false, serve_stats_self},
-	{"/v2/stats/store", false, serve_stats_store},
-	{"/v2/stats/leader", false, serve_stats_leader},
-	{"/debug/vars", false, serve_debug_vars},
-};
-
-static const struct admin_route *find_route(const char *path)
-{
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		size_t n = strlen(routes[i].path);
-		if (strncmp(path, routes[i].path, n) != 0)
-			continue;
-		if (path[n] == '\0' || (routes[i].prefix && path[n] == '/'))
-			return &routes[i];
-	}
-	return NULL;
-}
-
-bool http_admin_owns(const char *path)
-{
-	return find_route(path) != NULL;
-}
-
-void http_admin_handle(struct http_req *r)
-{
-	const struct admin_route *route = find_route(r->path);
-	if (route && strcmp(r->method, "OPTIONS") == 0) {
-		http_respond(r, MHD_HTTP_OK, reply_from_text("", NULL));
-		return;
-	}
-	route->serve(r);
 }

@@ -8,7 +8,8 @@
 
 #include "util/clock.h"
 #include "kv/command.h"
-#include "api/http_reply.h"
+#include "api/etcd_reply.h"
+#include "api/routes.h"
 #include "kv/kv_parse.h"
 #include "member/node.h"
 #include "member/proposal.h"
@@ -27,9 +28,9 @@ static void keys_cleanup(struct http_req *r)
 {
 	struct keys_ctx *k = r->handler_ctx;
 	if (k->proposal_id)
-		proposals_cancel(r->srv->props, k->proposal_id);
+		proposals_cancel(api_server(r)->props, k->proposal_id);
 	if (k->read_id)
-		node_read_cancel(r->srv->node, k->read_id);
+		node_read_cancel(api_server(r)->node, k->read_id);
 	kv_request_free(&k->kv);
 	form_free(&k->form);
 	free(k);
@@ -41,22 +42,18 @@ static bool method_is(const struct http_req *r, const char *m)
 	return strcmp(r->method, m) == 0;
 }
 
-static int kv_method_of(const struct http_req *r, enum kv_method *m)
+/* The route admits these methods only (routes.c). */
+static enum kv_method kv_method_of(const struct http_req *r)
 {
-	static const struct {
-		const char *name;
-		enum kv_method m;
-	} methods[] = {
-		{"GET", KV_GET}, {"HEAD", KV_HEAD}, {"PUT", KV_PUT},
-		{"POST", KV_POST}, {"DELETE", KV_DELETE},
-	};
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		if (method_is(r, methods[i].name)) {
-			*m = methods[i].m;
-			return 0;
-		}
-	}
-	return -1;
+	if (method_is(r, "GET"))
+		return KV_GET;
+	if (method_is(r, "HEAD"))
+		return KV_HEAD;
+	if (method_is(r, "PUT"))
+		return KV_PUT;
+	if (method_is(r, "POST"))
+		return KV_POST;
+	return KV_DELETE;
 }
 
 /* Body pairs first, then the query (Go: body values win). */
@@ -87,7 +84,7 @@ static int parse_form(struct http_req *r, struct form *f)
 
 static void serve_get(struct http_req *r, const struct kv_request *kv)
 {
-	struct store *st = r->srv->store;
+	struct store *st = api_server(r)->store;
 	struct buf b = BUF_INIT;
 	struct store_error err = {0};
 	if (store_get(st, kv->path, kv->recursive, kv->sorted, clock_wall_ns(), &b, &err) != 0) {
@@ -117,7 +114,7 @@ static void quorum_read_done(void *ctx, int status)
 
 static void serve_quorum_get(struct http_req *r, struct keys_ctx *k)
 {
-	k->read_id = node_read(r->srv->node, quorum_read_done, r);
+	k->read_id = node_read(api_server(r)->node, quorum_read_done, r);
 	if (k->read_id != 0)
 		http_suspend(r);
 }
@@ -151,7 +148,7 @@ static void write_done(void *ctx, struct store_event *ev, const struct store_err
 
 static void propose_write(struct http_req *r, struct keys_ctx *k)
 {
-	struct server *s = r->srv;
+	struct server *s = api_server(r);
 	struct buf payload = BUF_INIT;
 	k->proposal_id = proposals_add(s->props, clock_mono_ms(), s->request_timeout_ms,
 				       write_done, r);
@@ -198,15 +195,7 @@ static void start_watch(struct http_req *r, struct keys_ctx *k)
 
 void http_keys_handle(struct http_req *r)
 {
-	enum kv_method m;
-	if (method_is(r, "OPTIONS")) {
-		http_respond(r, MHD_HTTP_OK, reply_from_text("", NULL));
-		return;
-	}
-	if (kv_method_of(r, &m) != 0) {
-		reply_method_not_allowed(r, "HEAD,GET,PUT,POST,DELETE");
-		return;
-	}
+	enum kv_method m = kv_method_of(r);
 	struct keys_ctx *k = calloc(1, sizeof(*k));
 	if (k == NULL)
 		abort();

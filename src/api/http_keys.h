@@ -1,5 +1,5 @@
-/* http_keys.h - the /v2/keys handlers (http_keys.c) and the watch
- * machinery they hand wait=true requests to (http_watch.c). */
+/* http_keys.h - the /v2/keys route (http_keys.c) and the watch machinery
+ * it hands wait=true requests to (http_watch.c). */
 #ifndef CETCD_HTTP_KEYS_H
 #define CETCD_HTTP_KEYS_H
 
@@ -7,6 +7,9 @@
 #include "kv/kv_parse.h"
 
 struct watch_state;
+
+/* /v2/keys and below; routes.c admits HEAD, GET, PUT, POST, DELETE only. */
+void http_keys_handle(struct http_req *r);
 
 /* Starts a long-poll (or stream) watch for a parsed GET ?wait=true. Answers
  * at once from history (returns NULL), or queues a chunked response whose body

@@ -1,4 +1,5 @@
-/* http_peer.c - the peer listener's routes (see http_peer.h):
+/* http_peer.c - the peer listener's routes (see http_peer.h; the table,
+ * with GET /version, is in routes.c):
  *
  *   POST /raft      a batch of Raft messages and forwarded proposals
  *                   (peer_codec.h) -> node_receive / node_receive_proposal;
@@ -6,11 +7,9 @@
  *                   (unknown sender), 410 (removed sender), 400 (garbage),
  *                   413 (body over the listener's limit)
  *   GET  /members   the member list, like etcd's peer /members
- *   GET  /version   as the client /version
- *   anything else   404
  *
- * The body is collected by http_server.c (body_wanted for peer POSTs). The
- * decoded batch points into r->body and is freed before the handler returns:
+ * The body is collected by the edge (the route's HTTP_BODY). The decoded
+ * batch points into r->body and is freed before the handler returns:
  * node_receive* borrow it for the call only. */
 #include "api/http_peer.h"
 
@@ -21,13 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/http_reply.h"
-#include "net/http_server.h"
+#include "api/etcd_reply.h"
+#include "api/routes.h"
 #include "member/node.h"
 #include "member/peer_codec.h"
 #include "raft/raft.h"
 #include "member/server.h"
-#include "util/version.h"
 
 static struct http_peer_stats stats;
 
@@ -79,7 +77,7 @@ static bool check_cluster_id(struct http_req *r)
 {
 	static uint64_t logged;
 	uint64_t theirs = 0;
-	uint64_t ours = r->srv->cluster.id;
+	uint64_t ours = api_server(r)->cluster.id;
 	if (header_hex(r, "X-Etcd-Cluster-Id", &theirs) && theirs == ours)
 		return true;
 	const char *raw = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
@@ -100,7 +98,7 @@ static bool check_raft_to(struct http_req *r)
 	uint64_t to;
 	if (MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Raft-To") == NULL)
 		return true;	/* optional */
-	if (header_hex(r, "X-Raft-To", &to) && to == r->srv->self_id)
+	if (header_hex(r, "X-Raft-To", &to) && to == api_server(r)->self_id)
 		return true;
 	stats.refused++;
 	reply_plain(r, MHD_HTTP_PRECONDITION_FAILED, "to field mismatch");
@@ -115,7 +113,7 @@ static bool check_sender(struct http_req *r, uint64_t *from)
 		reply_plain(r, MHD_HTTP_BAD_REQUEST, "missing or bad X-Server-From");
 		return false;
 	}
-	if (member_was_removed(r->srv, *from)) {
+	if (member_was_removed(api_server(r), *from)) {
 		if (log_this(&logged))
 			fprintf(stderr, "cetcd: refused peer %" PRIx64 ": removed member (410)\n",
 				*from);
@@ -124,7 +122,7 @@ static bool check_sender(struct http_req *r, uint64_t *from)
 			    "the cluster");
 		return false;
 	}
-	if (cluster_find(&r->srv->cluster, *from) == NULL) {
+	if (cluster_find(&api_server(r)->cluster, *from) == NULL) {
 		if (log_this(&logged))
 			fprintf(stderr, "cetcd: refused peer %" PRIx64 ": not a member (403)\n",
 				*from);
@@ -150,8 +148,8 @@ static bool decode_body(struct http_req *r, uint64_t from, struct peer_decoded *
 	if (r->body_too_large) {
 		stats.bad_batches++;
 		if (log_this(&logged_large))
-			fprintf(stderr, "cetcd: peer %" PRIx64 ": POST /raft body over %u bytes "
-				"(413)\n", from, HTTP_MAX_FORM_BYTES);
+			fprintf(stderr, "cetcd: peer %" PRIx64 ": POST /raft body over the "
+				"listener's limit (413)\n", from);
 		reply_plain(r, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
 		return false;
 	}
@@ -173,7 +171,7 @@ static bool decode_body(struct http_req *r, uint64_t from, struct peer_decoded *
 
 static void deliver(struct http_req *r, const struct peer_decoded *d)
 {
-	struct node *n = r->srv->node;
+	struct node *n = api_server(r)->node;
 	for (size_t i = 0; i < d->n_records; i++) {
 		const struct peer_record *rec = &d->records[i];
 		if (rec->kind == PEER_REC_MESSAGE) {
@@ -188,16 +186,12 @@ static void deliver(struct http_req *r, const struct peer_decoded *d)
 	}
 }
 
-static void serve_raft(struct http_req *r)
+void http_peer_raft(struct http_req *r)
 {
-	if (strcmp(r->method, "POST") != 0) {
-		reply_method_not_allowed(r, "POST");
-		return;
-	}
 	uint64_t from = 0;
 	if (!check_cluster_id(r) || !check_raft_to(r) || !check_sender(r, &from))
 		return;
-	if (r->srv->node == NULL) {
+	if (api_server(r)->node == NULL) {
 		reply_plain(r, MHD_HTTP_SERVICE_UNAVAILABLE, "member not started");
 		return;
 	}
@@ -211,7 +205,7 @@ static void serve_raft(struct http_req *r)
 	reply_no_content(r);
 }
 
-/* ---- GET /members, GET /version --------------------------------------------------- */
+/* ---- GET /members --------------------------------------------------- */
 
 static void put_str_array(struct buf *b, char *const *v, size_t n)
 {
@@ -236,13 +230,9 @@ static void put_member(struct buf *b, const struct member *m)
 	buf_putc(b, '}');
 }
 
-static void serve_members(struct http_req *r)
+void http_peer_members(struct http_req *r)
 {
-	if (strcmp(r->method, "GET") != 0) {
-		reply_method_not_allowed(r, "GET");
-		return;
-	}
-	const struct cluster *c = &r->srv->cluster;
+	const struct cluster *c = &api_server(r)->cluster;
 	struct buf b = BUF_INIT;
 	buf_putc(&b, '[');
 	for (size_t i = 0; i < c->n_members; i++) {
@@ -252,29 +242,4 @@ static void serve_members(struct http_req *r)
 	}
 	buf_puts(&b, "]\n");
 	http_respond(r, MHD_HTTP_OK, reply_from_buf(&b, "application/json"));
-}
-
-static void serve_version(struct http_req *r)
-{
-	if (strcmp(r->method, "GET") != 0) {
-		reply_method_not_allowed(r, "GET");
-		return;
-	}
-	struct buf b = BUF_INIT;
-	buf_puts(&b, "{\"etcdserver\":\"" ETCD_COMPAT_VERSION "\",\"etcdcluster\":\""
-		     ETCD_COMPAT_CLUSTER_VERSION "\"}");
-	http_respond(r, MHD_HTTP_OK, reply_from_buf(&b, "application/json"));
-}
-
-void http_peer_handle(struct http_req *r)
-{
-	r->reply_cluster_id = true;	/* every peer answer names our cluster */
-	if (strcmp(r->path, "/raft") == 0)
-		serve_raft(r);
-	else if (strcmp(r->path, "/members") == 0)
-		serve_members(r);
-	else if (strcmp(r->path, "/version") == 0)
-		serve_version(r);
-	else
-		reply_plain(r, MHD_HTTP_NOT_FOUND, "404 page not found");
 }

@@ -1,11 +1,12 @@
 /* http_peer.h - the receiving half of the peer transport: the peer
- * listener's routes (POST /raft, GET /members, GET /version), implemented
- * in http_peer.c behind http_peer_handle() (declared in http_server.h).
- * Loop thread only. Protocol: doc/peer-protocol.md. */
+ * listener's routes POST /raft and GET /members (http_peer.c; the table is in
+ * routes.c). Loop thread only. Protocol: doc/peer-protocol.md. */
 #ifndef CETCD_HTTP_PEER_H
 #define CETCD_HTTP_PEER_H
 
 #include <stdint.h>
+
+#include "net/http_server.h"
 
 /* Counters since process start (one set per process: cetcd runs one member
  * per process). recv_append is /v2/stats/self's recvAppendRequestCnt. */
@@ -20,5 +21,10 @@ struct http_peer_stats {
 };
 
 void http_peer_get_stats(struct http_peer_stats *out);
+
+/* POST /raft: a batch of messages and forwarded proposals (peer_codec.h). */
+void http_peer_raft(struct http_req *r);
+/* GET /members: the member table as JSON. */
+void http_peer_members(struct http_req *r);
 
 #endif /* CETCD_HTTP_PEER_H */

@@ -21,7 +21,8 @@
 #include <unistd.h>
 
 #include "api/http_keys.h"
-#include "api/http_reply.h"
+#include "api/etcd_reply.h"
+#include "api/routes.h"
 #include "net/loop.h"
 #include "member/server.h"
 #include "kv/store.h"
@@ -121,7 +122,7 @@ static void hup_add(struct watch_state *w)
 	struct http_req *r = w->req;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci == NULL || ci->connect_fd < 0 || !hup_init(r->srv->loop))
+	if (ci == NULL || ci->connect_fd < 0 || !hup_init(api_server(r)->loop))
 		return;
 	int fd = ci->connect_fd;
 	if ((size_t)fd >= hup.cap) {
@@ -156,7 +157,7 @@ static void hup_del(struct watch_state *w)
 static void stop_watching(struct watch_state *w)
 {
 	if (w->watcher) {
-		store_unwatch(w->req->srv->store, w->watcher);
+		store_unwatch(api_server(w->req)->store, w->watcher);
 		w->watcher = NULL;
 	}
 }
@@ -245,7 +246,7 @@ static void reply_found(struct http_req *r, struct store_event *ev, uint64_t sta
 
 struct watch_state *http_watch_start(struct http_req *r, const struct kv_request *kv)
 {
-	struct store *st = r->srv->store;
+	struct store *st = api_server(r)->store;
 	uint64_t start_index = store_index(st);
 	struct watch_state *w = calloc(1, sizeof(*w));
 	if (w == NULL)

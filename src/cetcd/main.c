@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/routes.h"
 #include "cetcd/config.h"
 #include "member/peer_send.h"
 #include "disk/wal.h"
@@ -105,6 +106,8 @@ int main(int argc, char **argv, char **envp)
 		.snapshot_count = c.snapshot_count,
 		.max_snapshots = c.max_snapshots,
 		.max_wals = c.max_wals,
+		.client_service = &api_client_service,
+		.peer_service = &api_peer_service,
 	};
 	struct server *s = server_new(&o);
 	int code = 1;

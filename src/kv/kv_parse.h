@@ -1,6 +1,6 @@
 /* kv_parse.h - PURE: turns a /v2/keys request (method, decoded path, form
  * values) into a typed request or an etcd v2 error, exactly as etcd's
- * parseKeyRequest does. Also Go-compatible form/query and path helpers.
+ * parseKeyRequest does. Also Go-compatible form/query helpers (paths: util/url.h).
  * No MHD types, no I/O, no clock. */
 #ifndef CETCD_KV_PARSE_H
 #define CETCD_KV_PARSE_H
@@ -41,17 +41,6 @@ const char *form_get(const struct form *f, const char *key);
 const char *form_get_len(const struct form *f, const char *key, size_t *len);
 bool form_has(const struct form *f, const char *key);
 void form_free(struct form *f);
-
-/* ---- paths ------------------------------------------------------------ */
-
-/* Percent-decodes a URL path ('+' stays '+'). Returns a malloc'd string, or
- * NULL on a bad escape. */
-char *url_path_unescape(const char *s, size_t len);
-/* Go's ServeMux cleanPath: resolves "." and "..", squeezes "//", keeps one
- * trailing slash. Returns a malloc'd string. */
-char *url_clean_path(const char *p);
-/* Escapes a path for a Location header (Go url.URL.EscapedPath). */
-char *url_escape_path(const char *p);
 
 /* ---- the key request -------------------------------------------------- */
 

@@ -254,7 +254,8 @@ static int start_peers(struct server *s)
 		return -1;
 	peer_sender_sync_members(s->peers, &s->cluster);
 	peer_sender_on_gone(s->peers, on_removed, s);
-	s->peer_http = http_server_new(s, s->opts.listen_peer_urls, s->opts.n_listen_peer_urls, true);
+	s->peer_http = http_server_new(s->loop, s->opts.peer_service, s, s->opts.listen_peer_urls,
+				      s->opts.n_listen_peer_urls);
 	return s->peer_http ? 0 : -1;
 }
 
@@ -287,7 +288,8 @@ struct server *server_new(const struct server_opts *opts)
 	if (s->node == NULL || start_peers(s) != 0)
 		goto fail;
 	server_note_self(s);
-	s->http = http_server_new(s, opts->listen_client_urls, opts->n_listen_client_urls, false);
+	s->http = http_server_new(s->loop, opts->client_service, s, opts->listen_client_urls,
+				  opts->n_listen_client_urls);
 	if (s->http == NULL)
 		goto fail;
 	loop_add_timer(s->loop, TICK_MS, on_tick, s);

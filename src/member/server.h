@@ -13,6 +13,7 @@ struct store;
 struct node;
 struct proposals;
 struct http_server;
+struct http_service;
 struct peer_sender;
 struct cluster_list;
 
@@ -38,6 +39,10 @@ struct server_opts {
 	uint64_t snapshot_count;
 	uint64_t max_snapshots;		/* 0 = keep all */
 	uint64_t max_wals;		/* 0 = keep all */
+	/* What the client and peer listeners serve (the api's route tables);
+	 * every request gets the server as its context. */
+	const struct http_service *client_service;
+	const struct http_service *peer_service;
 };
 
 struct server {

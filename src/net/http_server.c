@@ -1,5 +1,6 @@
 /* http_server.c - the listeners and MHD daemons in cetcd's loop, the
- * per-request lifecycle and the route table (see http_server.h).
+ * per-request lifecycle and routing through the caller's route table (see
+ * http_server.h).
  *
  * Listeners are our own sockets: the loop accepts and hands each connection
  * to one of several MHD daemons ("shards", at most SHARD_CONNS connections
@@ -8,10 +9,12 @@
  *
  * Lifecycle of a request, as MHD drives it:
  *   uri_log_cb        request line seen: allocate struct http_req (raw URI)
- *   access_cb #1      headers seen: decide whether to collect a form body
+ *   access_cb #1      headers seen: parse the target, find the route, decide
+ *                     whether to collect the body
  *   access_cb #2..n   body chunks: append (bounded)
- *   access_cb final   dispatch to the route handler; it answers now, or
- *                     suspends and answers later through http_respond()
+ *   access_cb final   answer what the edge answers itself (400, 301, 404,
+ *                     OPTIONS, 405), else run the route's handler; it answers
+ *                     now, or suspends and answers later through http_respond()
  *   access_cb again   after a resume: queue the stored answer
  *   completed_cb      run the handler's cleanup, free the request
  */
@@ -28,20 +31,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "util/clock.h"
-#include "api/http_reply.h"
-#include "kv/kv_parse.h"
+#include "net/http_reply.h"
 #include "net/loop.h"
-#include "member/server.h"
-
-size_t http_max_peer_body = HTTP_MAX_PEER_BYTES;
-
-/* MHD's per-connection memory holds the request line and headers. 4 KiB
- * takes a request line of about 3.3 KiB (etcd 3.4 resets the connection above
- * 4 KiB) and is most of an idle watcher's memory (doc/watches.md). Peer
- * listeners have few connections and keep 16 KiB. */
-#define CLIENT_POOL_BYTES ((size_t)4 * 1024)
-#define PEER_POOL_BYTES ((size_t)16 * 1024)
+#include "util/clock.h"
+#include "util/url.h"
 
 struct shard {
 	struct http_server *owner;
@@ -61,9 +54,9 @@ struct listener {
 };
 
 struct http_server {
-	struct server *srv;
-	bool peer;		/* a peer listener: everything goes to http_peer_handle */
-	size_t pool_size;	/* MHD's per-connection memory */
+	struct loop *loop;
+	const struct http_service *svc;
+	void *ctx;		/* every request's r->ctx */
 	struct listener *listeners;
 	size_t n_listeners;
 	struct shard **shards;
@@ -80,15 +73,20 @@ static void listeners_unpause(struct http_server *h);
 
 /* ---- request lifecycle ------------------------------------------------ */
 
+static const struct http_service *service_of(const struct http_req *r)
+{
+	return r->shard->owner->svc;
+}
+
 static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct http_req *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		abort();
 	struct shard *s = cls;
-	r->srv = s->owner->srv;
-	r->peer = s->owner->peer;
+	r->ctx = s->owner->ctx;
 	r->shard = s;
+	r->query = "";
 	r->conn = conn;
 	r->uri = strdup(uri ? uri : "/");
 	if (r->uri == NULL)
@@ -108,6 +106,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (r->resp)
 		MHD_destroy_response(r->resp);
 	buf_free(&r->body);
+	free(r->clean_path);
 	free(r->path);
 	free(r->uri);
 	free(r);
@@ -172,23 +171,15 @@ void http_server_flush(struct http_server *h)
 	}
 }
 
-/* etcd 3.4 wraps every client handler in its CORS handler. */
-static void add_cors_headers(struct MHD_Response *resp)
-{
-	MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-				"accept, content-type, authorization");
-	MHD_add_response_header(resp, "Access-Control-Allow-Methods",
-				"POST, GET, OPTIONS, PUT, DELETE");
-	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
-}
-
 void http_respond(struct http_req *r, unsigned status, struct MHD_Response *resp)
 {
-	add_cors_headers(resp);
+	const struct http_service *svc = service_of(r);
+	for (size_t i = 0; i < svc->n_headers; i++)
+		MHD_add_response_header(resp, svc->headers[i].name, svc->headers[i].value);
 	if (r->close_after)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-	if (r->reply_cluster_id)
-		reply_cluster_id(r, resp);
+	if (r->add_headers)
+		r->add_headers(r, resp);
 	if (r->resp)
 		MHD_destroy_response(r->resp);
 	r->resp = resp;
@@ -208,7 +199,7 @@ static enum MHD_Result queue_stored(struct http_req *r)
 /* ---- body ------------------------------------------------------------- */
 
 /* Go parses a form body only for POST/PUT/PATCH with this media type. */
-static bool wants_form_body(struct http_req *r)
+static bool is_form_post(struct http_req *r)
 {
 	if (strcmp(r->method, "POST") != 0 && strcmp(r->method, "PUT") != 0 &&
 	    strcmp(r->method, "PATCH") != 0)
@@ -230,9 +221,7 @@ static void take_body(struct http_req *r, const char *data, size_t len)
 {
 	if (!r->body_wanted || r->body_too_large)
 		return;
-	/* a peer POST may carry a whole snapshot */
-	size_t limit = r->peer ? http_max_peer_body : HTTP_MAX_FORM_BYTES;
-	if (r->body.len + len > limit) {
+	if (r->body.len + len > service_of(r)->max_body) {
 		r->body_too_large = true;
 		r->close_after = true;	/* as Go's server after a refused body */
 		buf_free(&r->body);
@@ -293,7 +282,73 @@ static bool refuse_bad_framing(struct http_req *r)
 	return true;
 }
 
-/* ---- routing ---------------------------------------------------------- */
+/* ---- the request target ----------------------------------------------- */
+
+/* "GET http://host/v2/keys/a" (absolute form, as sent to proxies): Go
+ * serves the path part. */
+static void strip_absolute_form(struct http_req *r)
+{
+	const char *p = r->uri;
+	if (strncasecmp(p, "http://", 7) == 0)
+		p += 7;
+	else if (strncasecmp(p, "https://", 8) == 0)
+		p += 8;
+	else
+		return;
+	const char *path = strchr(p, '/');
+	memmove(r->uri, path ? path : "/", strlen(path ? path : "/") + 1);
+}
+
+/* Splits the target into the decoded path and the raw query. r->path stays
+ * NULL when the target is not a path (Go rejects it) or does not decode;
+ * r->clean_path is set when Go's ServeMux would redirect (never for CONNECT). */
+static void parse_target(struct http_req *r)
+{
+	strip_absolute_form(r);
+	if (r->uri[0] != '/')
+		return;
+	char *q = strchr(r->uri, '?');
+	size_t plen = q ? (size_t)(q - r->uri) : strlen(r->uri);
+	r->query = q ? q + 1 : "";
+	r->path = url_path_unescape(r->uri, plen);
+	if (r->path == NULL || strcmp(r->method, "CONNECT") == 0)
+		return;
+	char *clean = url_clean_path(r->path);
+	if (strcmp(clean, r->path) != 0)
+		r->clean_path = clean;
+	else
+		free(clean);
+}
+
+static bool route_matches(const struct http_route *route, const char *path)
+{
+	size_t n = strlen(route->path);
+	if (strncmp(path, route->path, n) != 0)
+		return false;
+	return path[n] == '\0' || ((route->flags & HTTP_PREFIX) && path[n] == '/');
+}
+
+static const struct http_route *find_route(const struct http_service *svc, const char *path)
+{
+	for (size_t i = 0; i < svc->n_routes; i++)
+		if (route_matches(&svc->routes[i], path))
+			return &svc->routes[i];
+	return NULL;
+}
+
+/* At the request headers: the route (if the path is servable) and whether
+ * the body is to be kept. */
+static void route_request(struct http_req *r)
+{
+	const struct http_service *svc = service_of(r);
+	parse_target(r);
+	if (r->path != NULL && r->clean_path == NULL)
+		r->route = find_route(svc, r->path);
+	r->body_wanted = (r->route && (r->route->flags & HTTP_BODY)) ||
+			 (svc->form_bodies && is_form_post(r));
+}
+
+/* ---- what the edge answers itself --------------------------------------- */
 
 static void reply_bad_request(struct http_req *r)
 {
@@ -303,9 +358,9 @@ static void reply_bad_request(struct http_req *r)
 }
 
 /* Go's ServeMux answers an unclean path with 301 to the clean one. */
-static void reply_redirect(struct http_req *r, const char *clean)
+static void reply_redirect(struct http_req *r)
 {
-	char *esc = url_escape_path(clean);
+	char *esc = url_escape_path(r->clean_path);
 	struct buf loc = BUF_INIT;
 	buf_puts(&loc, esc);
 	if (*r->query) {
@@ -324,61 +379,41 @@ static void reply_redirect(struct http_req *r, const char *clean)
 	http_respond(r, MHD_HTTP_MOVED_PERMANENTLY, resp);
 }
 
-static void reply_not_found(struct http_req *r)
+/* methods is a comma-separated list such as "GET,HEAD". */
+static bool method_listed(const char *methods, const char *method)
 {
-	reply_plain(r, MHD_HTTP_NOT_FOUND, "404 page not found");
-}
-
-/* "GET http://host/v2/keys/a" (absolute form, as sent to proxies): Go
- * serves the path part. */
-static void strip_absolute_form(struct http_req *r)
-{
-	const char *p = r->uri;
-	if (strncasecmp(p, "http://", 7) == 0)
-		p += 7;
-	else if (strncasecmp(p, "https://", 8) == 0)
-		p += 8;
-	else
-		return;
-	const char *path = strchr(p, '/');
-	memmove(r->uri, path ? path : "/", strlen(path ? path : "/") + 1);
-}
-
-static bool is_keys_path(const char *p)
-{
-	return strcmp(p, "/v2/keys") == 0 || strncmp(p, "/v2/keys/", 9) == 0;
+	size_t n = strlen(method);
+	for (const char *p = methods; *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && strncmp(p, method, n) == 0)
+			return true;
+		p += len + (e ? 1 : 0);
+	}
+	return false;
 }
 
 static void dispatch(struct http_req *r)
 {
-	strip_absolute_form(r);
-	if (r->uri[0] != '/') {	/* Go rejects a request target that is not a path */
-		reply_bad_request(r);
-		return;
-	}
-	char *q = strchr(r->uri, '?');
-	size_t plen = q ? (size_t)(q - r->uri) : strlen(r->uri);
-	r->query = q ? q + 1 : "";
-	r->path = url_path_unescape(r->uri, plen);
+	const struct http_service *svc = service_of(r);
 	if (r->path == NULL) {
 		reply_bad_request(r);
 		return;
 	}
-	char *clean = url_clean_path(r->path);
-	if (strcmp(clean, r->path) != 0 && strcmp(r->method, "CONNECT") != 0) {
-		reply_redirect(r, clean);
-		free(clean);
+	if (r->clean_path != NULL) {
+		reply_redirect(r);
 		return;
 	}
-	free(clean);
-	if (r->peer)
-		http_peer_handle(r);
-	else if (is_keys_path(r->path))
-		http_keys_handle(r);
-	else if (http_admin_owns(r->path))
-		http_admin_handle(r);
+	r->add_headers = svc->add_headers;
+	const struct http_route *route = r->route;
+	if (route == NULL)
+		reply_plain(r, MHD_HTTP_NOT_FOUND, "404 page not found");
+	else if (svc->answer_options && strcmp(r->method, "OPTIONS") == 0)
+		http_respond(r, MHD_HTTP_OK, reply_from_text("", NULL));
+	else if (route->methods && !method_listed(route->methods, r->method))
+		reply_method_not_allowed(r, route->methods);
 	else
-		reply_not_found(r);
+		route->handler(r);
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
@@ -394,8 +429,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		r->method = method;
 		if (refuse_bad_framing(r))
 			return queue_stored(r);
-		/* the members API reads a JSON body; keys read form bodies */
-		r->body_wanted = wants_form_body(r) || strncmp(r->uri, "/v2/members", 11) == 0 || (r->peer && strcmp(method, "POST") == 0);
+		route_request(r);
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -459,22 +493,22 @@ static struct shard *shard_new(struct http_server *h)
 	s->owner = h;
 	s->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET,
-		0, NULL, NULL, access_cb, h->srv,
+		0, NULL, NULL, access_cb, s,
 		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h->srv,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
 		MHD_OPTION_NOTIFY_CONNECTION, notify_connection_cb, s,
 		/* we count and place connections ourselves; MHD's own limit
 		 * (which counts closing ones too) must never refuse one */
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SHARD_CONNS * 2,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->pool_size,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->svc->conn_memory,
 		MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		free(s);
 		return NULL;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	s->watch = loop_add_fd(h->srv->loop, info->epoll_fd, EPOLLIN, shard_ready, s);
+	s->watch = loop_add_fd(h->loop, info->epoll_fd, EPOLLIN, shard_ready, s);
 	if (s->watch == NULL) {
 		MHD_stop_daemon(s->mhd);
 		free(s);
@@ -485,7 +519,7 @@ static struct shard *shard_new(struct http_server *h)
 
 static void shard_free(struct http_server *h, struct shard *s)
 {
-	loop_del_fd(h->srv->loop, s->watch);
+	loop_del_fd(h->loop, s->watch);
 	MHD_stop_daemon(s->mhd);
 	free(s);
 }
@@ -547,7 +581,7 @@ static void listener_pause(struct listener *l)
 		return;
 	l->paused = true;
 	l->paused_at_ms = clock_mono_ms();
-	loop_mod_fd(l->owner->srv->loop, l->watch, 0);
+	loop_mod_fd(l->owner->loop, l->watch, 0);
 }
 
 /* Out of descriptors, a listener stops accepting (the kernel queues new
@@ -557,7 +591,7 @@ static void listener_unpause(struct listener *l)
 	if (!l->paused)
 		return;
 	l->paused = false;
-	loop_mod_fd(l->owner->srv->loop, l->watch, EPOLLIN);
+	loop_mod_fd(l->owner->loop, l->watch, EPOLLIN);
 }
 
 static void listeners_unpause(struct http_server *h)
@@ -662,18 +696,19 @@ static int start_listener(struct http_server *h, struct listener *l, const char 
 		fprintf(stderr, "cetcd: listen %s: %s\n", url, strerror(errno));
 		return -1;
 	}
-	l->watch = loop_add_fd(h->srv->loop, l->fd, EPOLLIN, listener_ready, l);
+	l->watch = loop_add_fd(h->loop, l->fd, EPOLLIN, listener_ready, l);
 	return l->watch ? 0 : -1;
 }
 
-struct http_server *http_server_new(struct server *srv, char *const *urls, size_t n, bool peer)
+struct http_server *http_server_new(struct loop *loop, const struct http_service *svc, void *ctx,
+				    char *const *urls, size_t n)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		abort();
-	h->srv = srv;
-	h->peer = peer;
-	h->pool_size = peer ? PEER_POOL_BYTES : CLIENT_POOL_BYTES;
+	h->loop = loop;
+	h->svc = svc;
+	h->ctx = ctx;
 	h->listeners = calloc(n ? n : 1, sizeof(*h->listeners));
 	if (h->listeners == NULL)
 		abort();
@@ -685,7 +720,7 @@ struct http_server *http_server_new(struct server *srv, char *const *urls, size_
 			return NULL;
 		}
 	}
-	loop_add_timeout_source(srv->loop, shards_timeout, shards_due, h);
+	loop_add_timeout_source(loop, shards_timeout, shards_due, h);
 	return h;
 }
 
@@ -706,7 +741,7 @@ void http_server_free(struct http_server *h)
 	for (size_t i = 0; i < h->n_listeners; i++) {
 		struct listener *l = &h->listeners[i];
 		if (l->watch)
-			loop_del_fd(h->srv->loop, l->watch);
+			loop_del_fd(h->loop, l->watch);
 		if (l->fd >= 0)
 			close(l->fd);
 	}

@@ -1,57 +1,102 @@
-/* http_server.h - the client and peer listeners (libmicrohttpd in external
- * epoll mode inside cetcd's loop), the per-request context, and the route table.
- * Handlers answer with http_respond(), at once or later after suspending the
- * connection. Loop thread only. */
+/* http_server.h - the HTTP edge: listeners and libmicrohttpd daemons in
+ * external epoll mode inside cetcd's loop, a declarative route table, and the
+ * per-request context. It knows nothing of what it serves: a service (route
+ * table and options) and an opaque context pointer come from the caller, and
+ * every handler finds the context in r->ctx. Handlers answer with
+ * http_respond(), at once or later after suspending the connection. Loop
+ * thread only. */
 #ifndef CETCD_HTTP_SERVER_H
 #define CETCD_HTTP_SERVER_H
 
 #include <microhttpd.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/buf.h"
 
-struct server;
+struct loop;
 struct http_server;
 struct http_req;
 struct shard;
 
+typedef void (*http_handler_fn)(struct http_req *r);
 typedef void (*http_cleanup_fn)(struct http_req *r);
+/* Adds headers to an answer about to be queued. */
+typedef void (*http_headers_fn)(struct http_req *r, struct MHD_Response *resp);
+
+/* Route flags. */
+enum {
+	HTTP_PREFIX = 1u << 0,	/* also matches path + "/..." */
+	HTTP_BODY = 1u << 1,	/* collect the body whatever its type */
+};
+
+/* One route. The first route whose path matches the decoded, clean request
+ * path serves the request; no match answers Go's 404. */
+struct http_route {
+	const char *path;
+	unsigned flags;
+	/* Comma-separated methods, e.g. "GET,HEAD": any other method is answered
+	 * 405 with this list as Allow (before the handler). NULL: any method. */
+	const char *methods;
+	http_handler_fn handler;
+};
+
+struct http_header {
+	const char *name, *value;
+};
+
+/* What a server serves and how. */
+struct http_service {
+	const struct http_route *routes;
+	size_t n_routes;
+	size_t conn_memory;	/* MHD's per-connection memory (request line + headers) */
+	size_t max_body;	/* a longer body is dropped: body_too_large */
+	/* Collect application/x-www-form-urlencoded bodies of POST, PUT and PATCH
+	 * on every request, as Go's ParseForm would read them. */
+	bool form_bodies;
+	/* OPTIONS on a routed path: 200 with an empty body, before the method
+	 * check (a CORS preflight). */
+	bool answer_options;
+	const struct http_header *headers;	/* added to every answer */
+	size_t n_headers;
+	/* Becomes r->add_headers of every routed request (NULL: none). */
+	http_headers_fn add_headers;
+};
 
 /* One request. Created when MHD sees the request line, freed in MHD's
  * completion callback (which first runs cleanup). */
 struct http_req {
-	struct server *srv;
+	void *ctx;		/* the server's context (http_server_new) */
 	struct MHD_Connection *conn;
 	struct shard *shard;	/* the daemon that serves the connection */
 	char *uri;		/* owned: raw request target */
-	char *path;		/* owned: decoded URL path */
+	char *path;		/* owned: decoded URL path; NULL if it does not decode */
+	char *clean_path;	/* owned: where an unclean path redirects, or NULL */
 	const char *query;	/* raw query string (points into uri), "" if none */
 	const char *method;
-	bool started;		/* the handler saw the request headers */
-	bool dispatched;	/* the route handler ran */
-	bool body_wanted;	/* a form body to collect */
+	const struct http_route *route;	/* NULL: not found (or not clean) */
+	bool started;		/* the edge saw the request headers */
+	bool dispatched;	/* the request was answered or handed to its handler */
+	bool body_wanted;	/* a body to collect */
 	bool body_too_large;
 	struct buf body;
 	bool suspended;
 	struct http_req *susp_prev, *susp_next;	/* the server's suspended list */
 	struct MHD_Response *resp;	/* answer ready to queue (owned) */
 	unsigned status;
-	bool peer;		/* arrived on a peer listener */
 	bool close_after;	/* answer with Connection: close (unread body left) */
-	bool reply_cluster_id;	/* add X-Etcd-Cluster-Id to whatever is answered */
+	/* Adds headers to whatever is answered from now on; a handler may set it. */
+	http_headers_fn add_headers;
 	void *handler_ctx;	/* the route handler's state */
 	http_cleanup_fn cleanup;	/* frees handler_ctx; runs once */
 };
 
-#define HTTP_MAX_FORM_BYTES (10u << 20)	/* Go's maxFormSize */
-#define HTTP_MAX_PEER_BYTES (1u << 30)	/* a peer batch: up to a whole snapshot */
-/* The peer body limit in force (HTTP_MAX_PEER_BYTES; tests lower it). */
-extern size_t http_max_peer_body;
-
-/* Starts one daemon per URL. A peer server (peer = true) routes every request
- * to http_peer_handle; a client server routes the client API. */
-struct http_server *http_server_new(struct server *srv, char *const *urls, size_t n, bool peer);
+/* Starts one daemon per URL, serving svc (which must outlive the server)
+ * with ctx as every request's r->ctx. Returns NULL with a message on stderr
+ * when a URL cannot be listened on. */
+struct http_server *http_server_new(struct loop *loop, const struct http_service *svc, void *ctx,
+				    char *const *urls, size_t n);
 void http_server_free(struct http_server *h);
 /* Runs the daemons that resumed or took connections since the last call, and
  * lets a listener that ran out of descriptors try again. The loop calls it
@@ -65,11 +110,5 @@ void http_respond(struct http_req *r, unsigned status, struct MHD_Response *resp
 void http_suspend(struct http_req *r);
 /* Resumes a suspended connection (no-op otherwise). */
 void http_resume(struct http_req *r);
-
-/* Route handlers (http_keys.c, http_admin.c, http_peer.c). */
-void http_peer_handle(struct http_req *r);
-void http_keys_handle(struct http_req *r);
-void http_admin_handle(struct http_req *r);
-bool http_admin_owns(const char *path);
 
 #endif /* CETCD_HTTP_SERVER_H */

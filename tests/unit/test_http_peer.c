@@ -1,13 +1,14 @@
 /* test_http_peer.c - the whole peer transport in one loop, as cetcd runs
  * it: a peer_sender (member A) posts to the real peer listener of member B
- * (http_server.c with peer = true -> http_peer.c) in the same epoll loop;
+ * (http_server.c serving routes.c's peer service -> http_peer.c) in the same
+ * epoll loop;
  * node_receive / node_receive_proposal are stubs that re-encode what they
  * get, so byte equality with the sent encoding proves every field arrived.
  * Then a blocking libcurl client in a second thread probes the refusals
  * (412, 403, 400, 405, 404, 413) and GET /members, GET /version.
  *
  * Stubs stand in for the node and the client routes; everything else is
- * the production code. */
+ * the production code (the peer body limit is lowered to 1 MiB). */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <inttypes.h>
@@ -25,8 +26,11 @@
 #include "check.h"
 #include "util/clock.h"
 #include "kv/cluster.h"
+#include "api/etcd_reply.h"
+#include "api/http_admin.h"
+#include "api/http_keys.h"
 #include "api/http_peer.h"
-#include "api/http_reply.h"
+#include "api/routes.h"
 #include "net/http_server.h"
 #include "net/loop.h"
 #include "member/node.h"
@@ -62,24 +66,25 @@ uint64_t node_term(const struct node *n)
 	return 0;
 }
 
-void http_keys_handle(struct http_req *r)
-{
-	reply_plain(r, MHD_HTTP_NOT_FOUND, "404 page not found");
-}
-
-void http_admin_handle(struct http_req *r)
-{
-	reply_plain(r, MHD_HTTP_NOT_FOUND, "404 page not found");
-}
-
-bool http_admin_owns(const char *path)
-{
-	return false;
-}
+/* the client routes (routes.c names them; this test serves no client) */
+#define CLIENT_ROUTE_STUB(name) \
+	void name(struct http_req *r) \
+	{ \
+		reply_plain(r, MHD_HTTP_NOT_FOUND, "404 page not found"); \
+	}
+CLIENT_ROUTE_STUB(http_keys_handle)
+CLIENT_ROUTE_STUB(http_admin_health)
+CLIENT_ROUTE_STUB(http_admin_members)
+CLIENT_ROUTE_STUB(http_admin_machines)
+CLIENT_ROUTE_STUB(http_admin_stats_self)
+CLIENT_ROUTE_STUB(http_admin_stats_store)
+CLIENT_ROUTE_STUB(http_admin_stats_leader)
+CLIENT_ROUTE_STUB(http_admin_debug_vars)
 
 /* ---- fixture ------------------------------------------------------------------ */
 
 static struct server srv;
+static struct http_service peer_service;	/* api_peer_service with a 1 MiB body limit */
 static uint64_t id_a, id_b;
 static char url_b[64];
 static int node_dummy;
@@ -110,7 +115,9 @@ static void setup_server(void)
 	id_b = cluster_member_id(pb, 1, "tok");
 	srv.self_id = id_b;
 	srv.node = (struct node *)(void *)&node_dummy;
-	srv.peer_http = http_server_new(&srv, pb, 1, true);
+	peer_service = api_peer_service;
+	peer_service.max_body = 1u << 20;	/* the real limit (1 GiB) is too big to test */
+	srv.peer_http = http_server_new(srv.loop, &peer_service, &srv, pb, 1);
 	if (srv.peer_http == NULL) {
 		fprintf(stderr, "cannot start the peer listener\n");
 		exit(2);
@@ -194,8 +201,7 @@ static void *client_main(void *arg)
 	http_do("POST", "/raft", ok_hdrs, mismatch.data, mismatch.len, &replies[R_FROM_MISMATCH]);
 	http_do("POST", "/raft", ok_hdrs, empty.data, empty.len, &replies[R_EMPTY_BATCH]);
 	http_do("POST", "/raft", no_cluster, empty.data, empty.len, &replies[R_NO_CLUSTER]);
-	http_max_peer_body = 1u << 20;	/* the real limit (1 GiB) is too big to test */
-	size_t big = http_max_peer_body + 1;
+	size_t big = peer_service.max_body + 1;
 	char *huge = calloc(1, big);
 	http_do("POST", "/raft", ok_hdrs, huge, big, &replies[R_TOO_LARGE]);
 	free(huge);
@@ -220,7 +226,10 @@ static void check_client_replies(void)
 	snprintf(want, sizeof(want), "X-Etcd-Cluster-Id: %" PRIx64 "\r\n", srv.cluster.id);
 	CHECK(strstr(replies[R_MEMBERS].headers.data, want) != NULL);
 	CHECK(replies[R_NOPE].status == 404);
+	CHECK(strstr(replies[R_NOPE].headers.data, want) != NULL);
 	CHECK(replies[R_GET_RAFT].status == 405);
+	CHECK(strstr(replies[R_GET_RAFT].headers.data, want) != NULL);
+	CHECK(strstr(replies[R_GET_RAFT].headers.data, "Allow: POST\r\n") != NULL);
 	CHECK(replies[R_GARBAGE].status == 400);
 	CHECK(strstr(replies[R_GARBAGE].body.data, "magic") != NULL);
 	CHECK(replies[R_NO_FROM].status == 400);

@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "kv/kv_parse.h"
+#include "util/url.h"
 
 static int parse(const char *query, enum kv_method m, const char *path,
 		 struct kv_request *r, struct store_error *err, struct form *f)
