@@ -294,7 +294,7 @@ static void member_change_done(void *ctx, struct store_event *ev, const struct s
 
 /* Proposes a configuration change whose context is this member's id, the
  * request id, and (for an add) the new member's table entry; the answer
- * waits for the entry to be applied (node.c completes it). */
+ * waits for the entry to be applied (member/apply.c completes it). */
 static void propose_member_change(struct http_req *r, uint8_t type, uint64_t node,
 				  const struct cluster *added, unsigned status, struct buf *body)
 {

@@ -80,12 +80,25 @@ static const char *get_str(struct le_reader *r, char **mem, size_t *len)
 	return s;
 }
 
-void command_encode_publish(struct buf *out, uint64_t member_id, const void *attrs,
-			    size_t len)
+void command_encode_publish(struct buf *out, const struct member *m)
 {
-	put_header(out, CMD_PUBLISH, member_id, 0);
-	buf_put_le32(out, (uint32_t)len);
-	buf_append(out, attrs, len);
+	struct cluster one = {0};
+	struct buf attrs = BUF_INIT;
+	cluster_put_member(&one, m->id, m->name, m->peer_urls, m->n_peer_urls, m->client_urls,
+			   m->n_client_urls);
+	cluster_encode(&one, &attrs);
+	put_header(out, CMD_PUBLISH, m->id, 0);
+	buf_put_le32(out, (uint32_t)attrs.len);
+	buf_append(out, attrs.data, attrs.len);
+	buf_free(&attrs);
+	cluster_free(&one);
+}
+
+int command_publish_member(const struct command *c, struct cluster *one)
+{
+	if (c->type != CMD_PUBLISH || cluster_decode(one, c->attrs, c->attrs_len) != 0)
+		return -1;
+	return one->n_members == 1 && one->members[0].id == c->member_id ? 0 : -1;
 }
 
 /* The context: u64 member_id, u64 req_id, [the added member's table]. */

@@ -9,7 +9,8 @@
  *   where str = u32 length + bytes (values are binary: NULs allowed;
  *   the path may not hold a NUL) and flags = dir 1, unique 2, recursive 4,
  *   refresh 8, has_ttl 16, has_value 32, has_prev_value 64;
- *   for CMD_PUBLISH: u32 length + the member attributes;
+ *   for CMD_PUBLISH: u32 length + the member attributes (a one-member
+ *   table, cluster_encode);
  *   for CMD_CONF: u8 conf type, u64 node, u32 length + the entry context,
  *   where the context = u64 member_id u64 req_id [the added member's table
  *   (cluster_encode)], kept by the Raft configuration entry.
@@ -56,9 +57,12 @@ struct command {
 void command_encode_write(struct buf *out, uint64_t member_id, uint64_t req_id,
 			  const struct store_write *w);
 void command_encode_expire(struct buf *out, uint64_t member_id, uint64_t req_id);
-/* attrs: opaque member attributes (u32 length + bytes in the payload). */
-void command_encode_publish(struct buf *out, uint64_t member_id, const void *attrs,
-			    size_t len);
+/* A member's published attributes: m's id, name, peer and client URLs, as
+ * a one-member table (u32 length + cluster_encode bytes in the payload). */
+void command_encode_publish(struct buf *out, const struct member *m);
+/* The member a decoded CMD_PUBLISH carries, into *one (a one-member table
+ * whose member is the proposer). Returns 0, or -1 (release *one anyway). */
+int command_publish_member(const struct command *c, struct cluster *one);
 
 /* A membership change (members API) for the leader to propose as a Raft
  * configuration entry. Its context names the proposing member and its

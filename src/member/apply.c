@@ -27,11 +27,8 @@ static void apply_write(struct server *s, const struct command *c, int64_t time_
 static void apply_publish(struct server *s, const struct command *c)
 {
 	struct cluster one = {0};
-	if (cluster_decode(&one, c->attrs, c->attrs_len) == 0 && one.n_members == 1 &&
-	    one.members[0].id == c->member_id) {
-		const struct member *m = &one.members[0];
-		server_member_published(s, m);
-	}
+	if (command_publish_member(c, &one) == 0)
+		server_member_published(s, &one.members[0]);
 	cluster_free(&one);
 }
 

@@ -15,7 +15,6 @@
 #include "util/buf.h"
 
 struct server;
-struct cluster;
 struct wal;
 struct wal_sync;
 struct loop_fd;

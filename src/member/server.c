@@ -142,20 +142,22 @@ static void maybe_publish(struct server *s)
 	uint64_t now = clock_mono_ms();
 	if (published(s) || node_leader_id(s->node) == 0 || now - s->publish_sent_ms < 1000)
 		return;
-	struct cluster one = {0};
 	const struct member *self = cluster_find(&s->cluster, s->self_id);
 	if (self == NULL)
 		return;
-	cluster_put_member(&one, s->self_id, s->opts.name, self->peer_urls, self->n_peer_urls,
-			   s->opts.advertise_client_urls, s->opts.n_advertise_client_urls);
-	struct buf attrs = BUF_INIT, payload = BUF_INIT;
-	cluster_encode(&one, &attrs);
-	command_encode_publish(&payload, s->self_id, attrs.data, attrs.len);
+	struct member me = {
+		.id = s->self_id,
+		.name = (char *)s->opts.name,
+		.peer_urls = self->peer_urls,
+		.n_peer_urls = self->n_peer_urls,
+		.client_urls = s->opts.advertise_client_urls,
+		.n_client_urls = s->opts.n_advertise_client_urls,
+	};
+	struct buf payload = BUF_INIT;
+	command_encode_publish(&payload, &me);
 	node_propose(s->node, payload.data, payload.len);
 	s->publish_sent_ms = now;
-	buf_free(&attrs);
 	buf_free(&payload);
-	cluster_free(&one);
 }
 
 /* Rule 10 of doc/raft-core.md: a removed member keeps stepping for a grace

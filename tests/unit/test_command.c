@@ -182,12 +182,44 @@ static void test_snapshot_envelope(void)
 	cluster_free(&table);
 }
 
+/* A publish carries the member's attributes as a one-member table. */
+static void test_publish_roundtrip(void)
+{
+	char *peers[] = {"http://10.0.0.1:2380"};
+	char *clients[] = {"http://10.0.0.1:2379", "http://10.0.0.1:4001"};
+	struct member me = { .id = 0x77, .name = "infra1", .peer_urls = peers, .n_peer_urls = 1,
+			     .client_urls = clients, .n_client_urls = 2 };
+	struct buf b = BUF_INIT;
+	command_encode_publish(&b, &me);
+	struct command c;
+	CHECK(command_decode(b.data, b.len, &c) == 0);
+	CHECK(c.type == CMD_PUBLISH && c.member_id == 0x77 && c.req_id == 0);
+	struct cluster one = {0};
+	CHECK(command_publish_member(&c, &one) == 0);
+	CHECK_STR(one.members[0].name, "infra1");
+	CHECK(one.members[0].n_client_urls == 2);
+	CHECK_STR(one.members[0].client_urls[1], "http://10.0.0.1:4001");
+	cluster_free(&one);
+	command_free(&c);
+	/* a publish naming another member than its proposer is refused */
+	struct buf other = BUF_INIT;
+	command_encode_publish(&other, &me);
+	other.data[2] = 0x78;	/* member_id in the header */
+	CHECK(command_decode(other.data, other.len, &c) == 0);
+	CHECK(command_publish_member(&c, &one) == -1);
+	cluster_free(&one);
+	command_free(&c);
+	buf_free(&other);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	test_write_roundtrip();
 	test_lengths();
 	test_optional_strings();
 	test_ids();
+	test_publish_roundtrip();
 	test_conf_roundtrip();
 	test_snapshot_envelope();
 	return check_summary();
