@@ -23,7 +23,6 @@
 #include "member/server.h"
 #include "kv/store.h"
 #include "api/http_peer.h"
-#include "util/le.h"
 #include "member/peer_send.h"
 #include "disk/wal_sync.h"
 
@@ -270,7 +269,7 @@ static void member_change_done(void *ctx, struct store_event *ev, const struct s
 
 /* Proposes a configuration change whose context is this member's id, the
  * request id, and (for an add) the new member's table entry; the answer
- * waits for the entry to be applied (node.c completes it). */
+ * waits for the entry to be applied (member/apply.c completes it). */
 static void propose_member_change(struct http_req *r, uint8_t type, uint64_t node,
 				  const struct cluster *added, unsigned status, struct buf *body)
 {
@@ -285,14 +284,8 @@ static void propose_member_change(struct http_req *r, uint8_t type, uint64_t nod
 	r->cleanup = member_change_cleanup;
 	mc->proposal_id = proposals_add(s->props, clock_mono_ms(), s->request_timeout_ms,
 					member_change_done, r);
-	struct buf ctx = BUF_INIT, payload = BUF_INIT;
-	uint8_t head[16];
-	le_put_u64(head, s->self_id);
-	le_put_u64(head + 8, mc->proposal_id);
-	buf_append(&ctx, head, sizeof(head));
-	if (added)
-		cluster_encode(added, &ctx);
-	command_encode_conf(&payload, s->self_id, type, node, ctx.data, ctx.len);
+	struct buf payload = BUF_INIT;
+	command_encode_conf(&payload, s->self_id, mc->proposal_id, type, node, added);
 	if (node_propose(s->node, payload.data, payload.len) == 0) {
 		http_suspend(r);
 	} else {
@@ -302,7 +295,6 @@ static void propose_member_change(struct http_req *r, uint8_t type, uint64_t nod
 			      "etcdserver: the configuration change was refused (another one is "
 			      "in progress, or there is no leader)");
 	}
-	buf_free(&ctx);
 	buf_free(&payload);
 }
 

@@ -1,7 +1,10 @@
-/* command.c - PURE: encode/decode log payloads (format in command.h). */
+/* command.c - PURE: encode/decode every replicated payload: log entries, the
+ * context of a configuration entry, the state-snapshot envelope (formats in
+ * command.h and doc/disk-format.md). */
 #include "kv/command.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,22 +80,100 @@ static const char *get_str(struct le_reader *r, char **mem, size_t *len)
 	return s;
 }
 
-void command_encode_publish(struct buf *out, uint64_t member_id, const void *attrs,
-			    size_t len)
+void command_encode_publish(struct buf *out, const struct member *m)
 {
-	put_header(out, CMD_PUBLISH, member_id, 0);
-	buf_put_le32(out, (uint32_t)len);
-	buf_append(out, attrs, len);
+	struct cluster one = {0};
+	struct buf attrs = BUF_INIT;
+	cluster_put_member(&one, m->id, m->name, m->peer_urls, m->n_peer_urls, m->client_urls,
+			   m->n_client_urls);
+	cluster_encode(&one, &attrs);
+	put_header(out, CMD_PUBLISH, m->id, 0);
+	buf_put_le32(out, (uint32_t)attrs.len);
+	buf_append(out, attrs.data, attrs.len);
+	buf_free(&attrs);
+	cluster_free(&one);
 }
 
-void command_encode_conf(struct buf *out, uint64_t member_id, uint8_t conf_type,
-			 uint64_t node, const void *ctx, size_t len)
+int command_publish_member(const struct command *c, struct cluster *one)
 {
+	if (c->type != CMD_PUBLISH || cluster_decode(one, c->attrs, c->attrs_len) != 0)
+		return -1;
+	return one->n_members == 1 && one->members[0].id == c->member_id ? 0 : -1;
+}
+
+/* The context: u64 member_id, u64 req_id, [the added member's table]. */
+#define CONF_CTX_HEAD 16
+
+void command_encode_conf(struct buf *out, uint64_t member_id, uint64_t req_id,
+			 uint8_t conf_type, uint64_t node, const struct cluster *added)
+{
+	struct buf ctx = BUF_INIT;
+	buf_put_le64(&ctx, member_id);
+	buf_put_le64(&ctx, req_id);
+	if (added)
+		cluster_encode(added, &ctx);
 	put_header(out, CMD_CONF, member_id, 0);
 	buf_put_byte(out, conf_type);
 	buf_put_le64(out, node);
-	buf_put_le32(out, (uint32_t)len);
-	buf_append(out, ctx, len);
+	buf_put_le32(out, (uint32_t)ctx.len);
+	buf_append(out, ctx.data, ctx.len);
+	buf_free(&ctx);
+}
+
+bool command_is_conf(const void *data, size_t len)
+{
+	return len > 1 && ((const uint8_t *)data)[1] == CMD_CONF;
+}
+
+int command_decode_conf_context(const void *data, size_t len, struct conf_context *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (len < CONF_CTX_HEAD)
+		return -1;
+	const uint8_t *p = data;
+	out->member_id = le_get_u64(p);
+	out->req_id = le_get_u64(p + 8);
+	if (len > CONF_CTX_HEAD)
+		cluster_decode(&out->added, p + CONF_CTX_HEAD, len - CONF_CTX_HEAD);
+	return 0;
+}
+
+void conf_context_free(struct conf_context *cc)
+{
+	cluster_free(&cc->added);
+}
+
+/* ---- the state snapshot envelope ----------------------------------------- */
+
+#define STATE_MAGIC "CETCDSN1"
+#define STATE_HEAD 12	/* magic + u32 table length */
+
+void command_encode_snapshot_head(struct buf *out, const struct cluster *table)
+{
+	struct buf t = BUF_INIT;
+	cluster_encode(table, &t);
+	buf_append(out, STATE_MAGIC, 8);
+	buf_put_le32(out, (uint32_t)t.len);
+	buf_append(out, t.data, t.len);
+	buf_free(&t);
+}
+
+int command_decode_snapshot(const void *data, size_t len, struct cluster *table,
+			    const void **store, size_t *store_len, char *err, size_t cap)
+{
+	const uint8_t *p = data;
+	if (len < STATE_HEAD || memcmp(p, STATE_MAGIC, 8) != 0) {
+		snprintf(err, cap, "not a cetcd state snapshot");
+		return -1;
+	}
+	size_t tlen = le_get_u32(p + 8);
+	if (tlen > len - STATE_HEAD || cluster_decode(table, p + STATE_HEAD, tlen) != 0) {
+		snprintf(err, cap, "bad member table in snapshot");
+		return -1;
+	}
+	*store = p + STATE_HEAD + tlen;
+	*store_len = len - STATE_HEAD - tlen;
+	return 0;
 }
 
 static int decode_publish(struct le_reader *r, struct command *c)

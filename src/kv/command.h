@@ -9,16 +9,24 @@
  *   where str = u32 length + bytes (values are binary: NULs allowed;
  *   the path may not hold a NUL) and flags = dir 1, unique 2, recursive 4,
  *   refresh 8, has_ttl 16, has_value 32, has_prev_value 64;
- *   for CMD_PUBLISH: u32 length + the member attributes;
- *   for CMD_CONF: u8 conf type, u64 node, u32 length + the entry context.
- * No I/O, no clock. */
+ *   for CMD_PUBLISH: u32 length + the member attributes (a one-member
+ *   table, cluster_encode);
+ *   for CMD_CONF: u8 conf type, u64 node, u32 length + the entry context,
+ *   where the context = u64 member_id u64 req_id [the added member's table
+ *   (cluster_encode)], kept by the Raft configuration entry.
+ * Also owned here: the state-snapshot envelope (the application data of a
+ * snapshot file): "CETCDSN1", u32 length + the member table
+ * (cluster_encode), then the store (store_codec). doc/disk-format.md has
+ * every format byte by byte. No I/O, no clock. */
 #ifndef CETCD_COMMAND_H
 #define CETCD_COMMAND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "util/buf.h"
+#include "kv/cluster.h"
 #include "kv/store.h"
 
 enum cmd_type {
@@ -49,18 +57,47 @@ struct command {
 void command_encode_write(struct buf *out, uint64_t member_id, uint64_t req_id,
 			  const struct store_write *w);
 void command_encode_expire(struct buf *out, uint64_t member_id, uint64_t req_id);
-/* attrs: opaque member attributes (u32 length + bytes in the payload). */
-void command_encode_publish(struct buf *out, uint64_t member_id, const void *attrs,
-			    size_t len);
+/* A member's published attributes: m's id, name, peer and client URLs, as
+ * a one-member table (u32 length + cluster_encode bytes in the payload). */
+void command_encode_publish(struct buf *out, const struct member *m);
+/* The member a decoded CMD_PUBLISH carries, into *one (a one-member table
+ * whose member is the proposer). Returns 0, or -1 (release *one anyway). */
+int command_publish_member(const struct command *c, struct cluster *one);
 
-/* A membership change for the leader to propose as a Raft configuration
- * entry; ctx becomes the entry's context. */
-void command_encode_conf(struct buf *out, uint64_t member_id, uint8_t conf_type,
-			 uint64_t node, const void *ctx, size_t len);
+/* A membership change (members API) for the leader to propose as a Raft
+ * configuration entry. Its context names the proposing member and its
+ * request id (that member answers its client when the entry is applied)
+ * and, for an add, the new member's table entry (added, or NULL). */
+void command_encode_conf(struct buf *out, uint64_t member_id, uint64_t req_id,
+			 uint8_t conf_type, uint64_t node, const struct cluster *added);
+/* Whether a payload is a CMD_CONF (without decoding it all). */
+bool command_is_conf(const void *data, size_t len);
 
 /* Decodes a payload. Returns 0, or -1 for a malformed payload (nothing to
  * free then). On success release with command_free. */
 int command_decode(const void *data, size_t len, struct command *c);
 void command_free(struct command *c);
+
+/* The context of a runtime configuration entry (command_encode_conf). */
+struct conf_context {
+	uint64_t member_id;	/* the member that proposed it */
+	uint64_t req_id;	/* its request id there */
+	struct cluster added;	/* an add: the new member (one entry); else empty */
+};
+
+/* Returns 0, or -1 when data is too short to be one (the bootstrap entry's
+ * context is a whole member table, not this). An added table that does not
+ * decode leaves out->added empty. Release with conf_context_free. */
+int command_decode_conf_context(const void *data, size_t len, struct conf_context *out);
+void conf_context_free(struct conf_context *cc);
+
+/* The state snapshot: the bytes before the store's own (magic, length, the
+ * member table). The store's snapshot follows them. */
+void command_encode_snapshot_head(struct buf *out, const struct cluster *table);
+/* Splits a state snapshot: *table is replaced by its member table (only on
+ * success) and *store / *store_len point at the store's bytes inside data.
+ * Returns 0, or -1 with a message in err. */
+int command_decode_snapshot(const void *data, size_t len, struct cluster *table,
+			    const void **store, size_t *store_len, char *err, size_t cap);
 
 #endif /* CETCD_COMMAND_H */

@@ -1,4 +1,5 @@
-/* apply.c - committed entries -> store writes and expiry sweeps (see apply.h). */
+/* apply.c - committed entries -> store writes, expiry sweeps, publishes and
+ * membership changes (see apply.h). */
 #include "member/apply.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include "member/proposal.h"
 #include "member/server.h"
 #include "kv/store.h"
+#include "raft/raft.h"
 
 static void apply_write(struct server *s, const struct command *c, int64_t time_ns)
 {
@@ -25,13 +27,8 @@ static void apply_write(struct server *s, const struct command *c, int64_t time_
 static void apply_publish(struct server *s, const struct command *c)
 {
 	struct cluster one = {0};
-	if (cluster_decode(&one, c->attrs, c->attrs_len) == 0 && one.n_members == 1 &&
-	    one.members[0].id == c->member_id) {
-		const struct member *m = &one.members[0];
-		cluster_publish(&s->cluster, m->id, m->name, m->client_urls, m->n_client_urls);
-		if (m->id == s->self_id)
-			s->published_applied = true;
-	}
+	if (command_publish_member(c, &one) == 0)
+		server_member_published(s, &one.members[0]);
 	cluster_free(&one);
 }
 
@@ -58,8 +55,57 @@ void apply_entry(struct server *s, uint64_t index, int64_t time_ns,
 	case CMD_EXPIRE:
 		store_expire(s->store, time_ns);
 		if (c.member_id == s->self_id)
-			s->expire_in_flight = false;
+			server_expiry_applied(s);
 		break;
 	}
 	command_free(&c);
+}
+
+/* A runtime change (members API) completes the request of the member that
+ * proposed it; the bootstrap entry (SET) has no request. */
+static void complete_conf(struct server *s, const struct raft_conf_change *cc)
+{
+	struct conf_context ctx;
+	if (cc->type == RAFT_CONF_SET ||
+	    command_decode_conf_context(cc->context, cc->context_len, &ctx) != 0)
+		return;
+	if (ctx.member_id == s->self_id)
+		proposals_complete(s->props, ctx.req_id, NULL, NULL);
+	conf_context_free(&ctx);
+}
+
+static void apply_added(struct server *s, const struct raft_conf_change *cc)
+{
+	struct conf_context ctx;
+	if (command_decode_conf_context(cc->context, cc->context_len, &ctx) != 0)
+		return;
+	if (ctx.added.n_members == 1)
+		server_member_added(s, cc->node, &ctx.added.members[0]);
+	conf_context_free(&ctx);
+}
+
+void apply_conf(struct server *s, const struct raft_entry *e)
+{
+	struct raft_conf_change cc;
+	if (raft_conf_change_decode(e, &cc) != RAFT_OK)
+		return;
+	switch (cc.type) {
+	case RAFT_CONF_SET: {
+		/* the bootstrap entry: its context is the whole member table */
+		struct cluster table = {0};
+		if (cc.context_len && cluster_decode(&table, cc.context, cc.context_len) == 0)
+			server_replace_members(s, &table);
+		break;
+	}
+	case RAFT_CONF_ADD_VOTER:
+	case RAFT_CONF_ADD_LEARNER:
+		apply_added(s, &cc);
+		break;
+	case RAFT_CONF_REMOVE:
+		server_member_removed(s, cc.node);
+		break;
+	default:
+		break;
+	}
+	complete_conf(s, &cc);
 }

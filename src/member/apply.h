@@ -1,6 +1,8 @@
-/* apply.h - committed entries -> the store, in log order. Decodes each
- * payload, applies it with the entry's time, and completes the proposal this
- * member parked for it (if any). Loop thread only. */
+/* apply.h - committed entries -> the member's state, in log order: normal
+ * entries (decoded payloads: store writes, expiry sweeps, publishes) and
+ * configuration entries (the member table follows the log). Completes the
+ * proposal this member parked for an entry (if any). Changes to the server
+ * go through server.h's functions. Loop thread only. */
 #ifndef CETCD_APPLY_H
 #define CETCD_APPLY_H
 
@@ -8,9 +10,12 @@
 #include <stdint.h>
 
 struct server;
+struct raft_entry;
 
 /* Applies one committed normal entry. time_ns is the entry's (leader) time. */
 void apply_entry(struct server *s, uint64_t index, int64_t time_ns,
 		 const void *data, size_t len);
+/* Applies one committed configuration entry. */
+void apply_conf(struct server *s, const struct raft_entry *e);
 
 #endif /* CETCD_APPLY_H */

@@ -97,35 +97,30 @@ static uint64_t table_from_json(const char *json, size_t len, char *const *own_u
 	return self;
 }
 
-int join_existing_cluster(struct cluster *c, char *const *own_peer_urls, size_t n_own,
-			  uint64_t *self_id)
+int join_existing_cluster(const struct cluster *initial, char *const *own_peer_urls,
+			  size_t n_own, struct join_result *out)
 {
-	struct cluster initial = *c;	/* from --initial-cluster: whom to ask */
-	int rc = -1;
-	for (size_t i = 0; i < initial.n_members && rc != 0; i++) {
-		const struct member *m = &initial.members[i];
-		for (size_t u = 0; u < m->n_peer_urls && rc != 0; u++) {
+	for (size_t i = 0; i < initial->n_members; i++) {
+		const struct member *m = &initial->members[i];
+		for (size_t u = 0; u < m->n_peer_urls; u++) {
 			bool own = false;
 			for (size_t o = 0; o < n_own; o++)
 				own = own || strcmp(m->peer_urls[u], own_peer_urls[o]) == 0;
 			struct fetched f = {BUF_INIT, 0};
-			if (!own && fetch_members(m->peer_urls[u], &f) == 0) {
-				struct cluster fresh = {0};
-				uint64_t id = table_from_json(f.body.data, f.body.len, own_peer_urls,
-							      n_own, &fresh);
-				if (id != 0) {
-					fresh.id = f.cluster_id;
-					*c = fresh;
-					*self_id = id;
-					rc = 0;
-				} else {
-					cluster_free(&fresh);
-				}
-			}
+			uint64_t id = 0;
+			struct cluster fresh = {0};
+			if (!own && fetch_members(m->peer_urls[u], &f) == 0)
+				id = table_from_json(f.body.data, f.body.len, own_peer_urls, n_own,
+						     &fresh);
 			buf_free(&f.body);
+			if (id != 0) {
+				fresh.id = f.cluster_id;
+				out->self_id = id;
+				out->table = fresh;
+				return 0;
+			}
+			cluster_free(&fresh);
 		}
 	}
-	if (rc == 0)
-		cluster_free(&initial);
-	return rc;
+	return -1;
 }

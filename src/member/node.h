@@ -11,10 +11,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kv/cluster.h"
+
 struct server;
 struct node;
 
-struct node *node_new(struct server *srv);
+/* Who this member is, as its data dir says (node_open). */
+struct node_identity {
+	uint64_t self_id;
+	uint64_t cluster_id;
+	bool has_table;		/* the newest snapshot held a member table: */
+	struct cluster table;	/* then this one (the caller takes it) */
+};
+
+/* Opens the data dir (start-up, boot.c). A member with a log recovers who
+ * it is from it (WAL metadata, etcd ignores --initial-* then) and its state
+ * as of the newest snapshot (restored into srv->store); a new member
+ * creates the log for the identity srv holds. Returns NULL with a message
+ * on stderr. */
+struct node *node_open(struct server *srv, struct node_identity *who);
+/* Starts the core once srv holds the identity: bootstraps, joins, or
+ * replays the log (committed entries are applied again). Returns 0 or -1. */
+int node_start(struct node *n);
 void node_free(struct node *n);
 
 /* Proposes a payload (copied). The entry gets the leader's wall-clock time.

@@ -142,20 +142,22 @@ static void maybe_publish(struct server *s)
 	uint64_t now = clock_mono_ms();
 	if (published(s) || node_leader_id(s->node) == 0 || now - s->publish_sent_ms < 1000)
 		return;
-	struct cluster one = {0};
 	const struct member *self = cluster_find(&s->cluster, s->self_id);
 	if (self == NULL)
 		return;
-	cluster_put_member(&one, s->self_id, s->opts.name, self->peer_urls, self->n_peer_urls,
-			   s->opts.advertise_client_urls, s->opts.n_advertise_client_urls);
-	struct buf attrs = BUF_INIT, payload = BUF_INIT;
-	cluster_encode(&one, &attrs);
-	command_encode_publish(&payload, s->self_id, attrs.data, attrs.len);
+	struct member me = {
+		.id = s->self_id,
+		.name = (char *)s->opts.name,
+		.peer_urls = self->peer_urls,
+		.n_peer_urls = self->n_peer_urls,
+		.client_urls = s->opts.advertise_client_urls,
+		.n_client_urls = s->opts.n_advertise_client_urls,
+	};
+	struct buf payload = BUF_INIT;
+	command_encode_publish(&payload, &me);
 	node_propose(s->node, payload.data, payload.len);
 	s->publish_sent_ms = now;
-	buf_free(&attrs);
 	buf_free(&payload);
-	cluster_free(&one);
 }
 
 /* Rule 10 of doc/raft-core.md: a removed member keeps stepping for a grace
@@ -231,10 +233,99 @@ static int init_cluster(struct server *s)
 }
 
 /* What this member knows of itself before (and besides) publishing. */
-void server_note_self(struct server *s)
+static void note_self(struct server *s)
 {
 	cluster_publish(&s->cluster, s->self_id, s->opts.name, s->opts.advertise_client_urls,
 			s->opts.n_advertise_client_urls);
+}
+
+/* The peer transport follows the member table (NULL at start-up:
+ * start_peers reads the table itself). */
+static void sync_peers(struct server *s)
+{
+	if (s->peers)
+		peer_sender_sync_members(s->peers, &s->cluster);
+}
+
+/* ---- what the log changed (apply.c, node*.c) ----------------------------- */
+
+void server_replace_members(struct server *s, struct cluster *table)
+{
+	cluster_free(&s->cluster);
+	s->cluster = *table;
+	*table = (struct cluster){0};
+	note_self(s);
+	sync_peers(s);
+}
+
+void server_member_added(struct server *s, uint64_t id, const struct member *m)
+{
+	cluster_put_member(&s->cluster, id, m->name, m->peer_urls, m->n_peer_urls,
+			   m->client_urls, m->n_client_urls);
+	sync_peers(s);
+}
+
+void server_member_removed(struct server *s, uint64_t id)
+{
+	cluster_remove_member(&s->cluster, id);
+	sync_peers(s);
+	if (id == s->self_id)
+		s->removed_ms = clock_mono_ms();	/* stops after a grace */
+}
+
+void server_member_published(struct server *s, const struct member *m)
+{
+	cluster_publish(&s->cluster, m->id, m->name, m->client_urls, m->n_client_urls);
+	if (m->id == s->self_id)
+		s->published_applied = true;
+}
+
+void server_expiry_applied(struct server *s)
+{
+	s->expire_in_flight = false;
+}
+
+/* A new leader waits one election timeout before expiring anything
+ * (maybe_propose_expiry). */
+void server_became_leader(struct server *s)
+{
+	s->expire_hold_until_ms = clock_mono_ms() + s->opts.election_ms;
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+/* --initial-cluster-state existing: the cluster tells us who we are. */
+static int join_cluster(struct server *s)
+{
+	const struct server_opts *o = &s->opts;
+	struct join_result joined;
+	if (join_existing_cluster(&s->cluster, o->initial_advertise_peer_urls,
+				  o->n_initial_advertise_peer_urls, &joined) != 0) {
+		fprintf(stderr, "cetcd: cannot fetch cluster info from the peer urls of "
+			"--initial-cluster (is this member added with POST /v2/members?)\n");
+		return -1;
+	}
+	cluster_free(&s->cluster);
+	s->cluster = joined.table;
+	s->self_id = joined.self_id;
+	return 0;
+}
+
+/* The data dir decides who this member is (a restart: its WAL and newest
+ * snapshot); then the log starts. */
+static int start_node(struct server *s)
+{
+	struct node_identity who;
+	s->node = node_open(s, &who);
+	if (s->node == NULL)
+		return -1;
+	if (who.has_table) {
+		cluster_free(&s->cluster);
+		s->cluster = who.table;
+	}
+	s->self_id = who.self_id;
+	s->cluster.id = who.cluster_id;
+	return node_start(s->node);
 }
 
 /* A peer answered 410: this member was removed from the cluster. etcd's
@@ -275,19 +366,13 @@ struct server *server_new(const struct server_opts *opts)
 		goto fail;
 	if (init_cluster(s) != 0)
 		goto fail;
-	if (opts->join_existing && !opts->restarting &&
-	    join_existing_cluster(&s->cluster, opts->initial_advertise_peer_urls,
-				  opts->n_initial_advertise_peer_urls, &s->self_id) != 0) {
-		fprintf(stderr, "cetcd: cannot fetch cluster info from the peer urls of "
-			"--initial-cluster (is this member added with POST /v2/members?)\n");
+	if (opts->join_existing && !opts->restarting && join_cluster(s) != 0)
 		goto fail;
-	}
 	s->store = store_new();
 	s->props = proposals_new((uint64_t)s->start_wall_ns);
-	s->node = node_new(s);	/* a restart takes who we are from the WAL */
-	if (s->node == NULL || start_peers(s) != 0)
+	if (start_node(s) != 0 || start_peers(s) != 0)
 		goto fail;
-	server_note_self(s);
+	note_self(s);
 	s->http = http_server_new(s->loop, opts->client_service, s, opts->listen_client_urls,
 				  opts->n_listen_client_urls);
 	if (s->http == NULL)

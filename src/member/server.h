@@ -1,5 +1,7 @@
 /* server.h - the member: the state the loop thread owns, wired together.
- * Every field is touched only from the loop thread. */
+ * Every field is touched only from the loop thread, and written only by
+ * server.c: the driver (node*.c, apply.c) reports what the log changed
+ * through the functions below, boot and join return what they learnt. */
 #ifndef CETCD_SERVER_H
 #define CETCD_SERVER_H
 
@@ -72,8 +74,19 @@ struct server *server_new(const struct server_opts *opts);
 /* Runs until SIGINT/SIGTERM. Returns the process exit code. */
 int server_run(struct server *s);
 void server_free(struct server *s);
-/* Records this member's own name and client URLs in its member table (what
- * it knows locally before its published attributes are applied). */
-void server_note_self(struct server *s);
+
+/* What the log changed (apply.c, node*.c). */
+/* The member table is replaced (bootstrap entry, snapshot); takes *table. */
+void server_replace_members(struct server *s, struct cluster *table);
+/* A member added at runtime (m: its table entry; copied). */
+void server_member_added(struct server *s, uint64_t id, const struct member *m);
+/* A member removed at runtime (this one too: it stops after a grace). */
+void server_member_removed(struct server *s, uint64_t id);
+/* A member's published attributes (name, client URLs) were applied. */
+void server_member_published(struct server *s, const struct member *m);
+/* This member's own expiry sweep was applied. */
+void server_expiry_applied(struct server *s);
+/* This member became the leader. */
+void server_became_leader(struct server *s);
 
 #endif /* CETCD_SERVER_H */

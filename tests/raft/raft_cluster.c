@@ -1,7 +1,8 @@
 /* raft_cluster.c - the in-memory cluster fixture (see raft_cluster.h). It plays the
  * driver's part exactly as doc/raft-core.md asks: persist, then send the
  * after-persist messages and report RAFT_EV_PERSISTED; apply committed
- * entries in order; install snapshots. */
+ * entries in order; install snapshots. The persist/send ordering runs
+ * through raft/raft_pipeline.c, the code cetcd's driver ships. */
 #include "raft_cluster.h"
 
 #include <inttypes.h>
@@ -12,15 +13,13 @@
 
 struct cl_write {
 	uint64_t done_at;
-	uint64_t seq;
+	uint64_t write_seq;		/* this member's numbering (raft_pipeline) */
 	bool hs_changed;
 	struct raft_hard_state hs;
 	bool has_snap;
 	struct raft_snapshot snap;	/* data owned */
 	struct raft_entry *ents;	/* data owned */
 	size_t n;
-	struct raft_message *msgs;	/* deep copies */
-	size_t n_msgs;
 };
 
 struct cl_msg {
@@ -78,7 +77,7 @@ static void *xdup(const void *p, size_t n)
 		}                                                              \
 	} while (0)
 
-uint64_t cluster_rand(struct cluster *c)
+uint64_t fixture_rand(struct raft_fixture *c)
 {
 	uint64_t z = (c->rng += 0x9e3779b97f4a7c15ULL);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -86,9 +85,9 @@ uint64_t cluster_rand(struct cluster *c)
 	return z ^ (z >> 31);
 }
 
-static uint64_t rand_range(struct cluster *c, uint64_t lo, uint64_t hi)
+static uint64_t rand_range(struct raft_fixture *c, uint64_t lo, uint64_t hi)
 {
-	return hi <= lo ? lo : lo + cluster_rand(c) % (hi - lo + 1);
+	return hi <= lo ? lo : lo + fixture_rand(c) % (hi - lo + 1);
 }
 
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
@@ -111,7 +110,7 @@ static uint64_t entry_hash(const struct raft_entry *e)
 
 /* ---- trace and violations --------------------------------------------------- */
 
-void cluster_tracef(struct cluster *c, const char *fmt, ...)
+void fixture_tracef(struct raft_fixture *c, const char *fmt, ...)
 {
 	if (!c->trace)
 		return;
@@ -130,16 +129,16 @@ void cluster_tracef(struct cluster *c, const char *fmt, ...)
 	c->trace_buf[c->trace_len] = 0;
 }
 
-void cluster_print_trace(const struct cluster *c)
+void fixture_print_trace(const struct raft_fixture *c)
 {
 	if (c->trace_buf)
 		fputs(c->trace_buf, stderr);
 }
 
-static void violate(struct cluster *c, const char *fmt, ...)
+static void violate(struct raft_fixture *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void violate(struct cluster *c, const char *fmt, ...)
+static void violate(struct raft_fixture *c, const char *fmt, ...)
 {
 	if (c->violation[0])
 		return;
@@ -148,10 +147,10 @@ static void violate(struct cluster *c, const char *fmt, ...)
 	int n = snprintf(c->violation, sizeof(c->violation), "t=%" PRIu64 " ", c->now);
 	vsnprintf(c->violation + n, sizeof(c->violation) - (size_t)n, fmt, ap);
 	va_end(ap);
-	cluster_tracef(c, "VIOLATION %s", c->violation);
+	fixture_tracef(c, "VIOLATION %s", c->violation);
 }
 
-bool cluster_ok(const struct cluster *c)
+bool fixture_ok(const struct raft_fixture *c)
 {
 	if (c->violation[0])
 		fprintf(stderr, "  invariant violated (seed %" PRIu64 "): %s\n", c->seed,
@@ -198,7 +197,7 @@ static bool net_less(const struct cl_msg *a, const struct cl_msg *b)
 	return a->at < b->at || (a->at == b->at && a->order < b->order);
 }
 
-static void net_push(struct cluster *c, const struct raft_message *m, uint64_t at)
+static void net_push(struct raft_fixture *c, const struct raft_message *m, uint64_t at)
 {
 	GROW(c->net, c->cap_net, c->n_net + 1);
 	size_t i = c->n_net++;
@@ -214,7 +213,7 @@ static void net_push(struct cluster *c, const struct raft_message *m, uint64_t a
 	c->net[i] = x;
 }
 
-static struct cl_msg net_pop(struct cluster *c)
+static struct cl_msg net_pop(struct raft_fixture *c)
 {
 	struct cl_msg top = c->net[0];
 	struct cl_msg last = c->net[--c->n_net];
@@ -238,32 +237,32 @@ static struct cl_msg net_pop(struct cluster *c)
 	return top;
 }
 
-static void net_send(struct cluster *c, const struct raft_message *m)
+static void net_send(struct raft_fixture *c, const struct raft_message *m)
 {
 	if (m->to == 0 || m->to > CL_MAX || m->from > CL_MAX)
 		return;
 	const struct cl_link *l = &c->link[m->from][m->to];
 	if (l->cut)
 		return;
-	if (l->drop_pct && cluster_rand(c) % 100 < l->drop_pct)
+	if (l->drop_pct && fixture_rand(c) % 100 < l->drop_pct)
 		return;
 	net_push(c, m, c->now + rand_range(c, l->delay_min, l->delay_max));
-	if (l->dup_pct && cluster_rand(c) % 100 < l->dup_pct)
+	if (l->dup_pct && fixture_rand(c) % 100 < l->dup_pct)
 		net_push(c, m, c->now + rand_range(c, l->delay_min, l->delay_max));
 }
 
 /* ---- invariants ------------------------------------------------------------------ */
 
-static struct cl_committed *committed_at(struct cluster *c, uint64_t index)
+static struct cl_committed *committed_at(struct raft_fixture *c, uint64_t index)
 {
 	GROW(c->committed, c->cap_committed, index + 1);
 	return &c->committed[index];
 }
 
-static void lm_insert(struct cluster *c, uint64_t index, uint64_t term, uint64_t hash,
+static void lm_insert(struct raft_fixture *c, uint64_t index, uint64_t term, uint64_t hash,
 		      uint64_t prev_term);
 
-static void lm_grow(struct cluster *c)
+static void lm_grow(struct raft_fixture *c)
 {
 	struct cl_lm *old = c->lm;
 	size_t old_cap = c->lm_cap;
@@ -277,7 +276,7 @@ static void lm_grow(struct cluster *c)
 }
 
 /* Log matching: (index, term) names one entry and one predecessor term. */
-static void lm_insert(struct cluster *c, uint64_t index, uint64_t term, uint64_t hash,
+static void lm_insert(struct raft_fixture *c, uint64_t index, uint64_t term, uint64_t hash,
 		      uint64_t prev_term)
 {
 	if (2 * (c->lm_n + 1) > c->lm_cap)
@@ -299,7 +298,7 @@ static void lm_insert(struct cluster *c, uint64_t index, uint64_t term, uint64_t
 	}
 }
 
-static void check_entries(struct cluster *c, struct cl_member *m, const struct raft_update *u)
+static void check_entries(struct raft_fixture *c, struct cl_member *m, const struct raft_update *u)
 {
 	for (size_t i = 0; i < u->n_entries; i++) {
 		const struct raft_entry *e = &u->entries[i];
@@ -312,7 +311,7 @@ static void check_entries(struct cluster *c, struct cl_member *m, const struct r
 	}
 }
 
-static void check_leader(struct cluster *c, struct cl_member *m, const struct raft_update *u)
+static void check_leader(struct raft_fixture *c, struct cl_member *m, const struct raft_update *u)
 {
 	if (u->role != RAFT_LEADER)
 		return;
@@ -351,7 +350,7 @@ static void check_leader(struct cluster *c, struct cl_member *m, const struct ra
 
 /* ---- the state machine ---------------------------------------------------------- */
 
-static void sm_apply(struct cluster *c, struct cl_member *m, const struct raft_entry *e)
+static void sm_apply(struct raft_fixture *c, struct cl_member *m, const struct raft_entry *e)
 {
 	if (e->index != m->sm_index + 1) {
 		violate(c, "member %" PRIu64 " applies %" PRIu64 " after %" PRIu64, m->id,
@@ -377,7 +376,7 @@ static void sm_apply(struct cluster *c, struct cl_member *m, const struct raft_e
 	m->sm_hash = chain;
 }
 
-static void sm_restore(struct cluster *c, struct cl_member *m, const struct raft_snapshot *s)
+static void sm_restore(struct raft_fixture *c, struct cl_member *m, const struct raft_snapshot *s)
 {
 	uint64_t v[2] = { 0, 0 };
 	if (s->len == sizeof(v))
@@ -424,7 +423,7 @@ static void disk_set_snapshot(struct cl_disk *d, const struct raft_snapshot *s, 
 	d->n -= drop;
 }
 
-static void disk_append(struct cluster *c, struct cl_disk *d, const struct raft_entry *e)
+static void disk_append(struct raft_fixture *c, struct cl_disk *d, const struct raft_entry *e)
 {
 	uint64_t base = disk_base(d);
 	if (e->index <= base)
@@ -448,16 +447,13 @@ static void write_free(struct cl_write *w)
 	for (size_t i = 0; i < w->n; i++)
 		free((void *)w->ents[i].data);
 	free(w->ents);
-	for (size_t i = 0; i < w->n_msgs; i++)
-		msg_free(&w->msgs[i]);
-	free(w->msgs);
 }
 
 /* ---- driving one member ------------------------------------------------------------ */
 
-static void handle_update(struct cluster *c, struct cl_member *m, const struct raft_update *u);
+static void handle_update(struct raft_fixture *c, struct cl_member *m, const struct raft_update *u);
 
-static void queue_write(struct cluster *c, struct cl_member *m, const struct raft_update *u)
+static void queue_write(struct raft_fixture *c, struct cl_member *m, const struct raft_update *u)
 {
 	bool any = u->hard_state_changed || u->snapshot || u->n_entries ||
 		   u->n_messages_after_persist;
@@ -469,7 +465,8 @@ static void queue_write(struct cluster *c, struct cl_member *m, const struct raf
 	uint64_t start = c->now > m->disk_busy_until ? c->now : m->disk_busy_until;
 	w->done_at = start + rand_range(c, c->disk_min, c->disk_max);
 	m->disk_busy_until = w->done_at;
-	w->seq = u->persist_seq;
+	w->write_seq = ++m->write_seq;
+	raft_pipeline_submit(&m->pipe, w->write_seq, u->persist_seq);
 	w->hs_changed = u->hard_state_changed;
 	w->hs = u->hard_state;
 	if (u->snapshot) {
@@ -485,23 +482,41 @@ static void queue_write(struct cluster *c, struct cl_member *m, const struct raf
 		}
 		w->n = u->n_entries;
 	}
-	if (u->n_messages_after_persist) {
-		w->msgs = xcalloc(u->n_messages_after_persist, sizeof(*w->msgs));
-		for (size_t i = 0; i < u->n_messages_after_persist; i++)
-			msg_copy(&w->msgs[i], &u->messages_after_persist[i]);
-		w->n_msgs = u->n_messages_after_persist;
-	}
 }
 
-static void trace_soft_state(struct cluster *c, struct cl_member *m, const struct raft_update *u)
+/* Rule 4, checked on every message a member sends: an append ack never
+ * runs ahead of its disk, a granted vote is on its disk. */
+static void send(struct raft_fixture *c, struct cl_member *m, const struct raft_message *msg)
+{
+	const struct cl_disk *d = &m->disk;
+	uint64_t last = d->n ? d->ents[d->n - 1].index : disk_base(d);
+	if (msg->type == RAFT_MSG_APPEND_RESP && !msg->reject && msg->index > last)
+		violate(c, "durability: n%" PRIu64 " acked index %" PRIu64 ", its disk ends at %"
+			   PRIu64, m->id, msg->index, last);
+	if (msg->type == RAFT_MSG_VOTE_RESP && !msg->reject &&
+	    (d->hs.term != msg->term || d->hs.vote != msg->to))
+		violate(c, "durability: n%" PRIu64 " granted its vote to n%" PRIu64 " in term %"
+			   PRIu64 " before its disk held it", m->id, msg->to, msg->term);
+	net_send(c, msg);
+}
+
+/* Acks and votes whose persist_seq is durable leave now. */
+static void send_ready(struct raft_fixture *c, struct cl_member *m)
+{
+	const struct raft_message *msg;
+	while ((msg = raft_pipeline_next_ready(&m->pipe)) != NULL)
+		send(c, m, msg);
+}
+
+static void trace_soft_state(struct raft_fixture *c, struct cl_member *m, const struct raft_update *u)
 {
 	static const char *const roles[] = { "follower", "pre-candidate", "candidate", "leader" };
 	if (u->role != m->last_role || u->term != m->last_term || u->leader != m->last_leader)
-		cluster_tracef(c, "n%" PRIu64 " %s term %" PRIu64 " (leader %" PRIu64 ")", m->id,
+		fixture_tracef(c, "n%" PRIu64 " %s term %" PRIu64 " (leader %" PRIu64 ")", m->id,
 			       roles[u->role], u->term, u->leader);
 }
 
-static void maybe_snapshot(struct cluster *c, struct cl_member *m)
+static void maybe_snapshot(struct raft_fixture *c, struct cl_member *m)
 {
 	if (!m->snap_every || m->sm_index < m->last_snap + m->snap_every)
 		return;
@@ -512,7 +527,7 @@ static void maybe_snapshot(struct cluster *c, struct cl_member *m)
 	ev.u.snapshot.len = sizeof(data);
 	ev.u.snapshot.trailing = m->snap_trailing;
 	m->last_snap = m->sm_index;
-	if (cluster_event(c, m->id, &ev) != RAFT_OK)
+	if (fixture_event(c, m->id, &ev) != RAFT_OK)
 		return;
 	/* the app writes its snapshot file and may then drop covered entries */
 	struct raft_snapshot s = { .data = data, .len = sizeof(data) };
@@ -523,13 +538,13 @@ static void maybe_snapshot(struct cluster *c, struct cl_member *m)
 
 /* Handles one update the way doc/raft-core.md asks a driver to. Nothing
  * in u is used after the next raft_step (maybe_snapshot comes last). */
-static void handle_update(struct cluster *c, struct cl_member *m, const struct raft_update *u)
+static void handle_update(struct raft_fixture *c, struct cl_member *m, const struct raft_update *u)
 {
 	trace_soft_state(c, m, u);
 	if (c->trace && getenv("CETCD_TRACE_ALL")) {
 		struct raft_status st;
 		raft_status(m->r, &st);
-		cluster_tracef(c, "  n%" PRIu64 " upd: ents %zu (%" PRIu64 "..) commit %" PRIu64
+		fixture_tracef(c, "  n%" PRIu64 " upd: ents %zu (%" PRIu64 "..) commit %" PRIu64
 			       " last %" PRIu64 " first %" PRIu64 " msgs %zu+%zu seq %" PRIu64
 			       " snap %d compacted %" PRIu64, m->id, u->n_entries,
 			       u->n_entries ? u->entries[0].index : 0, st.commit, st.last_index,
@@ -543,12 +558,14 @@ static void handle_update(struct cluster *c, struct cl_member *m, const struct r
 	m->last_leader = u->leader;
 	if (u->removed && !m->removed) {
 		m->removed_at = c->now;
-		cluster_tracef(c, "n%" PRIu64 " learns it was removed", m->id);
+		fixture_tracef(c, "n%" PRIu64 " learns it was removed", m->id);
 	}
 	m->removed = u->removed;
 	queue_write(c, m, u);
 	for (size_t i = 0; i < u->n_messages; i++)
-		net_send(c, &u->messages[i]);
+		send(c, m, &u->messages[i]);
+	raft_pipeline_park(&m->pipe, u);
+	send_ready(c, m);
 	if (u->snapshot)
 		sm_restore(c, m, u->snapshot);
 	for (size_t i = 0; i < u->n_committed; i++)
@@ -571,7 +588,7 @@ static void handle_update(struct cluster *c, struct cl_member *m, const struct r
 	maybe_snapshot(c, m);
 }
 
-int cluster_event(struct cluster *c, raft_id id, struct raft_event *ev)
+int fixture_event(struct raft_fixture *c, raft_id id, struct raft_event *ev)
 {
 	struct cl_member *m = &c->m[id];
 	if (!m->exists || !m->up)
@@ -585,7 +602,7 @@ int cluster_event(struct cluster *c, raft_id id, struct raft_event *ev)
 	return rv;
 }
 
-static void disk_write(struct cluster *c, struct cl_member *m, const struct cl_write *w)
+static void disk_write(struct raft_fixture *c, struct cl_member *m, const struct cl_write *w)
 {
 	if (w->hs_changed)
 		m->disk.hs = w->hs;
@@ -595,24 +612,23 @@ static void disk_write(struct cluster *c, struct cl_member *m, const struct cl_w
 		disk_append(c, &m->disk, &w->ents[i]);
 }
 
-static void complete_write(struct cluster *c, struct cl_member *m)
+static void complete_write(struct raft_fixture *c, struct cl_member *m)
 {
 	struct cl_write w = m->writes[0];
 	memmove(m->writes, m->writes + 1, (m->n_writes - 1) * sizeof(*m->writes));
 	m->n_writes--;
 	disk_write(c, m, &w);
-	for (size_t i = 0; i < w.n_msgs; i++)
-		net_send(c, &w.msgs[i]);
 	write_free(&w);
-	if (w.seq > m->reported_seq) {
-		m->reported_seq = w.seq;
+	uint64_t persist_seq = raft_pipeline_durable(&m->pipe, w.write_seq);
+	if (persist_seq != 0) {
+		send_ready(c, m);
 		struct raft_event ev = { .type = RAFT_EV_PERSISTED };
-		ev.u.persisted.seq = w.seq;
-		cluster_event(c, m->id, &ev);
+		ev.u.persisted.seq = persist_seq;
+		fixture_event(c, m->id, &ev);
 	}
 }
 
-static struct raft *new_core(struct cluster *c, struct cl_member *m)
+static struct raft *new_core(struct raft_fixture *c, struct cl_member *m)
 {
 	struct raft_config cfg = c->base;
 	cfg.id = m->id;
@@ -622,9 +638,9 @@ static struct raft *new_core(struct cluster *c, struct cl_member *m)
 
 /* ---- lifecycle ----------------------------------------------------------------------- */
 
-struct cluster *cluster_new(unsigned n, uint64_t seed, const struct raft_config *base)
+struct raft_fixture *fixture_new(unsigned n, uint64_t seed, const struct raft_config *base)
 {
-	struct cluster *c = xcalloc(1, sizeof(*c));
+	struct raft_fixture *c = xcalloc(1, sizeof(*c));
 	c->seed = seed;
 	c->rng = seed ^ 0x5851f42d4c957f2dULL;
 	if (base)
@@ -637,7 +653,7 @@ struct cluster *cluster_new(unsigned n, uint64_t seed, const struct raft_config 
 	c->disk_max = 2;
 	c->trace = getenv("CETCD_TRACE") != NULL;
 	struct cl_link l = { .delay_min = 1, .delay_max = 3 };
-	cluster_set_all_links(c, &l);
+	fixture_set_all_links(c, &l);
 	struct raft_membership conf = { .n_voters = n };
 	for (unsigned i = 0; i < n; i++)
 		conf.voters[i] = i + 1;
@@ -662,9 +678,10 @@ static void member_drop_state(struct cl_member *m)
 	for (size_t i = 0; i < m->n_writes; i++)
 		write_free(&m->writes[i]);
 	m->n_writes = 0;
+	raft_pipeline_reset(&m->pipe);	/* parked acks and votes are lost */
 }
 
-void cluster_free(struct cluster *c)
+void fixture_free(struct raft_fixture *c)
 {
 	for (unsigned i = 1; i <= CL_MAX; i++) {
 		struct cl_member *m = &c->m[i];
@@ -688,7 +705,7 @@ void cluster_free(struct cluster *c)
 	free(c);
 }
 
-void cluster_crash(struct cluster *c, raft_id id)
+void fixture_crash(struct raft_fixture *c, raft_id id)
 {
 	struct cl_member *m = &c->m[id];
 	if (!m->up)
@@ -698,14 +715,14 @@ void cluster_crash(struct cluster *c, raft_id id)
 	size_t made_it = (size_t)rand_range(c, 0, m->n_writes);
 	for (size_t i = 0; i < made_it; i++)
 		disk_write(c, m, &m->writes[i]);
-	cluster_tracef(c, "n%" PRIu64 " crashes (%zu of %zu pending disk writes lost)", id,
+	fixture_tracef(c, "n%" PRIu64 " crashes (%zu of %zu pending disk writes lost)", id,
 		       m->n_writes - made_it, m->n_writes);
 	member_drop_state(m);
 	m->up = false;
 	m->disk_busy_until = 0;
 }
 
-void cluster_restart(struct cluster *c, raft_id id)
+void fixture_restart(struct raft_fixture *c, raft_id id)
 {
 	struct cl_member *m = &c->m[id];
 	if (m->up || !m->exists)
@@ -713,7 +730,6 @@ void cluster_restart(struct cluster *c, raft_id id)
 	m->restarts++;
 	m->up = true;
 	m->r = new_core(c, m);
-	m->reported_seq = 0;
 	m->sm_index = m->sm_hash = 0;
 	m->last_role = RAFT_FOLLOWER;
 	m->last_leader = RAFT_NONE;
@@ -727,7 +743,7 @@ void cluster_restart(struct cluster *c, raft_id id)
 		sm_restore(c, m, &m->disk.snap);
 		m->last_snap = m->disk.snap.meta.index;
 	}
-	cluster_tracef(c, "n%" PRIu64 " restarts (term %" PRIu64 ", %zu entries on disk)", id,
+	fixture_tracef(c, "n%" PRIu64 " restarts (term %" PRIu64 ", %zu entries on disk)", id,
 		       m->disk.hs.term, m->disk.n);
 	struct raft_update u;
 	if (m->disk.hs.term == 0 && m->disk.n == 0 && !m->disk.has_snap) {
@@ -746,7 +762,7 @@ void cluster_restart(struct cluster *c, raft_id id)
 	handle_update(c, m, &u);
 }
 
-void cluster_join(struct cluster *c, raft_id id)
+void fixture_join(struct raft_fixture *c, raft_id id)
 {
 	struct cl_member *m = &c->m[id];
 	if (m->exists)
@@ -757,15 +773,15 @@ void cluster_join(struct cluster *c, raft_id id)
 	struct raft_update u;
 	raft_join(m->r, c->now, &u);
 	handle_update(c, m, &u);
-	cluster_tracef(c, "n%" PRIu64 " starts empty, joining", id);
+	fixture_tracef(c, "n%" PRIu64 " starts empty, joining", id);
 }
 
-struct raft *cluster_raft(struct cluster *c, raft_id id)
+struct raft *fixture_raft(struct raft_fixture *c, raft_id id)
 {
 	return c->m[id].up ? c->m[id].r : NULL;
 }
 
-void cluster_status(struct cluster *c, raft_id id, struct raft_status *st)
+void fixture_status(struct raft_fixture *c, raft_id id, struct raft_status *st)
 {
 	memset(st, 0, sizeof(*st));
 	if (c->m[id].up)
@@ -774,42 +790,42 @@ void cluster_status(struct cluster *c, raft_id id, struct raft_status *st)
 
 /* ---- network control ----------------------------------------------------------------- */
 
-void cluster_set_link(struct cluster *c, raft_id from, raft_id to, const struct cl_link *l)
+void fixture_set_link(struct raft_fixture *c, raft_id from, raft_id to, const struct cl_link *l)
 {
 	c->link[from][to] = *l;
 }
 
-void cluster_set_all_links(struct cluster *c, const struct cl_link *l)
+void fixture_set_all_links(struct raft_fixture *c, const struct cl_link *l)
 {
 	for (unsigned a = 0; a <= CL_MAX; a++)
 		for (unsigned b = 0; b <= CL_MAX; b++)
 			c->link[a][b] = *l;
 }
 
-void cluster_cut(struct cluster *c, raft_id a, raft_id b)
+void fixture_cut(struct raft_fixture *c, raft_id a, raft_id b)
 {
 	c->link[a][b].cut = c->link[b][a].cut = true;
 }
 
-void cluster_isolate(struct cluster *c, raft_id id)
+void fixture_isolate(struct raft_fixture *c, raft_id id)
 {
-	cluster_tracef(c, "n%" PRIu64 " isolated", id);
+	fixture_tracef(c, "n%" PRIu64 " isolated", id);
 	for (unsigned o = 1; o <= CL_MAX; o++)
 		if (o != id)
-			cluster_cut(c, id, o);
+			fixture_cut(c, id, o);
 }
 
-void cluster_heal(struct cluster *c)
+void fixture_heal(struct raft_fixture *c)
 {
-	cluster_tracef(c, "network healed");
+	fixture_tracef(c, "network healed");
 	struct cl_link l = { .delay_min = 1, .delay_max = 3 };
-	cluster_set_all_links(c, &l);
+	fixture_set_all_links(c, &l);
 }
 
 /* ---- running -------------------------------------------------------------------------- */
 
 /* Processes the earliest event due at or before limit. */
-static bool step_once(struct cluster *c, uint64_t limit)
+static bool step_once(struct raft_fixture *c, uint64_t limit)
 {
 	uint64_t best = UINT64_MAX;
 	int kind = 0;	/* 1 write, 2 message, 3 tick */
@@ -854,17 +870,17 @@ static bool step_once(struct cluster *c, uint64_t limit)
 		if (m->exists && m->up && !c->link[x.m.from][x.m.to].cut) {
 			struct raft_event ev = { .type = RAFT_EV_RECEIVE };
 			ev.u.receive.msg = &x.m;
-			cluster_event(c, x.m.to, &ev);
+			fixture_event(c, x.m.to, &ev);
 		}
 		msg_free(&x.m);
 	} else {
 		struct raft_event ev = { .type = RAFT_EV_TICK };
-		cluster_event(c, who, &ev);
+		fixture_event(c, who, &ev);
 	}
 	return true;
 }
 
-void cluster_run(struct cluster *c, uint64_t ms)
+void fixture_run(struct raft_fixture *c, uint64_t ms)
 {
 	uint64_t limit = c->now + ms;
 	while (step_once(c, limit))
@@ -872,7 +888,7 @@ void cluster_run(struct cluster *c, uint64_t ms)
 	c->now = limit;
 }
 
-bool cluster_run_until(struct cluster *c, bool (*pred)(struct cluster *, void *), void *arg,
+bool fixture_run_until(struct raft_fixture *c, bool (*pred)(struct raft_fixture *, void *), void *arg,
 		       uint64_t max_ms)
 {
 	uint64_t limit = c->now + max_ms;
@@ -885,7 +901,7 @@ bool cluster_run_until(struct cluster *c, bool (*pred)(struct cluster *, void *)
 	return pred(c, arg);
 }
 
-raft_id cluster_leader(struct cluster *c)
+raft_id fixture_leader(struct raft_fixture *c)
 {
 	raft_id leader = RAFT_NONE;
 	uint64_t term = 0;
@@ -903,17 +919,17 @@ raft_id cluster_leader(struct cluster *c)
 	return leader;
 }
 
-bool cluster_has_leader(struct cluster *c, void *unused)
+bool fixture_has_leader(struct raft_fixture *c, void *unused)
 {
 	(void)unused;
-	return cluster_leader(c) != RAFT_NONE;
+	return fixture_leader(c) != RAFT_NONE;
 }
 
 /* Members of the leader's configuration (all live ones if no leader): a
  * member removed without learning it is not waited for. */
-bool cluster_applied_everywhere(struct cluster *c, uint64_t index)
+bool fixture_applied_everywhere(struct raft_fixture *c, uint64_t index)
 {
-	raft_id l = cluster_leader(c);
+	raft_id l = fixture_leader(c);
 	struct raft_status st;
 	if (l != RAFT_NONE)
 		raft_status(c->m[l].r, &st);
@@ -930,7 +946,7 @@ bool cluster_applied_everywhere(struct cluster *c, uint64_t index)
 	return true;
 }
 
-bool cluster_committed_term(struct cluster *c, uint64_t index, uint64_t *term)
+bool fixture_committed_term(struct raft_fixture *c, uint64_t index, uint64_t *term)
 {
 	if (index >= c->cap_committed || !c->committed[index].set)
 		return false;
@@ -940,7 +956,7 @@ bool cluster_committed_term(struct cluster *c, uint64_t index, uint64_t *term)
 
 /* ---- app events ------------------------------------------------------------------------- */
 
-int cluster_propose(struct cluster *c, raft_id id, const char *payload, uint64_t *index)
+int fixture_propose(struct raft_fixture *c, raft_id id, const char *payload, uint64_t *index)
 {
 	struct raft_event ev = { .type = RAFT_EV_PROPOSE };
 	ev.u.propose.data = payload;
@@ -959,16 +975,16 @@ int cluster_propose(struct cluster *c, raft_id id, const char *payload, uint64_t
 	return rv;
 }
 
-int cluster_conf_change(struct cluster *c, raft_id id, uint8_t type, raft_id node)
+int fixture_conf_change(struct raft_fixture *c, raft_id id, uint8_t type, raft_id node)
 {
 	struct raft_event ev = { .type = RAFT_EV_CONF_CHANGE };
 	ev.u.conf_change.type = type;
 	ev.u.conf_change.node = node;
-	cluster_tracef(c, "n%" PRIu64 " proposes conf change %u of n%" PRIu64, id, type, node);
-	return cluster_event(c, id, &ev);
+	fixture_tracef(c, "n%" PRIu64 " proposes conf change %u of n%" PRIu64, id, type, node);
+	return fixture_event(c, id, &ev);
 }
 
-static uint64_t highest_commit(struct cluster *c)
+static uint64_t highest_commit(struct raft_fixture *c)
 {
 	uint64_t h = 0;
 	for (unsigned i = 1; i <= CL_MAX; i++) {
@@ -983,7 +999,7 @@ static uint64_t highest_commit(struct cluster *c)
 	return h;
 }
 
-int cluster_read(struct cluster *c, raft_id id, uint64_t context)
+int fixture_read(struct raft_fixture *c, raft_id id, uint64_t context)
 {
 	struct cl_member *m = &c->m[id];
 	if (!m->up)
@@ -995,22 +1011,22 @@ int cluster_read(struct cluster *c, raft_id id, uint64_t context)
 	rd->min_index = highest_commit(c);
 	struct raft_event ev = { .type = RAFT_EV_READ_INDEX };
 	ev.u.read_index.context = context;
-	int rv = cluster_event(c, id, &ev);
+	int rv = fixture_event(c, id, &ev);
 	if (rv != RAFT_OK)
 		m->n_reads--;
 	return rv;
 }
 
-int cluster_transfer(struct cluster *c, raft_id id, raft_id target)
+int fixture_transfer(struct raft_fixture *c, raft_id id, raft_id target)
 {
 	struct raft_event ev = { .type = RAFT_EV_TRANSFER };
 	ev.u.transfer.target = target;
-	cluster_tracef(c, "n%" PRIu64 " transfers leadership to n%" PRIu64, id, target);
-	return cluster_event(c, id, &ev);
+	fixture_tracef(c, "n%" PRIu64 " transfers leadership to n%" PRIu64, id, target);
+	return fixture_event(c, id, &ev);
 }
 
-int cluster_campaign(struct cluster *c, raft_id id)
+int fixture_campaign(struct raft_fixture *c, raft_id id)
 {
 	struct raft_event ev = { .type = RAFT_EV_CAMPAIGN };
-	return cluster_event(c, id, &ev);
+	return fixture_event(c, id, &ev);
 }

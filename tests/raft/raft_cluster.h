@@ -8,6 +8,7 @@
 #define CETCD_TESTS_RAFT_CLUSTER_H
 
 #include "raft/raft.h"
+#include "raft/raft_pipeline.h"
 
 #define CL_MAX 9	/* member ids are 1..CL_MAX */
 
@@ -46,12 +47,13 @@ struct cl_member {
 	struct cl_write *writes;	/* pending, in order */
 	size_t n_writes, cap_writes;
 	uint64_t disk_busy_until;
-	uint64_t reported_seq;
+	uint64_t write_seq;		/* last write queued */
+	struct raft_pipeline pipe;	/* writes in flight, acks and votes parked */
 	uint64_t restarts;
 	/* the application state machine: a hash chain of applied entries */
 	uint64_t sm_index, sm_hash;
 	uint64_t snap_every, snap_trailing, last_snap;
-	/* reads asked through cluster_read */
+	/* reads asked through fixture_read */
 	struct cl_read *reads;
 	size_t n_reads, cap_reads;
 	uint8_t last_role;
@@ -65,7 +67,7 @@ struct cl_member {
 struct cl_lm;
 struct cl_committed;
 
-struct cluster {
+struct raft_fixture {
 	uint64_t seed;
 	uint64_t rng;
 	uint64_t now;
@@ -96,50 +98,50 @@ struct cluster {
 
 /* A cluster of voters 1..n bootstrapped together; base sets timing and
  * options (zero fields: election 100 ms, heartbeat 10 ms). */
-struct cluster *cluster_new(unsigned n, uint64_t seed, const struct raft_config *base);
-void cluster_free(struct cluster *c);
+struct raft_fixture *fixture_new(unsigned n, uint64_t seed, const struct raft_config *base);
+void fixture_free(struct raft_fixture *c);
 
 /* Advances virtual time, processing every event due, by ms. */
-void cluster_run(struct cluster *c, uint64_t ms);
+void fixture_run(struct raft_fixture *c, uint64_t ms);
 /* Runs until pred(c, arg) holds (checked after each event) or max_ms pass.
  * Returns whether pred held. */
-bool cluster_run_until(struct cluster *c, bool (*pred)(struct cluster *, void *), void *arg,
+bool fixture_run_until(struct raft_fixture *c, bool (*pred)(struct raft_fixture *, void *), void *arg,
 		       uint64_t max_ms);
 
 /* The leader of the highest term among live members, or RAFT_NONE. */
-raft_id cluster_leader(struct cluster *c);
-bool cluster_has_leader(struct cluster *c, void *unused);
-bool cluster_ok(const struct cluster *c);	/* no invariant violated */
-void cluster_print_trace(const struct cluster *c);
-void cluster_tracef(struct cluster *c, const char *fmt, ...)
+raft_id fixture_leader(struct raft_fixture *c);
+bool fixture_has_leader(struct raft_fixture *c, void *unused);
+bool fixture_ok(const struct raft_fixture *c);	/* no invariant violated */
+void fixture_print_trace(const struct raft_fixture *c);
+void fixture_tracef(struct raft_fixture *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Network. */
-void cluster_cut(struct cluster *c, raft_id a, raft_id b);		/* both ways */
-void cluster_isolate(struct cluster *c, raft_id id);
-void cluster_heal(struct cluster *c);				/* all links back, no loss */
-void cluster_set_link(struct cluster *c, raft_id from, raft_id to, const struct cl_link *l);
-void cluster_set_all_links(struct cluster *c, const struct cl_link *l);
+void fixture_cut(struct raft_fixture *c, raft_id a, raft_id b);		/* both ways */
+void fixture_isolate(struct raft_fixture *c, raft_id id);
+void fixture_heal(struct raft_fixture *c);				/* all links back, no loss */
+void fixture_set_link(struct raft_fixture *c, raft_id from, raft_id to, const struct cl_link *l);
+void fixture_set_all_links(struct raft_fixture *c, const struct cl_link *l);
 
 /* Members. */
-void cluster_crash(struct cluster *c, raft_id id);	/* pending disk writes are lost */
-void cluster_restart(struct cluster *c, raft_id id);	/* from what its disk holds */
-void cluster_join(struct cluster *c, raft_id id);	/* brand-new member, empty disk */
-struct raft *cluster_raft(struct cluster *c, raft_id id);
-void cluster_status(struct cluster *c, raft_id id, struct raft_status *st);
+void fixture_crash(struct raft_fixture *c, raft_id id);	/* pending disk writes are lost */
+void fixture_restart(struct raft_fixture *c, raft_id id);	/* from what its disk holds */
+void fixture_join(struct raft_fixture *c, raft_id id);	/* brand-new member, empty disk */
+struct raft *fixture_raft(struct raft_fixture *c, raft_id id);
+void fixture_status(struct raft_fixture *c, raft_id id, struct raft_status *st);
 
 /* Events, applied at the current virtual time. Return raft_step's value. */
-int cluster_event(struct cluster *c, raft_id id, struct raft_event *ev);
-int cluster_propose(struct cluster *c, raft_id id, const char *payload, uint64_t *index);
-int cluster_conf_change(struct cluster *c, raft_id id, uint8_t type, raft_id node);
-int cluster_read(struct cluster *c, raft_id id, uint64_t context);
-int cluster_transfer(struct cluster *c, raft_id id, raft_id target);
-int cluster_campaign(struct cluster *c, raft_id id);
+int fixture_event(struct raft_fixture *c, raft_id id, struct raft_event *ev);
+int fixture_propose(struct raft_fixture *c, raft_id id, const char *payload, uint64_t *index);
+int fixture_conf_change(struct raft_fixture *c, raft_id id, uint8_t type, raft_id node);
+int fixture_read(struct raft_fixture *c, raft_id id, uint64_t context);
+int fixture_transfer(struct raft_fixture *c, raft_id id, raft_id target);
+int fixture_campaign(struct raft_fixture *c, raft_id id);
 
 /* Whether every live member applied index (state machine reached it). */
-bool cluster_applied_everywhere(struct cluster *c, uint64_t index);
-uint64_t cluster_rand(struct cluster *c);
+bool fixture_applied_everywhere(struct raft_fixture *c, uint64_t index);
+uint64_t fixture_rand(struct raft_fixture *c);
 /* The term of the entry some member applied at index, if any did. */
-bool cluster_committed_term(struct cluster *c, uint64_t index, uint64_t *term);
+bool fixture_committed_term(struct raft_fixture *c, uint64_t index, uint64_t *term);
 
 #endif /* CETCD_TESTS_RAFT_CLUSTER_H */

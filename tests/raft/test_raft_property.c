@@ -21,16 +21,16 @@
 #define LIVENESS_MS 5000	/* 50 election timeouts */
 
 struct run {
-	struct cluster *c;
+	struct raft_fixture *c;
 	unsigned n;		/* initial voters */
 	raft_id next_id;	/* next brand-new member id */
 	uint64_t ctx;
 	char why[256];
 };
 
-static uint64_t pick(struct cluster *c, uint64_t n)
+static uint64_t pick(struct raft_fixture *c, uint64_t n)
 {
-	return n ? cluster_rand(c) % n : 0;
+	return n ? fixture_rand(c) % n : 0;
 }
 
 static raft_id random_member(struct run *x)
@@ -47,12 +47,12 @@ static bool usable(struct run *x, raft_id id)
 
 static void act_propose(struct run *x)
 {
-	raft_id id = cluster_leader(x->c);
+	raft_id id = fixture_leader(x->c);
 	if (id == RAFT_NONE || pick(x->c, 4) == 0)
 		id = random_member(x);
 	char payload[32];
 	snprintf(payload, sizeof(payload), "v%" PRIu64, x->c->steps);
-	cluster_propose(x->c, id, payload, NULL);
+	fixture_propose(x->c, id, payload, NULL);
 }
 
 static void act_link(struct run *x)
@@ -65,34 +65,34 @@ static void act_link(struct run *x)
 	case 2: l.dup_pct = (unsigned)pick(x->c, 50); break;
 	default: break;
 	}
-	cluster_set_link(x->c, a, b, &l);
+	fixture_set_link(x->c, a, b, &l);
 }
 
 static void act_conf(struct run *x)
 {
-	struct cluster *c = x->c;
-	raft_id l = cluster_leader(c);
+	struct raft_fixture *c = x->c;
+	raft_id l = fixture_leader(c);
 	if (l == RAFT_NONE)
 		return;
 	struct raft_status st;
-	cluster_status(c, l, &st);
+	fixture_status(c, l, &st);
 	switch (pick(c, 3)) {
 	case 0:	/* a brand-new member: learner first, started empty */
 		if (x->next_id > CL_MAX)
 			return;
-		if (cluster_conf_change(c, l, RAFT_CONF_ADD_LEARNER, x->next_id) == RAFT_OK) {
-			cluster_join(c, x->next_id);
+		if (fixture_conf_change(c, l, RAFT_CONF_ADD_LEARNER, x->next_id) == RAFT_OK) {
+			fixture_join(c, x->next_id);
 			x->next_id++;
 		}
 		return;
 	case 1:
 		if (st.conf.n_learners)
-			cluster_conf_change(c, l, RAFT_CONF_PROMOTE,
+			fixture_conf_change(c, l, RAFT_CONF_PROMOTE,
 					    st.conf.learners[pick(c, st.conf.n_learners)]);
 		return;
 	default:
 		if (st.conf.n_voters > 2)
-			cluster_conf_change(c, l, RAFT_CONF_REMOVE,
+			fixture_conf_change(c, l, RAFT_CONF_REMOVE,
 					    st.conf.voters[pick(c, st.conf.n_voters)]);
 		return;
 	}
@@ -100,7 +100,7 @@ static void act_conf(struct run *x)
 
 static void act(struct run *x)
 {
-	struct cluster *c = x->c;
+	struct raft_fixture *c = x->c;
 	raft_id id = random_member(x);
 	uint64_t roll = pick(c, 100);
 	if (roll < 35) {
@@ -108,24 +108,24 @@ static void act(struct run *x)
 			act_propose(x);
 	} else if (roll < 45) {
 		if (usable(x, id))
-			cluster_read(c, id, ++x->ctx);
+			fixture_read(c, id, ++x->ctx);
 	} else if (roll < 55) {
 		act_link(x);
 	} else if (roll < 59) {
-		cluster_isolate(c, id);
+		fixture_isolate(c, id);
 	} else if (roll < 64) {
-		cluster_heal(c);
+		fixture_heal(c);
 	} else if (roll < 68) {
-		cluster_crash(c, id);
+		fixture_crash(c, id);
 	} else if (roll < 76) {
 		if (usable(x, id))
-			cluster_restart(c, id);
+			fixture_restart(c, id);
 	} else if (roll < 78) {
-		raft_id l = cluster_leader(c);
+		raft_id l = fixture_leader(c);
 		if (l != RAFT_NONE)
-			cluster_transfer(c, l, random_member(x));
+			fixture_transfer(c, l, random_member(x));
 	} else if (roll < 80) {
-		cluster_campaign(c, id);
+		fixture_campaign(c, id);
 	} else if (roll < 83) {
 		act_conf(x);
 	}
@@ -138,7 +138,7 @@ static void act(struct run *x)
 			continue;
 		raft_status(m->r, &st);
 		if (st.role != RAFT_LEADER)
-			cluster_crash(c, i);
+			fixture_crash(c, i);
 	}
 }
 
@@ -146,35 +146,35 @@ static void act(struct run *x)
 
 struct applied_arg { uint64_t index; };
 
-static bool applied_everywhere(struct cluster *c, void *arg)
+static bool applied_everywhere(struct raft_fixture *c, void *arg)
 {
-	return cluster_applied_everywhere(c, ((struct applied_arg *)arg)->index);
+	return fixture_applied_everywhere(c, ((struct applied_arg *)arg)->index);
 }
 
 static bool liveness(struct run *x)
 {
-	struct cluster *c = x->c;
-	cluster_heal(c);
+	struct raft_fixture *c = x->c;
+	fixture_heal(c);
 	for (raft_id i = 1; i < x->next_id; i++)
 		if (usable(x, i))
-			cluster_restart(c, i);
+			fixture_restart(c, i);
 	uint64_t deadline = c->now + LIVENESS_MS;
 	while (c->now < deadline) {
-		if (!cluster_run_until(c, cluster_has_leader, NULL, deadline - c->now))
+		if (!fixture_run_until(c, fixture_has_leader, NULL, deadline - c->now))
 			break;
-		raft_id l = cluster_leader(c);
+		raft_id l = fixture_leader(c);
 		uint64_t idx = 0, term = 0, got = 0;
-		if (cluster_propose(c, l, "final", &idx) != RAFT_OK) {
-			cluster_run(c, 10);	/* e.g. a transfer in progress */
+		if (fixture_propose(c, l, "final", &idx) != RAFT_OK) {
+			fixture_run(c, 10);	/* e.g. a transfer in progress */
 			continue;
 		}
-		raft_term_at(cluster_raft(c, l), idx, &term);
+		raft_term_at(fixture_raft(c, l), idx, &term);
 		/* a leader deposed without knowing it may accept and then lose
 		 * the entry: retry until one commits in the proposer's term */
 		struct applied_arg a = { idx };
 		uint64_t left = deadline > c->now ? deadline - c->now : 0;
-		if (cluster_run_until(c, applied_everywhere, &a, left < 1000 ? left : 1000) &&
-		    cluster_committed_term(c, idx, &got) && got == term)
+		if (fixture_run_until(c, applied_everywhere, &a, left < 1000 ? left : 1000) &&
+		    fixture_committed_term(c, idx, &got) && got == term)
 			return true;
 	}
 	snprintf(x->why, sizeof(x->why), "liveness: no leader or no commit within %d ms of healing",
@@ -184,15 +184,15 @@ static bool liveness(struct run *x)
 
 static uint64_t total_steps, total_commits;
 
-static void dump(struct cluster *c)
+static void dump(struct raft_fixture *c)
 {
-	raft_id l = cluster_leader(c);
+	raft_id l = fixture_leader(c);
 	for (raft_id i = 1; i <= CL_MAX; i++) {
 		struct cl_member *m = &c->m[i];
 		if (!m->exists)
 			continue;
 		struct raft_status st;
-		cluster_status(c, i, &st);
+		fixture_status(c, i, &st);
 		uint64_t match = 0, next = 0;
 		if (l != RAFT_NONE)
 			raft_progress_of(c->m[l].r, i, &match, &next);
@@ -216,7 +216,7 @@ static bool run_seed(uint64_t seed, bool trace)
 	base.max_msg_bytes = (r >> 32) % 2 ? 16 : 0;	/* tiny: many small appends */
 	base.heartbeat_ms = (r >> 36) % 2 ? 10 : 30;
 	unsigned n = (r >> 40) % 3 == 0 ? 3 : ((r >> 40) % 3 == 1 ? 5 : 1 + (unsigned)((r >> 44) % 4));
-	struct cluster *c = cluster_new(n, seed, &base);
+	struct raft_fixture *c = fixture_new(n, seed, &base);
 	if (trace)
 		c->trace = true;
 	struct run x = { .c = c, .n = n, .next_id = n + 1 };
@@ -227,7 +227,7 @@ static bool run_seed(uint64_t seed, bool trace)
 		c->m[i].snap_trailing = pick(c, 2) ? 0 : 3;
 	}
 	while (c->now < CHAOS_MS && !c->violation[0]) {
-		cluster_run(c, 1 + pick(c, 30));
+		fixture_run(c, 1 + pick(c, 30));
 		act(&x);
 	}
 	bool ok = !c->violation[0] && liveness(&x) && !c->violation[0];
@@ -236,13 +236,13 @@ static bool run_seed(uint64_t seed, bool trace)
 		printf("  replay: CETCD_SEED=%" PRIu64 " CETCD_TRACE=1 %s\n", seed,
 		       "tests/raft/test_raft_property");
 		if (trace) {
-			cluster_print_trace(c);
+			fixture_print_trace(c);
 			dump(c);
 		}
 	}
 	total_steps += c->steps;
 	total_commits += c->max_commit;
-	cluster_free(c);
+	fixture_free(c);
 	return ok;
 }
 

@@ -7,15 +7,15 @@
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static struct cluster *current;	/* freed by cleanup() after each story */
+static struct raft_fixture *current;	/* freed by cleanup() after each story */
 
-static struct cluster *new_cluster_with(unsigned n, const struct raft_config *base)
+static struct raft_fixture *new_cluster_with(unsigned n, const struct raft_config *base)
 {
-	current = cluster_new(n, test_seed, base);
+	current = fixture_new(n, test_seed, base);
 	return current;
 }
 
-static struct cluster *new_cluster(unsigned n)
+static struct raft_fixture *new_cluster(unsigned n)
 {
 	return new_cluster_with(n, NULL);
 }
@@ -25,43 +25,43 @@ static void cleanup(void)
 	if (current == NULL)
 		return;
 	if (test_failed || getenv("CETCD_TRACE"))
-		cluster_print_trace(current);
-	cluster_free(current);
+		fixture_print_trace(current);
+	fixture_free(current);
 	current = NULL;
 }
 
-static struct raft_status status_of(struct cluster *c, raft_id id)
+static struct raft_status status_of(struct raft_fixture *c, raft_id id)
 {
 	struct raft_status st;
-	cluster_status(c, id, &st);
+	fixture_status(c, id, &st);
 	return st;
 }
 
 struct applied_arg { uint64_t index; };
 
-static bool applied_everywhere(struct cluster *c, void *arg)
+static bool applied_everywhere(struct raft_fixture *c, void *arg)
 {
-	return cluster_applied_everywhere(c, ((struct applied_arg *)arg)->index);
+	return fixture_applied_everywhere(c, ((struct applied_arg *)arg)->index);
 }
 
-static bool wait_applied(struct cluster *c, uint64_t index, uint64_t max_ms)
+static bool wait_applied(struct raft_fixture *c, uint64_t index, uint64_t max_ms)
 {
 	struct applied_arg a = { index };
-	return cluster_run_until(c, applied_everywhere, &a, max_ms);
+	return fixture_run_until(c, applied_everywhere, &a, max_ms);
 }
 
-static raft_id elect(struct cluster *c)
+static raft_id elect(struct raft_fixture *c)
 {
-	if (!cluster_run_until(c, cluster_has_leader, NULL, 2000))
+	if (!fixture_run_until(c, fixture_has_leader, NULL, 2000))
 		return RAFT_NONE;
-	return cluster_leader(c);
+	return fixture_leader(c);
 }
 
 struct leader_other_arg { raft_id not; };
 
-static bool leader_is_not(struct cluster *c, void *arg)
+static bool leader_is_not(struct raft_fixture *c, void *arg)
 {
-	raft_id l = cluster_leader(c);
+	raft_id l = fixture_leader(c);
 	return l != RAFT_NONE && l != ((struct leader_other_arg *)arg)->not;
 }
 
@@ -70,7 +70,7 @@ static bool leader_is_not(struct cluster *c, void *arg)
 /* Three members start; one times out first, wins, and its no-op commits. */
 static void test_normal_election(void)
 {
-	struct cluster *c = new_cluster(3);
+	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
 	CHECK(l != RAFT_NONE);
 	struct raft_status st = status_of(c, l);
@@ -79,16 +79,17 @@ static void test_normal_election(void)
 	for (raft_id i = 1; i <= 3; i++)
 		CHECK_EQ(status_of(c, i).leader, l);
 	uint64_t idx = 0;
-	CHECK_EQ(cluster_propose(c, l, "x=1", &idx), RAFT_OK);
+	CHECK_EQ(fixture_propose(c, l, "x=1", &idx), RAFT_OK);
 	CHECK_EQ(idx, 3);
 	CHECK(wait_applied(c, 3, 500));
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
 }
 
 /* The same election as a protocol transcript (fixed seed, so the story is
  * exact): n2 and n3 time out a millisecond apart and both pass pre-vote;
  * n1 gives its real vote to n3, whose request arrives first; n2 is turned
- * down by a majority and follows n3. */
+ * down by a majority (the refusals leave at once: their voters had nothing
+ * new to persist) and then hears from its leader n3. */
 static void test_election_transcript(void)
 {
 	static const char expected[] =
@@ -98,36 +99,57 @@ static void test_election_transcript(void)
 		"   114ms n2 candidate term 2 (leader 0)\n"
 		"   116ms n1 follower term 2 (leader 0)\n"
 		"   119ms n3 leader term 2 (leader 3)\n"
+		"   120ms n2 follower term 2 (leader 0)\n"
 		"   121ms n1 follower term 2 (leader 3)\n"
-		"   122ms n2 follower term 2 (leader 0)\n"
 		"   122ms n2 follower term 2 (leader 3)\n";
-	current = cluster_new(3, 1, NULL);
-	struct cluster *c = current;
+	current = fixture_new(3, 1, NULL);
+	struct raft_fixture *c = current;
 	c->trace = true;
 	c->trace_len = 0;
-	CHECK(cluster_run_until(c, cluster_has_leader, NULL, 1000));
-	cluster_run(c, 10);
+	CHECK(fixture_run_until(c, fixture_has_leader, NULL, 1000));
+	fixture_run(c, 10);
 	CHECK(c->trace_buf != NULL);
 	if (strcmp(c->trace_buf, expected) != 0) {
 		fprintf(stderr, "  expected:\n%s  got:\n%s", expected, c->trace_buf);
 		CHECK(!"transcript differs");
 	}
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
 }
 
 /* A single member elects itself as soon as the app asks it to campaign
  * and commits when its own write is durable. */
 static void test_single_member_fast(void)
 {
-	struct cluster *c = new_cluster(1);
-	CHECK_EQ(cluster_campaign(c, 1), RAFT_OK);
-	cluster_run(c, 10);	/* two disk writes of <= 2 ms each */
-	CHECK_EQ(cluster_leader(c), 1);
+	struct raft_fixture *c = new_cluster(1);
+	CHECK_EQ(fixture_campaign(c, 1), RAFT_OK);
+	fixture_run(c, 10);	/* two disk writes of <= 2 ms each */
+	CHECK_EQ(fixture_leader(c), 1);
 	uint64_t idx;
-	CHECK_EQ(cluster_propose(c, 1, "solo", &idx), RAFT_OK);
-	cluster_run(c, 5);
+	CHECK_EQ(fixture_propose(c, 1, "solo", &idx), RAFT_OK);
+	fixture_run(c, 5);
 	CHECK_EQ(c->m[1].sm_index, idx);
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
+}
+
+/* Rule 4 through the fixture's driver (raft_pipeline.c): a follower's ack
+ * waits for its own disk write, so with the followers' disks busy the
+ * leader cannot commit, though its own write was durable long before. */
+static void test_acks_wait_for_follower_disks(void)
+{
+	struct raft_fixture *c = new_cluster(3);
+	raft_id l = elect(c);
+	CHECK(l != RAFT_NONE);
+	CHECK(wait_applied(c, 2, 500));
+	for (raft_id i = 1; i <= 3; i++)
+		if (i != l)
+			c->m[i].disk_busy_until = c->now + 40;
+	uint64_t idx = 0;
+	CHECK_EQ(fixture_propose(c, l, "slow=1", &idx), RAFT_OK);
+	fixture_run(c, 30);
+	CHECK(status_of(c, l).commit < idx);	/* the acks are parked */
+	fixture_run(c, 30);
+	CHECK(status_of(c, l).commit >= idx);
+	CHECK(fixture_ok(c));
 }
 
 /* Two candidates split the vote of a four-member cluster; the randomized
@@ -135,63 +157,63 @@ static void test_single_member_fast(void)
 static void test_split_vote(void)
 {
 	struct raft_config base = { .no_pre_vote = true };
-	struct cluster *c = new_cluster_with(4, &base);
+	struct raft_fixture *c = new_cluster_with(4, &base);
 	/* n1 and n2 campaign at the same instant; n3 hears n1 first and n4
 	 * hears n2 first, so nobody reaches 3 of 4 votes in term 2 */
 	struct cl_link slow = { .delay_min = 20, .delay_max = 20 };
-	cluster_set_link(c, 1, 4, &slow);
-	cluster_set_link(c, 2, 3, &slow);
-	CHECK_EQ(cluster_campaign(c, 1), RAFT_OK);
-	CHECK_EQ(cluster_campaign(c, 2), RAFT_OK);
-	cluster_run(c, 40);
-	CHECK_EQ(cluster_leader(c), RAFT_NONE);
+	fixture_set_link(c, 1, 4, &slow);
+	fixture_set_link(c, 2, 3, &slow);
+	CHECK_EQ(fixture_campaign(c, 1), RAFT_OK);
+	CHECK_EQ(fixture_campaign(c, 2), RAFT_OK);
+	fixture_run(c, 40);
+	CHECK_EQ(fixture_leader(c), RAFT_NONE);
 	CHECK_EQ(status_of(c, 1).term, 2);
 	CHECK_EQ(status_of(c, 2).term, 2);
-	cluster_heal(c);
+	fixture_heal(c);
 	raft_id l = elect(c);
 	CHECK(l != RAFT_NONE);
 	CHECK(status_of(c, l).term >= 3);
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
 }
 
 /* A member cut off from the others keeps timing out. With pre-vote its
  * term does not move, so when it returns it does not depose the leader. */
 static void test_prevote_rejoin(void)
 {
-	struct cluster *c = new_cluster(3);
+	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
 	CHECK(l != RAFT_NONE);
 	uint64_t term = status_of(c, l).term;
 	raft_id lonely = l == 3 ? 2 : 3;
-	cluster_isolate(c, lonely);
-	cluster_run(c, 1000);	/* ten election timeouts */
+	fixture_isolate(c, lonely);
+	fixture_run(c, 1000);	/* ten election timeouts */
 	CHECK_EQ(status_of(c, lonely).term, term);
 	CHECK(status_of(c, lonely).role == RAFT_PRE_CANDIDATE ||
 	      status_of(c, lonely).role == RAFT_FOLLOWER);
-	cluster_heal(c);
-	cluster_run(c, 300);
-	CHECK_EQ(cluster_leader(c), l);
+	fixture_heal(c);
+	fixture_run(c, 300);
+	CHECK_EQ(fixture_leader(c), l);
 	CHECK_EQ(status_of(c, l).term, term);
 	CHECK_EQ(status_of(c, lonely).leader, l);
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
 }
 
 /* Check-quorum: a leader that cannot hear a majority steps down within an
  * election timeout or two, and the majority elects a new leader. */
 static void test_check_quorum_steps_down(void)
 {
-	struct cluster *c = new_cluster(3);
+	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
 	CHECK(l != RAFT_NONE);
-	cluster_isolate(c, l);
-	cluster_run(c, 250);
+	fixture_isolate(c, l);
+	fixture_run(c, 250);
 	CHECK(status_of(c, l).role != RAFT_LEADER);
 	CHECK_EQ(status_of(c, l).leader, RAFT_NONE);
 	/* a read asked of the old leader fails instead of hanging */
-	CHECK(cluster_read(c, l, 77) != RAFT_OK);
+	CHECK(fixture_read(c, l, 77) != RAFT_OK);
 	struct leader_other_arg a = { l };
-	CHECK(cluster_run_until(c, leader_is_not, &a, 1000));
-	CHECK(cluster_ok(c));
+	CHECK(fixture_run_until(c, leader_is_not, &a, 1000));
+	CHECK(fixture_ok(c));
 }
 
 /* A leader on the minority side of a partition accepts a proposal but
@@ -200,7 +222,7 @@ static void test_check_quorum_steps_down(void)
 static void test_minority_leader_cannot_commit(void)
 {
 	struct raft_config base = { .no_check_quorum = true };
-	struct cluster *c = new_cluster_with(5, &base);
+	struct raft_fixture *c = new_cluster_with(5, &base);
 	raft_id l = elect(c);
 	CHECK(l != RAFT_NONE);
 	CHECK(wait_applied(c, 2, 500));
@@ -208,12 +230,12 @@ static void test_minority_leader_cannot_commit(void)
 	for (raft_id i = 1; i <= 5; i++) {
 		if (i == l || i == buddy)
 			continue;
-		cluster_cut(c, l, i);
-		cluster_cut(c, buddy, i);
+		fixture_cut(c, l, i);
+		fixture_cut(c, buddy, i);
 	}
 	uint64_t idx;
-	CHECK_EQ(cluster_propose(c, l, "lost", &idx), RAFT_OK);
-	cluster_run(c, 500);
+	CHECK_EQ(fixture_propose(c, l, "lost", &idx), RAFT_OK);
+	fixture_run(c, 500);
 	CHECK(status_of(c, l).commit < idx);
 	CHECK(c->m[l].sm_index < idx);
 	raft_id other = RAFT_NONE;
@@ -222,27 +244,27 @@ static void test_minority_leader_cannot_commit(void)
 			other = i;
 	CHECK(other != RAFT_NONE);
 	uint64_t idx2;
-	CHECK_EQ(cluster_propose(c, other, "kept", &idx2), RAFT_OK);
-	cluster_heal(c);
+	CHECK_EQ(fixture_propose(c, other, "kept", &idx2), RAFT_OK);
+	fixture_heal(c);
 	CHECK(wait_applied(c, idx2, 1000));
 	CHECK(status_of(c, l).role != RAFT_LEADER);
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
 }
 
 /* ---- replication -------------------------------------------------------------------- */
 
 struct want_arg { raft_id id; };
 
-static bool leader_is(struct cluster *c, void *arg)
+static bool leader_is(struct raft_fixture *c, void *arg)
 {
-	return cluster_leader(c) == ((struct want_arg *)arg)->id;
+	return fixture_leader(c) == ((struct want_arg *)arg)->id;
 }
 
 /* Runs until want leads; stops right after the event that made it so. */
-static bool wait_leader(struct cluster *c, raft_id want, uint64_t max_ms)
+static bool wait_leader(struct raft_fixture *c, raft_id want, uint64_t max_ms)
 {
 	struct want_arg a = { want };
-	return cluster_run_until(c, leader_is, &a, max_ms);
+	return fixture_run_until(c, leader_is, &a, max_ms);
 }
 
 /* Raft paper figure 8, as a cluster story: S1 leads and writes an entry
@@ -253,48 +275,48 @@ static bool wait_leader(struct cluster *c, raft_id want, uint64_t max_ms)
 static void test_figure8_story(void)
 {
 	struct raft_config base = { .no_check_quorum = true, .no_pre_vote = true };
-	struct cluster *c = new_cluster_with(5, &base);
-	CHECK_EQ(cluster_campaign(c, 1), RAFT_OK);
+	struct raft_fixture *c = new_cluster_with(5, &base);
+	CHECK_EQ(fixture_campaign(c, 1), RAFT_OK);
 	CHECK(wait_leader(c, 1, 50));
 	CHECK(wait_applied(c, 2, 100));
 	for (raft_id i = 3; i <= 5; i++)
-		cluster_cut(c, 1, i);
+		fixture_cut(c, 1, i);
 	uint64_t idx;
-	CHECK_EQ(cluster_propose(c, 1, "from-s1", &idx), RAFT_OK);
-	cluster_run(c, 10);			/* (a) reaches S2 only */
+	CHECK_EQ(fixture_propose(c, 1, "from-s1", &idx), RAFT_OK);
+	fixture_run(c, 10);			/* (a) reaches S2 only */
 	CHECK(status_of(c, 2).last_index >= idx);
 	CHECK(status_of(c, 3).last_index < idx);
-	cluster_crash(c, 1);
-	cluster_cut(c, 5, 2);
-	CHECK_EQ(cluster_campaign(c, 5), RAFT_OK);
+	fixture_crash(c, 1);
+	fixture_cut(c, 5, 2);
+	CHECK_EQ(fixture_campaign(c, 5), RAFT_OK);
 	CHECK(wait_leader(c, 5, 50));		/* (b) S3, S4 elect S5 */
-	cluster_cut(c, 5, 3);
-	cluster_cut(c, 5, 4);
-	CHECK_EQ(cluster_propose(c, 5, "from-s5", NULL), RAFT_OK);
-	cluster_run(c, 10);
-	cluster_crash(c, 5);
-	cluster_heal(c);			/* (c) S1 back, S4 and S5 away */
-	cluster_isolate(c, 4);
-	cluster_restart(c, 1);
-	cluster_campaign(c, 1);
-	CHECK(cluster_run_until(c, cluster_has_leader, NULL, 5000));
-	raft_id l = cluster_leader(c);
+	fixture_cut(c, 5, 3);
+	fixture_cut(c, 5, 4);
+	CHECK_EQ(fixture_propose(c, 5, "from-s5", NULL), RAFT_OK);
+	fixture_run(c, 10);
+	fixture_crash(c, 5);
+	fixture_heal(c);			/* (c) S1 back, S4 and S5 away */
+	fixture_isolate(c, 4);
+	fixture_restart(c, 1);
+	fixture_campaign(c, 1);
+	CHECK(fixture_run_until(c, fixture_has_leader, NULL, 5000));
+	raft_id l = fixture_leader(c);
 	CHECK(l == 1 || l == 2);		/* only they hold S1's entry: S3 cannot win */
 	uint64_t t_old = 0;
-	CHECK(raft_term_at(cluster_raft(c, l), idx, &t_old));
+	CHECK(raft_term_at(fixture_raft(c, l), idx, &t_old));
 	struct raft_status st = status_of(c, l);
 	if (st.commit >= idx) {
 		uint64_t tc;
-		CHECK(raft_term_at(cluster_raft(c, l), st.commit, &tc));
+		CHECK(raft_term_at(fixture_raft(c, l), st.commit, &tc));
 		CHECK_EQ(tc, st.term);	/* committed through an entry of its own term */
 	}
-	cluster_heal(c);			/* (d) S5 back: cannot undo a commit */
-	cluster_restart(c, 5);
-	CHECK(cluster_run_until(c, cluster_has_leader, NULL, 1000));
+	fixture_heal(c);			/* (d) S5 back: cannot undo a commit */
+	fixture_restart(c, 5);
+	CHECK(fixture_run_until(c, fixture_has_leader, NULL, 1000));
 	uint64_t last;
-	CHECK_EQ(cluster_propose(c, cluster_leader(c), "end", &last), RAFT_OK);
+	CHECK_EQ(fixture_propose(c, fixture_leader(c), "end", &last), RAFT_OK);
 	CHECK(wait_applied(c, last, 2000));
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
 }
 
 /* ---- one core driven by hand --------------------------------------------------------------- */
@@ -388,26 +410,26 @@ static void test_figure8_commit_rule(void)
 static void test_rejoin_longer_uncommitted_log(void)
 {
 	struct raft_config base = { .no_check_quorum = true };
-	struct cluster *c = new_cluster_with(3, &base);
+	struct raft_fixture *c = new_cluster_with(3, &base);
 	raft_id l = elect(c);
 	CHECK(l != RAFT_NONE);
 	CHECK(wait_applied(c, 2, 500));
-	cluster_isolate(c, l);
+	fixture_isolate(c, l);
 	for (int i = 0; i < 10; i++)
-		CHECK_EQ(cluster_propose(c, l, "orphan", NULL), RAFT_OK);
+		CHECK_EQ(fixture_propose(c, l, "orphan", NULL), RAFT_OK);
 	struct leader_other_arg a = { l };
-	CHECK(cluster_run_until(c, leader_is_not, &a, 1000));
-	raft_id nl = cluster_leader(c);
+	CHECK(fixture_run_until(c, leader_is_not, &a, 1000));
+	raft_id nl = fixture_leader(c);
 	uint64_t idx;
-	CHECK_EQ(cluster_propose(c, nl, "winner", &idx), RAFT_OK);
+	CHECK_EQ(fixture_propose(c, nl, "winner", &idx), RAFT_OK);
 	CHECK(status_of(c, l).last_index > idx);	/* longer, but stale */
-	cluster_heal(c);
+	fixture_heal(c);
 	CHECK(wait_applied(c, idx, 1000));
 	CHECK(status_of(c, l).role != RAFT_LEADER);
 	uint64_t t;
-	CHECK(raft_term_at(cluster_raft(c, l), idx, &t));
+	CHECK(raft_term_at(fixture_raft(c, l), idx, &t));
 	CHECK_EQ(t, status_of(c, nl).term);
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
 }
 
 /* Conflicting suffixes on several followers (from two short-lived leaders)
@@ -415,7 +437,7 @@ static void test_rejoin_longer_uncommitted_log(void)
 static void test_conflicting_suffix_repair(void)
 {
 	struct raft_config base = { .no_check_quorum = true, .no_pre_vote = true };
-	struct cluster *c = new_cluster_with(5, &base);
+	struct raft_fixture *c = new_cluster_with(5, &base);
 	raft_id l = elect(c);
 	CHECK(l != RAFT_NONE);
 	CHECK(wait_applied(c, 2, 500));
@@ -424,42 +446,42 @@ static void test_conflicting_suffix_repair(void)
 	raft_id f = l % 5 + 1;
 	for (raft_id i = 1; i <= 5; i++)
 		if (i != l && i != f) {
-			cluster_cut(c, l, i);
-			cluster_cut(c, f, i);
+			fixture_cut(c, l, i);
+			fixture_cut(c, f, i);
 		}
 	for (int i = 0; i < 20; i++)
-		cluster_propose(c, l, "stale-a", NULL);
-	cluster_run(c, 30);
+		fixture_propose(c, l, "stale-a", NULL);
+	fixture_run(c, 30);
 	CHECK(status_of(c, f).last_index >= agreed + 20);
 	/* the other three elect a leader and write their own entries */
 	struct leader_other_arg a = { l };
-	CHECK(cluster_run_until(c, leader_is_not, &a, 1000));
-	raft_id nl = cluster_leader(c);
+	CHECK(fixture_run_until(c, leader_is_not, &a, 1000));
+	raft_id nl = fixture_leader(c);
 	CHECK(nl != f);
 	uint64_t idx = 0;
 	for (int i = 0; i < 5; i++)
-		CHECK_EQ(cluster_propose(c, nl, "fresh", &idx), RAFT_OK);
-	cluster_run(c, 30);
+		CHECK_EQ(fixture_propose(c, nl, "fresh", &idx), RAFT_OK);
+	fixture_run(c, 30);
 	/* l and f hold a long suffix that conflicts with the new leader's log */
 	uint64_t t_old, t_new;
-	CHECK(raft_term_at(cluster_raft(c, f), agreed + 1, &t_old));
-	CHECK(raft_term_at(cluster_raft(c, nl), agreed + 1, &t_new));
+	CHECK(raft_term_at(fixture_raft(c, f), agreed + 1, &t_old));
+	CHECK(raft_term_at(fixture_raft(c, nl), agreed + 1, &t_new));
 	CHECK(t_old < t_new);
-	cluster_heal(c);
+	fixture_heal(c);
 	CHECK(wait_applied(c, idx, 2000));
 	for (raft_id i = 1; i <= 5; i++) {
 		uint64_t t;
-		CHECK(raft_term_at(cluster_raft(c, i), agreed + 1, &t));
+		CHECK(raft_term_at(fixture_raft(c, i), agreed + 1, &t));
 		CHECK_EQ(t, t_new);
-		CHECK(raft_term_at(cluster_raft(c, i), idx, &t));
+		CHECK(raft_term_at(fixture_raft(c, i), idx, &t));
 		CHECK_EQ(t, status_of(c, nl).term);
 	}
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
 }
 
 /* ---- reads ------------------------------------------------------------------------------ */
 
-static const struct cl_read *find_read(struct cluster *c, raft_id id, uint64_t ctx)
+static const struct cl_read *find_read(struct raft_fixture *c, raft_id id, uint64_t ctx)
 {
 	for (size_t i = 0; i < c->m[id].n_reads; i++)
 		if (c->m[id].reads[i].context == ctx)
@@ -473,51 +495,51 @@ static const struct cl_read *find_read(struct cluster *c, raft_id id, uint64_t c
  * follower see that write. */
 static void test_read_index_leader_change(void)
 {
-	struct cluster *c = new_cluster(3);
+	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
 	CHECK(l != RAFT_NONE);
 	CHECK(wait_applied(c, 2, 500));
 	/* plain case: leader and follower reads */
 	raft_id f = l % 3 + 1;
-	CHECK_EQ(cluster_read(c, l, 1), RAFT_OK);
-	CHECK_EQ(cluster_read(c, f, 2), RAFT_OK);
-	cluster_run(c, 30);
+	CHECK_EQ(fixture_read(c, l, 1), RAFT_OK);
+	CHECK_EQ(fixture_read(c, f, 2), RAFT_OK);
+	fixture_run(c, 30);
 	CHECK(find_read(c, l, 1)->done && find_read(c, l, 1)->status == RAFT_OK);
 	CHECK(find_read(c, f, 2)->done && find_read(c, f, 2)->status == RAFT_OK);
 	CHECK(find_read(c, f, 2)->index >= 2);
 	/* the leader is cut off; the others elect a new one and commit a write */
-	cluster_isolate(c, l);
+	fixture_isolate(c, l);
 	struct leader_other_arg a = { l };
-	CHECK(cluster_run_until(c, leader_is_not, &a, 1000));
-	raft_id nl = cluster_leader(c);
+	CHECK(fixture_run_until(c, leader_is_not, &a, 1000));
+	raft_id nl = fixture_leader(c);
 	uint64_t idx;
-	CHECK_EQ(cluster_propose(c, nl, "after-change", &idx), RAFT_OK);
-	cluster_run(c, 20);
+	CHECK_EQ(fixture_propose(c, nl, "after-change", &idx), RAFT_OK);
+	fixture_run(c, 20);
 	CHECK(status_of(c, nl).commit >= idx);
 	/* the old leader may still believe it leads: its read must not succeed */
-	int rv = cluster_read(c, l, 3);
-	cluster_run(c, 300);
+	int rv = fixture_read(c, l, 3);
+	fixture_run(c, 300);
 	if (rv == RAFT_OK) {
 		const struct cl_read *rd = find_read(c, l, 3);
 		CHECK(!rd->done || rd->status != RAFT_OK || rd->index >= idx);
 	}
 	/* the new leader's reads see the write (the fixture also checks that
 	 * every successful read index >= the commit when the read was asked) */
-	CHECK_EQ(cluster_read(c, nl, 4), RAFT_OK);
-	cluster_run(c, 30);
+	CHECK_EQ(fixture_read(c, nl, 4), RAFT_OK);
+	fixture_run(c, 30);
 	CHECK(find_read(c, nl, 4)->done);
 	CHECK(find_read(c, nl, 4)->index >= idx);
-	cluster_heal(c);
-	cluster_run(c, 200);
+	fixture_heal(c);
+	fixture_run(c, 200);
 	raft_id f2 = RAFT_NONE;
 	for (raft_id i = 1; i <= 3; i++)
-		if (i != cluster_leader(c))
+		if (i != fixture_leader(c))
 			f2 = i;
-	CHECK_EQ(cluster_read(c, f2, 5), RAFT_OK);
-	cluster_run(c, 30);
+	CHECK_EQ(fixture_read(c, f2, 5), RAFT_OK);
+	fixture_run(c, 30);
 	CHECK(find_read(c, f2, 5)->done && find_read(c, f2, 5)->status == RAFT_OK);
 	CHECK(find_read(c, f2, 5)->index >= idx);
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
 }
 
 /* ---- snapshots ----------------------------------------------------------------------------- */
@@ -526,39 +548,39 @@ static void test_read_index_leader_change(void)
  * back it is behind the compaction point and receives a snapshot. */
 static void test_snapshot_install(void)
 {
-	struct cluster *c = new_cluster(3);
+	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
 	CHECK(l != RAFT_NONE);
 	raft_id f = l % 3 + 1;
-	cluster_crash(c, f);
+	fixture_crash(c, f);
 	for (raft_id i = 1; i <= 3; i++)
 		c->m[i].snap_every = 10;
 	uint64_t idx = 0;
 	for (int i = 0; i < 50; i++) {
-		CHECK_EQ(cluster_propose(c, l, "bulk", &idx), RAFT_OK);
-		cluster_run(c, 2);
+		CHECK_EQ(fixture_propose(c, l, "bulk", &idx), RAFT_OK);
+		fixture_run(c, 2);
 	}
 	CHECK(wait_applied(c, idx, 500));
 	struct raft_status sl = status_of(c, l);
 	CHECK(sl.snapshot_index >= 40);
 	CHECK(sl.first_index > 2);
-	cluster_restart(c, f);
+	fixture_restart(c, f);
 	CHECK(wait_applied(c, idx, 1000));
 	CHECK(status_of(c, f).snapshot_index >= 40);
 	CHECK_EQ(c->m[f].sm_index, idx);
 	/* and it keeps replicating normally afterwards */
-	CHECK_EQ(cluster_propose(c, cluster_leader(c), "after", &idx), RAFT_OK);
+	CHECK_EQ(fixture_propose(c, fixture_leader(c), "after", &idx), RAFT_OK);
 	CHECK(wait_applied(c, idx, 500));
 	/* a restart from the snapshot plus log rebuilds the same state */
-	cluster_crash(c, f);
-	cluster_restart(c, f);
+	fixture_crash(c, f);
+	fixture_restart(c, f);
 	CHECK(wait_applied(c, idx, 500));
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
 }
 
 /* ---- membership ------------------------------------------------------------------------------ */
 
-static bool is_voter(struct cluster *c, raft_id at, raft_id who)
+static bool is_voter(struct raft_fixture *c, raft_id at, raft_id who)
 {
 	struct raft_status st = status_of(c, at);
 	return raft_membership_is_voter(&st.conf, who);
@@ -568,135 +590,136 @@ static bool is_voter(struct cluster *c, raft_id at, raft_id who)
  * quorum, and is promoted to voter. */
 static void test_learner_catch_up_and_promote(void)
 {
-	struct cluster *c = new_cluster(3);
+	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
 	CHECK(l != RAFT_NONE);
 	uint64_t idx = 0;
 	for (int i = 0; i < 30; i++)
-		cluster_propose(c, l, "before-join", &idx);
+		fixture_propose(c, l, "before-join", &idx);
 	CHECK(wait_applied(c, idx, 500));
-	CHECK_EQ(cluster_conf_change(c, l, RAFT_CONF_ADD_LEARNER, 4), RAFT_OK);
-	CHECK_EQ(cluster_conf_change(c, l, RAFT_CONF_ADD_LEARNER, 5), RAFT_ERR_CONF_PENDING);
-	cluster_run(c, 30);
-	cluster_join(c, 4);
-	cluster_run(c, 200);
+	CHECK_EQ(fixture_conf_change(c, l, RAFT_CONF_ADD_LEARNER, 4), RAFT_OK);
+	CHECK_EQ(fixture_conf_change(c, l, RAFT_CONF_ADD_LEARNER, 5), RAFT_ERR_CONF_PENDING);
+	fixture_run(c, 30);
+	fixture_join(c, 4);
+	fixture_run(c, 200);
 	struct raft_status st = status_of(c, 4);
 	CHECK(raft_membership_is_learner(&st.conf, 4));
 	CHECK_EQ(c->m[4].sm_index, status_of(c, l).commit);	/* caught up */
 	CHECK(st.role == RAFT_FOLLOWER);
 	uint64_t match, next;
-	CHECK(raft_progress_of(cluster_raft(c, l), 4, &match, &next));
+	CHECK(raft_progress_of(fixture_raft(c, l), 4, &match, &next));
 	CHECK_EQ(match, status_of(c, l).last_index);
 	/* a learner never campaigns, even cut off */
-	cluster_isolate(c, 4);
-	cluster_run(c, 500);
+	fixture_isolate(c, 4);
+	fixture_run(c, 500);
 	CHECK_EQ(status_of(c, 4).role, RAFT_FOLLOWER);
 	CHECK_EQ(status_of(c, 4).term, status_of(c, l).term);
-	cluster_heal(c);
-	cluster_run(c, 50);
+	fixture_heal(c);
+	fixture_run(c, 50);
 	/* the learner does not count for quorum: with two voters down nothing commits */
 	raft_id v1 = l % 3 + 1, v2 = v1 % 3 + 1;
-	cluster_crash(c, v1);
-	cluster_crash(c, v2);
-	CHECK_EQ(cluster_propose(c, l, "no-quorum", &idx), RAFT_OK);
-	cluster_run(c, 50);
+	fixture_crash(c, v1);
+	fixture_crash(c, v2);
+	CHECK_EQ(fixture_propose(c, l, "no-quorum", &idx), RAFT_OK);
+	fixture_run(c, 50);
 	CHECK(status_of(c, l).commit < idx);
-	cluster_restart(c, v1);
-	cluster_restart(c, v2);
+	fixture_restart(c, v1);
+	fixture_restart(c, v2);
 	CHECK(wait_applied(c, idx, 2000));
 	/* promote */
-	l = cluster_leader(c);
+	l = fixture_leader(c);
 	CHECK(l != RAFT_NONE);
-	CHECK_EQ(cluster_conf_change(c, l, RAFT_CONF_PROMOTE, 4), RAFT_OK);
-	cluster_run(c, 50);
+	CHECK_EQ(fixture_conf_change(c, l, RAFT_CONF_PROMOTE, 4), RAFT_OK);
+	fixture_run(c, 50);
 	for (raft_id i = 1; i <= 4; i++)
 		CHECK(is_voter(c, i, 4));
-	CHECK_EQ(cluster_propose(c, cluster_leader(c), "after-promote", &idx), RAFT_OK);
+	CHECK_EQ(fixture_propose(c, fixture_leader(c), "after-promote", &idx), RAFT_OK);
 	CHECK(wait_applied(c, idx, 500));
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
 }
 
 /* The leader is removed: once the removal commits it hands over and steps
  * down; the remaining two elect a leader and keep committing. */
 static void test_remove_leader(void)
 {
-	struct cluster *c = new_cluster(3);
+	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
 	CHECK(l != RAFT_NONE);
 	CHECK(wait_applied(c, 2, 500));
-	CHECK_EQ(cluster_conf_change(c, l, RAFT_CONF_REMOVE, l), RAFT_OK);
+	CHECK_EQ(fixture_conf_change(c, l, RAFT_CONF_REMOVE, l), RAFT_OK);
 	struct leader_other_arg a = { l };
-	CHECK(cluster_run_until(c, leader_is_not, &a, 1000));
-	raft_id nl = cluster_leader(c);
+	CHECK(fixture_run_until(c, leader_is_not, &a, 1000));
+	raft_id nl = fixture_leader(c);
 	CHECK(c->m[l].removed);
-	cluster_crash(c, l);	/* the removed member shuts down */
+	fixture_crash(c, l);	/* the removed member shuts down */
 	c->m[l].exists = false;
 	uint64_t idx;
-	CHECK_EQ(cluster_propose(c, nl, "two-left", &idx), RAFT_OK);
+	CHECK_EQ(fixture_propose(c, nl, "two-left", &idx), RAFT_OK);
 	CHECK(wait_applied(c, idx, 500));
 	CHECK(!is_voter(c, nl, l));
 	CHECK_EQ(status_of(c, nl).conf.n_voters, 2);
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
 }
 
 /* Leader transfer: proposals are refused during the transfer, the target
  * is caught up and told to campaign, and wins without pre-vote delays. */
 static void test_leader_transfer(void)
 {
-	struct cluster *c = new_cluster(3);
+	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
 	CHECK(l != RAFT_NONE);
 	raft_id target = l % 3 + 1;
 	/* let the target fall behind first */
-	cluster_crash(c, target);
+	fixture_crash(c, target);
 	uint64_t idx = 0;
 	for (int i = 0; i < 10; i++)
-		cluster_propose(c, l, "while-down", &idx);
-	cluster_run(c, 20);
-	cluster_restart(c, target);
-	CHECK_EQ(cluster_transfer(c, l, target), RAFT_OK);
-	CHECK_EQ(cluster_propose(c, l, "refused", NULL), RAFT_ERR_TRANSFERRING);
+		fixture_propose(c, l, "while-down", &idx);
+	fixture_run(c, 20);
+	fixture_restart(c, target);
+	CHECK_EQ(fixture_transfer(c, l, target), RAFT_OK);
+	CHECK_EQ(fixture_propose(c, l, "refused", NULL), RAFT_ERR_TRANSFERRING);
 	struct leader_other_arg a = { l };
-	CHECK(cluster_run_until(c, leader_is_not, &a, 300));
-	CHECK_EQ(cluster_leader(c), target);
+	CHECK(fixture_run_until(c, leader_is_not, &a, 300));
+	CHECK_EQ(fixture_leader(c), target);
 	CHECK(c->now < 1000 + 300);
-	CHECK_EQ(cluster_propose(c, target, "new-leader", &idx), RAFT_OK);
+	CHECK_EQ(fixture_propose(c, target, "new-leader", &idx), RAFT_OK);
 	CHECK(wait_applied(c, idx, 500));
 	/* transfer to a non-member is refused */
-	CHECK_EQ(cluster_transfer(c, target, 9), RAFT_ERR_BAD_CONF);
-	CHECK(cluster_ok(c));
+	CHECK_EQ(fixture_transfer(c, target, 9), RAFT_ERR_BAD_CONF);
+	CHECK(fixture_ok(c));
 }
 
 /* Crash and restart with writes still in flight: unpersisted entries are
  * lost, yet nothing committed is, and the cluster converges. */
 static void test_crash_loses_unpersisted(void)
 {
-	struct cluster *c = new_cluster(3);
+	struct raft_fixture *c = new_cluster(3);
 	c->disk_min = 5;
 	c->disk_max = 10;
 	raft_id l = elect(c);
 	CHECK(l != RAFT_NONE);
 	uint64_t idx = 0;
 	for (int i = 0; i < 5; i++)
-		cluster_propose(c, l, "inflight", &idx);
-	cluster_run(c, 2);
-	cluster_crash(c, l);
+		fixture_propose(c, l, "inflight", &idx);
+	fixture_run(c, 2);
+	fixture_crash(c, l);
 	for (raft_id i = 1; i <= 3; i++)
 		if (i != l)
-			cluster_crash(c, i);
+			fixture_crash(c, i);
 	for (raft_id i = 1; i <= 3; i++)
-		cluster_restart(c, i);
+		fixture_restart(c, i);
 	raft_id nl = elect(c);
 	CHECK(nl != RAFT_NONE);
-	CHECK_EQ(cluster_propose(c, nl, "after", &idx), RAFT_OK);
+	CHECK_EQ(fixture_propose(c, nl, "after", &idx), RAFT_OK);
 	CHECK(wait_applied(c, idx, 1000));
-	CHECK(cluster_ok(c));
+	CHECK(fixture_ok(c));
 }
 
 static const struct test_case cases[] = {
 	{ "normal_election", test_normal_election },
 	{ "election_transcript", test_election_transcript },
 	{ "single_member_fast", test_single_member_fast },
+	{ "acks_wait_for_follower_disks", test_acks_wait_for_follower_disks },
 	{ "split_vote", test_split_vote },
 	{ "prevote_rejoin", test_prevote_rejoin },
 	{ "check_quorum_steps_down", test_check_quorum_steps_down },

@@ -1,8 +1,10 @@
 /* test_raft_unit.c - the Raft core's interface, one member at a time:
  * construction, bootstrap/restart, error values, the persist-before-count
- * rule, configuration encoding, snapshots, timers. */
+ * rule, configuration encoding, snapshots, timers; the driver's ordering
+ * bookkeeping (raft_pipeline). */
 #include "runner.h"
 #include "raft/raft.h"
+#include "raft/raft_pipeline.h"
 
 struct one {
 	struct raft *r;
@@ -403,6 +405,72 @@ static void test_names(void)
 	CHECK(strcmp(raft_strerror(RAFT_ERR_NOT_LEADER), "not the leader") == 0);
 }
 
+/* The driver's ordering (raft_pipeline.c): a granted vote leaves only once
+ * the write holding the vote is durable, not when an earlier one is; a
+ * crash (reset) loses it. */
+static void test_pipeline_vote_waits_for_durability(void)
+{
+	struct one o = { .r = make(1, false) };
+	struct raft_membership m = voters(3);
+	struct raft_pipeline p = RAFT_PIPELINE_INIT;
+	CHECK_EQ(raft_bootstrap(o.r, &m, 0, &o.u), RAFT_OK);
+	raft_pipeline_submit(&p, 1, o.u.persist_seq);
+	raft_pipeline_park(&p, &o.u);
+	CHECK_EQ(raft_pipeline_durable(&p, 1), o.u.persist_seq);
+	persisted(&o);
+
+	struct raft_message vote = { .type = RAFT_MSG_VOTE, .from = 2, .to = 1, .term = 2,
+				     .index = 1, .log_term = 1 };
+	struct raft_event ev = { .type = RAFT_EV_RECEIVE };
+	ev.u.receive.msg = &vote;
+	step(&o, ev);
+	CHECK(o.u.hard_state_changed && o.u.hard_state.vote == 2);
+	CHECK_EQ(o.u.n_messages, 0);
+	CHECK_EQ(o.u.n_messages_after_persist, 1);
+	uint64_t seq = o.u.persist_seq;
+	CHECK(!raft_pipeline_submitted(&p, seq));
+	raft_pipeline_submit(&p, 2, seq);
+	raft_pipeline_park(&p, &o.u);
+	CHECK(raft_pipeline_submitted(&p, seq));
+	CHECK(raft_pipeline_next_ready(&p) == NULL);	/* the vote is not durable */
+	CHECK_EQ(raft_pipeline_durable(&p, 1), 0);	/* an older write: nothing new */
+	CHECK(raft_pipeline_next_ready(&p) == NULL);
+	CHECK_EQ(raft_pipeline_durable(&p, 2), seq);
+	const struct raft_message *r = raft_pipeline_next_ready(&p);
+	CHECK(r != NULL);
+	CHECK_EQ(r->type, RAFT_MSG_VOTE_RESP);
+	CHECK(!r->reject && r->to == 2 && r->term == 2);
+	CHECK(raft_pipeline_next_ready(&p) == NULL);	/* handed out once */
+
+	/* parked again, then the member crashes before the write is durable */
+	raft_pipeline_submit(&p, 3, seq + 1);
+	struct raft_update again = o.u;
+	again.persist_seq = seq + 1;
+	raft_pipeline_park(&p, &again);
+	raft_pipeline_reset(&p);
+	CHECK_EQ(raft_pipeline_durable(&p, 3), 0);
+	CHECK(raft_pipeline_next_ready(&p) == NULL);
+	raft_free(o.r);
+}
+
+/* A message whose persist_seq is durable already leaves at once, and a
+ * persist with nothing to write rides on the write in flight. */
+static void test_pipeline_ready_at_once(void)
+{
+	struct raft_pipeline p = RAFT_PIPELINE_INIT;
+	struct raft_message ack = { .type = RAFT_MSG_APPEND_RESP, .from = 1, .to = 2 };
+	struct raft_update u = { .persist_seq = 1, .messages_after_persist = &ack,
+				 .n_messages_after_persist = 1 };
+	raft_pipeline_submit(&p, 7, 1);
+	raft_pipeline_submit(&p, 7, 2);	/* nothing new: durable with write 7 */
+	CHECK_EQ(raft_pipeline_durable(&p, 7), 2);
+	raft_pipeline_park(&p, &u);
+	const struct raft_message *r = raft_pipeline_next_ready(&p);
+	CHECK(r != NULL && r->type == RAFT_MSG_APPEND_RESP);
+	CHECK(raft_pipeline_next_ready(&p) == NULL);
+	raft_pipeline_reset(&p);
+}
+
 static const struct test_case cases[] = {
 	{ "new_defaults", test_new_defaults },
 	{ "bootstrap_entry", test_bootstrap_entry },
@@ -414,6 +482,8 @@ static const struct test_case cases[] = {
 	{ "snapshot_and_restart", test_snapshot_and_restart },
 	{ "election_timeout_range", test_election_timeout_range },
 	{ "names", test_names },
+	{ "pipeline_vote_waits_for_durability", test_pipeline_vote_waits_for_durability },
+	{ "pipeline_ready_at_once", test_pipeline_ready_at_once },
 };
 
 int main(int argc, char **argv)

@@ -1,4 +1,5 @@
-/* test_command.c - log payload round trips, malformed payloads, and the
+/* test_command.c - log payload round trips (keys, conf changes and their
+ * entry context, the state-snapshot envelope), malformed payloads, and the
  * etcd-compatible member/cluster IDs. */
 #include <stdlib.h>
 
@@ -103,11 +104,123 @@ static void test_ids(void)
 	cluster_free(&c);
 }
 
+/* A membership change: the payload carries the conf type and node, its
+ * context the proposer, its request id and the added member's entry. */
+static void test_conf_roundtrip(void)
+{
+	char *peers[] = {"http://10.0.0.9:2380"};
+	struct cluster added = {0};
+	cluster_put_member(&added, 0xabc, "", peers, 1, NULL, 0);
+	struct buf b = BUF_INIT;
+	command_encode_conf(&b, 0x11, 42, 1, 0xabc, &added);
+	CHECK(command_is_conf(b.data, b.len));
+	struct command c;
+	CHECK(command_decode(b.data, b.len, &c) == 0);
+	CHECK(c.type == CMD_CONF && c.member_id == 0x11 && c.req_id == 0);
+	CHECK(c.conf_type == 1 && c.conf_node == 0xabc);
+	struct conf_context ctx;
+	CHECK(command_decode_conf_context(c.attrs, c.attrs_len, &ctx) == 0);
+	CHECK(ctx.member_id == 0x11 && ctx.req_id == 42);
+	CHECK(ctx.added.n_members == 1 && ctx.added.members[0].id == 0xabc);
+	CHECK(ctx.added.members[0].n_peer_urls == 1);
+	CHECK_STR(ctx.added.members[0].peer_urls[0], "http://10.0.0.9:2380");
+	conf_context_free(&ctx);
+	/* the bytes, as doc/disk-format.md gives them: 16-byte head, then
+	 * the table */
+	CHECK(c.attrs_len > 16);
+	CHECK(((const uint8_t *)c.attrs)[0] == 0x11 && ((const uint8_t *)c.attrs)[8] == 42);
+	command_free(&c);
+	buf_free(&b);
+
+	/* a remove has no table; a context shorter than the head is refused */
+	command_encode_conf(&b, 0x11, 43, 2, 0xabc, NULL);
+	CHECK(command_decode(b.data, b.len, &c) == 0);
+	CHECK(c.attrs_len == 16);
+	CHECK(command_decode_conf_context(c.attrs, c.attrs_len, &ctx) == 0);
+	CHECK(ctx.req_id == 43 && ctx.added.n_members == 0);
+	conf_context_free(&ctx);
+	CHECK(command_decode_conf_context(c.attrs, 15, &ctx) == -1);
+	command_free(&c);
+	buf_free(&b);
+
+	command_encode_expire(&b, 1, 0);
+	CHECK(!command_is_conf(b.data, b.len));
+	buf_free(&b);
+	cluster_free(&added);
+}
+
+/* The state snapshot: magic, u32 length, the member table, then the
+ * store's bytes untouched. */
+static void test_snapshot_envelope(void)
+{
+	char *peers[] = {"http://127.0.0.1:24800"};
+	struct cluster table = {0};
+	cluster_add_member(&table, "default", peers, 1, NULL, 0, "etcd-cluster");
+	struct buf b = BUF_INIT;
+	command_encode_snapshot_head(&b, &table);
+	CHECK(b.len > 12 && memcmp(b.data, "CETCDSN1", 8) == 0);
+	buf_append(&b, "STORE", 5);
+	struct cluster got = {0};
+	const void *store;
+	size_t store_len;
+	char err[128];
+	CHECK(command_decode_snapshot(b.data, b.len, &got, &store, &store_len, err,
+				      sizeof(err)) == 0);
+	CHECK(got.id == table.id && got.n_members == 1);
+	CHECK_STR(got.members[0].name, "default");
+	CHECK(store_len == 5 && memcmp(store, "STORE", 5) == 0);
+	cluster_free(&got);
+	/* a damaged head is refused, the table untouched */
+	for (size_t n = 0; n < b.len - 5; n++)
+		CHECK(command_decode_snapshot(b.data, n, &got, &store, &store_len, err,
+					      sizeof(err)) == -1);
+	b.data[0] = 'X';
+	CHECK(command_decode_snapshot(b.data, b.len, &got, &store, &store_len, err,
+				      sizeof(err)) == -1);
+	CHECK(got.n_members == 0);
+	buf_free(&b);
+	cluster_free(&table);
+}
+
+/* A publish carries the member's attributes as a one-member table. */
+static void test_publish_roundtrip(void)
+{
+	char *peers[] = {"http://10.0.0.1:2380"};
+	char *clients[] = {"http://10.0.0.1:2379", "http://10.0.0.1:4001"};
+	struct member me = { .id = 0x77, .name = "infra1", .peer_urls = peers, .n_peer_urls = 1,
+			     .client_urls = clients, .n_client_urls = 2 };
+	struct buf b = BUF_INIT;
+	command_encode_publish(&b, &me);
+	struct command c;
+	CHECK(command_decode(b.data, b.len, &c) == 0);
+	CHECK(c.type == CMD_PUBLISH && c.member_id == 0x77 && c.req_id == 0);
+	struct cluster one = {0};
+	CHECK(command_publish_member(&c, &one) == 0);
+	CHECK_STR(one.members[0].name, "infra1");
+	CHECK(one.members[0].n_client_urls == 2);
+	CHECK_STR(one.members[0].client_urls[1], "http://10.0.0.1:4001");
+	cluster_free(&one);
+	command_free(&c);
+	/* a publish naming another member than its proposer is refused */
+	struct buf other = BUF_INIT;
+	command_encode_publish(&other, &me);
+	other.data[2] = 0x78;	/* member_id in the header */
+	CHECK(command_decode(other.data, other.len, &c) == 0);
+	CHECK(command_publish_member(&c, &one) == -1);
+	cluster_free(&one);
+	command_free(&c);
+	buf_free(&other);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	test_write_roundtrip();
 	test_lengths();
 	test_optional_strings();
 	test_ids();
+	test_publish_roundtrip();
+	test_conf_roundtrip();
+	test_snapshot_envelope();
 	return check_summary();
 }
