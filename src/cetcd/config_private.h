@@ -11,6 +11,9 @@
 #ifndef CETCD_CONFIG_PRIVATE_H
 #define CETCD_CONFIG_PRIVATE_H
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "cetcd/config.h"
 
 /* ---- the flag table (config_table.c) ---------------------------------- */
@@ -120,8 +123,24 @@ void config_collect_unsupported(struct config *c);
 
 /* ---- string helpers (config_value.c) ----------------------------------- */
 
-char *xstrdup(const char *s);
-void *xrealloc(void *p, size_t n);
+/* Allocation or abort (file-local, so they cannot clash with a library's). */
+static inline char *xstrdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+
+	if (!d)
+		abort();
+	return d;
+}
+
+static inline void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
 void set_str(char **slot, const char *v);
 void emsg(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 char *quoted_list(char *const *v, size_t n);	/* Go's %q of a []string; caller frees */

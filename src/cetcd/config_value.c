@@ -15,23 +15,6 @@
 /* ------------------------------------------------------------------ */
 /* String helpers                                                      */
 
-char *xstrdup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-
-	if (!d)
-		abort();
-	return d;
-}
-
-void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
-
 void set_str(char **slot, const char *v)
 {
 	char *n = xstrdup(v);

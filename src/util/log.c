@@ -47,8 +47,9 @@ void log_set_clock(int64_t (*wall_ns)(void))
 	wall_clock = wall_ns ? wall_ns : clock_wall_ns;
 }
 
-/* "2006-01-02 15:04:05.000000 L | pkg: " in local time, as Go's time.Now(). */
-static int line_prefix(char *dst, size_t cap, enum log_level lvl, const char *pkg)
+/* "2006-01-02 15:04:05.000000 L | pkg: " in local time, as Go's time.Now().
+ * Returns its length (cut to fit cap, which must hold the stamp). */
+static size_t line_prefix(char *dst, size_t cap, enum log_level lvl, const char *pkg)
 {
 	static const char letter[] = "CEWNID";
 	int64_t ns = wall_clock();
@@ -56,6 +57,7 @@ static int line_prefix(char *dst, size_t cap, enum log_level lvl, const char *pk
 	long usec = (long)(ns % 1000000000) / 1000;
 	struct tm tm;
 	size_t n;
+	int more;
 
 	if (usec < 0) {
 		sec--;
@@ -63,34 +65,40 @@ static int line_prefix(char *dst, size_t cap, enum log_level lvl, const char *pk
 	}
 	localtime_r(&sec, &tm);
 	n = strftime(dst, cap, "%Y-%m-%d %H:%M:%S", &tm);
-	return (int)n + snprintf(dst + n, cap - n, ".%06ld %c | %s: ", usec, letter[lvl], pkg);
+	more = snprintf(dst + n, cap - n, ".%06ld %c | %s: ", usec, letter[lvl], pkg);
+	if (more < 0)
+		return n;
+	return n + (size_t)more < cap ? n + (size_t)more : cap - 1;
 }
 
 void log_line(enum log_level lvl, const char *pkg, const char *fmt, ...)
 {
 	char small[512], *line = small;
-	int head, body, len;
+	size_t head, len;
+	int body;
 	va_list ap;
 
 	if (lvl > threshold)
 		return;
-	head = line_prefix(small, sizeof small, lvl, pkg);
+	head = line_prefix(small, 128, lvl, pkg);	/* a package name is short */
 	va_start(ap, fmt);
-	body = vsnprintf(small + head, sizeof small - (size_t)head, fmt, ap);
+	body = vsnprintf(small + head, sizeof small - head, fmt, ap);
 	va_end(ap);
-	len = head + body;
-	if ((size_t)len + 2 > sizeof small) {	/* too long for the stack: once more */
-		line = malloc((size_t)len + 2);
+	if (body < 0)
+		body = 0;
+	len = head + (size_t)body;
+	if (len + 2 > sizeof small) {	/* too long for the stack: once more */
+		line = malloc(len + 2);
 		if (!line)
 			abort();
-		memcpy(line, small, (size_t)head);
+		memcpy(line, small, head);
 		va_start(ap, fmt);
 		vsnprintf(line + head, (size_t)body + 1, fmt, ap);
 		va_end(ap);
 	}
-	if (len == 0 || line[len - 1] != '\n')
+	if (line[len - 1] != '\n')
 		line[len++] = '\n';
-	fwrite(line, 1, (size_t)len, output ? output : stderr);
+	fwrite(line, 1, len, output ? output : stderr);
 	if (line != small)
 		free(line);
 }
