@@ -14,7 +14,7 @@
 
 #include "util/clock.h"
 #include "kv/command.h"
-#include "cetcd/config.h"
+#include "util/url.h"
 #include "member/proposal.h"
 #include "raft/raft.h"
 #include "api/etcd_reply.h"
@@ -183,12 +183,12 @@ static char *parse_peer_urls_body(struct http_req *r)
 	json_decref(doc);
 	char err[256];
 	struct url_list list;
-	if (config_urls_parse(joined.data ? joined.data : "", &list, err, sizeof(err)) != 0) {
+	if (url_list_parse(joined.data ? joined.data : "", &list, err, sizeof(err)) != 0) {
 		reply_message(r, MHD_HTTP_BAD_REQUEST, err);
 		buf_free(&joined);
 		return NULL;
 	}
-	config_urls_free(&list);
+	url_list_free(&list);
 	return buf_steal(&joined, NULL);
 }
 
@@ -340,7 +340,7 @@ static void members_post(struct http_req *r)
 	 * cluster token, and the time in seconds */
 	struct url_list list;
 	char err[256], stamp[32];
-	config_urls_parse(urls, &list, err, sizeof(err));
+	url_list_parse(urls, &list, err, sizeof(err));
 	char **v = calloc(list.n ? list.n : 1, sizeof(*v));
 	if (v == NULL)
 		abort();
@@ -360,7 +360,7 @@ static void members_post(struct http_req *r)
 	}
 	cluster_free(&added);
 	free(v);
-	config_urls_free(&list);
+	url_list_free(&list);
 	free(urls);
 }
 

@@ -1,19 +1,17 @@
 /* config.h - cetcd's server configuration: etcd 3.4 command-line flags and
  * ETCD_* environment variables, parsed and validated the way etcd 3.4.23
- * (Go `flag` package + etcdmain/embed) does, plus the usage text.
- *
- * Owns: struct config and everything it points to, the flag table, URL
- * list and --initial-cluster parsing, the etcd-style messages for bad
- * flags / env values, --help and --version output.
+ * (Go `flag` package + etcdmain/embed) does, plus the usage text. The
+ * public face for main.c; the parts are listed in config_private.h.
  *
  * Ownership: every pointer inside a struct config (strings, lists) is
  * malloc'd and owned by the config; config_free() releases all of it.
  * Strings are never NULL after config_parse() (empty string = unset).
  *
- * Pure apart from writing messages to the FILE*s it is given: no clock
- * reads (see config_set_log_stamp), no environ access (envp is passed in),
- * no network (the "default host" detection etcd does for 0.0.0.0 listen
- * URLs is left to the caller). */
+ * Log lines (capnslog format) go through util/log.h; config_parse applies
+ * --log-level / --debug to it once the logging flags validate, as etcd's
+ * setupLogging does. No environ access (envp is passed in), no network
+ * (the "default host" detection etcd does for 0.0.0.0 listen URLs is left
+ * to the caller). */
 #ifndef CETCD_CONFIG_H
 #define CETCD_CONFIG_H
 
@@ -22,28 +20,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util/url.h"
+
 #define CETCD_VERSION "0.1.0"
 #define CETCD_ETCD_VERSION "3.4.23"	/* the etcd version cetcd emulates */
-
-/* One URL of a URL-list flag, as etcd's types.NewURLs accepts it. */
-struct url {
-	char *str;	/* Go url.URL.String(): "<scheme>://<host>", owned */
-	char *scheme;	/* "http", "https", "unix" or "unixs" (lower-cased), owned */
-	char *host;	/* host without brackets ("::1" for "[::1]:2379"), owned */
-	char *port;	/* decimal port text, may be "" ("http://h:"), owned */
-};
-
-/* A URL-list flag value: the URLs sorted by str (etcd sorts them), dups kept. */
-struct url_list {
-	struct url *v;
-	size_t n;
-	/* etcd's UniqueURLs "Values" set: str of each URL plus allowed
-	 * exceptions ("" or "*") given since the last real set. The parser
-	 * uses it for etcd's "re-setting a member string is a no-op" rule;
-	 * --cors is read from it. Owned. */
-	char **seen;
-	size_t nseen;
-};
 
 /* A list of strings (comma-separated flag values). Owned. */
 struct str_list {
@@ -51,16 +31,7 @@ struct str_list {
 	size_t n;
 };
 
-/* One name=url pair of --initial-cluster. */
-struct cluster_member {
-	char *name;	/* owned */
-	struct url url;	/* owned */
-};
-
-struct cluster_list {
-	struct cluster_member *v;	/* in the order given on the command line */
-	size_t n;
-};
+struct config_flag_state;
 
 /* A flag that was set (to a non-default value) but that cetcd does not
  * implement, or that has no effect in a v2-only server. */
@@ -182,7 +153,8 @@ struct config {
 	 *     env var shadowed by a flag), 0 after --help / --version. */
 	int exit_code;
 
-	uint8_t *origin;	/* private: per flag-table entry, how it was set */
+	struct config_flag_state *flags;	/* private: per flag-table row, how it
+						 * was set (config_private.h) */
 };
 
 /* Parses argv[1..argc-1] and the ETCD_* entries of envp (a NULL-terminated
@@ -201,9 +173,9 @@ int config_parse(struct config *c, int argc, char *const argv[],
 
 void config_free(struct config *c);
 
-/* Prints one capnslog-style warning line per entry of c->unsupported:
+/* Logs one warning per entry of c->unsupported:
  * "W | etcdmain: flag --proxy=on is not supported yet". */
-void config_unsupported(const struct config *c, FILE *f);
+void config_unsupported(const struct config *c);
 
 /* True when the flag (name without dashes) was given on the command line
  * or through its ETCD_* variable. */
@@ -213,38 +185,16 @@ bool config_is_set(const struct config *c, const char *flag);
  * dst (NUL-terminated, truncated to cap). */
 void config_flag_to_env(const char *flag, char *dst, size_t cap);
 
-/* Optional timestamp for the capnslog-style lines config_parse writes
- * ("2006-01-02 15:04:05.000000 E | etcdmain: ..."). fn writes the stamp
- * (no trailing space) into dst and returns its length. NULL (default) =
- * no timestamp. Set once by main from clock.c; config.c reads no clock. */
-void config_set_log_stamp(size_t (*fn)(char *dst, size_t cap));
-
-/* --- URL helpers --- */
-
-/* Parses a comma-separated URL list as etcd's types.NewURLs (each item
- * trimmed; scheme http/https/unix/unixs; "host:port"; no path; result
- * sorted). On error returns -1 and writes etcd's message into errbuf. */
-int config_urls_parse(const char *s, struct url_list *out, char *errbuf, size_t errcap);
-
-/* Joins the URLs' str with sep (e.g. ", " for /v2/machines, "," for
- * flags). Returns a malloc'd string the caller frees. */
-char *config_urls_join(const struct url_list *l, const char *sep);
-
-void config_urls_free(struct url_list *l);
-void config_url_free(struct url *u);
-
-/* Parses "name=url,name=url" as etcd's types.NewURLsMap (empty items
- * skipped, item without '=' -> that name with an empty URL -> error).
- * On error returns -1 with "error setting up initial cluster: <why>" in errbuf. */
-int config_initial_cluster_parse(const char *s, struct cluster_list *out,
+/* Parses an --initial-cluster value as etcd's types.NewURLsMap. On error
+ * returns -1 with "error setting up initial cluster: <why>" in errbuf. */
+int config_initial_cluster_parse(const char *s, struct url_map *out,
 				 char *errbuf, size_t errcap);
-void config_cluster_free(struct cluster_list *l);
 
 /* Bootstrap check etcd runs when starting a new member: the local name
  * must be in --initial-cluster and its URLs must equal
  * --initial-advertise-peer-urls (string comparison, no DNS resolution).
  * Returns 0, or -1 with etcd's message in errbuf. */
-int config_check_initial_cluster(const struct config *c, const struct cluster_list *cl,
+int config_check_initial_cluster(const struct config *c, const struct url_map *cl,
 				 char *errbuf, size_t errcap);
 
 #endif /* CETCD_CONFIG_H */

@@ -10,6 +10,7 @@
 #include "member/peer_send.h"
 #include "disk/wal.h"
 #include "member/server.h"
+#include "util/log.h"
 
 #ifdef HAVE_JEMALLOC
 /* Read by jemalloc at start-up (configure links it, see configure.ac). A
@@ -31,17 +32,18 @@ static char **url_strings(const struct url_list *l)
 }
 
 /* etcd's bootstrap checks: --initial-cluster parses, and names this member
- * with the same URLs as --initial-advertise-peer-urls. */
-static int load_initial_cluster(const struct config *c, struct cluster_list *cl)
+ * with the same URLs as --initial-advertise-peer-urls. etcd stops with
+ * plog.Fatalf: a C line from etcdmain. */
+static int load_initial_cluster(const struct config *c, struct url_map *cl)
 {
 	char why[512];
 	if (config_initial_cluster_parse(c->initial_cluster, cl, why, sizeof(why)) != 0) {
-		fprintf(stderr, "cetcd: %s\n", why);
+		log_crit("etcdmain", "%s", why);
 		return -1;
 	}
 	if (config_check_initial_cluster(c, cl, why, sizeof(why)) != 0) {
-		fprintf(stderr, "cetcd: %s\n", why);
-		config_cluster_free(cl);
+		log_crit("etcdmain", "%s", why);
+		url_map_free(cl);
 		return -1;
 	}
 	return 0;
@@ -49,7 +51,7 @@ static int load_initial_cluster(const struct config *c, struct cluster_list *cl)
 
 /* A member restarted with a data dir ignores the --initial-cluster flags,
  * as etcd does: parse them if they parse, never refuse to start over them. */
-static int lenient_initial_cluster(const struct config *c, struct cluster_list *cl)
+static int lenient_initial_cluster(const struct config *c, struct url_map *cl)
 {
 	char why[512];
 	if (config_initial_cluster_parse(c->initial_cluster, cl, why, sizeof(why)) != 0)
@@ -76,8 +78,8 @@ int main(int argc, char **argv, char **envp)
 		config_free(&c);
 		return code;
 	}
-	config_unsupported(&c, stderr);
-	struct cluster_list initial = {0};
+	config_unsupported(&c);
+	struct url_map initial = {0};
 	bool restarting = has_wal(&c);
 	if ((restarting ? lenient_initial_cluster(&c, &initial)
 			: load_initial_cluster(&c, &initial)) != 0 ||
@@ -117,7 +119,7 @@ int main(int argc, char **argv, char **envp)
 	}
 	free(o.listen_client_urls);
 	free(o.listen_peer_urls);
-	config_cluster_free(&initial);
+	url_map_free(&initial);
 	peer_sender_global_cleanup();
 	free(o.advertise_client_urls);
 	free(o.initial_advertise_peer_urls);

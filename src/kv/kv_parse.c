@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "kv/v2err.h"
-#include "util/url.h"
+#include "util/goparse.h"
+#include "util/url_escape.h"
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -131,42 +132,6 @@ void form_free(struct form *f)
 	f->len = f->cap = 0;
 }
 
-/* ---- Go scalar parsing ------------------------------------------------ */
-
-int parse_go_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
-	static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
-	for (size_t i = 0; i < 6; i++) {
-		if (strcmp(s, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcmp(s, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-int parse_go_uint64(const char *s, uint64_t *out)
-{
-	if (*s == '\0')
-		return -1;
-	uint64_t v = 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
 /* ---- the key request -------------------------------------------------- */
 
 static int fail(struct store_error *err, int code, const char *cause)
@@ -184,9 +149,22 @@ static bool has_nul(const char *v, size_t len)
 	return v != NULL && memchr(v, '\0', len) != NULL;
 }
 
+/* strconv.ParseBool, as etcd's getBool. */
 static int parse_bool_len(const char *v, size_t len, bool *out)
 {
-	return has_nul(v, len) ? -1 : parse_go_bool(v, out);
+	return has_nul(v, len) ? -1 : go_parse_bool(v, out);
+}
+
+/* strconv.ParseUint(v, 10, 64), as etcd's getUint64 and ttl parsing.
+ * *out is only written on success. */
+static int parse_u64_len(const char *v, size_t len, uint64_t *out)
+{
+	uint64_t n;
+
+	if (has_nul(v, len) || go_parse_uint(v, 10, 64, &n) != GO_NUM_OK)
+		return -1;
+	*out = n;
+	return 0;
 }
 
 /* getUint64: absent -> 0; present -> must parse. */
@@ -197,7 +175,7 @@ static int get_u64(const struct form *f, const char *key, uint64_t *out)
 	*out = 0;
 	if (v == NULL)
 		return 0;
-	return has_nul(v, len) ? -1 : parse_go_uint64(v, out);
+	return parse_u64_len(v, len, out);
 }
 
 static int get_bool(const struct form *f, const char *key, bool *out)
@@ -301,7 +279,7 @@ int kv_parse(struct kv_request *r, enum kv_method method, const char *key_path,
 	const char *ttl_s = form_get_len(f, "ttl", &ttl_len);
 	bool has_ttl = ttl_s && ttl_len > 0;
 	uint64_t ttl = 0;
-	if (has_ttl && (has_nul(ttl_s, ttl_len) || parse_go_uint64(ttl_s, &ttl)))
+	if (has_ttl && parse_u64_len(ttl_s, ttl_len, &ttl))
 		return fail(err, V2E_TTL_NAN, "invalid value for \"ttl\"");
 
 	size_t len;

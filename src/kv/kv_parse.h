@@ -65,8 +65,4 @@ int kv_parse(struct kv_request *r, enum kv_method method, const char *key_path,
 	     const struct form *form, struct store_error *err);
 void kv_request_free(struct kv_request *r);
 
-/* Go strconv.ParseBool / ParseUint(s, 10, 64). Return 0 on success. */
-int parse_go_bool(const char *s, bool *out);
-int parse_go_uint64(const char *s, uint64_t *out);
-
 #endif /* CETCD_KV_PARSE_H */

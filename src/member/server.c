@@ -18,7 +18,7 @@
 #include "net/http_server.h"
 #include "member/join.h"
 #include "net/loop.h"
-#include "cetcd/config.h"
+#include "util/url.h"
 #include "member/node.h"
 #include "member/peer_send.h"
 #include "member/proposal.h"
@@ -205,7 +205,7 @@ static void before_sleep(void *ctx)
 static int init_cluster(struct server *s)
 {
 	const struct server_opts *o = &s->opts;
-	const struct cluster_list *cl = o->initial_cluster;
+	const struct url_map *cl = o->initial_cluster;
 	for (size_t i = 0; i < cl->n; i++) {
 		const char *name = cl->v[i].name;
 		bool seen = false;

@@ -17,7 +17,7 @@ struct proposals;
 struct http_server;
 struct http_service;
 struct peer_sender;
-struct cluster_list;
+struct url_map;
 
 /* What the server needs from the configuration (main.c fills it). */
 struct server_opts {
@@ -33,7 +33,7 @@ struct server_opts {
 	char **initial_advertise_peer_urls;
 	size_t n_initial_advertise_peer_urls;
 	const char *initial_cluster_token;
-	const struct cluster_list *initial_cluster;	/* name=url pairs (config.h) */
+	const struct url_map *initial_cluster;	/* name=url pairs (util/url.h) */
 	bool join_existing;		/* --initial-cluster-state existing */
 	bool restarting;		/* the data dir has a WAL: --initial-* are ignored */
 	uint64_t heartbeat_ms;

@@ -34,7 +34,7 @@
 #include "net/http_reply.h"
 #include "net/loop.h"
 #include "util/clock.h"
-#include "util/url.h"
+#include "util/url_escape.h"
 
 struct shard {
 	struct http_server *owner;

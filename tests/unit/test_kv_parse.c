@@ -4,7 +4,7 @@
 
 #include "check.h"
 #include "kv/kv_parse.h"
-#include "util/url.h"
+#include "util/url_escape.h"
 
 static int parse(const char *query, enum kv_method m, const char *path,
 		 struct kv_request *r, struct store_error *err, struct form *f)
@@ -118,22 +118,6 @@ static void test_paths(void)
 	free(p);
 }
 
-static void test_scalars(void)
-{
-	bool b;
-	uint64_t u;
-	CHECK(parse_go_bool("True", &b) == 0 && b);
-	CHECK(parse_go_bool("0", &b) == 0 && !b);
-	CHECK(parse_go_bool("yes", &b) == -1);
-	CHECK(parse_go_bool("", &b) == -1);
-	CHECK(parse_go_uint64("18446744073709551615", &u) == 0 && u == UINT64_MAX);
-	CHECK(parse_go_uint64("18446744073709551616", &u) == -1);
-	CHECK(parse_go_uint64("+5", &u) == -1);
-	CHECK(parse_go_uint64("-1", &u) == -1);
-	CHECK(parse_go_uint64("", &u) == -1);
-	CHECK(parse_go_uint64("007", &u) == 0 && u == 7);
-}
-
 static void test_errors(void)
 {
 	expect_error("prevIndex=abc", KV_GET, 203, "invalid value for \"prevIndex\"");
@@ -150,6 +134,15 @@ static void test_errors(void)
 	expect_error("noValueOnSuccess=x", KV_PUT, 209, "invalid value for \"noValueOnSuccess\"");
 	expect_error("ttl=abc", KV_PUT, 202, "invalid value for \"ttl\"");
 	expect_error("ttl=-1", KV_PUT, 202, "invalid value for \"ttl\"");
+	/* strconv.ParseUint(s, 10, 64) and ParseBool: no sign, no prefix, no
+	 * '_', no overflow; ParseBool's six spellings per value only */
+	expect_error("ttl=+5", KV_PUT, 202, "invalid value for \"ttl\"");
+	expect_error("ttl=0x10", KV_PUT, 202, "invalid value for \"ttl\"");
+	expect_error("ttl=1_0", KV_PUT, 202, "invalid value for \"ttl\"");
+	expect_error("prevIndex=18446744073709551616", KV_PUT, 203, "invalid value for \"prevIndex\"");
+	expect_error("waitIndex=%2B1", KV_GET, 203, "invalid value for \"waitIndex\"");
+	expect_error("recursive=TRUe", KV_GET, 209, "invalid value for \"recursive\"");
+	expect_error("recursive=", KV_GET, 209, "invalid value for \"recursive\"");
 	expect_error("prevExist=maybe", KV_PUT, 209, "invalid value for prevExist");
 	expect_error("refresh=x", KV_PUT, 209, "invalid value for refresh");
 	expect_error("refresh=true&ttl=5&value=v", KV_PUT, 211, "A value was provided on a refresh");
@@ -190,7 +183,13 @@ static void test_decisions(void)
 	kv_request_free(&r);
 	form_free(&f);
 
-	CHECK(parse("value=v&ttl=5", KV_POST, "", &r, &err, &f) == 0);
+	CHECK(parse("waitIndex=18446744073709551615&wait=T&recursive=1&sorted=FALSE", KV_GET,
+		    "/a", &r, &err, &f) == 0);
+	CHECK(r.wait_index == UINT64_MAX && r.wait && r.recursive && !r.sorted);
+	kv_request_free(&r);
+	form_free(&f);
+
+	CHECK(parse("value=v&ttl=005", KV_POST, "", &r, &err, &f) == 0);
 	CHECK_STR(r.path, "/");
 	CHECK(r.write.unique && r.write.has_ttl && r.write.ttl == 5);
 	CHECK_STR(r.write.value, "v");
@@ -239,7 +238,6 @@ int main(void)
 	test_form();
 	test_form_nul();
 	test_paths();
-	test_scalars();
 	test_errors();
 	test_decisions();
 	test_binary_values();
