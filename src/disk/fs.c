@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/xalloc.h"
+
 /* ---- posix ops ----------------------------------------------------------- */
 
 static int px_ret(int rc)
@@ -111,14 +113,9 @@ static int px_list(const char *dir, char ***names, size_t *n)
 			continue;
 		if (len == cap) {
 			cap = cap ? cap * 2 : 16;
-			char **nv = realloc(v, cap * sizeof(*v));
-			if (!nv)
-				abort();
-			v = nv;
+			v = xrealloc(v, cap * sizeof(*v));
 		}
-		v[len] = strdup(de->d_name);
-		if (!v[len])
-			abort();
+		v[len] = xstrdup(de->d_name);
 		len++;
 	}
 	closedir(d);
@@ -201,9 +198,7 @@ int fs_read_file(const char *path, void **data, size_t *len)
 	int rc = fs_ops->size(fd, &size);
 	char *p = NULL;
 	if (rc == 0) {
-		p = malloc(size + 1);
-		if (!p)
-			abort();
+		p = xmalloc(size + 1);
 		rc = fs_read_full(fd, p, size, 0);
 	}
 	fs_ops->close(fd);

@@ -15,6 +15,7 @@
 
 #include "util/crc32c.h"
 #include "util/le.h"
+#include "util/xalloc.h"
 #include "disk/fs.h"
 
 static const char snap_magic[8] = {'C', 'E', 'T', 'C', 'D', 'S', 'N', 'P'};
@@ -85,13 +86,9 @@ static int list_snaps(const char *dir, struct snap_file **out, size_t *n,
 		return 0;
 	if (rc < 0)
 		return rc;
-	struct snap_file *v = calloc(count ? count : 1, sizeof(*v));
-	if (!v)
-		abort();
+	struct snap_file *v = xcalloc(count, sizeof(*v));
 	if (tmp_names) {
-		*tmp_names = calloc(count ? count : 1, sizeof(char *));
-		if (!*tmp_names)
-			abort();
+		*tmp_names = xcalloc(count, sizeof(char *));
 	}
 	for (size_t i = 0; i < count; i++) {
 		size_t len = strlen(names[i]);
@@ -210,9 +207,7 @@ static int write_tmp(const char *tmp, const struct raft_snapshot_meta *meta,
 	}
 	uint8_t meta_buf[24 + 16 * RAFT_MAX_MEMBERS];
 	size_t meta_len = meta_encode(meta_buf, meta);
-	struct snap_writer sw = {.fd = fd, .off = SNAP_HDR + meta_len, .buf = malloc(SNAP_BUF)};
-	if (!sw.buf)
-		abort();
+	struct snap_writer sw = {.fd = fd, .off = SNAP_HDR + meta_len, .buf = xmalloc(SNAP_BUF)};
 	sw.crc = crc32c(0, meta_buf, meta_len);
 	int rc = fn(&sw, arg);
 	if (rc == 0)
@@ -333,9 +328,7 @@ int snap_save_async(const char *dir, const struct raft_snapshot_meta *meta,
 		snap_child(p[1], dir, meta, fn, arg);
 	}
 	close(p[1]);
-	struct snap_job *job = malloc(sizeof(*job));
-	if (!job)
-		abort();
+	struct snap_job *job = xmalloc(sizeof(*job));
 	job->pid = pid;
 	job->fd = p[0];
 	snap_path(job->path, sizeof(job->path), dir, meta);

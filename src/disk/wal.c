@@ -13,6 +13,7 @@
 
 #include "util/crc32c.h"
 #include "util/le.h"
+#include "util/xalloc.h"
 #include "disk/fs.h"
 
 /* ---- format constants (doc/disk-format.md) ---------------------------------- */
@@ -128,9 +129,7 @@ static void segs_push(struct wal *w, struct wal_seg s)
 {
 	if (w->n_segs == w->cap_segs) {
 		w->cap_segs = w->cap_segs ? w->cap_segs * 2 : 8;
-		w->segs = realloc(w->segs, w->cap_segs * sizeof(*w->segs));
-		if (!w->segs)
-			abort();
+		w->segs = xrealloc(w->segs, w->cap_segs * sizeof(*w->segs));
 	}
 	w->segs[w->n_segs++] = s;
 }
@@ -177,9 +176,7 @@ static uint8_t *buf_room(struct wal *w, size_t n)
 		size_t cap = w->buf_cap ? w->buf_cap : 64 * 1024;
 		while (cap < w->buf_len + n)
 			cap *= 2;
-		w->buf = realloc(w->buf, cap);
-		if (!w->buf)
-			abort();
+		w->buf = xrealloc(w->buf, cap);
 		w->buf_cap = cap;
 	}
 	return w->buf + w->buf_len;
@@ -405,12 +402,8 @@ int wal_snapshot_marker(struct wal *w, uint64_t index, uint64_t term)
 
 static struct wal *wal_alloc(const char *dir, const struct wal_options *o)
 {
-	struct wal *w = calloc(1, sizeof(*w));
-	if (!w)
-		abort();
-	w->dir = strdup(dir);
-	if (!w->dir)
-		abort();
+	struct wal *w = xcalloc(1, sizeof(*w));
+	w->dir = xstrdup(dir);
 	if (o)
 		w->opt = *o;
 	if (!w->opt.segment_size)
@@ -610,9 +603,7 @@ static int replay_entry(struct replay *rp, const char *path, uint64_t off,
 	replay_truncate(rp, e.index);
 	if (rp->n_terms == rp->cap_terms) {
 		rp->cap_terms = rp->cap_terms ? rp->cap_terms * 2 : 1024;
-		rp->terms = realloc(rp->terms, rp->cap_terms * sizeof(*rp->terms));
-		if (!rp->terms)
-			abort();
+		rp->terms = xrealloc(rp->terms, rp->cap_terms * sizeof(*rp->terms));
 	}
 	rp->terms[rp->n_terms++] = e.term;
 	rp->last = e.index;
@@ -620,15 +611,11 @@ static int replay_entry(struct replay *rp, const char *path, uint64_t off,
 		return 0;
 	if (rp->n_ents == rp->cap_ents) {
 		rp->cap_ents = rp->cap_ents ? rp->cap_ents * 2 : 256;
-		rp->ents = realloc(rp->ents, rp->cap_ents * sizeof(*rp->ents));
-		if (!rp->ents)
-			abort();
+		rp->ents = xrealloc(rp->ents, rp->cap_ents * sizeof(*rp->ents));
 	}
 	void *data = NULL;
 	if (e.len) {
-		data = malloc(e.len);
-		if (!data)
-			abort();
+		data = xmalloc(e.len);
 		memcpy(data, body + WAL_ENTRY_FIXED - 1, e.len);
 	}
 	e.data = data;

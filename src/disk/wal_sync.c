@@ -13,8 +13,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "util/list.h"
+#include "util/xalloc.h"
+
 struct queued {
-	struct queued *next;
+	struct list link;		/* in the queue, then in a round's group */
 	uint64_t seq;
 	bool has_hs, marker, must_sync;
 	struct raft_hard_state hs;
@@ -29,7 +32,7 @@ struct wal_sync {
 	pthread_mutex_t mu;
 	pthread_cond_t wake;		/* work queued, stop, or w free again */
 	pthread_cond_t done;		/* durable advanced or failed (wal_sync_wait) */
-	struct queued *head, *tail;	/* under mu */
+	struct list queue;		/* of struct queued, seq order, under mu */
 	size_t n_queued;		/* batches in the queue, under mu */
 	bool busy;			/* under mu: a round (thread or inline) owns w */
 	uint64_t last_seq;		/* last submitted, under mu */
@@ -49,9 +52,7 @@ static struct queued *batch_copy(const struct wal_batch *b)
 	size_t bytes = sizeof(struct queued) + b->n_entries * sizeof(struct raft_entry);
 	for (size_t i = 0; i < b->n_entries; i++)
 		bytes += b->entries[i].len;
-	struct queued *q = malloc(bytes);
-	if (!q)
-		abort();
+	struct queued *q = xmalloc(bytes);
 	memset(q, 0, sizeof(*q));
 	q->seq = b->seq;
 	q->has_hs = b->hard_state != NULL;
@@ -82,7 +83,7 @@ static struct queued *batch_copy(const struct wal_batch *b)
 /* What one round took from the queue and what it did. Whoever runs a round
  * owns s->w from take_round to finish_round (s->busy). */
 struct round {
-	struct queued *group;	/* taken from the queue; run_round frees it */
+	struct list group;	/* taken from the queue; run_round frees it */
 	uint64_t release;	/* release request taken with it (0: none) */
 	bool final;		/* wal_sync_stop: sync even a commit-only group */
 	bool dead;		/* the log had failed: drop the group, never ack */
@@ -99,8 +100,8 @@ struct round {
 static void take_round(struct wal_sync *s, struct round *r, bool with_release)
 {
 	memset(r, 0, sizeof(*r));
-	r->group = s->head;
-	s->head = s->tail = NULL;
+	list_init(&r->group);
+	list_splice_tail(&r->group, &s->queue);
 	s->n_queued = 0;
 	if (with_release) {
 		r->release = s->release_index;
@@ -126,9 +127,9 @@ static void run_round(struct wal_sync *s, struct round *r)
 {
 	bool need_sync = r->final;
 	r->ok = !r->dead;
-	while (r->group) {
-		struct queued *q = r->group;
-		r->group = q->next;
+	struct queued *q, *tmp;
+	list_for_each_safe(q, tmp, &r->group, link) {
+		list_del(&q->link);
 		if (r->ok && write_batch(s->w, q) < 0)
 			r->ok = false;
 		if (!r->dead) {
@@ -174,7 +175,7 @@ static void finish_round(struct wal_sync *s, const struct round *r)
 		s->st.released += (uint64_t)r->released;
 	if (r->top || s->failed)
 		pthread_cond_broadcast(&s->done);
-	if (s->head || s->release_index || s->stop)
+	if (!list_empty(&s->queue) || s->release_index || s->stop)
 		pthread_cond_signal(&s->wake);	/* the thread may wait for busy */
 }
 
@@ -192,7 +193,7 @@ static void *wal_thread(void *arg)
 	struct wal_sync *s = arg;
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		while (s->busy || (!s->head && !s->stop && !s->release_index))
+		while (s->busy || (list_empty(&s->queue) && !s->stop && !s->release_index))
 			pthread_cond_wait(&s->wake, &s->mu);
 		struct round r;
 		take_round(s, &r, true);
@@ -202,7 +203,7 @@ static void *wal_thread(void *arg)
 		finish_round(s, &r);
 		if (r.top || (!r.ok && !r.dead))
 			signal_loop(s);
-		if (r.final && !s->head)
+		if (r.final && list_empty(&s->queue))
 			break;
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -214,9 +215,8 @@ static void *wal_thread(void *arg)
 int wal_sync_start(struct wal *w, struct wal_sync **out, char *err, size_t cap)
 {
 	*out = NULL;
-	struct wal_sync *s = calloc(1, sizeof(*s));
-	if (!s)
-		abort();
+	struct wal_sync *s = xcalloc(1, sizeof(*s));
+	list_init(&s->queue);
 	s->w = w;
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->efd < 0) {
@@ -252,11 +252,7 @@ static int enqueue(struct wal_sync *s, const struct wal_batch *b, bool wake)
 		return -1;
 	}
 	s->last_seq = b->seq;
-	if (s->tail)
-		s->tail->next = q;
-	else
-		s->head = q;
-	s->tail = q;
+	list_add_tail(&s->queue, &q->link);
 	s->n_queued++;
 	if (wake)
 		pthread_cond_signal(&s->wake);
@@ -281,7 +277,7 @@ int wal_sync_flush(struct wal_sync *s, size_t max_inline, uint64_t *durable)
 		pthread_mutex_unlock(&s->mu);
 		return -1;
 	}
-	if (!s->head) {
+	if (list_empty(&s->queue)) {
 		pthread_mutex_unlock(&s->mu);
 		return 0;
 	}

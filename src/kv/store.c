@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/xalloc.h"
 #include "kv/store_node.h"
 #include "kv/store_private.h"
 #include "kv/store_render.h"
@@ -66,7 +67,7 @@ static int set_error(const struct store *s, struct store_error *err, int code,
 	if (err != NULL) {
 		free(err->cause);
 		err->code = code;
-		err->cause = cause ? kv_xstrndup(cause, cause_len) : NULL;
+		err->cause = cause ? xstrndup(cause, cause_len) : NULL;
 		err->cause_len = cause ? cause_len : 0;
 		err->index = s->index;
 	}
@@ -117,7 +118,7 @@ static size_t last_slash(const char *path, size_t len)
 }
 
 /* Full key of n ("/a/b"; "/" for the root) into b. */
-static void node_key(const struct snode *n, struct buf *b)
+static void snode_key(const struct snode *n, struct buf *b)
 {
 	buf_reset(b);
 	if (n->parent == NULL) {
@@ -153,8 +154,8 @@ static int64_t expiration_at(int64_t now_ns, uint64_t ttl)
 
 struct store *store_new(void)
 {
-	struct store *s = kv_xcalloc(1, sizeof(*s));
-	s->root = node_new_dir("", 0, 0);
+	struct store *s = xcalloc(1, sizeof(*s));
+	s->root = snode_new_dir("", 0, 0);
 	ttl_heap_init(&s->ttl);
 	watch_history_init(&s->history, WATCH_HISTORY_CAPACITY);
 	s->hub = watch_hub_new();
@@ -167,7 +168,7 @@ void store_free(struct store *s)
 {
 	if (s == NULL)
 		return;
-	node_free_tree(s->root);
+	snode_free_tree(s->root);
 	ttl_heap_free(&s->ttl);
 	watch_history_free(&s->history);
 	watch_hub_free(s->hub);
@@ -211,7 +212,7 @@ int store_get(struct store *s, const char *path, bool recursive, bool sorted,
 	size_t len = clean_path(s, path);
 	const char *p = s->path.data;
 	struct walk_result r;
-	node_walk(s->root, p, len, &r);
+	snode_walk(s->root, p, len, &r);
 	if (r.status != WALK_FOUND) {
 		s->stats.gets_fail++;
 		return walk_error(s, p, &r, err);
@@ -229,13 +230,13 @@ static struct store_event *event_new(enum store_action action, uint64_t index,
 				     const struct node_view *node, const struct node_view *prev,
 				     int64_t now_ns)
 {
-	struct store_event *ev = kv_xcalloc(1, sizeof(*ev));
+	struct store_event *ev = xcalloc(1, sizeof(*ev));
 	ev->refs = 1;
 	ev->index = index;
 	ev->action = action;
 	ev->dir = dir;
 	ev->has_prev = prev != NULL;
-	ev->key = kv_xstrndup(key, key_len);
+	ev->key = xstrndup(key, key_len);
 	struct buf b = BUF_INIT;
 	render_event(&b, store_action_name(action), node, prev, now_ns);
 	ev->json = buf_steal(&b, &ev->json_len);
@@ -256,7 +257,7 @@ static void publish(struct store *s, struct store_event *ev)
 static void unschedule_and_notify(struct store *s, struct snode *n, struct store_event *ev)
 {
 	if (n->is_dir) {
-		for (struct snode *c = n->u.dir->head; c != NULL; c = c->next) {
+		for (struct snode *c = dir_first(n); c != NULL; c = dir_next(c)) {
 			size_t saved = s->key.len;
 			buf_putc(&s->key, '/');
 			buf_append(&s->key, c->name, c->name_len);
@@ -279,7 +280,7 @@ static void remove_node(struct store *s, struct snode *n, const char *path, size
 	buf_append(&s->key, path, len);
 	unschedule_and_notify(s, n, ev);
 	watch_hub_notify(s->hub, ev);
-	node_free_tree(n);
+	snode_free_tree(n);
 }
 
 /* ---- writes ------------------------------------------------------------------ */
@@ -297,7 +298,7 @@ static struct snode *make_dirs(struct snode *dir, const char *path, size_t from,
 		size_t start = i;
 		while (i < to && path[i] != '/')
 			i++;
-		struct snode *d = node_new_dir(path + start, i - start, index);
+		struct snode *d = snode_new_dir(path + start, i - start, index);
 		dir_add(dir, d);
 		dir = d;
 	}
@@ -315,8 +316,8 @@ static struct snode *insert_new(struct store *s, const struct store_write *w, co
 		parent = make_dirs(r->node, path, r->miss_start, slash, next);
 	const char *name = path + slash + 1;
 	size_t name_len = len - slash - 1;
-	struct snode *n = w->dir ? node_new_dir(name, name_len, next)
-				 : node_new_file(name, name_len, value, value_len, next);
+	struct snode *n = w->dir ? snode_new_dir(name, name_len, next)
+				 : snode_new_file(name, name_len, value, value_len, next);
 	dir_add(parent, n);
 	if (w->has_ttl)
 		ttl_heap_set(&s->ttl, n, expiration_at(now_ns, w->ttl));
@@ -327,7 +328,7 @@ static int op_set(struct store *s, const struct store_write *w, const char *path
 		  int64_t now_ns, struct store_event **ev_out, struct store_error *err)
 {
 	struct walk_result r;
-	node_walk(s->root, path, len, &r);
+	snode_walk(s->root, path, len, &r);
 	if (r.status == WALK_NOT_DIR || (r.status == WALK_MISSING && w->refresh)) {
 		s->stats.sets_fail++;
 		return walk_error(s, path, &r, err);
@@ -347,7 +348,7 @@ static int op_set(struct store *s, const struct store_write *w, const char *path
 	struct snode *parent = NULL;
 	struct node_view nv, pv;
 	if (old != NULL) {
-		node_view_of(&pv, old, path, len);	/* before it leaves the heap */
+		snode_view_of(&pv, old, path, len);	/* before it leaves the heap */
 		parent = old->parent;
 		dir_remove(old);
 		ttl_heap_remove(&s->ttl, old);
@@ -355,12 +356,12 @@ static int op_set(struct store *s, const struct store_write *w, const char *path
 	struct snode *n = insert_new(s, w, path, len, &r, parent, value, value_len, next,
 				     now_ns);
 	s->index = next;
-	node_view_of(&nv, n, path, len);
+	snode_view_of(&nv, n, path, len);
 	struct store_event *ev = event_new(ACT_SET, next, path, len, n->is_dir, &nv,
 					   old ? &pv : NULL, now_ns);
 	ev->refresh = w->refresh;
 	if (old != NULL)
-		node_free_tree(old);
+		snode_free_tree(old);
 	s->stats.sets_success++;
 	publish(s, ev);
 	*ev_out = ev;
@@ -390,7 +391,7 @@ static int op_create(struct store *s, const struct store_write *w, size_t len,
 		return set_error_str(s, err, 107, "/");
 	}
 	struct walk_result r;
-	node_walk(s->root, path, len, &r);
+	snode_walk(s->root, path, len, &r);
 	if (r.status == WALK_NOT_DIR) {
 		/* etcd counts this one as a failed set too */
 		s->stats.sets_fail++;
@@ -406,7 +407,7 @@ static int op_create(struct store *s, const struct store_write *w, size_t len,
 				     store_write_value_len(w), next, now_ns);
 	s->index = next;
 	struct node_view nv;
-	node_view_of(&nv, n, path, len);
+	snode_view_of(&nv, n, path, len);
 	struct store_event *ev = event_new(ACT_CREATE, next, path, len, n->is_dir, &nv, NULL,
 					   now_ns);
 	s->stats.create_success++;
@@ -424,11 +425,11 @@ static struct store_event *rewrite_node(struct store *s, struct snode *n,
 {
 	uint64_t next = s->index + 1;
 	struct node_view pv;
-	node_view_of(&pv, n, path, len);
+	snode_view_of(&pv, n, path, len);
 	char *old_value = NULL;
 	if (!n->is_dir) {
 		if (!w->refresh)
-			old_value = node_swap_value(n, w->value, store_write_value_len(w));
+			old_value = snode_swap_value(n, w->value, store_write_value_len(w));
 		n->modified_index = next;
 	}
 	if (w->has_ttl)
@@ -437,12 +438,12 @@ static struct store_event *rewrite_node(struct store *s, struct snode *n,
 		ttl_heap_remove(&s->ttl, n);
 	s->index = next;
 	struct node_view nv;
-	node_view_of(&nv, n, path, len);
+	snode_view_of(&nv, n, path, len);
 	nv.modified_index = next;
 	struct store_event *ev = event_new(action, next, path, len, n->is_dir, &nv, &pv, now_ns);
 	ev->refresh = w->refresh;
 	if (old_value != NULL)
-		node_value_free(old_value);
+		snode_value_free(old_value);
 	return ev;
 }
 
@@ -455,7 +456,7 @@ static int op_update(struct store *s, const struct store_write *w, const char *p
 		return set_error_str(s, err, 107, "/");
 	}
 	struct walk_result r;
-	node_walk(s->root, path, len, &r);
+	snode_walk(s->root, path, len, &r);
 	if (r.status != WALK_FOUND) {
 		s->stats.update_fail++;
 		return walk_error(s, path, &r, err);
@@ -512,7 +513,7 @@ static int op_cas(struct store *s, const struct store_write *w, const char *path
 		return set_error_str(s, err, 107, "/");
 	}
 	struct walk_result r;
-	node_walk(s->root, path, len, &r);
+	snode_walk(s->root, path, len, &r);
 	if (r.status != WALK_FOUND) {
 		s->stats.cas_fail++;
 		return walk_error(s, path, &r, err);
@@ -541,7 +542,7 @@ static struct store_event *removal_event(enum store_action action, const struct 
 	struct node_view nv = { .key = path, .key_len = len, .dir = n->is_dir,
 				.modified_index = next, .created_index = n->created_index };
 	struct node_view pv;
-	node_view_of(&pv, n, path, len);
+	snode_view_of(&pv, n, path, len);
 	return event_new(action, next, path, len, n->is_dir, &nv, &pv, now_ns);
 }
 
@@ -555,7 +556,7 @@ static int op_delete(struct store *s, const struct store_write *w, const char *p
 	}
 	bool dir_ok = w->dir || w->recursive;
 	struct walk_result r;
-	node_walk(s->root, path, len, &r);
+	snode_walk(s->root, path, len, &r);
 	if (r.status != WALK_FOUND) {
 		s->stats.delete_fail++;
 		return walk_error(s, path, &r, err);
@@ -582,7 +583,7 @@ static int op_cad(struct store *s, const struct store_write *w, const char *path
 		  int64_t now_ns, struct store_event **ev_out, struct store_error *err)
 {
 	struct walk_result r;
-	node_walk(s->root, path, len, &r);
+	snode_walk(s->root, path, len, &r);
 	if (r.status != WALK_FOUND) {
 		s->stats.cad_fail++;
 		return walk_error(s, path, &r, err);
@@ -640,7 +641,7 @@ size_t store_expire(struct store *s, int64_t now_ns)
 		struct snode *n = ttl_heap_top(&s->ttl);
 		if (n == NULL || n->expire_ns > now_ns)
 			break;
-		node_key(n, &key);
+		snode_key(n, &key);
 		uint64_t next = s->index + 1;
 		struct store_event *ev = removal_event(ACT_EXPIRE, n, key.data, key.len, next,
 						       now_ns);

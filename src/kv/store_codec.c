@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "util/le.h"
+#include "util/xalloc.h"
 #include "kv/store_node.h"
 #include "kv/store_private.h"
 #include "kv/store_ttl.h"
@@ -126,7 +127,7 @@ static void write_history(struct enc *e, const struct watch_history *h)
 static void write_node(struct enc *e, const struct store *s, const struct snode *n,
 		       uint32_t depth)
 {
-	bool ttl = node_has_ttl(n);
+	bool ttl = snode_has_ttl(n);
 	size_t value_len = n->is_dir ? 0 : n->value_len;
 	char *p = enc_begin(e, 4 + 1 + 4 + n->name_len + 16 + 16 + 4 + value_len);
 	p = le32(p, depth);
@@ -150,22 +151,22 @@ static void write_node(struct enc *e, const struct store *s, const struct snode 
 static uint64_t write_tree(struct enc *e, const struct store *s)
 {
 	const struct snode *root = s->root;
-	const struct snode *n = root->u.dir->head;
+	const struct snode *n = dir_first(root);
 	uint32_t depth = 1;
 	uint64_t count = 0;
 	while (n != NULL && !e->failed) {
 		write_node(e, s, n, depth);
 		count++;
-		if (n->is_dir && n->u.dir->head != NULL) {
-			n = n->u.dir->head;
+		if (n->is_dir && dir_count(n) > 0) {
+			n = dir_first(n);
 			depth++;
 			continue;
 		}
-		while (n != root && n->next == NULL) {
+		while (n != root && dir_next(n) == NULL) {
 			n = n->parent;
 			depth--;
 		}
-		n = n == root ? NULL : n->next;
+		n = n == root ? NULL : dir_next(n);
 	}
 	return count;
 }
@@ -326,15 +327,15 @@ static bool read_event(struct dec *d, struct restore *r, uint64_t prev_index)
 		dec_fail(d, "bad event key");
 		return false;
 	}
-	struct store_event *ev = kv_xcalloc(1, sizeof(*ev));
+	struct store_event *ev = xcalloc(1, sizeof(*ev));
 	ev->refs = 1;
 	ev->index = index;
 	ev->action = (enum store_action)action;
 	ev->dir = flags & EV_DIR;
 	ev->refresh = flags & EV_REFRESH;
 	ev->has_prev = flags & EV_HAS_PREV;
-	ev->key = kv_xstrndup(key, key_len);
-	ev->json = kv_xstrndup(json, json_len);
+	ev->key = xstrndup(key, key_len);
+	ev->json = xstrndup(json, json_len);
 	ev->json_len = json_len;
 	watch_history_add(&r->history, ev);	/* takes its own reference */
 	store_event_unref(ev);
@@ -356,7 +357,7 @@ static bool read_history(struct dec *d, struct restore *r)
 
 static bool name_ok(const char *name, size_t len)
 {
-	return len > 0 && len < NODE_MAX_NAME && memchr(name, '/', len) == NULL &&
+	return len > 0 && len < SNODE_MAX_NAME && memchr(name, '/', len) == NULL &&
 	       memchr(name, '\0', len) == NULL;
 }
 
@@ -393,7 +394,7 @@ static void push_dir(struct restore *r, struct snode *dir)
 {
 	if (r->depth == r->stack_cap) {
 		r->stack_cap *= 2;
-		r->stack = kv_xrealloc(r->stack, r->stack_cap * sizeof(*r->stack));
+		r->stack = xrealloc(r->stack, r->stack_cap * sizeof(*r->stack));
 	}
 	r->stack[r->depth++] = dir;
 }
@@ -421,8 +422,8 @@ static bool read_node(struct dec *d, struct restore *r, uint64_t depth)
 		dec_fail(d, "TTL sequence %" PRIu64 " not below next %" PRIu64, seq, r->next_seq);
 		return false;
 	}
-	struct snode *n = (flags & ND_DIR) ? node_new_dir(name, name_len, created)
-					   : node_new_file(name, name_len, value, value_len, created);
+	struct snode *n = (flags & ND_DIR) ? snode_new_dir(name, name_len, created)
+					   : snode_new_file(name, name_len, value, value_len, created);
 	n->modified_index = modified;
 	r->depth = (size_t)depth;	/* closes the directories deeper than the parent */
 	dir_add(r->stack[depth - 1], n);
@@ -472,7 +473,7 @@ static bool store_is_empty(const struct store *s)
 /* Moves the restored state into s (whose empty state is released). */
 static void install(struct store *s, struct restore *r)
 {
-	node_free_tree(s->root);
+	snode_free_tree(s->root);
 	s->root = r->root;
 	ttl_heap_free(&s->ttl);
 	s->ttl = r->ttl;
@@ -493,16 +494,16 @@ static int read_snapshot(struct store *s, const void *data, size_t len, bool mus
 		dec_fail(&d, "the store is not empty");
 		return -1;
 	}
-	struct restore r = { .root = node_new_dir("", 0, 0), .stack_cap = 64 };
+	struct restore r = { .root = snode_new_dir("", 0, 0), .stack_cap = 64 };
 	ttl_heap_init(&r.ttl);
 	watch_history_init(&r.history, s->history.cap);
-	r.stack = kv_xmalloc(r.stack_cap * sizeof(*r.stack));
+	r.stack = xmalloc(r.stack_cap * sizeof(*r.stack));
 	r.stack[r.depth++] = r.root;
 	bool ok = read_header(&d, &r) && read_history(&d, &r) && read_tree(&d, &r) &&
 		  read_trailer(&d, &r);
 	free(r.stack);
 	if (!ok) {
-		node_free_tree(r.root);
+		snode_free_tree(r.root);
 		ttl_heap_free(&r.ttl);
 		watch_history_free(&r.history);
 		return -1;

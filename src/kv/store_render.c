@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/xalloc.h"
+
 #define NS_PER_SEC 1000000000LL
 
 static void put_digits(struct buf *b, int64_t v, int width)
@@ -92,14 +94,14 @@ int64_t render_ttl_seconds(int64_t expire_ns, int64_t now_ns)
 	return (int64_t)ttl;
 }
 
-void node_view_of(struct node_view *v, const struct snode *n, const char *key, size_t key_len)
+void snode_view_of(struct node_view *v, const struct snode *n, const char *key, size_t key_len)
 {
 	v->key = key;
 	v->key_len = key_len;
 	v->value = n->is_dir ? NULL : n->u.value;
 	v->value_len = n->is_dir ? 0 : n->value_len;
 	v->dir = n->is_dir;
-	v->has_expiration = node_has_ttl(n);
+	v->has_expiration = snode_has_ttl(n);
 	v->expire_ns = n->expire_ns;
 	v->modified_index = n->modified_index;
 	v->created_index = n->created_index;
@@ -212,17 +214,16 @@ static void render_child(struct list_ctx *c, const struct snode *child, bool *op
 /* Writes ,"nodes":[...] for the visible children of dir (nothing when none). */
 static void render_children(struct list_ctx *c, const struct snode *dir)
 {
-	const struct sdir *d = dir->u.dir;
 	bool opened = false;
 	if (!c->sorted) {
-		for (const struct snode *ch = d->head; ch != NULL; ch = ch->next)
-			if (!node_is_hidden(ch))
+		for (const struct snode *ch = dir_first(dir); ch != NULL; ch = dir_next(ch))
+			if (!snode_is_hidden(ch))
 				render_child(c, ch, &opened);
-	} else if (d->count > 0) {
-		const struct snode **v = kv_xmalloc(d->count * sizeof(*v));
+	} else if (dir_count(dir) > 0) {
+		const struct snode **v = xmalloc(dir_count(dir) * sizeof(*v));
 		size_t n = 0;
-		for (const struct snode *ch = d->head; ch != NULL; ch = ch->next)
-			if (!node_is_hidden(ch))
+		for (const struct snode *ch = dir_first(dir); ch != NULL; ch = dir_next(ch))
+			if (!snode_is_hidden(ch))
 				v[n++] = ch;
 		qsort(v, n, sizeof(*v), cmp_by_name);
 		for (size_t i = 0; i < n; i++)
@@ -236,7 +237,7 @@ static void render_children(struct list_ctx *c, const struct snode *dir)
 static void render_tree(struct list_ctx *c, const struct snode *n, bool list_children)
 {
 	struct node_view v;
-	node_view_of(&v, n, c->key.data, c->key.len);
+	snode_view_of(&v, n, c->key.data, c->key.len);
 	bool first;
 	render_head(c->out, &v, c->now_ns, &first);
 	/* a dir always has "dir":true, so the comma before "nodes" is right */

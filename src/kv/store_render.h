@@ -32,7 +32,7 @@ void render_rfc3339nano(struct buf *b, int64_t unix_ns);
 int64_t render_ttl_seconds(int64_t expire_ns, int64_t now_ns);
 
 /* The view of a stored node (value, dir, expiration, indexes) under key. */
-void node_view_of(struct node_view *v, const struct snode *n, const char *key, size_t key_len);
+void snode_view_of(struct node_view *v, const struct snode *n, const char *key, size_t key_len);
 
 /* {"key":..,...} for v, with no "nodes". */
 void render_node_view(struct buf *b, const struct node_view *v, int64_t now_ns);

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "util/xalloc.h"
+
 void ttl_heap_init(struct ttl_heap *h)
 {
 	h->v = NULL;
@@ -63,7 +65,7 @@ static void push(struct ttl_heap *h, struct ttl_entry e)
 {
 	if (h->len == h->cap) {
 		h->cap = h->cap ? h->cap * 2 : 16;
-		h->v = kv_xrealloc(h->v, h->cap * sizeof(*h->v));
+		h->v = xrealloc(h->v, h->cap * sizeof(*h->v));
 	}
 	h->v[h->len] = e;
 	sift_up(h, h->len++);
@@ -73,7 +75,7 @@ void ttl_heap_set(struct ttl_heap *h, struct snode *n, int64_t expire_ns)
 {
 	n->expire_ns = expire_ns;
 	struct ttl_entry e = { expire_ns, h->next_seq++, n };
-	if (n->heap_pos != NODE_NO_TTL) {
+	if (n->heap_pos != SNODE_NO_TTL) {
 		size_t i = n->heap_pos;
 		h->v[i] = e;
 		sift_up(h, i);
@@ -96,10 +98,10 @@ void ttl_heap_restore(struct ttl_heap *h, struct snode *n, int64_t expire_ns, ui
 
 void ttl_heap_remove(struct ttl_heap *h, struct snode *n)
 {
-	if (n->heap_pos == NODE_NO_TTL)
+	if (n->heap_pos == SNODE_NO_TTL)
 		return;
 	size_t i = n->heap_pos;
-	n->heap_pos = NODE_NO_TTL;
+	n->heap_pos = SNODE_NO_TTL;
 	h->len--;
 	if (i == h->len)
 		return;

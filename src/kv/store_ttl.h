@@ -1,6 +1,6 @@
 /* store_ttl.h - min-heap of TTL nodes ordered by (expiration, insertion sequence).
  * Pure: no I/O, no clock. The heap borrows node pointers; each node records its
- * heap position in snode.heap_pos (NODE_NO_TTL when not in the heap). */
+ * heap position in snode.heap_pos (SNODE_NO_TTL when not in the heap). */
 #ifndef CETCD_STORE_TTL_H
 #define CETCD_STORE_TTL_H
 

@@ -1,18 +1,19 @@
-/* watch.c - the watcher hub: path -> list of watchers in an open-addressing hash
- * table, O(depth) event matching (see watch.h). Pure: no I/O, no clock. */
+/* watch.c - the watcher hub: path -> list of watchers in a hash table
+ * (util/hash.h), O(depth) event matching (see watch.h). Pure: no I/O, no clock. */
 #include "kv/watch.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "kv/store_node.h"
+#include "util/hash.h"
+#include "util/list.h"
+#include "util/xalloc.h"
 
 struct wlist;
 
 struct watcher {
 	struct wlist *list;		/* borrowed; NULL once unlinked */
-	struct watcher *prev, *next;
-	struct watcher *zombie_next;	/* pending free while delivering */
+	struct list link;		/* in list->watchers, then in the hub's zombies */
 	uint64_t since;
 	watch_fire_fn fire;
 	void *ctx;
@@ -21,65 +22,48 @@ struct watcher {
 
 /* All watchers registered on one path. */
 struct wlist {
-	char *path;			/* owned */
+	struct list watchers;		/* owned, registration order; never empty */
+	uint32_t hash;			/* of path */
 	size_t len;
-	uint32_t hash;
-	struct watcher *head, *tail;	/* owned */
+	char path[];			/* NUL-terminated */
 };
 
 struct watch_hub {
-	struct wlist **slots;		/* owned lists, open addressing, linear probing */
-	uint32_t cap, nlists;
+	struct hmap by_path;		/* owned wlists */
 	uint64_t count;			/* registered watchers */
 	int delivering;			/* > 0 while fire callbacks may run */
-	struct watcher *zombies;	/* unlinked, freed when delivery ends */
+	struct list zombies;		/* unlinked watchers, freed when delivery ends */
 };
-
-static uint32_t path_hash(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
 
 struct watch_hub *watch_hub_new(void)
 {
-	return kv_xcalloc(1, sizeof(struct watch_hub));
+	struct watch_hub *hub = xcalloc(1, sizeof(*hub));
+	hmap_init(&hub->by_path, offsetof(struct wlist, hash));
+	list_init(&hub->zombies);
+	return hub;
 }
 
-static void wlist_free(struct wlist *l)
+/* Frees every watcher on l (linked by link). */
+static void free_watchers(struct list *l)
 {
-	struct watcher *w = l->head;
-	while (w) {
-		struct watcher *next = w->next;
+	struct watcher *w, *tmp;
+	list_for_each_safe(w, tmp, l, link)
 		free(w);
-		w = next;
-	}
-	free(l->path);
-	free(l);
-}
-
-static void free_zombies(struct watch_hub *hub)
-{
-	while (hub->zombies) {
-		struct watcher *w = hub->zombies;
-		hub->zombies = w->zombie_next;
-		free(w);
-	}
+	list_init(l);
 }
 
 void watch_hub_free(struct watch_hub *hub)
 {
 	if (hub == NULL)
 		return;
-	for (uint32_t i = 0; i < hub->cap; i++)
-		if (hub->slots[i])
-			wlist_free(hub->slots[i]);
-	free_zombies(hub);
-	free(hub->slots);
+	struct wlist *l;
+	uint32_t i = 0;
+	while ((l = hmap_next(&hub->by_path, &i)) != NULL) {
+		free_watchers(&l->watchers);
+		free(l);
+	}
+	free_watchers(&hub->zombies);
+	hmap_free(&hub->by_path);
 	free(hub);
 }
 
@@ -90,77 +74,32 @@ uint64_t watch_hub_count(const struct watch_hub *hub)
 
 /* ---- path table ------------------------------------------------------------ */
 
-static struct wlist *table_find(const struct watch_hub *hub, const char *path, size_t len)
+static bool path_eq(const void *entry, const void *path, size_t len)
 {
-	if (hub->nlists == 0)
-		return NULL;
-	uint32_t h = path_hash(path, len);
-	uint32_t mask = hub->cap - 1;
-	for (uint32_t i = h & mask;; i = (i + 1) & mask) {
-		struct wlist *l = hub->slots[i];
-		if (l == NULL)
-			return NULL;
-		if (l->hash == h && l->len == len && memcmp(l->path, path, len) == 0)
-			return l;
-	}
+	const struct wlist *l = entry;
+	return l->len == len && memcmp(l->path, path, len) == 0;
 }
 
-static void table_place(struct wlist **slots, uint32_t cap, struct wlist *l)
+static struct wlist *find_list(const struct watch_hub *hub, const char *path, size_t len)
 {
-	uint32_t i = l->hash & (cap - 1);
-	while (slots[i] != NULL)
-		i = (i + 1) & (cap - 1);
-	slots[i] = l;
+	return hmap_find(&hub->by_path, hmap_hash(path, len), path, len, path_eq);
 }
 
-static void table_grow(struct watch_hub *hub)
+static struct wlist *get_or_add_list(struct watch_hub *hub, const char *path, size_t len)
 {
-	uint32_t cap = hub->cap ? hub->cap * 2 : 16;
-	struct wlist **slots = kv_xcalloc(cap, sizeof(*slots));
-	for (uint32_t i = 0; i < hub->cap; i++)
-		if (hub->slots[i])
-			table_place(slots, cap, hub->slots[i]);
-	free(hub->slots);
-	hub->slots = slots;
-	hub->cap = cap;
-}
-
-static struct wlist *table_get_or_add(struct watch_hub *hub, const char *path, size_t len)
-{
-	struct wlist *l = table_find(hub, path, len);
+	struct wlist *l = find_list(hub, path, len);
 	if (l != NULL)
 		return l;
-	if ((uint64_t)(hub->nlists + 1) * 4 > (uint64_t)hub->cap * 3)
-		table_grow(hub);
-	l = kv_xcalloc(1, sizeof(*l));
-	l->path = kv_xstrndup(path, len);
+	if (len >= SIZE_MAX - sizeof(*l))
+		xalloc_die();
+	l = xmalloc(sizeof(*l) + len + 1);
+	list_init(&l->watchers);
+	l->hash = hmap_hash(path, len);
 	l->len = len;
-	l->hash = path_hash(path, len);
-	table_place(hub->slots, hub->cap, l);
-	hub->nlists++;
+	memcpy(l->path, path, len);
+	l->path[len] = '\0';
+	hmap_insert(&hub->by_path, l);
 	return l;
-}
-
-/* Backward-shift deletion of an (empty) list. */
-static void table_delete(struct watch_hub *hub, struct wlist *l)
-{
-	uint32_t mask = hub->cap - 1;
-	uint32_t hole = l->hash & mask;
-	while (hub->slots[hole] != l)
-		hole = (hole + 1) & mask;
-	for (uint32_t j = (hole + 1) & mask; hub->slots[j] != NULL; j = (j + 1) & mask) {
-		uint32_t home = hub->slots[j]->hash & mask;
-		bool home_in_between = hole <= j ? (home > hole && home <= j)
-						 : (home > hole || home <= j);
-		if (!home_in_between) {
-			hub->slots[hole] = hub->slots[j];
-			hole = j;
-		}
-	}
-	hub->slots[hole] = NULL;
-	hub->nlists--;
-	free(l->path);
-	free(l);
 }
 
 /* ---- registration ---------------------------------------------------------- */
@@ -169,20 +108,15 @@ struct watcher *watch_hub_add(struct watch_hub *hub, const char *path, size_t le
 			      bool recursive, bool stream, uint64_t since,
 			      watch_fire_fn fire, void *ctx)
 {
-	struct wlist *l = table_get_or_add(hub, path, len);
-	struct watcher *w = kv_xcalloc(1, sizeof(*w));
+	struct wlist *l = get_or_add_list(hub, path, len);
+	struct watcher *w = xcalloc(1, sizeof(*w));
 	w->list = l;
 	w->since = since;
 	w->fire = fire;
 	w->ctx = ctx;
 	w->recursive = recursive;
 	w->stream = stream;
-	w->prev = l->tail;
-	if (l->tail)
-		l->tail->next = w;
-	else
-		l->head = w;
-	l->tail = w;
+	list_add_tail(&l->watchers, &w->link);
 	hub->count++;
 	return w;
 }
@@ -191,27 +125,20 @@ struct watcher *watch_hub_add(struct watch_hub *hub, const char *path, size_t le
 static void unlink_watcher(struct watch_hub *hub, struct watcher *w)
 {
 	struct wlist *l = w->list;
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		l->head = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		l->tail = w->prev;
+	list_del(&w->link);
 	w->list = NULL;
-	w->prev = w->next = NULL;
 	w->dead = true;
 	hub->count--;
-	if (l->head == NULL)
-		table_delete(hub, l);
+	if (list_empty(&l->watchers)) {
+		hmap_remove(&hub->by_path, l);
+		free(l);
+	}
 }
 
 static void release_watcher(struct watch_hub *hub, struct watcher *w)
 {
 	if (hub->delivering > 0) {
-		w->zombie_next = hub->zombies;
-		hub->zombies = w;
+		list_add_tail(&hub->zombies, &w->link);
 	} else {
 		free(w);
 	}
@@ -243,7 +170,7 @@ static bool hidden_below(size_t watch_len, const char *key, size_t key_len)
 static void deliver(struct watch_hub *hub, struct store_event *ev, const char *path,
 		    size_t len, bool original, bool removed)
 {
-	struct wlist *l = table_find(hub, path, len);
+	struct wlist *l = find_list(hub, path, len);
 	if (l == NULL)
 		return;
 	if (!original && !removed && hidden_below(len, ev->key, strlen(ev->key)))
@@ -252,19 +179,20 @@ static void deliver(struct watch_hub *hub, struct store_event *ev, const char *p
 	struct watcher *stack[16];
 	struct watcher **v = stack;
 	size_t n = 0, cap = 16;
-	for (struct watcher *w = l->head; w != NULL; w = w->next) {
-		if (!(w->recursive || original || removed) || ev->index < w->since)
+	struct watcher *cand;
+	list_for_each(cand, &l->watchers, link) {
+		if (!(cand->recursive || original || removed) || ev->index < cand->since)
 			continue;
 		if (n == cap) {
 			cap *= 2;
 			if (v == stack) {
-				v = kv_xmalloc(cap * sizeof(*v));
+				v = xmalloc(cap * sizeof(*v));
 				memcpy(v, stack, sizeof(stack));
 			} else {
-				v = kv_xrealloc(v, cap * sizeof(*v));
+				v = xrealloc(v, cap * sizeof(*v));
 			}
 		}
-		v[n++] = w;
+		v[n++] = cand;
 	}
 	hub->delivering++;
 	for (size_t i = 0; i < n; i++) {
@@ -281,7 +209,7 @@ static void deliver(struct watch_hub *hub, struct store_event *ev, const char *p
 	}
 	hub->delivering--;
 	if (hub->delivering == 0)
-		free_zombies(hub);
+		free_watchers(&hub->zombies);
 	if (v != stack)
 		free(v);
 }

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kv/store_node.h"
+#include "util/xalloc.h"
 
 void watch_history_init(struct watch_history *h, size_t capacity)
 {
-	h->ring = kv_xcalloc(capacity, sizeof(*h->ring));
+	h->ring = xcalloc(capacity, sizeof(*h->ring));
 	h->cap = capacity;
 	h->head = h->len = 0;
 }

@@ -41,9 +41,7 @@ struct raft *raft_new(const struct raft_config *cfg)
 {
 	if (cfg == NULL || cfg->id == RAFT_NONE)
 		return NULL;
-	struct raft *r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		abort();
+	struct raft *r = xcalloc(1, sizeof(*r));
 	r->cfg = *cfg;
 	if (r->cfg.election_ms == 0)
 		r->cfg.election_ms = 1000;
@@ -268,7 +266,7 @@ int raft_bootstrap_ctx(struct raft *r, const struct raft_membership *initial,
 	struct raft_conf_change cc = { .type = RAFT_CONF_SET, .membership = *initial,
 				       .context = context, .context_len = context_len };
 	size_t cap = 3 + 16 * RAFT_MAX_MEMBERS + context_len;
-	uint8_t *buf = raft_xmalloc(cap);
+	uint8_t *buf = xmalloc(cap);
 	struct raft_entry e = { .term = 1, .index = 1, .type = RAFT_ENTRY_CONF, .time = 0 };
 	e.len = raft_conf_encode(&cc, buf, cap);
 	e.data = buf;

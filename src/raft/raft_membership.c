@@ -163,9 +163,7 @@ static void rebuild_peers(struct raft *r)
 {
 	const struct raft_membership *m = &r->conf;
 	size_t n = m->n_voters + m->n_learners;
-	struct raft_peer *np = calloc(n ? n : 1, sizeof(*np));
-	if (np == NULL)
-		abort();
+	struct raft_peer *np = xcalloc(n, sizeof(*np));
 	for (size_t i = 0; i < n; i++) {
 		raft_id id = i < m->n_voters ? m->voters[i] : m->learners[i - m->n_voters];
 		struct raft_peer *old = raft_peer_find(r, id);
@@ -272,7 +270,7 @@ int raft_propose_conf_change(struct raft *r, const struct raft_conf_change *cc)
 	if (membership_change(&m, cc) != RAFT_OK)
 		return RAFT_ERR_BAD_CONF;
 	size_t cap = 9 + cc->context_len;
-	uint8_t *buf = raft_xmalloc(cap);
+	uint8_t *buf = xmalloc(cap);
 	size_t len = raft_conf_encode(cc, buf, cap);
 	uint64_t index = raft_leader_append(r, RAFT_ENTRY_CONF, buf, len);
 	free(buf);

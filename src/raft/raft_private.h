@@ -4,11 +4,11 @@
 #define CETCD_RAFT_PRIVATE_H
 
 #include "raft/raft.h"
+#include "util/xalloc.h"
 
-/* ---- memory helpers (raft_util.c) --------------------------------------- */
+/* ---- memory helpers (raft_util.c; allocation failure aborts, util/xalloc.h) */
 
-void *raft_xmalloc(size_t n);
-void *raft_xrealloc(void *p, size_t n);
+/* A copy of p[0..n), or NULL when n is 0. */
 void *raft_xmemdup(const void *p, size_t n);
 /* Grows *p (array of elsize-byte items, capacity *cap) to hold need items. */
 void raft_grow(void **p, size_t *cap, size_t need, size_t elsize);

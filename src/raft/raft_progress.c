@@ -111,7 +111,7 @@ void raft_pr_inflight_add(struct raft *r, struct raft_peer *p, uint64_t last)
 {
 	if (p->inflight == NULL) {
 		p->infl_cap = r->cfg.max_inflight;
-		p->inflight = raft_xmalloc(p->infl_cap * sizeof(*p->inflight));
+		p->inflight = xmalloc(p->infl_cap * sizeof(*p->inflight));
 	}
 	if (p->infl_count >= p->infl_cap)
 		return;

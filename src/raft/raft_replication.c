@@ -41,7 +41,7 @@ static size_t collect_entries(struct raft *r, uint64_t from, struct raft_entry *
 	*out = NULL;
 	if (n == 0)
 		return 0;
-	*out = raft_xmalloc(n * sizeof(**out));
+	*out = xmalloc(n * sizeof(**out));
 	memcpy(*out, raft_log_entry(&r->log, from), n * sizeof(**out));
 	raft_garbage(r, *out);
 	return n;

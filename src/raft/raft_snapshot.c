@@ -11,7 +11,7 @@
  * update or message may still point to) is freed with the update. */
 void raft_snapshot_replace(struct raft *r, const struct raft_snapshot *s)
 {
-	struct raft_snapshot *copy = raft_xmalloc(sizeof(*copy));
+	struct raft_snapshot *copy = xmalloc(sizeof(*copy));
 	copy->meta = s->meta;
 	copy->len = s->len;
 	copy->data = raft_xmemdup(s->data, s->len);

@@ -2,30 +2,13 @@
  * Pure: no I/O, no clock; out-of-memory aborts (see raft.h). */
 #include "raft/raft_private.h"
 
-#include <stdlib.h>
 #include <string.h>
-
-void *raft_xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-void *raft_xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (q == NULL)
-		abort();
-	return q;
-}
 
 void *raft_xmemdup(const void *p, size_t n)
 {
 	if (n == 0)
 		return NULL;
-	void *q = raft_xmalloc(n);
+	void *q = xmalloc(n);
 	memcpy(q, p, n);
 	return q;
 }
@@ -37,7 +20,7 @@ void raft_grow(void **p, size_t *cap, size_t need, size_t elsize)
 	size_t ncap = *cap ? *cap * 2 : 8;
 	while (ncap < need)
 		ncap *= 2;
-	*p = raft_xrealloc(*p, ncap * elsize);
+	*p = xrealloc(*p, ncap * elsize);
 	*cap = ncap;
 }
 

@@ -7,16 +7,7 @@
 #include <string.h>
 
 #include "util/le.h"
-
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n);
-	if (q == NULL) {
-		fputs("cetcd: out of memory\n", stderr);
-		abort();
-	}
-	return q;
-}
+#include "util/xalloc.h"
 
 void buf_reserve(struct buf *b, size_t extra)
 {
