@@ -340,8 +340,10 @@ static char *raft_url(const char *base)
 	return buf_steal(&b, NULL);
 }
 
-/* The POST of the batch in p->body to p->post_url, reporting to on_done. */
-static struct http_call *start_call(struct peer *p, http_done_fn on_done, const char **error)
+static void on_post_done(void *ctx, const struct http_call_result *res);
+
+/* Starts the POST of the batch in p->body to p->post_url. */
+static struct http_call *start_call(struct peer *p, const char **error)
 {
 	struct peer_sender *s = p->s;
 	char cluster[48], from[48], to[48];
@@ -360,7 +362,7 @@ static struct http_call *start_call(struct peer *p, http_done_fn on_done, const 
 		.body = p->body.data,
 		.body_len = p->body.len,
 		.connect_ms = s->connect_ms,
-		.on_done = on_done,
+		.on_done = on_post_done,
 		.ctx = p,
 	};
 	if (p->batch_snapshot) {
@@ -380,8 +382,6 @@ static void drop_batch(struct peer *p)
 	p->batch_records = 0;
 }
 
-static void on_post_done(void *ctx, const struct http_call_result *res);
-
 static void start_post(struct peer *p)
 {
 	if (p->call || p->head == NULL)
@@ -396,7 +396,7 @@ static void start_post(struct peer *p)
 	free(p->post_url);
 	p->post_url = raft_url(p->urls[p->url_idx]);
 	const char *error = "";
-	p->call = start_call(p, on_post_done, &error);
+	p->call = start_call(p, &error);
 	if (p->call == NULL) {
 		fprintf(stderr, "cetcd: peer %" PRIx64 ": cannot start POST: %s\n", p->id, error);
 		drop_batch(p);

@@ -13,9 +13,9 @@
  *   - No API call below ever calls back into the caller; every callback
  *     runs from the loop (fd events and a timeout source the client
  *     registers).
- *   - on_head and on_data run inside libcurl. There a call may be paused or
- *     cancelled (any call), but no call may be started and the client must
- *     not be freed.
+ *   - on_head, on_data and the body reader run inside libcurl. There any
+ *     call may be paused, resumed or cancelled, but no call may be started
+ *     and the client must not be freed.
  *   - on_done runs outside libcurl: it may start, pause and cancel other
  *     calls; the call itself is freed when on_done returns.
  *   - http_call_cancel never calls back, for any call, from anywhere.
@@ -103,9 +103,11 @@ struct http_call_spec {
 	size_t body_len;
 	http_read_fn reader;
 	int64_t reader_len;
-	/* Limits, 0 = none: connecting; the whole call; a stall (the call fails
-	 * if it moves fewer than stall_bytes_per_s bytes per second during
-	 * stall_s seconds). A long-poll wants total_ms 0 and no stall limit. */
+	/* Limits: connecting (0: libcurl's default, 300 s); the whole call,
+	 * paused time included (0: none); a stall (0: none; the call fails if
+	 * it moves fewer than stall_bytes_per_s bytes per second during stall_s
+	 * seconds while its response is not paused). A long-poll wants
+	 * total_ms 0 and no stall limit. */
 	unsigned connect_ms;
 	unsigned total_ms;
 	unsigned stall_bytes_per_s;
@@ -123,7 +125,7 @@ struct http_call_spec {
 struct http_call *http_call_start(struct http_client *c, const struct http_call_spec *spec,
 				  const char **error);
 /* Stops a call in flight; nothing of it is called back any more and its
- * borrowed body is released. A no-op from its own on_done. */
+ * borrowed body is released. A no-op for NULL and from its own on_done. */
 void http_call_cancel(struct http_call *call);
 /* Stops delivering the response body (back-pressure: the peer is no longer
  * read) until http_call_resume. */
