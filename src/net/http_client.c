@@ -290,7 +290,7 @@ static CURL *new_easy(struct http_call *call, const struct http_call_spec *sp)
 static void call_free(struct http_call *call)
 {
 	struct http_client *c = call->c;
-	curl_multi_remove_handle(c->multi, call->easy);	/* no-op once finished */
+	curl_multi_remove_handle(c->multi, call->easy);	/* drops its completion message too */
 	curl_easy_cleanup(call->easy);
 	curl_slist_free_all(call->headers);
 	head_clear(call);
