@@ -7,7 +7,7 @@
 
 #include "api/routes.h"
 #include "cetcd/config.h"
-#include "member/peer_send.h"
+#include "net/http_client.h"
 #include "disk/wal.h"
 #include "member/server.h"
 #include "util/log.h"
@@ -83,7 +83,7 @@ int main(int argc, char **argv, char **envp)
 	bool restarting = has_wal(&c);
 	if ((restarting ? lenient_initial_cluster(&c, &initial)
 			: load_initial_cluster(&c, &initial)) != 0 ||
-	    peer_sender_global_init() != 0) {
+	    http_client_global_init() != 0) {
 		config_free(&c);
 		return 1;
 	}
@@ -120,7 +120,7 @@ int main(int argc, char **argv, char **envp)
 	free(o.listen_client_urls);
 	free(o.listen_peer_urls);
 	url_map_free(&initial);
-	peer_sender_global_cleanup();
+	http_client_global_cleanup();
 	free(o.advertise_client_urls);
 	free(o.initial_advertise_peer_urls);
 	config_free(&c);

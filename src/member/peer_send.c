@@ -1,34 +1,25 @@
 /* peer_send.c - the peer sender (see peer_send.h): per-peer queues of
- * encoded records, one libcurl easy handle per peer, one curl multi handle
- * driven by the loop.
+ * encoded records, batched into POST /raft calls of one net/http_client
+ * (whose connection cache keeps each peer's connection alive).
  *
- * How libcurl meets the loop:
- *   CURLMOPT_SOCKETFUNCTION  -> loop_add_fd / loop_mod_fd / loop_del_fd; a
- *                               struct sock per socket (curl_multi_assign)
- *   CURLMOPT_TIMERFUNCTION   -> an absolute due time read by the sender's
- *                               timeout source on the loop
- *   fd ready / timer due     -> curl_multi_socket_action, then drain():
- *                               finished POSTs are accounted and the peer's
- *                               next batch starts at once
- * A send only queues and sets `kick`; the timeout source then asks the loop
- * not to sleep, and starts the POSTs of idle peers. So every message queued
- * in one loop iteration (one Raft update) leaves in one POST per peer.
+ * A send only queues and sets `kick`; the sender's timeout source then asks
+ * the loop not to sleep, and starts the POSTs of idle peers. So every
+ * message queued in one loop iteration (one Raft update) leaves in one POST
+ * per peer. A finished POST is accounted in its on_done, and the peer's
+ * next batch starts there at once.
  *
- * curl_multi_socket_action is never called from inside a libcurl callback.
  * The loop has no way to unregister a timeout source: free the sender only
  * after loop_run has returned (then loop_free). */
 #include "member/peer_send.h"
 
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 
 #include "util/buf.h"
-#include "util/clock.h"
 #include "kv/cluster.h"
+#include "net/http_client.h"
 #include "net/loop.h"
 #include "member/peer_codec.h"
 #include "raft/raft.h"
@@ -55,36 +46,22 @@ struct peer {
 	size_t url_idx;		/* next POST goes to urls[url_idx] */
 	struct rec *head, *tail;
 	size_t n_queued, queued_bytes;
-	CURL *easy;		/* reused: keeps the connection alive */
-	struct curl_slist *headers;	/* of the POST in flight */
+	struct http_call *call;	/* the POST in flight, or NULL */
 	char *post_url;		/* of the POST in flight */
-	struct buf body;	/* of the POST in flight (curl reads it in place) */
-	bool in_flight;
+	struct buf body;	/* of the POST in flight (lent to the call) */
 	size_t batch_records, batch_appends;
 	bool batch_snapshot;
 	bool active;		/* last POST succeeded */
 	bool ever_failed;
-	bool gone;		/* answered 410: report from the loop */
 	uint64_t success, fail, msgs_sent, msgs_dropped;
 	struct latency lat;
 };
 
-/* One socket libcurl asked us to watch. */
-struct sock {
-	struct peer_sender *s;
-	curl_socket_t fd;
-	struct loop_fd *watch;
-	struct sock *prev, *next;
-};
-
 struct peer_sender {
-	struct loop *loop;
-	CURLM *multi;
+	struct http_client *http;
 	uint64_t self_id, cluster_id;
 	struct peer **peers;
 	size_t n_peers, cap_peers;
-	struct sock *socks;
-	uint64_t timer_due;	/* curl's timer, absolute mono ms; UINT64_MAX = none */
 	bool kick;		/* an idle peer has records: start POSTs */
 	unsigned connect_ms, request_ms;
 	size_t max_records, max_bytes, max_batch_bytes;
@@ -122,16 +99,6 @@ static double nsqrt(double x)
 		r = next;
 	}
 	return r;
-}
-
-int peer_sender_global_init(void)
-{
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-void peer_sender_global_cleanup(void)
-{
-	curl_global_cleanup();
 }
 
 /* ---- queue ----------------------------------------------------------------- */
@@ -211,7 +178,7 @@ static void enqueue(struct peer *p, struct rec *r)
 	while (p->n_queued > s->max_records || p->queued_bytes > s->max_bytes)
 		if (!drop_oldest_droppable(p))
 			break;
-	if (!p->in_flight)
+	if (p->call == NULL)
 		s->kick = true;
 }
 
@@ -225,11 +192,6 @@ static struct peer *find_peer(const struct peer_sender *s, uint64_t id)
 		if (s->peers[i]->id == id)
 			return s->peers[i];
 	return NULL;
-}
-
-static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	return size * nmemb;
 }
 
 static void free_urls(struct peer *p)
@@ -246,36 +208,19 @@ static struct peer *peer_new(struct peer_sender *s, uint64_t id)
 	struct peer *p = xcalloc(1, sizeof(*p));
 	p->s = s;
 	p->id = id;
-	p->easy = curl_easy_init();
-	if (p->easy == NULL)
-		abort();
-	curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
-	curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, discard_body);
-	curl_easy_setopt(p->easy, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500	/* 7.85: the string form replaced the bitmask */
-	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
 	return p;
 }
 
 /* Cancels the POST in flight (no accounting, no callback). */
 static void peer_cancel(struct peer *p)
 {
-	if (!p->in_flight)
-		return;
-	curl_multi_remove_handle(p->s->multi, p->easy);
-	p->in_flight = false;
+	http_call_cancel(p->call);
+	p->call = NULL;
 }
 
 static void peer_free(struct peer *p)
 {
 	peer_cancel(p);
-	curl_easy_cleanup(p->easy);
-	curl_slist_free_all(p->headers);
 	queue_clear(p);
 	free_urls(p);
 	free(p->post_url);
@@ -316,7 +261,7 @@ void peer_sender_set_peer(struct peer_sender *s, uint64_t id, char *const *urls,
 		p->urls[i] = xstrdup(urls[i]);
 	p->n_urls = n;
 	p->url_idx = 0;
-	if (p->head && !p->in_flight)
+	if (p->head && p->call == NULL)
 		s->kick = true;
 }
 
@@ -395,48 +340,39 @@ static char *raft_url(const char *base)
 	return buf_steal(&b, NULL);
 }
 
-static struct curl_slist *add_header(struct curl_slist *l, const char *h)
-{
-	struct curl_slist *n = curl_slist_append(l, h);
-	if (n == NULL)
-		abort();
-	return n;
-}
+static void on_post_done(void *ctx, const struct http_call_result *res);
 
-static void build_headers(struct peer *p)
-{
-	char tmp[64];
-	curl_slist_free_all(p->headers);
-	p->headers = add_header(NULL, "Content-Type: application/octet-stream");
-	snprintf(tmp, sizeof(tmp), "X-Etcd-Cluster-Id: %" PRIx64, p->s->cluster_id);
-	p->headers = add_header(p->headers, tmp);
-	snprintf(tmp, sizeof(tmp), "X-Server-From: %" PRIx64, p->s->self_id);
-	p->headers = add_header(p->headers, tmp);
-	snprintf(tmp, sizeof(tmp), "X-Raft-To: %" PRIx64, p->id);
-	p->headers = add_header(p->headers, tmp);
-	p->headers = add_header(p->headers, "Expect:");	/* no 100-continue round trip */
-}
-
-static void set_request_options(struct peer *p)
+/* Starts the POST of the batch in p->body to p->post_url. */
+static struct http_call *start_call(struct peer *p, const char **error)
 {
 	struct peer_sender *s = p->s;
-	CURL *e = p->easy;
-	curl_easy_setopt(e, CURLOPT_URL, p->post_url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body.len);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body.data);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)s->connect_ms);
-	long stall_s = s->request_ms >= 2000 ? (long)(s->request_ms / 1000) : 1;
+	char cluster[48], from[48], to[48];
+	snprintf(cluster, sizeof(cluster), "X-Etcd-Cluster-Id: %" PRIx64, s->cluster_id);
+	snprintf(from, sizeof(from), "X-Server-From: %" PRIx64, s->self_id);
+	snprintf(to, sizeof(to), "X-Raft-To: %" PRIx64, p->id);
+	const char *headers[] = {
+		"Content-Type: application/octet-stream", cluster, from, to,
+		"Expect:",	/* no 100-continue round trip */
+	};
+	struct http_call_spec spec = {
+		.method = "POST",
+		.url = p->post_url,
+		.headers = headers,
+		.n_headers = sizeof(headers) / sizeof(headers[0]),
+		.body = p->body.data,
+		.body_len = p->body.len,
+		.connect_ms = s->connect_ms,
+		.on_done = on_post_done,
+		.ctx = p,
+	};
 	if (p->batch_snapshot) {
 		/* a snapshot may take long: no total limit, but no stall either */
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 0L);
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, stall_s);
+		spec.stall_bytes_per_s = 1024;
+		spec.stall_s = s->request_ms >= 2000 ? s->request_ms / 1000 : 1;
 	} else {
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)s->request_ms);
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 0L);
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 0L);
+		spec.total_ms = s->request_ms;
 	}
+	return http_call_start(s->http, &spec, error);
 }
 
 static void drop_batch(struct peer *p)
@@ -448,7 +384,7 @@ static void drop_batch(struct peer *p)
 
 static void start_post(struct peer *p)
 {
-	if (p->in_flight || p->head == NULL)
+	if (p->call || p->head == NULL)
 		return;
 	build_batch(p);
 	if (p->n_urls == 0) {
@@ -459,16 +395,12 @@ static void start_post(struct peer *p)
 		p->url_idx = 0;
 	free(p->post_url);
 	p->post_url = raft_url(p->urls[p->url_idx]);
-	build_headers(p);
-	set_request_options(p);
-	CURLMcode mc = curl_multi_add_handle(p->s->multi, p->easy);
-	if (mc != CURLM_OK) {
-		fprintf(stderr, "cetcd: peer %" PRIx64 ": cannot start POST: %s\n", p->id,
-			curl_multi_strerror(mc));
+	const char *error = "";
+	p->call = start_call(p, &error);
+	if (p->call == NULL) {
+		fprintf(stderr, "cetcd: peer %" PRIx64 ": cannot start POST: %s\n", p->id, error);
 		drop_batch(p);
-		return;
 	}
-	p->in_flight = true;
 }
 
 /* ---- finishing a POST ------------------------------------------------------- */
@@ -486,12 +418,10 @@ static void latency_add(struct latency *l, double ms)
 		l->max = ms;
 }
 
-static void note_success(struct peer *p)
+static void note_success(struct peer *p, const struct http_call_result *res)
 {
 	struct peer_sender *s = p->s;
-	curl_off_t us = 0;
-	curl_easy_getinfo(p->easy, CURLINFO_TOTAL_TIME_T, &us);
-	latency_add(&p->lat, (double)us / 1000.0);
+	latency_add(&p->lat, (double)res->total_us / 1000.0);
 	p->success++;
 	p->msgs_sent += p->batch_records;
 	s->totals.batches_ok++;
@@ -504,22 +434,22 @@ static void note_success(struct peer *p)
 	p->active = true;
 }
 
-static void note_failure(struct peer *p, CURLcode rc, long status)
+static void note_failure(struct peer *p, const struct http_call_result *res)
 {
 	struct peer_sender *s = p->s;
 	p->fail++;
 	s->totals.batches_failed++;
 	if (p->active || !p->ever_failed) {	/* log transitions, not every failure */
-		if (rc != CURLE_OK)
+		if (res->error != HTTP_CALL_OK)
 			fprintf(stderr, "cetcd: peer %" PRIx64 " became inactive: POST %s: %s "
-				"(dropped %zu records)\n", p->id, p->post_url,
-				curl_easy_strerror(rc), p->batch_records);
+				"(dropped %zu records)\n", p->id, p->post_url, res->message,
+				p->batch_records);
 		else
 			fprintf(stderr, "cetcd: peer %" PRIx64 " became inactive: POST %s: HTTP "
-				"%ld (dropped %zu records)\n", p->id, p->post_url, status,
+				"%ld (dropped %zu records)\n", p->id, p->post_url, res->status,
 				p->batch_records);
 	}
-	if (status == 412)
+	if (res->status == 412)
 		fprintf(stderr, "cetcd: peer %" PRIx64 " refused our cluster id %" PRIx64
 			" (412): member of another cluster?\n", p->id, s->cluster_id);
 	p->active = false;
@@ -527,153 +457,44 @@ static void note_failure(struct peer *p, CURLcode rc, long status)
 	drop_batch(p);
 	if (p->n_urls)
 		p->url_idx = (p->url_idx + 1) % p->n_urls;
-	if (status == 410)
-		p->gone = true;
 }
 
-static void finish_post(struct peer *p, CURLcode rc)
+/* The http_client's on_done of a POST: accounts it, starts the next batch,
+ * and last (the callback may remove this peer) reports a 410 answer; the
+ * callback may call any peer_sender function but peer_sender_free. */
+static void on_post_done(void *ctx, const struct http_call_result *res)
 {
-	long status = 0;
-	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_multi_remove_handle(p->s->multi, p->easy);
-	p->in_flight = false;
-	if (rc == CURLE_OK && status >= 200 && status < 300)
-		note_success(p);
+	struct peer *p = ctx;
+	struct peer_sender *s = p->s;
+	p->call = NULL;
+	if (res->error == HTTP_CALL_OK && res->status >= 200 && res->status < 300)
+		note_success(p, res);
 	else
-		note_failure(p, rc, status);
+		note_failure(p, res);
 	p->batch_records = 0;
-	if (p->body.cap > 2 * p->s->max_batch_bytes)
+	if (p->body.cap > 2 * s->max_batch_bytes)
 		buf_free(&p->body);	/* do not keep a snapshot-sized buffer */
 	start_post(p);	/* whatever queued meanwhile leaves now */
+	if (res->status == 410 && s->gone_fn)
+		s->gone_fn(s->gone_ctx, p->id);
 }
 
-/* Reports 410 answers; the callback may call any peer_sender function but
- * peer_sender_free. */
-static void report_gone(struct peer_sender *s)
+/* ---- kicking idle peers ------------------------------------------------------- */
+
+static int64_t kick_left(void *ctx)
 {
-	if (s->gone_fn == NULL)
+	struct peer_sender *s = ctx;
+	return s->kick ? 0 : -1;
+}
+
+static void kick_due(void *ctx)
+{
+	struct peer_sender *s = ctx;
+	if (!s->kick)
 		return;
-	for (size_t i = 0; i < s->n_peers;) {
-		if (s->peers[i]->gone) {
-			s->peers[i]->gone = false;
-			s->gone_fn(s->gone_ctx, s->peers[i]->id);
-			i = 0;	/* the callback may have changed the peer list */
-			continue;
-		}
-		i++;
-	}
-}
-
-/* Accounts every finished transfer. */
-static void drain(struct peer_sender *s)
-{
-	CURLMsg *msg;
-	int left;
-	while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		struct peer *p = NULL;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
-		CURLcode rc = msg->data.result;
-		if (p)
-			finish_post(p, rc);	/* msg is invalid from here */
-	}
-	report_gone(s);
-}
-
-/* ---- libcurl <-> loop ------------------------------------------------------- */
-
-static void on_fd(void *ctx, uint32_t events)
-{
-	struct sock *k = ctx;
-	struct peer_sender *s = k->s;
-	int flags = 0;
-	if (events & EPOLLIN)
-		flags |= CURL_CSELECT_IN;
-	if (events & EPOLLOUT)
-		flags |= CURL_CSELECT_OUT;
-	if (events & (EPOLLERR | EPOLLHUP))
-		flags |= CURL_CSELECT_ERR;
-	int running;
-	curl_multi_socket_action(s->multi, k->fd, flags, &running);	/* may free k */
-	drain(s);
-}
-
-static void sock_free(struct peer_sender *s, struct sock *k)
-{
-	loop_del_fd(s->loop, k->watch);
-	if (k->prev)
-		k->prev->next = k->next;
-	else
-		s->socks = k->next;
-	if (k->next)
-		k->next->prev = k->prev;
-	free(k);
-}
-
-static int on_curl_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-	struct peer_sender *s = userp;
-	struct sock *k = socketp;
-	if (what == CURL_POLL_REMOVE) {
-		if (k) {
-			curl_multi_assign(s->multi, fd, NULL);
-			sock_free(s, k);
-		}
-		return 0;
-	}
-	uint32_t ev = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) |
-		      ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
-	if (k)
-		return loop_mod_fd(s->loop, k->watch, ev) == 0 ? 0 : -1;
-	k = xcalloc(1, sizeof(*k));
-	k->s = s;
-	k->fd = fd;
-	k->watch = loop_add_fd(s->loop, fd, ev, on_fd, k);
-	if (k->watch == NULL) {
-		free(k);
-		return -1;
-	}
-	k->next = s->socks;
-	if (s->socks)
-		s->socks->prev = k;
-	s->socks = k;
-	curl_multi_assign(s->multi, fd, k);
-	return 0;
-}
-
-static int on_curl_timer(CURLM *m, long timeout_ms, void *userp)
-{
-	struct peer_sender *s = userp;
-	s->timer_due = timeout_ms < 0 ? UINT64_MAX : clock_mono_ms() + (uint64_t)timeout_ms;
-	return 0;
-}
-
-static int64_t timer_left(void *ctx)
-{
-	struct peer_sender *s = ctx;
-	if (s->kick)
-		return 0;
-	if (s->timer_due == UINT64_MAX)
-		return -1;
-	uint64_t now = clock_mono_ms();
-	return s->timer_due > now ? (int64_t)(s->timer_due - now) : 0;
-}
-
-static void timer_fire(void *ctx)
-{
-	struct peer_sender *s = ctx;
-	if (s->kick) {
-		s->kick = false;
-		for (size_t i = 0; i < s->n_peers; i++)
-			start_post(s->peers[i]);
-	}
-	if (s->timer_due != UINT64_MAX && s->timer_due <= clock_mono_ms()) {
-		s->timer_due = UINT64_MAX;
-		int running;
-		curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	}
-	drain(s);
+	s->kick = false;
+	for (size_t i = 0; i < s->n_peers; i++)
+		start_post(s->peers[i]);
 }
 
 /* ---- construction ----------------------------------------------------------- */
@@ -681,25 +502,19 @@ static void timer_fire(void *ctx)
 struct peer_sender *peer_sender_new(struct loop *l, uint64_t self_id, uint64_t cluster_id)
 {
 	struct peer_sender *s = xcalloc(1, sizeof(*s));
-	s->multi = curl_multi_init();
-	if (s->multi == NULL) {
+	s->http = http_client_new(l);
+	if (s->http == NULL) {
 		free(s);
 		return NULL;
 	}
-	s->loop = l;
 	s->self_id = self_id;
 	s->cluster_id = cluster_id;
-	s->timer_due = UINT64_MAX;
 	s->connect_ms = PEER_DEFAULT_CONNECT_MS;
 	s->request_ms = PEER_DEFAULT_REQUEST_MS;
 	s->max_records = PEER_DEFAULT_MAX_RECORDS;
 	s->max_bytes = PEER_DEFAULT_MAX_BYTES;
 	s->max_batch_bytes = PEER_DEFAULT_MAX_BATCH_BYTES;
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
-	loop_add_timeout_source(l, timer_left, timer_fire, s);
+	loop_add_timeout_source(l, kick_left, kick_due, s);
 	return s;
 }
 
@@ -710,9 +525,7 @@ void peer_sender_free(struct peer_sender *s)
 	for (size_t i = 0; i < s->n_peers; i++)
 		peer_free(s->peers[i]);
 	free(s->peers);
-	curl_multi_cleanup(s->multi);
-	while (s->socks)	/* sockets libcurl did not report removed */
-		sock_free(s, s->socks);
+	http_client_free(s->http);
 	free(s);
 }
 
@@ -793,7 +606,7 @@ static void fill_stats(const struct peer *p, struct peer_stats *o)
 	o->msgs_dropped = p->msgs_dropped;
 	o->queued = p->n_queued;
 	o->queued_bytes = p->queued_bytes;
-	o->in_flight = p->in_flight;
+	o->in_flight = p->call != NULL;
 	o->active = p->active;
 	o->url_index = p->url_idx;
 }

@@ -1,26 +1,24 @@
 /* peer_send.h - the peer transport's sending half: Raft messages and
  * forwarded proposals to other members over HTTP POST <peer-url>/raft, with
- * libcurl's multi interface driven by cetcd's loop (no thread of its own).
+ * net/http_client (libcurl inside cetcd's loop; no thread of its own).
  *
  * Per peer: a bounded queue of encoded records; at most one POST in flight;
- * everything queued meanwhile leaves in the next POST (batching); one easy
- * handle reused so the connection is kept alive; on a failed POST the batch
- * is dropped (Raft copes with loss) and the peer's next URL is tried next
- * time. Protocol, headers and policies: doc/peer-protocol.md.
+ * everything queued meanwhile leaves in the next POST (batching); the
+ * client's connection cache keeps the connection alive; on a failed POST the
+ * batch is dropped (Raft copes with loss) and the peer's next URL is tried
+ * next time. Protocol, headers and policies: doc/peer-protocol.md.
  *
  * A NULL sender (a lone member) is accepted by every call that adds, removes
  * or sends: nothing happens, sends return -1.
  *
  * Threads and callbacks: loop thread only. The sender's work runs from the
- * loop (fd events and a timeout source it registers on the loop); no API
- * call below ever calls back into the caller. The only callback
- * (peer_sender_on_gone) runs from the loop, never from inside a
+ * loop (the client's callbacks and a timeout source it registers on the
+ * loop); no API call below ever calls back into the caller. The only
+ * callback (peer_sender_on_gone) runs from the loop, never from inside a
  * peer_sender_* call. peer_sender_free cancels every transfer without
  * calling back.
  *
- * libcurl: curl_global_init is not thread-safe. main() (or a test) calls
- * peer_sender_global_init() once before starting threads and
- * peer_sender_global_cleanup() once at exit. */
+ * libcurl must have been initialized once: http_client_global_init(). */
 #ifndef CETCD_PEER_SEND_H
 #define CETCD_PEER_SEND_H
 
@@ -39,10 +37,6 @@ struct peer_sender;
 #define PEER_DEFAULT_MAX_RECORDS 4096u		/* queued per peer */
 #define PEER_DEFAULT_MAX_BYTES (64u << 20)	/* queued per peer */
 #define PEER_DEFAULT_MAX_BATCH_BYTES (4u << 20)	/* per POST (one larger record goes alone) */
-
-/* Returns 0, or -1 if libcurl could not be initialized. */
-int peer_sender_global_init(void);
-void peer_sender_global_cleanup(void);
 
 /* A sender for member self_id of cluster cluster_id (sent as X-Server-From
  * and X-Etcd-Cluster-Id). Returns NULL if libcurl refuses. Free it before

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/http.h"
 #include "util/buf.h"
 
 struct loop;
@@ -40,10 +41,6 @@ struct http_route {
 	 * 405 with this list as Allow (before the handler). NULL: any method. */
 	const char *methods;
 	http_handler_fn handler;
-};
-
-struct http_header {
-	const char *name, *value;
 };
 
 /* What a server serves and how. */

@@ -31,6 +31,7 @@
 #include "api/http_keys.h"
 #include "api/http_peer.h"
 #include "api/routes.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/loop.h"
 #include "member/node.h"
@@ -348,7 +349,7 @@ static void script_tick(void *ctx)
 
 int main(void)
 {
-	if (peer_sender_global_init() != 0)
+	if (http_client_global_init() != 0)
 		return 2;
 	ents[0] = (struct raft_entry){.term = 4, .index = 100, .type = RAFT_ENTRY_NORMAL,
 				      .time = 1700000000000000001ll, .data = "cmd", .len = 3};
@@ -389,6 +390,6 @@ int main(void)
 	cluster_free(&srv.cluster);
 	buf_free(&sc.want);
 	buf_free(&got);
-	peer_sender_global_cleanup();
+	http_client_global_cleanup();
 	return check_summary();
 }

@@ -27,6 +27,7 @@
 #include "check.h"
 #include "util/clock.h"
 #include "kv/cluster.h"
+#include "net/http_client.h"
 #include "net/loop.h"
 #include "member/peer_codec.h"
 #include "member/peer_send.h"
@@ -868,7 +869,7 @@ static void sc_ping_pong(struct env *e)
 
 int main(void)
 {
-	if (peer_sender_global_init() != 0) {
+	if (http_client_global_init() != 0) {
 		fprintf(stderr, "curl_global_init failed\n");
 		return 2;
 	}
@@ -897,6 +898,6 @@ int main(void)
 	run_scenario("stream-deep", sc_stream, 10000, setup_deep);
 	run_scenario("stream-shallow", sc_stream, 10000, setup_shallow);
 	run_scenario("ping-pong", sc_ping_pong, 10000, setup_throughput);
-	peer_sender_global_cleanup();
+	http_client_global_cleanup();
 	return check_summary();
 }
