@@ -7,19 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-
-static void check(int ok, const char *what, const char *file, int line)
-{
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		fprintf(stderr, "FAIL %s:%d: %s\n", file, line, what);
-	}
-}
+#include "../lib/harness.h"
 
 /* One config_parse run with captured stdout/stderr. */
 struct run {
@@ -946,6 +934,5 @@ int main(void)
 	test_ignored_and_unsupported();
 	test_lists();
 	test_misc();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_summary();
 }

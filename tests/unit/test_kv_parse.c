@@ -2,7 +2,7 @@
  * etcd's parameter checks and decision table. */
 #include <stdlib.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "kv/kv_parse.h"
 
 static int parse(const char *query, enum kv_method m, const char *path,
