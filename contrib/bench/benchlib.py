@@ -1,22 +1,17 @@
 # benchlib.py - shared machinery of the cetcd benchmark harness (Python 3 stdlib only).
 #
-# What lives here: the scenario registry, starting/stopping servers (cetcd and real
-# etcd, the same flags for both) on 127.0.0.1 with free ports and fresh data dirs,
-# running wrk with a Lua script and reading its machine-readable "BENCH ..." line,
-# a bounded asyncio HTTP/1.1 loader, and small /proc helpers.
+# What lives here: the scenario registry, the single-server starter (cetcd and real
+# etcd, the same flags for both, on tests/lib/procs.py: free ports, fresh data dirs,
+# our own pids only), running wrk with a Lua script and reading its machine-readable
+# "BENCH ..." line, a bounded asyncio HTTP/1.1 loader, and small /proc helpers.
 #
 # Scenarios live in contrib/bench/scenarios/*.py and register themselves with the
 # @scenario decorator; run.py imports every module there. See README.
 
 import asyncio
-import atexit
-import ctypes
 import os
-import random
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,16 +19,17 @@ import time
 import http.client
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
-HOST = "127.0.0.1"  # never anything else
+sys.path.insert(0, os.path.join(BENCH_DIR, "..", "..", "tests", "lib"))
+import procs  # noqa: E402
+from procs import HOST, stop_all  # noqa: E402,F401  (run.py and scenarios use them)
+
+# One error type: a server that does not start (procs) and a failed measurement.
+BenchError = procs.ProcError
 
 
 def log(msg):
     sys.stderr.write("[bench %s] %s\n" % (time.strftime("%H:%M:%S"), msg))
     sys.stderr.flush()
-
-
-class BenchError(Exception):
-    pass
 
 
 # ---------------------------------------------------------------------------
@@ -99,69 +95,8 @@ def scenario(name, metrics, modes=("quick", "full"), order=100, setup=None,
 
 
 # ---------------------------------------------------------------------------
-# Process hygiene: every child dies with us
+# /proc helpers
 # ---------------------------------------------------------------------------
-
-_LIVE = []  # objects with .stop()
-
-
-def _pdeathsig():
-    # Runs in the child between fork and exec: if the driver dies (even SIGKILL),
-    # the kernel sends SIGKILL to the server.
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except Exception:
-        pass
-
-
-def stop_all():
-    while _LIVE:
-        obj = _LIVE.pop()
-        try:
-            obj.stop()
-        except Exception as e:  # keep going: stop the rest
-            log("stop failed: %r" % (e,))
-
-
-def _on_signal(signum, frame):
-    raise SystemExit(128 + signum)
-
-
-def install_cleanup():
-    atexit.register(stop_all)
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, _on_signal)
-
-
-# ---------------------------------------------------------------------------
-# Ports, /proc helpers
-# ---------------------------------------------------------------------------
-
-_used_ports = set()
-
-
-def free_port():
-    """A free TCP port on HOST below the kernel's ephemeral range (32768-60999 here):
-    a port the kernel hands out could be taken by an outgoing connection (wrk, a
-    member dialing a peer) between this check and the server's bind. Never the same
-    port twice in one process."""
-    for _ in range(200):
-        p = random.randrange(20000, 32000)
-        if p in _used_ports:
-            continue
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind((HOST, p))
-        except OSError:
-            continue
-        finally:
-            s.close()
-        _used_ports.add(p)
-        return p
-    raise BenchError("no free port in 20000-31999")
-
 
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
@@ -286,28 +221,6 @@ def http_request(port, method, path, body=None, headers=None, timeout=5.0):
         c.close()
 
 
-def single_argv(binary, data_dir, client_url, peer_url):
-    """The flags both sides get (extra per-side flags are appended)."""
-    return [binary,
-            "--name", "bench",
-            "--data-dir", data_dir,
-            "--listen-client-urls", client_url,
-            "--advertise-client-urls", client_url,
-            "--listen-peer-urls", peer_url,
-            "--initial-advertise-peer-urls", peer_url,
-            "--initial-cluster", "bench=" + peer_url]
-
-
-def file_tail(path, n):
-    """The last n lines of a server log, or "(no log)"."""
-    try:
-        with open(path, "rb") as f:
-            lines = f.read().decode("utf-8", "replace").splitlines()
-        return "\n".join(lines[-n:])
-    except OSError:
-        return "(no log)"
-
-
 def compile_c(ctx, src, name, pkgs=()):
     """Builds a helper program from contrib/bench/<src> with $CC (default cc), -O2 and
     pkg-config flags for pkgs, once per run (cached in the run's temp dir). Returns the
@@ -331,83 +244,55 @@ def compile_c(ctx, src, name, pkgs=()):
     return exe
 
 
-class Server:
-    """A single-member cluster of `flavor` on 127.0.0.1 with its own temp dir."""
+def wait_put_acked(member, tag, path, timeout):
+    """Ready = a v2 PUT of `path` is acknowledged (so a leader exists) by *our*
+    process listening on member.port. Raises BenchError with the log's tail."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if not member.alive():
+            raise BenchError("%s %s exited with %s during startup; log tail:\n%s"
+                             % (tag, member.name, member.returncode, member.log_tail(15)))
+        if listening_pid_owns(member.pid, member.port):
+            try:
+                st, body = http_request(member.port, "PUT", path, body="value=1",
+                                        timeout=2.0)
+                if 200 <= st < 300:
+                    return
+                last = "HTTP %d %r" % (st, body[:200])
+            except (OSError, http.client.HTTPException) as e:
+                last = repr(e)
+        time.sleep(0.05)
+    raise BenchError("%s %s not ready after %.0fs (last: %s); log tail:\n%s"
+                     % (tag, member.name, timeout, last, member.log_tail(15)))
+
+
+class Server(procs.Member):
+    """A single-member cluster of `flavor` on 127.0.0.1 in its own temp dir under
+    tmp_root (procs.Member: .port, .url, .pid, .data_dir, .log_tail ...)."""
 
     def __init__(self, flavor, tmp_root, tag):
+        procs.Member.__init__(self, flavor.binary, procs.temp_dir(tag + "-", tmp_root),
+                              "bench", flavor.extra_args)
         self.flavor = flavor
         self.tag = tag
-        self.dir = tempfile.mkdtemp(prefix="%s-" % tag, dir=tmp_root)
-        self.data_dir = os.path.join(self.dir, "data")
-        self.log_path = os.path.join(self.dir, "server.log")
-        self.port = free_port()
-        self.peer_port = free_port()
-        while self.peer_port == self.port:
-            self.peer_port = free_port()
-        self.url = "http://%s:%d" % (HOST, self.port)
-        self.proc = None
-        self._log = None
-
-    @property
-    def pid(self):
-        return self.proc.pid
 
     @property
     def pids(self):
-        return [self.proc.pid]
-
-    def argv(self):
-        return single_argv(self.flavor.binary, self.data_dir, "http://%s:%d" % (HOST, self.port),
-                           "http://%s:%d" % (HOST, self.peer_port)) + self.flavor.extra_args
+        return [self.pid]
 
     def start(self):
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     preexec_fn=_pdeathsig, close_fds=True)
-        _LIVE.append(self)
+        self.spawn()
         return self
 
-    def log_tail(self, n=20):
-        return file_tail(self.log_path, n)
-
     def wait_ready(self, timeout=30.0):
-        """Ready = a v2 PUT is acknowledged (so a leader exists) by *our* process."""
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise BenchError("%s exited with %s during startup; log tail:\n%s"
-                                 % (self.tag, self.proc.returncode, self.log_tail()))
-            if listening_pid_owns(self.proc.pid, self.port):
-                try:
-                    st, body = http_request(self.port, "PUT", "/v2/keys/bench/ready",
-                                            body="value=1", timeout=2.0)
-                    if 200 <= st < 300:
-                        return self
-                    last = "HTTP %d %r" % (st, body[:200])
-                except (OSError, http.client.HTTPException) as e:
-                    last = repr(e)
-            time.sleep(0.05)
-        raise BenchError("%s not ready after %.0fs (last: %s); log tail:\n%s"
-                         % (self.tag, timeout, last, self.log_tail()))
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
+        wait_put_acked(self, self.tag, "/v2/keys/bench/ready", timeout)
+        return self
 
     def stop(self):
-        if self in _LIVE:
-            _LIVE.remove(self)
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        """Stop and remove the temp dir (run.py's interface; procs.Proc.stop
+        keeps the dir)."""
+        procs.Proc.stop(self)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -428,7 +313,7 @@ def run_wrk(ctx, url, script, connections, threads, duration, script_args=(),
         argv += ["--"] + [str(a) for a in script_args]
     try:
         p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           stdin=subprocess.DEVNULL, preexec_fn=_pdeathsig,
+                           stdin=subprocess.DEVNULL, preexec_fn=procs.die_with_parent,
                            timeout=duration + timeout_s + 30)
     except subprocess.TimeoutExpired:
         raise BenchError("wrk did not finish: %s" % " ".join(argv))

@@ -396,7 +396,7 @@ def main():
         la, lb = "cetcd", "etcd"
     flavors = [Flavor(la, a_bin, shlex.split(a_args)), Flavor(lb, b_bin, shlex.split(args.etcd_args))]
 
-    benchlib.install_cleanup()
+    benchlib.procs.install_exit_handlers()
     ctx = Ctx(args, mode)
     ctx.tmp_root = benchlib.make_tmp_root(args.tmpdir)
     t_start = time.monotonic()
@@ -448,9 +448,9 @@ def main():
 
     if args.write_doc:
         facts = machine_facts()
-        argv_tmpl = benchlib.single_argv("<binary>", "<tmp>/data",
-                                         "http://127.0.0.1:<client port>",
-                                         "http://127.0.0.1:<peer port>")[1:]
+        argv_tmpl = benchlib.procs.member_argv("<binary>", "bench", "<tmp>/bench",
+                                               "http://127.0.0.1:<client port>",
+                                               "http://127.0.0.1:<peer port>")[1:]
         section = args.doc_section or mode
         title = args.title or ("%s mode" % mode)
         cmd = [sys.argv[0]] + sys.argv[1:]

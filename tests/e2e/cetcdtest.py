@@ -1,7 +1,8 @@
 """cetcdtest - tiny end-to-end test library for cetcd (stdlib only).
 
 Starts a server (cetcd or real etcd) on 127.0.0.1 with free ports and a
-temporary data dir, offers HTTP helpers and a small test runner.
+temporary data dir (the processes are tests/lib/procs.py's), offers HTTP
+helpers and a small test runner.
 
 Environment:
   CETCD_TARGET   "cetcd" (default) or "etcd": which server the suite runs against.
@@ -16,34 +17,30 @@ import atexit
 import http.client
 import json
 import os
-import random
 import shutil
-import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import procs  # noqa: E402
+from procs import free_port  # noqa: E402,F401  (tests import it from here)
 
 SKIP = 77
 _servers = []
 
 
 # --------------------------------------------------------------------------
-# binaries and ports
-
-def _which(name):
-    return shutil.which(name)
-
+# binaries
 
 def etcd_bin():
     b = os.environ.get("ETCD_BIN") or ""
     if b and os.path.isfile(b) and os.access(b, os.X_OK):
         return b
-    return _which("etcd")
+    return shutil.which("etcd")
 
 
 def cetcd_bin():
@@ -55,7 +52,7 @@ def cetcd_bin():
                  os.path.join(here, "..", "..", "build", "cetcd")):
         if os.path.isfile(cand) and os.access(cand, os.X_OK):
             return os.path.abspath(cand)
-    return _which("cetcd")
+    return shutil.which("cetcd")
 
 
 def target():
@@ -67,30 +64,6 @@ def skip(msg):
     print("SKIP: " + msg)
     sys.stdout.flush()
     sys.exit(SKIP)
-
-
-_used_ports = set()
-
-
-def free_port():
-    """A free TCP port on 127.0.0.1 below the kernel's ephemeral range (32768-60999
-    by default): a port the kernel hands out could be taken by an outgoing
-    connection (a client, a member dialing a peer) between this check and the
-    server's bind. Not handed out twice by this process."""
-    for _ in range(200):
-        p = random.randrange(20000, 32000)
-        if p in _used_ports:
-            continue
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind(("127.0.0.1", p))
-        except OSError:
-            continue
-        finally:
-            s.close()
-        _used_ports.add(p)
-        return p
-    raise RuntimeError("no free port in 20000-31999")
 
 
 # --------------------------------------------------------------------------
@@ -214,83 +187,43 @@ def raw_exchange(host, port, data, timeout=3.0, shut=True, read_max=1 << 20):
 # --------------------------------------------------------------------------
 # servers
 
-class Server:
-    """A running cetcd or etcd. kind: 'cetcd' | 'etcd'."""
+class Server(procs.Member):
+    """A running single-member cetcd or etcd in its own temp dir
+    (procs.Member: .port, .url, .peer_url, .data_dir, .log_path, .proc, ...).
+    kind: 'cetcd' | 'etcd'."""
 
     def __init__(self, kind=None, name="e2e", extra_args=None, wait=10.0):
         self.kind = kind or target()
         self.bin = etcd_bin() if self.kind == "etcd" else cetcd_bin()
         if not self.bin:
             skip("%s binary not found" % self.kind)
-        self.name = name
-        self.host = "127.0.0.1"
-        self.port = free_port()
-        self.peer_port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.peer_url = "http://127.0.0.1:%d" % self.peer_port
-        self.tmp = tempfile.mkdtemp(prefix="cetcd-e2e-")
-        self.data_dir = os.path.join(self.tmp, "data")
-        self.log_path = os.path.join(self.tmp, "server.log")
-        self.extra_args = list(extra_args or [])
-        self.proc = None
-        self._log = None
-        for attempt in range(3):
-            try:
-                self.start(wait)
-                return
-            except RuntimeError as e:
-                # another process may have grabbed a port between probe and bind
-                if attempt == 2 or "address already in use" not in str(e).lower():
-                    self.cleanup()
-                    raise
-                self.stop()
-                self.port, self.peer_port = free_port(), free_port()
-                self.url = "http://127.0.0.1:%d" % self.port
-                self.peer_url = "http://127.0.0.1:%d" % self.peer_port
-                shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    def argv(self):
-        a = [self.bin, "--name", self.name, "--data-dir", self.data_dir,
-             "--listen-client-urls", self.url,
-             "--advertise-client-urls", self.url,
-             "--listen-peer-urls", self.peer_url,
-             "--initial-advertise-peer-urls", self.peer_url,
-             "--initial-cluster", "%s=%s" % (self.name, self.peer_url)]
-        if self.kind == "etcd":
-            a += ["--enable-v2=true", "--log-level", "error"]
-        return a + self.extra_args
+        flags = ["--enable-v2=true", "--log-level", "error"] if self.kind == "etcd" else []
+        procs.Member.__init__(self, self.bin, procs.temp_dir("cetcd-e2e-"), name,
+                              flags + list(extra_args or []))
+        self.tmp = self.dir
+        _servers.append(self)
+        try:
+            self.start_answering(wait)
+        except BaseException:
+            self.cleanup()
+            raise
+        self._settle(wait)
 
     def start(self, wait=10.0):
-        if self not in _servers:
-            _servers.append(self)
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     cwd=self.tmp, start_new_session=True)
-        deadline = time.time() + wait
-        last = None
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("%s exited with %s at start:\n%s" %
-                                   (self.kind, self.proc.returncode, self.log_tail()))
-            try:
-                r = self.request("GET", "/version", timeout=1.0)
-                if r.status == 200:
-                    last = r
-                    break
-            except (OSError, http.client.HTTPException):
-                pass
-            time.sleep(0.05)
-        if last is None:
+        """Start again on the same ports and data dir; wait until it answers
+        and its startup writes are done."""
+        self.spawn()
+        try:
+            self.wait_answering(wait)
+        except procs.ProcError:
             self.stop()
-            raise RuntimeError("%s did not answer /version within %.0fs:\n%s" %
-                               (self.kind, wait, self.log_tail()))
-        self._settle(min(3.0, max(0.5, deadline - time.time())))
+            raise
+        self._settle(wait)
 
-    def _settle(self, budget):
+    def _settle(self, wait):
         """Wait (bounded) for the startup writes to stop: cluster version
         decided and X-Etcd-Index stable over a short interval."""
-        deadline = time.time() + budget
+        deadline = time.time() + min(3.0, max(0.5, wait / 2))
         prev = None
         while time.time() < deadline:
             try:
@@ -311,45 +244,10 @@ class Server:
         self.stop()
         self.start(wait)
 
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                try:
-                    self.proc.wait(timeout=3)
-                except subprocess.TimeoutExpired:
-                    pass
-        if self._log:
-            self._log.close()
-            self._log = None
-
     def cleanup(self):
-        self.stop()
-        if self.tmp and os.path.isdir(self.tmp):
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        self.tmp = None
+        procs.Member.cleanup(self)
         if self in _servers:
             _servers.remove(self)
-
-    def log_tail(self, n=30):
-        try:
-            with open(self.log_path, "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()
-            return "\n".join(lines[-n:])
-        except OSError:
-            return ""
 
     def request(self, method, path, params=None, form=None, body=None,
                 headers=None, timeout=10.0):
@@ -369,18 +267,7 @@ def _cleanup_all():
 
 
 atexit.register(_cleanup_all)
-
-
-def _on_signal(signum, frame):
-    _cleanup_all()
-    sys.exit(128 + signum)
-
-
-for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-    try:
-        signal.signal(_sig, _on_signal)
-    except (ValueError, OSError):
-        pass
+procs.install_exit_handlers()
 
 
 # --------------------------------------------------------------------------

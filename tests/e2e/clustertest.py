@@ -1,7 +1,8 @@
 """clustertest - N-member clusters of cetcd or etcd on 127.0.0.1 (stdlib only).
 
-Builds on cetcdtest (ports, HTTP helpers, target selection). Both servers get
-exactly the same flags:
+Builds on tests/lib/procs.py (processes, ports, the static bootstrap) and
+cetcdtest (HTTP helpers, target selection). Both servers get exactly the same
+flags:
 
   --name m<i> --data-dir D --listen-client-urls C --advertise-client-urls C
   --listen-peer-urls P --initial-advertise-peer-urls P
@@ -9,9 +10,9 @@ exactly the same flags:
   --initial-cluster-token <unique> --heartbeat-interval H --election-timeout E
   --snapshot-count S --enable-v2=true --log-level <level>
 
-Every wait is bounded; every process started here is killed at exit (atexit
-and SIGTERM/SIGINT/SIGHUP through cetcdtest's handler, which calls
-_cleanup_all; we register our own cleanup first in the same atexit chain).
+Every wait is bounded; every process started here is killed at exit (procs:
+atexit and SIGTERM/SIGINT/SIGHUP); temp dirs and network namespaces are
+removed by our own atexit hook.
 
 A cetcd build without clustering refuses a multi-member --initial-cluster
 ("clusters of more than one member are not supported by this build yet",
@@ -20,27 +21,23 @@ that into exit 77 so `make check` stays green.
 """
 
 import atexit
-import http.client
 import json
 import os
-import random
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cetcdtest  # noqa: E402
-from cetcdtest import (free_port, etcd_bin, cetcd_bin, target, skip,  # noqa: E402
+from cetcdtest import (etcd_bin, cetcd_bin, target, skip,  # noqa: E402
                        http_request, kpath)
+import procs  # noqa: E402  (on sys.path through cetcdtest)
+from procs import NETERR  # noqa: E402,F401  (tests import it from here)
 
 UNSUPPORTED_MARK = "not supported by this build yet"
-NETERR = (OSError, http.client.HTTPException)
 _clusters = []
-_shutting_down = threading.Event()     # set by the exit/signal cleanup: no more spawns
 
 
 class Unsupported(Exception):
@@ -55,105 +52,20 @@ def log(msg):
 # --------------------------------------------------------------------------
 # one member
 
-class Member:
-    def __init__(self, cluster, idx):
-        self.cluster = cluster
-        self.idx = idx
-        self.name = "m%d" % idx
-        self.host = cluster.netns.ip(idx) if cluster.netns else "127.0.0.1"
-        self.port = free_port()
-        self.peer_port = free_port()
-        self.data_dir = os.path.join(cluster.tmp, self.name)
-        self.log_path = os.path.join(cluster.tmp, self.name + ".log")
-        self.proc = None
-        self._log = None
+class Member(procs.Member):
+    """procs.Member plus HTTP helpers; in a netns lab it runs inside its
+    member namespace."""
+
+    def __init__(self, binary, dir, name):
+        procs.Member.__init__(self, binary, dir, name)
+        self.idx = int(name[1:])
         self.id = None          # hex member id, learnt from /v2/stats/self
-        self.argv_override = None
-
-    url = property(lambda s: "http://%s:%d" % (s.host, s.port))
-    peer_url = property(lambda s: "http://%s:%d" % (s.host, s.peer_port))
-
-    def __repr__(self):
-        return "<%s :%d %s>" % (self.name, self.port, "up" if self.alive() else "down")
-
-    def argv(self, extra=None):
-        c = self.cluster
-        a = [c.bin, "--name", self.name, "--data-dir", self.data_dir,
-             "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
-             "--listen-peer-urls", self.peer_url,
-             "--initial-advertise-peer-urls", self.peer_url,
-             "--initial-cluster", c.initial_cluster(),
-             "--initial-cluster-state", "new",
-             "--initial-cluster-token", c.token,
-             "--heartbeat-interval", str(c.heartbeat_ms),
-             "--election-timeout", str(c.election_ms),
-             "--snapshot-count", str(c.snapshot_count),
-             "--enable-v2=true", "--log-level", c.log_level]
-        return a + list(c.extra_args) + list(extra or [])
 
     def spawn(self, argv=None):
-        """Start the process (no waiting). argv: full argv override."""
-        if self.alive():
-            raise RuntimeError("%s already running" % self.name)
-        if _shutting_down.is_set():
-            raise RuntimeError("shutting down: not starting %s" % self.name)
-        self._close_log()
-        self._log = open(self.log_path, "ab")
-        self._log.write(("\n=== start %s: %s\n" % (time.strftime("%H:%M:%S"),
-                                                    " ".join(argv or self.argv()))).encode())
-        self._log.flush()
-        cmd = argv or self.argv()
+        argv = argv or self.argv()
         if self.cluster.netns:
-            cmd = self.cluster.netns.wrap(self.idx, cmd)
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     cwd=self.cluster.tmp, start_new_session=True)
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self):
-        """kill -9 (the whole process group)."""
-        if self.alive():
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-        if self.proc is not None:
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-        self._close_log()
-
-    def stop(self):
-        """Graceful SIGTERM, SIGKILL after 5 s."""
-        if self.alive():
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-        self.kill()
-
-    def _close_log(self):
-        if self._log:
-            try:
-                self._log.close()
-            except OSError:
-                pass
-            self._log = None
-
-    def log_tail(self, n=20):
-        try:
-            with open(self.log_path, "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()
-            return "\n".join(lines[-n:])
-        except OSError:
-            return ""
+            argv = self.cluster.netns.wrap(self.idx, argv)
+        return procs.Member.spawn(self, argv)
 
     def request(self, method, path, params=None, form=None, body=None, headers=None,
                 timeout=5.0):
@@ -193,32 +105,24 @@ class Member:
         except NETERR:
             return None
 
-    def wait_up(self, timeout=15.0):
-        """Until /version answers 200. Raises RuntimeError if the process exits
-        (Unsupported for the cetcd refusal) or the deadline passes."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if not self.alive():
-                tail = self.log_tail(15)
-                if self.proc is not None and UNSUPPORTED_MARK in tail:
-                    raise Unsupported(tail.strip().splitlines()[-1])
-                raise RuntimeError("%s exited with %s:\n%s" % (
-                    self.name, self.proc.returncode if self.proc else None, tail))
-            try:
-                r = self.request("GET", "/version", timeout=1.0)
-                if r.status == 200:
-                    return
-            except NETERR:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("%s did not answer /version within %.0fs:\n%s" %
-                           (self.name, timeout, self.log_tail(15)))
+    def wait_answering(self, timeout=15.0):
+        """procs.Member.wait_answering, with the cetcd refusal of multi-member
+        clusters raised as Unsupported."""
+        try:
+            return procs.Member.wait_answering(self, timeout)
+        except procs.ProcError:
+            tail = self.log_tail(15)
+            if not self.alive() and UNSUPPORTED_MARK in tail:
+                raise Unsupported(tail.strip().splitlines()[-1])
+            raise
+
+    wait_up = wait_answering
 
 
 # --------------------------------------------------------------------------
 # the cluster
 
-class Cluster:
+class Cluster(procs.Cluster):
     def __init__(self, n=3, kind=None, heartbeat_ms=100, election_ms=1000,
                  snapshot_count=10000, extra_args=None, log_level=None, token=None,
                  netns=None):
@@ -226,39 +130,24 @@ class Cluster:
         to run each member in its own network namespace; None = loopback."""
         self.netns = netns
         self.kind = kind or target()
-        self.bin = etcd_bin() if self.kind == "etcd" else cetcd_bin()
-        if not self.bin:
+        binary = etcd_bin() if self.kind == "etcd" else cetcd_bin()
+        if not binary:
             skip("%s binary not found" % self.kind)
-        self.n = n
-        self.heartbeat_ms = heartbeat_ms
-        self.election_ms = election_ms
         self.snapshot_count = snapshot_count
-        self.extra_args = list(extra_args or [])
         self.log_level = log_level or os.environ.get("CETCD_CLUSTER_LOG_LEVEL", "warn")
-        self.tmp = tempfile.mkdtemp(prefix="cetcd-cluster-")
-        self.token = token or "cetcd-test-%d-%d-%06d" % (os.getpid(), int(time.time()),
-                                                         random.randrange(10 ** 6))
-        self.members = [Member(self, i) for i in range(n)]
+        flags = ["--snapshot-count", str(snapshot_count),
+                 "--enable-v2=true", "--log-level", self.log_level]
+        procs.Cluster.__init__(self, binary, procs.temp_dir("cetcd-cluster-"), n,
+                               heartbeat_ms, election_ms, flags + list(extra_args or []),
+                               token, member_class=Member)
+        if netns:
+            for m in self.members:
+                m.host = netns.ip(m.idx)
         _clusters.append(self)
-
-    def __getitem__(self, i):
-        return self.members[i]
-
-    def __iter__(self):
-        return iter(self.members)
-
-    def __len__(self):
-        return len(self.members)
 
     @property
     def election_s(self):
         return self.election_ms / 1000.0
-
-    def initial_cluster(self):
-        return ",".join("%s=%s" % (m.name, m.peer_url) for m in self.members)
-
-    def live(self):
-        return [m for m in self.members if m.alive()]
 
     # ---------------------------------------------------------------- start
     def start(self, timeout=30.0):
@@ -266,23 +155,11 @@ class Cluster:
         (every member up, one leader that all agree on, all members published
         in /v2/members, cluster version decided, indexes settled).
         Retries on a port clash; raises Unsupported on the cetcd refusal."""
-        for attempt in range(3):
-            for m in self.members:
-                m.spawn()
-            try:
-                for m in self.members:
-                    m.wait_up(timeout)
-                break
-            except Unsupported:
-                self.kill_all()
-                raise
-            except RuntimeError as e:
-                self.kill_all()
-                if attempt == 2 or "address already in use" not in str(e).lower():
-                    raise
-                for m in self.members:
-                    m.port, m.peer_port = free_port(), free_port()
-                    shutil.rmtree(m.data_dir, ignore_errors=True)
+        try:
+            self.start_answering(timeout)
+        except Unsupported:
+            self.kill_all()
+            raise
         self.wait_ready(timeout)
         return self
 
@@ -411,25 +288,18 @@ class Cluster:
         m = self._m(m)
         m.stop()
         m.spawn(argv)
-        m.wait_up(timeout)
+        m.wait_answering(timeout)
         return m
-
-    def kill_all(self):
-        for m in self.members:
-            m.kill()
 
     def _m(self, m):
         return self.members[m] if isinstance(m, int) else m
 
     def cleanup(self):
         self.kill_all()
-        if self.tmp and os.path.isdir(self.tmp) and not os.environ.get("CETCD_CLUSTER_KEEP"):
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        if not os.environ.get("CETCD_CLUSTER_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
         if self in _clusters:
             _clusters.remove(self)
-
-    def log_tails(self, n=8):
-        return "\n".join("--- %s\n%s" % (m.name, m.log_tail(n)) for m in self.members)
 
     def __enter__(self):
         return self
@@ -601,8 +471,9 @@ def probe_or_skip():
 
 
 def _cleanup_clusters():
-    """At exit only: kill every member, delete every namespace."""
-    _shutting_down.set()
+    """At exit (and at the end of run_scenarios): kill every member, delete
+    every cluster's temp dir and every namespace."""
+    procs.stop_all()
     for c in list(_clusters):
         try:
             c.cleanup()
@@ -616,32 +487,6 @@ def _cleanup_clusters():
 
 
 atexit.register(_cleanup_clusters)
-# cetcdtest's signal handler calls its own _cleanup_all then sys.exit, which
-# runs the atexit hooks (ours included); chain ours in front anyway so a
-# SIGTERM during a long wait leaves no member behind.
-_orig_cleanup_all = cetcdtest._cleanup_all
-
-
-def _cleanup_everything():
-    _shutting_down.set()
-    _cleanup_clusters()
-    _orig_cleanup_all()
-
-
-cetcdtest._cleanup_all = _cleanup_everything
-
-
-def _on_signal(signum, frame):
-    _shutting_down.set()
-    _cleanup_everything()
-    os._exit(128 + signum)
-
-
-for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-    try:
-        signal.signal(_sig, _on_signal)
-    except (ValueError, OSError):
-        pass
 
 
 # --------------------------------------------------------------------------
@@ -692,7 +537,7 @@ def run_scenarios(mod_globals, budget=None):
     print("# %.1fs total" % (time.time() - t_all))
     print("%d passed, %d failed" % (passed, failed))
     sys.stdout.flush()
-    _cleanup_everything()
+    _cleanup_clusters()
     sys.exit(1 if failed else 0)
 
 

@@ -32,10 +32,8 @@ import os
 import random
 import re
 import shutil
-import signal
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -62,15 +60,7 @@ def new_server(extra_args=None, wal_dir=None):
 
 def kill9(srv):
     """SIGKILL the server's process group and reap it (the data dir stays)."""
-    if srv.proc is not None and srv.proc.poll() is None:
-        try:
-            os.killpg(srv.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        srv.proc.wait(timeout=10)
-    if srv._log:
-        srv._log.close()
-        srv._log = None
+    srv.kill()
 
 
 def stop(srv):
@@ -82,14 +72,12 @@ def stop(srv):
 def start_timed(srv, probe_path, want=None, timeout=30.0):
     """Start srv (same ports and dirs) and return the seconds from exec to the first
     200 answer to GET probe_path (whose body contains `want`, if given)."""
-    srv._log = open(srv.log_path, "ab")
     t0 = time.monotonic()
-    srv.proc = subprocess.Popen(srv.argv(), stdin=subprocess.DEVNULL, stdout=srv._log,
-                                stderr=subprocess.STDOUT, cwd=srv.tmp, start_new_session=True)
+    srv.spawn()
     deadline = t0 + timeout
     while time.monotonic() < deadline:
-        if srv.proc.poll() is not None:
-            raise Fail("server exited with %s at start:\n%s" % (srv.proc.returncode,
+        if not srv.alive():
+            raise Fail("server exited with %s at start:\n%s" % (srv.returncode,
                                                                 srv.log_tail()))
         try:
             r = srv.request("GET", probe_path, timeout=0.5)
@@ -104,24 +92,13 @@ def start_timed(srv, probe_path, want=None, timeout=30.0):
 
 def start_expect_failure(srv, timeout=15.0):
     """Start srv and expect it to exit on its own. Returns (exit code, its output)."""
-    with open(srv.log_path, "wb"):
-        pass
-    log = open(srv.log_path, "ab")
-    try:
-        p = subprocess.Popen(srv.argv(), stdin=subprocess.DEVNULL, stdout=log,
-                             stderr=subprocess.STDOUT, cwd=srv.tmp, start_new_session=True)
-        srv.proc = p
-        try:
-            rc = p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=5)
-            raise Fail("server started on a damaged data dir (still running after %.0fs);"
-                       " it must refuse:\n%s" % (timeout, srv.log_tail()))
-    finally:
-        log.close()
-    with open(srv.log_path, "rb") as f:
-        return rc, f.read().decode("utf-8", "replace")
+    srv.spawn()
+    rc = srv.wait_exit(timeout)
+    srv.kill()
+    if rc is None:
+        raise Fail("server started on a damaged data dir (still running after %.0fs);"
+                   " it must refuse:\n%s" % (timeout, srv.log_tail()))
+    return rc, srv.output()
 
 
 def put(srv, key, value, params=None, timeout=10.0):

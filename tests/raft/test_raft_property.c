@@ -10,6 +10,7 @@
  * usage: test_raft_property [first_seed [count]]   (default 1 1000)
  *        CETCD_SEED=<n> replays one seed; CETCD_TRACE=1 prints its trace. */
 #include "raft_cluster.h"
+#include "../lib/harness.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -262,14 +263,10 @@ int main(int argc, char **argv)
 	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	uint64_t passed = 0, failed = 0;
 	for (uint64_t s = first; s < first + count; s++) {
-		if (run_seed(s, trace))
-			passed++;
-		else
-			failed++;
+		CHECK(run_seed(s, trace));
 		if (count >= 10000 && (s - first + 1) % 10000 == 0) {
-			printf("... %" PRIu64 " seeds, %" PRIu64 " failed\n", s - first + 1, failed);
+			printf("... %" PRIu64 " seeds, %d failed\n", s - first + 1, check_failed);
 			fflush(stdout);
 		}
 	}
@@ -278,6 +275,5 @@ int main(int argc, char **argv)
 	printf("seeds %" PRIu64 "..%" PRIu64 " in %.1f s (%.0f core steps and %.0f committed"
 	       " entries per seed)\n", first, first + count - 1, secs,
 	       (double)total_steps / (double)count, (double)total_commits / (double)count);
-	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_summary();
 }

@@ -3,7 +3,7 @@
  * outcome plus every invariant the fixture watches. CETCD_TRACE=1 prints
  * the protocol trace of each story. */
 #include "raft_cluster.h"
-#include "runner.h"
+#include "../lib/harness.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -72,17 +72,17 @@ static void test_normal_election(void)
 {
 	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
+	REQUIRE(l != RAFT_NONE);
 	struct raft_status st = status_of(c, l);
-	CHECK_EQ(st.term, 2);		/* bootstrap is term 1 */
-	CHECK(wait_applied(c, 2, 500));	/* SET entry + the leader's no-op */
+	REQUIRE_EQ(st.term, 2);		/* bootstrap is term 1 */
+	REQUIRE(wait_applied(c, 2, 500));	/* SET entry + the leader's no-op */
 	for (raft_id i = 1; i <= 3; i++)
-		CHECK_EQ(status_of(c, i).leader, l);
+		REQUIRE_EQ(status_of(c, i).leader, l);
 	uint64_t idx = 0;
-	CHECK_EQ(fixture_propose(c, l, "x=1", &idx), RAFT_OK);
-	CHECK_EQ(idx, 3);
-	CHECK(wait_applied(c, 3, 500));
-	CHECK(fixture_ok(c));
+	REQUIRE_EQ(fixture_propose(c, l, "x=1", &idx), RAFT_OK);
+	REQUIRE_EQ(idx, 3);
+	REQUIRE(wait_applied(c, 3, 500));
+	REQUIRE(fixture_ok(c));
 }
 
 /* The same election as a protocol transcript (fixed seed, so the story is
@@ -106,14 +106,14 @@ static void test_election_transcript(void)
 	struct raft_fixture *c = current;
 	c->trace = true;
 	c->trace_len = 0;
-	CHECK(fixture_run_until(c, fixture_has_leader, NULL, 1000));
+	REQUIRE(fixture_run_until(c, fixture_has_leader, NULL, 1000));
 	fixture_run(c, 10);
-	CHECK(c->trace_buf != NULL);
+	REQUIRE(c->trace_buf != NULL);
 	if (strcmp(c->trace_buf, expected) != 0) {
 		fprintf(stderr, "  expected:\n%s  got:\n%s", expected, c->trace_buf);
-		CHECK(!"transcript differs");
+		REQUIRE(!"transcript differs");
 	}
-	CHECK(fixture_ok(c));
+	REQUIRE(fixture_ok(c));
 }
 
 /* A single member elects itself as soon as the app asks it to campaign
@@ -121,14 +121,14 @@ static void test_election_transcript(void)
 static void test_single_member_fast(void)
 {
 	struct raft_fixture *c = new_cluster(1);
-	CHECK_EQ(fixture_campaign(c, 1), RAFT_OK);
+	REQUIRE_EQ(fixture_campaign(c, 1), RAFT_OK);
 	fixture_run(c, 10);	/* two disk writes of <= 2 ms each */
-	CHECK_EQ(fixture_leader(c), 1);
+	REQUIRE_EQ(fixture_leader(c), 1);
 	uint64_t idx;
-	CHECK_EQ(fixture_propose(c, 1, "solo", &idx), RAFT_OK);
+	REQUIRE_EQ(fixture_propose(c, 1, "solo", &idx), RAFT_OK);
 	fixture_run(c, 5);
-	CHECK_EQ(c->m[1].sm_index, idx);
-	CHECK(fixture_ok(c));
+	REQUIRE_EQ(c->m[1].sm_index, idx);
+	REQUIRE(fixture_ok(c));
 }
 
 /* Rule 4 through the fixture's driver (raft_pipeline.c): a follower's ack
@@ -138,18 +138,18 @@ static void test_acks_wait_for_follower_disks(void)
 {
 	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
-	CHECK(wait_applied(c, 2, 500));
+	REQUIRE(l != RAFT_NONE);
+	REQUIRE(wait_applied(c, 2, 500));
 	for (raft_id i = 1; i <= 3; i++)
 		if (i != l)
 			c->m[i].disk_busy_until = c->now + 40;
 	uint64_t idx = 0;
-	CHECK_EQ(fixture_propose(c, l, "slow=1", &idx), RAFT_OK);
+	REQUIRE_EQ(fixture_propose(c, l, "slow=1", &idx), RAFT_OK);
 	fixture_run(c, 30);
-	CHECK(status_of(c, l).commit < idx);	/* the acks are parked */
+	REQUIRE(status_of(c, l).commit < idx);	/* the acks are parked */
 	fixture_run(c, 30);
-	CHECK(status_of(c, l).commit >= idx);
-	CHECK(fixture_ok(c));
+	REQUIRE(status_of(c, l).commit >= idx);
+	REQUIRE(fixture_ok(c));
 }
 
 /* Two candidates split the vote of a four-member cluster; the randomized
@@ -163,17 +163,17 @@ static void test_split_vote(void)
 	struct cl_link slow = { .delay_min = 20, .delay_max = 20 };
 	fixture_set_link(c, 1, 4, &slow);
 	fixture_set_link(c, 2, 3, &slow);
-	CHECK_EQ(fixture_campaign(c, 1), RAFT_OK);
-	CHECK_EQ(fixture_campaign(c, 2), RAFT_OK);
+	REQUIRE_EQ(fixture_campaign(c, 1), RAFT_OK);
+	REQUIRE_EQ(fixture_campaign(c, 2), RAFT_OK);
 	fixture_run(c, 40);
-	CHECK_EQ(fixture_leader(c), RAFT_NONE);
-	CHECK_EQ(status_of(c, 1).term, 2);
-	CHECK_EQ(status_of(c, 2).term, 2);
+	REQUIRE_EQ(fixture_leader(c), RAFT_NONE);
+	REQUIRE_EQ(status_of(c, 1).term, 2);
+	REQUIRE_EQ(status_of(c, 2).term, 2);
 	fixture_heal(c);
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
-	CHECK(status_of(c, l).term >= 3);
-	CHECK(fixture_ok(c));
+	REQUIRE(l != RAFT_NONE);
+	REQUIRE(status_of(c, l).term >= 3);
+	REQUIRE(fixture_ok(c));
 }
 
 /* A member cut off from the others keeps timing out. With pre-vote its
@@ -182,20 +182,20 @@ static void test_prevote_rejoin(void)
 {
 	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
+	REQUIRE(l != RAFT_NONE);
 	uint64_t term = status_of(c, l).term;
 	raft_id lonely = l == 3 ? 2 : 3;
 	fixture_isolate(c, lonely);
 	fixture_run(c, 1000);	/* ten election timeouts */
-	CHECK_EQ(status_of(c, lonely).term, term);
-	CHECK(status_of(c, lonely).role == RAFT_PRE_CANDIDATE ||
+	REQUIRE_EQ(status_of(c, lonely).term, term);
+	REQUIRE(status_of(c, lonely).role == RAFT_PRE_CANDIDATE ||
 	      status_of(c, lonely).role == RAFT_FOLLOWER);
 	fixture_heal(c);
 	fixture_run(c, 300);
-	CHECK_EQ(fixture_leader(c), l);
-	CHECK_EQ(status_of(c, l).term, term);
-	CHECK_EQ(status_of(c, lonely).leader, l);
-	CHECK(fixture_ok(c));
+	REQUIRE_EQ(fixture_leader(c), l);
+	REQUIRE_EQ(status_of(c, l).term, term);
+	REQUIRE_EQ(status_of(c, lonely).leader, l);
+	REQUIRE(fixture_ok(c));
 }
 
 /* Check-quorum: a leader that cannot hear a majority steps down within an
@@ -204,16 +204,16 @@ static void test_check_quorum_steps_down(void)
 {
 	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
+	REQUIRE(l != RAFT_NONE);
 	fixture_isolate(c, l);
 	fixture_run(c, 250);
-	CHECK(status_of(c, l).role != RAFT_LEADER);
-	CHECK_EQ(status_of(c, l).leader, RAFT_NONE);
+	REQUIRE(status_of(c, l).role != RAFT_LEADER);
+	REQUIRE_EQ(status_of(c, l).leader, RAFT_NONE);
 	/* a read asked of the old leader fails instead of hanging */
-	CHECK(fixture_read(c, l, 77) != RAFT_OK);
+	REQUIRE(fixture_read(c, l, 77) != RAFT_OK);
 	struct leader_other_arg a = { l };
-	CHECK(fixture_run_until(c, leader_is_not, &a, 1000));
-	CHECK(fixture_ok(c));
+	REQUIRE(fixture_run_until(c, leader_is_not, &a, 1000));
+	REQUIRE(fixture_ok(c));
 }
 
 /* A leader on the minority side of a partition accepts a proposal but
@@ -224,8 +224,8 @@ static void test_minority_leader_cannot_commit(void)
 	struct raft_config base = { .no_check_quorum = true };
 	struct raft_fixture *c = new_cluster_with(5, &base);
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
-	CHECK(wait_applied(c, 2, 500));
+	REQUIRE(l != RAFT_NONE);
+	REQUIRE(wait_applied(c, 2, 500));
 	raft_id buddy = l % 5 + 1;
 	for (raft_id i = 1; i <= 5; i++) {
 		if (i == l || i == buddy)
@@ -234,21 +234,21 @@ static void test_minority_leader_cannot_commit(void)
 		fixture_cut(c, buddy, i);
 	}
 	uint64_t idx;
-	CHECK_EQ(fixture_propose(c, l, "lost", &idx), RAFT_OK);
+	REQUIRE_EQ(fixture_propose(c, l, "lost", &idx), RAFT_OK);
 	fixture_run(c, 500);
-	CHECK(status_of(c, l).commit < idx);
-	CHECK(c->m[l].sm_index < idx);
+	REQUIRE(status_of(c, l).commit < idx);
+	REQUIRE(c->m[l].sm_index < idx);
 	raft_id other = RAFT_NONE;
 	for (raft_id i = 1; i <= 5; i++)
 		if (i != l && i != buddy && status_of(c, i).role == RAFT_LEADER)
 			other = i;
-	CHECK(other != RAFT_NONE);
+	REQUIRE(other != RAFT_NONE);
 	uint64_t idx2;
-	CHECK_EQ(fixture_propose(c, other, "kept", &idx2), RAFT_OK);
+	REQUIRE_EQ(fixture_propose(c, other, "kept", &idx2), RAFT_OK);
 	fixture_heal(c);
-	CHECK(wait_applied(c, idx2, 1000));
-	CHECK(status_of(c, l).role != RAFT_LEADER);
-	CHECK(fixture_ok(c));
+	REQUIRE(wait_applied(c, idx2, 1000));
+	REQUIRE(status_of(c, l).role != RAFT_LEADER);
+	REQUIRE(fixture_ok(c));
 }
 
 /* ---- replication -------------------------------------------------------------------- */
@@ -276,47 +276,47 @@ static void test_figure8_story(void)
 {
 	struct raft_config base = { .no_check_quorum = true, .no_pre_vote = true };
 	struct raft_fixture *c = new_cluster_with(5, &base);
-	CHECK_EQ(fixture_campaign(c, 1), RAFT_OK);
-	CHECK(wait_leader(c, 1, 50));
-	CHECK(wait_applied(c, 2, 100));
+	REQUIRE_EQ(fixture_campaign(c, 1), RAFT_OK);
+	REQUIRE(wait_leader(c, 1, 50));
+	REQUIRE(wait_applied(c, 2, 100));
 	for (raft_id i = 3; i <= 5; i++)
 		fixture_cut(c, 1, i);
 	uint64_t idx;
-	CHECK_EQ(fixture_propose(c, 1, "from-s1", &idx), RAFT_OK);
+	REQUIRE_EQ(fixture_propose(c, 1, "from-s1", &idx), RAFT_OK);
 	fixture_run(c, 10);			/* (a) reaches S2 only */
-	CHECK(status_of(c, 2).last_index >= idx);
-	CHECK(status_of(c, 3).last_index < idx);
+	REQUIRE(status_of(c, 2).last_index >= idx);
+	REQUIRE(status_of(c, 3).last_index < idx);
 	fixture_crash(c, 1);
 	fixture_cut(c, 5, 2);
-	CHECK_EQ(fixture_campaign(c, 5), RAFT_OK);
-	CHECK(wait_leader(c, 5, 50));		/* (b) S3, S4 elect S5 */
+	REQUIRE_EQ(fixture_campaign(c, 5), RAFT_OK);
+	REQUIRE(wait_leader(c, 5, 50));		/* (b) S3, S4 elect S5 */
 	fixture_cut(c, 5, 3);
 	fixture_cut(c, 5, 4);
-	CHECK_EQ(fixture_propose(c, 5, "from-s5", NULL), RAFT_OK);
+	REQUIRE_EQ(fixture_propose(c, 5, "from-s5", NULL), RAFT_OK);
 	fixture_run(c, 10);
 	fixture_crash(c, 5);
 	fixture_heal(c);			/* (c) S1 back, S4 and S5 away */
 	fixture_isolate(c, 4);
 	fixture_restart(c, 1);
 	fixture_campaign(c, 1);
-	CHECK(fixture_run_until(c, fixture_has_leader, NULL, 5000));
+	REQUIRE(fixture_run_until(c, fixture_has_leader, NULL, 5000));
 	raft_id l = fixture_leader(c);
-	CHECK(l == 1 || l == 2);		/* only they hold S1's entry: S3 cannot win */
+	REQUIRE(l == 1 || l == 2);		/* only they hold S1's entry: S3 cannot win */
 	uint64_t t_old = 0;
-	CHECK(raft_term_at(fixture_raft(c, l), idx, &t_old));
+	REQUIRE(raft_term_at(fixture_raft(c, l), idx, &t_old));
 	struct raft_status st = status_of(c, l);
 	if (st.commit >= idx) {
 		uint64_t tc;
-		CHECK(raft_term_at(fixture_raft(c, l), st.commit, &tc));
-		CHECK_EQ(tc, st.term);	/* committed through an entry of its own term */
+		REQUIRE(raft_term_at(fixture_raft(c, l), st.commit, &tc));
+		REQUIRE_EQ(tc, st.term);	/* committed through an entry of its own term */
 	}
 	fixture_heal(c);			/* (d) S5 back: cannot undo a commit */
 	fixture_restart(c, 5);
-	CHECK(fixture_run_until(c, fixture_has_leader, NULL, 1000));
+	REQUIRE(fixture_run_until(c, fixture_has_leader, NULL, 1000));
 	uint64_t last;
-	CHECK_EQ(fixture_propose(c, fixture_leader(c), "end", &last), RAFT_OK);
-	CHECK(wait_applied(c, last, 2000));
-	CHECK(fixture_ok(c));
+	REQUIRE_EQ(fixture_propose(c, fixture_leader(c), "end", &last), RAFT_OK);
+	REQUIRE(wait_applied(c, last, 2000));
+	REQUIRE(fixture_ok(c));
 }
 
 /* ---- one core driven by hand --------------------------------------------------------------- */
@@ -365,23 +365,23 @@ static void test_figure8_commit_rule(void)
 				  .data = "old", .len = 3 };
 	struct raft_persisted p = { .hard_state = { .term = 3, .commit = 1 },
 				    .snapshot = &snap, .entries = &old, .n_entries = 1 };
-	CHECK_EQ(raft_restart(h.r, &p, 0, &h.u), RAFT_OK);
+	REQUIRE_EQ(raft_restart(h.r, &p, 0, &h.u), RAFT_OK);
 	struct raft_event camp = { .type = RAFT_EV_CAMPAIGN };
-	CHECK_EQ(hand_step(&h, &camp), RAFT_OK);
-	CHECK_EQ(h.u.term, 4);
-	CHECK_EQ(h.u.n_messages, 4);		/* votes asked of S2..S5 */
+	REQUIRE_EQ(hand_step(&h, &camp), RAFT_OK);
+	REQUIRE_EQ(h.u.term, 4);
+	REQUIRE_EQ(h.u.n_messages, 4);		/* votes asked of S2..S5 */
 	hand_persisted(&h);			/* our vote is durable */
 	struct raft_message grant = { .type = RAFT_MSG_VOTE_RESP, .term = 4 };
 	grant.from = 2;
 	hand_recv(&h, grant);
-	CHECK(h.u.role != RAFT_LEADER);
+	REQUIRE(h.u.role != RAFT_LEADER);
 	grant.from = 3;
 	hand_recv(&h, grant);
-	CHECK_EQ(h.u.role, RAFT_LEADER);
-	CHECK_EQ(h.u.n_entries, 1);		/* the no-op at index 3, term 4 */
-	CHECK_EQ(h.u.entries[0].index, 3);
-	CHECK_EQ(h.u.entries[0].type, RAFT_ENTRY_NOOP);
-	CHECK_EQ(h.u.entries[0].time, 42);	/* stamped with the event's wall clock */
+	REQUIRE_EQ(h.u.role, RAFT_LEADER);
+	REQUIRE_EQ(h.u.n_entries, 1);		/* the no-op at index 3, term 4 */
+	REQUIRE_EQ(h.u.entries[0].index, 3);
+	REQUIRE_EQ(h.u.entries[0].type, RAFT_ENTRY_NOOP);
+	REQUIRE_EQ(h.u.entries[0].time, 42);	/* stamped with the event's wall clock */
 	hand_persisted(&h);
 	struct raft_message ack = { .type = RAFT_MSG_APPEND_RESP, .term = 4, .index = 2 };
 	ack.from = 2;
@@ -390,18 +390,18 @@ static void test_figure8_commit_rule(void)
 	hand_recv(&h, ack);
 	struct raft_status st;
 	raft_status(h.r, &st);
-	CHECK_EQ(st.commit, 1);			/* index 2 is on S1, S2, S3: not committed */
+	REQUIRE_EQ(st.commit, 1);			/* index 2 is on S1, S2, S3: not committed */
 	ack.index = 3;
 	ack.from = 2;
 	hand_recv(&h, ack);
 	raft_status(h.r, &st);
-	CHECK_EQ(st.commit, 1);
+	REQUIRE_EQ(st.commit, 1);
 	ack.from = 3;
 	hand_recv(&h, ack);
 	raft_status(h.r, &st);
-	CHECK_EQ(st.commit, 3);			/* the no-op commits, index 2 with it */
-	CHECK_EQ(h.u.n_committed, 2);
-	CHECK_EQ(h.u.committed[0].index, 2);
+	REQUIRE_EQ(st.commit, 3);			/* the no-op commits, index 2 with it */
+	REQUIRE_EQ(h.u.n_committed, 2);
+	REQUIRE_EQ(h.u.committed[0].index, 2);
 	raft_free(h.r);
 }
 
@@ -412,24 +412,24 @@ static void test_rejoin_longer_uncommitted_log(void)
 	struct raft_config base = { .no_check_quorum = true };
 	struct raft_fixture *c = new_cluster_with(3, &base);
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
-	CHECK(wait_applied(c, 2, 500));
+	REQUIRE(l != RAFT_NONE);
+	REQUIRE(wait_applied(c, 2, 500));
 	fixture_isolate(c, l);
 	for (int i = 0; i < 10; i++)
-		CHECK_EQ(fixture_propose(c, l, "orphan", NULL), RAFT_OK);
+		REQUIRE_EQ(fixture_propose(c, l, "orphan", NULL), RAFT_OK);
 	struct leader_other_arg a = { l };
-	CHECK(fixture_run_until(c, leader_is_not, &a, 1000));
+	REQUIRE(fixture_run_until(c, leader_is_not, &a, 1000));
 	raft_id nl = fixture_leader(c);
 	uint64_t idx;
-	CHECK_EQ(fixture_propose(c, nl, "winner", &idx), RAFT_OK);
-	CHECK(status_of(c, l).last_index > idx);	/* longer, but stale */
+	REQUIRE_EQ(fixture_propose(c, nl, "winner", &idx), RAFT_OK);
+	REQUIRE(status_of(c, l).last_index > idx);	/* longer, but stale */
 	fixture_heal(c);
-	CHECK(wait_applied(c, idx, 1000));
-	CHECK(status_of(c, l).role != RAFT_LEADER);
+	REQUIRE(wait_applied(c, idx, 1000));
+	REQUIRE(status_of(c, l).role != RAFT_LEADER);
 	uint64_t t;
-	CHECK(raft_term_at(fixture_raft(c, l), idx, &t));
-	CHECK_EQ(t, status_of(c, nl).term);
-	CHECK(fixture_ok(c));
+	REQUIRE(raft_term_at(fixture_raft(c, l), idx, &t));
+	REQUIRE_EQ(t, status_of(c, nl).term);
+	REQUIRE(fixture_ok(c));
 }
 
 /* Conflicting suffixes on several followers (from two short-lived leaders)
@@ -439,8 +439,8 @@ static void test_conflicting_suffix_repair(void)
 	struct raft_config base = { .no_check_quorum = true, .no_pre_vote = true };
 	struct raft_fixture *c = new_cluster_with(5, &base);
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
-	CHECK(wait_applied(c, 2, 500));
+	REQUIRE(l != RAFT_NONE);
+	REQUIRE(wait_applied(c, 2, 500));
 	uint64_t agreed = status_of(c, l).commit;
 	/* l writes 20 entries that reach only one follower, f */
 	raft_id f = l % 5 + 1;
@@ -452,31 +452,31 @@ static void test_conflicting_suffix_repair(void)
 	for (int i = 0; i < 20; i++)
 		fixture_propose(c, l, "stale-a", NULL);
 	fixture_run(c, 30);
-	CHECK(status_of(c, f).last_index >= agreed + 20);
+	REQUIRE(status_of(c, f).last_index >= agreed + 20);
 	/* the other three elect a leader and write their own entries */
 	struct leader_other_arg a = { l };
-	CHECK(fixture_run_until(c, leader_is_not, &a, 1000));
+	REQUIRE(fixture_run_until(c, leader_is_not, &a, 1000));
 	raft_id nl = fixture_leader(c);
-	CHECK(nl != f);
+	REQUIRE(nl != f);
 	uint64_t idx = 0;
 	for (int i = 0; i < 5; i++)
-		CHECK_EQ(fixture_propose(c, nl, "fresh", &idx), RAFT_OK);
+		REQUIRE_EQ(fixture_propose(c, nl, "fresh", &idx), RAFT_OK);
 	fixture_run(c, 30);
 	/* l and f hold a long suffix that conflicts with the new leader's log */
 	uint64_t t_old, t_new;
-	CHECK(raft_term_at(fixture_raft(c, f), agreed + 1, &t_old));
-	CHECK(raft_term_at(fixture_raft(c, nl), agreed + 1, &t_new));
-	CHECK(t_old < t_new);
+	REQUIRE(raft_term_at(fixture_raft(c, f), agreed + 1, &t_old));
+	REQUIRE(raft_term_at(fixture_raft(c, nl), agreed + 1, &t_new));
+	REQUIRE(t_old < t_new);
 	fixture_heal(c);
-	CHECK(wait_applied(c, idx, 2000));
+	REQUIRE(wait_applied(c, idx, 2000));
 	for (raft_id i = 1; i <= 5; i++) {
 		uint64_t t;
-		CHECK(raft_term_at(fixture_raft(c, i), agreed + 1, &t));
-		CHECK_EQ(t, t_new);
-		CHECK(raft_term_at(fixture_raft(c, i), idx, &t));
-		CHECK_EQ(t, status_of(c, nl).term);
+		REQUIRE(raft_term_at(fixture_raft(c, i), agreed + 1, &t));
+		REQUIRE_EQ(t, t_new);
+		REQUIRE(raft_term_at(fixture_raft(c, i), idx, &t));
+		REQUIRE_EQ(t, status_of(c, nl).term);
 	}
-	CHECK(fixture_ok(c));
+	REQUIRE(fixture_ok(c));
 }
 
 /* ---- reads ------------------------------------------------------------------------------ */
@@ -497,49 +497,49 @@ static void test_read_index_leader_change(void)
 {
 	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
-	CHECK(wait_applied(c, 2, 500));
+	REQUIRE(l != RAFT_NONE);
+	REQUIRE(wait_applied(c, 2, 500));
 	/* plain case: leader and follower reads */
 	raft_id f = l % 3 + 1;
-	CHECK_EQ(fixture_read(c, l, 1), RAFT_OK);
-	CHECK_EQ(fixture_read(c, f, 2), RAFT_OK);
+	REQUIRE_EQ(fixture_read(c, l, 1), RAFT_OK);
+	REQUIRE_EQ(fixture_read(c, f, 2), RAFT_OK);
 	fixture_run(c, 30);
-	CHECK(find_read(c, l, 1)->done && find_read(c, l, 1)->status == RAFT_OK);
-	CHECK(find_read(c, f, 2)->done && find_read(c, f, 2)->status == RAFT_OK);
-	CHECK(find_read(c, f, 2)->index >= 2);
+	REQUIRE(find_read(c, l, 1)->done && find_read(c, l, 1)->status == RAFT_OK);
+	REQUIRE(find_read(c, f, 2)->done && find_read(c, f, 2)->status == RAFT_OK);
+	REQUIRE(find_read(c, f, 2)->index >= 2);
 	/* the leader is cut off; the others elect a new one and commit a write */
 	fixture_isolate(c, l);
 	struct leader_other_arg a = { l };
-	CHECK(fixture_run_until(c, leader_is_not, &a, 1000));
+	REQUIRE(fixture_run_until(c, leader_is_not, &a, 1000));
 	raft_id nl = fixture_leader(c);
 	uint64_t idx;
-	CHECK_EQ(fixture_propose(c, nl, "after-change", &idx), RAFT_OK);
+	REQUIRE_EQ(fixture_propose(c, nl, "after-change", &idx), RAFT_OK);
 	fixture_run(c, 20);
-	CHECK(status_of(c, nl).commit >= idx);
+	REQUIRE(status_of(c, nl).commit >= idx);
 	/* the old leader may still believe it leads: its read must not succeed */
 	int rv = fixture_read(c, l, 3);
 	fixture_run(c, 300);
 	if (rv == RAFT_OK) {
 		const struct cl_read *rd = find_read(c, l, 3);
-		CHECK(!rd->done || rd->status != RAFT_OK || rd->index >= idx);
+		REQUIRE(!rd->done || rd->status != RAFT_OK || rd->index >= idx);
 	}
 	/* the new leader's reads see the write (the fixture also checks that
 	 * every successful read index >= the commit when the read was asked) */
-	CHECK_EQ(fixture_read(c, nl, 4), RAFT_OK);
+	REQUIRE_EQ(fixture_read(c, nl, 4), RAFT_OK);
 	fixture_run(c, 30);
-	CHECK(find_read(c, nl, 4)->done);
-	CHECK(find_read(c, nl, 4)->index >= idx);
+	REQUIRE(find_read(c, nl, 4)->done);
+	REQUIRE(find_read(c, nl, 4)->index >= idx);
 	fixture_heal(c);
 	fixture_run(c, 200);
 	raft_id f2 = RAFT_NONE;
 	for (raft_id i = 1; i <= 3; i++)
 		if (i != fixture_leader(c))
 			f2 = i;
-	CHECK_EQ(fixture_read(c, f2, 5), RAFT_OK);
+	REQUIRE_EQ(fixture_read(c, f2, 5), RAFT_OK);
 	fixture_run(c, 30);
-	CHECK(find_read(c, f2, 5)->done && find_read(c, f2, 5)->status == RAFT_OK);
-	CHECK(find_read(c, f2, 5)->index >= idx);
-	CHECK(fixture_ok(c));
+	REQUIRE(find_read(c, f2, 5)->done && find_read(c, f2, 5)->status == RAFT_OK);
+	REQUIRE(find_read(c, f2, 5)->index >= idx);
+	REQUIRE(fixture_ok(c));
 }
 
 /* ---- snapshots ----------------------------------------------------------------------------- */
@@ -550,32 +550,32 @@ static void test_snapshot_install(void)
 {
 	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
+	REQUIRE(l != RAFT_NONE);
 	raft_id f = l % 3 + 1;
 	fixture_crash(c, f);
 	for (raft_id i = 1; i <= 3; i++)
 		c->m[i].snap_every = 10;
 	uint64_t idx = 0;
 	for (int i = 0; i < 50; i++) {
-		CHECK_EQ(fixture_propose(c, l, "bulk", &idx), RAFT_OK);
+		REQUIRE_EQ(fixture_propose(c, l, "bulk", &idx), RAFT_OK);
 		fixture_run(c, 2);
 	}
-	CHECK(wait_applied(c, idx, 500));
+	REQUIRE(wait_applied(c, idx, 500));
 	struct raft_status sl = status_of(c, l);
-	CHECK(sl.snapshot_index >= 40);
-	CHECK(sl.first_index > 2);
+	REQUIRE(sl.snapshot_index >= 40);
+	REQUIRE(sl.first_index > 2);
 	fixture_restart(c, f);
-	CHECK(wait_applied(c, idx, 1000));
-	CHECK(status_of(c, f).snapshot_index >= 40);
-	CHECK_EQ(c->m[f].sm_index, idx);
+	REQUIRE(wait_applied(c, idx, 1000));
+	REQUIRE(status_of(c, f).snapshot_index >= 40);
+	REQUIRE_EQ(c->m[f].sm_index, idx);
 	/* and it keeps replicating normally afterwards */
-	CHECK_EQ(fixture_propose(c, fixture_leader(c), "after", &idx), RAFT_OK);
-	CHECK(wait_applied(c, idx, 500));
+	REQUIRE_EQ(fixture_propose(c, fixture_leader(c), "after", &idx), RAFT_OK);
+	REQUIRE(wait_applied(c, idx, 500));
 	/* a restart from the snapshot plus log rebuilds the same state */
 	fixture_crash(c, f);
 	fixture_restart(c, f);
-	CHECK(wait_applied(c, idx, 500));
-	CHECK(fixture_ok(c));
+	REQUIRE(wait_applied(c, idx, 500));
+	REQUIRE(fixture_ok(c));
 }
 
 /* ---- membership ------------------------------------------------------------------------------ */
@@ -592,50 +592,50 @@ static void test_learner_catch_up_and_promote(void)
 {
 	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
+	REQUIRE(l != RAFT_NONE);
 	uint64_t idx = 0;
 	for (int i = 0; i < 30; i++)
 		fixture_propose(c, l, "before-join", &idx);
-	CHECK(wait_applied(c, idx, 500));
-	CHECK_EQ(fixture_conf_change(c, l, RAFT_CONF_ADD_LEARNER, 4), RAFT_OK);
-	CHECK_EQ(fixture_conf_change(c, l, RAFT_CONF_ADD_LEARNER, 5), RAFT_ERR_CONF_PENDING);
+	REQUIRE(wait_applied(c, idx, 500));
+	REQUIRE_EQ(fixture_conf_change(c, l, RAFT_CONF_ADD_LEARNER, 4), RAFT_OK);
+	REQUIRE_EQ(fixture_conf_change(c, l, RAFT_CONF_ADD_LEARNER, 5), RAFT_ERR_CONF_PENDING);
 	fixture_run(c, 30);
 	fixture_join(c, 4);
 	fixture_run(c, 200);
 	struct raft_status st = status_of(c, 4);
-	CHECK(raft_membership_is_learner(&st.conf, 4));
-	CHECK_EQ(c->m[4].sm_index, status_of(c, l).commit);	/* caught up */
-	CHECK(st.role == RAFT_FOLLOWER);
+	REQUIRE(raft_membership_is_learner(&st.conf, 4));
+	REQUIRE_EQ(c->m[4].sm_index, status_of(c, l).commit);	/* caught up */
+	REQUIRE(st.role == RAFT_FOLLOWER);
 	uint64_t match, next;
-	CHECK(raft_progress_of(fixture_raft(c, l), 4, &match, &next));
-	CHECK_EQ(match, status_of(c, l).last_index);
+	REQUIRE(raft_progress_of(fixture_raft(c, l), 4, &match, &next));
+	REQUIRE_EQ(match, status_of(c, l).last_index);
 	/* a learner never campaigns, even cut off */
 	fixture_isolate(c, 4);
 	fixture_run(c, 500);
-	CHECK_EQ(status_of(c, 4).role, RAFT_FOLLOWER);
-	CHECK_EQ(status_of(c, 4).term, status_of(c, l).term);
+	REQUIRE_EQ(status_of(c, 4).role, RAFT_FOLLOWER);
+	REQUIRE_EQ(status_of(c, 4).term, status_of(c, l).term);
 	fixture_heal(c);
 	fixture_run(c, 50);
 	/* the learner does not count for quorum: with two voters down nothing commits */
 	raft_id v1 = l % 3 + 1, v2 = v1 % 3 + 1;
 	fixture_crash(c, v1);
 	fixture_crash(c, v2);
-	CHECK_EQ(fixture_propose(c, l, "no-quorum", &idx), RAFT_OK);
+	REQUIRE_EQ(fixture_propose(c, l, "no-quorum", &idx), RAFT_OK);
 	fixture_run(c, 50);
-	CHECK(status_of(c, l).commit < idx);
+	REQUIRE(status_of(c, l).commit < idx);
 	fixture_restart(c, v1);
 	fixture_restart(c, v2);
-	CHECK(wait_applied(c, idx, 2000));
+	REQUIRE(wait_applied(c, idx, 2000));
 	/* promote */
 	l = fixture_leader(c);
-	CHECK(l != RAFT_NONE);
-	CHECK_EQ(fixture_conf_change(c, l, RAFT_CONF_PROMOTE, 4), RAFT_OK);
+	REQUIRE(l != RAFT_NONE);
+	REQUIRE_EQ(fixture_conf_change(c, l, RAFT_CONF_PROMOTE, 4), RAFT_OK);
 	fixture_run(c, 50);
 	for (raft_id i = 1; i <= 4; i++)
-		CHECK(is_voter(c, i, 4));
-	CHECK_EQ(fixture_propose(c, fixture_leader(c), "after-promote", &idx), RAFT_OK);
-	CHECK(wait_applied(c, idx, 500));
-	CHECK(fixture_ok(c));
+		REQUIRE(is_voter(c, i, 4));
+	REQUIRE_EQ(fixture_propose(c, fixture_leader(c), "after-promote", &idx), RAFT_OK);
+	REQUIRE(wait_applied(c, idx, 500));
+	REQUIRE(fixture_ok(c));
 }
 
 /* The leader is removed: once the removal commits it hands over and steps
@@ -644,21 +644,21 @@ static void test_remove_leader(void)
 {
 	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
-	CHECK(wait_applied(c, 2, 500));
-	CHECK_EQ(fixture_conf_change(c, l, RAFT_CONF_REMOVE, l), RAFT_OK);
+	REQUIRE(l != RAFT_NONE);
+	REQUIRE(wait_applied(c, 2, 500));
+	REQUIRE_EQ(fixture_conf_change(c, l, RAFT_CONF_REMOVE, l), RAFT_OK);
 	struct leader_other_arg a = { l };
-	CHECK(fixture_run_until(c, leader_is_not, &a, 1000));
+	REQUIRE(fixture_run_until(c, leader_is_not, &a, 1000));
 	raft_id nl = fixture_leader(c);
-	CHECK(c->m[l].removed);
+	REQUIRE(c->m[l].removed);
 	fixture_crash(c, l);	/* the removed member shuts down */
 	c->m[l].exists = false;
 	uint64_t idx;
-	CHECK_EQ(fixture_propose(c, nl, "two-left", &idx), RAFT_OK);
-	CHECK(wait_applied(c, idx, 500));
-	CHECK(!is_voter(c, nl, l));
-	CHECK_EQ(status_of(c, nl).conf.n_voters, 2);
-	CHECK(fixture_ok(c));
+	REQUIRE_EQ(fixture_propose(c, nl, "two-left", &idx), RAFT_OK);
+	REQUIRE(wait_applied(c, idx, 500));
+	REQUIRE(!is_voter(c, nl, l));
+	REQUIRE_EQ(status_of(c, nl).conf.n_voters, 2);
+	REQUIRE(fixture_ok(c));
 }
 
 /* Leader transfer: proposals are refused during the transfer, the target
@@ -667,7 +667,7 @@ static void test_leader_transfer(void)
 {
 	struct raft_fixture *c = new_cluster(3);
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
+	REQUIRE(l != RAFT_NONE);
 	raft_id target = l % 3 + 1;
 	/* let the target fall behind first */
 	fixture_crash(c, target);
@@ -676,17 +676,17 @@ static void test_leader_transfer(void)
 		fixture_propose(c, l, "while-down", &idx);
 	fixture_run(c, 20);
 	fixture_restart(c, target);
-	CHECK_EQ(fixture_transfer(c, l, target), RAFT_OK);
-	CHECK_EQ(fixture_propose(c, l, "refused", NULL), RAFT_ERR_TRANSFERRING);
+	REQUIRE_EQ(fixture_transfer(c, l, target), RAFT_OK);
+	REQUIRE_EQ(fixture_propose(c, l, "refused", NULL), RAFT_ERR_TRANSFERRING);
 	struct leader_other_arg a = { l };
-	CHECK(fixture_run_until(c, leader_is_not, &a, 300));
-	CHECK_EQ(fixture_leader(c), target);
-	CHECK(c->now < 1000 + 300);
-	CHECK_EQ(fixture_propose(c, target, "new-leader", &idx), RAFT_OK);
-	CHECK(wait_applied(c, idx, 500));
+	REQUIRE(fixture_run_until(c, leader_is_not, &a, 300));
+	REQUIRE_EQ(fixture_leader(c), target);
+	REQUIRE(c->now < 1000 + 300);
+	REQUIRE_EQ(fixture_propose(c, target, "new-leader", &idx), RAFT_OK);
+	REQUIRE(wait_applied(c, idx, 500));
 	/* transfer to a non-member is refused */
-	CHECK_EQ(fixture_transfer(c, target, 9), RAFT_ERR_BAD_CONF);
-	CHECK(fixture_ok(c));
+	REQUIRE_EQ(fixture_transfer(c, target, 9), RAFT_ERR_BAD_CONF);
+	REQUIRE(fixture_ok(c));
 }
 
 /* Crash and restart with writes still in flight: unpersisted entries are
@@ -697,7 +697,7 @@ static void test_crash_loses_unpersisted(void)
 	c->disk_min = 5;
 	c->disk_max = 10;
 	raft_id l = elect(c);
-	CHECK(l != RAFT_NONE);
+	REQUIRE(l != RAFT_NONE);
 	uint64_t idx = 0;
 	for (int i = 0; i < 5; i++)
 		fixture_propose(c, l, "inflight", &idx);
@@ -709,10 +709,10 @@ static void test_crash_loses_unpersisted(void)
 	for (raft_id i = 1; i <= 3; i++)
 		fixture_restart(c, i);
 	raft_id nl = elect(c);
-	CHECK(nl != RAFT_NONE);
-	CHECK_EQ(fixture_propose(c, nl, "after", &idx), RAFT_OK);
-	CHECK(wait_applied(c, idx, 1000));
-	CHECK(fixture_ok(c));
+	REQUIRE(nl != RAFT_NONE);
+	REQUIRE_EQ(fixture_propose(c, nl, "after", &idx), RAFT_OK);
+	REQUIRE(wait_applied(c, idx, 1000));
+	REQUIRE(fixture_ok(c));
 }
 
 static const struct test_case cases[] = {

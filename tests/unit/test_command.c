@@ -3,7 +3,7 @@
  * etcd-compatible member/cluster IDs. */
 #include <stdlib.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "kv/cluster.h"
 #include "kv/command.h"
 

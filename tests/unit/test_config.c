@@ -19,19 +19,7 @@ static int64_t fixed_clock(void)
 	return 1796666400LL * 1000000000 + 42000;
 }
 
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-
-static void check(int ok, const char *what, const char *file, int line)
-{
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		fprintf(stderr, "FAIL %s:%d: %s\n", file, line, what);
-	}
-}
+#include "../lib/harness.h"
 
 /* One config_parse run with captured stdout/stderr. */
 struct run {
@@ -1011,6 +999,5 @@ int main(void)
 	test_lists();
 	test_log_level();
 	test_misc();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_summary();
 }

@@ -4,7 +4,7 @@
  * values are what Go 1.19 / etcd 3.4.23 give. */
 #include <stdlib.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "util/goparse.h"
 #include "util/url.h"
 

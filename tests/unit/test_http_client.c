@@ -26,7 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "net/http_client.h"
 #include "net/loop.h"
 #include "util/buf.h"

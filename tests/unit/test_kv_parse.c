@@ -2,7 +2,7 @@
  * etcd's parameter checks and decision table. */
 #include <stdlib.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "kv/kv_parse.h"
 #include "util/url_escape.h"
 

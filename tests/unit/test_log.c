@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "util/log.h"
 
 static int64_t fixed_clock(void)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "member/peer_codec.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
-#include "check.h"
+#include "../lib/harness.h"
 #include "util/clock.h"
 #include "kv/cluster.h"
 #include "net/http_client.h"

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "crashfs.h"
 #include "disk/fs.h"
 #include "disk/snap.h"

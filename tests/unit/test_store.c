@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "kv/store.h"
 #include "kv/store_render.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "kv/store.h"
 #include "kv/store_codec.h"
 

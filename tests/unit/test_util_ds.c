@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "util/hash.h"
 #include "util/list.h"
 

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "crashfs.h"
 #include "util/crc32c.h"
 #include "disk/fs.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "crashfs.h"
 #include "disk/fs.h"
 #include "disk/wal.h"

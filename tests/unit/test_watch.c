@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../lib/harness.h"
 #include "kv/store.h"
 
 #define T0 INT64_C(1464082530752422783)

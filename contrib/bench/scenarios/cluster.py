@@ -32,23 +32,22 @@
 #   run.py --quick --scenarios cluster_put64_leader,cluster_put64_all
 #   run.py --quick --scenarios failover --scale 0.3     # 3 kills per side
 #
-# Every process started here is killed (SIGTERM, then SIGKILL; PR_SET_PDEATHSIG if the
-# driver dies) and the cluster's temp dir removed. Everything listens on 127.0.0.1.
+# The processes are tests/lib/procs.py's (procs.Cluster): every one started here is
+# killed (SIGTERM, then SIGKILL; PR_SET_PDEATHSIG if the driver dies) and the
+# cluster's temp dir removed. Everything listens on 127.0.0.1.
 
 import http.client
 import json
 import os
 import random
 import shutil
-import signal
 import statistics
-import subprocess
-import tempfile
 import threading
 import time
 
-from benchlib import (HOST, BenchError, Metric, _LIVE, _pdeathsig, file_tail, free_port,
-                      http_request, listening_pid_owns, log, run_wrk, scenario)
+from benchlib import (HOST, BenchError, Metric, http_request, log, run_wrk, scenario,  # noqa: E402
+                      wait_put_acked)
+import procs  # noqa: E402  (on sys.path through benchlib)
 
 HEARTBEAT_MS = 100
 ELECTION_MS = 1000
@@ -66,85 +65,13 @@ STEADY_S = 0.5            # seconds of acknowledged writes before each kill
 # A 3-member cluster of one flavor
 # ---------------------------------------------------------------------------
 
-class Member:
-    def __init__(self, cluster, idx):
-        self.cluster = cluster
-        self.idx = idx
-        self.name = "m%d" % idx
-        self.port = free_port()
-        self.peer_port = free_port()
-        self.data_dir = os.path.join(cluster.dir, self.name)
-        self.log_path = os.path.join(cluster.dir, self.name + ".log")
-        self.proc = None
-        self._log = None
+class Member(procs.Member):
+    """procs.Member plus what the leader and index checks read."""
+
+    def __init__(self, binary, dir, name):
+        procs.Member.__init__(self, binary, dir, name)
+        self.idx = int(name[1:])
         self.id = None
-
-    url = property(lambda s: "http://%s:%d" % (HOST, s.port))
-    peer_url = property(lambda s: "http://%s:%d" % (HOST, s.peer_port))
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc is not None else None
-
-    def argv(self):
-        c = self.cluster
-        return [c.flavor.binary, "--name", self.name, "--data-dir", self.data_dir,
-                "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
-                "--listen-peer-urls", self.peer_url,
-                "--initial-advertise-peer-urls", self.peer_url,
-                "--initial-cluster", c.initial_cluster(),
-                "--initial-cluster-state", "new",
-                "--initial-cluster-token", c.token,
-                "--heartbeat-interval", str(HEARTBEAT_MS),
-                "--election-timeout", str(ELECTION_MS)] + c.flavor.extra_args
-
-    def spawn(self):
-        if self.alive():
-            raise BenchError("%s already running" % self.name)
-        self._close_log()
-        self._log = open(self.log_path, "ab")
-        self._log.write(("\n=== start %s\n" % time.strftime("%H:%M:%S")).encode())
-        self._log.flush()
-        self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     preexec_fn=_pdeathsig, close_fds=True)
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self):
-        """SIGKILL (the failover fault) and reap."""
-        if self.alive():
-            try:
-                self.proc.send_signal(signal.SIGKILL)
-            except OSError:
-                pass
-        if self.proc is not None:
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        self._close_log()
-
-    def stop(self):
-        if self.alive():
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        self.kill()
-
-    def _close_log(self):
-        if self._log is not None:
-            try:
-                self._log.close()
-            except OSError:
-                pass
-            self._log = None
-
-    def log_tail(self, n=10):
-        return file_tail(self.log_path, n)
 
     def stats_self(self, timeout=1.0):
         try:
@@ -174,23 +101,17 @@ class Member:
             c.close()
 
 
-class Cluster:
+class Cluster(procs.Cluster):
     """3 members of `flavor`; what run.py expects of a server (.url, .port, .pid,
     .stop, .wait_ready, .alive, .log_tail)."""
 
     def __init__(self, flavor, tmp_root, tag, n=CLUSTER_SIZE):
+        token = "bench-%s-%d-%d" % (tag, os.getpid(), int(time.time() * 1000))
+        procs.Cluster.__init__(self, flavor.binary, procs.temp_dir(tag + "-", tmp_root), n,
+                               HEARTBEAT_MS, ELECTION_MS, flavor.extra_args, token,
+                               member_class=Member)
         self.flavor = flavor
         self.tag = tag
-        self.dir = tempfile.mkdtemp(prefix="%s-" % tag, dir=tmp_root)
-        self.token = "bench-%s-%d-%d" % (tag, os.getpid(), int(time.time() * 1000))
-        self.members = []
-        used = set()
-        for i in range(n):
-            m = Member(self, i)
-            while m.port in used or m.peer_port in used or m.port == m.peer_port:
-                m.port, m.peer_port = free_port(), free_port()
-            used.update((m.port, m.peer_port))
-            self.members.append(m)
         self.url = self.members[0].url
         self.port = self.members[0].port
         self.calls = 0          # scenario calls (warm-up included)
@@ -200,33 +121,18 @@ class Cluster:
     def pid(self):
         return self.members[0].pid
 
-    @property
-    def pids(self):
-        return [m.pid for m in self.members]
-
-    def initial_cluster(self):
-        return ",".join("%s=%s" % (m.name, m.peer_url) for m in self.members)
-
     def start(self):
-        _LIVE.append(self)
-        for m in self.members:
-            m.spawn()
+        self.spawn_all()
         return self
 
     def alive(self):
         return all(m.alive() for m in self.members)
 
     def log_tail(self, n=8):
-        return "\n".join("--- %s\n%s" % (m.name, m.log_tail(n)) for m in self.members)
+        return self.log_tails(n)
 
     def stop(self):
-        if self in _LIVE:
-            _LIVE.remove(self)
-        for m in self.members:
-            if m.alive():
-                m.proc.terminate()
-        for m in self.members:
-            m.stop()
+        self.stop_all()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- readiness ----------------------------------------------------------
@@ -254,32 +160,15 @@ class Cluster:
         for m in self.members:
             if not m.alive():
                 raise BenchError("%s %s exited with %s; log tail:\n%s" % (
-                    self.tag, m.name, m.proc.returncode if m.proc else None,
-                    m.log_tail(15)))
+                    self.tag, m.name, m.returncode, m.log_tail(15)))
 
     def wait_ready(self, timeout=30.0):
         """Every member listening (our process), a PUT acknowledged through every
         member, one agreed leader, equal indexes on all members."""
         deadline = time.monotonic() + timeout
-        last = None
-        pending = list(self.members)
-        while pending and time.monotonic() < deadline:
-            self._check_procs()
-            m = pending[0]
-            if listening_pid_owns(m.pid, m.port):
-                try:
-                    st, body = http_request(m.port, "PUT", "/v2/keys/bench/ready/%s" % m.name,
-                                            body="value=1", timeout=2.0)
-                    if 200 <= st < 300:
-                        pending.pop(0)
-                        continue
-                    last = "%s: HTTP %d %r" % (m.name, st, body[:200])
-                except (OSError, http.client.HTTPException) as e:
-                    last = "%s: %r" % (m.name, e)
-            time.sleep(0.05)
-        if pending:
-            raise BenchError("%s not ready after %.0fs (last: %s); logs:\n%s"
-                             % (self.tag, timeout, last, self.log_tail()))
+        for m in self.members:
+            wait_put_acked(m, self.tag, "/v2/keys/bench/ready/%s" % m.name,
+                           max(1.0, deadline - time.monotonic()))
         self.wait_settled(max(1.0, deadline - time.monotonic()))
         return self
 

@@ -35,8 +35,9 @@ import statistics
 import subprocess
 import time
 
-from benchlib import (HOST, BenchError, Metric, _LIVE, compile_c, du_kib, http_request,
+from benchlib import (HOST, BenchError, Metric, compile_c, du_kib, http_request,
                       load_requests, put_request, run_wrk, scenario)  # noqa: F401
+import procs  # noqa: E402  (on sys.path through benchlib)
 from scenarios.baseline import start_hello
 
 PUT_VALUE_LEN = 32
@@ -256,9 +257,9 @@ def _first_get_seconds(srv, path, want, t0, timeout=60.0):
     """Poll (every 2 ms, 0.5 s per try) until GET path answers 200 with `want` in it."""
     deadline = t0 + timeout
     while time.monotonic() < deadline:
-        if srv.proc.poll() is not None:
+        if not srv.alive():
             raise BenchError("%s exited with %s during restart; log tail:\n%s"
-                             % (srv.tag, srv.proc.returncode, srv.log_tail()))
+                             % (srv.tag, srv.returncode, srv.log_tail()))
         try:
             st, body = http_request(srv.port, "GET", path, timeout=0.5)
             if st == 200 and want in body:
@@ -276,18 +277,8 @@ def _first_get_seconds(srv, path, want, t0, timeout=60.0):
 def restart100k(ctx, srv):
     n = getattr(srv, "preload_n", ctx.scale_count(N_KEYS))
     time.sleep(0.5)
-    # graceful stop; the data dir stays
-    srv.proc.terminate()
-    try:
-        srv.proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        srv.proc.kill()
-        srv.proc.wait(timeout=10)
-    if srv._log is not None:
-        srv._log.close()
-        srv._log = None
-    if srv in _LIVE:
-        _LIVE.remove(srv)
+    # graceful stop; the data dir stays (srv.stop() would remove it)
+    procs.Proc.stop(srv, timeout=30.0)
     size = du_kib(srv.data_dir) / 1024.0
     probe = PROBE_KEY % (n - 1)
     t0 = time.monotonic()
