@@ -26,6 +26,7 @@
 #include "member/peer_codec.h"
 #include "raft/raft.h"
 #include "member/server.h"
+#include "util/log.h"
 
 static struct http_peer_stats stats;
 
@@ -85,8 +86,8 @@ static bool check_cluster_id(struct http_req *r)
 	const char *from = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 						       "X-Server-From");
 	if (log_this(&logged))
-		fprintf(stderr, "cetcd: peer %s sent cluster id %s, ours is %" PRIx64
-			": refused (412)\n", from ? from : "(unknown)", raw ? raw : "(none)",
+		log_error("rafthttp", "peer %s sent cluster id %s, ours is %" PRIx64
+			": refused (412)", from ? from : "(unknown)", raw ? raw : "(none)",
 			ours);
 	stats.refused++;
 	reply_plain(r, MHD_HTTP_PRECONDITION_FAILED, "cluster ID mismatch");
@@ -115,7 +116,7 @@ static bool check_sender(struct http_req *r, uint64_t *from)
 	}
 	if (member_was_removed(api_server(r), *from)) {
 		if (log_this(&logged))
-			fprintf(stderr, "cetcd: refused peer %" PRIx64 ": removed member (410)\n",
+			log_warn("rafthttp", "refused peer %" PRIx64 ": removed member (410)",
 				*from);
 		stats.refused++;
 		reply_plain(r, MHD_HTTP_GONE, "this member has been permanently removed from "
@@ -124,7 +125,7 @@ static bool check_sender(struct http_req *r, uint64_t *from)
 	}
 	if (cluster_find(&api_server(r)->cluster, *from) == NULL) {
 		if (log_this(&logged))
-			fprintf(stderr, "cetcd: refused peer %" PRIx64 ": not a member (403)\n",
+			log_warn("rafthttp", "refused peer %" PRIx64 ": not a member (403)",
 				*from);
 		stats.refused++;
 		reply_plain(r, MHD_HTTP_FORBIDDEN, "unknown member");
@@ -148,8 +149,8 @@ static bool decode_body(struct http_req *r, uint64_t from, struct peer_decoded *
 	if (r->body_too_large) {
 		stats.bad_batches++;
 		if (log_this(&logged_large))
-			fprintf(stderr, "cetcd: peer %" PRIx64 ": POST /raft body over the "
-				"listener's limit (413)\n", from);
+			log_warn("rafthttp", "peer %" PRIx64 ": POST /raft body over the "
+				"listener's limit (413)", from);
 		reply_plain(r, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
 		return false;
 	}
@@ -163,8 +164,8 @@ static bool decode_body(struct http_req *r, uint64_t from, struct peer_decoded *
 	}
 	stats.bad_batches++;
 	if (log_this(&logged))
-		fprintf(stderr, "cetcd: peer %" PRIx64 ": bad POST /raft body (%zu bytes): %s "
-			"(400)\n", from, r->body.len, why);
+		log_warn("rafthttp", "peer %" PRIx64 ": bad POST /raft body (%zu bytes): %s "
+			"(400)", from, r->body.len, why);
 	reply_plain(r, MHD_HTTP_BAD_REQUEST, why);
 	return false;
 }

@@ -10,6 +10,7 @@
 #include "member/server.h"
 #include "kv/store.h"
 #include "raft/raft.h"
+#include "util/log.h"
 
 static void apply_write(struct server *s, const struct command *c, int64_t time_ns)
 {
@@ -37,7 +38,7 @@ void apply_entry(struct server *s, uint64_t index, int64_t time_ns,
 {
 	struct command c;
 	if (command_decode(data, len, &c) != 0) {
-		fprintf(stderr, "cetcd: entry %llu: malformed payload ignored\n",
+		log_error("etcdserver", "entry %llu: malformed payload ignored",
 			(unsigned long long)index);
 		return;
 	}

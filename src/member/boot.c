@@ -16,6 +16,7 @@
 #include "member/server.h"
 #include "net/loop.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 /* What node_open read for node_start: the newest snapshot and the log. */
 struct boot_recovery {
@@ -39,7 +40,7 @@ static int start_wal_thread(struct node *n, struct wal *w)
 {
 	char err[512];
 	if (wal_sync_start(w, &n->wal, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cetcd: %s\n", err);
+		log_crit("etcdserver", "%s", err);
 		return -1;
 	}
 	n->wal_file = w;
@@ -57,7 +58,7 @@ static int create_log(struct node *n, struct node_identity *who)
 	struct wal *w;
 	char err[512];
 	if (wal_create(n->wal_dir, &meta, &o, &w, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cetcd: cannot create the write-ahead log: %s\n", err);
+		log_crit("etcdserver", "cannot create the write-ahead log: %s", err);
 		return -1;
 	}
 	who->self_id = meta.member_id;
@@ -74,15 +75,15 @@ static int recover_log(struct node *n, struct boot_recovery *b, struct node_iden
 	char err[1024];
 	int found = snap_load(n->snap_dir, UINT64_MAX, &b->sl, err, sizeof(err));
 	if (found < 0) {
-		fprintf(stderr, "cetcd: cannot read snapshots: %s\n", err);
+		log_crit("etcdserver", "cannot read snapshots: %s", err);
 		return -1;
 	}
 	b->has_snap = found > 0;
 	if (b->has_snap && b->sl.note[0])
-		fprintf(stderr, "cetcd: %s\n", b->sl.note);
+		log_warn("etcdserver", "%s", b->sl.note);
 	if (b->has_snap && snapshot_restore(n, b->sl.snap.data, b->sl.snap.len, false,
 					    &who->table, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cetcd: snapshot %s: %s\n", b->sl.name, err);
+		log_crit("etcdserver", "snapshot %s: %s", b->sl.name, err);
 		return -1;
 	}
 	who->has_table = b->has_snap;
@@ -90,12 +91,12 @@ static int recover_log(struct node *n, struct boot_recovery *b, struct node_iden
 	uint64_t si = b->has_snap ? b->sl.snap.meta.index : 0;
 	uint64_t st = b->has_snap ? b->sl.snap.meta.term : 0;
 	if (wal_open(n->wal_dir, &o, si, st, &w, &b->rec, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cetcd: cannot recover the write-ahead log: %s\n", err);
+		log_crit("etcdserver", "cannot recover the write-ahead log: %s", err);
 		return -1;
 	}
 	b->restarting = true;
 	if (b->rec.note[0])
-		fprintf(stderr, "cetcd: write-ahead log repaired: %s\n", b->rec.note);
+		log_warn("wal", "write-ahead log repaired: %s", b->rec.note);
 	who->self_id = b->rec.meta.member_id;
 	who->cluster_id = b->rec.meta.cluster_id;
 	n->snap_index = si;

@@ -28,6 +28,7 @@
 #include "member/server.h"
 #include "net/loop.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 struct raft_event node_event(uint8_t type)
 {
@@ -43,7 +44,7 @@ struct raft_event node_event(uint8_t type)
  * durable is worse than stopping. */
 void node_fail(struct node *n, const char *what, const char *why)
 {
-	fprintf(stderr, "cetcd: %s: %s; stopping\n", what, why);
+	log_crit("etcdserver", "%s: %s; stopping", what, why);
 	n->failed = true;
 	loop_stop(n->srv->loop);
 }
@@ -294,7 +295,7 @@ void node_free(struct node *n)
 		else
 			wal_close(n->wal_file, NULL, 0);	/* failed: only frees */
 		if (rc != 0)
-			fprintf(stderr, "cetcd: closing the write-ahead log: %s\n", err);
+			log_error("wal", "closing the write-ahead log: %s", err);
 	}
 	boot_free(n);
 	raft_free(n->raft);

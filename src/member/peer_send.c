@@ -23,6 +23,7 @@
 #include "net/loop.h"
 #include "member/peer_codec.h"
 #include "raft/raft.h"
+#include "util/log.h"
 
 /* One encoded record waiting in a peer's queue. */
 struct rec {
@@ -398,7 +399,7 @@ static void start_post(struct peer *p)
 	const char *error = "";
 	p->call = start_call(p, &error);
 	if (p->call == NULL) {
-		fprintf(stderr, "cetcd: peer %" PRIx64 ": cannot start POST: %s\n", p->id, error);
+		log_error("rafthttp", "peer %" PRIx64 ": cannot start POST: %s", p->id, error);
 		drop_batch(p);
 	}
 }
@@ -429,7 +430,7 @@ static void note_success(struct peer *p, const struct http_call_result *res)
 	s->totals.append_sent += p->batch_appends;
 	s->totals.bytes_sent += p->body.len;
 	if (!p->active && p->ever_failed)
-		fprintf(stderr, "cetcd: peer %" PRIx64 " became active (%s)\n", p->id,
+		log_info("rafthttp", "peer %" PRIx64 " became active (%s)", p->id,
 			p->post_url);
 	p->active = true;
 }
@@ -441,17 +442,17 @@ static void note_failure(struct peer *p, const struct http_call_result *res)
 	s->totals.batches_failed++;
 	if (p->active || !p->ever_failed) {	/* log transitions, not every failure */
 		if (res->error != HTTP_CALL_OK)
-			fprintf(stderr, "cetcd: peer %" PRIx64 " became inactive: POST %s: %s "
-				"(dropped %zu records)\n", p->id, p->post_url, res->message,
+			log_warn("rafthttp", "peer %" PRIx64 " became inactive: POST %s: %s "
+				"(dropped %zu records)", p->id, p->post_url, res->message,
 				p->batch_records);
 		else
-			fprintf(stderr, "cetcd: peer %" PRIx64 " became inactive: POST %s: HTTP "
-				"%ld (dropped %zu records)\n", p->id, p->post_url, res->status,
+			log_warn("rafthttp", "peer %" PRIx64 " became inactive: POST %s: HTTP "
+				"%ld (dropped %zu records)", p->id, p->post_url, res->status,
 				p->batch_records);
 	}
 	if (res->status == 412)
-		fprintf(stderr, "cetcd: peer %" PRIx64 " refused our cluster id %" PRIx64
-			" (412): member of another cluster?\n", p->id, s->cluster_id);
+		log_error("rafthttp", "peer %" PRIx64 " refused our cluster id %" PRIx64
+			" (412): member of another cluster?", p->id, s->cluster_id);
 	p->active = false;
 	p->ever_failed = true;
 	drop_batch(p);

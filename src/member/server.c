@@ -3,6 +3,7 @@
 #include "member/server.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@
 #include "member/proposal.h"
 #include "raft/raft.h"
 #include "kv/store.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "kv/v2err.h"
 
 #define TICK_MS 100	/* expiry checks and proposal timeouts */
@@ -35,12 +38,19 @@ struct signals {
 
 static struct signals sig;
 
+/* Go's name for the signals cetcd stops on (syscall.Signal.String). */
+static const char *signal_name(int signo)
+{
+	return signo == SIGINT ? "interrupt" : signo == SIGTERM ? "terminated" : strsignal(signo);
+}
+
 static void on_signal(void *ctx, uint32_t events)
 {
 	struct server *s = ctx;
 	struct signalfd_siginfo si;
 	if (read(sig.fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		fprintf(stderr, "cetcd: received %s, shutting down\n", strsignal((int)si.ssi_signo));
+		log_notice("pkg/osutil", "received %s signal, shutting down...",
+			   signal_name((int)si.ssi_signo));
 	loop_stop(s->loop);
 }
 
@@ -91,7 +101,7 @@ static int prepare_data_dir(const char *data_dir)
 	char member[4096];
 	snprintf(member, sizeof(member), "%s/member", data_dir);
 	if (make_dirs(member) != 0) {
-		fprintf(stderr, "cetcd: cannot create data dir %s: %s\n", data_dir, strerror(errno));
+		log_crit("etcdmain", "cannot create data dir %s: %s", data_dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -167,7 +177,8 @@ static void maybe_stop_removed(struct server *s)
 	if (s->removed_ms == 0 || node_is_leader(s->node) ||
 	    clock_mono_ms() < s->removed_ms + s->opts.election_ms)
 		return;
-	fprintf(stderr, "cetcd: this member has been removed from the cluster; stopping\n");
+	log_error("etcdserver", "the member has been permanently removed from the cluster");
+	log_info("etcdserver", "the data-dir used by this member must be removed.");
 	loop_stop(s->loop);
 }
 
@@ -225,8 +236,8 @@ static int init_cluster(struct server *s)
 		if (strcmp(s->cluster.members[i].name, o->name) == 0)
 			s->self_id = s->cluster.members[i].id;
 	if (s->self_id == 0 && !o->restarting) {
-		fprintf(stderr, "cetcd: couldn't find local name \"%s\" in the initial cluster "
-			"configuration\n", o->name);
+		log_crit("etcdmain", "couldn't find local name \"%s\" in the initial cluster "
+			"configuration", o->name);
 		return -1;
 	}
 	return 0;
@@ -273,11 +284,38 @@ void server_member_removed(struct server *s, uint64_t id)
 		s->removed_ms = clock_mono_ms();	/* stops after a grace */
 }
 
+/* "host:port" of a listen URL (config checked its form). */
+static const char *host_port(const char *url)
+{
+	const char *p = strstr(url, "://");
+	return p ? p + 3 : url;
+}
+
+/* The lines etcd prints once its own publish is applied, the ones tools
+ * wait for (etcd's e2e harness: "published", "ready to serve client
+ * requests"). */
+static void log_ready(const struct server *s, const struct member *m)
+{
+	struct buf urls = {0};
+	for (size_t i = 0; i < m->n_client_urls; i++)
+		buf_printf(&urls, "%s%s", i ? " " : "", m->client_urls[i]);
+	log_info("etcdserver", "published {Name:%s ClientURLs:[%s]} to cluster %" PRIx64, m->name,
+		 urls.data ? urls.data : "", s->cluster.id);
+	buf_free(&urls);
+	log_info("embed", "ready to serve client requests");
+	for (size_t i = 0; i < s->opts.n_listen_client_urls; i++)
+		log_notice("embed",
+			   "serving insecure client requests on %s, this is strongly discouraged!",
+			   host_port(s->opts.listen_client_urls[i]));
+}
+
 void server_member_published(struct server *s, const struct member *m)
 {
 	cluster_publish(&s->cluster, m->id, m->name, m->client_urls, m->n_client_urls);
-	if (m->id == s->self_id)
-		s->published_applied = true;
+	if (m->id != s->self_id || s->published_applied)
+		return;
+	s->published_applied = true;
+	log_ready(s, m);
 }
 
 void server_expiry_applied(struct server *s)
@@ -301,8 +339,8 @@ static int join_cluster(struct server *s)
 	struct join_result joined;
 	if (join_existing_cluster(&s->cluster, o->initial_advertise_peer_urls,
 				  o->n_initial_advertise_peer_urls, &joined) != 0) {
-		fprintf(stderr, "cetcd: cannot fetch cluster info from the peer urls of "
-			"--initial-cluster (is this member added with POST /v2/members?)\n");
+		log_crit("etcdmain", "cannot fetch cluster info from the peer urls of "
+			"--initial-cluster (is this member added with POST /v2/members?)");
 		return -1;
 	}
 	cluster_free(&s->cluster);
@@ -333,8 +371,8 @@ static int start_node(struct server *s)
 static void on_removed(void *ctx, uint64_t peer_id)
 {
 	struct server *s = ctx;
-	fprintf(stderr, "cetcd: member %llx says this member has been permanently removed "
-		"from the cluster; stopping\n", (unsigned long long)peer_id);
+	log_error("rafthttp", "member %llx says this member has been permanently removed "
+		"from the cluster; stopping", (unsigned long long)peer_id);
 	loop_stop(s->loop);
 }
 
@@ -389,11 +427,13 @@ fail:
 
 int server_run(struct server *s)
 {
-	fprintf(stderr, "cetcd: member %llx serving client requests on",
-		(unsigned long long)s->self_id);
+	log_info("etcdserver", "starting member %" PRIx64 " in cluster %" PRIx64, s->self_id,
+		 s->cluster.id);
+	for (size_t i = 0; i < s->opts.n_listen_peer_urls; i++)
+		log_info("embed", "listening for peers on %s", s->opts.listen_peer_urls[i]);
 	for (size_t i = 0; i < s->opts.n_listen_client_urls; i++)
-		fprintf(stderr, " %s", s->opts.listen_client_urls[i]);
-	fputc('\n', stderr);
+		log_info("embed", "listening for client requests on %s",
+			 host_port(s->opts.listen_client_urls[i]));
 	int rc = loop_run(s->loop);
 	return rc == 0 && !node_failed(s->node) ? 0 : 1;
 }

@@ -54,7 +54,7 @@ struct server {
 	struct node *node;
 	struct proposals *props;
 	struct http_server *http;	/* client listeners */
-	struct http_server *peer_http;	/* peer listeners (NULL for a lone member) */
+	struct http_server *peer_http;	/* peer listeners */
 	struct peer_sender *peers;	/* sends Raft messages to the other members */
 	struct cluster cluster;
 	uint64_t self_id;

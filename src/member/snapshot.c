@@ -17,6 +17,7 @@
 #include "member/peer_send.h"
 #include "member/server.h"
 #include "net/loop.h"
+#include "util/log.h"
 
 int snapshot_restore(struct node *n, const void *data, size_t len, bool replace,
 		     struct cluster *table, char *err, size_t cap)
@@ -57,8 +58,7 @@ int snapshot_install(struct node *n, const struct raft_snapshot *snap)
 	n->snap_index = snap->meta.index;
 	n->snap_bytes = snap->len;
 	n->applied_bytes = 0;
-	fprintf(stderr, "cetcd: applied snapshot at index %" PRIu64 " from the leader\n",
-		snap->meta.index);
+	log_info("etcdserver", "applied incoming snapshot at index %" PRIu64, snap->meta.index);
 	return 0;
 }
 
@@ -82,8 +82,8 @@ void snapshot_send(struct node *n, const struct raft_message *m)
 		with_data.snapshot = &snap;
 		peer_sender_send(n->srv->peers, m->to, &with_data);
 	} else {
-		fprintf(stderr, "cetcd: snapshot %" PRIu64 " for member %" PRIx64
-			" is not on disk: %s\n", index, m->to, found < 0 ? err : "not found");
+		log_error("etcdserver", "snapshot %" PRIu64 " for member %" PRIx64
+			" is not on disk: %s", index, m->to, found < 0 ? err : "not found");
 	}
 	if (found > 0)
 		snap_loaded_free(&sl);
@@ -101,11 +101,11 @@ static void on_snapshot_done(void *ctx, uint32_t events)
 	if (rc == 0)
 		n->snap_bytes = bytes;
 	if (rc != 0) {
-		fprintf(stderr, "cetcd: snapshot save failed: %s (will retry)\n", err);
+		log_error("etcdserver", "snapshot save failed: %s (will retry)", err);
 		return;
 	}
 	if (snap_purge(n->snap_dir, (unsigned)n->srv->opts.max_snapshots, err, sizeof(err)) < 0)
-		fprintf(stderr, "cetcd: snapshot purge: %s\n", err);
+		log_warn("pkg/fileutil", "snapshot purge: %s", err);
 	/* WAL segments wholly before the oldest kept snapshot are not needed */
 	wal_sync_release_before(n->wal, snap_oldest_index(n->snap_dir));
 }
@@ -167,7 +167,7 @@ void snapshot_maybe_take(struct node *n)
 		return;
 	if (snap_save_async(n->snap_dir, &meta, write_state_stream, n->srv, &n->snap_job, err,
 			    sizeof(err)) != 0) {
-		fprintf(stderr, "cetcd: snapshot at %llu: %s\n", (unsigned long long)meta.index, err);
+		log_error("etcdserver", "snapshot at %llu: %s", (unsigned long long)meta.index, err);
 		return;
 	}
 	n->snap_index = meta.index;

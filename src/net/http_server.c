@@ -35,6 +35,7 @@
 #include "net/loop.h"
 #include "util/clock.h"
 #include "util/url_escape.h"
+#include "util/log.h"
 
 struct shard {
 	struct http_server *owner;
@@ -633,15 +634,15 @@ static int parse_listen_url(const char *url, struct sockaddr_in *sa)
 	if (strncmp(p, "http://", 7) == 0)
 		p += 7;
 	else if (strncmp(p, "https://", 8) == 0) {
-		fprintf(stderr, "cetcd: %s: TLS listeners are not supported yet\n", url);
+		log_crit("embed", "%s: TLS listeners are not supported yet", url);
 		return -1;
 	} else {
-		fprintf(stderr, "cetcd: %s: URL scheme must be http or https\n", url);
+		log_crit("embed", "%s: URL scheme must be http or https", url);
 		return -1;
 	}
 	const char *colon = strrchr(p, ':');
 	if (colon == NULL) {
-		fprintf(stderr, "cetcd: %s: missing port in address\n", url);
+		log_crit("embed", "%s: missing port in address", url);
 		return -1;
 	}
 	char host[256];
@@ -653,7 +654,7 @@ static int parse_listen_url(const char *url, struct sockaddr_in *sa)
 	char *end;
 	long port = strtol(colon + 1, &end, 10);
 	if ((*end != '\0' && *end != '/') || port < 0 || port > 65535) {
-		fprintf(stderr, "cetcd: %s: invalid port\n", url);
+		log_crit("embed", "%s: invalid port", url);
 		return -1;
 	}
 	memset(sa, 0, sizeof(*sa));
@@ -662,7 +663,7 @@ static int parse_listen_url(const char *url, struct sockaddr_in *sa)
 	if (strcmp(host, "localhost") == 0 || hlen == 0)
 		strcpy(host, hlen ? "127.0.0.1" : "0.0.0.0");
 	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-		fprintf(stderr, "cetcd: %s: listen address must be an IPv4 address\n", url);
+		log_crit("embed", "%s: listen address must be an IPv4 address", url);
 		return -1;
 	}
 	return 0;
@@ -693,7 +694,7 @@ static int start_listener(struct http_server *h, struct listener *l, const char 
 	l->owner = h;
 	l->fd = listen_socket(&sa);
 	if (l->fd < 0) {
-		fprintf(stderr, "cetcd: listen %s: %s\n", url, strerror(errno));
+		log_crit("embed", "listen %s: %s", url, strerror(errno));
 		return -1;
 	}
 	l->watch = loop_add_fd(h->loop, l->fd, EPOLLIN, listener_ready, l);

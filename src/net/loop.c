@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/log.h"
 
 struct loop_fd {
 	int fd;
@@ -215,7 +216,7 @@ int loop_run(struct loop *l)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			perror("cetcd: epoll_wait");
+			log_crit("etcdserver", "epoll_wait: %s", strerror(errno));
 			return -1;
 		}
 		for (int i = 0; i < n; i++) {
