@@ -19,7 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cetcdtest import eq, true, status, target  # noqa: E402
+from cetcdtest import eq, true, status  # noqa: E402
 from clustertest import (start_or_skip, run_scenarios, NETERR, log,  # noqa: E402
                          NetnsLab, NetnsUnavailable)
 
