@@ -15,6 +15,7 @@
 #include "util/clock.h"
 #include "kv/command.h"
 #include "util/url.h"
+#include "util/xalloc.h"
 #include "member/proposal.h"
 #include "raft/raft.h"
 #include "api/etcd_reply.h"
@@ -274,9 +275,7 @@ static void propose_member_change(struct http_req *r, uint8_t type, uint64_t nod
 				  const struct cluster *added, unsigned status, struct buf *body)
 {
 	struct server *s = api_server(r);
-	struct member_change *mc = calloc(1, sizeof(*mc));
-	if (mc == NULL)
-		abort();
+	struct member_change *mc = xcalloc(1, sizeof(*mc));
 	mc->status = status;
 	if (body)
 		mc->body = *body;
@@ -341,9 +340,7 @@ static void members_post(struct http_req *r)
 	struct url_list list;
 	char err[256], stamp[32];
 	url_list_parse(urls, &list, err, sizeof(err));
-	char **v = calloc(list.n ? list.n : 1, sizeof(*v));
-	if (v == NULL)
-		abort();
+	char **v = xcalloc(list.n, sizeof(*v));
 	for (size_t i = 0; i < list.n; i++)
 		v[i] = list.v[i].str;
 	snprintf(stamp, sizeof(stamp), "%lld", (long long)(clock_wall_ns() / 1000000000));

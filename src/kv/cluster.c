@@ -7,6 +7,7 @@
 #include "util/buf.h"
 #include "util/le.h"
 #include "util/sha1.h"
+#include "util/xalloc.h"
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -29,14 +30,9 @@ static uint64_t be64(const uint8_t *p)
 
 static char **copy_strs(char *const *src, size_t n)
 {
-	char **dst = calloc(n ? n : 1, sizeof(*dst));
-	if (dst == NULL)
-		abort();
-	for (size_t i = 0; i < n; i++) {
-		dst[i] = strdup(src[i]);
-		if (dst[i] == NULL)
-			abort();
-	}
+	char **dst = xcalloc(n, sizeof(*dst));
+	for (size_t i = 0; i < n; i++)
+		dst[i] = xstrdup(src[i]);
 	return dst;
 }
 
@@ -65,9 +61,7 @@ uint64_t cluster_member_id(char *const *peer_urls, size_t n, const char *token)
 static void recompute_cluster_id(struct cluster *c)
 {
 	size_t n = c->n_members;
-	uint8_t *ids = malloc(8 * n + 1);
-	if (ids == NULL)
-		abort();
+	uint8_t *ids = xmalloc(8 * n + 1);
 	for (size_t i = 0; i < n; i++)
 		for (int j = 0; j < 8; j++)
 			ids[8 * i + (size_t)j] = (uint8_t)(c->members[i].id >> (56 - 8 * j));
@@ -121,13 +115,11 @@ void cluster_put_member(struct cluster *c, uint64_t id, const char *name,
 	if (m) {
 		member_free(m);
 	} else {
-		c->members = realloc(c->members, (c->n_members + 1) * sizeof(*c->members));
-		if (c->members == NULL)
-			abort();
+		c->members = xrealloc(c->members, (c->n_members + 1) * sizeof(*c->members));
 		m = &c->members[c->n_members++];
 	}
 	m->id = id;
-	m->name = strdup(name);
+	m->name = xstrdup(name);
 	m->peer_urls = copy_strs(peer_urls, n_peer);
 	qsort(m->peer_urls, n_peer, sizeof(char *), cmp_str);
 	m->n_peer_urls = n_peer;
@@ -146,9 +138,7 @@ void cluster_remove_member(struct cluster *c, uint64_t id)
 		c->n_members--;
 	}
 	if (!cluster_is_removed(c, id)) {
-		c->removed = realloc(c->removed, (c->n_removed + 1) * sizeof(*c->removed));
-		if (c->removed == NULL)
-			abort();
+		c->removed = xrealloc(c->removed, (c->n_removed + 1) * sizeof(*c->removed));
 		c->removed[c->n_removed++] = id;
 	}
 }
@@ -168,7 +158,7 @@ void cluster_publish(struct cluster *c, uint64_t id, const char *name,
 	if (m == NULL)
 		return;
 	free(m->name);
-	m->name = strdup(name);
+	m->name = xstrdup(name);
 	free_strs(m->client_urls, m->n_client_urls);
 	m->client_urls = copy_strs(client_urls, n_client);
 	m->n_client_urls = n_client;
@@ -216,12 +206,7 @@ static char *get_str(struct le_reader *r)
 	const uint8_t *p = le_read_bytes(r, (size_t)n);
 	if (p == NULL)
 		return NULL;
-	char *s = malloc(n + 1);
-	if (s == NULL)
-		abort();
-	memcpy(s, p, n);
-	s[n] = '\0';
-	return s;
+	return xstrndup((const char *)p, (size_t)n);
 }
 
 /* Reads a string list; NULL (and r->bad) on malformed input. */
@@ -232,9 +217,7 @@ static char **get_strs(struct le_reader *r, size_t *n_out)
 		r->bad = true;
 		return NULL;
 	}
-	char **v = calloc(n ? n : 1, sizeof(*v));
-	if (v == NULL)
-		abort();
+	char **v = xcalloc(n, sizeof(*v));
 	for (size_t i = 0; i < n; i++) {
 		v[i] = get_str(r);
 		if (v[i] == NULL) {

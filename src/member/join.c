@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "util/buf.h"
+#include "util/xalloc.h"
 
 struct fetched {
 	struct buf body;
@@ -60,9 +61,7 @@ static int fetch_members(const char *peer_url, struct fetched *f)
 static char **json_strings(json_t *arr, size_t *n)
 {
 	*n = json_array_size(arr);
-	char **v = calloc(*n ? *n : 1, sizeof(*v));
-	if (v == NULL)
-		abort();
+	char **v = xcalloc(*n, sizeof(*v));
 	for (size_t i = 0; i < *n; i++) {
 		const char *s = json_string_value(json_array_get(arr, i));
 		v[i] = (char *)(s ? s : "");

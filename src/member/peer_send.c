@@ -24,6 +24,7 @@
 #include "member/peer_codec.h"
 #include "raft/raft.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 /* One encoded record waiting in a peer's queue. */
 struct rec {
@@ -70,22 +71,6 @@ struct peer_sender {
 	void *gone_ctx;
 	struct peer_sender_totals totals;
 };
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (p == NULL)
-		abort();
-	return p;
-}
 
 /* sqrt without libm (Newton's method; x >= 0). */
 static double nsqrt(double x)
@@ -249,9 +234,7 @@ void peer_sender_set_peer(struct peer_sender *s, uint64_t id, char *const *urls,
 	if (p == NULL) {
 		if (s->n_peers == s->cap_peers) {
 			s->cap_peers = s->cap_peers ? 2 * s->cap_peers : 8;
-			s->peers = realloc(s->peers, s->cap_peers * sizeof(*s->peers));
-			if (s->peers == NULL)
-				abort();
+			s->peers = xrealloc(s->peers, s->cap_peers * sizeof(*s->peers));
 		}
 		p = peer_new(s, id);
 		s->peers[s->n_peers++] = p;

@@ -2,6 +2,7 @@
  * hash table by id and in a FIFO list by deadline (ids and deadlines both
  * grow, so the list stays sorted). */
 #include "member/proposal.h"
+#include "util/xalloc.h"
 
 #include <stdlib.h>
 
@@ -25,9 +26,7 @@ struct proposals {
 
 struct proposals *proposals_new(uint64_t first_id)
 {
-	struct proposals *p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		abort();
+	struct proposals *p = xcalloc(1, sizeof(*p));
 	p->next_id = first_id ? first_id : 1;
 	return p;
 }
@@ -48,9 +47,7 @@ void proposals_free(struct proposals *p)
 uint64_t proposals_add(struct proposals *p, uint64_t now_ms, uint64_t timeout_ms,
 		       proposal_done_fn fn, void *ctx)
 {
-	struct pending *e = calloc(1, sizeof(*e));
-	if (e == NULL)
-		abort();
+	struct pending *e = xcalloc(1, sizeof(*e));
 	e->id = p->next_id++;
 	e->deadline_ms = now_ms + timeout_ms;
 	e->fn = fn;

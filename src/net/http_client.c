@@ -25,6 +25,7 @@
 
 #include "net/loop.h"
 #include "util/clock.h"
+#include "util/xalloc.h"
 
 /* One socket libcurl asked us to watch. */
 struct sock {
@@ -68,14 +69,6 @@ struct http_call {
 	bool in_callback;	/* one of its callbacks is running */
 };
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 int http_client_global_init(void)
 {
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
@@ -114,18 +107,14 @@ static void head_add(struct http_call *call, const char *line, size_t len)
 	while (end > value && is_blank(end[-1]))
 		end--;
 	size_t value_len = (size_t)(end - value);
-	char *block = malloc(name_len + value_len + 2);
-	if (block == NULL)
-		abort();
+	char *block = xmalloc(name_len + value_len + 2);
 	memcpy(block, line, name_len);
 	block[name_len] = '\0';
 	memcpy(block + name_len + 1, value, value_len);
 	block[name_len + 1 + value_len] = '\0';
 	if (call->n_head == call->cap_head) {
 		call->cap_head = call->cap_head ? 2 * call->cap_head : 16;
-		call->head = realloc(call->head, call->cap_head * sizeof(*call->head));
-		if (call->head == NULL)
-			abort();
+		call->head = xrealloc(call->head, call->cap_head * sizeof(*call->head));
 	}
 	call->head[call->n_head++] = (struct http_header){block, block + name_len + 1};
 }
@@ -254,7 +243,7 @@ static struct curl_slist *copy_headers(const struct http_call_spec *sp)
 	for (size_t i = 0; i < sp->n_headers; i++) {
 		struct curl_slist *n = curl_slist_append(l, sp->headers[i]);
 		if (n == NULL)
-			abort();
+			xalloc_die();
 		l = n;
 	}
 	return l;
@@ -264,7 +253,7 @@ static CURL *new_easy(struct http_call *call, const struct http_call_spec *sp)
 {
 	CURL *e = curl_easy_init();
 	if (e == NULL)
-		abort();
+		xalloc_die();
 	curl_easy_setopt(e, CURLOPT_PRIVATE, call);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);

@@ -36,6 +36,7 @@
 #include "util/clock.h"
 #include "util/url_escape.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 struct shard {
 	struct http_server *owner;
@@ -81,17 +82,13 @@ static const struct http_service *service_of(const struct http_req *r)
 
 static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	struct http_req *r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		abort();
+	struct http_req *r = xcalloc(1, sizeof(*r));
 	struct shard *s = cls;
 	r->ctx = s->owner->ctx;
 	r->shard = s;
 	r->query = "";
 	r->conn = conn;
-	r->uri = strdup(uri ? uri : "/");
-	if (r->uri == NULL)
-		abort();
+	r->uri = xstrdup(uri ? uri : "/");
 	return r;
 }
 
@@ -488,9 +485,7 @@ static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **
 
 static struct shard *shard_new(struct http_server *h)
 {
-	struct shard *s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		abort();
+	struct shard *s = xcalloc(1, sizeof(*s));
 	s->owner = h;
 	s->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET,
@@ -533,9 +528,7 @@ static struct shard *shard_for_new_connection(struct http_server *h)
 			return h->shards[i];
 	if (h->n_shards == h->cap_shards) {
 		size_t cap = h->cap_shards ? h->cap_shards * 2 : 4;
-		struct shard **v = realloc(h->shards, cap * sizeof(*v));
-		if (v == NULL)
-			abort();
+		struct shard **v = xrealloc(h->shards, cap * sizeof(*v));
 		h->shards = v;
 		h->cap_shards = cap;
 	}
@@ -704,15 +697,11 @@ static int start_listener(struct http_server *h, struct listener *l, const char 
 struct http_server *http_server_new(struct loop *loop, const struct http_service *svc, void *ctx,
 				    char *const *urls, size_t n)
 {
-	struct http_server *h = calloc(1, sizeof(*h));
-	if (h == NULL)
-		abort();
+	struct http_server *h = xcalloc(1, sizeof(*h));
 	h->loop = loop;
 	h->svc = svc;
 	h->ctx = ctx;
-	h->listeners = calloc(n ? n : 1, sizeof(*h->listeners));
-	if (h->listeners == NULL)
-		abort();
+	h->listeners = xcalloc(n, sizeof(*h->listeners));
 	for (size_t i = 0; i < n; i++) {
 		h->listeners[i].fd = -1;
 		h->n_listeners = i + 1;
