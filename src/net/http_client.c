@@ -25,6 +25,7 @@
 
 #include "net/loop.h"
 #include "util/clock.h"
+#include "util/list.h"
 #include "util/xalloc.h"
 
 /* One socket libcurl asked us to watch. */
@@ -32,14 +33,14 @@ struct sock {
 	struct http_client *c;
 	curl_socket_t fd;
 	struct loop_fd *watch;
-	struct sock *prev, *next;
+	struct list link;	/* in http_client.socks */
 };
 
 struct http_client {
 	struct loop *loop;
 	CURLM *multi;
-	struct sock *socks;
-	struct http_call *calls;	/* every call in flight */
+	struct list socks;	/* struct sock.link */
+	struct list calls;	/* struct http_call.link: every call in flight */
 	uint64_t timer_due;	/* curl's timer, absolute mono ms; UINT64_MAX = none */
 	unsigned in_curl;	/* > 0 while libcurl may run our callbacks */
 	bool resume_wanted;	/* some call has `resume` set */
@@ -48,7 +49,7 @@ struct http_client {
 
 struct http_call {
 	struct http_client *c;
-	struct http_call *prev, *next;
+	struct list link;	/* in http_client.calls */
 	CURL *easy;
 	struct curl_slist *headers;	/* of the request (libcurl does not copy them) */
 	http_head_fn on_head;
@@ -284,12 +285,7 @@ static void call_free(struct http_call *call)
 	curl_slist_free_all(call->headers);
 	head_clear(call);
 	free(call->head);
-	if (call->prev)
-		call->prev->next = call->next;
-	else
-		c->calls = call->next;
-	if (call->next)
-		call->next->prev = call->prev;
+	list_del(&call->link);
 	free(call);
 }
 
@@ -306,10 +302,7 @@ struct http_call *http_call_start(struct http_client *c, const struct http_call_
 	call->headers = copy_headers(spec);
 	call->easy = new_easy(call, spec);
 	set_body(call, spec);
-	call->next = c->calls;
-	if (c->calls)
-		c->calls->prev = call;
-	c->calls = call;
+	list_add_tail(&c->calls, &call->link);
 	CURLMcode mc = curl_multi_add_handle(c->multi, call->easy);
 	if (mc != CURLM_OK) {
 		if (error)
@@ -365,7 +358,8 @@ void http_call_cancel(struct http_call *call)
 static void resume_calls(struct http_client *c)
 {
 	c->resume_wanted = false;
-	for (struct http_call *call = c->calls; call; call = call->next) {
+	struct http_call *call;
+	list_for_each(call, &c->calls, link) {
 		if (!call->resume || call->cancelled)
 			continue;
 		call->resume = false;
@@ -417,8 +411,8 @@ static void settle(struct http_client *c)
 {
 	if (c->reap_wanted) {
 		c->reap_wanted = false;
-		for (struct http_call *call = c->calls, *next; call; call = next) {
-			next = call->next;
+		struct http_call *call, *next;
+		list_for_each_safe(call, next, &c->calls, link) {
 			if (call->cancelled)
 				call_free(call);
 		}
@@ -464,12 +458,7 @@ static void on_fd(void *ctx, uint32_t events)
 static void sock_free(struct http_client *c, struct sock *k)
 {
 	loop_del_fd(c->loop, k->watch);
-	if (k->prev)
-		k->prev->next = k->next;
-	else
-		c->socks = k->next;
-	if (k->next)
-		k->next->prev = k->prev;
+	list_del(&k->link);
 	free(k);
 }
 
@@ -496,10 +485,7 @@ static int on_curl_socket(CURL *e, curl_socket_t fd, int what, void *userp, void
 		free(k);
 		return -1;
 	}
-	k->next = c->socks;
-	if (c->socks)
-		c->socks->prev = k;
-	c->socks = k;
+	list_add_tail(&c->socks, &k->link);
 	curl_multi_assign(c->multi, fd, k);
 	return 0;
 }
@@ -547,6 +533,8 @@ struct http_client *http_client_new(struct loop *l)
 		return NULL;
 	}
 	c->loop = l;
+	list_init(&c->socks);
+	list_init(&c->calls);
 	c->timer_due = UINT64_MAX;
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
@@ -560,10 +548,10 @@ void http_client_free(struct http_client *c)
 {
 	if (c == NULL)
 		return;
-	while (c->calls)
-		call_free(c->calls);
+	while (!list_empty(&c->calls))
+		call_free(list_first(&c->calls, struct http_call, link));
 	curl_multi_cleanup(c->multi);
-	while (c->socks)	/* sockets libcurl did not report removed */
-		sock_free(c, c->socks);
+	while (!list_empty(&c->socks))	/* sockets libcurl did not report removed */
+		sock_free(c, list_first(&c->socks, struct sock, link));
 	free(c);
 }

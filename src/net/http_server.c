@@ -64,7 +64,7 @@ struct http_server {
 	struct shard **shards;
 	size_t n_shards, cap_shards;
 	struct shard *owed;	/* shards with resumed or new connections */
-	struct http_req *suspended;	/* resumed before the daemons stop */
+	struct list suspended;	/* http_req.susp_link; resumed before the daemons stop */
 	bool stopping;		/* http_server_free: no more suspends (a waiting
 				 * watch would suspend again in the last MHD_run) */
 };
@@ -119,11 +119,7 @@ void http_suspend(struct http_req *r)
 	if (h->stopping)
 		return;
 	r->suspended = true;
-	r->susp_prev = NULL;
-	r->susp_next = h->suspended;
-	if (h->suspended)
-		h->suspended->susp_prev = r;
-	h->suspended = r;
+	list_add_tail(&h->suspended, &r->susp_link);
 	MHD_suspend_connection(r->conn);
 }
 
@@ -131,14 +127,8 @@ void http_resume(struct http_req *r)
 {
 	if (!r->suspended)
 		return;
-	struct http_server *h = r->shard->owner;
 	r->suspended = false;
-	if (r->susp_prev)
-		r->susp_prev->susp_next = r->susp_next;
-	else
-		h->suspended = r->susp_next;
-	if (r->susp_next)
-		r->susp_next->susp_prev = r->susp_prev;
+	list_del(&r->susp_link);
 	MHD_resume_connection(r->conn);
 	owe_run(r->shard);
 }
@@ -701,6 +691,7 @@ struct http_server *http_server_new(struct loop *loop, const struct http_service
 	h->loop = loop;
 	h->svc = svc;
 	h->ctx = ctx;
+	list_init(&h->suspended);
 	h->listeners = xcalloc(n, sizeof(*h->listeners));
 	for (size_t i = 0; i < n; i++) {
 		h->listeners[i].fd = -1;
@@ -721,8 +712,8 @@ void http_server_free(struct http_server *h)
 	/* MHD must not be stopped with suspended connections: resume them all
 	 * and let MHD see the resumption once. */
 	h->stopping = true;
-	while (h->suspended)
-		http_resume(h->suspended);
+	while (!list_empty(&h->suspended))
+		http_resume(list_first(&h->suspended, struct http_req, susp_link));
 	for (size_t i = 0; i < h->n_shards; i++)
 		shard_run(h->shards[i]);
 	/* shards first: closing their connections may unpause a listener */
