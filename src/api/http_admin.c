@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "util/clock.h"
+#include "util/goparse.h"
 #include "kv/command.h"
 #include "util/url.h"
 #include "util/xalloc.h"
@@ -209,21 +210,25 @@ static bool peer_url_taken(const struct cluster *c, const char *joined, uint64_t
 	return false;
 }
 
-/* The id after /v2/members/, as etcd's getID: 405 without one, 404 when it
- * is not a hex id or not a member. Returns NULL after replying. */
+/* The id after /v2/members/, as etcd's getID (types.IDFromString): 405
+ * without one, 404 when it is not a hex id (echoed as given) or not a
+ * member (echoed as etcd prints an id). Returns NULL after replying. */
 static struct member *member_from_path(struct http_req *r, const char *rest)
 {
 	if (*rest == '\0') {
 		reply_method_not_allowed(r, "GET, POST");
 		return NULL;
 	}
-	char *end;
-	unsigned long long id = strtoull(rest, &end, 16);
-	struct cluster *c = &api_server(r)->cluster;
-	struct member *m = (*end == '\0' && end != rest) ? cluster_find(c, id) : NULL;
-	if (m == NULL) {
-		char msg[300];
+	char msg[300];
+	uint64_t id;
+	if (go_parse_uint(rest, 16, 64, &id) != GO_NUM_OK) {
 		snprintf(msg, sizeof(msg), "No such member: %s", rest);
+		reply_message(r, MHD_HTTP_NOT_FOUND, msg);
+		return NULL;
+	}
+	struct member *m = cluster_find(&api_server(r)->cluster, id);
+	if (m == NULL) {
+		snprintf(msg, sizeof(msg), "No such member: %" PRIx64, id);
 		reply_message(r, MHD_HTTP_NOT_FOUND, msg);
 	}
 	return m;
@@ -390,11 +395,10 @@ static void members_put(struct http_req *r, const char *rest)
 static void members_delete(struct http_req *r, const char *rest)
 {
 	struct cluster *c = &api_server(r)->cluster;
-	char *end;
-	unsigned long long id = strtoull(rest, &end, 16);
-	if (*rest && *end == '\0' && cluster_is_removed(c, id)) {
+	uint64_t id;
+	if (go_parse_uint(rest, 16, 64, &id) == GO_NUM_OK && cluster_is_removed(c, id)) {
 		char msg[64];
-		snprintf(msg, sizeof(msg), "Member permanently removed: %s", rest);
+		snprintf(msg, sizeof(msg), "Member permanently removed: %" PRIx64, id);
 		reply_message(r, MHD_HTTP_GONE, msg);
 		return;
 	}

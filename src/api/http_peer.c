@@ -13,7 +13,6 @@
  * node_receive* borrow it for the call only. */
 #include "api/http_peer.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include "member/peer_codec.h"
 #include "raft/raft.h"
 #include "member/server.h"
+#include "util/goparse.h"
 #include "util/log.h"
 
 static struct http_peer_stats stats;
@@ -50,19 +50,12 @@ static bool member_was_removed(const struct server *s, uint64_t id)
 	return cluster_is_removed(&s->cluster, id);
 }
 
-/* Parses a hex id header. False when absent or malformed. */
+/* Parses a hex id header as etcd (types.IDFromString). False when absent
+ * or malformed. */
 static bool header_hex(struct http_req *r, const char *name, uint64_t *out)
 {
 	const char *v = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-	if (v == NULL || *v == '\0')
-		return false;
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 16);
-	if (errno != 0 || *end != '\0' || *v == '-' || *v == '+')
-		return false;
-	*out = (uint64_t)x;
-	return true;
+	return v != NULL && go_parse_uint(v, 16, 64, out) == GO_NUM_OK;
 }
 
 static void reply_no_content(struct http_req *r)
