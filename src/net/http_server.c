@@ -34,8 +34,10 @@
 #include "net/http_reply.h"
 #include "net/loop.h"
 #include "util/clock.h"
+#include "util/goparse.h"
 #include "util/url_escape.h"
 #include "util/log.h"
+#include "util/url.h"
 #include "util/xalloc.h"
 
 struct shard {
@@ -610,46 +612,46 @@ static void listener_ready(void *ctx, uint32_t events)
 	}
 }
 
-/* Parses http://host:port into a socket address. localhost = 127.0.0.1. */
-static int parse_listen_url(const char *url, struct sockaddr_in *sa)
+/* The IPv4 address of a listen URL's host: "" is every interface,
+ * localhost is 127.0.0.1. */
+static int listen_host(const char *url, const char *host, struct in_addr *addr)
 {
-	const char *p = url;
-	if (strncmp(p, "http://", 7) == 0)
-		p += 7;
-	else if (strncmp(p, "https://", 8) == 0) {
-		log_crit("embed", "%s: TLS listeners are not supported yet", url);
-		return -1;
-	} else {
-		log_crit("embed", "%s: URL scheme must be http or https", url);
-		return -1;
-	}
-	const char *colon = strrchr(p, ':');
-	if (colon == NULL) {
-		log_crit("embed", "%s: missing port in address", url);
-		return -1;
-	}
-	char host[256];
-	size_t hlen = (size_t)(colon - p);
-	if (hlen >= sizeof(host))
-		return -1;
-	memcpy(host, p, hlen);
-	host[hlen] = '\0';
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if ((*end != '\0' && *end != '/') || port < 0 || port > 65535) {
-		log_crit("embed", "%s: invalid port", url);
-		return -1;
-	}
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	if (strcmp(host, "localhost") == 0 || hlen == 0)
-		strcpy(host, hlen ? "127.0.0.1" : "0.0.0.0");
-	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
+	if (host[0] == '\0')
+		host = "0.0.0.0";
+	else if (strcmp(host, "localhost") == 0)
+		host = "127.0.0.1";
+	if (inet_pton(AF_INET, host, addr) != 1) {
 		log_crit("embed", "%s: listen address must be an IPv4 address", url);
 		return -1;
 	}
 	return 0;
+}
+
+/* Parses a listen URL (util/url.h, as etcd's flags) into a socket address.
+ * Only http:// is served; an empty port listens on any free port. */
+static int parse_listen_url(const char *url, struct sockaddr_in *sa)
+{
+	struct url u;
+	char err[512];
+	if (url_parse(url, &u, err, sizeof(err)) != 0) {
+		log_crit("embed", "%s", err);
+		return -1;
+	}
+	uint64_t port = 0;
+	int rc = -1;
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (strcmp(u.scheme, "https") == 0 || strcmp(u.scheme, "unixs") == 0)
+		log_crit("embed", "%s: TLS listeners are not supported yet", url);
+	else if (strcmp(u.scheme, "http") != 0)
+		log_crit("embed", "%s: unix socket listeners are not supported yet", url);
+	else if (u.port[0] != '\0' && go_parse_uint(u.port, 10, 16, &port) != GO_NUM_OK)
+		log_crit("embed", "%s: invalid port", url);
+	else
+		rc = listen_host(url, u.host, &sa->sin_addr);
+	sa->sin_port = htons((uint16_t)port);
+	url_free(&u);
+	return rc;
 }
 
 static int listen_socket(const struct sockaddr_in *sa)
