@@ -20,6 +20,7 @@
 #include "member/proposal.h"
 #include "raft/raft.h"
 #include "api/etcd_reply.h"
+#include "api/members_json.h"
 #include "api/routes.h"
 #include "member/node.h"
 #include "member/server.h"
@@ -38,17 +39,6 @@ static void put_id(struct buf *b, uint64_t id)
 static void put_str(struct buf *b, const char *s)
 {
 	buf_put_json_str(b, s, strlen(s));
-}
-
-static void put_str_array(struct buf *b, char *const *v, size_t n)
-{
-	buf_putc(b, '[');
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_putc(b, ',');
-		put_str(b, v[i]);
-	}
-	buf_putc(b, ']');
 }
 
 /* Go's time.Time JSON (RFC3339Nano, UTC). */
@@ -129,19 +119,6 @@ void http_admin_health(struct http_req *r)
 						       : "{\"health\":\"false\"}",
 						    "text/plain; charset=utf-8");
 	http_respond(r, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, resp);
-}
-
-static void put_member(struct buf *b, const struct member *m)
-{
-	buf_puts(b, "{\"id\":");
-	put_id(b, m->id);
-	buf_puts(b, ",\"name\":");
-	put_str(b, m->name);
-	buf_puts(b, ",\"peerURLs\":");
-	put_str_array(b, m->peer_urls, m->n_peer_urls);
-	buf_puts(b, ",\"clientURLs\":");
-	put_str_array(b, m->client_urls, m->n_client_urls);
-	buf_putc(b, '}');
 }
 
 /* ---- /v2/members ------------------------------------------------------- */
@@ -312,15 +289,11 @@ static void members_get(struct http_req *r, const char *rest)
 			reply_message(r, MHD_HTTP_SERVICE_UNAVAILABLE, "During election");
 			return;
 		}
-		put_member(&b, m);
+		json_put_member(&b, m);
 	} else if (*rest == '\0') {
-		buf_puts(&b, "{\"members\":[");
-		for (size_t i = 0; i < c->n_members; i++) {
-			if (i)
-				buf_putc(&b, ',');
-			put_member(&b, &c->members[i]);
-		}
-		buf_puts(&b, "]}");
+		buf_puts(&b, "{\"members\":");
+		json_put_members(&b, c);
+		buf_putc(&b, '}');
 	} else {
 		reply_message(r, MHD_HTTP_NOT_FOUND, "Not found");
 		return;
@@ -356,7 +329,7 @@ static void members_post(struct http_req *r)
 	} else {
 		cluster_put_member(&added, id, "", v, list.n, NULL, 0);
 		struct buf body = BUF_INIT;
-		put_member(&body, &added.members[0]);
+		json_put_member(&body, &added.members[0]);
 		buf_putc(&body, '\n');
 		propose_member_change(r, RAFT_CONF_ADD_VOTER, id, &added, MHD_HTTP_CREATED, &body);
 	}

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api/etcd_reply.h"
+#include "api/members_json.h"
 #include "api/routes.h"
 #include "member/node.h"
 #include "member/peer_codec.h"
@@ -201,39 +202,11 @@ void http_peer_raft(struct http_req *r)
 
 /* ---- GET /members --------------------------------------------------- */
 
-static void put_str_array(struct buf *b, char *const *v, size_t n)
-{
-	buf_putc(b, '[');
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_putc(b, ',');
-		buf_put_json_str(b, v[i], strlen(v[i]));
-	}
-	buf_putc(b, ']');
-}
-
-static void put_member(struct buf *b, const struct member *m)
-{
-	buf_printf(b, "{\"id\":\"%" PRIx64 "\",\"name\":", m->id);
-	const char *name = m->name ? m->name : "";
-	buf_put_json_str(b, name, strlen(name));
-	buf_puts(b, ",\"peerURLs\":");
-	put_str_array(b, m->peer_urls, m->n_peer_urls);
-	buf_puts(b, ",\"clientURLs\":");
-	put_str_array(b, m->client_urls, m->n_client_urls);
-	buf_putc(b, '}');
-}
-
 void http_peer_members(struct http_req *r)
 {
 	const struct cluster *c = &api_server(r)->cluster;
 	struct buf b = BUF_INIT;
-	buf_putc(&b, '[');
-	for (size_t i = 0; i < c->n_members; i++) {
-		if (i)
-			buf_putc(&b, ',');
-		put_member(&b, &c->members[i]);
-	}
-	buf_puts(&b, "]\n");
+	json_put_members(&b, c);
+	buf_putc(&b, '\n');
 	http_respond(r, MHD_HTTP_OK, reply_from_buf(&b, "application/json"));
 }
