@@ -190,7 +190,7 @@ static bool peer_url_taken(const struct cluster *c, const char *joined, uint64_t
 /* The id after /v2/members/, as etcd's getID (types.IDFromString): 405
  * without one, 404 when it is not a hex id (echoed as given) or not a
  * member (echoed as etcd prints an id). Returns NULL after replying. */
-static struct member *member_from_path(struct http_req *r, const char *rest)
+static const struct member *member_from_path(struct http_req *r, const char *rest)
 {
 	if (*rest == '\0') {
 		reply_method_not_allowed(r, "GET, POST");
@@ -203,7 +203,7 @@ static struct member *member_from_path(struct http_req *r, const char *rest)
 		reply_message(r, MHD_HTTP_NOT_FOUND, msg);
 		return NULL;
 	}
-	struct member *m = cluster_find(&api_server(r)->cluster, id);
+	const struct member *m = cluster_find(server_members(api_server(r)), id);
 	if (m == NULL) {
 		snprintf(msg, sizeof(msg), "No such member: %" PRIx64, id);
 		reply_message(r, MHD_HTTP_NOT_FOUND, msg);
@@ -281,10 +281,10 @@ static void propose_member_change(struct http_req *r, uint8_t type, uint64_t nod
 
 static void members_get(struct http_req *r, const char *rest)
 {
-	struct cluster *c = &api_server(r)->cluster;
+	const struct cluster *c = server_members(api_server(r));
 	struct buf b = BUF_INIT;
 	if (strcmp(rest, "leader") == 0) {
-		struct member *m = cluster_find(c, node_leader_id(api_server(r)->node));
+		const struct member *m = cluster_find(c, node_leader_id(api_server(r)->node));
 		if (m == NULL) {
 			reply_message(r, MHD_HTTP_SERVICE_UNAVAILABLE, "During election");
 			return;
@@ -307,7 +307,7 @@ static void members_post(struct http_req *r)
 	char *urls = parse_peer_urls_body(r);
 	if (urls == NULL)
 		return;
-	struct cluster *c = &api_server(r)->cluster;
+	const struct cluster *c = server_members(api_server(r));
 	if (peer_url_taken(c, urls, 0)) {
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
 		free(urls);
@@ -341,7 +341,7 @@ static void members_post(struct http_req *r)
 
 static void members_put(struct http_req *r, const char *rest)
 {
-	struct member *m = member_from_path(r, rest);
+	const struct member *m = member_from_path(r, rest);
 	if (m == NULL)
 		return;
 	char *urls = parse_peer_urls_body(r);
@@ -355,7 +355,7 @@ static void members_put(struct http_req *r, const char *rest)
 		buf_puts(&cur, m->peer_urls[i]);
 	}
 	current = buf_steal(&cur, NULL);
-	if (peer_url_taken(&api_server(r)->cluster, urls, m->id))
+	if (peer_url_taken(server_members(api_server(r)), urls, m->id))
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
 	else if (strcmp(current, urls) == 0)	/* nothing changes */
 		http_respond(r, MHD_HTTP_NO_CONTENT, reply_from_text("", NULL));
@@ -367,7 +367,7 @@ static void members_put(struct http_req *r, const char *rest)
 
 static void members_delete(struct http_req *r, const char *rest)
 {
-	struct cluster *c = &api_server(r)->cluster;
+	const struct cluster *c = server_members(api_server(r));
 	uint64_t id;
 	if (go_parse_uint(rest, 16, 64, &id) == GO_NUM_OK && cluster_is_removed(c, id)) {
 		char msg[64];
@@ -375,7 +375,7 @@ static void members_delete(struct http_req *r, const char *rest)
 		reply_message(r, MHD_HTTP_GONE, msg);
 		return;
 	}
-	struct member *m = member_from_path(r, rest);
+	const struct member *m = member_from_path(r, rest);
 	if (m != NULL)
 		propose_member_change(r, RAFT_CONF_REMOVE, m->id, NULL, MHD_HTTP_NO_CONTENT, NULL);
 }
@@ -398,7 +398,7 @@ void http_admin_members(struct http_req *r)
 
 void http_admin_machines(struct http_req *r)
 {
-	struct cluster *c = &api_server(r)->cluster;
+	const struct cluster *c = server_members(api_server(r));
 	struct buf b = BUF_INIT;
 	bool first = true;
 	for (size_t i = 0; i < c->n_members; i++) {
@@ -424,7 +424,7 @@ void http_admin_stats_self(struct http_req *r)
 	struct server *s = api_server(r);
 	struct buf b = BUF_INIT;
 	int64_t now = clock_wall_ns();
-	struct member *self = cluster_find(&s->cluster, s->self_id);
+	const struct member *self = cluster_find(server_members(s), s->self_id);
 	buf_puts(&b, "{\"name\":");
 	put_str(&b, self ? self->name : "");
 	buf_puts(&b, ",\"id\":");
@@ -479,9 +479,10 @@ void http_admin_stats_leader(struct http_req *r)
 	put_id(&b, s->self_id);
 	buf_puts(&b, ",\"followers\":{");
 	bool first = true;
-	for (size_t i = 0; i < s->cluster.n_members; i++) {
+	const struct cluster *c = server_members(s);
+	for (size_t i = 0; i < c->n_members; i++) {
 		struct peer_stats ps;
-		uint64_t id = s->cluster.members[i].id;
+		uint64_t id = c->members[i].id;
 		if (id == s->self_id || !peer_sender_peer_stats(s->peers, id, &ps))
 			continue;
 		buf_printf(&b, "%s\"%" PRIx64 "\":{\"latency\":{\"current\":%.6f,\"average\":%.6f,"

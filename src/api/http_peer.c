@@ -48,7 +48,7 @@ static bool log_this(uint64_t *count)
  * gets 410 Gone and shuts down (peer_sender_on_gone). */
 static bool member_was_removed(const struct server *s, uint64_t id)
 {
-	return cluster_is_removed(&s->cluster, id);
+	return cluster_is_removed(server_members(s), id);
 }
 
 /* Parses a hex id header as etcd (types.IDFromString). False when absent
@@ -72,7 +72,7 @@ static bool check_cluster_id(struct http_req *r)
 {
 	static uint64_t logged;
 	uint64_t theirs = 0;
-	uint64_t ours = api_server(r)->cluster.id;
+	uint64_t ours = server_members(api_server(r))->id;
 	if (header_hex(r, "X-Etcd-Cluster-Id", &theirs) && theirs == ours)
 		return true;
 	const char *raw = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
@@ -117,7 +117,7 @@ static bool check_sender(struct http_req *r, uint64_t *from)
 			    "the cluster");
 		return false;
 	}
-	if (cluster_find(&api_server(r)->cluster, *from) == NULL) {
+	if (cluster_find(server_members(api_server(r)), *from) == NULL) {
 		if (log_this(&logged))
 			log_warn("rafthttp", "refused peer %" PRIx64 ": not a member (403)",
 				*from);
@@ -204,7 +204,7 @@ void http_peer_raft(struct http_req *r)
 
 void http_peer_members(struct http_req *r)
 {
-	const struct cluster *c = &api_server(r)->cluster;
+	const struct cluster *c = server_members(api_server(r));
 	struct buf b = BUF_INIT;
 	json_put_members(&b, c);
 	buf_putc(&b, '\n');

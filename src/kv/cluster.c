@@ -80,12 +80,26 @@ void cluster_add_member(struct cluster *c, const char *name, char *const *peer_u
 	recompute_cluster_id(c);
 }
 
-struct member *cluster_find(struct cluster *c, uint64_t id)
+/* The index of id's member in c->members, or c->n_members. */
+static size_t member_index(const struct cluster *c, uint64_t id)
 {
-	for (size_t i = 0; i < c->n_members; i++)
-		if (c->members[i].id == id)
-			return &c->members[i];
-	return NULL;
+	size_t i = 0;
+	while (i < c->n_members && c->members[i].id != id)
+		i++;
+	return i;
+}
+
+const struct member *cluster_find(const struct cluster *c, uint64_t id)
+{
+	size_t i = member_index(c, id);
+	return i < c->n_members ? &c->members[i] : NULL;
+}
+
+/* cluster_find for the table's own changes. */
+static struct member *find_member(struct cluster *c, uint64_t id)
+{
+	size_t i = member_index(c, id);
+	return i < c->n_members ? &c->members[i] : NULL;
 }
 
 static void member_free(struct member *m)
@@ -111,7 +125,7 @@ void cluster_put_member(struct cluster *c, uint64_t id, const char *name,
 			char *const *peer_urls, size_t n_peer,
 			char *const *client_urls, size_t n_client)
 {
-	struct member *m = cluster_find(c, id);
+	struct member *m = find_member(c, id);
 	if (m) {
 		member_free(m);
 	} else {
@@ -130,7 +144,7 @@ void cluster_put_member(struct cluster *c, uint64_t id, const char *name,
 
 void cluster_remove_member(struct cluster *c, uint64_t id)
 {
-	struct member *m = cluster_find(c, id);
+	struct member *m = find_member(c, id);
 	if (m) {
 		member_free(m);
 		size_t i = (size_t)(m - c->members);
@@ -154,7 +168,7 @@ bool cluster_is_removed(const struct cluster *c, uint64_t id)
 void cluster_publish(struct cluster *c, uint64_t id, const char *name,
 		     char *const *client_urls, size_t n_client)
 {
-	struct member *m = cluster_find(c, id);
+	struct member *m = find_member(c, id);
 	if (m == NULL)
 		return;
 	free(m->name);
