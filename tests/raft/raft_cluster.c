@@ -45,7 +45,7 @@ static void *xdup(const void *p, size_t n)
 {
 	if (n == 0 || p == NULL)
 		return NULL;
-	void *q = xrealloc(NULL, n);
+	void *q = xmalloc(n);
 	memcpy(q, p, n);
 	return q;
 }
