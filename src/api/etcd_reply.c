@@ -13,7 +13,7 @@
 void reply_cluster_id(struct http_req *r, struct MHD_Response *resp)
 {
 	char tmp[24];
-	snprintf(tmp, sizeof(tmp), "%" PRIx64, api_server(r)->cluster.id);
+	snprintf(tmp, sizeof(tmp), "%" PRIx64, server_members(api_server(r))->id);
 	MHD_add_response_header(resp, "X-Etcd-Cluster-Id", tmp);
 }
 

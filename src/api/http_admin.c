@@ -13,11 +13,14 @@
 #include <jansson.h>
 
 #include "util/clock.h"
+#include "util/goparse.h"
 #include "kv/command.h"
 #include "util/url.h"
+#include "util/xalloc.h"
 #include "member/proposal.h"
 #include "raft/raft.h"
 #include "api/etcd_reply.h"
+#include "api/members_json.h"
 #include "api/routes.h"
 #include "member/node.h"
 #include "member/server.h"
@@ -36,17 +39,6 @@ static void put_id(struct buf *b, uint64_t id)
 static void put_str(struct buf *b, const char *s)
 {
 	buf_put_json_str(b, s, strlen(s));
-}
-
-static void put_str_array(struct buf *b, char *const *v, size_t n)
-{
-	buf_putc(b, '[');
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_putc(b, ',');
-		put_str(b, v[i]);
-	}
-	buf_putc(b, ']');
 }
 
 /* Go's time.Time JSON (RFC3339Nano, UTC). */
@@ -129,19 +121,6 @@ void http_admin_health(struct http_req *r)
 	http_respond(r, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, resp);
 }
 
-static void put_member(struct buf *b, const struct member *m)
-{
-	buf_puts(b, "{\"id\":");
-	put_id(b, m->id);
-	buf_puts(b, ",\"name\":");
-	put_str(b, m->name);
-	buf_puts(b, ",\"peerURLs\":");
-	put_str_array(b, m->peer_urls, m->n_peer_urls);
-	buf_puts(b, ",\"clientURLs\":");
-	put_str_array(b, m->client_urls, m->n_client_urls);
-	buf_putc(b, '}');
-}
-
 /* ---- /v2/members ------------------------------------------------------- */
 
 /* etcd's unmarshalRequest: JSON body {"peerURLs":[...]} with Content-Type
@@ -208,21 +187,25 @@ static bool peer_url_taken(const struct cluster *c, const char *joined, uint64_t
 	return false;
 }
 
-/* The id after /v2/members/, as etcd's getID: 405 without one, 404 when it
- * is not a hex id or not a member. Returns NULL after replying. */
-static struct member *member_from_path(struct http_req *r, const char *rest)
+/* The id after /v2/members/, as etcd's getID (types.IDFromString): 405
+ * without one, 404 when it is not a hex id (echoed as given) or not a
+ * member (echoed as etcd prints an id). Returns NULL after replying. */
+static const struct member *member_from_path(struct http_req *r, const char *rest)
 {
 	if (*rest == '\0') {
 		reply_method_not_allowed(r, "GET, POST");
 		return NULL;
 	}
-	char *end;
-	unsigned long long id = strtoull(rest, &end, 16);
-	struct cluster *c = &api_server(r)->cluster;
-	struct member *m = (*end == '\0' && end != rest) ? cluster_find(c, id) : NULL;
-	if (m == NULL) {
-		char msg[300];
+	char msg[300];
+	uint64_t id;
+	if (go_parse_uint(rest, 16, 64, &id) != GO_NUM_OK) {
 		snprintf(msg, sizeof(msg), "No such member: %s", rest);
+		reply_message(r, MHD_HTTP_NOT_FOUND, msg);
+		return NULL;
+	}
+	const struct member *m = cluster_find(server_members(api_server(r)), id);
+	if (m == NULL) {
+		snprintf(msg, sizeof(msg), "No such member: %" PRIx64, id);
 		reply_message(r, MHD_HTTP_NOT_FOUND, msg);
 	}
 	return m;
@@ -274,9 +257,7 @@ static void propose_member_change(struct http_req *r, uint8_t type, uint64_t nod
 				  const struct cluster *added, unsigned status, struct buf *body)
 {
 	struct server *s = api_server(r);
-	struct member_change *mc = calloc(1, sizeof(*mc));
-	if (mc == NULL)
-		abort();
+	struct member_change *mc = xcalloc(1, sizeof(*mc));
 	mc->status = status;
 	if (body)
 		mc->body = *body;
@@ -300,23 +281,19 @@ static void propose_member_change(struct http_req *r, uint8_t type, uint64_t nod
 
 static void members_get(struct http_req *r, const char *rest)
 {
-	struct cluster *c = &api_server(r)->cluster;
+	const struct cluster *c = server_members(api_server(r));
 	struct buf b = BUF_INIT;
 	if (strcmp(rest, "leader") == 0) {
-		struct member *m = cluster_find(c, node_leader_id(api_server(r)->node));
+		const struct member *m = cluster_find(c, node_leader_id(api_server(r)->node));
 		if (m == NULL) {
 			reply_message(r, MHD_HTTP_SERVICE_UNAVAILABLE, "During election");
 			return;
 		}
-		put_member(&b, m);
+		json_put_member(&b, m);
 	} else if (*rest == '\0') {
-		buf_puts(&b, "{\"members\":[");
-		for (size_t i = 0; i < c->n_members; i++) {
-			if (i)
-				buf_putc(&b, ',');
-			put_member(&b, &c->members[i]);
-		}
-		buf_puts(&b, "]}");
+		buf_puts(&b, "{\"members\":");
+		json_put_members(&b, c);
+		buf_putc(&b, '}');
 	} else {
 		reply_message(r, MHD_HTTP_NOT_FOUND, "Not found");
 		return;
@@ -330,7 +307,7 @@ static void members_post(struct http_req *r)
 	char *urls = parse_peer_urls_body(r);
 	if (urls == NULL)
 		return;
-	struct cluster *c = &api_server(r)->cluster;
+	const struct cluster *c = server_members(api_server(r));
 	if (peer_url_taken(c, urls, 0)) {
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
 		free(urls);
@@ -341,9 +318,7 @@ static void members_post(struct http_req *r)
 	struct url_list list;
 	char err[256], stamp[32];
 	url_list_parse(urls, &list, err, sizeof(err));
-	char **v = calloc(list.n ? list.n : 1, sizeof(*v));
-	if (v == NULL)
-		abort();
+	char **v = xcalloc(list.n, sizeof(*v));
 	for (size_t i = 0; i < list.n; i++)
 		v[i] = list.v[i].str;
 	snprintf(stamp, sizeof(stamp), "%lld", (long long)(clock_wall_ns() / 1000000000));
@@ -354,7 +329,7 @@ static void members_post(struct http_req *r)
 	} else {
 		cluster_put_member(&added, id, "", v, list.n, NULL, 0);
 		struct buf body = BUF_INIT;
-		put_member(&body, &added.members[0]);
+		json_put_member(&body, &added.members[0]);
 		buf_putc(&body, '\n');
 		propose_member_change(r, RAFT_CONF_ADD_VOTER, id, &added, MHD_HTTP_CREATED, &body);
 	}
@@ -366,7 +341,7 @@ static void members_post(struct http_req *r)
 
 static void members_put(struct http_req *r, const char *rest)
 {
-	struct member *m = member_from_path(r, rest);
+	const struct member *m = member_from_path(r, rest);
 	if (m == NULL)
 		return;
 	char *urls = parse_peer_urls_body(r);
@@ -380,7 +355,7 @@ static void members_put(struct http_req *r, const char *rest)
 		buf_puts(&cur, m->peer_urls[i]);
 	}
 	current = buf_steal(&cur, NULL);
-	if (peer_url_taken(&api_server(r)->cluster, urls, m->id))
+	if (peer_url_taken(server_members(api_server(r)), urls, m->id))
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
 	else if (strcmp(current, urls) == 0)	/* nothing changes */
 		http_respond(r, MHD_HTTP_NO_CONTENT, reply_from_text("", NULL));
@@ -392,16 +367,15 @@ static void members_put(struct http_req *r, const char *rest)
 
 static void members_delete(struct http_req *r, const char *rest)
 {
-	struct cluster *c = &api_server(r)->cluster;
-	char *end;
-	unsigned long long id = strtoull(rest, &end, 16);
-	if (*rest && *end == '\0' && cluster_is_removed(c, id)) {
+	const struct cluster *c = server_members(api_server(r));
+	uint64_t id;
+	if (go_parse_uint(rest, 16, 64, &id) == GO_NUM_OK && cluster_is_removed(c, id)) {
 		char msg[64];
-		snprintf(msg, sizeof(msg), "Member permanently removed: %s", rest);
+		snprintf(msg, sizeof(msg), "Member permanently removed: %" PRIx64, id);
 		reply_message(r, MHD_HTTP_GONE, msg);
 		return;
 	}
-	struct member *m = member_from_path(r, rest);
+	const struct member *m = member_from_path(r, rest);
 	if (m != NULL)
 		propose_member_change(r, RAFT_CONF_REMOVE, m->id, NULL, MHD_HTTP_NO_CONTENT, NULL);
 }
@@ -424,7 +398,7 @@ void http_admin_members(struct http_req *r)
 
 void http_admin_machines(struct http_req *r)
 {
-	struct cluster *c = &api_server(r)->cluster;
+	const struct cluster *c = server_members(api_server(r));
 	struct buf b = BUF_INIT;
 	bool first = true;
 	for (size_t i = 0; i < c->n_members; i++) {
@@ -450,7 +424,7 @@ void http_admin_stats_self(struct http_req *r)
 	struct server *s = api_server(r);
 	struct buf b = BUF_INIT;
 	int64_t now = clock_wall_ns();
-	struct member *self = cluster_find(&s->cluster, s->self_id);
+	const struct member *self = cluster_find(server_members(s), s->self_id);
 	buf_puts(&b, "{\"name\":");
 	put_str(&b, self ? self->name : "");
 	buf_puts(&b, ",\"id\":");
@@ -505,9 +479,10 @@ void http_admin_stats_leader(struct http_req *r)
 	put_id(&b, s->self_id);
 	buf_puts(&b, ",\"followers\":{");
 	bool first = true;
-	for (size_t i = 0; i < s->cluster.n_members; i++) {
+	const struct cluster *c = server_members(s);
+	for (size_t i = 0; i < c->n_members; i++) {
 		struct peer_stats ps;
-		uint64_t id = s->cluster.members[i].id;
+		uint64_t id = c->members[i].id;
 		if (id == s->self_id || !peer_sender_peer_stats(s->peers, id, &ps))
 			continue;
 		buf_printf(&b, "%s\"%" PRIx64 "\":{\"latency\":{\"current\":%.6f,\"average\":%.6f,"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "util/xalloc.h"
 #include "kv/command.h"
 #include "api/etcd_reply.h"
 #include "api/routes.h"
@@ -196,9 +197,7 @@ static void start_watch(struct http_req *r, struct keys_ctx *k)
 void http_keys_handle(struct http_req *r)
 {
 	enum kv_method m = kv_method_of(r);
-	struct keys_ctx *k = calloc(1, sizeof(*k));
-	if (k == NULL)
-		abort();
+	struct keys_ctx *k = xcalloc(1, sizeof(*k));
 	r->handler_ctx = k;
 	r->cleanup = keys_cleanup;
 	if (parse_form(r, &k->form) != 0)

@@ -13,7 +13,6 @@
  * node_receive* borrow it for the call only. */
 #include "api/http_peer.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,11 +20,13 @@
 #include <string.h>
 
 #include "api/etcd_reply.h"
+#include "api/members_json.h"
 #include "api/routes.h"
 #include "member/node.h"
 #include "member/peer_codec.h"
 #include "raft/raft.h"
 #include "member/server.h"
+#include "util/goparse.h"
 #include "util/log.h"
 
 static struct http_peer_stats stats;
@@ -47,22 +48,15 @@ static bool log_this(uint64_t *count)
  * gets 410 Gone and shuts down (peer_sender_on_gone). */
 static bool member_was_removed(const struct server *s, uint64_t id)
 {
-	return cluster_is_removed(&s->cluster, id);
+	return cluster_is_removed(server_members(s), id);
 }
 
-/* Parses a hex id header. False when absent or malformed. */
+/* Parses a hex id header as etcd (types.IDFromString). False when absent
+ * or malformed. */
 static bool header_hex(struct http_req *r, const char *name, uint64_t *out)
 {
 	const char *v = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-	if (v == NULL || *v == '\0')
-		return false;
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 16);
-	if (errno != 0 || *end != '\0' || *v == '-' || *v == '+')
-		return false;
-	*out = (uint64_t)x;
-	return true;
+	return v != NULL && go_parse_uint(v, 16, 64, out) == GO_NUM_OK;
 }
 
 static void reply_no_content(struct http_req *r)
@@ -78,7 +72,7 @@ static bool check_cluster_id(struct http_req *r)
 {
 	static uint64_t logged;
 	uint64_t theirs = 0;
-	uint64_t ours = api_server(r)->cluster.id;
+	uint64_t ours = server_members(api_server(r))->id;
 	if (header_hex(r, "X-Etcd-Cluster-Id", &theirs) && theirs == ours)
 		return true;
 	const char *raw = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
@@ -123,7 +117,7 @@ static bool check_sender(struct http_req *r, uint64_t *from)
 			    "the cluster");
 		return false;
 	}
-	if (cluster_find(&api_server(r)->cluster, *from) == NULL) {
+	if (cluster_find(server_members(api_server(r)), *from) == NULL) {
 		if (log_this(&logged))
 			log_warn("rafthttp", "refused peer %" PRIx64 ": not a member (403)",
 				*from);
@@ -208,39 +202,11 @@ void http_peer_raft(struct http_req *r)
 
 /* ---- GET /members --------------------------------------------------- */
 
-static void put_str_array(struct buf *b, char *const *v, size_t n)
-{
-	buf_putc(b, '[');
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_putc(b, ',');
-		buf_put_json_str(b, v[i], strlen(v[i]));
-	}
-	buf_putc(b, ']');
-}
-
-static void put_member(struct buf *b, const struct member *m)
-{
-	buf_printf(b, "{\"id\":\"%" PRIx64 "\",\"name\":", m->id);
-	const char *name = m->name ? m->name : "";
-	buf_put_json_str(b, name, strlen(name));
-	buf_puts(b, ",\"peerURLs\":");
-	put_str_array(b, m->peer_urls, m->n_peer_urls);
-	buf_puts(b, ",\"clientURLs\":");
-	put_str_array(b, m->client_urls, m->n_client_urls);
-	buf_putc(b, '}');
-}
-
 void http_peer_members(struct http_req *r)
 {
-	const struct cluster *c = &api_server(r)->cluster;
+	const struct cluster *c = server_members(api_server(r));
 	struct buf b = BUF_INIT;
-	buf_putc(&b, '[');
-	for (size_t i = 0; i < c->n_members; i++) {
-		if (i)
-			buf_putc(&b, ',');
-		put_member(&b, &c->members[i]);
-	}
-	buf_puts(&b, "]\n");
+	json_put_members(&b, c);
+	buf_putc(&b, '\n');
 	http_respond(r, MHD_HTTP_OK, reply_from_buf(&b, "application/json"));
 }

@@ -26,6 +26,7 @@
 #include "net/loop.h"
 #include "member/server.h"
 #include "kv/store.h"
+#include "util/xalloc.h"
 
 #define STREAM_MAX_PENDING 100	/* etcd's per-watcher buffer: a slower reader is cut */
 
@@ -129,9 +130,7 @@ static void hup_add(struct watch_state *w)
 		size_t cap = hup.cap ? hup.cap : 1024;
 		while (cap <= (size_t)fd)
 			cap *= 2;
-		struct watch_state **v = realloc(hup.by_fd, cap * sizeof(*v));
-		if (v == NULL)
-			abort();
+		struct watch_state **v = xrealloc(hup.by_fd, cap * sizeof(*v));
 		memset(v + hup.cap, 0, (cap - hup.cap) * sizeof(*v));
 		hup.by_fd = v;
 		hup.cap = cap;
@@ -166,9 +165,7 @@ static void push_event(struct watch_state *w, struct store_event *ev)
 {
 	if (w->qlen == w->qcap) {
 		unsigned cap = w->qcap * 2;
-		struct store_event **q = malloc(cap * sizeof(*q));
-		if (q == NULL)
-			abort();
+		struct store_event **q = xmalloc(cap * sizeof(*q));
 		memcpy(q, w->q, w->qlen * sizeof(*q));
 		if (w->q != w->q1)
 			free(w->q);
@@ -248,9 +245,7 @@ struct watch_state *http_watch_start(struct http_req *r, const struct kv_request
 {
 	struct store *st = api_server(r)->store;
 	uint64_t start_index = store_index(st);
-	struct watch_state *w = calloc(1, sizeof(*w));
-	if (w == NULL)
-		abort();
+	struct watch_state *w = xcalloc(1, sizeof(*w));
 	w->req = r;
 	w->fd = -1;
 	w->stream = kv->stream;

@@ -186,11 +186,9 @@ static int cmp_flag_idx(const void *a, const void *b)
  * Returns 0, or -1 with the last failing variable's message in err. */
 static int env_set_flags(struct config *c, char *const envp[], bool *used, char *err, size_t cap)
 {
-	size_t *order = calloc(flag_count, sizeof *order);
+	size_t *order = xcalloc(flag_count, sizeof *order);
 	int rc = 0;
 
-	if (!order)
-		abort();
 	for (size_t i = 0; i < flag_count; i++)
 		order[i] = i;
 	qsort(order, flag_count, sizeof order[0], cmp_flag_idx);
@@ -244,11 +242,7 @@ static void env_verify(const struct config *c, char *const envp[], const bool *u
 		if (is_used)
 			continue;
 		if (shadowed) {
-			char *k = strndup(e, kn), *qk;
-
-			if (!k)
-				abort();
-			qk = go_quoted(k);
+			char *k = xstrndup(e, kn), *qk = go_quoted(k);
 
 			log_warn("pkg/flags", "environment variable %s is shadowed by the corresponding command-line flag, which wins", qk);
 			free(k);
@@ -262,11 +256,9 @@ static void env_verify(const struct config *c, char *const envp[], const bool *u
 
 static int apply_env(struct config *c, char *const envp[], char *err, size_t cap)
 {
-	bool *used = calloc(flag_count, sizeof *used);
+	bool *used = xcalloc(flag_count, sizeof *used);
 	int rc;
 
-	if (!used)
-		abort();
 	rc = env_set_flags(c, envp, used, err, cap);
 	env_verify(c, envp, used);
 	free(used);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cetcd/config.h"
+#include "util/xalloc.h"
 
 /* ---- the flag table (config_table.c) ---------------------------------- */
 
@@ -122,24 +123,6 @@ void config_print_version(FILE *out);
 void config_collect_unsupported(struct config *c);
 
 /* ---- string helpers (config_value.c) ----------------------------------- */
-
-/* Allocation or abort (file-local, so they cannot clash with a library's). */
-static inline char *xstrdup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-
-	if (!d)
-		abort();
-	return d;
-}
-
-static inline void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
 
 void set_str(char **slot, const char *v);
 void emsg(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

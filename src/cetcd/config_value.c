@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "util/goparse.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* String helpers                                                      */
@@ -96,10 +97,8 @@ static void split_commas(const char *s, struct str_list *out)
 {
 	for (;;) {
 		const char *c = strchr(s, ',');
-		char *item = strndup(s, c ? (size_t)(c - s) : strlen(s));
+		char *item = xstrndup(s, c ? (size_t)(c - s) : strlen(s));
 
-		if (!item)
-			abort();
 		out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
 		out->v[out->n++] = item;
 		if (!c)
@@ -307,9 +306,7 @@ bool config_value_eq(const struct config *a, const struct config *b, const struc
 void config_init_defaults(struct config *c)
 {
 	memset(c, 0, sizeof *c);
-	c->flags = calloc(flag_count, sizeof *c->flags);
-	if (!c->flags)
-		abort();
+	c->flags = xcalloc(flag_count, sizeof *c->flags);
 	for (size_t i = 0; i < flag_count; i++) {
 		const struct flag_def *f = &flag_table[i];
 		char err[256];

@@ -11,6 +11,7 @@
 #include "disk/wal.h"
 #include "member/server.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #ifdef HAVE_JEMALLOC
 /* Read by jemalloc at start-up (configure links it, see configure.ac). A
@@ -23,9 +24,7 @@ const char *malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_deca
 /* The server wants plain arrays of URL strings. */
 static char **url_strings(const struct url_list *l)
 {
-	char **v = calloc(l->n ? l->n : 1, sizeof(*v));
-	if (v == NULL)
-		abort();
+	char **v = xcalloc(l->n, sizeof(*v));
 	for (size_t i = 0; i < l->n; i++)
 		v[i] = l->v[i].str;	/* borrowed from the config */
 	return v;

@@ -7,6 +7,7 @@
 #include "util/buf.h"
 #include "util/le.h"
 #include "util/sha1.h"
+#include "util/xalloc.h"
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -29,14 +30,9 @@ static uint64_t be64(const uint8_t *p)
 
 static char **copy_strs(char *const *src, size_t n)
 {
-	char **dst = calloc(n ? n : 1, sizeof(*dst));
-	if (dst == NULL)
-		abort();
-	for (size_t i = 0; i < n; i++) {
-		dst[i] = strdup(src[i]);
-		if (dst[i] == NULL)
-			abort();
-	}
+	char **dst = xcalloc(n, sizeof(*dst));
+	for (size_t i = 0; i < n; i++)
+		dst[i] = xstrdup(src[i]);
 	return dst;
 }
 
@@ -65,9 +61,7 @@ uint64_t cluster_member_id(char *const *peer_urls, size_t n, const char *token)
 static void recompute_cluster_id(struct cluster *c)
 {
 	size_t n = c->n_members;
-	uint8_t *ids = malloc(8 * n + 1);
-	if (ids == NULL)
-		abort();
+	uint8_t *ids = xmalloc(8 * n + 1);
 	for (size_t i = 0; i < n; i++)
 		for (int j = 0; j < 8; j++)
 			ids[8 * i + (size_t)j] = (uint8_t)(c->members[i].id >> (56 - 8 * j));
@@ -86,12 +80,26 @@ void cluster_add_member(struct cluster *c, const char *name, char *const *peer_u
 	recompute_cluster_id(c);
 }
 
-struct member *cluster_find(struct cluster *c, uint64_t id)
+/* The index of id's member in c->members, or c->n_members. */
+static size_t member_index(const struct cluster *c, uint64_t id)
 {
-	for (size_t i = 0; i < c->n_members; i++)
-		if (c->members[i].id == id)
-			return &c->members[i];
-	return NULL;
+	size_t i = 0;
+	while (i < c->n_members && c->members[i].id != id)
+		i++;
+	return i;
+}
+
+const struct member *cluster_find(const struct cluster *c, uint64_t id)
+{
+	size_t i = member_index(c, id);
+	return i < c->n_members ? &c->members[i] : NULL;
+}
+
+/* cluster_find for the table's own changes. */
+static struct member *find_member(struct cluster *c, uint64_t id)
+{
+	size_t i = member_index(c, id);
+	return i < c->n_members ? &c->members[i] : NULL;
 }
 
 static void member_free(struct member *m)
@@ -117,17 +125,15 @@ void cluster_put_member(struct cluster *c, uint64_t id, const char *name,
 			char *const *peer_urls, size_t n_peer,
 			char *const *client_urls, size_t n_client)
 {
-	struct member *m = cluster_find(c, id);
+	struct member *m = find_member(c, id);
 	if (m) {
 		member_free(m);
 	} else {
-		c->members = realloc(c->members, (c->n_members + 1) * sizeof(*c->members));
-		if (c->members == NULL)
-			abort();
+		c->members = xrealloc(c->members, (c->n_members + 1) * sizeof(*c->members));
 		m = &c->members[c->n_members++];
 	}
 	m->id = id;
-	m->name = strdup(name);
+	m->name = xstrdup(name);
 	m->peer_urls = copy_strs(peer_urls, n_peer);
 	qsort(m->peer_urls, n_peer, sizeof(char *), cmp_str);
 	m->n_peer_urls = n_peer;
@@ -138,7 +144,7 @@ void cluster_put_member(struct cluster *c, uint64_t id, const char *name,
 
 void cluster_remove_member(struct cluster *c, uint64_t id)
 {
-	struct member *m = cluster_find(c, id);
+	struct member *m = find_member(c, id);
 	if (m) {
 		member_free(m);
 		size_t i = (size_t)(m - c->members);
@@ -146,9 +152,7 @@ void cluster_remove_member(struct cluster *c, uint64_t id)
 		c->n_members--;
 	}
 	if (!cluster_is_removed(c, id)) {
-		c->removed = realloc(c->removed, (c->n_removed + 1) * sizeof(*c->removed));
-		if (c->removed == NULL)
-			abort();
+		c->removed = xrealloc(c->removed, (c->n_removed + 1) * sizeof(*c->removed));
 		c->removed[c->n_removed++] = id;
 	}
 }
@@ -164,11 +168,11 @@ bool cluster_is_removed(const struct cluster *c, uint64_t id)
 void cluster_publish(struct cluster *c, uint64_t id, const char *name,
 		     char *const *client_urls, size_t n_client)
 {
-	struct member *m = cluster_find(c, id);
+	struct member *m = find_member(c, id);
 	if (m == NULL)
 		return;
 	free(m->name);
-	m->name = strdup(name);
+	m->name = xstrdup(name);
 	free_strs(m->client_urls, m->n_client_urls);
 	m->client_urls = copy_strs(client_urls, n_client);
 	m->n_client_urls = n_client;
@@ -216,12 +220,7 @@ static char *get_str(struct le_reader *r)
 	const uint8_t *p = le_read_bytes(r, (size_t)n);
 	if (p == NULL)
 		return NULL;
-	char *s = malloc(n + 1);
-	if (s == NULL)
-		abort();
-	memcpy(s, p, n);
-	s[n] = '\0';
-	return s;
+	return xstrndup((const char *)p, (size_t)n);
 }
 
 /* Reads a string list; NULL (and r->bad) on malformed input. */
@@ -232,9 +231,7 @@ static char **get_strs(struct le_reader *r, size_t *n_out)
 		r->bad = true;
 		return NULL;
 	}
-	char **v = calloc(n ? n : 1, sizeof(*v));
-	if (v == NULL)
-		abort();
+	char **v = xcalloc(n, sizeof(*v));
 	for (size_t i = 0; i < n; i++) {
 		v[i] = get_str(r);
 		if (v[i] == NULL) {

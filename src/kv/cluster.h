@@ -33,7 +33,8 @@ uint64_t cluster_member_id(char *const *peer_urls, size_t n, const char *token);
 void cluster_add_member(struct cluster *c, const char *name, char *const *peer_urls,
 			size_t n_peer, char *const *client_urls, size_t n_client,
 			const char *token);
-struct member *cluster_find(struct cluster *c, uint64_t id);
+/* The member with id, or NULL. */
+const struct member *cluster_find(const struct cluster *c, uint64_t id);
 /* Adds a member with a known id (runtime add, decode). Copies; keeps the
  * cluster id. Replaces an existing entry with the same id. */
 void cluster_put_member(struct cluster *c, uint64_t id, const char *name,

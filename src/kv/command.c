@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util/le.h"
+#include "util/xalloc.h"
 
 #define CMD_VERSION 1
 
@@ -181,9 +182,7 @@ static int decode_publish(struct le_reader *r, struct command *c)
 	uint64_t n = le_read_uint(r, 4);
 	if (r->bad || n != r->left)
 		return -1;
-	c->mem = malloc(n ? n : 1);
-	if (c->mem == NULL)
-		abort();
+	c->mem = xmalloc(n);
 	memcpy(c->mem, r->p, n);
 	c->attrs = c->mem;
 	c->attrs_len = n;
@@ -228,9 +227,7 @@ int command_decode(const void *data, size_t len, struct command *c)
 	w->has_ttl = flags & F_HAS_TTL;
 
 	/* all strings fit in the remaining bytes plus three terminators */
-	c->mem = malloc(r.left + 3);
-	if (c->mem == NULL)
-		abort();
+	c->mem = xmalloc(r.left + 3);
 	char *mem = c->mem;
 	size_t path_len = 0;
 	w->path = get_str(&r, &mem, &path_len);

@@ -9,25 +9,14 @@
 #include "kv/v2err.h"
 #include "util/goparse.h"
 #include "util/url_escape.h"
+#include "util/xalloc.h"
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static char *xstrndup(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-	if (p == NULL)
-		abort();
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
 
 static char *escape_error(const char bad[4])
 {
 	/* Go: "invalid URL escape " + strconv.Quote(bad) */
-	char *msg = malloc(64);
-	if (msg == NULL)
-		abort();
+	char *msg = xmalloc(64);
 	snprintf(msg, 64, "invalid URL escape \"%s\"", bad);
 	return msg;
 }
@@ -39,9 +28,7 @@ static void form_add(struct form *f, char *key, size_t key_len, char *value,
 {
 	if (f->len == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 8;
-		f->pairs = realloc(f->pairs, f->cap * sizeof(*f->pairs));
-		if (f->pairs == NULL)
-			abort();
+		f->pairs = xrealloc(f->pairs, f->cap * sizeof(*f->pairs));
 	}
 	f->pairs[f->len].key = key;
 	f->pairs[f->len].key_len = key_len;

@@ -17,6 +17,7 @@
 #include "net/loop.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 /* What node_open read for node_start: the newest snapshot and the log. */
 struct boot_recovery {
@@ -120,12 +121,8 @@ void boot_free(struct node *n)
 
 struct node *node_open(struct server *srv, struct node_identity *who)
 {
-	struct node *n = calloc(1, sizeof(*n));
-	if (n == NULL)
-		abort();
-	n->boot = calloc(1, sizeof(*n->boot));
-	if (n->boot == NULL)
-		abort();
+	struct node *n = xcalloc(1, sizeof(*n));
+	n->boot = xcalloc(1, sizeof(*n->boot));
 	n->srv = srv;
 	memset(who, 0, sizeof(*who));
 	data_paths(n);

@@ -10,6 +10,7 @@
 #include "member/node_private.h"
 #include "member/peer_send.h"
 #include "member/server.h"
+#include "util/xalloc.h"
 
 /* A client write proposed while no leader was known: forwarded (or proposed)
  * once one is. The proposal's own timeout bounds the wait. */
@@ -29,14 +30,10 @@ static int forward_or_wait(struct node *n, const void *data, size_t len)
 	if (n->n_waiting == MAX_WAITING)
 		return -1;
 	if (n->waiting == NULL) {
-		n->waiting = calloc(MAX_WAITING, sizeof(*n->waiting));
-		if (n->waiting == NULL)
-			abort();
+		n->waiting = xcalloc(MAX_WAITING, sizeof(*n->waiting));
 	}
 	struct waiting *w = &n->waiting[n->n_waiting++];
-	w->data = malloc(len ? len : 1);
-	if (w->data == NULL)
-		abort();
+	w->data = xmalloc(len);
 	memcpy(w->data, data, len);
 	w->len = len;
 	return 0;
@@ -56,9 +53,7 @@ static void queue_proposal(struct node *n, const void *data, size_t len)
 {
 	if (n->n_props == n->cap_props) {
 		n->cap_props = n->cap_props ? 2 * n->cap_props : 64;
-		n->prop_lens = realloc(n->prop_lens, n->cap_props * sizeof(*n->prop_lens));
-		if (n->prop_lens == NULL)
-			abort();
+		n->prop_lens = xrealloc(n->prop_lens, n->cap_props * sizeof(*n->prop_lens));
 	}
 	buf_append(&n->prop_bytes, data, len);
 	n->prop_lens[n->n_props++] = len;
@@ -74,9 +69,7 @@ void forward_flush(struct node *n)
 	n->prop_bytes = (struct buf)BUF_INIT;
 	n->prop_lens = NULL;
 	n->n_props = n->cap_props = 0;
-	struct raft_payload *v = malloc(count * sizeof(*v));
-	if (v == NULL)
-		abort();
+	struct raft_payload *v = xmalloc(count * sizeof(*v));
 	size_t off = 0;
 	for (size_t i = 0; i < count; i++) {
 		v[i].data = bytes.data + off;

@@ -13,6 +13,8 @@
 #include <strings.h>
 
 #include "util/buf.h"
+#include "util/goparse.h"
+#include "util/xalloc.h"
 
 struct fetched {
 	struct buf body;
@@ -26,13 +28,29 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
+/* types.IDFromString of a header value (blanks and CRLF around it); 0 if
+ * it is not a hex id. */
+static uint64_t header_id(const char *v, size_t len)
+{
+	while (len > 0 && (*v == ' ' || *v == '\t'))
+		v++, len--;
+	while (len > 0 && strchr(" \t\r\n", v[len - 1]) != NULL)
+		len--;
+	char *s = xstrndup(v, len);
+	uint64_t id;
+	if (go_parse_uint(s, 16, 64, &id) != GO_NUM_OK)
+		id = 0;
+	free(s);
+	return id;
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
 	struct fetched *f = ctx;
 	static const char name[] = "X-Etcd-Cluster-Id:";
 	size_t len = size * n;
 	if (len > sizeof(name) && strncasecmp(data, name, sizeof(name) - 1) == 0)
-		f->cluster_id = strtoull(data + sizeof(name) - 1, NULL, 16);
+		f->cluster_id = header_id(data + sizeof(name) - 1, len - (sizeof(name) - 1));
 	return len;
 }
 
@@ -60,9 +78,7 @@ static int fetch_members(const char *peer_url, struct fetched *f)
 static char **json_strings(json_t *arr, size_t *n)
 {
 	*n = json_array_size(arr);
-	char **v = calloc(*n ? *n : 1, sizeof(*v));
-	if (v == NULL)
-		abort();
+	char **v = xcalloc(*n, sizeof(*v));
 	for (size_t i = 0; i < *n; i++) {
 		const char *s = json_string_value(json_array_get(arr, i));
 		v[i] = (char *)(s ? s : "");
@@ -84,7 +100,9 @@ static uint64_t table_from_json(const char *json, size_t len, char *const *own_u
 		size_t np, nc;
 		char **peers = json_strings(json_object_get(m, "peerURLs"), &np);
 		char **clients = json_strings(json_object_get(m, "clientURLs"), &nc);
-		uint64_t id = ids ? strtoull(ids, NULL, 16) : 0;
+		uint64_t id;
+		if (ids == NULL || go_parse_uint(ids, 16, 64, &id) != GO_NUM_OK)
+			id = 0;
 		cluster_put_member(c, id, name ? name : "", peers, np, clients, nc);
 		for (size_t a = 0; a < np; a++)
 			for (size_t b = 0; b < n_own; b++)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util/le.h"
+#include "util/xalloc.h"
 
 #define FLAG_REJECT 0x01u
 #define FLAG_TRANSFER 0x02u
@@ -355,9 +356,7 @@ static void *alloc_sink(struct sink *s, const struct sink *counts)
 	size_t rec = counts->n_records * sizeof(struct peer_record);
 	size_t ent = counts->n_entries * sizeof(struct raft_entry);
 	size_t snp = counts->n_snaps * sizeof(struct raft_snapshot);
-	char *mem = calloc(1, rec + ent + snp + 1);
-	if (mem == NULL)
-		abort();	/* like buf.h: out-of-memory is not recoverable */
+	char *mem = xcalloc(1, rec + ent + snp + 1);
 	s->records = (struct peer_record *)(void *)mem;
 	s->entries = (struct raft_entry *)(void *)(mem + rec);
 	s->snaps = (struct raft_snapshot *)(void *)(mem + rec + ent);

@@ -23,11 +23,13 @@
 #include "net/loop.h"
 #include "member/peer_codec.h"
 #include "raft/raft.h"
+#include "util/list.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 /* One encoded record waiting in a peer's queue. */
 struct rec {
-	struct rec *next;
+	struct list link;	/* in peer.queue */
 	char *data;		/* owned (stolen from a struct buf) */
 	size_t len;
 	bool snapshot;		/* never dropped by the queue bound */
@@ -45,7 +47,7 @@ struct peer {
 	char **urls;		/* owned */
 	size_t n_urls;
 	size_t url_idx;		/* next POST goes to urls[url_idx] */
-	struct rec *head, *tail;
+	struct list queue;	/* struct rec.link, oldest first */
 	size_t n_queued, queued_bytes;
 	struct http_call *call;	/* the POST in flight, or NULL */
 	char *post_url;		/* of the POST in flight */
@@ -71,22 +73,6 @@ struct peer_sender {
 	struct peer_sender_totals totals;
 };
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 /* sqrt without libm (Newton's method; x >= 0). */
 static double nsqrt(double x)
 {
@@ -110,22 +96,16 @@ static void rec_free(struct rec *r)
 	free(r);
 }
 
-/* Unlinks r (whose predecessor is prev, or NULL for the head). */
-static void queue_unlink(struct peer *p, struct rec *prev, struct rec *r)
+static void queue_unlink(struct peer *p, struct rec *r)
 {
-	if (prev)
-		prev->next = r->next;
-	else
-		p->head = r->next;
-	if (p->tail == r)
-		p->tail = prev;
+	list_del(&r->link);
 	p->n_queued--;
 	p->queued_bytes -= r->len;
 }
 
-static void queue_drop(struct peer *p, struct rec *prev, struct rec *r)
+static void queue_drop(struct peer *p, struct rec *r)
 {
-	queue_unlink(p, prev, r);
+	queue_unlink(p, r);
 	p->msgs_dropped++;
 	p->s->totals.msgs_dropped++;
 	rec_free(r);
@@ -133,31 +113,26 @@ static void queue_drop(struct peer *p, struct rec *prev, struct rec *r)
 
 static void queue_clear(struct peer *p)
 {
-	while (p->head)
-		queue_drop(p, NULL, p->head);
+	while (!list_empty(&p->queue))
+		queue_drop(p, list_first(&p->queue, struct rec, link));
 }
 
 /* A newer snapshot makes older queued ones useless. */
 static void drop_older_snapshots(struct peer *p)
 {
-	struct rec *prev = NULL;
-	for (struct rec *r = p->head; r;) {
-		struct rec *next = r->next;
+	struct rec *r, *next;
+	list_for_each_safe(r, next, &p->queue, link)
 		if (r->snapshot)
-			queue_drop(p, prev, r);
-		else
-			prev = r;
-		r = next;
-	}
+			queue_drop(p, r);
 }
 
 /* Drops the oldest non-snapshot record; false if there is none. */
 static bool drop_oldest_droppable(struct peer *p)
 {
-	struct rec *prev = NULL;
-	for (struct rec *r = p->head; r; prev = r, r = r->next) {
+	struct rec *r;
+	list_for_each(r, &p->queue, link) {
 		if (!r->snapshot) {
-			queue_drop(p, prev, r);
+			queue_drop(p, r);
 			return true;
 		}
 	}
@@ -169,11 +144,7 @@ static void enqueue(struct peer *p, struct rec *r)
 	struct peer_sender *s = p->s;
 	if (r->snapshot)
 		drop_older_snapshots(p);
-	if (p->tail)
-		p->tail->next = r;
-	else
-		p->head = r;
-	p->tail = r;
+	list_add_tail(&p->queue, &r->link);
 	p->n_queued++;
 	p->queued_bytes += r->len;
 	while (p->n_queued > s->max_records || p->queued_bytes > s->max_bytes)
@@ -209,6 +180,7 @@ static struct peer *peer_new(struct peer_sender *s, uint64_t id)
 	struct peer *p = xcalloc(1, sizeof(*p));
 	p->s = s;
 	p->id = id;
+	list_init(&p->queue);
 	return p;
 }
 
@@ -249,9 +221,7 @@ void peer_sender_set_peer(struct peer_sender *s, uint64_t id, char *const *urls,
 	if (p == NULL) {
 		if (s->n_peers == s->cap_peers) {
 			s->cap_peers = s->cap_peers ? 2 * s->cap_peers : 8;
-			s->peers = realloc(s->peers, s->cap_peers * sizeof(*s->peers));
-			if (s->peers == NULL)
-				abort();
+			s->peers = xrealloc(s->peers, s->cap_peers * sizeof(*s->peers));
 		}
 		p = peer_new(s, id);
 		s->peers[s->n_peers++] = p;
@@ -262,7 +232,7 @@ void peer_sender_set_peer(struct peer_sender *s, uint64_t id, char *const *urls,
 		p->urls[i] = xstrdup(urls[i]);
 	p->n_urls = n;
 	p->url_idx = 0;
-	if (p->head && p->call == NULL)
+	if (!list_empty(&p->queue) && p->call == NULL)
 		s->kick = true;
 }
 
@@ -306,7 +276,8 @@ void peer_sender_remove_peer(struct peer_sender *s, uint64_t id)
 static void build_batch(struct peer *p)
 {
 	size_t n = 0, bytes = 0;
-	for (struct rec *r = p->head; r; r = r->next) {
+	struct rec *r;
+	list_for_each(r, &p->queue, link) {
 		if (n > 0 && PEER_CODEC_HEADER_LEN + bytes + r->len > p->s->max_batch_bytes)
 			break;
 		if (n == UINT32_MAX)
@@ -321,8 +292,8 @@ static void build_batch(struct peer *p)
 	p->batch_appends = 0;
 	p->batch_snapshot = false;
 	for (size_t i = 0; i < n; i++) {
-		struct rec *r = p->head;
-		queue_unlink(p, NULL, r);
+		r = list_first(&p->queue, struct rec, link);
+		queue_unlink(p, r);
 		buf_append(&p->body, r->data, r->len);
 		p->batch_appends += r->append;
 		p->batch_snapshot |= r->snapshot;
@@ -385,7 +356,7 @@ static void drop_batch(struct peer *p)
 
 static void start_post(struct peer *p)
 {
-	if (p->call || p->head == NULL)
+	if (p->call || list_empty(&p->queue))
 		return;
 	build_batch(p);
 	if (p->n_urls == 0) {

@@ -5,29 +5,30 @@
 
 #include <stdlib.h>
 
-#define NBUCKETS 4096
+#include "util/hash.h"
+#include "util/list.h"
+#include "util/xalloc.h"
 
 struct pending {
 	uint64_t id;
+	uint32_t hash;		/* hmap_hash of id */
 	uint64_t deadline_ms;
 	proposal_done_fn fn;
 	void *ctx;
-	struct pending *hnext;		/* bucket chain */
-	struct pending *prev, *next;	/* deadline order */
+	struct list link;	/* deadline order */
 };
 
 struct proposals {
-	struct pending *buckets[NBUCKETS];
-	struct pending *head, *tail;
+	struct hmap by_id;	/* struct pending */
+	struct list by_deadline;	/* struct pending.link */
 	uint64_t next_id;
-	uint64_t count;
 };
 
 struct proposals *proposals_new(uint64_t first_id)
 {
-	struct proposals *p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		abort();
+	struct proposals *p = xcalloc(1, sizeof(*p));
+	hmap_init(&p->by_id, offsetof(struct pending, hash));
+	list_init(&p->by_deadline);
 	p->next_id = first_id ? first_id : 1;
 	return p;
 }
@@ -36,58 +37,42 @@ void proposals_free(struct proposals *p)
 {
 	if (p == NULL)
 		return;
-	struct pending *e = p->head;
-	while (e) {
-		struct pending *n = e->next;
+	struct pending *e, *tmp;
+	list_for_each_safe(e, tmp, &p->by_deadline, link)
 		free(e);
-		e = n;
-	}
+	hmap_free(&p->by_id);
 	free(p);
 }
 
 uint64_t proposals_add(struct proposals *p, uint64_t now_ms, uint64_t timeout_ms,
 		       proposal_done_fn fn, void *ctx)
 {
-	struct pending *e = calloc(1, sizeof(*e));
-	if (e == NULL)
-		abort();
+	struct pending *e = xcalloc(1, sizeof(*e));
 	e->id = p->next_id++;
+	e->hash = hmap_hash(&e->id, sizeof(e->id));
 	e->deadline_ms = now_ms + timeout_ms;
 	e->fn = fn;
 	e->ctx = ctx;
-	struct pending **b = &p->buckets[e->id % NBUCKETS];
-	e->hnext = *b;
-	*b = e;
-	e->prev = p->tail;
-	if (p->tail)
-		p->tail->next = e;
-	else
-		p->head = e;
-	p->tail = e;
-	p->count++;
+	hmap_insert(&p->by_id, e);
+	list_add_tail(&p->by_deadline, &e->link);
 	return e->id;
+}
+
+static bool id_eq(const void *entry, const void *key, size_t len)
+{
+	(void)len;
+	return ((const struct pending *)entry)->id == *(const uint64_t *)key;
 }
 
 /* Unlinks id from both structures and returns it (caller frees), or NULL. */
 static struct pending *take(struct proposals *p, uint64_t id)
 {
-	for (struct pending **b = &p->buckets[id % NBUCKETS]; *b; b = &(*b)->hnext) {
-		struct pending *e = *b;
-		if (e->id != id)
-			continue;
-		*b = e->hnext;
-		if (e->prev)
-			e->prev->next = e->next;
-		else
-			p->head = e->next;
-		if (e->next)
-			e->next->prev = e->prev;
-		else
-			p->tail = e->prev;
-		p->count--;
-		return e;
-	}
-	return NULL;
+	struct pending *e = hmap_find(&p->by_id, hmap_hash(&id, sizeof(id)), &id, sizeof(id), id_eq);
+	if (e == NULL)
+		return NULL;
+	hmap_remove(&p->by_id, e);
+	list_del(&e->link);
+	return e;
 }
 
 void proposals_cancel(struct proposals *p, uint64_t id)
@@ -107,17 +92,20 @@ void proposals_complete(struct proposals *p, uint64_t id, struct store_event *ev
 
 void proposals_expire(struct proposals *p, uint64_t now_ms, const struct store_error *err)
 {
-	while (p->head && p->head->deadline_ms <= now_ms)
-		proposals_complete(p, p->head->id, NULL, err);
+	struct pending *e;
+	while ((e = list_first(&p->by_deadline, struct pending, link)) != NULL &&
+	       e->deadline_ms <= now_ms)
+		proposals_complete(p, e->id, NULL, err);
 }
 
 void proposals_fail_all(struct proposals *p, const struct store_error *err)
 {
-	while (p->head)
-		proposals_complete(p, p->head->id, NULL, err);
+	struct pending *e;
+	while ((e = list_first(&p->by_deadline, struct pending, link)) != NULL)
+		proposals_complete(p, e->id, NULL, err);
 }
 
 uint64_t proposals_pending(const struct proposals *p)
 {
-	return p->count;
+	return p->by_id.count;
 }

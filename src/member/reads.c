@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "member/node_private.h"
+#include "util/xalloc.h"
 
 struct pending_read {
 	uint64_t id;
@@ -16,9 +17,7 @@ struct pending_read {
 
 uint64_t node_read(struct node *n, node_read_fn done, void *ctx)
 {
-	struct pending_read *r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		abort();
+	struct pending_read *r = xcalloc(1, sizeof(*r));
 	r->id = ++n->next_read_id;
 	r->done = done;
 	r->ctx = ctx;

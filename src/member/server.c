@@ -27,6 +27,7 @@
 #include "kv/store.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 #include "kv/v2err.h"
 
 #define TICK_MS 100	/* expiry checks and proposal timeouts */
@@ -390,9 +391,7 @@ static int start_peers(struct server *s)
 
 struct server *server_new(const struct server_opts *opts)
 {
-	struct server *s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		abort();
+	struct server *s = xcalloc(1, sizeof(*s));
 	s->opts = *opts;
 	s->start_wall_ns = clock_wall_ns();
 	s->request_timeout_ms = 5000 + 2 * opts->election_ms;

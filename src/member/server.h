@@ -68,6 +68,13 @@ struct server {
 	uint64_t expire_proposed_ms;
 };
 
+/* The member table, read-only: only member/ changes it (through applied
+ * entries). */
+static inline const struct cluster *server_members(const struct server *s)
+{
+	return &s->cluster;
+}
+
 /* Builds the member and binds the listeners. Returns NULL with a message on
  * stderr when something (a port, the data dir) is unusable. */
 struct server *server_new(const struct server_opts *opts);

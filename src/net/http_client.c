@@ -25,20 +25,22 @@
 
 #include "net/loop.h"
 #include "util/clock.h"
+#include "util/list.h"
+#include "util/xalloc.h"
 
 /* One socket libcurl asked us to watch. */
 struct sock {
 	struct http_client *c;
 	curl_socket_t fd;
 	struct loop_fd *watch;
-	struct sock *prev, *next;
+	struct list link;	/* in http_client.socks */
 };
 
 struct http_client {
 	struct loop *loop;
 	CURLM *multi;
-	struct sock *socks;
-	struct http_call *calls;	/* every call in flight */
+	struct list socks;	/* struct sock.link */
+	struct list calls;	/* struct http_call.link: every call in flight */
 	uint64_t timer_due;	/* curl's timer, absolute mono ms; UINT64_MAX = none */
 	unsigned in_curl;	/* > 0 while libcurl may run our callbacks */
 	bool resume_wanted;	/* some call has `resume` set */
@@ -47,7 +49,7 @@ struct http_client {
 
 struct http_call {
 	struct http_client *c;
-	struct http_call *prev, *next;
+	struct list link;	/* in http_client.calls */
 	CURL *easy;
 	struct curl_slist *headers;	/* of the request (libcurl does not copy them) */
 	http_head_fn on_head;
@@ -67,14 +69,6 @@ struct http_call {
 	bool finishing;		/* on_done is running */
 	bool in_callback;	/* one of its callbacks is running */
 };
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-	if (p == NULL)
-		abort();
-	return p;
-}
 
 int http_client_global_init(void)
 {
@@ -114,18 +108,14 @@ static void head_add(struct http_call *call, const char *line, size_t len)
 	while (end > value && is_blank(end[-1]))
 		end--;
 	size_t value_len = (size_t)(end - value);
-	char *block = malloc(name_len + value_len + 2);
-	if (block == NULL)
-		abort();
+	char *block = xmalloc(name_len + value_len + 2);
 	memcpy(block, line, name_len);
 	block[name_len] = '\0';
 	memcpy(block + name_len + 1, value, value_len);
 	block[name_len + 1 + value_len] = '\0';
 	if (call->n_head == call->cap_head) {
 		call->cap_head = call->cap_head ? 2 * call->cap_head : 16;
-		call->head = realloc(call->head, call->cap_head * sizeof(*call->head));
-		if (call->head == NULL)
-			abort();
+		call->head = xrealloc(call->head, call->cap_head * sizeof(*call->head));
 	}
 	call->head[call->n_head++] = (struct http_header){block, block + name_len + 1};
 }
@@ -254,7 +244,7 @@ static struct curl_slist *copy_headers(const struct http_call_spec *sp)
 	for (size_t i = 0; i < sp->n_headers; i++) {
 		struct curl_slist *n = curl_slist_append(l, sp->headers[i]);
 		if (n == NULL)
-			abort();
+			xalloc_die();
 		l = n;
 	}
 	return l;
@@ -264,7 +254,7 @@ static CURL *new_easy(struct http_call *call, const struct http_call_spec *sp)
 {
 	CURL *e = curl_easy_init();
 	if (e == NULL)
-		abort();
+		xalloc_die();
 	curl_easy_setopt(e, CURLOPT_PRIVATE, call);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
@@ -295,12 +285,7 @@ static void call_free(struct http_call *call)
 	curl_slist_free_all(call->headers);
 	head_clear(call);
 	free(call->head);
-	if (call->prev)
-		call->prev->next = call->next;
-	else
-		c->calls = call->next;
-	if (call->next)
-		call->next->prev = call->prev;
+	list_del(&call->link);
 	free(call);
 }
 
@@ -317,10 +302,7 @@ struct http_call *http_call_start(struct http_client *c, const struct http_call_
 	call->headers = copy_headers(spec);
 	call->easy = new_easy(call, spec);
 	set_body(call, spec);
-	call->next = c->calls;
-	if (c->calls)
-		c->calls->prev = call;
-	c->calls = call;
+	list_add_tail(&c->calls, &call->link);
 	CURLMcode mc = curl_multi_add_handle(c->multi, call->easy);
 	if (mc != CURLM_OK) {
 		if (error)
@@ -376,7 +358,8 @@ void http_call_cancel(struct http_call *call)
 static void resume_calls(struct http_client *c)
 {
 	c->resume_wanted = false;
-	for (struct http_call *call = c->calls; call; call = call->next) {
+	struct http_call *call;
+	list_for_each(call, &c->calls, link) {
 		if (!call->resume || call->cancelled)
 			continue;
 		call->resume = false;
@@ -428,8 +411,8 @@ static void settle(struct http_client *c)
 {
 	if (c->reap_wanted) {
 		c->reap_wanted = false;
-		for (struct http_call *call = c->calls, *next; call; call = next) {
-			next = call->next;
+		struct http_call *call, *next;
+		list_for_each_safe(call, next, &c->calls, link) {
 			if (call->cancelled)
 				call_free(call);
 		}
@@ -475,12 +458,7 @@ static void on_fd(void *ctx, uint32_t events)
 static void sock_free(struct http_client *c, struct sock *k)
 {
 	loop_del_fd(c->loop, k->watch);
-	if (k->prev)
-		k->prev->next = k->next;
-	else
-		c->socks = k->next;
-	if (k->next)
-		k->next->prev = k->prev;
+	list_del(&k->link);
 	free(k);
 }
 
@@ -507,10 +485,7 @@ static int on_curl_socket(CURL *e, curl_socket_t fd, int what, void *userp, void
 		free(k);
 		return -1;
 	}
-	k->next = c->socks;
-	if (c->socks)
-		c->socks->prev = k;
-	c->socks = k;
+	list_add_tail(&c->socks, &k->link);
 	curl_multi_assign(c->multi, fd, k);
 	return 0;
 }
@@ -558,6 +533,8 @@ struct http_client *http_client_new(struct loop *l)
 		return NULL;
 	}
 	c->loop = l;
+	list_init(&c->socks);
+	list_init(&c->calls);
 	c->timer_due = UINT64_MAX;
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
@@ -571,10 +548,10 @@ void http_client_free(struct http_client *c)
 {
 	if (c == NULL)
 		return;
-	while (c->calls)
-		call_free(c->calls);
+	while (!list_empty(&c->calls))
+		call_free(list_first(&c->calls, struct http_call, link));
 	curl_multi_cleanup(c->multi);
-	while (c->socks)	/* sockets libcurl did not report removed */
-		sock_free(c, c->socks);
+	while (!list_empty(&c->socks))	/* sockets libcurl did not report removed */
+		sock_free(c, list_first(&c->socks, struct sock, link));
 	free(c);
 }

@@ -34,8 +34,11 @@
 #include "net/http_reply.h"
 #include "net/loop.h"
 #include "util/clock.h"
+#include "util/goparse.h"
 #include "util/url_escape.h"
 #include "util/log.h"
+#include "util/url.h"
+#include "util/xalloc.h"
 
 struct shard {
 	struct http_server *owner;
@@ -63,7 +66,7 @@ struct http_server {
 	struct shard **shards;
 	size_t n_shards, cap_shards;
 	struct shard *owed;	/* shards with resumed or new connections */
-	struct http_req *suspended;	/* resumed before the daemons stop */
+	struct list suspended;	/* http_req.susp_link; resumed before the daemons stop */
 	bool stopping;		/* http_server_free: no more suspends (a waiting
 				 * watch would suspend again in the last MHD_run) */
 };
@@ -81,17 +84,13 @@ static const struct http_service *service_of(const struct http_req *r)
 
 static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	struct http_req *r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		abort();
+	struct http_req *r = xcalloc(1, sizeof(*r));
 	struct shard *s = cls;
 	r->ctx = s->owner->ctx;
 	r->shard = s;
 	r->query = "";
 	r->conn = conn;
-	r->uri = strdup(uri ? uri : "/");
-	if (r->uri == NULL)
-		abort();
+	r->uri = xstrdup(uri ? uri : "/");
 	return r;
 }
 
@@ -122,11 +121,7 @@ void http_suspend(struct http_req *r)
 	if (h->stopping)
 		return;
 	r->suspended = true;
-	r->susp_prev = NULL;
-	r->susp_next = h->suspended;
-	if (h->suspended)
-		h->suspended->susp_prev = r;
-	h->suspended = r;
+	list_add_tail(&h->suspended, &r->susp_link);
 	MHD_suspend_connection(r->conn);
 }
 
@@ -134,14 +129,8 @@ void http_resume(struct http_req *r)
 {
 	if (!r->suspended)
 		return;
-	struct http_server *h = r->shard->owner;
 	r->suspended = false;
-	if (r->susp_prev)
-		r->susp_prev->susp_next = r->susp_next;
-	else
-		h->suspended = r->susp_next;
-	if (r->susp_next)
-		r->susp_next->susp_prev = r->susp_prev;
+	list_del(&r->susp_link);
 	MHD_resume_connection(r->conn);
 	owe_run(r->shard);
 }
@@ -488,9 +477,7 @@ static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **
 
 static struct shard *shard_new(struct http_server *h)
 {
-	struct shard *s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		abort();
+	struct shard *s = xcalloc(1, sizeof(*s));
 	s->owner = h;
 	s->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET,
@@ -533,9 +520,7 @@ static struct shard *shard_for_new_connection(struct http_server *h)
 			return h->shards[i];
 	if (h->n_shards == h->cap_shards) {
 		size_t cap = h->cap_shards ? h->cap_shards * 2 : 4;
-		struct shard **v = realloc(h->shards, cap * sizeof(*v));
-		if (v == NULL)
-			abort();
+		struct shard **v = xrealloc(h->shards, cap * sizeof(*v));
 		h->shards = v;
 		h->cap_shards = cap;
 	}
@@ -627,46 +612,46 @@ static void listener_ready(void *ctx, uint32_t events)
 	}
 }
 
-/* Parses http://host:port into a socket address. localhost = 127.0.0.1. */
-static int parse_listen_url(const char *url, struct sockaddr_in *sa)
+/* The IPv4 address of a listen URL's host: "" is every interface,
+ * localhost is 127.0.0.1. */
+static int listen_host(const char *url, const char *host, struct in_addr *addr)
 {
-	const char *p = url;
-	if (strncmp(p, "http://", 7) == 0)
-		p += 7;
-	else if (strncmp(p, "https://", 8) == 0) {
-		log_crit("embed", "%s: TLS listeners are not supported yet", url);
-		return -1;
-	} else {
-		log_crit("embed", "%s: URL scheme must be http or https", url);
-		return -1;
-	}
-	const char *colon = strrchr(p, ':');
-	if (colon == NULL) {
-		log_crit("embed", "%s: missing port in address", url);
-		return -1;
-	}
-	char host[256];
-	size_t hlen = (size_t)(colon - p);
-	if (hlen >= sizeof(host))
-		return -1;
-	memcpy(host, p, hlen);
-	host[hlen] = '\0';
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if ((*end != '\0' && *end != '/') || port < 0 || port > 65535) {
-		log_crit("embed", "%s: invalid port", url);
-		return -1;
-	}
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	if (strcmp(host, "localhost") == 0 || hlen == 0)
-		strcpy(host, hlen ? "127.0.0.1" : "0.0.0.0");
-	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
+	if (host[0] == '\0')
+		host = "0.0.0.0";
+	else if (strcmp(host, "localhost") == 0)
+		host = "127.0.0.1";
+	if (inet_pton(AF_INET, host, addr) != 1) {
 		log_crit("embed", "%s: listen address must be an IPv4 address", url);
 		return -1;
 	}
 	return 0;
+}
+
+/* Parses a listen URL (util/url.h, as etcd's flags) into a socket address.
+ * Only http:// is served; an empty port listens on any free port. */
+static int parse_listen_url(const char *url, struct sockaddr_in *sa)
+{
+	struct url u;
+	char err[512];
+	if (url_parse(url, &u, err, sizeof(err)) != 0) {
+		log_crit("embed", "%s", err);
+		return -1;
+	}
+	uint64_t port = 0;
+	int rc = -1;
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (strcmp(u.scheme, "https") == 0 || strcmp(u.scheme, "unixs") == 0)
+		log_crit("embed", "%s: TLS listeners are not supported yet", url);
+	else if (strcmp(u.scheme, "http") != 0)
+		log_crit("embed", "%s: unix socket listeners are not supported yet", url);
+	else if (u.port[0] != '\0' && go_parse_uint(u.port, 10, 16, &port) != GO_NUM_OK)
+		log_crit("embed", "%s: invalid port", url);
+	else
+		rc = listen_host(url, u.host, &sa->sin_addr);
+	sa->sin_port = htons((uint16_t)port);
+	url_free(&u);
+	return rc;
 }
 
 static int listen_socket(const struct sockaddr_in *sa)
@@ -704,15 +689,12 @@ static int start_listener(struct http_server *h, struct listener *l, const char 
 struct http_server *http_server_new(struct loop *loop, const struct http_service *svc, void *ctx,
 				    char *const *urls, size_t n)
 {
-	struct http_server *h = calloc(1, sizeof(*h));
-	if (h == NULL)
-		abort();
+	struct http_server *h = xcalloc(1, sizeof(*h));
 	h->loop = loop;
 	h->svc = svc;
 	h->ctx = ctx;
-	h->listeners = calloc(n ? n : 1, sizeof(*h->listeners));
-	if (h->listeners == NULL)
-		abort();
+	list_init(&h->suspended);
+	h->listeners = xcalloc(n, sizeof(*h->listeners));
 	for (size_t i = 0; i < n; i++) {
 		h->listeners[i].fd = -1;
 		h->n_listeners = i + 1;
@@ -732,8 +714,8 @@ void http_server_free(struct http_server *h)
 	/* MHD must not be stopped with suspended connections: resume them all
 	 * and let MHD see the resumption once. */
 	h->stopping = true;
-	while (h->suspended)
-		http_resume(h->suspended);
+	while (!list_empty(&h->suspended))
+		http_resume(list_first(&h->suspended, struct http_req, susp_link));
 	for (size_t i = 0; i < h->n_shards; i++)
 		shard_run(h->shards[i]);
 	/* shards first: closing their connections may unpause a listener */

@@ -15,6 +15,7 @@
 
 #include "net/http.h"
 #include "util/buf.h"
+#include "util/list.h"
 
 struct loop;
 struct http_server;
@@ -79,7 +80,7 @@ struct http_req {
 	bool body_too_large;
 	struct buf body;
 	bool suspended;
-	struct http_req *susp_prev, *susp_next;	/* the server's suspended list */
+	struct list susp_link;	/* in the server's suspended list */
 	struct MHD_Response *resp;	/* answer ready to queue (owned) */
 	unsigned status;
 	bool close_after;	/* answer with Connection: close (unread body left) */

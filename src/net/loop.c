@@ -11,6 +11,7 @@
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 struct loop_fd {
 	int fd;
@@ -46,17 +47,9 @@ struct loop {
 	struct hook *timeouts;
 };
 
-static void *xcalloc(size_t n)
-{
-	void *p = calloc(1, n);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 struct loop *loop_new(void)
 {
-	struct loop *l = xcalloc(sizeof(*l));
+	struct loop *l = xcalloc(1, sizeof(*l));
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0) {
 		free(l);
@@ -102,7 +95,7 @@ void loop_free(struct loop *l)
 
 struct loop_fd *loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *ctx)
 {
-	struct loop_fd *w = xcalloc(sizeof(*w));
+	struct loop_fd *w = xcalloc(1, sizeof(*w));
 	w->fd = fd;
 	w->fn = fn;
 	w->ctx = ctx;
@@ -138,7 +131,7 @@ void loop_del_fd(struct loop *l, struct loop_fd *h)
 
 void loop_add_timer(struct loop *l, uint64_t interval_ms, loop_fn fn, void *ctx)
 {
-	struct timer *t = xcalloc(sizeof(*t));
+	struct timer *t = xcalloc(1, sizeof(*t));
 	t->interval_ms = interval_ms ? interval_ms : 1;
 	t->due_ms = clock_mono_ms() + t->interval_ms;
 	t->fn = fn;
@@ -156,7 +149,7 @@ static void append_hook(struct hook **list, struct hook *h)
 
 void loop_add_before_sleep(struct loop *l, loop_fn fn, void *ctx)
 {
-	struct hook *h = xcalloc(sizeof(*h));
+	struct hook *h = xcalloc(1, sizeof(*h));
 	h->fn = fn;
 	h->ctx = ctx;
 	append_hook(&l->before_sleep, h);
@@ -164,7 +157,7 @@ void loop_add_before_sleep(struct loop *l, loop_fn fn, void *ctx)
 
 void loop_add_timeout_source(struct loop *l, loop_timeout_fn timeout, loop_fn due, void *ctx)
 {
-	struct hook *h = xcalloc(sizeof(*h));
+	struct hook *h = xcalloc(1, sizeof(*h));
 	h->timeout_fn = timeout;
 	h->fn = due;
 	h->due_ms = UINT64_MAX;

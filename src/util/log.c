@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "util/clock.h"
+#include "util/xalloc.h"
 
 static enum log_level threshold = LOGL_INFO;
 static FILE *output;
@@ -88,9 +89,7 @@ void log_line(enum log_level lvl, const char *pkg, const char *fmt, ...)
 		body = 0;
 	len = head + (size_t)body;
 	if (len + 2 > sizeof small) {	/* too long for the stack: once more */
-		line = malloc(len + 2);
-		if (!line)
-			abort();
+		line = xmalloc(len + 2);
 		memcpy(line, small, head);
 		va_start(ap, fmt);
 		vsnprintf(line + head, (size_t)body + 1, fmt, ap);

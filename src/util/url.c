@@ -12,31 +12,10 @@
 
 #include "util/buf.h"
 #include "util/goparse.h"
+#include "util/xalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
-
-static char *dup_n(const char *s, size_t n)
-{
-	char *d = strndup(s, n);
-
-	if (!d)
-		abort();
-	return d;
-}
-
-static char *dup(const char *s)
-{
-	return dup_n(s, strlen(s));
-}
-
-static void *grow(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
 
 static void emsg(char *dst, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -68,7 +47,7 @@ static char *trim_dup(const char *s, size_t n)
 		s++, n--;
 	while (n && is_space(s[n - 1]))
 		n--;
-	return dup_n(s, n);
+	return xstrndup(s, n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -161,7 +140,7 @@ static int split_scheme(const char *raw, struct go_url *u, const char **rest)
 		if (ch == ':') {
 			if (i == 0)
 				return -1;
-			u->scheme = dup_n(raw, i);
+			u->scheme = xstrndup(raw, i);
 			for (char *p = u->scheme; *p; p++)
 				*p = lower(*p);
 			*rest = raw + i + 1;
@@ -169,7 +148,7 @@ static int split_scheme(const char *raw, struct go_url *u, const char **rest)
 		break;
 	}
 	if (!u->scheme)
-		u->scheme = dup("");
+		u->scheme = xstrdup("");
 	return 0;
 }
 
@@ -181,11 +160,11 @@ static char *split_query(const char *rest, struct go_url *u)
 
 	if (rl && q == rest + rl - 1) {
 		u->force_query = true;
-		u->query = dup("");
-		return dup_n(rest, rl - 1);
+		u->query = xstrdup("");
+		return xstrndup(rest, rl - 1);
 	}
-	u->query = dup(q ? q + 1 : "");
-	return q ? dup_n(rest, (size_t)(q - rest)) : dup(rest);
+	u->query = xstrdup(q ? q + 1 : "");
+	return q ? xstrndup(rest, (size_t)(q - rest)) : xstrdup(rest);
 }
 
 /* parseHost checks on u->host (and the escapes of u->path). */
@@ -235,13 +214,13 @@ static int check_host(const struct go_url *u, const char *qin, char *err, size_t
 static int go_url_parse(const char *in, struct go_url *u, char *err, size_t cap)
 {
 	const char *hash = strchr(in, '#');
-	char *raw = hash ? dup_n(in, (size_t)(hash - in)) : dup(in);
+	char *raw = hash ? xstrndup(in, (size_t)(hash - in)) : xstrdup(in);
 	char *qin = go_quoted(in), *tmp = NULL;
 	const char *rest;
 	int rc = -1;
 
 	memset(u, 0, sizeof *u);
-	u->frag = dup(hash ? hash + 1 : "");
+	u->frag = xstrdup(hash ? hash + 1 : "");
 	for (const char *p = in; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
 			emsg(err, cap, "parse %s: net/url: invalid control character in URL", qin);
@@ -265,17 +244,17 @@ static int go_url_parse(const char *in, struct go_url *u, char *err, size_t cap)
 	} else if (tmp[1] == '/' && (u->scheme[0] || strncmp(tmp, "///", 3) != 0)) {
 		const char *auth = tmp + 2, *slash = strchr(auth, '/');
 		size_t an = slash ? (size_t)(slash - auth) : strlen(auth);
-		char *a = dup_n(auth, an), *at = strrchr(a, '@');
+		char *a = xstrndup(auth, an), *at = strrchr(a, '@');
 
 		if (at)
-			u->userinfo = dup_n(a, (size_t)(at - a));
-		u->host = dup(at ? at + 1 : a);
+			u->userinfo = xstrndup(a, (size_t)(at - a));
+		u->host = xstrdup(at ? at + 1 : a);
 		free(a);
 		memmove(tmp, auth + an, strlen(auth + an) + 1);
 	}
-	u->path = dup(tmp ? tmp : "");
+	u->path = xstrdup(tmp ? tmp : "");
 	if (!u->host)
-		u->host = dup("");
+		u->host = xstrdup("");
 	rc = check_host(u, qin, err, cap);
 out:
 	free(tmp);
@@ -349,8 +328,8 @@ static int split_host_port(const char *hp, char **host, char **port)
 	}
 	if (strchr(hp + j, '[') || strchr(hp + k, ']'))
 		return -1;
-	*host = dup_n(h, hn);
-	*port = dup(colon + 1);
+	*host = xstrndup(h, hn);
+	*port = xstrdup(colon + 1);
 	return 0;
 }
 
@@ -408,7 +387,7 @@ int url_parse(const char *in, struct url *out, char *err, size_t cap)
 	else
 		rc = 0;
 	if (rc == 0) {
-		out->scheme = dup(g.scheme);
+		out->scheme = xstrdup(g.scheme);
 		out->str = go_url_string(&g);
 	} else {
 		url_free(out);
@@ -435,7 +414,7 @@ int url_list_parse(const char *s, struct url_list *out, char *err, size_t cap)
 		char *in = trim_dup(s, n);
 		int rc;
 
-		l.v = grow(l.v, (l.n + 1) * sizeof *l.v);
+		l.v = xrealloc(l.v, (l.n + 1) * sizeof *l.v);
 		rc = url_parse(in, &l.v[l.n], err, cap);
 		free(in);
 		if (rc < 0) {
@@ -465,8 +444,8 @@ int url_map_parse(const char *s, struct url_map *out, char *err, size_t cap)
 		int rc;
 
 		if (n > 0) {
-			in = eq ? trim_dup(eq + 1, (size_t)(s + n - eq - 1)) : dup("");
-			e.name = dup_n(s, eq ? (size_t)(eq - s) : n);
+			in = eq ? trim_dup(eq + 1, (size_t)(s + n - eq - 1)) : xstrdup("");
+			e.name = xstrndup(s, eq ? (size_t)(eq - s) : n);
 			rc = url_parse(in, &e.url, err, cap);
 			free(in);
 			if (rc < 0) {
@@ -474,7 +453,7 @@ int url_map_parse(const char *s, struct url_map *out, char *err, size_t cap)
 				url_map_free(out);
 				return -1;
 			}
-			out->v = grow(out->v, (out->n + 1) * sizeof *out->v);
+			out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
 			out->v[out->n++] = e;
 		}
 		s += n + (comma ? 1 : 0);

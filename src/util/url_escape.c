@@ -4,13 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *copy_str(const char *s)
-{
-	char *p = strdup(s);
-	if (p == NULL)
-		abort();
-	return p;
-}
+#include "util/xalloc.h"
 
 static int hexval(char c)
 {
@@ -25,9 +19,7 @@ static int hexval(char c)
 
 char *url_unescape(const char *s, size_t len, bool plus_is_space, char bad[4], size_t *out_len)
 {
-	char *out = malloc(len + 1);
-	if (out == NULL)
-		abort();
+	char *out = xmalloc(len + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '%') {
@@ -64,9 +56,7 @@ char *url_path_unescape(const char *s, size_t len)
 static char *clean_abs(const char *p)
 {
 	size_t n = strlen(p);
-	char *out = malloc(n + 2);
-	if (out == NULL)
-		abort();
+	char *out = xmalloc(n + 2);
 	size_t o = 0;
 	out[o++] = '/';
 	size_t i = 0;
@@ -98,13 +88,11 @@ static char *clean_abs(const char *p)
 char *url_clean_path(const char *p)
 {
 	if (p[0] == '\0')
-		return copy_str("/");
+		return xstrdup("/");
 	char *abs = NULL;
 	if (p[0] != '/') {
 		size_t n = strlen(p);
-		abs = malloc(n + 2);
-		if (abs == NULL)
-			abort();
+		abs = xmalloc(n + 2);
 		abs[0] = '/';
 		memcpy(abs + 1, p, n + 1);
 		p = abs;
@@ -112,9 +100,7 @@ char *url_clean_path(const char *p)
 	char *np = clean_abs(p);
 	size_t plen = strlen(p), nlen = strlen(np);
 	if (plen > 0 && p[plen - 1] == '/' && strcmp(np, "/") != 0) {
-		np = realloc(np, nlen + 2);
-		if (np == NULL)
-			abort();
+		np = xrealloc(np, nlen + 2);
 		np[nlen] = '/';
 		np[nlen + 1] = '\0';
 	}
@@ -133,9 +119,7 @@ char *url_escape_path(const char *p)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t n = strlen(p);
-	char *out = malloc(3 * n + 1);
-	if (out == NULL)
-		abort();
+	char *out = xmalloc(3 * n + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];

@@ -59,7 +59,6 @@ class Member(procs.Member):
     def __init__(self, binary, dir, name):
         procs.Member.__init__(self, binary, dir, name)
         self.idx = int(name[1:])
-        self.id = None          # hex member id, learnt from /v2/stats/self
 
     def spawn(self, argv=None):
         argv = argv or self.argv()
@@ -84,26 +83,6 @@ class Member(procs.Member):
 
     def delete(self, key, params=None, timeout=5.0):
         return self.request("DELETE", kpath(key), params, timeout=timeout)
-
-    def stats_self(self, timeout=1.0):
-        """/v2/stats/self JSON or None (down / no answer)."""
-        try:
-            r = self.request("GET", "/v2/stats/self", timeout=timeout)
-        except NETERR:
-            return None
-        if r.status != 200 or not isinstance(r.json, dict):
-            return None
-        if r.json.get("id"):
-            self.id = r.json["id"]
-        return r.json
-
-    def index(self, timeout=1.0):
-        """X-Etcd-Index of a local GET / (None if down)."""
-        try:
-            r = self.request("GET", "/v2/keys/", timeout=timeout)
-            return r.index
-        except NETERR:
-            return None
 
     def wait_answering(self, timeout=15.0):
         """procs.Member.wait_answering, with the cetcd refusal of multi-member
@@ -195,72 +174,10 @@ class Cluster(procs.Cluster):
         raise RuntimeError("cluster not ready within %.0fs (last: %r)" % (timeout, last))
 
     # ---------------------------------------------------------------- leader
-    def leader(self, timeout=1.0):
-        """The member every live member agrees is leader right now, or None.
-        Agreement: /v2/members/leader names the same member on every live
-        member, and that member's /v2/stats/self says StateLeader and its
-        id. (stats/self alone is not enough: etcd keeps "StateLeader" in a
-        deposed leader's stats until it hears from the new leader.)"""
-        ids = set()
-        for m in self.live():
-            try:
-                r = m.request("GET", "/v2/members/leader", timeout=timeout)
-            except NETERR:
-                return None
-            if r.status != 200 or not isinstance(r.json, dict):
-                return None
-            ids.add(r.json.get("id"))
-        if len(ids) != 1:
-            return None
-        lid = ids.pop()
-        for m in self.live():
-            if m.id is None:
-                m.stats_self(timeout)
-            if m.id == lid:
-                s = m.stats_self(timeout)
-                if s is None or s.get("state") != "StateLeader" or s.get("id") != lid:
-                    return None
-                return m
-        return None
-
-    def wait_leader(self, timeout=10.0, not_member=None):
-        """Poll (every 50 ms) until the live members agree on a leader
-        (other than not_member). Returns the leader Member."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            lm = self.leader()
-            if lm is not None and lm is not not_member:
-                return lm
-            time.sleep(0.05)
-        states = {m.name: (m.stats_self() or {}).get("state") for m in self.live()}
-        raise AssertionError("no agreed leader within %.1fs (states %s)" % (timeout, states))
-
+    # leader(), wait_leader(), wait_converged(): procs.Cluster
     def followers(self):
         lm = self.leader()
         return [m for m in self.live() if m is not lm]
-
-    # ---------------------------------------------------------------- convergence
-    def wait_converged(self, timeout=10.0, members=None, settle=0.3):
-        """Until all (live) members report the same X-Etcd-Index and it holds
-        for `settle` seconds. Returns that index."""
-        ms = members or self.live()
-        deadline = time.time() + timeout
-        stable_since = None
-        prev = None
-        idx = None
-        while time.time() < deadline:
-            idx = [m.index() for m in ms]
-            if None not in idx and len(set(idx)) == 1:
-                if idx[0] == prev:
-                    if time.time() - stable_since >= settle:
-                        return idx[0]
-                else:
-                    prev, stable_since = idx[0], time.time()
-            else:
-                prev = None
-            time.sleep(0.05)
-        raise AssertionError("members did not converge within %.1fs: %s" %
-                             (timeout, dict(zip([m.name for m in ms], idx or []))))
 
     def wait_index(self, index, timeout=10.0, members=None):
         """Until every member's X-Etcd-Index >= index."""

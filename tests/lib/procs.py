@@ -9,7 +9,9 @@ What lives here:
   Proc              one process we started: its log file, pid, stop/kill
   Member            one cetcd or etcd member: ports, data dir, the shared
                     flags (member_argv), "answers GET /version"
-  Cluster           N members bootstrapped statically (--initial-cluster)
+  Cluster           N members bootstrapped statically (--initial-cluster);
+                    the leader they agree on, waiting for it and for equal
+                    indexes (wait_leader, wait_converged)
   stop_all()        kill every process started here (atexit and exit signals)
 
 Every process runs in its own session (process group), so stop() and kill()
@@ -21,6 +23,7 @@ started from the main thread also gets SIGKILL if this process dies
 import atexit
 import ctypes
 import http.client
+import json
 import os
 import random
 import shutil
@@ -257,6 +260,7 @@ class Member(Proc):
         self.data_dir = os.path.join(dir, name)
         self.extra_args = list(extra_args)
         self.cluster = None     # set by Cluster: its flags replace the single-member ones
+        self.id = None          # hex member id, learnt from /v2/stats/self
         self.port = self.peer_port = None
         self.new_ports()
 
@@ -296,6 +300,37 @@ class Member(Proc):
             time.sleep(0.05)
         raise ProcError("%s did not answer /version within %.0fs:\n%s" %
                         (self.name, timeout, self.log_tail(15)))
+
+    def get_json(self, path, timeout=1.0):
+        """The JSON of a 200 answer to GET path, or None (down, another
+        status, not JSON)."""
+        try:
+            st, body = http_status(self.host, self.port, "GET", path, timeout=timeout)
+            return json.loads(body.decode("utf-8", "replace")) if st == 200 else None
+        except NETERR + (ValueError,):
+            return None
+
+    def stats_self(self, timeout=1.0):
+        """/v2/stats/self as a dict, or None; notes the member's id."""
+        js = self.get_json("/v2/stats/self", timeout)
+        if not isinstance(js, dict) or not js.get("id"):
+            return None
+        self.id = js["id"]
+        return js
+
+    def index(self, timeout=1.0):
+        """X-Etcd-Index of a local GET /v2/keys/ (None if no answer)."""
+        c = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            c.request("GET", "/v2/keys/")
+            r = c.getresponse()
+            r.read()
+            v = r.getheader("X-Etcd-Index")
+            return int(v) if v is not None else None
+        except NETERR + (ValueError,):
+            return None
+        finally:
+            c.close()
 
     def start_answering(self, timeout=10.0, attempts=3):
         """spawn() and wait_answering(); on "address already in use" (another
@@ -396,6 +431,66 @@ class Cluster:
             m.signal_group(signal.SIGTERM)
         for m in self.members:
             m.stop()
+
+    # leader and convergence
+    def leader(self, timeout=1.0):
+        """The member every live member agrees is leader right now, or None.
+        Agreement: /v2/members/leader names the same member on every live
+        member, and that member's /v2/stats/self says StateLeader and its
+        id. (stats/self alone is not enough: etcd keeps "StateLeader" in a
+        deposed leader's stats until it hears from the new leader.)"""
+        ids = set()
+        for m in self.live():
+            js = m.get_json("/v2/members/leader", timeout)
+            if not isinstance(js, dict):
+                return None
+            ids.add(js.get("id"))
+        if len(ids) != 1:
+            return None
+        lid = ids.pop()
+        for m in self.live():
+            if m.id is None:
+                m.stats_self(timeout)
+            if m.id == lid:
+                s = m.stats_self(timeout)
+                if s is None or s.get("state") != "StateLeader" or s.get("id") != lid:
+                    return None
+                return m
+        return None
+
+    def wait_leader(self, timeout=10.0, not_member=None):
+        """Poll (every 50 ms) until the live members agree on a leader
+        (other than not_member). Returns the leader Member; ProcError after
+        timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lm = self.leader()
+            if lm is not None and lm is not not_member:
+                return lm
+            time.sleep(0.05)
+        states = {m.name: (m.stats_self() or {}).get("state") for m in self.live()}
+        raise ProcError("no agreed leader within %.1fs (states %s)" % (timeout, states))
+
+    def wait_converged(self, timeout=10.0, members=None, settle=0.3):
+        """Until the members (the live ones by default) report the same
+        X-Etcd-Index and it holds for settle seconds. Returns that index;
+        ProcError after timeout seconds."""
+        ms = members or self.live()
+        deadline = time.monotonic() + timeout
+        prev = stable_since = idx = None
+        while time.monotonic() < deadline:
+            idx = [m.index() for m in ms]
+            if None not in idx and len(set(idx)) == 1:
+                if idx[0] == prev:
+                    if time.monotonic() - stable_since >= settle:
+                        return idx[0]
+                else:
+                    prev, stable_since = idx[0], time.monotonic()
+            else:
+                prev = None
+            time.sleep(0.05)
+        raise ProcError("members did not converge within %.1fs: %s" %
+                        (timeout, dict(zip([m.name for m in ms], idx or []))))
 
     def log_tails(self, n=8):
         return "\n".join("--- %s\n%s" % (m.name, m.log_tail(n)) for m in self.members)

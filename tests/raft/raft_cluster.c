@@ -4,6 +4,7 @@
  * entries in order; install snapshots. The persist/send ordering runs
  * through raft/raft_pipeline.c, the code cetcd's driver ships. */
 #include "raft_cluster.h"
+#include "util/xalloc.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -40,27 +41,11 @@ struct cl_committed {
 	uint64_t entry_term;	/* the entry's term, as that leader saw it */
 };
 
-static void *xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n ? n : 1, sz ? sz : 1);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 static void *xdup(const void *p, size_t n)
 {
 	if (n == 0 || p == NULL)
 		return NULL;
-	void *q = xrealloc(NULL, n);
+	void *q = xmalloc(n);
 	memcpy(q, p, n);
 	return q;
 }

@@ -2,6 +2,7 @@
  * inodes keep a current image, a synced image and the list of unsynced ops;
  * the namespace keeps a current and a synced (fsync_dir'ed) table. */
 #include "crashfs.h"
+#include "util/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,14 +57,6 @@ static struct {
 
 #define CF_FD_BASE 1000
 
-static void *cf_xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (!q)
-		abort();
-	return q;
-}
-
 static uint64_t cf_rand(void)
 {
 	uint64_t x = cf.rng;
@@ -82,7 +75,7 @@ static void cf_image_resize(struct cf_image *im, size_t len)
 		size_t cap = im->cap ? im->cap : 256;
 		while (cap < len)
 			cap *= 2;
-		im->bytes = cf_xrealloc(im->bytes, cap);
+		im->bytes = xrealloc(im->bytes, cap);
 		im->cap = cap;
 	}
 	if (len > im->len)
@@ -140,7 +133,7 @@ static void cf_record(struct cf_inode *in, enum cf_op_kind kind, uint64_t off,
 {
 	if (in->n_ops == in->cap_ops) {
 		in->cap_ops = in->cap_ops ? in->cap_ops * 2 : 8;
-		in->ops = cf_xrealloc(in->ops, in->cap_ops * sizeof(*in->ops));
+		in->ops = xrealloc(in->ops, in->cap_ops * sizeof(*in->ops));
 	}
 	struct cf_op *op = &in->ops[in->n_ops++];
 	op->kind = kind;
@@ -148,18 +141,16 @@ static void cf_record(struct cf_inode *in, enum cf_op_kind kind, uint64_t off,
 	op->len = len;
 	op->data = NULL;
 	if (kind == CF_WRITE) {
-		op->data = cf_xrealloc(NULL, len);
+		op->data = xrealloc(NULL, len);
 		memcpy(op->data, data, len);
 	}
 }
 
 static size_t cf_inode_new(bool is_dir)
 {
-	struct cf_inode *in = calloc(1, sizeof(*in));
-	if (!in)
-		abort();
+	struct cf_inode *in = xcalloc(1, sizeof(*in));
 	in->is_dir = is_dir;
-	cf.inodes = cf_xrealloc(cf.inodes, (cf.n_inodes + 1) * sizeof(*cf.inodes));
+	cf.inodes = xrealloc(cf.inodes, (cf.n_inodes + 1) * sizeof(*cf.inodes));
 	cf.inodes[cf.n_inodes] = in;
 	return cf.n_inodes++;
 }
@@ -212,11 +203,9 @@ static void cf_table_add(struct cf_table *t, const char *path, size_t ino)
 {
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
-		t->v = cf_xrealloc(t->v, t->cap * sizeof(*t->v));
+		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
 	}
-	t->v[t->n].path = strdup(path);
-	if (!t->v[t->n].path)
-		abort();
+	t->v[t->n].path = xstrdup(path);
 	t->v[t->n].ino = ino;
 	t->n++;
 }
@@ -282,7 +271,7 @@ static int cf_fd_new(size_t ino)
 		if (cf.fds[i] < 0)
 			break;
 	if (i == cf.n_fds) {
-		cf.fds = cf_xrealloc(cf.fds, (cf.n_fds + 1) * sizeof(*cf.fds));
+		cf.fds = xrealloc(cf.fds, (cf.n_fds + 1) * sizeof(*cf.fds));
 		cf.n_fds++;
 	}
 	cf.fds[i] = (long)ino;
@@ -446,10 +435,8 @@ static int cf_list(const char *dir, char ***names, size_t *n)
 	for (size_t i = 0; i < cf.cur.n; i++) {
 		if (!cf_is_child(cf.cur.v[i].path, dir))
 			continue;
-		v = cf_xrealloc(v, (len + 1) * sizeof(*v));
-		v[len] = strdup(strrchr(cf.cur.v[i].path, '/') + 1);
-		if (!v[len])
-			abort();
+		v = xrealloc(v, (len + 1) * sizeof(*v));
+		v[len] = xstrdup(strrchr(cf.cur.v[i].path, '/') + 1);
 		len++;
 	}
 	*names = v;

@@ -37,7 +37,6 @@
 # cluster's temp dir removed. Everything listens on 127.0.0.1.
 
 import http.client
-import json
 import os
 import random
 import shutil
@@ -45,7 +44,7 @@ import statistics
 import threading
 import time
 
-from benchlib import (HOST, BenchError, Metric, http_request, log, run_wrk, scenario,  # noqa: E402
+from benchlib import (HOST, BenchError, Metric, log, run_wrk, scenario,  # noqa: E402
                       wait_put_acked)
 import procs  # noqa: E402  (on sys.path through benchlib)
 
@@ -66,40 +65,11 @@ STEADY_S = 0.5            # seconds of acknowledged writes before each kill
 # ---------------------------------------------------------------------------
 
 class Member(procs.Member):
-    """procs.Member plus what the leader and index checks read."""
+    """procs.Member with its index in the cluster."""
 
     def __init__(self, binary, dir, name):
         procs.Member.__init__(self, binary, dir, name)
         self.idx = int(name[1:])
-        self.id = None
-
-    def stats_self(self, timeout=1.0):
-        try:
-            st, body = http_request(self.port, "GET", "/v2/stats/self", timeout=timeout)
-            if st != 200:
-                return None
-            js = json.loads(body.decode("utf-8", "replace"))
-        except (OSError, http.client.HTTPException, ValueError):
-            return None
-        if isinstance(js, dict) and js.get("id"):
-            self.id = js["id"]
-            return js
-        return None
-
-    def index(self, timeout=1.0):
-        """X-Etcd-Index of a local GET of the root (None if no answer)."""
-        c = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
-        try:
-            c.request("GET", "/v2/keys/")
-            r = c.getresponse()
-            r.read()
-            v = r.getheader("X-Etcd-Index")
-            return int(v) if v is not None else None
-        except (OSError, http.client.HTTPException, ValueError):
-            return None
-        finally:
-            c.close()
-
 
 class Cluster(procs.Cluster):
     """3 members of `flavor`; what run.py expects of a server (.url, .port, .pid,
@@ -136,26 +106,6 @@ class Cluster(procs.Cluster):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- readiness ----------------------------------------------------------
-    def leader(self, timeout=1.0):
-        """The member all live members agree is the leader, or None."""
-        st = {}
-        for m in self.members:
-            if not m.alive():
-                continue
-            s = m.stats_self(timeout)
-            if s is None:
-                return None
-            st[m.idx] = s
-        leaders = [i for i, s in st.items() if s.get("state") == "StateLeader"]
-        if len(leaders) != 1:
-            return None
-        lm = self.members[leaders[0]]
-        lid = st[lm.idx].get("id")
-        for s in st.values():
-            if (s.get("leaderInfo") or {}).get("leader") != lid:
-                return None
-        return lm
-
     def _check_procs(self):
         for m in self.members:
             if not m.alive():
@@ -173,26 +123,16 @@ class Cluster(procs.Cluster):
         return self
 
     def wait_settled(self, timeout=30.0, settle=0.2):
-        """One agreed leader and equal X-Etcd-Index on all members (stable for
-        `settle` s). Returns the leader."""
+        """Every member up, one agreed leader (procs.Cluster.leader) and equal
+        X-Etcd-Index on all members (stable for `settle` s). Returns the
+        leader."""
         deadline = time.monotonic() + timeout
-        prev, since, last = None, None, None
-        while time.monotonic() < deadline:
-            self._check_procs()
-            lm = self.leader()
-            idx = [m.index() for m in self.members]
-            last = (lm.name if lm else None, idx)
-            if lm is not None and None not in idx and len(set(idx)) == 1:
-                if (lm.idx, idx[0]) == prev:
-                    if time.monotonic() - since >= settle:
-                        return lm
-                else:
-                    prev, since = (lm.idx, idx[0]), time.monotonic()
-            else:
-                prev = None
-            time.sleep(0.05)
-        raise BenchError("%s: no agreed leader / equal indexes within %.0fs (last: %r); "
-                         "logs:\n%s" % (self.tag, timeout, last, self.log_tail()))
+        self._check_procs()
+        try:
+            self.wait_converged(timeout, self.members, settle)
+            return self.wait_leader(max(1.0, deadline - time.monotonic()))
+        except procs.ProcError as e:
+            raise BenchError("%s: %s; logs:\n%s" % (self.tag, e, self.log_tail()))
 
 
 def _start(ctx, flavor, tag):
