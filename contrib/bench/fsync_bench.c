@@ -32,9 +32,9 @@ static int cmp_double(const void *a, const void *b)
 /* ---- 1. raw write + fdatasync ------------------------------------------------- */
 
 enum raw_mode {
-	RAW_FALLOCATE,	/* what the WAL does: size set, extents unwritten */
-	RAW_APPEND,	/* every write grows the file */
-	RAW_ZEROED,	/* zeros written and synced first: overwrites in place */
+	RAW_FALLOCATE, /* what the WAL does: size set, extents unwritten */
+	RAW_APPEND,    /* every write grows the file */
+	RAW_ZEROED,    /* zeros written and synced first: overwrites in place */
 };
 
 static const char *const raw_names[] = {"fallocated", "appending", "pre-zeroed"};
@@ -50,8 +50,8 @@ static int raw_latency(const char *dir, int samples, enum raw_mode mode)
 		fprintf(stderr, "open %s: %s\n", path, strerror(-fd));
 		return -1;
 	}
-	if (preallocate && (fs_ops->fallocate(fd, (uint64_t)samples * 4096 + 4096) < 0 ||
-			    fs_ops->fsync(fd) < 0)) {
+	if (preallocate &&
+	    (fs_ops->fallocate(fd, (uint64_t)samples * 4096 + 4096) < 0 || fs_ops->fsync(fd) < 0)) {
 		fprintf(stderr, "fallocate %s failed\n", path);
 		fs_ops->close(fd);
 		return -1;
@@ -80,8 +80,9 @@ static int raw_latency(const char *dir, int samples, enum raw_mode mode)
 	fs_ops->unlink(path);
 	qsort(lat, (size_t)samples, sizeof(*lat), cmp_double);
 	printf("write 4 KiB + fdatasync (%s file): median %.0f us, p90 %.0f us, p99 %.0f us, "
-	       "min %.0f us (n=%d)\n", raw_names[mode],
-	       lat[samples / 2], lat[samples * 9 / 10], lat[samples * 99 / 100], lat[0], samples);
+	       "min %.0f us (n=%d)\n",
+	       raw_names[mode], lat[samples / 2], lat[samples * 9 / 10], lat[samples * 99 / 100],
+	       lat[0], samples);
 	free(lat);
 	return 0;
 }
@@ -90,7 +91,7 @@ static int raw_latency(const char *dir, int samples, enum raw_mode mode)
 
 struct gc_run {
 	struct wal_sync *s;
-	pthread_mutex_t mu;	/* seq order = queue order */
+	pthread_mutex_t mu; /* seq order = queue order */
 	uint64_t next_seq;
 	double deadline_us;
 	uint64_t acks;
@@ -109,8 +110,8 @@ static void *gc_client(void *arg)
 		double t0 = now_us();
 		pthread_mutex_lock(&r->mu);
 		uint64_t seq = ++r->next_seq;
-		struct raft_entry e = {.term = 1, .index = seq, .data = payload,
-				       .len = sizeof(payload)};
+		struct raft_entry e = {
+			.term = 1, .index = seq, .data = payload, .len = sizeof(payload)};
 		struct wal_batch b = {.seq = seq, .entries = &e, .n_entries = 1, .must_sync = true};
 		int rc = wal_sync_submit(r->s, &b);
 		pthread_mutex_unlock(&r->mu);
@@ -139,7 +140,7 @@ static int group_commit(const char *dir, int clients, double seconds)
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
-	struct wal_stats created;	/* the segment creation's fsync is not a commit */
+	struct wal_stats created; /* the segment creation's fsync is not a commit */
 	wal_get_stats(w, &created);
 	struct gc_run r = {.deadline_us = now_us() + seconds * 1e6};
 	pthread_mutex_init(&r.mu, NULL);
@@ -165,8 +166,8 @@ static int group_commit(const char *dir, int clients, double seconds)
 	       "(%" PRIu64 " acks, %" PRIu64 " fsyncs, %" PRIu64 " rounds, max %" PRIu64
 	       " batches/round), mean ack latency %.0f us%s\n",
 	       clients, (double)r.acks / elapsed, r.acks ? (double)fsyncs / (double)r.acks : 0,
-	       r.acks, fsyncs, st.rounds, st.max_group,
-	       r.acks ? r.lat_sum_us / (double)r.acks : 0, r.failed ? " (FAILED)" : "");
+	       r.acks, fsyncs, st.rounds, st.max_group, r.acks ? r.lat_sum_us / (double)r.acks : 0,
+	       r.failed ? " (FAILED)" : "");
 	free(th);
 	pthread_mutex_destroy(&r.mu);
 	return r.failed ? -1 : 0;
@@ -181,10 +182,18 @@ int main(int argc, char **argv)
 	int opt;
 	while ((opt = getopt(argc, argv, "d:n:k:s:")) != -1) {
 		switch (opt) {
-		case 'd': dir = optarg; break;
-		case 'n': samples = atoi(optarg); break;
-		case 'k': snprintf(ks, sizeof(ks), "%s", optarg); break;
-		case 's': seconds = atof(optarg); break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'n':
+			samples = atoi(optarg);
+			break;
+		case 'k':
+			snprintf(ks, sizeof(ks), "%s", optarg);
+			break;
+		case 's':
+			seconds = atof(optarg);
+			break;
 		default:
 			fprintf(stderr, "usage: %s [-d DIR] [-n SAMPLES] [-k K,K..] [-s SECONDS]\n",
 				argv[0]);

@@ -78,7 +78,7 @@ static int read_reply(int fd)
 			int status = 0;
 			if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
 				return -1;
-			return status;	/* one request in flight: nothing is left over */
+			return status; /* one request in flight: nothing is left over */
 		}
 		if (have >= sizeof(buf) - 1)
 			return -1;
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 				   prefix, n, host, port, 6 + VALUE_BYTES, value);
 		int st = round_trip(fd, req, (size_t)len, &put[n]);
 		if (st < 0) {
-			errors++;	/* connection lost */
+			errors++; /* connection lost */
 			break;
 		}
 		errors += st < 200 || st > 299;
@@ -211,8 +211,8 @@ int main(int argc, char **argv)
 	qsort(get, (size_t)n, sizeof(double), cmp_double);
 	qsort(fs, (size_t)n, sizeof(double), cmp_double);
 	printf("PUT1LAT puts=%ld errors=%ld put_p50_us=%.1f put_p90_us=%.1f get_p50_us=%.1f "
-	       "fsync_p50_us=%.1f fsync_p90_us=%.1f\n", n, errors,
-	       percentile(put, (size_t)n, 0.5), percentile(put, (size_t)n, 0.9),
+	       "fsync_p50_us=%.1f fsync_p90_us=%.1f\n",
+	       n, errors, percentile(put, (size_t)n, 0.5), percentile(put, (size_t)n, 0.9),
 	       percentile(get, (size_t)n, 0.5), percentile(fs, (size_t)n, 0.5),
 	       percentile(fs, (size_t)n, 0.9));
 	free(put);

@@ -64,7 +64,7 @@ void reply_message(struct http_req *r, unsigned status, const char *message)
 	struct buf b = BUF_INIT;
 	buf_puts(&b, "{\"message\":");
 	buf_put_json_str(&b, message, strlen(message));
-	buf_putc(&b, '}');	/* json.Marshal: no trailing newline */
+	buf_putc(&b, '}'); /* json.Marshal: no trailing newline */
 	struct MHD_Response *resp = reply_from_buf(&b, "application/json");
 	http_respond(r, status, resp);
 }

@@ -115,9 +115,9 @@ static void respond_json(struct http_req *r, unsigned status, struct buf *b)
 void http_admin_health(struct http_req *r)
 {
 	bool ok = node_leader_id(api_server(r)->node) != 0;
-	struct MHD_Response *resp = reply_from_text(ok ? "{\"health\":\"true\"}"
-						       : "{\"health\":\"false\"}",
-						    "text/plain; charset=utf-8");
+	struct MHD_Response *resp =
+		reply_from_text(ok ? "{\"health\":\"true\"}" : "{\"health\":\"false\"}",
+				"text/plain; charset=utf-8");
 	http_respond(r, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, resp);
 }
 
@@ -127,8 +127,8 @@ void http_admin_health(struct http_req *r)
  * application/json. Returns the URLs joined by ",", or NULL after replying. */
 static char *parse_peer_urls_body(struct http_req *r)
 {
-	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *ct =
+		MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	char ctype[128];
 	snprintf(ctype, sizeof(ctype), "%s", ct ? ct : "");
 	char *semi = strchr(ctype, ';');
@@ -154,7 +154,8 @@ static char *parse_peer_urls_body(struct http_req *r)
 	struct buf joined = BUF_INIT;
 	size_t i;
 	json_t *u;
-	json_array_foreach(urls, i, u) {
+	json_array_foreach(urls, i, u)
+	{
 		if (i)
 			buf_putc(&joined, ',');
 		buf_puts(&joined, json_is_string(u) ? json_string_value(u) : "");
@@ -213,16 +214,17 @@ static const struct member *member_from_path(struct http_req *r, const char *res
 
 static void reply_reconfig_unsupported(struct http_req *r)
 {
-	reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		      "etcdserver: changing a member's peer URLs is not supported by this cetcd yet");
+	reply_message(
+		r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		"etcdserver: changing a member's peer URLs is not supported by this cetcd yet");
 }
 
 /* ---- runtime changes: proposed through the log, answered once applied ---- */
 
 struct member_change {
 	uint64_t proposal_id;
-	unsigned status;	/* 201 (add) or 204 (remove) */
-	struct buf body;	/* the answer for 201 */
+	unsigned status; /* 201 (add) or 204 (remove) */
+	struct buf body; /* the answer for 201 */
 };
 
 static void member_change_cleanup(struct http_req *r)
@@ -357,7 +359,7 @@ static void members_put(struct http_req *r, const char *rest)
 	current = buf_steal(&cur, NULL);
 	if (peer_url_taken(server_members(api_server(r)), urls, m->id))
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
-	else if (strcmp(current, urls) == 0)	/* nothing changes */
+	else if (strcmp(current, urls) == 0) /* nothing changes */
 		http_respond(r, MHD_HTTP_NO_CONTENT, reply_from_text("", NULL));
 	else
 		reply_reconfig_unsupported(r);
@@ -382,7 +384,7 @@ static void members_delete(struct http_req *r, const char *rest)
 
 void http_admin_members(struct http_req *r)
 {
-	r->add_headers = reply_cluster_id;	/* etcd sets it on every members answer */
+	r->add_headers = reply_cluster_id; /* etcd sets it on every members answer */
 	const char *rest = r->path + strlen("/v2/members");
 	if (*rest == '/')
 		rest++;
@@ -441,7 +443,8 @@ void http_admin_stats_self(struct http_req *r)
 	struct peer_sender_totals out;
 	http_peer_get_stats(&in);
 	peer_sender_totals(s->peers, &out);
-	buf_printf(&b, "},\"recvAppendRequestCnt\":%" PRIu64 ",\"sendAppendRequestCnt\":%" PRIu64 "}",
+	buf_printf(&b,
+		   "},\"recvAppendRequestCnt\":%" PRIu64 ",\"sendAppendRequestCnt\":%" PRIu64 "}",
 		   in.recv_append, out.append_sent);
 	respond_json(r, MHD_HTTP_OK, &b);
 }
@@ -452,18 +455,17 @@ void http_admin_stats_store(struct http_req *r)
 	store_get_stats(api_server(r)->store, &st);
 	struct buf b = BUF_INIT;
 	buf_printf(&b,
-		   "{\"getsSuccess\":%" PRIu64 ",\"getsFail\":%" PRIu64
-		   ",\"setsSuccess\":%" PRIu64 ",\"setsFail\":%" PRIu64
-		   ",\"deleteSuccess\":%" PRIu64 ",\"deleteFail\":%" PRIu64
+		   "{\"getsSuccess\":%" PRIu64 ",\"getsFail\":%" PRIu64 ",\"setsSuccess\":%" PRIu64
+		   ",\"setsFail\":%" PRIu64 ",\"deleteSuccess\":%" PRIu64 ",\"deleteFail\":%" PRIu64
 		   ",\"updateSuccess\":%" PRIu64 ",\"updateFail\":%" PRIu64
 		   ",\"createSuccess\":%" PRIu64 ",\"createFail\":%" PRIu64
 		   ",\"compareAndSwapSuccess\":%" PRIu64 ",\"compareAndSwapFail\":%" PRIu64
 		   ",\"compareAndDeleteSuccess\":%" PRIu64 ",\"compareAndDeleteFail\":%" PRIu64
 		   ",\"expireCount\":%" PRIu64 ",\"watchers\":%" PRIu64 "}",
-		   st.gets_success, st.gets_fail, st.sets_success, st.sets_fail,
-		   st.delete_success, st.delete_fail, st.update_success, st.update_fail,
-		   st.create_success, st.create_fail, st.cas_success, st.cas_fail,
-		   st.cad_success, st.cad_fail, st.expire_count, st.watchers);
+		   st.gets_success, st.gets_fail, st.sets_success, st.sets_fail, st.delete_success,
+		   st.delete_fail, st.update_success, st.update_fail, st.create_success,
+		   st.create_fail, st.cas_success, st.cas_fail, st.cad_success, st.cad_fail,
+		   st.expire_count, st.watchers);
 	respond_json(r, MHD_HTTP_OK, &b);
 }
 
@@ -485,7 +487,8 @@ void http_admin_stats_leader(struct http_req *r)
 		uint64_t id = c->members[i].id;
 		if (id == s->self_id || !peer_sender_peer_stats(s->peers, id, &ps))
 			continue;
-		buf_printf(&b, "%s\"%" PRIx64 "\":{\"latency\":{\"current\":%.6f,\"average\":%.6f,"
+		buf_printf(&b,
+			   "%s\"%" PRIx64 "\":{\"latency\":{\"current\":%.6f,\"average\":%.6f,"
 			   "\"standardDeviation\":%.6f,\"minimum\":%.6f,\"maximum\":%.6f},"
 			   "\"counts\":{\"fail\":%" PRIu64 ",\"success\":%" PRIu64 "}}",
 			   first ? "" : ",", id, ps.latency_current, ps.latency_average,
@@ -506,9 +509,9 @@ void http_admin_debug_vars(struct http_req *r)
 	struct buf b = BUF_INIT;
 	buf_printf(&b,
 		   "{\"cetcd\":{\"raft\":{\"term\":%" PRIu64 ",\"applied\":%" PRIu64
-		   ",\"commit\":%" PRIu64 "},\"wal\":{\"batches\":%" PRIu64
-		   ",\"entries\":%" PRIu64 ",\"rounds\":%" PRIu64 ",\"inline_rounds\":%" PRIu64
-		   ",\"fsyncs\":%" PRIu64 ",\"max_group\":%" PRIu64 "}}}\n",
+		   ",\"commit\":%" PRIu64 "},\"wal\":{\"batches\":%" PRIu64 ",\"entries\":%" PRIu64
+		   ",\"rounds\":%" PRIu64 ",\"inline_rounds\":%" PRIu64 ",\"fsyncs\":%" PRIu64
+		   ",\"max_group\":%" PRIu64 "}}}\n",
 		   node_term(s->node), node_applied_index(s->node), node_commit_index(s->node),
 		   w.batches, w.entries, w.rounds, w.inline_rounds, w.fsyncs, w.max_group);
 	respond_json(r, MHD_HTTP_OK, &b);

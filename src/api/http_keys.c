@@ -21,8 +21,8 @@
 struct keys_ctx {
 	struct kv_request kv;
 	struct form form;
-	uint64_t proposal_id;	/* 0 when nothing is pending */
-	uint64_t read_id;	/* quorum read waiting for its ReadIndex, or 0 */
+	uint64_t proposal_id; /* 0 when nothing is pending */
+	uint64_t read_id;     /* quorum read waiting for its ReadIndex, or 0 */
 };
 
 static void keys_cleanup(struct http_req *r)
@@ -151,11 +151,11 @@ static void propose_write(struct http_req *r, struct keys_ctx *k)
 {
 	struct server *s = api_server(r);
 	struct buf payload = BUF_INIT;
-	k->proposal_id = proposals_add(s->props, clock_mono_ms(), s->request_timeout_ms,
-				       write_done, r);
+	k->proposal_id =
+		proposals_add(s->props, clock_mono_ms(), s->request_timeout_ms, write_done, r);
 	command_encode_write(&payload, s->self_id, k->proposal_id, &k->kv.write);
 	if (node_propose(s->node, payload.data, payload.len) == 0) {
-		http_suspend(r);	/* answered by write_done once applied */
+		http_suspend(r); /* answered by write_done once applied */
 	} else {
 		proposals_cancel(s->props, k->proposal_id);
 		k->proposal_id = 0;

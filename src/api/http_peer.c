@@ -61,8 +61,8 @@ static bool header_hex(struct http_req *r, const char *name, uint64_t *out)
 
 static void reply_no_content(struct http_req *r)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"",
-								    MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	http_respond(r, MHD_HTTP_NO_CONTENT, resp);
 }
 
@@ -75,14 +75,13 @@ static bool check_cluster_id(struct http_req *r)
 	uint64_t ours = server_members(api_server(r))->id;
 	if (header_hex(r, "X-Etcd-Cluster-Id", &theirs) && theirs == ours)
 		return true;
-	const char *raw = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-						      "X-Etcd-Cluster-Id");
-	const char *from = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-						       "X-Server-From");
+	const char *raw =
+		MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Etcd-Cluster-Id");
+	const char *from = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Server-From");
 	if (log_this(&logged))
-		log_error("rafthttp", "peer %s sent cluster id %s, ours is %" PRIx64
-			": refused (412)", from ? from : "(unknown)", raw ? raw : "(none)",
-			ours);
+		log_error("rafthttp",
+			  "peer %s sent cluster id %s, ours is %" PRIx64 ": refused (412)",
+			  from ? from : "(unknown)", raw ? raw : "(none)", ours);
 	stats.refused++;
 	reply_plain(r, MHD_HTTP_PRECONDITION_FAILED, "cluster ID mismatch");
 	return false;
@@ -92,7 +91,7 @@ static bool check_raft_to(struct http_req *r)
 {
 	uint64_t to;
 	if (MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Raft-To") == NULL)
-		return true;	/* optional */
+		return true; /* optional */
 	if (header_hex(r, "X-Raft-To", &to) && to == api_server(r)->self_id)
 		return true;
 	stats.refused++;
@@ -111,16 +110,16 @@ static bool check_sender(struct http_req *r, uint64_t *from)
 	if (member_was_removed(api_server(r), *from)) {
 		if (log_this(&logged))
 			log_warn("rafthttp", "refused peer %" PRIx64 ": removed member (410)",
-				*from);
+				 *from);
 		stats.refused++;
-		reply_plain(r, MHD_HTTP_GONE, "this member has been permanently removed from "
+		reply_plain(r, MHD_HTTP_GONE,
+			    "this member has been permanently removed from "
 			    "the cluster");
 		return false;
 	}
 	if (cluster_find(server_members(api_server(r)), *from) == NULL) {
 		if (log_this(&logged))
-			log_warn("rafthttp", "refused peer %" PRIx64 ": not a member (403)",
-				*from);
+			log_warn("rafthttp", "refused peer %" PRIx64 ": not a member (403)", *from);
 		stats.refused++;
 		reply_plain(r, MHD_HTTP_FORBIDDEN, "unknown member");
 		return false;
@@ -143,8 +142,10 @@ static bool decode_body(struct http_req *r, uint64_t from, struct peer_decoded *
 	if (r->body_too_large) {
 		stats.bad_batches++;
 		if (log_this(&logged_large))
-			log_warn("rafthttp", "peer %" PRIx64 ": POST /raft body over the "
-				"listener's limit (413)", from);
+			log_warn("rafthttp",
+				 "peer %" PRIx64 ": POST /raft body over the "
+				 "listener's limit (413)",
+				 from);
 		reply_plain(r, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
 		return false;
 	}
@@ -158,8 +159,10 @@ static bool decode_body(struct http_req *r, uint64_t from, struct peer_decoded *
 	}
 	stats.bad_batches++;
 	if (log_this(&logged))
-		log_warn("rafthttp", "peer %" PRIx64 ": bad POST /raft body (%zu bytes): %s "
-			"(400)", from, r->body.len, why);
+		log_warn("rafthttp",
+			 "peer %" PRIx64 ": bad POST /raft body (%zu bytes): %s "
+			 "(400)",
+			 from, r->body.len, why);
 	reply_plain(r, MHD_HTTP_BAD_REQUEST, why);
 	return false;
 }

@@ -11,13 +11,13 @@
 /* Counters since process start (one set per process: cetcd runs one member
  * per process). recv_append is /v2/stats/self's recvAppendRequestCnt. */
 struct http_peer_stats {
-	uint64_t recv_append;		/* RAFT_MSG_APPEND delivered to node_receive */
-	uint64_t recv_msgs;		/* Raft messages delivered */
-	uint64_t recv_proposals;	/* forwarded proposals delivered */
-	uint64_t recv_batches;		/* POST /raft answered 204 */
-	uint64_t recv_bytes;		/* body bytes of those */
-	uint64_t bad_batches;		/* answered 400 (undecodable) or 413 */
-	uint64_t refused;		/* answered 403/410/412 */
+	uint64_t recv_append;	 /* RAFT_MSG_APPEND delivered to node_receive */
+	uint64_t recv_msgs;	 /* Raft messages delivered */
+	uint64_t recv_proposals; /* forwarded proposals delivered */
+	uint64_t recv_batches;	 /* POST /raft answered 204 */
+	uint64_t recv_bytes;	 /* body bytes of those */
+	uint64_t bad_batches;	 /* answered 400 (undecodable) or 413 */
+	uint64_t refused;	 /* answered 403/410/412 */
 };
 
 void http_peer_get_stats(struct http_peer_stats *out);

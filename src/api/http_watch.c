@@ -28,21 +28,21 @@
 #include "kv/store.h"
 #include "util/xalloc.h"
 
-#define STREAM_MAX_PENDING 100	/* etcd's per-watcher buffer: a slower reader is cut */
+#define STREAM_MAX_PENDING 100 /* etcd's per-watcher buffer: a slower reader is cut */
 
 struct watch_state {
 	struct http_req *req;
-	struct watcher *watcher;	/* NULL once fired (one-shot) or removed */
-	int fd;			/* client socket while in the hang-up set, else -1 */
+	struct watcher *watcher; /* NULL once fired (one-shot) or removed */
+	int fd;			 /* client socket while in the hang-up set, else -1 */
 	bool stream;
-	bool done;	/* nothing more will be added: end after the queue drains */
-	bool gone;	/* the client hung up */
+	bool done; /* nothing more will be added: end after the queue drains */
+	bool gone; /* the client hung up */
 	/* events not yet fully handed to MHD, oldest first; the first head_pos
 	 * bytes of q[0] are already handed */
 	struct store_event **q;
 	unsigned qlen, qcap;
 	size_t head_pos;
-	struct store_event *q1[1];	/* q's storage until a stream needs more */
+	struct store_event *q1[1]; /* q's storage until a stream needs more */
 };
 
 /* ---- hang-up detection ------------------------------------------------ */
@@ -54,9 +54,9 @@ struct watch_state {
  * keep-alive connection's next watch finds it still there (EEXIST), and a
  * hang-up on a slot that is empty just removes the registration. */
 static struct {
-	struct loop *loop;	/* the loop the set is registered in */
+	struct loop *loop; /* the loop the set is registered in */
 	int epfd;
-	struct watch_state **by_fd;	/* fd -> the watch waiting on it */
+	struct watch_state **by_fd; /* fd -> the watch waiting on it */
 	size_t cap;
 	/* live watches; when they fall to half of the recent peak, the freed
 	 * connection memory is handed back to the OS once things are quiet */
@@ -69,7 +69,9 @@ static void on_hangup(struct watch_state *w);
 
 static void hup_ready(void *ctx, uint32_t events)
 {
-	enum { BATCH = 256 };
+	enum {
+		BATCH = 256
+	};
 	struct epoll_event evs[BATCH];
 	int n;
 	do {
@@ -101,7 +103,7 @@ static bool hup_init(struct loop *loop)
 	if (hup.loop == loop)
 		return hup.epfd >= 0;
 	if (hup.epfd >= 0)
-		close(hup.epfd);	/* a previous server's loop (tests) */
+		close(hup.epfd); /* a previous server's loop (tests) */
 	free(hup.by_fd);
 	hup.by_fd = NULL;
 	hup.cap = 0;
@@ -179,7 +181,7 @@ static void on_fire(void *ctx, struct store_event *ev)
 {
 	struct watch_state *w = ctx;
 	if (!w->stream)
-		w->watcher = NULL;	/* the hub removed a one-shot watcher */
+		w->watcher = NULL; /* the hub removed a one-shot watcher */
 	if (w->done)
 		return;
 	if (w->stream && w->qlen >= STREAM_MAX_PENDING) {
@@ -200,7 +202,7 @@ static void on_hangup(struct watch_state *w)
 	hup_del(w);
 	w->gone = true;
 	stop_watching(w);
-	http_resume(w->req);	/* MHD then ends the request: completed_cb frees */
+	http_resume(w->req); /* MHD then ends the request: completed_cb frees */
 }
 
 static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -225,7 +227,7 @@ static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	if (n > 0)
 		return (ssize_t)n;
 	if (w->done) {
-		hup_del(w);	/* MHD owns the connection again from here */
+		hup_del(w); /* MHD owns the connection again from here */
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	}
 	http_suspend(w->req);

@@ -16,14 +16,14 @@
  * 4 KiB) and is most of an idle watcher's memory (doc/watches.md). Peer
  * listeners have few connections and keep 16 KiB. */
 #define CLIENT_CONN_MEMORY ((size_t)4 * 1024)
-#define PEER_CONN_MEMORY ((size_t)16 * 1024)
+#define PEER_CONN_MEMORY   ((size_t)16 * 1024)
 
 /* GET /version, the same on both listeners. */
 static void serve_version(struct http_req *r)
 {
 	struct buf b = BUF_INIT;
-	buf_puts(&b, "{\"etcdserver\":\"" ETCD_COMPAT_VERSION "\",\"etcdcluster\":\""
-		     ETCD_COMPAT_CLUSTER_VERSION "\"}");
+	buf_puts(&b, "{\"etcdserver\":\"" ETCD_COMPAT_VERSION
+		     "\",\"etcdcluster\":\"" ETCD_COMPAT_CLUSTER_VERSION "\"}");
 	http_respond(r, MHD_HTTP_OK, reply_from_buf(&b, "application/json"));
 }
 
@@ -56,13 +56,13 @@ const struct http_service api_client_service = {
 	.conn_memory = CLIENT_CONN_MEMORY,
 	.max_body = API_MAX_FORM_BYTES,
 	.form_bodies = true,	/* /v2/keys reads form bodies, as Go's ParseForm */
-	.answer_options = true,	/* etcd's CORS handler */
+	.answer_options = true, /* etcd's CORS handler */
 	.headers = cors_headers,
 	.n_headers = COUNT(cors_headers),
 };
 
 static const struct http_route api_peer_routes[] = {
-	{"/raft", HTTP_BODY, "POST", http_peer_raft},	/* a batch (peer_codec.h) */
+	{"/raft", HTTP_BODY, "POST", http_peer_raft}, /* a batch (peer_codec.h) */
 	{"/members", 0, "GET", http_peer_members},
 	{"/version", 0, "GET", serve_version},
 };
@@ -74,5 +74,5 @@ const struct http_service api_peer_service = {
 	.max_body = API_MAX_PEER_BYTES,
 	.headers = cors_headers,
 	.n_headers = COUNT(cors_headers),
-	.add_headers = reply_cluster_id,	/* every peer answer names our cluster */
+	.add_headers = reply_cluster_id, /* every peer answer names our cluster */
 };

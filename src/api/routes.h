@@ -8,8 +8,8 @@
 
 struct server;
 
-#define API_MAX_FORM_BYTES (10u << 20)	/* Go's maxFormSize */
-#define API_MAX_PEER_BYTES (1u << 30)	/* a peer batch: up to a whole snapshot */
+#define API_MAX_FORM_BYTES (10u << 20) /* Go's maxFormSize */
+#define API_MAX_PEER_BYTES (1u << 30)  /* a peer batch: up to a whole snapshot */
 
 extern const struct http_service api_client_service;
 extern const struct http_service api_peer_service;

@@ -119,7 +119,7 @@ static int parse_one(struct pstate *ps, int argc, char *const argv[], int *idx)
 		return 0;
 	name = s + 1;
 	if (s[1] == '-') {
-		if (s[2] == '\0') {	/* "--" terminates the flags */
+		if (s[2] == '\0') { /* "--" terminates the flags */
 			(*idx)++;
 			return 0;
 		}
@@ -244,7 +244,10 @@ static void env_verify(const struct config *c, char *const envp[], const bool *u
 		if (shadowed) {
 			char *k = xstrndup(e, kn), *qk = go_quoted(k);
 
-			log_warn("pkg/flags", "environment variable %s is shadowed by the corresponding command-line flag, which wins", qk);
+			log_warn(
+				"pkg/flags",
+				"environment variable %s is shadowed by the corresponding command-line flag, which wins",
+				qk);
 			free(k);
 			free(qk);
 			continue;
@@ -273,7 +276,9 @@ static int verify_fail(struct pstate *ps, const char *msg, bool unset_ac)
 {
 	log_error("etcdmain", "error verifying flags, %s. See 'etcd --help'.", msg);
 	if (unset_ac)
-		log_error("etcdmain", "When listening on specific address(es), this etcd process must advertise accessible url(s) to each connected client.");
+		log_error(
+			"etcdmain",
+			"When listening on specific address(es), this etcd process must advertise accessible url(s) to each connected client.");
 	ps->c->exit_code = 1;
 	return -1;
 }
@@ -286,7 +291,7 @@ static int parse_args(struct pstate *ps, int argc, char *const argv[])
 		;
 	if (rc < 0)
 		return -1;
-	if (rc == 2) {	/* flag.ErrHelp: Usage to stderr, flag list to stdout */
+	if (rc == 2) { /* flag.ErrHelp: Usage to stderr, flag list to stdout */
 		fprintf(ps->err, "%s\n", config_usage_line);
 		config_print_help(ps->out);
 		ps->c->exit_code = 0;
@@ -301,8 +306,8 @@ static int parse_args(struct pstate *ps, int argc, char *const argv[])
 	return 0;
 }
 
-int config_parse(struct config *c, int argc, char *const argv[],
-		 char *const envp[], FILE *out, FILE *err)
+int config_parse(struct config *c, int argc, char *const argv[], char *const envp[], FILE *out,
+		 FILE *err)
 {
 	struct pstate ps = {c, out ? out : stdout, err ? err : stderr};
 	char msg[1024];

@@ -66,7 +66,8 @@ void config_print_help(FILE *out)
 			if (flag_table[i].sec == (enum section)s)
 				print_flag_help(out, &flag_table[i]);
 		if (s == S_UNSAFE)
-			fputs("\nCAUTIOUS with unsafe flag! It may break the guarantees given by the consensus protocol!\n", out);
+			fputs("\nCAUTIOUS with unsafe flag! It may break the guarantees given by the consensus protocol!\n",
+			      out);
 	}
 	fprintf(out, "\n%s\n", section_title[S_HIDDEN]);
 	for (size_t i = 0; i < flag_count; i++)
@@ -76,7 +77,7 @@ void config_print_help(FILE *out)
 	for (size_t i = 0; i < flag_count; i++)
 		if (flag_table[i].type == FT_IGNORED)
 			fprintf(out, " -%s", flag_table[i].name);
-	fputs("\n\n", out);	/* etcd prints its flag text with Println */
+	fputs("\n\n", out); /* etcd prints its flag text with Println */
 }
 
 static const char *go_arch(void)

@@ -109,7 +109,8 @@ static void mismatch_message(const struct config *c, const struct str_list *mine
 	if (miss.n) {
 		for (size_t i = 0; i < miss.n; i++)
 			buf_printf(&ms, "%s%s=%s", i ? "," : "", c->name, miss.v[i]);
-		emsg(err, cap, "--initial-cluster has %s but missing from --initial-advertise-peer-urls=%s (%s)",
+		emsg(err, cap,
+		     "--initial-cluster has %s but missing from --initial-advertise-peer-urls=%s (%s)",
 		     ms.data, as.data ? as.data : "", why.data ? why.data : "");
 	} else {
 		for (size_t i = 0; i < ap->n; i++)
@@ -119,7 +120,8 @@ static void mismatch_message(const struct config *c, const struct str_list *mine
 		buf_reset(&why);
 		for (size_t i = 0; i < ap->n; i++)
 			buf_printf(&why, "%s%s=%s", i ? "," : "", c->name, ap->v[i]);
-		emsg(err, cap, "--initial-advertise-peer-urls has %s but missing from --initial-cluster=%s",
+		emsg(err, cap,
+		     "--initial-advertise-peer-urls has %s but missing from --initial-cluster=%s",
 		     ms.data ? ms.data : "", why.data);
 	}
 	strlist_free(&miss);
@@ -128,8 +130,8 @@ static void mismatch_message(const struct config *c, const struct str_list *mine
 	buf_free(&as);
 }
 
-int config_check_initial_cluster(const struct config *c, const struct url_map *cl,
-				 char *err, size_t cap)
+int config_check_initial_cluster(const struct config *c, const struct url_map *cl, char *err,
+				 size_t cap)
 {
 	struct str_list mine = {0}, ap = {0};
 	int rc = 0;
@@ -140,7 +142,8 @@ int config_check_initial_cluster(const struct config *c, const struct url_map *c
 	if (mine.n == 0) {
 		char *qn = go_quoted(c->name);
 
-		emsg(err, cap, "couldn't find local name %s in the initial cluster configuration", qn);
+		emsg(err, cap, "couldn't find local name %s in the initial cluster configuration",
+		     qn);
 		free(qn);
 		return -1;
 	}

@@ -20,40 +20,50 @@
 /* ---- the flag table (config_table.c) ---------------------------------- */
 
 enum ftype {
-	FT_STR,		/* Go string */
-	FT_BOOL,	/* Go bool (IsBoolFlag: "-f" alone means true) */
-	FT_UINT,	/* Go uint / uint64 (64-bit): ParseUint(s, 0, 64) */
-	FT_UINT32,	/* etcd's uint32Value: raw strconv error text */
-	FT_INT64,	/* Go int / int64: ParseInt(s, 0, 64) */
-	FT_DUR,		/* Go time.Duration, stored as int64 ns */
-	FT_URLS,	/* etcd's UniqueURLs; extra = allowed exception */
-	FT_CHOICE,	/* etcd's SelectiveStringValue; extra = "a|b|c" */
-	FT_STRS,	/* etcd's StringsValue: comma split */
-	FT_USTRS,	/* etcd's UniqueStringsValue: comma split, sorted, unique */
-	FT_IGNORED,	/* etcd's IgnoredFlag: warns, bool-like */
+	FT_STR,	    /* Go string */
+	FT_BOOL,    /* Go bool (IsBoolFlag: "-f" alone means true) */
+	FT_UINT,    /* Go uint / uint64 (64-bit): ParseUint(s, 0, 64) */
+	FT_UINT32,  /* etcd's uint32Value: raw strconv error text */
+	FT_INT64,   /* Go int / int64: ParseInt(s, 0, 64) */
+	FT_DUR,	    /* Go time.Duration, stored as int64 ns */
+	FT_URLS,    /* etcd's UniqueURLs; extra = allowed exception */
+	FT_CHOICE,  /* etcd's SelectiveStringValue; extra = "a|b|c" */
+	FT_STRS,    /* etcd's StringsValue: comma split */
+	FT_USTRS,   /* etcd's UniqueStringsValue: comma split, sorted, unique */
+	FT_IGNORED, /* etcd's IgnoredFlag: warns, bool-like */
 };
 
 enum impl {
-	IM_YES,		/* cetcd honours it */
-	IM_NO,		/* accepted, recorded in c->unsupported when not default */
-	IM_NOOP,	/* v3-only knob: no effect in a v2 server, recorded too */
-	IM_V2,		/* --enable-v2: cetcd always serves v2 */
+	IM_YES,	 /* cetcd honours it */
+	IM_NO,	 /* accepted, recorded in c->unsupported when not default */
+	IM_NOOP, /* v3-only knob: no effect in a v2 server, recorded too */
+	IM_V2,	 /* --enable-v2: cetcd always serves v2 */
 };
 
 enum section {
-	S_HIDDEN, S_MEMBER, S_CLUSTER, S_SECURITY, S_AUTH, S_PROFILING,
-	S_LOGGING, S_PROXY, S_EXPERIMENTAL, S_UNSAFE, S_DEPRECATED, S_COUNT
+	S_HIDDEN,
+	S_MEMBER,
+	S_CLUSTER,
+	S_SECURITY,
+	S_AUTH,
+	S_PROFILING,
+	S_LOGGING,
+	S_PROXY,
+	S_EXPERIMENTAL,
+	S_UNSAFE,
+	S_DEPRECATED,
+	S_COUNT
 };
 
 struct flag_def {
-	const char *name;	/* without dashes */
+	const char *name; /* without dashes */
 	enum ftype type;
-	size_t off;		/* offsetof(struct config, field) */
-	const char *def;	/* default, in flag syntax (set through the parser) */
-	const char *extra;	/* FT_URLS: exception; FT_CHOICE: choices */
-	enum section sec;	/* help section, S_HIDDEN = not in etcd's --help */
-	const char *shown;	/* default as etcd's --help shows it */
-	const char *help;	/* help text, '\n' separates lines */
+	size_t off;	   /* offsetof(struct config, field) */
+	const char *def;   /* default, in flag syntax (set through the parser) */
+	const char *extra; /* FT_URLS: exception; FT_CHOICE: choices */
+	enum section sec;  /* help section, S_HIDDEN = not in etcd's --help */
+	const char *shown; /* default as etcd's --help shows it */
+	const char *help;  /* help text, '\n' separates lines */
 	enum impl impl;
 };
 
@@ -67,11 +77,15 @@ const char *flag_unsupported_why(const struct flag_def *f);
 
 /* ---- per-flag state (struct config's private part) -------------------- */
 
-enum origin { ORIGIN_DEFAULT = 0, ORIGIN_FLAG, ORIGIN_ENV };
+enum origin {
+	ORIGIN_DEFAULT = 0,
+	ORIGIN_FLAG,
+	ORIGIN_ENV
+};
 
 struct config_flag_state {
-	enum origin origin;	/* how the flag got its value */
-	char *raw;		/* the last value given, owned (NULL = default) */
+	enum origin origin; /* how the flag got its value */
+	char *raw;	    /* the last value given, owned (NULL = default) */
 	/* FT_URLS: etcd's UniqueURLs "Values" set: str of each URL plus the
 	 * allowed exception ("" or "*") given since the last real set. It
 	 * makes re-setting a member string a no-op; --cors is read from it. */
@@ -85,8 +99,8 @@ struct config_flag_state *flag_state(const struct config *c, const struct flag_d
 
 /* Applies v to flag f of c (Go's flag.Value.Set). Returns 0, or -1 with the
  * Set error text in err (what Go prints after "invalid value ... : "). */
-int config_set_value(struct config *c, const struct flag_def *f, const char *v,
-		     char *err, size_t cap);
+int config_set_value(struct config *c, const struct flag_def *f, const char *v, char *err,
+		     size_t cap);
 void config_free_value(struct config *c, const struct flag_def *f);
 /* Same value in a and b (for URL lists: the same set of strings given). */
 bool config_value_eq(const struct config *a, const struct config *b, const struct flag_def *f);
@@ -126,7 +140,7 @@ void config_collect_unsupported(struct config *c);
 
 void set_str(char **slot, const char *v);
 void emsg(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-char *quoted_list(char *const *v, size_t n);	/* Go's %q of a []string; caller frees */
+char *quoted_list(char *const *v, size_t n); /* Go's %q of a []string; caller frees */
 void strlist_push(struct str_list *l, const char *s);
 void strlist_free(struct str_list *l);
 bool strlist_has(const struct str_list *l, const char *s);

@@ -30,7 +30,8 @@ static bool listen_scheme_unsupported(const struct config *c, const struct flag_
 {
 	const struct url_list *l = (const struct url_list *)((const char *)c + f->off);
 
-	if (f->type != FT_URLS || strcmp(f->name, "cors") == 0 || strncmp(f->name, "listen-", 7) != 0)
+	if (f->type != FT_URLS || strcmp(f->name, "cors") == 0 ||
+	    strncmp(f->name, "listen-", 7) != 0)
 		return false;
 	return has_scheme(l, "https") || has_scheme(l, "unix") || has_scheme(l, "unixs");
 }

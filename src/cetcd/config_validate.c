@@ -45,8 +45,8 @@ static int check_host_urls(const struct url_list *l, const char *flag, char *err
 			continue;
 		char *all = url_list_join(l, ","), *qa = go_quoted(all);
 
-		emsg(err, cap, "--%s %s must be \"host:port\" (unexpected empty host (%s))",
-		     flag, qa, l->v[i].str);
+		emsg(err, cap, "--%s %s must be \"host:port\" (unexpected empty host (%s))", flag,
+		     qa, l->v[i].str);
 		free(all);
 		free(qa);
 		return -1;
@@ -62,7 +62,8 @@ static int check_log_outputs(struct config *c, FILE *log, char *err, size_t cap)
 
 	if (n1 != n2) {
 		if (n1 > n2) {
-			fputs("'--log-output' flag has been deprecated! Please use '--log-outputs'!\n", log);
+			fputs("'--log-output' flag has been deprecated! Please use '--log-outputs'!\n",
+			      log);
 			strlist_free(&c->log_outputs);
 			for (size_t i = 0; i < n1; i++)
 				strlist_push(&c->log_outputs, c->log_output.v[i]);
@@ -72,13 +73,19 @@ static int check_log_outputs(struct config *c, FILE *log, char *err, size_t cap)
 		return 0;
 	}
 	if (n1 > 1)
-		return emsg(err, cap, "both '--log-output' and '--log-outputs' are set; only set '--log-outputs'"), -1;
+		return emsg(err, cap,
+			    "both '--log-output' and '--log-outputs' are set; only set '--log-outputs'"),
+		       -1;
 	if (n1 < 1)
-		return emsg(err, cap, "either '--log-output' or '--log-outputs' flag must be set"), -1;
-	if (strlist_eq(&c->log_output, &c->log_outputs) && strcmp(c->log_output.v[0], "default") != 0) {
+		return emsg(err, cap, "either '--log-output' or '--log-outputs' flag must be set"),
+		       -1;
+	if (strlist_eq(&c->log_output, &c->log_outputs) &&
+	    strcmp(c->log_output.v[0], "default") != 0) {
 		char *a = quoted_list(c->log_output.v, n1), *b = quoted_list(c->log_outputs.v, n2);
 
-		emsg(err, cap, "'--log-output=%s' and '--log-outputs=%s' are incompatible; only set --log-outputs", a, b);
+		emsg(err, cap,
+		     "'--log-output=%s' and '--log-outputs=%s' are incompatible; only set --log-outputs",
+		     a, b);
 		free(a);
 		free(b);
 		return -1;
@@ -86,7 +93,9 @@ static int check_log_outputs(struct config *c, FILE *log, char *err, size_t cap)
 	if (strcmp(c->log_output.v[0], "default") != 0) {
 		char *a = quoted_list(c->log_output.v, n1);
 
-		fprintf(log, "[WARNING] Deprecated '--log-output' flag is set to %s\nPlease use '--log-outputs' flag\n", a);
+		fprintf(log,
+			"[WARNING] Deprecated '--log-output' flag is set to %s\nPlease use '--log-outputs' flag\n",
+			a);
 		free(a);
 	}
 	return 0;
@@ -99,21 +108,28 @@ static int check_logger(const struct config *c, char *err, size_t cap)
 		if (c->log_outputs.n != 1) {
 			char *q = quoted_list(c->log_outputs.v, c->log_outputs.n);
 
-			emsg(err, cap, "--logger=capnslog supports only 1 value in '--log-outputs', got %s", q);
+			emsg(err, cap,
+			     "--logger=capnslog supports only 1 value in '--log-outputs', got %s",
+			     q);
 			free(q);
 			return -1;
 		}
-		if (strcmp(c->log_outputs.v[0], "default") && strcmp(c->log_outputs.v[0], "stderr") &&
+		if (strcmp(c->log_outputs.v[0], "default") &&
+		    strcmp(c->log_outputs.v[0], "stderr") &&
 		    strcmp(c->log_outputs.v[0], "stdout")) {
 			char *q = go_quoted(c->log_outputs.v[0]);
 
-			emsg(err, cap, "unknown log-output %s (only supports \"default\", \"stderr\", \"stdout\")", q);
+			emsg(err, cap,
+			     "unknown log-output %s (only supports \"default\", \"stderr\", \"stdout\")",
+			     q);
 			free(q);
 			return -1;
 		}
 	} else if (strcmp(c->logger, "zap") == 0) {
 		if (c->log_outputs.n > 1 && strlist_has(&c->log_outputs, "default"))
-			return emsg(err, cap, "multi logoutput for \"default\" is not supported yet"), -1;
+			return emsg(err, cap,
+				    "multi logoutput for \"default\" is not supported yet"),
+			       -1;
 	} else {
 		char *q = go_quoted(c->logger);
 
@@ -134,11 +150,16 @@ static int setup_logging(struct config *c, FILE *log, char *err, size_t cap)
 	if (check_log_outputs(c, log, err, cap) < 0)
 		return -1;
 	if (c->debug)
-		fputs("[WARNING] Deprecated '--debug' flag is set to true (use '--log-level=debug' instead\n", log);
+		fputs("[WARNING] Deprecated '--debug' flag is set to true (use '--log-level=debug' instead\n",
+		      log);
 	if (c->debug && strcmp(c->log_level, "debug") != 0)
-		fprintf(log, "[WARNING] Deprecated '--debug' flag is set to true with inconsistent '--log-level=%s' flag\n", c->log_level);
+		fprintf(log,
+			"[WARNING] Deprecated '--debug' flag is set to true with inconsistent '--log-level=%s' flag\n",
+			c->log_level);
 	if (c->log_package_levels[0])
-		fprintf(log, "[WARNING] Deprecated '--log-package-levels=%s' flag is set; use '--logger=zap' flag instead\n", c->log_package_levels);
+		fprintf(log,
+			"[WARNING] Deprecated '--log-package-levels=%s' flag is set; use '--logger=zap' flag instead\n",
+			c->log_package_levels);
 	if (check_logger(c, err, cap) < 0)
 		return -1;
 	if (!level_ok) {
@@ -157,16 +178,23 @@ static int check_timing(const struct config *c, char *err, size_t cap)
 {
 	if (c->heartbeat_ms == 0)
 		return emsg(err, cap, "--heartbeat-interval must be >0 (set to %llums)",
-			    (unsigned long long)c->heartbeat_ms), -1;
+			    (unsigned long long)c->heartbeat_ms),
+		       -1;
 	if (c->election_ms == 0)
 		return emsg(err, cap, "--election-timeout must be >0 (set to %llums)",
-			    (unsigned long long)c->election_ms), -1;
-	if (5 * c->heartbeat_ms > c->election_ms)	/* Go uint arithmetic wraps too */
-		return emsg(err, cap, "--election-timeout[%llums] should be at least as 5 times as --heartbeat-interval[%llums]",
-			    (unsigned long long)c->election_ms, (unsigned long long)c->heartbeat_ms), -1;
+			    (unsigned long long)c->election_ms),
+		       -1;
+	if (5 * c->heartbeat_ms > c->election_ms) /* Go uint arithmetic wraps too */
+		return emsg(err, cap,
+			    "--election-timeout[%llums] should be at least as 5 times as --heartbeat-interval[%llums]",
+			    (unsigned long long)c->election_ms,
+			    (unsigned long long)c->heartbeat_ms),
+		       -1;
 	if (c->election_ms > 50000)
-		return emsg(err, cap, "--election-timeout[%llums] is too long, and should be set less than 50000ms",
-			    (unsigned long long)c->election_ms), -1;
+		return emsg(err, cap,
+			    "--election-timeout[%llums] is too long, and should be set less than 50000ms",
+			    (unsigned long long)c->election_ms),
+		       -1;
 	return 0;
 }
 
@@ -180,17 +208,22 @@ int config_validate(struct config *c, FILE *log, char *err, size_t cap)
 	    check_bind_urls(&c->listen_client_urls, err, cap) < 0 ||
 	    check_bind_urls(&c->listen_metrics_urls, err, cap) < 0)
 		return -1;
-	if (check_host_urls(&c->initial_advertise_peer_urls, "initial-advertise-peer-urls", err, cap) < 0 ||
+	if (check_host_urls(&c->initial_advertise_peer_urls, "initial-advertise-peer-urls", err,
+			    cap) < 0 ||
 	    check_host_urls(&c->advertise_client_urls, "advertise-client-urls", err, cap) < 0)
 		return -1;
 	nset = (c->discovery[0] != 0) + (c->initial_cluster[0] != 0) + (c->discovery_srv[0] != 0);
 	if (nset > 1)
-		return emsg(err, cap, "multiple discovery or bootstrap flags are set. "
-			    "Choose one of \"initial-cluster\", \"discovery\" or \"discovery-srv\""), -1;
+		return emsg(err, cap,
+			    "multiple discovery or bootstrap flags are set. "
+			    "Choose one of \"initial-cluster\", \"discovery\" or \"discovery-srv\""),
+		       -1;
 	if (check_timing(c, err, cap) < 0)
 		return -1;
 	if (c->listen_client_urls.n && !c->advertise_client_urls.n && !may_be_proxy(c))
-		return emsg(err, cap, "--advertise-client-urls is required when --listen-client-urls is set explicitly"), 1;
+		return emsg(err, cap,
+			    "--advertise-client-urls is required when --listen-client-urls is set explicitly"),
+		       1;
 	if (strcmp(c->auto_compaction_mode, "") && strcmp(c->auto_compaction_mode, "periodic") &&
 	    strcmp(c->auto_compaction_mode, "revision")) {
 		char *q = go_quoted(c->auto_compaction_mode);
@@ -199,8 +232,11 @@ int config_validate(struct config *c, FILE *log, char *err, size_t cap)
 		free(q);
 		return -1;
 	}
-	if (c->experimental_enable_lease_checkpoint_persist && !c->experimental_enable_lease_checkpoint)
-		return emsg(err, cap, "setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint"), -1;
+	if (c->experimental_enable_lease_checkpoint_persist &&
+	    !c->experimental_enable_lease_checkpoint)
+		return emsg(err, cap,
+			    "setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint"),
+		       -1;
 	return 0;
 }
 
@@ -240,6 +276,7 @@ void config_finish(struct config *c)
 		free(c->data_dir);
 		c->data_dir = buf_steal(&b, NULL);
 		c->data_dir_defaulted = true;
-		log_warn("etcdmain", "no data-dir provided, using default data-dir ./%s", c->data_dir);
+		log_warn("etcdmain", "no data-dir provided, using default data-dir ./%s",
+			 c->data_dir);
 	}
 }

@@ -118,8 +118,8 @@ static void *field(const struct config *c, const struct flag_def *f)
 /* etcd's UniqueURLs.Set: a string already given is a no-op; the allowed
  * exception is remembered but parses to no URL; anything else replaces
  * the list and the set. */
-static int urls_set(struct url_list *l, struct str_list *seen, const char *s,
-		    const char *exception, char *err, size_t cap)
+static int urls_set(struct url_list *l, struct str_list *seen, const char *s, const char *exception,
+		    char *err, size_t cap)
 {
 	struct url_list n;
 
@@ -202,8 +202,8 @@ static int num_result(enum go_num_err e, char *err, size_t cap)
 	return -1;
 }
 
-int config_set_value(struct config *c, const struct flag_def *f, const char *v,
-		     char *err, size_t cap)
+int config_set_value(struct config *c, const struct flag_def *f, const char *v, char *err,
+		     size_t cap)
 {
 	void *p = field(c, f);
 
@@ -318,8 +318,8 @@ void config_init_defaults(struct config *c)
 			continue;
 		}
 		if ((f->type == FT_URLS || f->type == FT_STRS) && f->def[0] == '\0')
-			continue;	/* etcd: New...Value("") is empty */
+			continue; /* etcd: New...Value("") is empty */
 		if (config_set_value(c, f, f->def, err, sizeof err) < 0)
-			abort();	/* table bug */
+			abort(); /* table bug */
 	}
 }

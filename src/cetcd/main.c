@@ -26,7 +26,7 @@ static char **url_strings(const struct url_list *l)
 {
 	char **v = xcalloc(l->n, sizeof(*v));
 	for (size_t i = 0; i < l->n; i++)
-		v[i] = l->v[i].str;	/* borrowed from the config */
+		v[i] = l->v[i].str; /* borrowed from the config */
 	return v;
 }
 
@@ -80,8 +80,8 @@ int main(int argc, char **argv, char **envp)
 	config_unsupported(&c);
 	struct url_map initial = {0};
 	bool restarting = has_wal(&c);
-	if ((restarting ? lenient_initial_cluster(&c, &initial)
-			: load_initial_cluster(&c, &initial)) != 0 ||
+	if ((restarting ? lenient_initial_cluster(&c, &initial) :
+			  load_initial_cluster(&c, &initial)) != 0 ||
 	    http_client_global_init() != 0) {
 		config_free(&c);
 		return 1;

@@ -92,7 +92,7 @@ static int px_fallocate(int fd, uint64_t len)
 		return 0;
 	if (errno != EOPNOTSUPP && errno != ENOSYS)
 		return -errno;
-	return -posix_fallocate(fd, 0, (off_t)len);	/* returns an errno value */
+	return -posix_fallocate(fd, 0, (off_t)len); /* returns an errno value */
 }
 
 static int px_mkdir(const char *path, mode_t mode)
@@ -135,10 +135,20 @@ static int px_size(int fd, uint64_t *out)
 
 const struct fs_ops fs_posix_ops = {
 	.name = "posix",
-	.open = px_open, .close = px_close, .pread = px_pread, .pwrite = px_pwrite,
-	.fdatasync = px_fdatasync, .fsync = px_fsync, .fsync_dir = px_fsync_dir,
-	.rename = px_rename, .unlink = px_unlink, .ftruncate = px_ftruncate,
-	.fallocate = px_fallocate, .mkdir = px_mkdir, .list = px_list, .size = px_size,
+	.open = px_open,
+	.close = px_close,
+	.pread = px_pread,
+	.pwrite = px_pwrite,
+	.fdatasync = px_fdatasync,
+	.fsync = px_fsync,
+	.fsync_dir = px_fsync_dir,
+	.rename = px_rename,
+	.unlink = px_unlink,
+	.ftruncate = px_ftruncate,
+	.fallocate = px_fallocate,
+	.mkdir = px_mkdir,
+	.list = px_list,
+	.size = px_size,
 };
 
 const struct fs_ops *fs_ops = &fs_posix_ops;
@@ -235,7 +245,7 @@ int fs_mkdir_durable(const char *path)
 	char parent[4096];
 	fs_parent(parent, sizeof(parent), path);
 	if (rc == -ENOENT && strcmp(parent, path) != 0) {
-		rc = fs_mkdir_durable(parent);	/* mkdir -p */
+		rc = fs_mkdir_durable(parent); /* mkdir -p */
 		if (rc == 0)
 			rc = fs_ops->mkdir(path, 0750);
 	}

@@ -18,15 +18,15 @@ struct fs_ops {
 	/* one attempt; may be short; returns the bytes moved */
 	ssize_t (*pread)(int fd, void *buf, size_t n, uint64_t off);
 	ssize_t (*pwrite)(int fd, const void *buf, size_t n, uint64_t off);
-	int (*fdatasync)(int fd);	/* data + the metadata needed to read it */
-	int (*fsync)(int fd);		/* data + all metadata (size after fallocate) */
-	int (*fsync_dir)(const char *dir);	/* makes creates/renames/unlinks in dir durable */
+	int (*fdatasync)(int fd);	   /* data + the metadata needed to read it */
+	int (*fsync)(int fd);		   /* data + all metadata (size after fallocate) */
+	int (*fsync_dir)(const char *dir); /* makes creates/renames/unlinks in dir durable */
 	int (*rename)(const char *from, const char *to);
 	int (*unlink)(const char *path);
 	int (*ftruncate)(int fd, uint64_t len);
 	/* reserve [0, len) with zeros and extend the size to len if smaller */
 	int (*fallocate)(int fd, uint64_t len);
-	int (*mkdir)(const char *path, mode_t mode);	/* -EEXIST if it exists */
+	int (*mkdir)(const char *path, mode_t mode); /* -EEXIST if it exists */
 	/* names in dir (no "." ".."), unsorted: *names is a malloc'd array of
 	 * malloc'd strings the caller frees (fs_names_free). */
 	int (*list)(const char *dir, char ***names, size_t *n);
@@ -37,7 +37,7 @@ struct fs_ops {
  * while no disk-layer object is open (tests do it at start). */
 extern const struct fs_ops *fs_ops;
 extern const struct fs_ops fs_posix_ops;
-void fs_set_ops(const struct fs_ops *ops);	/* NULL restores posix */
+void fs_set_ops(const struct fs_ops *ops); /* NULL restores posix */
 
 /* ---- helpers built on the ops ------------------------------------------- */
 

@@ -23,7 +23,6 @@ static const char snap_magic[8] = {'C', 'E', 'T', 'C', 'D', 'S', 'N', 'P'};
 #define SNAP_HDR 32
 #define SNAP_BUF (64 * 1024)
 
-
 /* ---- names ------------------------------------------------------------------ */
 
 struct snap_file {
@@ -48,8 +47,8 @@ static bool parse_snap_name(const char *name, struct snap_file *out)
 {
 	unsigned long long term, index;
 	int used = 0;
-	if (strlen(name) != 38 ||
-	    sscanf(name, "%16llx-%16llx.snap%n", &term, &index, &used) != 2 || used != 38)
+	if (strlen(name) != 38 || sscanf(name, "%16llx-%16llx.snap%n", &term, &index, &used) != 2 ||
+	    used != 38)
 		return false;
 	out->term = term;
 	out->index = index;
@@ -70,8 +69,8 @@ static int snap_file_cmp(const void *a, const void *b)
  * caller frees). When tmp_names is not NULL it gets a malloc'd array of the
  * *.snap.tmp names (caller frees with fs_names_free(*tmp_names, *n_tmp)).
  * Returns 0 (a missing dir is empty) or -errno. */
-static int list_snaps(const char *dir, struct snap_file **out, size_t *n,
-		      char ***tmp_names, size_t *n_tmp)
+static int list_snaps(const char *dir, struct snap_file **out, size_t *n, char ***tmp_names,
+		      size_t *n_tmp)
 {
 	char **names;
 	size_t count;
@@ -95,7 +94,7 @@ static int list_snaps(const char *dir, struct snap_file **out, size_t *n,
 		if (parse_snap_name(names[i], &v[*n])) {
 			(*n)++;
 		} else if (tmp_names && len > 9 && !strcmp(names[i] + len - 9, ".snap.tmp")) {
-			(*tmp_names)[(*n_tmp)++] = names[i];	/* moved: not freed below */
+			(*tmp_names)[(*n_tmp)++] = names[i]; /* moved: not freed below */
 			names[i] = NULL;
 		}
 	}
@@ -109,12 +108,12 @@ static int list_snaps(const char *dir, struct snap_file **out, size_t *n,
 
 struct snap_writer {
 	int fd;
-	uint64_t off;		/* file offset of buf[0] */
+	uint64_t off; /* file offset of buf[0] */
 	uint8_t *buf;
 	size_t len;
 	uint64_t data_len;
 	uint32_t crc;
-	int err;		/* first -errno, sticky */
+	int err; /* first -errno, sticky */
 };
 
 static int sw_flush(struct snap_writer *sw)
@@ -197,8 +196,8 @@ static void header_encode(uint8_t *h, uint32_t meta_len, uint64_t data_len, uint
 }
 
 /* Writes "<name>.tmp" fully and fsyncs it. Returns 0 or -1 (err). */
-static int write_tmp(const char *tmp, const struct raft_snapshot_meta *meta,
-		     snap_write_fn fn, void *arg, char *err, size_t cap)
+static int write_tmp(const char *tmp, const struct raft_snapshot_meta *meta, snap_write_fn fn,
+		     void *arg, char *err, size_t cap)
 {
 	int fd = fs_ops->open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0640);
 	if (fd < 0) {
@@ -229,15 +228,16 @@ static int write_tmp(const char *tmp, const struct raft_snapshot_meta *meta,
 	free(sw.buf);
 	fs_ops->close(fd);
 	if (rc < 0) {
-		fs_errf(err, cap, "snap: %s %s: %s", what, tmp, sw.err ? strerror(-sw.err) : "failed");
+		fs_errf(err, cap, "snap: %s %s: %s", what, tmp,
+			sw.err ? strerror(-sw.err) : "failed");
 		fs_ops->unlink(tmp);
 		return -1;
 	}
 	return 0;
 }
 
-int snap_save_stream(const char *dir, const struct raft_snapshot_meta *meta,
-		     snap_write_fn fn, void *arg, char *err, size_t cap)
+int snap_save_stream(const char *dir, const struct raft_snapshot_meta *meta, snap_write_fn fn,
+		     void *arg, char *err, size_t cap)
 {
 	int rc = fs_mkdir_durable(dir);
 	if (rc < 0) {
@@ -251,7 +251,7 @@ int snap_save_stream(const char *dir, const struct raft_snapshot_meta *meta,
 		return -1;
 	rc = fs_ops->rename(tmp, path);
 	if (rc == 0)
-		rc = fs_ops->fsync_dir(dir);	/* the rename itself must survive */
+		rc = fs_ops->fsync_dir(dir); /* the rename itself must survive */
 	if (rc < 0) {
 		fs_errf(err, cap, "snap: publish %s: %s", path, strerror(-rc));
 		return -1;
@@ -270,8 +270,8 @@ static int write_mem(struct snap_writer *sw, void *arg)
 	return snap_writer_write(sw, m->data, m->len);
 }
 
-int snap_save(const char *dir, const struct raft_snapshot_meta *meta,
-	      const void *data, size_t len, char *err, size_t cap)
+int snap_save(const char *dir, const struct raft_snapshot_meta *meta, const void *data, size_t len,
+	      char *err, size_t cap)
 {
 	struct mem_src m = {data, len};
 	return snap_save_stream(dir, meta, write_mem, &m, err, cap);
@@ -281,8 +281,8 @@ int snap_save(const char *dir, const struct raft_snapshot_meta *meta,
 
 struct snap_job {
 	pid_t pid;
-	int fd;		/* read end of the result pipe */
-	char path[4096];	/* the file the child writes */
+	int fd;		 /* read end of the result pipe */
+	char path[4096]; /* the file the child writes */
 };
 
 /* The child: write the file, send the error text (if any), exit. Never
@@ -291,7 +291,7 @@ static void snap_child(int wfd, const char *dir, const struct raft_snapshot_meta
 		       snap_write_fn fn, void *arg)
 {
 	char err[512] = "";
-	fs_set_ops(NULL);	/* the child always writes the real disk */
+	fs_set_ops(NULL); /* the child always writes the real disk */
 	int rc = snap_save_stream(dir, meta, fn, arg, err, sizeof(err));
 	if (rc < 0 && !err[0])
 		snprintf(err, sizeof(err), "snap: save failed");
@@ -303,9 +303,8 @@ static void snap_child(int wfd, const char *dir, const struct raft_snapshot_meta
 	_exit(rc < 0 ? 1 : 0);
 }
 
-int snap_save_async(const char *dir, const struct raft_snapshot_meta *meta,
-		    snap_write_fn fn, void *arg, struct snap_job **out,
-		    char *err, size_t cap)
+int snap_save_async(const char *dir, const struct raft_snapshot_meta *meta, snap_write_fn fn,
+		    void *arg, struct snap_job **out, char *err, size_t cap)
 {
 	*out = NULL;
 	/* build the CRC tables now: a pthread_once another thread is inside at
@@ -366,7 +365,7 @@ int snap_job_finish(struct snap_job *job, uint64_t *bytes, char *err, size_t cap
 	while (r < 0 && errno == EINTR);
 	bool ok = r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	struct stat st;
-	if (bytes)	/* the child wrote the real disk, whatever fs_ops says */
+	if (bytes) /* the child wrote the real disk, whatever fs_ops says */
 		*bytes = ok && stat(job->path, &st) == 0 ? (uint64_t)st.st_size : 0;
 	free(job);
 	if (ok)
@@ -408,8 +407,7 @@ static const char *snap_verify(const uint8_t *d, size_t size, const struct snap_
 	return NULL;
 }
 
-int snap_load(const char *dir, uint64_t max_index, struct snap_loaded *out,
-	      char *err, size_t cap)
+int snap_load(const char *dir, uint64_t max_index, struct snap_loaded *out, char *err, size_t cap)
 {
 	memset(out, 0, sizeof(*out));
 	struct snap_file *files;

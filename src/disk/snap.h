@@ -11,7 +11,7 @@
 
 #include "raft/raft.h"
 
-#define SNAP_FORMAT_VERSION 1
+#define SNAP_FORMAT_VERSION	   1
 #define SNAP_DEFAULT_MAX_SNAPSHOTS 5
 
 /* Streaming writer handed to the app's serializer (buffers, computes the
@@ -30,12 +30,12 @@ typedef int (*snap_write_fn)(struct snap_writer *sw, void *arg);
 
 /* Writes a snapshot file durably in dir (created if missing) from fn.
  * Returns 0 or -1 with err. Uses fs_ops. */
-int snap_save_stream(const char *dir, const struct raft_snapshot_meta *meta,
-		     snap_write_fn fn, void *arg, char *err, size_t cap);
+int snap_save_stream(const char *dir, const struct raft_snapshot_meta *meta, snap_write_fn fn,
+		     void *arg, char *err, size_t cap);
 
 /* Same with the data in memory (borrowed). */
-int snap_save(const char *dir, const struct raft_snapshot_meta *meta,
-	      const void *data, size_t len, char *err, size_t cap);
+int snap_save(const char *dir, const struct raft_snapshot_meta *meta, const void *data, size_t len,
+	      char *err, size_t cap);
 
 /* ---- background save ---------------------------------------------------------- */
 
@@ -48,9 +48,8 @@ struct snap_job;
 /* Forks; the child runs snap_save_stream(dir, meta, fn, arg) and _exit()s.
  * The parent returns at once (no disk work) with *out owned by the caller
  * until snap_job_finish. Returns 0 or -1 (err; fn never runs). */
-int snap_save_async(const char *dir, const struct raft_snapshot_meta *meta,
-		    snap_write_fn fn, void *arg, struct snap_job **out,
-		    char *err, size_t cap);
+int snap_save_async(const char *dir, const struct raft_snapshot_meta *meta, snap_write_fn fn,
+		    void *arg, struct snap_job **out, char *err, size_t cap);
 
 /* Readable (epoll EPOLLIN/EPOLLHUP) once the child has finished. Owned by job. */
 int snap_job_fd(const struct snap_job *job);
@@ -64,19 +63,18 @@ int snap_job_finish(struct snap_job *job, uint64_t *bytes, char *err, size_t cap
 /* ---- loading and retention ------------------------------------------------------ */
 
 struct snap_loaded {
-	struct raft_snapshot snap;	/* snap.data points to data below */
-	void *data;			/* owned; free with snap_loaded_free */
-	char name[64];			/* file name it came from */
-	unsigned broken;		/* newer files found corrupt (renamed *.broken) */
-	char note[512];			/* what was wrong with them ("" if none): log it */
+	struct raft_snapshot snap; /* snap.data points to data below */
+	void *data;		   /* owned; free with snap_loaded_free */
+	char name[64];		   /* file name it came from */
+	unsigned broken;	   /* newer files found corrupt (renamed *.broken) */
+	char note[512];		   /* what was wrong with them ("" if none): log it */
 };
 
 /* Loads the newest snapshot in dir whose header and CRC verify, skipping
  * any newer than max_index (UINT64_MAX: no limit). Corrupt files are renamed
  * "<name>.broken" and the next older one is tried. Returns 1 (found, out
  * owned by the caller), 0 (none: out zeroed), or -1 (I/O error, err). */
-int snap_load(const char *dir, uint64_t max_index, struct snap_loaded *out,
-	      char *err, size_t cap);
+int snap_load(const char *dir, uint64_t max_index, struct snap_loaded *out, char *err, size_t cap);
 void snap_loaded_free(struct snap_loaded *s);
 
 /* Deletes all but the newest max_snapshots snapshot files (0: keep all) and

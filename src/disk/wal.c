@@ -21,39 +21,39 @@
 enum wal_rec_type {
 	WAL_REC_META = 1,	/* version, member id, cluster id, segment seq, first index */
 	WAL_REC_ENTRY = 2,	/* index, term, entry type, time, data */
-	WAL_REC_HARD_STATE = 3,	/* term, vote, commit */
+	WAL_REC_HARD_STATE = 3, /* term, vote, commit */
 	WAL_REC_SNAPSHOT = 4,	/* index, term of a snapshot saved or installed */
 };
 
-#define WAL_HDR 8			/* u32 payload length, u32 crc32c(payload) */
-#define WAL_TRAILER 0xA5u		/* last byte of every frame */
-#define WAL_MAX_PAYLOAD (256u << 20)	/* sanity bound on a length field */
-#define WAL_SECTOR 512			/* torn-write granularity assumed */
-#define WAL_META_LEN (1 + 4 + 8 * 4)
+#define WAL_HDR		8	     /* u32 payload length, u32 crc32c(payload) */
+#define WAL_TRAILER	0xA5u	     /* last byte of every frame */
+#define WAL_MAX_PAYLOAD (256u << 20) /* sanity bound on a length field */
+#define WAL_SECTOR	512	     /* torn-write granularity assumed */
+#define WAL_META_LEN	(1 + 4 + 8 * 4)
 #define WAL_ENTRY_FIXED (1 + 8 + 8 + 1 + 8)
-#define WAL_HS_LEN (1 + 8 * 3)
-#define WAL_SNAP_LEN (1 + 8 * 2)
+#define WAL_HS_LEN	(1 + 8 * 3)
+#define WAL_SNAP_LEN	(1 + 8 * 2)
 
 struct wal_seg {
 	uint64_t seq;
-	uint64_t first_index;	/* last log index at creation + 1 */
+	uint64_t first_index; /* last log index at creation + 1 */
 };
 
 struct wal {
 	char *dir;
 	struct wal_options opt;
 	struct wal_meta meta;
-	struct wal_seg *segs;	/* oldest first; the last one is open for writing */
+	struct wal_seg *segs; /* oldest first; the last one is open for writing */
 	size_t n_segs, cap_segs;
-	int fd;			/* the current segment, or -1 */
-	uint64_t seg_off;	/* where the next write goes in the current segment */
-	uint64_t seg_head_end;	/* end of the current segment's head records */
-	uint8_t *buf;		/* framed records not yet written */
+	int fd;		       /* the current segment, or -1 */
+	uint64_t seg_off;      /* where the next write goes in the current segment */
+	uint64_t seg_head_end; /* end of the current segment's head records */
+	uint8_t *buf;	       /* framed records not yet written */
 	size_t buf_len, buf_cap;
-	uint64_t last_index;	/* index of the last entry appended (names segments) */
+	uint64_t last_index; /* index of the last entry appended (names segments) */
 	bool has_hs;
-	struct raft_hard_state hs;	/* last hard state appended (repeated in heads) */
-	bool unsynced;		/* appended since the last fdatasync */
+	struct raft_hard_state hs; /* last hard state appended (repeated in heads) */
+	bool unsynced;		   /* appended since the last fdatasync */
 	bool failed;
 	struct wal_stats st;
 	char err[512];
@@ -76,9 +76,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 
 /* ---- errors ------------------------------------------------------------------ */
 
-
-__attribute__((format(printf, 2, 3)))
-static int wal_fail(struct wal *w, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int wal_fail(struct wal *w, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -111,8 +109,8 @@ static bool parse_seg_name(const char *name, struct wal_seg *out)
 {
 	unsigned long long seq, first;
 	int used = 0;
-	if (strlen(name) != 37 ||
-	    sscanf(name, "%16llx-%16llx.wal%n", &seq, &first, &used) != 2 || used != 37)
+	if (strlen(name) != 37 || sscanf(name, "%16llx-%16llx.wal%n", &seq, &first, &used) != 2 ||
+	    used != 37)
 		return false;
 	out->seq = seq;
 	out->first_index = first;
@@ -300,7 +298,7 @@ static int wal_datasync(struct wal *w)
 {
 	int rc = fs_ops->fdatasync(w->fd);
 	w->st.fsyncs++;
-	if (rc < 0)	/* never retry: the kernel may have dropped the pages */
+	if (rc < 0) /* never retry: the kernel may have dropped the pages */
 		return wal_fail(w, "wal: fdatasync segment %016" PRIx64 ": %s",
 				w->segs[w->n_segs - 1].seq, strerror(-rc));
 	w->unsynced = false;
@@ -333,8 +331,8 @@ static int wal_roll(struct wal *w)
 /* Appends one framed record to the buffer, rolling first if it would not
  * fit the current segment (a record larger than a whole segment goes into
  * a fresh one and grows it). */
-static int append_record(struct wal *w, const uint8_t *payload, size_t len,
-			 const void *data, size_t data_len)
+static int append_record(struct wal *w, const uint8_t *payload, size_t len, const void *data,
+			 size_t data_len)
 {
 	if (w->failed)
 		return -1;
@@ -361,8 +359,8 @@ static int append_record(struct wal *w, const uint8_t *payload, size_t len,
 	return 0;
 }
 
-int wal_append(struct wal *w, const struct raft_hard_state *hs,
-	       const struct raft_entry *e, size_t n)
+int wal_append(struct wal *w, const struct raft_hard_state *hs, const struct raft_entry *e,
+	       size_t n)
 {
 	uint8_t payload[64];
 	if (hs) {
@@ -375,7 +373,7 @@ int wal_append(struct wal *w, const struct raft_hard_state *hs,
 		if (e[i].len > WAL_MAX_PAYLOAD - WAL_ENTRY_FIXED)
 			return wal_fail(w, "wal: entry %" PRIu64 " too large (%zu bytes)",
 					e[i].index, e[i].len);
-		w->last_index = e[i].index - 1;	/* a roll now names the segment e[i].index */
+		w->last_index = e[i].index - 1; /* a roll now names the segment e[i].index */
 		payload[0] = WAL_REC_ENTRY;
 		le_put_u64(payload + 1, e[i].index);
 		le_put_u64(payload + 9, e[i].term);
@@ -394,7 +392,7 @@ int wal_snapshot_marker(struct wal *w, uint64_t index, uint64_t term)
 	if (append_record(w, payload, snap_payload(payload, index, term), NULL, 0) < 0)
 		return -1;
 	if (index > w->last_index)
-		w->last_index = index;	/* an installed snapshot moves the log forward */
+		w->last_index = index; /* an installed snapshot moves the log forward */
 	return 0;
 }
 
@@ -459,7 +457,7 @@ static int segment_trim(struct wal *w)
 	uint64_t size;
 	int rc = fs_ops->size(w->fd, &size);
 	if (rc == 0 && size <= w->seg_off)
-		return 0;	/* nothing preallocated left (a grown segment) */
+		return 0; /* nothing preallocated left (a grown segment) */
 	if (rc == 0)
 		rc = fs_ops->ftruncate(w->fd, w->seg_off);
 	if (rc == 0) {
@@ -520,7 +518,8 @@ int wal_release_before(struct wal *w, uint64_t index)
 		if (rc < 0 && rc != -ENOENT) {
 			memmove(w->segs, w->segs + i, (w->n_segs - i) * sizeof(*w->segs));
 			w->n_segs -= i;
-			snprintf(w->err, sizeof(w->err), "wal: unlink %.400s: %s", path, strerror(-rc));
+			snprintf(w->err, sizeof(w->err), "wal: unlink %.400s: %s", path,
+				 strerror(-rc));
 			return -1;
 		}
 	}
@@ -560,7 +559,7 @@ static void replay_truncate(struct replay *rp, uint64_t from)
 {
 	if (from <= rp->base) {
 		rp->base = from - 1;
-		rp->base_term = 0;	/* unknown */
+		rp->base_term = 0; /* unknown */
 		rp->n_terms = 0;
 	} else if (from <= rp->last) {
 		rp->n_terms = from - 1 - rp->base;
@@ -585,19 +584,21 @@ static bool replay_term_at(const struct replay *rp, uint64_t index, uint64_t *te
 	return true;
 }
 
-static int replay_entry(struct replay *rp, const char *path, uint64_t off,
-			const uint8_t *body, size_t len)
+static int replay_entry(struct replay *rp, const char *path, uint64_t off, const uint8_t *body,
+			size_t len)
 {
 	struct raft_entry e = {
 		.index = le_get_u64(body),
 		.term = le_get_u64(body + 8),
 		.type = body[16],
 		.time = (int64_t)le_get_u64(body + 17),
-		.len = len - (WAL_ENTRY_FIXED - 1),	/* len: body bytes after the type */
+		.len = len - (WAL_ENTRY_FIXED - 1), /* len: body bytes after the type */
 	};
 	if (e.index == 0 || e.index > rp->last + 1) {
-		fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": entry %" PRIu64
-		    " follows entry %" PRIu64 " (gap in the log)", path, off, e.index, rp->last);
+		fs_errf(rp->err, rp->cap,
+			"wal: %s: offset %" PRIu64 ": entry %" PRIu64 " follows entry %" PRIu64
+			" (gap in the log)",
+			path, off, e.index, rp->last);
 		return -1;
 	}
 	replay_truncate(rp, e.index);
@@ -646,15 +647,15 @@ static void replay_marker(struct replay *rp, uint64_t index, uint64_t term)
 
 /* Decodes one valid record. Returns 0, or -1 with err set (a record whose
  * CRC is right but that this version cannot read is corruption too). */
-static int replay_record(struct replay *rp, const char *path, uint64_t off,
-			 const uint8_t *p, size_t len, const struct wal_seg *seg, bool first)
+static int replay_record(struct replay *rp, const char *path, uint64_t off, const uint8_t *p,
+			 size_t len, const struct wal_seg *seg, bool first)
 {
 	uint8_t type = p[0];
 	const uint8_t *body = p + 1;
 	if (first != (type == WAL_REC_META)) {
 		fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": %s", path, off,
-		    first ? "segment does not start with a metadata record"
-			  : "metadata record in the middle of a segment");
+			first ? "segment does not start with a metadata record" :
+				"metadata record in the middle of a segment");
 		return -1;
 	}
 	switch (type) {
@@ -665,12 +666,13 @@ static int replay_record(struct replay *rp, const char *path, uint64_t off,
 		struct wal_meta m = {le_get_u64(body + 4), le_get_u64(body + 12)};
 		if (version != WAL_FORMAT_VERSION) {
 			fs_errf(rp->err, rp->cap, "wal: %s: format version %u, this build reads %u",
-			    path, version, WAL_FORMAT_VERSION);
+				path, version, WAL_FORMAT_VERSION);
 			return -1;
 		}
-		if (le_get_u64(body + 20) != seg->seq || le_get_u64(body + 28) != seg->first_index) {
-			fs_errf(rp->err, rp->cap, "wal: %s: metadata names another segment (renamed file?)",
-			    path);
+		if (le_get_u64(body + 20) != seg->seq ||
+		    le_get_u64(body + 28) != seg->first_index) {
+			fs_errf(rp->err, rp->cap,
+				"wal: %s: metadata names another segment (renamed file?)", path);
 			return -1;
 		}
 		if (!rp->have_meta) {
@@ -679,8 +681,8 @@ static int replay_record(struct replay *rp, const char *path, uint64_t off,
 		}
 		if (m.member_id != rp->rec->meta.member_id ||
 		    m.cluster_id != rp->rec->meta.cluster_id) {
-			fs_errf(rp->err, rp->cap, "wal: %s: member/cluster id differ from earlier segments",
-			    path);
+			fs_errf(rp->err, rp->cap,
+				"wal: %s: member/cluster id differ from earlier segments", path);
 			return -1;
 		}
 		return 0;
@@ -704,11 +706,11 @@ static int replay_record(struct replay *rp, const char *path, uint64_t off,
 		return 0;
 	default:
 		fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": unknown record type %u",
-		    path, off, type);
+			path, off, type);
 		return -1;
 	}
 	fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": record type %u has bad length %zu",
-	    path, off, type, len);
+		path, off, type, len);
 	return -1;
 }
 
@@ -724,9 +726,9 @@ static bool has_zero_sector(const uint8_t *d, uint64_t from, uint64_t to)
 
 /* Outcome of scanning one segment. */
 struct seg_scan {
-	uint64_t end;		/* offset after the last valid record */
-	uint64_t torn_len;	/* last segment only: bytes from end on to zero */
-	const char *why;	/* what was wrong at end (for the note) */
+	uint64_t end;	   /* offset after the last valid record */
+	uint64_t torn_len; /* last segment only: bytes from end on to zero */
+	const char *why;   /* what was wrong at end (for the note) */
 };
 
 /* Classifies a bad frame at off. A frame is torn (an unsynced write cut by
@@ -757,9 +759,8 @@ static uint64_t last_nonzero_end(const uint8_t *d, uint64_t from, uint64_t size)
 	return end;
 }
 
-static int scan_segment(struct replay *rp, const char *path, const uint8_t *d,
-			uint64_t size, const struct wal_seg *seg, bool last_seg,
-			struct seg_scan *out)
+static int scan_segment(struct replay *rp, const char *path, const uint8_t *d, uint64_t size,
+			const struct wal_seg *seg, bool last_seg, struct seg_scan *out)
 {
 	uint64_t off = 0;
 	memset(out, 0, sizeof(*out));
@@ -769,14 +770,17 @@ static int scan_segment(struct replay *rp, const char *path, const uint8_t *d,
 			uint64_t nz = last_nonzero_end(d, off, size);
 			out->end = off;
 			if (off == 0) {
-				fs_errf(rp->err, rp->cap, "wal: %s: offset 0: no metadata record", path);
+				fs_errf(rp->err, rp->cap, "wal: %s: offset 0: no metadata record",
+					path);
 				return -1;
 			}
 			if (nz == off)
 				return 0;
 			if (!last_seg) {
-				fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": data after the end "
-				    "of the records (zeroed record?)", path, off);
+				fs_errf(rp->err, rp->cap,
+					"wal: %s: offset %" PRIu64 ": data after the end "
+					"of the records (zeroed record?)",
+					path, off);
 				return -1;
 			}
 			/* unsynced writes that reached the disk out of order */
@@ -797,10 +801,14 @@ static int scan_segment(struct replay *rp, const char *path, const uint8_t *d,
 				out->why = !fits ? "record cut short" : "torn record";
 				return 0;
 			}
-			fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": corrupt record (%s): "
-			    "refusing to start; the log cannot be trusted past this point",
-			    path, off, !len_sane ? "bad length" : !fits ? "length past end of file"
-			    : d[off + fsz - 1] != WAL_TRAILER ? "bad trailer" : "CRC mismatch");
+			fs_errf(rp->err, rp->cap,
+				"wal: %s: offset %" PRIu64 ": corrupt record (%s): "
+				"refusing to start; the log cannot be trusted past this point",
+				path, off,
+				!len_sane			? "bad length" :
+				!fits				? "length past end of file" :
+				d[off + fsz - 1] != WAL_TRAILER ? "bad trailer" :
+								  "CRC mismatch");
 			return -1;
 		}
 		if (replay_record(rp, path, off, d + off + WAL_HDR, len, seg, off == 0) < 0)
@@ -840,9 +848,10 @@ static int replay_finish(struct replay *rp, const char *dir)
 {
 	struct wal_recovered *rec = rp->rec;
 	if (rp->snap_index < rp->base) {
-		fs_errf(rp->err, rp->cap, "wal: %s: the log starts after index %" PRIu64 " but the "
-		    "snapshot is at %" PRIu64 ": entries in between are missing", dir,
-		    rp->base, rp->snap_index);
+		fs_errf(rp->err, rp->cap,
+			"wal: %s: the log starts after index %" PRIu64 " but the "
+			"snapshot is at %" PRIu64 ": entries in between are missing",
+			dir, rp->base, rp->snap_index);
 		return -1;
 	}
 	uint64_t t;
@@ -851,16 +860,16 @@ static int replay_finish(struct replay *rp, const char *dir)
 		replay_free_ents_from(rp, 0);
 		snprintf(rec->note + strlen(rec->note), sizeof(rec->note) - strlen(rec->note),
 			 "%swal: entries after snapshot %" PRIu64 " belong to a replaced log "
-			 "(term %" PRIu64 " != %" PRIu64 "): dropped", rec->note[0] ? "; " : "",
-			 rp->snap_index, t, rp->snap_term);
+			 "(term %" PRIu64 " != %" PRIu64 "): dropped",
+			 rec->note[0] ? "; " : "", rp->snap_index, t, rp->snap_term);
 	}
 	size_t keep = 0;
 	while (keep < rp->n_ents && rp->ents[keep].term >= rp->snap_term)
-		keep++;	/* terms never decrease along a log */
+		keep++; /* terms never decrease along a log */
 	replay_free_ents_from(rp, keep);
 	rec->entries = rp->ents;
 	rec->n_entries = rp->n_ents;
-	rp->ents = NULL;	/* moved to rec */
+	rp->ents = NULL; /* moved to rec */
 	rp->n_ents = rp->cap_ents = 0;
 	uint64_t limit = rec->n_entries ? rec->entries[rec->n_entries - 1].index : rp->snap_index;
 	if (rec->hard_state.commit > limit)
@@ -890,8 +899,7 @@ static void note_add(struct wal_recovered *rec, const char *fmt, ...)
  * so appends never change the size and fdatasync stays cheap. A crash
  * before that fsync leaves the short file or the long one with zeros after
  * the records; both replay the same. Returns 0 or -1 with err. */
-static int open_last_segment(struct wal *w, const char *path, uint64_t end,
-			     char *err, size_t cap)
+static int open_last_segment(struct wal *w, const char *path, uint64_t end, char *err, size_t cap)
 {
 	w->seg_off = end;
 	w->seg_head_end = end;
@@ -928,8 +936,8 @@ static int replay_all(struct wal *w, struct replay *rp)
 		char path[4096];
 		seg_path(path, sizeof(path), w->dir, seg);
 		if (i > 0 && seg->seq != w->segs[i - 1].seq + 1) {
-			fs_errf(rp->err, rp->cap, "wal: %s: segment %016" PRIx64 " is missing", path,
-			    w->segs[i - 1].seq + 1);
+			fs_errf(rp->err, rp->cap, "wal: %s: segment %016" PRIx64 " is missing",
+				path, w->segs[i - 1].seq + 1);
 			return -1;
 		}
 		if (i == 0)
@@ -951,8 +959,10 @@ static int replay_all(struct wal *w, struct replay *rp)
 			if (zero_tail(path, sc.end, sc.torn_len, rp->err, rp->cap) < 0)
 				return -1;
 			rp->rec->torn_bytes = sc.torn_len;
-			note_add(rp->rec, "wal: %s: %s at offset %" PRIu64 ": zeroed %" PRIu64
-				 " unsynced bytes", path, sc.why, sc.end, sc.torn_len);
+			note_add(rp->rec,
+				 "wal: %s: %s at offset %" PRIu64 ": zeroed %" PRIu64
+				 " unsynced bytes",
+				 path, sc.why, sc.end, sc.torn_len);
 		}
 		if (last && open_last_segment(w, path, sc.end, rp->err, rp->cap) < 0)
 			return -1;
@@ -960,9 +970,8 @@ static int replay_all(struct wal *w, struct replay *rp)
 	return 0;
 }
 
-int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index,
-	     uint64_t snap_term, struct wal **out, struct wal_recovered *rec,
-	     char *err, size_t cap)
+int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index, uint64_t snap_term,
+	     struct wal **out, struct wal_recovered *rec, char *err, size_t cap)
 {
 	*out = NULL;
 	memset(rec, 0, sizeof(*rec));
@@ -973,8 +982,11 @@ int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index,
 		wal_free(w);
 		return -1;
 	}
-	struct replay rp = {.snap_index = snap_index, .snap_term = snap_term, .rec = rec,
-			    .err = err, .cap = cap};
+	struct replay rp = {.snap_index = snap_index,
+			    .snap_term = snap_term,
+			    .rec = rec,
+			    .err = err,
+			    .cap = cap};
 	rc = replay_all(w, &rp);
 	if (rc == 0)
 		rc = replay_finish(&rp, dir);
@@ -1015,8 +1027,8 @@ void wal_recovered_free(struct wal_recovered *rec)
 	memset(rec, 0, sizeof(*rec));
 }
 
-void wal_recovered_to_persisted(const struct wal_recovered *rec,
-				const struct raft_snapshot *snap, struct raft_persisted *p)
+void wal_recovered_to_persisted(const struct wal_recovered *rec, const struct raft_snapshot *snap,
+				struct raft_persisted *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->hard_state = rec->hard_state;

@@ -10,9 +10,9 @@
 
 #include "raft/raft.h"
 
-#define WAL_FORMAT_VERSION 1
+#define WAL_FORMAT_VERSION	 1
 #define WAL_DEFAULT_SEGMENT_SIZE (64u * 1024 * 1024)
-#define WAL_DEFAULT_MAX_WALS 5
+#define WAL_DEFAULT_MAX_WALS	 5
 
 /* Identity written at the head of every segment. */
 struct wal_meta {
@@ -21,10 +21,10 @@ struct wal_meta {
 };
 
 struct wal_options {
-	uint64_t segment_size;	/* preallocated bytes per segment; 0: 64 MiB */
-	unsigned max_wals;	/* segments kept at least (release never goes below);
+	uint64_t segment_size; /* preallocated bytes per segment; 0: 64 MiB */
+	unsigned max_wals;     /* segments kept at least (release never goes below);
 				 * 0: keep all (etcd's "0 is unlimited") */
-	size_t flush_bytes;	/* wal_append writes (no sync) once this much is
+	size_t flush_bytes;    /* wal_append writes (no sync) once this much is
 				 * buffered; 0: 1 MiB */
 };
 
@@ -37,21 +37,21 @@ struct wal;
 struct wal_recovered {
 	struct wal_meta meta;
 	bool has_hard_state;
-	struct raft_hard_state hard_state;	/* the last one logged; commit clamped
+	struct raft_hard_state hard_state; /* the last one logged; commit clamped
 						 * to the last entry */
-	struct raft_entry *entries;	/* contiguous, from snap_index + 1, after every
+	struct raft_entry *entries;	   /* contiguous, from snap_index + 1, after every
 					 * conflicting-suffix overwrite was replayed */
 	size_t n_entries;
-	uint64_t marker_index, marker_term;	/* last snapshot marker seen (0, 0 if none) */
-	uint64_t torn_bytes;	/* bytes zeroed at the tail of the last segment */
-	char note[512];		/* human text on any repair done ("" if none): log it */
+	uint64_t marker_index, marker_term; /* last snapshot marker seen (0, 0 if none) */
+	uint64_t torn_bytes;		    /* bytes zeroed at the tail of the last segment */
+	char note[512];			    /* human text on any repair done ("" if none): log it */
 };
 
 void wal_recovered_free(struct wal_recovered *rec);
 
 /* Fills p from rec (borrowing rec's entries) and snap (may be NULL). */
-void wal_recovered_to_persisted(const struct wal_recovered *rec,
-				const struct raft_snapshot *snap, struct raft_persisted *p);
+void wal_recovered_to_persisted(const struct wal_recovered *rec, const struct raft_snapshot *snap,
+				struct raft_persisted *p);
 
 /* True when dir holds at least one segment (a WAL to open, not create). */
 bool wal_exists(const char *dir);
@@ -72,9 +72,8 @@ int wal_create(const char *dir, const struct wal_meta *meta, const struct wal_op
  * the indexes or segment sequence, or a snapshot the WAL does not connect to
  * returns -1 with err naming the file and byte offset; *out stays NULL and
  * rec is empty. On success *out and rec are owned by the caller. */
-int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index,
-	     uint64_t snap_term, struct wal **out, struct wal_recovered *rec,
-	     char *err, size_t cap);
+int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index, uint64_t snap_term,
+	     struct wal **out, struct wal_recovered *rec, char *err, size_t cap);
 
 /* Buffers hs (if not NULL) then the n entries (borrowed; copied into the
  * buffer). entries[0].index may be <= the last index appended: replay
@@ -83,8 +82,8 @@ int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index,
  * when the current one is full (that fdatasyncs the full one first).
  * Returns 0 or -1 (error text: wal_error). After an error the wal is
  * unusable (the disk state is unknown): close it and stop the server. */
-int wal_append(struct wal *w, const struct raft_hard_state *hs,
-	       const struct raft_entry *e, size_t n);
+int wal_append(struct wal *w, const struct raft_hard_state *hs, const struct raft_entry *e,
+	       size_t n);
 
 /* Buffers a snapshot marker: the app saved (or installed) the snapshot at
  * index/term. On replay an installed snapshot that does not match the log
@@ -119,12 +118,12 @@ int wal_close_trim(struct wal *w, char *err, size_t cap);
 const char *wal_error(const struct wal *w);
 
 struct wal_stats {
-	uint64_t fsyncs;	/* fdatasync/fsync calls made by this wal */
-	uint64_t writes;	/* pwrite calls */
+	uint64_t fsyncs; /* fdatasync/fsync calls made by this wal */
+	uint64_t writes; /* pwrite calls */
 	uint64_t records;
-	uint64_t bytes;		/* framed bytes appended */
-	uint64_t segments;	/* segments now on disk */
-	uint64_t segment_seq;	/* sequence of the current segment */
+	uint64_t bytes;	      /* framed bytes appended */
+	uint64_t segments;    /* segments now on disk */
+	uint64_t segment_seq; /* sequence of the current segment */
 };
 void wal_get_stats(const struct wal *w, struct wal_stats *out);
 

@@ -17,30 +17,30 @@
 #include "util/xalloc.h"
 
 struct queued {
-	struct list link;		/* in the queue, then in a round's group */
+	struct list link; /* in the queue, then in a round's group */
 	uint64_t seq;
 	bool has_hs, marker, must_sync;
 	struct raft_hard_state hs;
 	uint64_t snap_index, snap_term;
-	struct raft_entry *entries;	/* points into this allocation */
+	struct raft_entry *entries; /* points into this allocation */
 	size_t n_entries;
 };
 
 struct wal_sync {
-	struct wal *w;			/* used only by the owner of busy */
+	struct wal *w; /* used only by the owner of busy */
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t wake;		/* work queued, stop, or w free again */
-	pthread_cond_t done;		/* durable advanced or failed (wal_sync_wait) */
-	struct list queue;		/* of struct queued, seq order, under mu */
-	size_t n_queued;		/* batches in the queue, under mu */
-	bool busy;			/* under mu: a round (thread or inline) owns w */
-	uint64_t last_seq;		/* last submitted, under mu */
-	uint64_t release_index;		/* pending release request, under mu */
-	bool stop;			/* under mu */
-	bool failed;			/* under mu */
-	char err[512];			/* under mu */
-	struct wal_sync_stats st;	/* under mu */
+	pthread_cond_t wake;	  /* work queued, stop, or w free again */
+	pthread_cond_t done;	  /* durable advanced or failed (wal_sync_wait) */
+	struct list queue;	  /* of struct queued, seq order, under mu */
+	size_t n_queued;	  /* batches in the queue, under mu */
+	bool busy;		  /* under mu: a round (thread or inline) owns w */
+	uint64_t last_seq;	  /* last submitted, under mu */
+	uint64_t release_index;	  /* pending release request, under mu */
+	bool stop;		  /* under mu */
+	bool failed;		  /* under mu */
+	char err[512];		  /* under mu */
+	struct wal_sync_stats st; /* under mu */
 	_Atomic uint64_t durable;
 	int efd;
 };
@@ -83,12 +83,12 @@ static struct queued *batch_copy(const struct wal_batch *b)
 /* What one round took from the queue and what it did. Whoever runs a round
  * owns s->w from take_round to finish_round (s->busy). */
 struct round {
-	struct list group;	/* taken from the queue; run_round frees it */
-	uint64_t release;	/* release request taken with it (0: none) */
-	bool final;		/* wal_sync_stop: sync even a commit-only group */
-	bool dead;		/* the log had failed: drop the group, never ack */
+	struct list group; /* taken from the queue; run_round frees it */
+	uint64_t release;  /* release request taken with it (0: none) */
+	bool final;	   /* wal_sync_stop: sync even a commit-only group */
+	bool dead;	   /* the log had failed: drop the group, never ack */
 	bool ok;
-	uint64_t top;		/* highest seq made durable (0: none) */
+	uint64_t top; /* highest seq made durable (0: none) */
 	uint64_t batches, entries;
 	int released;
 	bool have_stats;
@@ -128,7 +128,8 @@ static void run_round(struct wal_sync *s, struct round *r)
 	bool need_sync = r->final;
 	r->ok = !r->dead;
 	struct queued *q, *tmp;
-	list_for_each_safe(q, tmp, &r->group, link) {
+	list_for_each_safe(q, tmp, &r->group, link)
+	{
 		list_del(&q->link);
 		if (r->ok && write_batch(s->w, q) < 0)
 			r->ok = false;
@@ -138,7 +139,7 @@ static void run_round(struct wal_sync *s, struct round *r)
 			r->batches++;
 			r->entries += q->n_entries;
 		}
-		free(q);	/* a dead log drops it: never acknowledged */
+		free(q); /* a dead log drops it: never acknowledged */
 	}
 	if (r->dead)
 		return;
@@ -176,7 +177,7 @@ static void finish_round(struct wal_sync *s, const struct round *r)
 	if (r->top || s->failed)
 		pthread_cond_broadcast(&s->done);
 	if (!list_empty(&s->queue) || s->release_index || s->stop)
-		pthread_cond_signal(&s->wake);	/* the thread may wait for busy */
+		pthread_cond_signal(&s->wake); /* the thread may wait for busy */
 }
 
 /* ---- the thread -------------------------------------------------------------------- */
@@ -185,7 +186,7 @@ static void signal_loop(struct wal_sync *s)
 {
 	uint64_t one = 1;
 	ssize_t n = write(s->efd, &one, sizeof(one));
-	(void)n;	/* EAGAIN: the counter is already non-zero, the loop will wake */
+	(void)n; /* EAGAIN: the counter is already non-zero, the loop will wake */
 }
 
 static void *wal_thread(void *arg)
@@ -289,7 +290,7 @@ int wal_sync_flush(struct wal_sync *s, size_t max_inline, uint64_t *durable)
 		return 0;
 	}
 	struct round r;
-	take_round(s, &r, false);	/* deleting segments stays on the thread */
+	take_round(s, &r, false); /* deleting segments stays on the thread */
 	pthread_mutex_unlock(&s->mu);
 	run_round(s, &r);
 	pthread_mutex_lock(&s->mu);
@@ -321,7 +322,7 @@ uint64_t wal_sync_durable(struct wal_sync *s)
 {
 	uint64_t count;
 	ssize_t n = read(s->efd, &count, sizeof(count));
-	(void)n;	/* EAGAIN: nothing new; the atomic is authoritative */
+	(void)n; /* EAGAIN: nothing new; the atomic is authoritative */
 	return atomic_load(&s->durable);
 }
 

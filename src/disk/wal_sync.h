@@ -17,20 +17,20 @@
  * wal_sync_submit only (it copies). Written in this order: hard state,
  * snapshot marker, entries (raft.h's order). */
 struct wal_batch {
-	uint64_t seq;			/* raft_update.persist_seq; strictly increasing */
-	const struct raft_hard_state *hard_state;	/* NULL: unchanged */
-	bool snapshot_marker;		/* log a marker for a snapshot made durable */
+	uint64_t seq;				  /* raft_update.persist_seq; strictly increasing */
+	const struct raft_hard_state *hard_state; /* NULL: unchanged */
+	bool snapshot_marker;			  /* log a marker for a snapshot made durable */
 	uint64_t snap_index, snap_term;
 	const struct raft_entry *entries;
 	size_t n_entries;
-	bool must_sync;			/* false: durable means "written" (commit-only) */
+	bool must_sync; /* false: durable means "written" (commit-only) */
 };
 
 struct wal_sync_stats {
-	uint64_t batches;	/* batches submitted and written */
+	uint64_t batches; /* batches submitted and written */
 	uint64_t entries;
 	uint64_t rounds;	/* groups written (thread or inline) */
-	uint64_t inline_rounds;	/* of which written by wal_sync_flush's caller */
+	uint64_t inline_rounds; /* of which written by wal_sync_flush's caller */
 	uint64_t fsyncs;	/* fdatasync/fsync calls (includes segment rolls) */
 	uint64_t released;	/* segments deleted by wal_sync_release_before */
 	uint64_t max_group;	/* most batches covered by one round */

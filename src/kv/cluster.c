@@ -71,12 +71,11 @@ static void recompute_cluster_id(struct cluster *c)
 	c->id = be64(h);
 }
 
-void cluster_add_member(struct cluster *c, const char *name, char *const *peer_urls,
-			size_t n_peer, char *const *client_urls, size_t n_client,
-			const char *token)
+void cluster_add_member(struct cluster *c, const char *name, char *const *peer_urls, size_t n_peer,
+			char *const *client_urls, size_t n_client, const char *token)
 {
-	cluster_put_member(c, cluster_member_id(peer_urls, n_peer, token), name, peer_urls,
-			   n_peer, client_urls, n_client);
+	cluster_put_member(c, cluster_member_id(peer_urls, n_peer, token), name, peer_urls, n_peer,
+			   client_urls, n_client);
 	recompute_cluster_id(c);
 }
 
@@ -121,9 +120,8 @@ void cluster_free(struct cluster *c)
 	c->n_removed = 0;
 }
 
-void cluster_put_member(struct cluster *c, uint64_t id, const char *name,
-			char *const *peer_urls, size_t n_peer,
-			char *const *client_urls, size_t n_client)
+void cluster_put_member(struct cluster *c, uint64_t id, const char *name, char *const *peer_urls,
+			size_t n_peer, char *const *client_urls, size_t n_client)
 {
 	struct member *m = find_member(c, id);
 	if (m) {
@@ -165,8 +163,8 @@ bool cluster_is_removed(const struct cluster *c, uint64_t id)
 	return false;
 }
 
-void cluster_publish(struct cluster *c, uint64_t id, const char *name,
-		     char *const *client_urls, size_t n_client)
+void cluster_publish(struct cluster *c, uint64_t id, const char *name, char *const *client_urls,
+		     size_t n_client)
 {
 	struct member *m = find_member(c, id);
 	if (m == NULL)

@@ -12,40 +12,38 @@
 
 struct member {
 	uint64_t id;
-	char *name;		/* owned; "" for a member not started yet */
-	char **peer_urls;	/* owned, sorted */
+	char *name;	  /* owned; "" for a member not started yet */
+	char **peer_urls; /* owned, sorted */
 	size_t n_peer_urls;
-	char **client_urls;	/* owned */
+	char **client_urls; /* owned */
 	size_t n_client_urls;
 };
 
 struct cluster {
 	uint64_t id;
-	struct member *members;	/* owned, sorted by id */
+	struct member *members; /* owned, sorted by id */
 	size_t n_members;
-	uint64_t *removed;	/* ids removed at runtime: never allowed back */
+	uint64_t *removed; /* ids removed at runtime: never allowed back */
 	size_t n_removed;
 };
 
 /* etcd's NewMember ID (no time component: static bootstrap). */
 uint64_t cluster_member_id(char *const *peer_urls, size_t n, const char *token);
 /* Adds a member (copies everything) and recomputes the cluster ID. */
-void cluster_add_member(struct cluster *c, const char *name, char *const *peer_urls,
-			size_t n_peer, char *const *client_urls, size_t n_client,
-			const char *token);
+void cluster_add_member(struct cluster *c, const char *name, char *const *peer_urls, size_t n_peer,
+			char *const *client_urls, size_t n_client, const char *token);
 /* The member with id, or NULL. */
 const struct member *cluster_find(const struct cluster *c, uint64_t id);
 /* Adds a member with a known id (runtime add, decode). Copies; keeps the
  * cluster id. Replaces an existing entry with the same id. */
-void cluster_put_member(struct cluster *c, uint64_t id, const char *name,
-			char *const *peer_urls, size_t n_peer,
-			char *const *client_urls, size_t n_client);
+void cluster_put_member(struct cluster *c, uint64_t id, const char *name, char *const *peer_urls,
+			size_t n_peer, char *const *client_urls, size_t n_client);
 /* Removes id and remembers it as removed. */
 void cluster_remove_member(struct cluster *c, uint64_t id);
 bool cluster_is_removed(const struct cluster *c, uint64_t id);
 /* Sets a member's published attributes (name, client URLs). */
-void cluster_publish(struct cluster *c, uint64_t id, const char *name,
-		     char *const *client_urls, size_t n_client);
+void cluster_publish(struct cluster *c, uint64_t id, const char *name, char *const *client_urls,
+		     size_t n_client);
 
 /* The member table as bytes (cluster id, members, removed ids): the context
  * of the bootstrap entry and part of every snapshot. Versioned. */

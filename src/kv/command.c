@@ -105,8 +105,8 @@ int command_publish_member(const struct command *c, struct cluster *one)
 /* The context: u64 member_id, u64 req_id, [the added member's table]. */
 #define CONF_CTX_HEAD 16
 
-void command_encode_conf(struct buf *out, uint64_t member_id, uint64_t req_id,
-			 uint8_t conf_type, uint64_t node, const struct cluster *added)
+void command_encode_conf(struct buf *out, uint64_t member_id, uint64_t req_id, uint8_t conf_type,
+			 uint64_t node, const struct cluster *added)
 {
 	struct buf ctx = BUF_INIT;
 	buf_put_le64(&ctx, member_id);
@@ -147,7 +147,7 @@ void conf_context_free(struct conf_context *cc)
 /* ---- the state snapshot envelope ----------------------------------------- */
 
 #define STATE_MAGIC "CETCDSN1"
-#define STATE_HEAD 12	/* magic + u32 table length */
+#define STATE_HEAD  12 /* magic + u32 table length */
 
 void command_encode_snapshot_head(struct buf *out, const struct cluster *table)
 {
@@ -159,8 +159,8 @@ void command_encode_snapshot_head(struct buf *out, const struct cluster *table)
 	buf_free(&t);
 }
 
-int command_decode_snapshot(const void *data, size_t len, struct cluster *table,
-			    const void **store, size_t *store_len, char *err, size_t cap)
+int command_decode_snapshot(const void *data, size_t len, struct cluster *table, const void **store,
+			    size_t *store_len, char *err, size_t cap)
 {
 	const uint8_t *p = data;
 	if (len < STATE_HEAD || memcmp(p, STATE_MAGIC, 8) != 0) {

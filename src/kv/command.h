@@ -30,10 +30,10 @@
 #include "kv/store.h"
 
 enum cmd_type {
-	CMD_WRITE = 1,	/* a store_write */
-	CMD_EXPIRE = 2,	/* expire every node whose deadline <= entry time */
-	CMD_PUBLISH = 3,	/* a member's attributes (name, client URLs) */
-	CMD_CONF = 4,		/* a membership change: the leader turns it into a Raft
+	CMD_WRITE = 1,	 /* a store_write */
+	CMD_EXPIRE = 2,	 /* expire every node whose deadline <= entry time */
+	CMD_PUBLISH = 3, /* a member's attributes (name, client URLs) */
+	CMD_CONF = 4,	 /* a membership change: the leader turns it into a Raft
 				 * configuration entry (attrs = entry context) */
 };
 
@@ -41,17 +41,17 @@ struct command {
 	enum cmd_type type;
 	uint64_t member_id;
 	uint64_t req_id;
-	struct store_write write;	/* CMD_WRITE: strings point into mem, each
+	struct store_write write; /* CMD_WRITE: strings point into mem, each
 					 * NUL-terminated; value_len and
 					 * prev_value_len give the value lengths
 					 * (values may hold NUL bytes) */
-	const void *attrs;		/* CMD_PUBLISH: cluster_encode bytes of a
+	const void *attrs;	  /* CMD_PUBLISH: cluster_encode bytes of a
 					 * one-member table; CMD_CONF: the conf
 					 * entry's context; points into mem */
 	size_t attrs_len;
-	uint8_t conf_type;		/* CMD_CONF: enum raft_conf_type */
-	uint64_t conf_node;		/* CMD_CONF: the member changed */
-	char *mem;			/* owned by the command */
+	uint8_t conf_type;  /* CMD_CONF: enum raft_conf_type */
+	uint64_t conf_node; /* CMD_CONF: the member changed */
+	char *mem;	    /* owned by the command */
 };
 
 void command_encode_write(struct buf *out, uint64_t member_id, uint64_t req_id,
@@ -68,8 +68,8 @@ int command_publish_member(const struct command *c, struct cluster *one);
  * configuration entry. Its context names the proposing member and its
  * request id (that member answers its client when the entry is applied)
  * and, for an add, the new member's table entry (added, or NULL). */
-void command_encode_conf(struct buf *out, uint64_t member_id, uint64_t req_id,
-			 uint8_t conf_type, uint64_t node, const struct cluster *added);
+void command_encode_conf(struct buf *out, uint64_t member_id, uint64_t req_id, uint8_t conf_type,
+			 uint64_t node, const struct cluster *added);
 /* Whether a payload is a CMD_CONF (without decoding it all). */
 bool command_is_conf(const void *data, size_t len);
 
@@ -80,9 +80,9 @@ void command_free(struct command *c);
 
 /* The context of a runtime configuration entry (command_encode_conf). */
 struct conf_context {
-	uint64_t member_id;	/* the member that proposed it */
-	uint64_t req_id;	/* its request id there */
-	struct cluster added;	/* an add: the new member (one entry); else empty */
+	uint64_t member_id;   /* the member that proposed it */
+	uint64_t req_id;      /* its request id there */
+	struct cluster added; /* an add: the new member (one entry); else empty */
 };
 
 /* Returns 0, or -1 when data is too short to be one (the bootstrap entry's
@@ -97,7 +97,7 @@ void command_encode_snapshot_head(struct buf *out, const struct cluster *table);
 /* Splits a state snapshot: *table is replaced by its member table (only on
  * success) and *store / *store_len point at the store's bytes inside data.
  * Returns 0, or -1 with a message in err. */
-int command_decode_snapshot(const void *data, size_t len, struct cluster *table,
-			    const void **store, size_t *store_len, char *err, size_t cap);
+int command_decode_snapshot(const void *data, size_t len, struct cluster *table, const void **store,
+			    size_t *store_len, char *err, size_t cap);
 
 #endif /* CETCD_COMMAND_H */

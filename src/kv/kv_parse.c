@@ -23,8 +23,7 @@ static char *escape_error(const char bad[4])
 
 /* ---- form ------------------------------------------------------------- */
 
-static void form_add(struct form *f, char *key, size_t key_len, char *value,
-		     size_t value_len)
+static void form_add(struct form *f, char *key, size_t key_len, char *value, size_t value_len)
 {
 	if (f->len == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 8;
@@ -56,7 +55,8 @@ int form_parse(struct form *f, const char *s, size_t len, char **cause)
 		size_t seg_len = end - i;
 		i = amp ? end + 1 : len;
 		if (memchr(seg, ';', seg_len) != NULL) {
-			set_first_error(cause, xstrndup("invalid semicolon separator in query", 36));
+			set_first_error(cause,
+					xstrndup("invalid semicolon separator in query", 36));
 			continue;
 		}
 		if (seg_len == 0)
@@ -70,8 +70,8 @@ int form_parse(struct form *f, const char *s, size_t len, char **cause)
 			set_first_error(cause, escape_error(bad));
 			continue;
 		}
-		char *value = eq ? url_unescape(eq + 1, seg_len - klen - 1, true, bad, &value_len)
-				 : xstrndup("", 0);
+		char *value = eq ? url_unescape(eq + 1, seg_len - klen - 1, true, bad, &value_len) :
+				   xstrndup("", 0);
 		if (value == NULL) {
 			free(key);
 			set_first_error(cause, escape_error(bad));

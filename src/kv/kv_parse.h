@@ -18,14 +18,14 @@
  * decodes to a NUL byte inside value[0..value_len) (always NUL-terminated
  * too, so value works as a C string when no NUL is expected). */
 struct form_pair {
-	char *key;		/* owned */
+	char *key; /* owned */
 	size_t key_len;
-	char *value;		/* owned */
+	char *value; /* owned */
 	size_t value_len;
 };
 
 struct form {
-	struct form_pair *pairs;	/* owned; body pairs first, then query pairs */
+	struct form_pair *pairs; /* owned; body pairs first, then query pairs */
 	size_t len, cap;
 };
 
@@ -44,15 +44,21 @@ void form_free(struct form *f);
 
 /* ---- the key request -------------------------------------------------- */
 
-enum kv_method { KV_GET, KV_HEAD, KV_PUT, KV_POST, KV_DELETE };
+enum kv_method {
+	KV_GET,
+	KV_HEAD,
+	KV_PUT,
+	KV_POST,
+	KV_DELETE
+};
 
 struct kv_request {
 	enum kv_method method;
-	char *path;		/* owned: cleaned store path, "/" for the root */
+	char *path; /* owned: cleaned store path, "/" for the root */
 	bool recursive, sorted, wait, stream, quorum, dir;
 	bool no_value_on_success;
 	uint64_t wait_index;
-	struct store_write write;	/* for PUT/POST/DELETE; strings point into
+	struct store_write write; /* for PUT/POST/DELETE; strings point into
 					 * path and form (which must outlive it);
 					 * value_len / prev_value_len are set */
 };

@@ -22,14 +22,22 @@
 const char *store_action_name(enum store_action a)
 {
 	switch (a) {
-	case ACT_GET: return "get";
-	case ACT_SET: return "set";
-	case ACT_CREATE: return "create";
-	case ACT_UPDATE: return "update";
-	case ACT_CAS: return "compareAndSwap";
-	case ACT_DELETE: return "delete";
-	case ACT_CAD: return "compareAndDelete";
-	case ACT_EXPIRE: return "expire";
+	case ACT_GET:
+		return "get";
+	case ACT_SET:
+		return "set";
+	case ACT_CREATE:
+		return "create";
+	case ACT_UPDATE:
+		return "update";
+	case ACT_CAS:
+		return "compareAndSwap";
+	case ACT_DELETE:
+		return "delete";
+	case ACT_CAD:
+		return "compareAndDelete";
+	case ACT_EXPIRE:
+		return "expire";
 	}
 	return "unknown";
 }
@@ -61,8 +69,8 @@ void store_error_clear(struct store_error *err)
 }
 
 /* Fills *err (cause NULL = omitted) and returns -1. */
-static int set_error(const struct store *s, struct store_error *err, int code,
-		     const char *cause, size_t cause_len)
+static int set_error(const struct store *s, struct store_error *err, int code, const char *cause,
+		     size_t cause_len)
 {
 	if (err != NULL) {
 		free(err->cause);
@@ -206,8 +214,8 @@ static int walk_error(const struct store *s, const char *path, const struct walk
 	return set_error(s, err, 100, path, r->miss_end);
 }
 
-int store_get(struct store *s, const char *path, bool recursive, bool sorted,
-	      int64_t now_ns, struct buf *out, struct store_error *err)
+int store_get(struct store *s, const char *path, bool recursive, bool sorted, int64_t now_ns,
+	      struct buf *out, struct store_error *err)
 {
 	size_t len = clean_path(s, path);
 	const char *p = s->path.data;
@@ -225,10 +233,9 @@ int store_get(struct store *s, const char *path, bool recursive, bool sorted,
 
 /* ---- events ------------------------------------------------------------------- */
 
-static struct store_event *event_new(enum store_action action, uint64_t index,
-				     const char *key, size_t key_len, bool dir,
-				     const struct node_view *node, const struct node_view *prev,
-				     int64_t now_ns)
+static struct store_event *event_new(enum store_action action, uint64_t index, const char *key,
+				     size_t key_len, bool dir, const struct node_view *node,
+				     const struct node_view *prev, int64_t now_ns)
 {
 	struct store_event *ev = xcalloc(1, sizeof(*ev));
 	ev->refs = 1;
@@ -308,16 +315,15 @@ static struct snode *make_dirs(struct snode *dir, const char *path, size_t from,
 /* Adds a new node at path (parent found or created from walk r) at index next. */
 static struct snode *insert_new(struct store *s, const struct store_write *w, const char *path,
 				size_t len, const struct walk_result *r, struct snode *parent,
-				const char *value, size_t value_len, uint64_t next,
-				int64_t now_ns)
+				const char *value, size_t value_len, uint64_t next, int64_t now_ns)
 {
 	size_t slash = last_slash(path, len);
 	if (parent == NULL)
 		parent = make_dirs(r->node, path, r->miss_start, slash, next);
 	const char *name = path + slash + 1;
 	size_t name_len = len - slash - 1;
-	struct snode *n = w->dir ? snode_new_dir(name, name_len, next)
-				 : snode_new_file(name, name_len, value, value_len, next);
+	struct snode *n = w->dir ? snode_new_dir(name, name_len, next) :
+				   snode_new_file(name, name_len, value, value_len, next);
 	dir_add(parent, n);
 	if (w->has_ttl)
 		ttl_heap_set(&s->ttl, n, expiration_at(now_ns, w->ttl));
@@ -348,17 +354,16 @@ static int op_set(struct store *s, const struct store_write *w, const char *path
 	struct snode *parent = NULL;
 	struct node_view nv, pv;
 	if (old != NULL) {
-		snode_view_of(&pv, old, path, len);	/* before it leaves the heap */
+		snode_view_of(&pv, old, path, len); /* before it leaves the heap */
 		parent = old->parent;
 		dir_remove(old);
 		ttl_heap_remove(&s->ttl, old);
 	}
-	struct snode *n = insert_new(s, w, path, len, &r, parent, value, value_len, next,
-				     now_ns);
+	struct snode *n = insert_new(s, w, path, len, &r, parent, value, value_len, next, now_ns);
 	s->index = next;
 	snode_view_of(&nv, n, path, len);
-	struct store_event *ev = event_new(ACT_SET, next, path, len, n->is_dir, &nv,
-					   old ? &pv : NULL, now_ns);
+	struct store_event *ev =
+		event_new(ACT_SET, next, path, len, n->is_dir, &nv, old ? &pv : NULL, now_ns);
 	ev->refresh = w->refresh;
 	if (old != NULL)
 		snode_free_tree(old);
@@ -380,8 +385,8 @@ static size_t unique_path(struct store *s, size_t len)
 	return s->path.len;
 }
 
-static int op_create(struct store *s, const struct store_write *w, size_t len,
-		     int64_t now_ns, struct store_event **ev_out, struct store_error *err)
+static int op_create(struct store *s, const struct store_write *w, size_t len, int64_t now_ns,
+		     struct store_event **ev_out, struct store_error *err)
 {
 	if (w->unique)
 		len = unique_path(s, len);
@@ -403,13 +408,13 @@ static int op_create(struct store *s, const struct store_write *w, size_t len,
 		return set_error(s, err, 105, path, len);
 	}
 	uint64_t next = s->index + 1;
-	struct snode *n = insert_new(s, w, path, len, &r, NULL, w->value,
-				     store_write_value_len(w), next, now_ns);
+	struct snode *n = insert_new(s, w, path, len, &r, NULL, w->value, store_write_value_len(w),
+				     next, now_ns);
 	s->index = next;
 	struct node_view nv;
 	snode_view_of(&nv, n, path, len);
-	struct store_event *ev = event_new(ACT_CREATE, next, path, len, n->is_dir, &nv, NULL,
-					   now_ns);
+	struct store_event *ev =
+		event_new(ACT_CREATE, next, path, len, n->is_dir, &nv, NULL, now_ns);
 	s->stats.create_success++;
 	publish(s, ev);
 	*ev_out = ev;
@@ -447,12 +452,11 @@ static struct store_event *rewrite_node(struct store *s, struct snode *n,
 	return ev;
 }
 
-static int op_update(struct store *s, const struct store_write *w, const char *path,
-		     size_t len, int64_t now_ns, struct store_event **ev_out,
-		     struct store_error *err)
+static int op_update(struct store *s, const struct store_write *w, const char *path, size_t len,
+		     int64_t now_ns, struct store_event **ev_out, struct store_error *err)
 {
 	if (is_root_path(path, len)) {
-		s->stats.update_success++;	/* etcd counts this failure as a success */
+		s->stats.update_success++; /* etcd counts this failure as a success */
 		return set_error_str(s, err, 107, "/");
 	}
 	struct walk_result r;
@@ -463,7 +467,7 @@ static int op_update(struct store *s, const struct store_write *w, const char *p
 	}
 	struct snode *n = r.node;
 	if (n->is_dir && store_write_value_len(w) > 0 && !w->refresh) {
-		s->stats.update_success++;	/* etcd counts this failure as a success */
+		s->stats.update_success++; /* etcd counts this failure as a success */
 		return set_error(s, err, 102, path, len);
 	}
 	struct store_event *ev = rewrite_node(s, n, w, ACT_UPDATE, path, len, now_ns);
@@ -480,8 +484,8 @@ static int compare(const struct store *s, const struct snode *n, const struct st
 		   struct store_error *err)
 {
 	size_t pv_len = store_write_prev_value_len(w);
-	bool value_ok = pv_len == 0 || (pv_len == n->value_len &&
-					memcmp(n->u.value, w->prev_value, pv_len) == 0);
+	bool value_ok = pv_len == 0 ||
+			(pv_len == n->value_len && memcmp(n->u.value, w->prev_value, pv_len) == 0);
 	bool index_ok = w->prev_index == 0 || n->modified_index == w->prev_index;
 	if (value_ok && index_ok)
 		return 0;
@@ -509,7 +513,7 @@ static int op_cas(struct store *s, const struct store_write *w, const char *path
 		  int64_t now_ns, struct store_event **ev_out, struct store_error *err)
 {
 	if (is_root_path(path, len)) {
-		s->stats.cas_success++;		/* etcd counts this failure as a success */
+		s->stats.cas_success++; /* etcd counts this failure as a success */
 		return set_error_str(s, err, 107, "/");
 	}
 	struct walk_result r;
@@ -539,19 +543,21 @@ static struct store_event *removal_event(enum store_action action, const struct 
 					 const char *path, size_t len, uint64_t next,
 					 int64_t now_ns)
 {
-	struct node_view nv = { .key = path, .key_len = len, .dir = n->is_dir,
-				.modified_index = next, .created_index = n->created_index };
+	struct node_view nv = {.key = path,
+			       .key_len = len,
+			       .dir = n->is_dir,
+			       .modified_index = next,
+			       .created_index = n->created_index};
 	struct node_view pv;
 	snode_view_of(&pv, n, path, len);
 	return event_new(action, next, path, len, n->is_dir, &nv, &pv, now_ns);
 }
 
-static int op_delete(struct store *s, const struct store_write *w, const char *path,
-		     size_t len, int64_t now_ns, struct store_event **ev_out,
-		     struct store_error *err)
+static int op_delete(struct store *s, const struct store_write *w, const char *path, size_t len,
+		     int64_t now_ns, struct store_event **ev_out, struct store_error *err)
 {
 	if (is_root_path(path, len)) {
-		s->stats.delete_success++;	/* etcd counts this failure as a success */
+		s->stats.delete_success++; /* etcd counts this failure as a success */
 		return set_error_str(s, err, 107, "/");
 	}
 	bool dir_ok = w->dir || w->recursive;
@@ -598,7 +604,7 @@ static int op_cad(struct store *s, const struct store_write *w, const char *path
 		return set_error(s, err, 102, path, len);
 	}
 	if (compare(s, n, w, err) != 0) {
-		s->stats.cad_success++;		/* etcd counts this failure as a success */
+		s->stats.cad_success++; /* etcd counts this failure as a success */
 		return -1;
 	}
 	uint64_t next = s->index + 1;
@@ -643,8 +649,8 @@ size_t store_expire(struct store *s, int64_t now_ns)
 			break;
 		snode_key(n, &key);
 		uint64_t next = s->index + 1;
-		struct store_event *ev = removal_event(ACT_EXPIRE, n, key.data, key.len, next,
-						       now_ns);
+		struct store_event *ev =
+			removal_event(ACT_EXPIRE, n, key.data, key.len, next, now_ns);
 		s->index = next;
 		s->stats.expire_count++;
 		remove_node(s, n, key.data, key.len, ev);
@@ -658,9 +664,8 @@ size_t store_expire(struct store *s, int64_t now_ns)
 /* ---- watches ------------------------------------------------------------------ */
 
 int store_watch(struct store *s, const char *path, bool recursive, bool stream,
-		uint64_t since_index, watch_fire_fn fire, void *ctx,
-		struct watcher **w_out, struct store_event **found,
-		struct store_error *err)
+		uint64_t since_index, watch_fire_fn fire, void *ctx, struct watcher **w_out,
+		struct store_event **found, struct store_error *err)
 {
 	*w_out = NULL;
 	*found = NULL;
@@ -672,8 +677,8 @@ int store_watch(struct store *s, const char *path, bool recursive, bool stream,
 	if (watch_history_scan(&s->history, p, len, recursive, since, &hit, &start) != 0) {
 		char cause[96];
 		snprintf(cause, sizeof(cause),
-			 "the requested history has been cleared [%" PRIu64 "/%" PRIu64 "]",
-			 start, since);
+			 "the requested history has been cleared [%" PRIu64 "/%" PRIu64 "]", start,
+			 since);
 		return set_error_str(s, err, 401, cause);
 	}
 	if (hit != NULL) {

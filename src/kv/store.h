@@ -22,9 +22,9 @@ enum store_action {
 	ACT_SET,
 	ACT_CREATE,
 	ACT_UPDATE,
-	ACT_CAS,	/* "compareAndSwap" */
+	ACT_CAS, /* "compareAndSwap" */
 	ACT_DELETE,
-	ACT_CAD,	/* "compareAndDelete" */
+	ACT_CAD, /* "compareAndDelete" */
 	ACT_EXPIRE,
 };
 
@@ -36,18 +36,18 @@ const char *store_action_name(enum store_action a);
  * a reference. */
 struct store_event {
 	int refs;
-	uint64_t index;		/* the etcd index the change produced */
+	uint64_t index; /* the etcd index the change produced */
 	enum store_action action;
-	bool dir;		/* node is a directory */
-	bool refresh;		/* TTL refresh: in history, never sent to live watchers */
-	bool has_prev;		/* body carries a prevNode (set answers 200, else 201) */
-	char *key;		/* node key, "/a/b" */
-	char *json;		/* the whole reply body: {"action":..,"node":..,"prevNode":..}\n */
+	bool dir;      /* node is a directory */
+	bool refresh;  /* TTL refresh: in history, never sent to live watchers */
+	bool has_prev; /* body carries a prevNode (set answers 200, else 201) */
+	char *key;     /* node key, "/a/b" */
+	char *json;    /* the whole reply body: {"action":..,"node":..,"prevNode":..}\n */
 	size_t json_len;
 };
 
 struct store_event *store_event_ref(struct store_event *ev);
-void store_event_unref(struct store_event *ev);	/* NULL is fine */
+void store_event_unref(struct store_event *ev); /* NULL is fine */
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -56,13 +56,13 @@ void store_event_unref(struct store_event *ev);	/* NULL is fine */
  * the time of the failure. The HTTP layer turns it into etcd's JSON body. */
 struct store_error {
 	int code;
-	char *cause;		/* owned; NULL when etcd omits the cause. NUL-terminated,
+	char *cause;	  /* owned; NULL when etcd omits the cause. NUL-terminated,
 				 * but a compare failure quotes values, which may hold
 				 * NULs: render cause_len bytes */
-	size_t cause_len;	/* bytes of cause */
+	size_t cause_len; /* bytes of cause */
 	uint64_t index;
 };
-void store_error_clear(struct store_error *err);	/* frees cause, zeroes */
+void store_error_clear(struct store_error *err); /* frees cause, zeroes */
 
 /* ---- lifecycle --------------------------------------------------------- */
 
@@ -79,18 +79,18 @@ uint64_t store_index(const struct store *s);
  * left, omitted when <= 0). Hidden children ("_x") are left out of listings;
  * sorted sorts children by key at every level. Counts getsSuccess/getsFail.
  * Returns 0, or -1 with *err filled (100 Key not found, 104 Not a directory). */
-int store_get(struct store *s, const char *path, bool recursive, bool sorted,
-	      int64_t now_ns, struct buf *out, struct store_error *err);
+int store_get(struct store *s, const char *path, bool recursive, bool sorted, int64_t now_ns,
+	      struct buf *out, struct store_error *err);
 
 /* ---- writes (only ever called from apply, in log order) ---------------- */
 
 enum store_op {
-	OP_SET,		/* PUT, plain (replace) */
-	OP_CREATE,	/* PUT prevExist=false, or POST (unique=true) */
-	OP_UPDATE,	/* PUT prevExist=true without prevValue/prevIndex */
-	OP_CAS,		/* PUT with prevValue and/or prevIndex */
+	OP_SET,	   /* PUT, plain (replace) */
+	OP_CREATE, /* PUT prevExist=false, or POST (unique=true) */
+	OP_UPDATE, /* PUT prevExist=true without prevValue/prevIndex */
+	OP_CAS,	   /* PUT with prevValue and/or prevIndex */
 	OP_DELETE,
-	OP_CAD,		/* DELETE with prevValue and/or prevIndex */
+	OP_CAD, /* DELETE with prevValue and/or prevIndex */
 };
 
 /* Values are byte strings (etcd's are Go strings: NUL is an ordinary byte).
@@ -100,16 +100,16 @@ enum store_op {
  * store_write_prev_value_len. */
 struct store_write {
 	enum store_op op;
-	const char *path;	/* cleaned absolute path: "/a/b", "/" for the root */
-	const char *value;	/* NULL = not given (treated as "") */
-	size_t value_len;	/* bytes of value (see above) */
+	const char *path;  /* cleaned absolute path: "/a/b", "/" for the root */
+	const char *value; /* NULL = not given (treated as "") */
+	size_t value_len;  /* bytes of value (see above) */
 	bool dir;
 	bool unique;		/* POST: create <path>/<%020d index> */
 	bool recursive;		/* DELETE */
 	bool refresh;		/* TTL refresh: keep value, do not wake live watchers */
 	bool has_ttl;		/* false: no TTL (a permanent node; clears on update/CAS) */
 	uint64_t ttl;		/* seconds from now_ns */
-	const char *prev_value;	/* NULL = not given ("" also counts as not given) */
+	const char *prev_value; /* NULL = not given ("" also counts as not given) */
 	size_t prev_value_len;	/* bytes of prev_value (see above) */
 	uint64_t prev_index;	/* 0 = not given */
 };
@@ -121,8 +121,9 @@ static inline size_t store_write_value_len(const struct store_write *w)
 
 static inline size_t store_write_prev_value_len(const struct store_write *w)
 {
-	return w->prev_value == NULL ? 0
-	       : w->prev_value_len ? w->prev_value_len : strlen(w->prev_value);
+	return w->prev_value == NULL ? 0 :
+	       w->prev_value_len     ? w->prev_value_len :
+				       strlen(w->prev_value);
 }
 
 /* Applies one write at time now_ns (the log entry's time). On success returns 0
@@ -160,9 +161,8 @@ typedef void (*watch_fire_fn)(void *ctx, struct store_event *ev);
  * hidden "_x" component, for live events), or a delete/expire of an ancestor
  * directory (the ancestor's event is delivered). */
 int store_watch(struct store *s, const char *path, bool recursive, bool stream,
-		uint64_t since_index, watch_fire_fn fire, void *ctx,
-		struct watcher **w_out, struct store_event **found,
-		struct store_error *err);
+		uint64_t since_index, watch_fire_fn fire, void *ctx, struct watcher **w_out,
+		struct store_event **found, struct store_error *err);
 
 /* Removes a live watcher (client went away, or a stream watcher closed). */
 void store_unwatch(struct store *s, struct watcher *w);

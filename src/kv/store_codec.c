@@ -34,10 +34,17 @@
 #include "kv/watch_history.h"
 
 #define END_MAGIC "CETCDEND"
-#define CHUNK (256u * 1024u)	/* streamed chunk size */
+#define CHUNK	  (256u * 1024u) /* streamed chunk size */
 
-enum { EV_DIR = 1, EV_REFRESH = 2, EV_HAS_PREV = 4 };
-enum { ND_DIR = 1, ND_TTL = 2 };
+enum {
+	EV_DIR = 1,
+	EV_REFRESH = 2,
+	EV_HAS_PREV = 4
+};
+enum {
+	ND_DIR = 1,
+	ND_TTL = 2
+};
 
 /* ---- encoding ------------------------------------------------------------ */
 
@@ -124,8 +131,7 @@ static void write_history(struct enc *e, const struct watch_history *h)
 		write_event(e, h->ring[(h->head + i) % h->cap]);
 }
 
-static void write_node(struct enc *e, const struct store *s, const struct snode *n,
-		       uint32_t depth)
+static void write_node(struct enc *e, const struct store *s, const struct snode *n, uint32_t depth)
 {
 	bool ttl = snode_has_ttl(n);
 	size_t value_len = n->is_dir ? 0 : n->value_len;
@@ -185,14 +191,14 @@ static void write_all(struct enc *e, const struct store *s)
 
 void store_snapshot_write(const struct store *s, struct buf *out)
 {
-	struct enc e = { .b = out };
+	struct enc e = {.b = out};
 	write_all(&e, s);
 }
 
 int store_snapshot_write_stream(const struct store *s, store_snapshot_emit_fn emit, void *ctx)
 {
 	struct buf b = BUF_INIT;
-	struct enc e = { .b = &b, .emit = emit, .ctx = ctx };
+	struct enc e = {.b = &b, .emit = emit, .ctx = ctx};
 	buf_reserve(&b, CHUNK + 4096);
 	write_all(&e, s);
 	if (!e.failed && b.len > 0 && emit(ctx, b.data, b.len) != 0)
@@ -208,19 +214,17 @@ struct dec {
 	size_t left;
 	char *err;
 	size_t cap;
-	bool bad;	/* an error message is in err; every later read fails */
+	bool bad; /* an error message is in err; every later read fails */
 };
 
-__attribute__((format(printf, 2, 3)))
-static void dec_fail(struct dec *d, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void dec_fail(struct dec *d, const char *fmt, ...)
 {
 	if (d->bad)
 		return;
 	d->bad = true;
 	if (d->cap == 0)
 		return;
-	int n = snprintf(d->err, d->cap, "store snapshot: offset %zu: ",
-			 (size_t)(d->p - d->start));
+	int n = snprintf(d->err, d->cap, "store snapshot: offset %zu: ", (size_t)(d->p - d->start));
 	if (n < 0 || (size_t)n >= d->cap)
 		return;
 	va_list ap;
@@ -272,7 +276,7 @@ struct restore {
 	struct snode *root;
 	struct ttl_heap ttl;
 	struct watch_history history;
-	struct snode **stack;	/* open directories: stack[0] = root */
+	struct snode **stack; /* open directories: stack[0] = root */
 	size_t depth, stack_cap;
 	uint64_t nodes;
 };
@@ -315,7 +319,8 @@ static bool read_event(struct dec *d, struct restore *r, uint64_t prev_index)
 	if (d->bad)
 		return false;
 	if (index <= prev_index || index > r->index) {
-		dec_fail(d, "event index %" PRIu64 " out of order or beyond the store index", index);
+		dec_fail(d, "event index %" PRIu64 " out of order or beyond the store index",
+			 index);
 		return false;
 	}
 	if (action == ACT_GET || action > ACT_EXPIRE ||
@@ -337,7 +342,7 @@ static bool read_event(struct dec *d, struct restore *r, uint64_t prev_index)
 	ev->key = xstrndup(key, key_len);
 	ev->json = xstrndup(json, json_len);
 	ev->json_len = json_len;
-	watch_history_add(&r->history, ev);	/* takes its own reference */
+	watch_history_add(&r->history, ev); /* takes its own reference */
 	store_event_unref(ev);
 	return true;
 }
@@ -362,9 +367,8 @@ static bool name_ok(const char *name, size_t len)
 }
 
 /* Checks one node record's fields (everything but its value). */
-static bool node_fields_ok(struct dec *d, const struct restore *r, uint64_t depth,
-			   uint64_t flags, const char *name, size_t name_len,
-			   uint64_t created, uint64_t modified)
+static bool node_fields_ok(struct dec *d, const struct restore *r, uint64_t depth, uint64_t flags,
+			   const char *name, size_t name_len, uint64_t created, uint64_t modified)
 {
 	if (depth > r->depth) {
 		dec_fail(d, "node depth %" PRIu64 " below no open directory", depth);
@@ -379,8 +383,10 @@ static bool node_fields_ok(struct dec *d, const struct restore *r, uint64_t dept
 		return false;
 	}
 	if (created == 0 || created > modified || modified > r->index) {
-		dec_fail(d, "node indexes %" PRIu64 "/%" PRIu64 " inconsistent (store index %"
-			 PRIu64 ")", created, modified, r->index);
+		dec_fail(d,
+			 "node indexes %" PRIu64 "/%" PRIu64 " inconsistent (store index %" PRIu64
+			 ")",
+			 created, modified, r->index);
 		return false;
 	}
 	if (dir_find(r->stack[depth - 1], name, name_len) != NULL) {
@@ -422,10 +428,11 @@ static bool read_node(struct dec *d, struct restore *r, uint64_t depth)
 		dec_fail(d, "TTL sequence %" PRIu64 " not below next %" PRIu64, seq, r->next_seq);
 		return false;
 	}
-	struct snode *n = (flags & ND_DIR) ? snode_new_dir(name, name_len, created)
-					   : snode_new_file(name, name_len, value, value_len, created);
+	struct snode *n = (flags & ND_DIR) ?
+				  snode_new_dir(name, name_len, created) :
+				  snode_new_file(name, name_len, value, value_len, created);
 	n->modified_index = modified;
-	r->depth = (size_t)depth;	/* closes the directories deeper than the parent */
+	r->depth = (size_t)depth; /* closes the directories deeper than the parent */
 	dir_add(r->stack[depth - 1], n);
 	if (flags & ND_TTL)
 		ttl_heap_restore(&r->ttl, n, expire_ns, seq);
@@ -466,8 +473,7 @@ static bool read_trailer(struct dec *d, const struct restore *r)
 
 static bool store_is_empty(const struct store *s)
 {
-	return s->index == 0 && dir_count(s->root) == 0 && s->ttl.len == 0 &&
-	       s->history.len == 0;
+	return s->index == 0 && dir_count(s->root) == 0 && s->ttl.len == 0 && s->history.len == 0;
 }
 
 /* Moves the restored state into s (whose empty state is released). */
@@ -486,15 +492,14 @@ static void install(struct store *s, struct restore *r)
 static int read_snapshot(struct store *s, const void *data, size_t len, bool must_be_empty,
 			 char *err, size_t cap)
 {
-	struct dec d = { .start = data, .p = data, .left = data ? len : 0, .err = err,
-			 .cap = cap };
+	struct dec d = {.start = data, .p = data, .left = data ? len : 0, .err = err, .cap = cap};
 	if (cap > 0)
 		err[0] = '\0';
 	if (must_be_empty && !store_is_empty(s)) {
 		dec_fail(&d, "the store is not empty");
 		return -1;
 	}
-	struct restore r = { .root = snode_new_dir("", 0, 0), .stack_cap = 64 };
+	struct restore r = {.root = snode_new_dir("", 0, 0), .stack_cap = 64};
 	ttl_heap_init(&r.ttl);
 	watch_history_init(&r.history, s->history.cap);
 	r.stack = xmalloc(r.stack_cap * sizeof(*r.stack));
@@ -517,8 +522,7 @@ int store_snapshot_read(struct store *s, const void *data, size_t len, char *err
 	return read_snapshot(s, data, len, true, err, cap);
 }
 
-int store_snapshot_replace(struct store *s, const void *data, size_t len, char *err,
-			   size_t cap)
+int store_snapshot_replace(struct store *s, const void *data, size_t len, char *err, size_t cap)
 {
 	return read_snapshot(s, data, len, false, err, cap);
 }

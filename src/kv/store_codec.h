@@ -14,7 +14,7 @@
 #include "util/buf.h"
 #include "kv/store.h"
 
-#define STORE_SNAPSHOT_MAGIC "CETCDKVS"	/* 8 bytes, no terminator in the payload */
+#define STORE_SNAPSHOT_MAGIC   "CETCDKVS" /* 8 bytes, no terminator in the payload */
 #define STORE_SNAPSHOT_VERSION 1
 
 /* Appends the snapshot of s to out. s is only read. */
@@ -27,8 +27,7 @@ typedef int (*store_snapshot_emit_fn)(void *ctx, const void *data, size_t len);
 /* The same bytes as store_snapshot_write, handed to emit in chunks so the
  * whole payload never sits in memory (e.g. a snap_writer in a forked child).
  * Returns 0, or -1 as soon as emit fails. */
-int store_snapshot_write_stream(const struct store *s, store_snapshot_emit_fn emit,
-				void *ctx);
+int store_snapshot_write_stream(const struct store *s, store_snapshot_emit_fn emit, void *ctx);
 
 /* Replaces the state of s, which must be empty (a new store: index 0, no
  * nodes, no history; registered watchers are kept), with the snapshot in
@@ -42,7 +41,6 @@ int store_snapshot_read(struct store *s, const void *data, size_t len, char *err
  * replaced (a member installing its leader's snapshot); live watchers stay
  * registered and fire on later events, as etcd's store recovery does. On
  * error the store is unchanged. */
-int store_snapshot_replace(struct store *s, const void *data, size_t len, char *err,
-			   size_t cap);
+int store_snapshot_replace(struct store *s, const void *data, size_t len, char *err, size_t cap);
 
 #endif /* CETCD_STORE_CODEC_H */

@@ -46,8 +46,8 @@ static struct snode *snode_alloc(const char *name, size_t name_len, uint64_t ind
 	return n;
 }
 
-struct snode *snode_new_file(const char *name, size_t name_len, const char *value,
-			     size_t value_len, uint64_t index)
+struct snode *snode_new_file(const char *name, size_t name_len, const char *value, size_t value_len,
+			     uint64_t index)
 {
 	struct snode *n = snode_alloc(name, name_len, index);
 	n->u.value = value_copy(value, value_len);

@@ -11,7 +11,7 @@
 #include "util/hash.h"
 #include "util/list.h"
 
-#define SNODE_NO_TTL UINT32_MAX	/* heap_pos of a permanent node */
+#define SNODE_NO_TTL UINT32_MAX /* heap_pos of a permanent node */
 
 struct sdir;
 
@@ -19,32 +19,32 @@ struct sdir;
  * The name is stored inline; the full key is never stored (it is rebuilt while
  * walking, which keeps a key's memory at name + value + ~72 bytes). */
 struct snode {
-	struct snode *parent;		/* borrowed; NULL for the root */
-	struct list sibling;		/* in the parent's children, insertion order */
+	struct snode *parent; /* borrowed; NULL for the root */
+	struct list sibling;  /* in the parent's children, insertion order */
 	union {
-		char *value;		/* file: owned, value_len bytes (may hold NULs) plus a
+		char *value;	  /* file: owned, value_len bytes (may hold NULs) plus a
 					 * terminating NUL; "" is snode_empty_value */
-		struct sdir *dir;	/* dir: owned children table */
+		struct sdir *dir; /* dir: owned children table */
 	} u;
 	uint64_t created_index;
 	uint64_t modified_index;
-	int64_t expire_ns;		/* absolute unix ns; valid when heap_pos != SNODE_NO_TTL */
-	uint32_t heap_pos;		/* index in the TTL heap, SNODE_NO_TTL when permanent */
-	uint32_t hash;			/* hash of name */
-	uint32_t value_len;		/* file: bytes in u.value (0 for dirs) */
-	uint32_t name_len : 31;		/* < SNODE_MAX_NAME */
-	uint32_t is_dir : 1;		/* (a bit field keeps the node at 72 bytes) */
-	char name[];			/* component name, NUL-terminated ("" for the root) */
+	int64_t expire_ns;	/* absolute unix ns; valid when heap_pos != SNODE_NO_TTL */
+	uint32_t heap_pos;	/* index in the TTL heap, SNODE_NO_TTL when permanent */
+	uint32_t hash;		/* hash of name */
+	uint32_t value_len;	/* file: bytes in u.value (0 for dirs) */
+	uint32_t name_len : 31; /* < SNODE_MAX_NAME */
+	uint32_t is_dir : 1;	/* (a bit field keeps the node at 72 bytes) */
+	char name[];		/* component name, NUL-terminated ("" for the root) */
 };
 
-#define SNODE_MAX_NAME (1u << 31)	/* names are shorter (aborts otherwise) */
-#define SNODE_MAX_VALUE UINT32_MAX	/* values are at most this long (aborts otherwise) */
+#define SNODE_MAX_NAME	(1u << 31) /* names are shorter (aborts otherwise) */
+#define SNODE_MAX_VALUE UINT32_MAX /* values are at most this long (aborts otherwise) */
 
 /* Children of a directory: a hash table by name for O(1) lookup plus a list
  * in insertion order for listing. */
 struct sdir {
-	struct hmap by_name;		/* entries borrowed from children */
-	struct list children;		/* owned snodes, linked by sibling */
+	struct hmap by_name;  /* entries borrowed from children */
+	struct list children; /* owned snodes, linked by sibling */
 };
 
 static inline bool snode_has_ttl(const struct snode *n)
@@ -63,8 +63,8 @@ extern char snode_empty_value[1];
 
 /* New detached nodes. value[0..value_len) is copied (NULL or 0 bytes = "").
  * Indexes set to index. */
-struct snode *snode_new_file(const char *name, size_t name_len, const char *value,
-			     size_t value_len, uint64_t index);
+struct snode *snode_new_file(const char *name, size_t name_len, const char *value, size_t value_len,
+			     uint64_t index);
 struct snode *snode_new_dir(const char *name, size_t name_len, uint64_t index);
 
 /* Replaces a file's value with a copy of value[0..value_len) (NULL = "");
@@ -94,16 +94,16 @@ static inline struct snode *dir_first(const struct snode *dir)
 static inline struct snode *dir_next(const struct snode *n)
 {
 	const struct list *children = &n->parent->u.dir->children;
-	return n->sibling.next == children ? NULL
-		: list_entry(n->sibling.next, struct snode, sibling);
+	return n->sibling.next == children ? NULL :
+					     list_entry(n->sibling.next, struct snode, sibling);
 }
 
 /* Result of walking a cleaned absolute path from the root. */
 enum walk_status {
-	WALK_FOUND,	/* node = the node at path */
-	WALK_MISSING,	/* node = deepest existing dir;
+	WALK_FOUND,   /* node = the node at path */
+	WALK_MISSING, /* node = deepest existing dir;
 			 * [miss_start, miss_end) = the first missing component */
-	WALK_NOT_DIR,	/* node = a file in the way; [0, miss_end) = that file's path */
+	WALK_NOT_DIR, /* node = a file in the way; [0, miss_end) = that file's path */
 };
 struct walk_result {
 	enum walk_status status;

@@ -12,14 +12,14 @@
 #include "kv/watch_history.h"
 
 struct store {
-	struct snode *root;		/* owned tree */
-	uint64_t index;			/* the etcd index */
+	struct snode *root; /* owned tree */
+	uint64_t index;	    /* the etcd index */
 	struct ttl_heap ttl;
 	struct watch_history history;
-	struct watch_hub *hub;		/* owned */
-	struct store_stats stats;	/* .watchers is read from the hub */
-	struct buf path;		/* scratch: the cleaned request path */
-	struct buf key;			/* scratch: keys while removing subtrees */
+	struct watch_hub *hub;	  /* owned */
+	struct store_stats stats; /* .watchers is read from the hub */
+	struct buf path;	  /* scratch: the cleaned request path */
+	struct buf key;		  /* scratch: keys while removing subtrees */
 };
 
 #endif /* CETCD_STORE_PRIVATE_H */

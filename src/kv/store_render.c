@@ -32,10 +32,10 @@ static void civil_from_days(int64_t days, int64_t *year, int *month, int *day)
 {
 	int64_t z = days + 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;				/* [0, 146096] */
+	int64_t doe = z - era * 146097;					     /* [0, 146096] */
 	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);	/* [0, 365] */
-	int64_t mp = (5 * doy + 2) / 153;			/* [0, 11], March-based */
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);		     /* [0, 365] */
+	int64_t mp = (5 * doy + 2) / 153; /* [0, 11], March-based */
 	*day = (int)(doy - (153 * mp + 2) / 5 + 1);
 	*month = (int)(mp < 10 ? mp + 3 : mp - 9);
 	*year = yoe + era * 400 + (*month <= 2);
@@ -186,7 +186,7 @@ void render_event(struct buf *b, const char *action, const struct node_view *nod
 
 struct list_ctx {
 	struct buf *out;
-	struct buf key;		/* scratch: the key of the node being rendered */
+	struct buf key; /* scratch: the key of the node being rendered */
 	bool recursive, sorted;
 	int64_t now_ns;
 };
@@ -249,8 +249,11 @@ static void render_tree(struct list_ctx *c, const struct snode *n, bool list_chi
 void render_get(struct buf *b, const struct snode *n, const char *key, size_t key_len,
 		bool recursive, bool sorted, int64_t now_ns)
 {
-	struct list_ctx c = { .out = b, .key = BUF_INIT, .recursive = recursive,
-			      .sorted = sorted, .now_ns = now_ns };
+	struct list_ctx c = {.out = b,
+			     .key = BUF_INIT,
+			     .recursive = recursive,
+			     .sorted = sorted,
+			     .now_ns = now_ns};
 	buf_append(&c.key, key, key_len);
 	put_action(b, "get");
 	buf_puts(b, ",\"node\":");

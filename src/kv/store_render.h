@@ -13,15 +13,15 @@
 
 /* A flat description of one node as an event shows it; all pointers borrowed. */
 struct node_view {
-	const char *key;	/* full key; key_len 0 = omitted (the root) */
+	const char *key; /* full key; key_len 0 = omitted (the root) */
 	size_t key_len;
-	const char *value;	/* NULL = no "value" field */
-	size_t value_len;	/* bytes of value (may contain NULs) */
+	const char *value; /* NULL = no "value" field */
+	size_t value_len;  /* bytes of value (may contain NULs) */
 	bool dir;
 	bool has_expiration;
 	int64_t expire_ns;
-	uint64_t modified_index;	/* 0 = omitted */
-	uint64_t created_index;		/* 0 = omitted */
+	uint64_t modified_index; /* 0 = omitted */
+	uint64_t created_index;	 /* 0 = omitted */
 };
 
 /* Appends unix_ns as Go's RFC3339Nano in UTC: 2016-05-24T09:35:30.752422783Z

@@ -74,7 +74,7 @@ static void push(struct ttl_heap *h, struct ttl_entry e)
 void ttl_heap_set(struct ttl_heap *h, struct snode *n, int64_t expire_ns)
 {
 	n->expire_ns = expire_ns;
-	struct ttl_entry e = { expire_ns, h->next_seq++, n };
+	struct ttl_entry e = {expire_ns, h->next_seq++, n};
 	if (n->heap_pos != SNODE_NO_TTL) {
 		size_t i = n->heap_pos;
 		h->v[i] = e;
@@ -93,7 +93,7 @@ uint64_t ttl_heap_seq(const struct ttl_heap *h, const struct snode *n)
 void ttl_heap_restore(struct ttl_heap *h, struct snode *n, int64_t expire_ns, uint64_t seq)
 {
 	n->expire_ns = expire_ns;
-	push(h, (struct ttl_entry){ expire_ns, seq, n });
+	push(h, (struct ttl_entry){expire_ns, seq, n});
 }
 
 void ttl_heap_remove(struct ttl_heap *h, struct snode *n)

@@ -11,18 +11,18 @@
 
 struct ttl_entry {
 	int64_t expire_ns;
-	uint64_t seq;		/* tie-break: earlier (re)scheduling expires first */
-	struct snode *node;	/* borrowed */
+	uint64_t seq;	    /* tie-break: earlier (re)scheduling expires first */
+	struct snode *node; /* borrowed */
 };
 
 struct ttl_heap {
-	struct ttl_entry *v;	/* owned array */
+	struct ttl_entry *v; /* owned array */
 	size_t len, cap;
 	uint64_t next_seq;
 };
 
 void ttl_heap_init(struct ttl_heap *h);
-void ttl_heap_free(struct ttl_heap *h);	/* frees the array only */
+void ttl_heap_free(struct ttl_heap *h); /* frees the array only */
 /* Sets n->expire_ns and puts n in the heap (or moves it if already there). */
 void ttl_heap_set(struct ttl_heap *h, struct snode *n, int64_t expire_ns);
 /* Takes n out of the heap if it is there (n becomes permanent). */

@@ -4,7 +4,9 @@
 const char *v2err_message(int code)
 {
 	switch (code) {
-#define V2ERR_MSG(c, name, msg, status) case c: return msg;
+#define V2ERR_MSG(c, name, msg, status) \
+	case c:                         \
+		return msg;
 		V2ERR_TABLE(V2ERR_MSG)
 #undef V2ERR_MSG
 	}
@@ -14,7 +16,9 @@ const char *v2err_message(int code)
 int v2err_http_status(int code)
 {
 	switch (code) {
-#define V2ERR_STATUS(c, name, msg, status) case c: return status;
+#define V2ERR_STATUS(c, name, msg, status) \
+	case c:                            \
+		return status;
 		V2ERR_TABLE(V2ERR_STATUS)
 #undef V2ERR_STATUS
 	}

@@ -12,8 +12,8 @@
 struct wlist;
 
 struct watcher {
-	struct wlist *list;		/* borrowed; NULL once unlinked */
-	struct list link;		/* in list->watchers, then in the hub's zombies */
+	struct wlist *list; /* borrowed; NULL once unlinked */
+	struct list link;   /* in list->watchers, then in the hub's zombies */
 	uint64_t since;
 	watch_fire_fn fire;
 	void *ctx;
@@ -22,17 +22,17 @@ struct watcher {
 
 /* All watchers registered on one path. */
 struct wlist {
-	struct list watchers;		/* owned, registration order; never empty */
-	uint32_t hash;			/* of path */
+	struct list watchers; /* owned, registration order; never empty */
+	uint32_t hash;	      /* of path */
 	size_t len;
-	char path[];			/* NUL-terminated */
+	char path[]; /* NUL-terminated */
 };
 
 struct watch_hub {
-	struct hmap by_path;		/* owned wlists */
-	uint64_t count;			/* registered watchers */
-	int delivering;			/* > 0 while fire callbacks may run */
-	struct list zombies;		/* unlinked watchers, freed when delivery ends */
+	struct hmap by_path; /* owned wlists */
+	uint64_t count;	     /* registered watchers */
+	int delivering;	     /* > 0 while fire callbacks may run */
+	struct list zombies; /* unlinked watchers, freed when delivery ends */
 };
 
 struct watch_hub *watch_hub_new(void)
@@ -47,8 +47,7 @@ struct watch_hub *watch_hub_new(void)
 static void free_watchers(struct list *l)
 {
 	struct watcher *w, *tmp;
-	list_for_each_safe(w, tmp, l, link)
-		free(w);
+	list_for_each_safe(w, tmp, l, link) free(w);
 	list_init(l);
 }
 
@@ -104,9 +103,8 @@ static struct wlist *get_or_add_list(struct watch_hub *hub, const char *path, si
 
 /* ---- registration ---------------------------------------------------------- */
 
-struct watcher *watch_hub_add(struct watch_hub *hub, const char *path, size_t len,
-			      bool recursive, bool stream, uint64_t since,
-			      watch_fire_fn fire, void *ctx)
+struct watcher *watch_hub_add(struct watch_hub *hub, const char *path, size_t len, bool recursive,
+			      bool stream, uint64_t since, watch_fire_fn fire, void *ctx)
 {
 	struct wlist *l = get_or_add_list(hub, path, len);
 	struct watcher *w = xcalloc(1, sizeof(*w));
@@ -167,8 +165,8 @@ static bool hidden_below(size_t watch_len, const char *key, size_t key_len)
 
 /* Fires the watchers on path that accept ev. original: path is the event's key;
  * removed: the node at path was removed by ev. */
-static void deliver(struct watch_hub *hub, struct store_event *ev, const char *path,
-		    size_t len, bool original, bool removed)
+static void deliver(struct watch_hub *hub, struct store_event *ev, const char *path, size_t len,
+		    bool original, bool removed)
 {
 	struct wlist *l = find_list(hub, path, len);
 	if (l == NULL)
@@ -180,7 +178,8 @@ static void deliver(struct watch_hub *hub, struct store_event *ev, const char *p
 	struct watcher **v = stack;
 	size_t n = 0, cap = 16;
 	struct watcher *cand;
-	list_for_each(cand, &l->watchers, link) {
+	list_for_each(cand, &l->watchers, link)
+	{
 		if (!(cand->recursive || original || removed) || ev->index < cand->since)
 			continue;
 		if (n == cap) {
@@ -230,8 +229,8 @@ void watch_hub_notify(struct watch_hub *hub, struct store_event *ev)
 	}
 }
 
-void watch_hub_notify_removed(struct watch_hub *hub, struct store_event *ev,
-			      const char *path, size_t len)
+void watch_hub_notify_removed(struct watch_hub *hub, struct store_event *ev, const char *path,
+			      size_t len)
 {
 	if (hub->count == 0)
 		return;

@@ -18,9 +18,8 @@ void watch_hub_free(struct watch_hub *hub);
 
 /* Registers a watcher on path[0..len) (copied) for events with index >= since.
  * The hub owns the returned watcher until it fires (one-shot) or is removed. */
-struct watcher *watch_hub_add(struct watch_hub *hub, const char *path, size_t len,
-			      bool recursive, bool stream, uint64_t since,
-			      watch_fire_fn fire, void *ctx);
+struct watcher *watch_hub_add(struct watch_hub *hub, const char *path, size_t len, bool recursive,
+			      bool stream, uint64_t since, watch_fire_fn fire, void *ctx);
 /* Unregisters and frees w (freeing is deferred while events are being delivered). */
 void watch_hub_remove(struct watch_hub *hub, struct watcher *w);
 /* Number of registered watchers (the "watchers" stat). */
@@ -33,7 +32,7 @@ uint64_t watch_hub_count(const struct watch_hub *hub);
 void watch_hub_notify(struct watch_hub *hub, struct store_event *ev);
 /* ev removed the node at path[0..len) (the target or one of its descendants):
  * every watcher registered exactly there fires with ev (etcd's ancestor rule). */
-void watch_hub_notify_removed(struct watch_hub *hub, struct store_event *ev,
-			      const char *path, size_t len);
+void watch_hub_notify_removed(struct watch_hub *hub, struct store_event *ev, const char *path,
+			      size_t len);
 
 #endif /* CETCD_WATCH_H */

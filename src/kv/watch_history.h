@@ -12,12 +12,12 @@
 #define WATCH_HISTORY_CAPACITY 1000
 
 struct watch_history {
-	struct store_event **ring;	/* owned array; each slot holds one reference */
-	size_t cap, head, len;		/* head = oldest */
+	struct store_event **ring; /* owned array; each slot holds one reference */
+	size_t cap, head, len;	   /* head = oldest */
 };
 
 void watch_history_init(struct watch_history *h, size_t capacity);
-void watch_history_free(struct watch_history *h);	/* drops every reference */
+void watch_history_free(struct watch_history *h); /* drops every reference */
 /* Appends ev (takes its own reference), evicting the oldest when full. */
 void watch_history_add(struct watch_history *h, struct store_event *ev);
 /* Index of the oldest / newest event held; 0 when empty. */

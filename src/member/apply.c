@@ -18,8 +18,7 @@ static void apply_write(struct server *s, const struct command *c, int64_t time_
 	struct store_error err = {0};
 	int rc = store_write(s->store, &c->write, time_ns, &ev, &err);
 	if (c->member_id == s->self_id && c->req_id != 0)
-		proposals_complete(s->props, c->req_id, rc == 0 ? ev : NULL,
-				   rc == 0 ? NULL : &err);
+		proposals_complete(s->props, c->req_id, rc == 0 ? ev : NULL, rc == 0 ? NULL : &err);
 	store_event_unref(ev);
 	store_error_clear(&err);
 }
@@ -33,13 +32,12 @@ static void apply_publish(struct server *s, const struct command *c)
 	cluster_free(&one);
 }
 
-void apply_entry(struct server *s, uint64_t index, int64_t time_ns,
-		 const void *data, size_t len)
+void apply_entry(struct server *s, uint64_t index, int64_t time_ns, const void *data, size_t len)
 {
 	struct command c;
 	if (command_decode(data, len, &c) != 0) {
 		log_error("etcdserver", "entry %llu: malformed payload ignored",
-			(unsigned long long)index);
+			  (unsigned long long)index);
 		return;
 	}
 	switch (c.type) {

@@ -13,8 +13,7 @@ struct server;
 struct raft_entry;
 
 /* Applies one committed normal entry. time_ns is the entry's (leader) time. */
-void apply_entry(struct server *s, uint64_t index, int64_t time_ns,
-		 const void *data, size_t len);
+void apply_entry(struct server *s, uint64_t index, int64_t time_ns, const void *data, size_t len);
 /* Applies one committed configuration entry. */
 void apply_conf(struct server *s, const struct raft_entry *e);
 

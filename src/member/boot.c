@@ -21,7 +21,7 @@
 
 /* What node_open read for node_start: the newest snapshot and the log. */
 struct boot_recovery {
-	bool restarting;		/* the data dir had a log */
+	bool restarting; /* the data dir had a log */
 	bool has_snap;
 	struct snap_loaded sl;
 	struct wal_recovered rec;
@@ -45,8 +45,8 @@ static int start_wal_thread(struct node *n, struct wal *w)
 		return -1;
 	}
 	n->wal_file = w;
-	n->wal_watch = loop_add_fd(n->srv->loop, wal_sync_fd(n->wal), EPOLLIN,
-				   node_on_wal_durable, n);
+	n->wal_watch =
+		loop_add_fd(n->srv->loop, wal_sync_fd(n->wal), EPOLLIN, node_on_wal_durable, n);
 	return n->wal_watch ? 0 : -1;
 }
 
@@ -82,8 +82,8 @@ static int recover_log(struct node *n, struct boot_recovery *b, struct node_iden
 	b->has_snap = found > 0;
 	if (b->has_snap && b->sl.note[0])
 		log_warn("etcdserver", "%s", b->sl.note);
-	if (b->has_snap && snapshot_restore(n, b->sl.snap.data, b->sl.snap.len, false,
-					    &who->table, err, sizeof(err)) != 0) {
+	if (b->has_snap && snapshot_restore(n, b->sl.snap.data, b->sl.snap.len, false, &who->table,
+					    err, sizeof(err)) != 0) {
 		log_crit("etcdserver", "snapshot %s: %s", b->sl.name, err);
 		return -1;
 	}
@@ -179,7 +179,7 @@ int node_start(struct node *n)
 		return -1;
 	if (n->boot->restarting)
 		replay(n);
-	else if (srv->opts.join_existing)	/* the leader sends the log or a snapshot */
+	else if (srv->opts.join_existing) /* the leader sends the log or a snapshot */
 		raft_join(n->raft, clock_mono_ms(), &n->upd);
 	else
 		bootstrap(n);

@@ -161,6 +161,6 @@ void forward_free(struct node *n)
 	for (size_t i = 0; i < n->n_waiting; i++)
 		free(n->waiting[i].data);
 	free(n->waiting);
-	buf_free(&n->prop_bytes);	/* proposals never stepped: their requests are gone too */
+	buf_free(&n->prop_bytes); /* proposals never stepped: their requests are gone too */
 	free(n->prop_lens);
 }

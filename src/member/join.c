@@ -87,14 +87,15 @@ static char **json_strings(json_t *arr, size_t *n)
 }
 
 /* Fills c from the JSON list; returns our id (0 if not listed). */
-static uint64_t table_from_json(const char *json, size_t len, char *const *own_urls,
-				size_t n_own, struct cluster *c)
+static uint64_t table_from_json(const char *json, size_t len, char *const *own_urls, size_t n_own,
+				struct cluster *c)
 {
 	json_t *doc = json_loadb(json, len, 0, NULL);
 	uint64_t self = 0;
 	size_t i;
 	json_t *m;
-	json_array_foreach(doc, i, m) {
+	json_array_foreach(doc, i, m)
+	{
 		const char *ids = json_string_value(json_object_get(m, "id"));
 		const char *name = json_string_value(json_object_get(m, "name"));
 		size_t np, nc;
@@ -115,8 +116,8 @@ static uint64_t table_from_json(const char *json, size_t len, char *const *own_u
 	return self;
 }
 
-int join_existing_cluster(const struct cluster *initial, char *const *own_peer_urls,
-			  size_t n_own, struct join_result *out)
+int join_existing_cluster(const struct cluster *initial, char *const *own_peer_urls, size_t n_own,
+			  struct join_result *out)
 {
 	for (size_t i = 0; i < initial->n_members; i++) {
 		const struct member *m = &initial->members[i];

@@ -12,13 +12,13 @@
 
 /* What a joining member learns from the cluster. */
 struct join_result {
-	uint64_t self_id;	/* the id the cluster gave this member */
-	struct cluster table;	/* the cluster's member table, with its id (owned) */
+	uint64_t self_id;     /* the id the cluster gave this member */
+	struct cluster table; /* the cluster's member table, with its id (owned) */
 };
 
 /* initial: the --initial-cluster table (whom to ask). On success fills out
  * (the member listing own_peer_urls is this one). Returns 0 or -1. */
-int join_existing_cluster(const struct cluster *initial, char *const *own_peer_urls,
-			  size_t n_own, struct join_result *out);
+int join_existing_cluster(const struct cluster *initial, char *const *own_peer_urls, size_t n_own,
+			  struct join_result *out);
 
 #endif /* CETCD_JOIN_H */

@@ -101,7 +101,7 @@ static void persist(struct node *n, const struct raft_update *u)
 static void send_message(struct node *n, const struct raft_message *m)
 {
 	if (n->srv->peers == NULL)
-		return;	/* start-up: the transport comes up right after the log */
+		return; /* start-up: the transport comes up right after the log */
 	n->sent_to_peers = true;
 	if (m->snapshot && m->snapshot->len == 0)
 		snapshot_send(n, m);
@@ -121,7 +121,7 @@ static void apply_committed(struct node *n, const struct raft_update *u)
 {
 	for (size_t i = 0; i < u->n_committed; i++) {
 		const struct raft_entry *e = &u->committed[i];
-		n->applied = e->index;	/* X-Raft-Index of the reply is this entry's */
+		n->applied = e->index; /* X-Raft-Index of the reply is this entry's */
 		n->applied_bytes += e->len;
 		if (e->type == RAFT_ENTRY_NORMAL)
 			apply_entry(n->srv, e->index, e->time, e->data, e->len);
@@ -210,14 +210,14 @@ void node_on_wal_durable(void *ctx, uint32_t events)
  * PERSISTED may queue more (a new leader's no-op): a few inline rounds at
  * most, then the thread. */
 #define INLINE_MAX_BATCHES 1
-#define INLINE_MAX_ROUNDS 4
+#define INLINE_MAX_ROUNDS  4
 
 static void flush_wal(struct node *n)
 {
 	int rounds = 0;
 	while (!n->failed && n->flushed_seq < n->wal_seq) {
-		bool here = !n->sent_to_peers && n->role != RAFT_FOLLOWER &&
-			    rounds < INLINE_MAX_ROUNDS;
+		bool here =
+			!n->sent_to_peers && n->role != RAFT_FOLLOWER && rounds < INLINE_MAX_ROUNDS;
 		uint64_t durable = 0;
 		n->flushed_seq = n->wal_seq;
 		int rc = wal_sync_flush(n->wal, here ? INLINE_MAX_BATCHES : 0, &durable);
@@ -293,7 +293,7 @@ void node_free(struct node *n)
 		if (rc == 0)
 			rc = wal_close_trim(n->wal_file, err, sizeof(err));
 		else
-			wal_close(n->wal_file, NULL, 0);	/* failed: only frees */
+			wal_close(n->wal_file, NULL, 0); /* failed: only frees */
 		if (rc != 0)
 			log_error("wal", "closing the write-ahead log: %s", err);
 	}

@@ -20,8 +20,8 @@ struct node;
 struct node_identity {
 	uint64_t self_id;
 	uint64_t cluster_id;
-	bool has_table;		/* the newest snapshot held a member table: */
-	struct cluster table;	/* then this one (the caller takes it) */
+	bool has_table;	      /* the newest snapshot held a member table: */
+	struct cluster table; /* then this one (the caller takes it) */
 };
 
 /* Opens the data dir (start-up, boot.c). A member with a log recovers who
@@ -70,7 +70,7 @@ struct wal_sync_stats;
 /* Counters of the WAL thread (batches, fsyncs, group sizes). */
 void node_wal_stats(const struct node *n, struct wal_sync_stats *out);
 bool node_is_leader(const struct node *n);
-uint64_t node_leader_id(const struct node *n);	/* 0 = none known */
+uint64_t node_leader_id(const struct node *n); /* 0 = none known */
 uint64_t node_term(const struct node *n);
 uint64_t node_applied_index(const struct node *n);
 uint64_t node_commit_index(const struct node *n);

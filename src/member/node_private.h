@@ -29,30 +29,30 @@ struct node {
 	struct raft_update upd;
 	char wal_dir[4096];
 	char snap_dir[4096];
-	struct boot_recovery *boot;	/* between node_open and node_start */
+	struct boot_recovery *boot; /* between node_open and node_start */
 	/* the log (node.c) */
-	struct wal_sync *wal;		/* owns the WAL: its thread or flush_wal writes */
-	struct wal *wal_file;		/* the log: wal_sync's until wal_sync_stop */
-	struct loop_fd *wal_watch;	/* its eventfd: the thread made batches durable */
-	uint64_t wal_seq;		/* last batch queued */
-	uint64_t flushed_seq;		/* last batch written or handed to the thread */
-	bool sent_to_peers;		/* messages queued for peers since the last flush */
-	struct raft_pipeline pipe;	/* batches in flight, messages parked (rules 4, 5) */
-	struct raft_hard_state hs;	/* the latest hard state the core asked for */
+	struct wal_sync *wal;	   /* owns the WAL: its thread or flush_wal writes */
+	struct wal *wal_file;	   /* the log: wal_sync's until wal_sync_stop */
+	struct loop_fd *wal_watch; /* its eventfd: the thread made batches durable */
+	uint64_t wal_seq;	   /* last batch queued */
+	uint64_t flushed_seq;	   /* last batch written or handed to the thread */
+	bool sent_to_peers;	   /* messages queued for peers since the last flush */
+	struct raft_pipeline pipe; /* batches in flight, messages parked (rules 4, 5) */
+	struct raft_hard_state hs; /* the latest hard state the core asked for */
 	bool has_hs;
-	bool hs_unwritten;		/* hs differs from the WAL only in its commit index */
-	bool failed;			/* a disk error: the member stops */
+	bool hs_unwritten; /* hs differs from the WAL only in its commit index */
+	bool failed;	   /* a disk error: the member stops */
 	/* snapshots (snapshot.c) */
-	uint64_t snap_index;		/* index of the newest snapshot taken */
-	uint64_t snap_bytes;		/* size of the newest snapshot (0: none yet) */
-	uint64_t applied_bytes;		/* bytes of entries applied since snap_index */
-	struct snap_job *snap_job;	/* a forked snapshot save in progress */
+	uint64_t snap_index;	   /* index of the newest snapshot taken */
+	uint64_t snap_bytes;	   /* size of the newest snapshot (0: none yet) */
+	uint64_t applied_bytes;	   /* bytes of entries applied since snap_index */
+	struct snap_job *snap_job; /* a forked snapshot save in progress */
 	struct loop_fd *snap_watch;
 	/* proposals (forward.c) */
-	struct buf prop_bytes;		/* a leader's proposals not yet stepped, back to back */
-	size_t *prop_lens;		/* their lengths, in order */
+	struct buf prop_bytes; /* a leader's proposals not yet stepped, back to back */
+	size_t *prop_lens;     /* their lengths, in order */
 	size_t n_props, cap_props;
-	struct waiting *waiting;	/* writes waiting for a leader to exist */
+	struct waiting *waiting; /* writes waiting for a leader to exist */
 	size_t n_waiting;
 	/* reads (reads.c) */
 	uint64_t next_read_id;
@@ -62,11 +62,11 @@ struct node {
 	uint64_t term;
 	uint64_t leader;
 	uint8_t role;
-	bool stepping;			/* guards against re-entry from apply callbacks */
+	bool stepping; /* guards against re-entry from apply callbacks */
 };
 
 /* node.c: the driver loop */
-struct raft_event node_event(uint8_t type);	/* stamped with the clocks */
+struct raft_event node_event(uint8_t type); /* stamped with the clocks */
 int node_step(struct node *n, const struct raft_event *ev);
 /* Handles an update in the order of the rules (persist, send, apply, reads). */
 void node_consume(struct node *n, const struct raft_update *u);
@@ -84,7 +84,7 @@ int snapshot_restore(struct node *n, const void *data, size_t len, bool replace,
 int snapshot_install(struct node *n, const struct raft_snapshot *snap);
 void snapshot_send(struct node *n, const struct raft_message *m);
 void snapshot_maybe_take(struct node *n);
-void snapshot_stop(struct node *n);	/* waits for a save in progress */
+void snapshot_stop(struct node *n); /* waits for a save in progress */
 
 /* reads.c */
 void reads_note(struct node *n, const struct raft_update *u);
@@ -92,8 +92,8 @@ void reads_answer(struct node *n);
 void reads_fail_all(struct node *n);
 
 /* forward.c */
-void forward_flush(struct node *n);		/* steps the queued proposals */
-void forward_leader_known(struct node *n);	/* hands over writes that waited */
+void forward_flush(struct node *n);	   /* steps the queued proposals */
+void forward_leader_known(struct node *n); /* hands over writes that waited */
 void forward_free(struct node *n);
 
 /* boot.c */

@@ -14,26 +14,33 @@
 #include "util/le.h"
 #include "util/xalloc.h"
 
-#define FLAG_REJECT 0x01u
+#define FLAG_REJECT   0x01u
 #define FLAG_TRANSFER 0x02u
 #define FLAG_SNAPSHOT 0x04u
-#define FLAGS_KNOWN (FLAG_REJECT | FLAG_TRANSFER | FLAG_SNAPSHOT)
+#define FLAGS_KNOWN   (FLAG_REJECT | FLAG_TRANSFER | FLAG_SNAPSHOT)
 
-#define REC_HEADER_LEN 9u	/* kind(1) len(8) */
-#define MSG_FIXED_LEN (2u + 8u * 8u + 8u)	/* type flags, 8 u64 fields, n_entries */
-#define ENTRY_FIXED_LEN (8u + 8u + 1u + 8u + 8u)	/* term index type time len */
-#define SNAP_FIXED_LEN (8u + 8u + 1u + 1u + 8u)	/* index term nv nl data_len */
+#define REC_HEADER_LEN	9u			 /* kind(1) len(8) */
+#define MSG_FIXED_LEN	(2u + 8u * 8u + 8u)	 /* type flags, 8 u64 fields, n_entries */
+#define ENTRY_FIXED_LEN (8u + 8u + 1u + 8u + 8u) /* term index type time len */
+#define SNAP_FIXED_LEN	(8u + 8u + 1u + 1u + 8u) /* index term nv nl data_len */
 
 const char *peer_codec_strerror(int err)
 {
 	switch (err) {
-	case PEER_CODEC_OK: return "ok";
-	case PEER_CODEC_ERR_TRUNCATED: return "truncated batch";
-	case PEER_CODEC_ERR_MAGIC: return "not a cetcd peer batch (bad magic)";
-	case PEER_CODEC_ERR_VERSION: return "unknown peer batch version";
-	case PEER_CODEC_ERR_KIND: return "unknown record kind";
-	case PEER_CODEC_ERR_INVALID: return "invalid field in peer batch";
-	default: return "unknown peer codec error";
+	case PEER_CODEC_OK:
+		return "ok";
+	case PEER_CODEC_ERR_TRUNCATED:
+		return "truncated batch";
+	case PEER_CODEC_ERR_MAGIC:
+		return "not a cetcd peer batch (bad magic)";
+	case PEER_CODEC_ERR_VERSION:
+		return "unknown peer batch version";
+	case PEER_CODEC_ERR_KIND:
+		return "unknown record kind";
+	case PEER_CODEC_ERR_INVALID:
+		return "invalid field in peer batch";
+	default:
+		return "unknown peer codec error";
 	}
 }
 
@@ -50,7 +57,7 @@ void peer_encode_header(struct buf *b, uint32_t n_records)
 	buf_put_byte(b, PEER_CODEC_MAGIC0);
 	buf_put_byte(b, PEER_CODEC_MAGIC1);
 	buf_put_byte(b, PEER_CODEC_VERSION);
-	buf_put_byte(b, 0);	/* flags: none defined */
+	buf_put_byte(b, 0); /* flags: none defined */
 	buf_put_le32(b, n_records);
 }
 
@@ -103,9 +110,9 @@ static void end_record(struct buf *b, size_t off)
 void peer_encode_message(struct buf *b, const struct raft_message *m)
 {
 	size_t off = begin_record(b, PEER_REC_MESSAGE);
-	uint8_t flags = (uint8_t)((m->reject ? FLAG_REJECT : 0) |
-				  (m->transfer ? FLAG_TRANSFER : 0) |
-				  (m->snapshot ? FLAG_SNAPSHOT : 0));
+	uint8_t flags =
+		(uint8_t)((m->reject ? FLAG_REJECT : 0) | (m->transfer ? FLAG_TRANSFER : 0) |
+			  (m->snapshot ? FLAG_SNAPSHOT : 0));
 	buf_put_byte(b, m->type);
 	buf_put_byte(b, flags);
 	buf_put_le64(b, m->from);
@@ -138,7 +145,7 @@ void peer_encode_proposal(struct buf *b, const void *payload, size_t len)
 struct cur {
 	const uint8_t *p;
 	size_t left;
-	int err;	/* first error; once set every read fails */
+	int err; /* first error; once set every read fails */
 };
 
 static bool need(struct cur *c, size_t n)
@@ -208,7 +215,7 @@ struct sink {
 	struct peer_record *records;
 	struct raft_entry *entries;
 	struct raft_snapshot *snaps;
-	size_t n_records, n_entries, n_snaps;	/* used so far (both passes) */
+	size_t n_records, n_entries, n_snaps; /* used so far (both passes) */
 };
 
 static void get_entry(struct cur *c, struct raft_entry *e)
@@ -267,7 +274,7 @@ static void get_message(struct cur *c, struct sink *s, struct raft_message *m)
 	uint64_t n = get_u64(c);
 	if (c->err)
 		return;
-	if (n > c->left / ENTRY_FIXED_LEN) {	/* cannot fit: do not trust it */
+	if (n > c->left / ENTRY_FIXED_LEN) { /* cannot fit: do not trust it */
 		fail(c, PEER_CODEC_ERR_TRUNCATED);
 		return;
 	}
@@ -308,7 +315,7 @@ static void get_record(struct cur *c, struct sink *s)
 	if (kind == PEER_REC_MESSAGE) {
 		get_message(&body, s, &r->msg);
 		if (!body.err && body.left != 0)
-			fail(&body, PEER_CODEC_ERR_INVALID);	/* trailing bytes */
+			fail(&body, PEER_CODEC_ERR_INVALID); /* trailing bytes */
 	} else if (kind == PEER_REC_PROPOSAL) {
 		r->payload = len ? body.p : NULL;
 		r->len = (size_t)len;
@@ -321,14 +328,16 @@ static void get_record(struct cur *c, struct sink *s)
 static int get_header(struct cur *c, uint32_t *count)
 {
 	if (c->left < PEER_CODEC_HEADER_LEN)
-		return c->left >= 2 && (c->p[0] != PEER_CODEC_MAGIC0 || c->p[1] != PEER_CODEC_MAGIC1)
-			       ? PEER_CODEC_ERR_MAGIC : PEER_CODEC_ERR_TRUNCATED;
+		return c->left >= 2 && (c->p[0] != PEER_CODEC_MAGIC0 ||
+					c->p[1] != PEER_CODEC_MAGIC1) ?
+			       PEER_CODEC_ERR_MAGIC :
+			       PEER_CODEC_ERR_TRUNCATED;
 	if (get_u8(c) != PEER_CODEC_MAGIC0 || get_u8(c) != PEER_CODEC_MAGIC1)
 		return PEER_CODEC_ERR_MAGIC;
 	if (get_u8(c) != PEER_CODEC_VERSION)
 		return PEER_CODEC_ERR_VERSION;
 	if (get_u8(c) != 0)
-		return PEER_CODEC_ERR_INVALID;	/* no flags defined in version 1 */
+		return PEER_CODEC_ERR_INVALID; /* no flags defined in version 1 */
 	*count = (uint32_t)get_uint(c, 4);
 	return PEER_CODEC_OK;
 }
@@ -345,7 +354,7 @@ static int parse(const void *data, size_t len, struct sink *s)
 	for (uint32_t i = 0; i < count && !c.err; i++)
 		get_record(&c, s);
 	if (!c.err && c.left != 0)
-		c.err = PEER_CODEC_ERR_INVALID;	/* bytes after the last record */
+		c.err = PEER_CODEC_ERR_INVALID; /* bytes after the last record */
 	return c.err;
 }
 
@@ -375,7 +384,7 @@ int peer_decode(const void *data, size_t len, struct peer_decoded *out)
 	struct sink fill = {0};
 	void *mem = alloc_sink(&fill, &counts);
 	err = parse(data, len, &fill);
-	if (err) {	/* cannot happen: same bytes, same checks */
+	if (err) { /* cannot happen: same bytes, same checks */
 		free(mem);
 		return err;
 	}

@@ -20,23 +20,23 @@
 #include "util/buf.h"
 #include "raft/raft.h"
 
-#define PEER_CODEC_MAGIC0 0xCE	/* batch starts with 0xCE 'R' version */
-#define PEER_CODEC_MAGIC1 'R'
-#define PEER_CODEC_VERSION 1
-#define PEER_CODEC_HEADER_LEN 8	/* magic(2) version(1) flags(1) count(4) */
+#define PEER_CODEC_MAGIC0     0xCE /* batch starts with 0xCE 'R' version */
+#define PEER_CODEC_MAGIC1     'R'
+#define PEER_CODEC_VERSION    1
+#define PEER_CODEC_HEADER_LEN 8 /* magic(2) version(1) flags(1) count(4) */
 
 enum peer_record_kind {
-	PEER_REC_MESSAGE = 1,	/* a struct raft_message */
-	PEER_REC_PROPOSAL = 2,	/* a client write forwarded to the leader */
+	PEER_REC_MESSAGE = 1,  /* a struct raft_message */
+	PEER_REC_PROPOSAL = 2, /* a client write forwarded to the leader */
 };
 
 enum peer_codec_err {
 	PEER_CODEC_OK = 0,
-	PEER_CODEC_ERR_TRUNCATED,	/* a length or count runs past the end */
-	PEER_CODEC_ERR_MAGIC,		/* not a cetcd peer batch */
-	PEER_CODEC_ERR_VERSION,		/* a batch format this build does not know */
-	PEER_CODEC_ERR_KIND,		/* unknown record kind */
-	PEER_CODEC_ERR_INVALID,		/* bad field value, flags or trailing bytes */
+	PEER_CODEC_ERR_TRUNCATED, /* a length or count runs past the end */
+	PEER_CODEC_ERR_MAGIC,	  /* not a cetcd peer batch */
+	PEER_CODEC_ERR_VERSION,	  /* a batch format this build does not know */
+	PEER_CODEC_ERR_KIND,	  /* unknown record kind */
+	PEER_CODEC_ERR_INVALID,	  /* bad field value, flags or trailing bytes */
 };
 
 const char *peer_codec_strerror(int err);
@@ -53,9 +53,9 @@ void peer_encode_proposal(struct buf *b, const void *payload, size_t len);
 /* ---- decoding ------------------------------------------------------------ */
 
 struct peer_record {
-	uint8_t kind;			/* enum peer_record_kind */
-	struct raft_message msg;	/* PEER_REC_MESSAGE */
-	const void *payload;		/* PEER_REC_PROPOSAL (NULL when len == 0) */
+	uint8_t kind;		 /* enum peer_record_kind */
+	struct raft_message msg; /* PEER_REC_MESSAGE */
+	const void *payload;	 /* PEER_REC_PROPOSAL (NULL when len == 0) */
 	size_t len;
 };
 
@@ -67,7 +67,7 @@ struct peer_record {
 struct peer_decoded {
 	struct peer_record *records;
 	size_t n_records;
-	void *mem;			/* one allocation for records, entries, snapshots */
+	void *mem; /* one allocation for records, entries, snapshots */
 };
 
 /* Decodes a whole batch. On success fills out and returns PEER_CODEC_OK; on

@@ -29,11 +29,11 @@
 
 /* One encoded record waiting in a peer's queue. */
 struct rec {
-	struct list link;	/* in peer.queue */
-	char *data;		/* owned (stolen from a struct buf) */
+	struct list link; /* in peer.queue */
+	char *data;	  /* owned (stolen from a struct buf) */
 	size_t len;
-	bool snapshot;		/* never dropped by the queue bound */
-	bool append;		/* RAFT_MSG_APPEND: counted for sendAppendRequestCnt */
+	bool snapshot; /* never dropped by the queue bound */
+	bool append;   /* RAFT_MSG_APPEND: counted for sendAppendRequestCnt */
 };
 
 struct latency {
@@ -44,17 +44,17 @@ struct latency {
 struct peer {
 	struct peer_sender *s;
 	uint64_t id;
-	char **urls;		/* owned */
+	char **urls; /* owned */
 	size_t n_urls;
-	size_t url_idx;		/* next POST goes to urls[url_idx] */
-	struct list queue;	/* struct rec.link, oldest first */
+	size_t url_idx;	   /* next POST goes to urls[url_idx] */
+	struct list queue; /* struct rec.link, oldest first */
 	size_t n_queued, queued_bytes;
-	struct http_call *call;	/* the POST in flight, or NULL */
+	struct http_call *call; /* the POST in flight, or NULL */
 	char *post_url;		/* of the POST in flight */
 	struct buf body;	/* of the POST in flight (lent to the call) */
 	size_t batch_records, batch_appends;
 	bool batch_snapshot;
-	bool active;		/* last POST succeeded */
+	bool active; /* last POST succeeded */
 	bool ever_failed;
 	uint64_t success, fail, msgs_sent, msgs_dropped;
 	struct latency lat;
@@ -65,7 +65,7 @@ struct peer_sender {
 	uint64_t self_id, cluster_id;
 	struct peer **peers;
 	size_t n_peers, cap_peers;
-	bool kick;		/* an idle peer has records: start POSTs */
+	bool kick; /* an idle peer has records: start POSTs */
 	unsigned connect_ms, request_ms;
 	size_t max_records, max_bytes, max_batch_bytes;
 	peer_gone_fn gone_fn;
@@ -121,16 +121,15 @@ static void queue_clear(struct peer *p)
 static void drop_older_snapshots(struct peer *p)
 {
 	struct rec *r, *next;
-	list_for_each_safe(r, next, &p->queue, link)
-		if (r->snapshot)
-			queue_drop(p, r);
+	list_for_each_safe(r, next, &p->queue, link) if (r->snapshot) queue_drop(p, r);
 }
 
 /* Drops the oldest non-snapshot record; false if there is none. */
 static bool drop_oldest_droppable(struct peer *p)
 {
 	struct rec *r;
-	list_for_each(r, &p->queue, link) {
+	list_for_each(r, &p->queue, link)
+	{
 		if (!r->snapshot) {
 			queue_drop(p, r);
 			return true;
@@ -159,7 +158,7 @@ static void enqueue(struct peer *p, struct rec *r)
 static struct peer *find_peer(const struct peer_sender *s, uint64_t id)
 {
 	if (s == NULL)
-		return NULL;	/* a lone member has no sender: sends are dropped */
+		return NULL; /* a lone member has no sender: sends are dropped */
 	for (size_t i = 0; i < s->n_peers; i++)
 		if (s->peers[i]->id == id)
 			return s->peers[i];
@@ -217,7 +216,7 @@ void peer_sender_set_peer(struct peer_sender *s, uint64_t id, char *const *urls,
 		return;
 	struct peer *p = find_peer(s, id);
 	if (p && same_urls(p, urls, n))
-		return;	/* keeps the failover position */
+		return; /* keeps the failover position */
 	if (p == NULL) {
 		if (s->n_peers == s->cap_peers) {
 			s->cap_peers = s->cap_peers ? 2 * s->cap_peers : 8;
@@ -277,7 +276,8 @@ static void build_batch(struct peer *p)
 {
 	size_t n = 0, bytes = 0;
 	struct rec *r;
-	list_for_each(r, &p->queue, link) {
+	list_for_each(r, &p->queue, link)
+	{
 		if (n > 0 && PEER_CODEC_HEADER_LEN + bytes + r->len > p->s->max_batch_bytes)
 			break;
 		if (n == UINT32_MAX)
@@ -323,8 +323,11 @@ static struct http_call *start_call(struct peer *p, const char **error)
 	snprintf(from, sizeof(from), "X-Server-From: %" PRIx64, s->self_id);
 	snprintf(to, sizeof(to), "X-Raft-To: %" PRIx64, p->id);
 	const char *headers[] = {
-		"Content-Type: application/octet-stream", cluster, from, to,
-		"Expect:",	/* no 100-continue round trip */
+		"Content-Type: application/octet-stream",
+		cluster,
+		from,
+		to,
+		"Expect:", /* no 100-continue round trip */
 	};
 	struct http_call_spec spec = {
 		.method = "POST",
@@ -401,8 +404,7 @@ static void note_success(struct peer *p, const struct http_call_result *res)
 	s->totals.append_sent += p->batch_appends;
 	s->totals.bytes_sent += p->body.len;
 	if (!p->active && p->ever_failed)
-		log_info("rafthttp", "peer %" PRIx64 " became active (%s)", p->id,
-			p->post_url);
+		log_info("rafthttp", "peer %" PRIx64 " became active (%s)", p->id, p->post_url);
 	p->active = true;
 }
 
@@ -411,19 +413,23 @@ static void note_failure(struct peer *p, const struct http_call_result *res)
 	struct peer_sender *s = p->s;
 	p->fail++;
 	s->totals.batches_failed++;
-	if (p->active || !p->ever_failed) {	/* log transitions, not every failure */
+	if (p->active || !p->ever_failed) { /* log transitions, not every failure */
 		if (res->error != HTTP_CALL_OK)
-			log_warn("rafthttp", "peer %" PRIx64 " became inactive: POST %s: %s "
-				"(dropped %zu records)", p->id, p->post_url, res->message,
-				p->batch_records);
+			log_warn("rafthttp",
+				 "peer %" PRIx64 " became inactive: POST %s: %s "
+				 "(dropped %zu records)",
+				 p->id, p->post_url, res->message, p->batch_records);
 		else
-			log_warn("rafthttp", "peer %" PRIx64 " became inactive: POST %s: HTTP "
-				"%ld (dropped %zu records)", p->id, p->post_url, res->status,
-				p->batch_records);
+			log_warn("rafthttp",
+				 "peer %" PRIx64 " became inactive: POST %s: HTTP "
+				 "%ld (dropped %zu records)",
+				 p->id, p->post_url, res->status, p->batch_records);
 	}
 	if (res->status == 412)
-		log_error("rafthttp", "peer %" PRIx64 " refused our cluster id %" PRIx64
-			" (412): member of another cluster?", p->id, s->cluster_id);
+		log_error("rafthttp",
+			  "peer %" PRIx64 " refused our cluster id %" PRIx64
+			  " (412): member of another cluster?",
+			  p->id, s->cluster_id);
 	p->active = false;
 	p->ever_failed = true;
 	drop_batch(p);
@@ -445,8 +451,8 @@ static void on_post_done(void *ctx, const struct http_call_result *res)
 		note_failure(p, res);
 	p->batch_records = 0;
 	if (p->body.cap > 2 * s->max_batch_bytes)
-		buf_free(&p->body);	/* do not keep a snapshot-sized buffer */
-	start_post(p);	/* whatever queued meanwhile leaves now */
+		buf_free(&p->body); /* do not keep a snapshot-sized buffer */
+	start_post(p);		    /* whatever queued meanwhile leaves now */
 	if (res->status == 410 && s->gone_fn)
 		s->gone_fn(s->gone_ctx, p->id);
 }

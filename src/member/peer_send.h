@@ -32,11 +32,11 @@ struct raft_message;
 struct peer_sender;
 
 /* Defaults (change with peer_sender_set_limits / _set_timeouts). */
-#define PEER_DEFAULT_CONNECT_MS 1000u
-#define PEER_DEFAULT_REQUEST_MS 5000u		/* whole POST, batches without a snapshot */
-#define PEER_DEFAULT_MAX_RECORDS 4096u		/* queued per peer */
-#define PEER_DEFAULT_MAX_BYTES (64u << 20)	/* queued per peer */
-#define PEER_DEFAULT_MAX_BATCH_BYTES (4u << 20)	/* per POST (one larger record goes alone) */
+#define PEER_DEFAULT_CONNECT_MS	     1000u
+#define PEER_DEFAULT_REQUEST_MS	     5000u	 /* whole POST, batches without a snapshot */
+#define PEER_DEFAULT_MAX_RECORDS     4096u	 /* queued per peer */
+#define PEER_DEFAULT_MAX_BYTES	     (64u << 20) /* queued per peer */
+#define PEER_DEFAULT_MAX_BATCH_BYTES (4u << 20)	 /* per POST (one larger record goes alone) */
 
 /* A sender for member self_id of cluster cluster_id (sent as X-Server-From
  * and X-Etcd-Cluster-Id). Returns NULL if libcurl refuses. Free it before
@@ -86,21 +86,21 @@ void peer_sender_on_gone(struct peer_sender *s, peer_gone_fn fn, void *ctx);
 
 struct peer_stats {
 	uint64_t id;
-	uint64_t success;	/* POSTs answered 2xx */
-	uint64_t fail;		/* POSTs failed (connect, timeout, non-2xx) */
+	uint64_t success; /* POSTs answered 2xx */
+	uint64_t fail;	  /* POSTs failed (connect, timeout, non-2xx) */
 	/* round-trip time of successful POSTs, milliseconds (0 before the first) */
 	double latency_current;
 	double latency_average;
 	double latency_stddev;
 	double latency_min;
 	double latency_max;
-	uint64_t msgs_sent;	/* records delivered in 2xx batches */
-	uint64_t msgs_dropped;	/* records dropped: failed batch or queue bound */
-	size_t queued;		/* records waiting now (not counting the POST in flight) */
+	uint64_t msgs_sent;    /* records delivered in 2xx batches */
+	uint64_t msgs_dropped; /* records dropped: failed batch or queue bound */
+	size_t queued;	       /* records waiting now (not counting the POST in flight) */
 	size_t queued_bytes;
 	bool in_flight;
-	bool active;		/* the last POST succeeded */
-	size_t url_index;	/* the URL the next POST uses */
+	bool active;	  /* the last POST succeeded */
+	size_t url_index; /* the URL the next POST uses */
 };
 
 /* Fills out for peer id; false if unknown. */
@@ -109,12 +109,12 @@ bool peer_sender_peer_stats(const struct peer_sender *s, uint64_t id, struct pee
 size_t peer_sender_all_stats(const struct peer_sender *s, struct peer_stats *out, size_t max);
 
 struct peer_sender_totals {
-	uint64_t append_sent;	/* RAFT_MSG_APPEND delivered: sendAppendRequestCnt */
-	uint64_t msgs_sent;	/* records delivered */
+	uint64_t append_sent; /* RAFT_MSG_APPEND delivered: sendAppendRequestCnt */
+	uint64_t msgs_sent;   /* records delivered */
 	uint64_t msgs_dropped;
 	uint64_t batches_ok;
 	uint64_t batches_failed;
-	uint64_t bytes_sent;	/* POST body bytes of successful batches */
+	uint64_t bytes_sent; /* POST body bytes of successful batches */
 };
 void peer_sender_totals(const struct peer_sender *s, struct peer_sender_totals *out);
 

@@ -11,16 +11,16 @@
 
 struct pending {
 	uint64_t id;
-	uint32_t hash;		/* hmap_hash of id */
+	uint32_t hash; /* hmap_hash of id */
 	uint64_t deadline_ms;
 	proposal_done_fn fn;
 	void *ctx;
-	struct list link;	/* deadline order */
+	struct list link; /* deadline order */
 };
 
 struct proposals {
-	struct hmap by_id;	/* struct pending */
-	struct list by_deadline;	/* struct pending.link */
+	struct hmap by_id;	 /* struct pending */
+	struct list by_deadline; /* struct pending.link */
 	uint64_t next_id;
 };
 
@@ -38,8 +38,7 @@ void proposals_free(struct proposals *p)
 	if (p == NULL)
 		return;
 	struct pending *e, *tmp;
-	list_for_each_safe(e, tmp, &p->by_deadline, link)
-		free(e);
+	list_for_each_safe(e, tmp, &p->by_deadline, link) free(e);
 	hmap_free(&p->by_id);
 	free(p);
 }
@@ -67,7 +66,8 @@ static bool id_eq(const void *entry, const void *key, size_t len)
 /* Unlinks id from both structures and returns it (caller frees), or NULL. */
 static struct pending *take(struct proposals *p, uint64_t id)
 {
-	struct pending *e = hmap_find(&p->by_id, hmap_hash(&id, sizeof(id)), &id, sizeof(id), id_eq);
+	struct pending *e =
+		hmap_find(&p->by_id, hmap_hash(&id, sizeof(id)), &id, sizeof(id), id_eq);
 	if (e == NULL)
 		return NULL;
 	hmap_remove(&p->by_id, e);

@@ -14,8 +14,7 @@ struct proposals;
 /* ev: the store event of an applied write; err: why it failed; both NULL:
  * an entry without a store event (a membership change) was applied. Both
  * are borrowed for the call. */
-typedef void (*proposal_done_fn)(void *ctx, struct store_event *ev,
-				 const struct store_error *err);
+typedef void (*proposal_done_fn)(void *ctx, struct store_event *ev, const struct store_error *err);
 
 /* Ids start at first_id (never 0). Seed it from the wall clock so ids stay
  * unique across restarts: entries of an earlier run replayed from the log

@@ -8,7 +8,7 @@
 
 struct pending_read {
 	uint64_t id;
-	uint64_t index;		/* 0 until the core answers; UINT64_MAX: failed */
+	uint64_t index; /* 0 until the core answers; UINT64_MAX: failed */
 	bool ready;
 	node_read_fn done;
 	void *ctx;

@@ -30,7 +30,7 @@
 #include "util/xalloc.h"
 #include "kv/v2err.h"
 
-#define TICK_MS 100	/* expiry checks and proposal timeouts */
+#define TICK_MS 100 /* expiry checks and proposal timeouts */
 
 struct signals {
 	int fd;
@@ -203,7 +203,7 @@ static void on_raft_tick(void *ctx)
 static void before_sleep(void *ctx)
 {
 	struct server *s = ctx;
-	node_process(s->node);	/* applies, which resumes waiting requests */
+	node_process(s->node); /* applies, which resumes waiting requests */
 	http_server_flush(s->http);
 	http_server_flush(s->peer_http);
 }
@@ -237,8 +237,10 @@ static int init_cluster(struct server *s)
 		if (strcmp(s->cluster.members[i].name, o->name) == 0)
 			s->self_id = s->cluster.members[i].id;
 	if (s->self_id == 0 && !o->restarting) {
-		log_crit("etcdmain", "couldn't find local name \"%s\" in the initial cluster "
-			"configuration", o->name);
+		log_crit("etcdmain",
+			 "couldn't find local name \"%s\" in the initial cluster "
+			 "configuration",
+			 o->name);
 		return -1;
 	}
 	return 0;
@@ -272,8 +274,8 @@ void server_replace_members(struct server *s, struct cluster *table)
 
 void server_member_added(struct server *s, uint64_t id, const struct member *m)
 {
-	cluster_put_member(&s->cluster, id, m->name, m->peer_urls, m->n_peer_urls,
-			   m->client_urls, m->n_client_urls);
+	cluster_put_member(&s->cluster, id, m->name, m->peer_urls, m->n_peer_urls, m->client_urls,
+			   m->n_client_urls);
 	sync_peers(s);
 }
 
@@ -282,7 +284,7 @@ void server_member_removed(struct server *s, uint64_t id)
 	cluster_remove_member(&s->cluster, id);
 	sync_peers(s);
 	if (id == s->self_id)
-		s->removed_ms = clock_mono_ms();	/* stops after a grace */
+		s->removed_ms = clock_mono_ms(); /* stops after a grace */
 }
 
 /* "host:port" of a listen URL (config checked its form). */
@@ -340,8 +342,9 @@ static int join_cluster(struct server *s)
 	struct join_result joined;
 	if (join_existing_cluster(&s->cluster, o->initial_advertise_peer_urls,
 				  o->n_initial_advertise_peer_urls, &joined) != 0) {
-		log_crit("etcdmain", "cannot fetch cluster info from the peer urls of "
-			"--initial-cluster (is this member added with POST /v2/members?)");
+		log_crit("etcdmain",
+			 "cannot fetch cluster info from the peer urls of "
+			 "--initial-cluster (is this member added with POST /v2/members?)");
 		return -1;
 	}
 	cluster_free(&s->cluster);
@@ -372,8 +375,10 @@ static int start_node(struct server *s)
 static void on_removed(void *ctx, uint64_t peer_id)
 {
 	struct server *s = ctx;
-	log_error("rafthttp", "member %llx says this member has been permanently removed "
-		"from the cluster; stopping", (unsigned long long)peer_id);
+	log_error("rafthttp",
+		  "member %llx says this member has been permanently removed "
+		  "from the cluster; stopping",
+		  (unsigned long long)peer_id);
 	loop_stop(s->loop);
 }
 
@@ -385,7 +390,7 @@ static int start_peers(struct server *s)
 	peer_sender_sync_members(s->peers, &s->cluster);
 	peer_sender_on_gone(s->peers, on_removed, s);
 	s->peer_http = http_server_new(s->loop, s->opts.peer_service, s, s->opts.listen_peer_urls,
-				      s->opts.n_listen_peer_urls);
+				       s->opts.n_listen_peer_urls);
 	return s->peer_http ? 0 : -1;
 }
 
@@ -415,8 +420,8 @@ struct server *server_new(const struct server_opts *opts)
 	if (s->http == NULL)
 		goto fail;
 	loop_add_timer(s->loop, TICK_MS, on_tick, s);
-	loop_add_timer(s->loop, opts->heartbeat_ms > 20 ? opts->heartbeat_ms / 2 : 10,
-		       on_raft_tick, s);
+	loop_add_timer(s->loop, opts->heartbeat_ms > 20 ? opts->heartbeat_ms / 2 : 10, on_raft_tick,
+		       s);
 	loop_add_before_sleep(s->loop, before_sleep, s);
 	return s;
 fail:

@@ -23,7 +23,7 @@ struct url_map;
 struct server_opts {
 	const char *name;
 	const char *data_dir;
-	const char *wal_dir;		/* "" = <data_dir>/member/wal */
+	const char *wal_dir; /* "" = <data_dir>/member/wal */
 	char **listen_client_urls;
 	size_t n_listen_client_urls;
 	char **listen_peer_urls;
@@ -33,14 +33,14 @@ struct server_opts {
 	char **initial_advertise_peer_urls;
 	size_t n_initial_advertise_peer_urls;
 	const char *initial_cluster_token;
-	const struct url_map *initial_cluster;	/* name=url pairs (util/url.h) */
-	bool join_existing;		/* --initial-cluster-state existing */
-	bool restarting;		/* the data dir has a WAL: --initial-* are ignored */
+	const struct url_map *initial_cluster; /* name=url pairs (util/url.h) */
+	bool join_existing;		       /* --initial-cluster-state existing */
+	bool restarting;		       /* the data dir has a WAL: --initial-* are ignored */
 	uint64_t heartbeat_ms;
 	uint64_t election_ms;
 	uint64_t snapshot_count;
-	uint64_t max_snapshots;		/* 0 = keep all */
-	uint64_t max_wals;		/* 0 = keep all */
+	uint64_t max_snapshots; /* 0 = keep all */
+	uint64_t max_wals;	/* 0 = keep all */
 	/* What the client and peer listeners serve (the api's route tables);
 	 * every request gets the server as its context. */
 	const struct http_service *client_service;
@@ -53,18 +53,18 @@ struct server {
 	struct store *store;
 	struct node *node;
 	struct proposals *props;
-	struct http_server *http;	/* client listeners */
-	struct http_server *peer_http;	/* peer listeners */
-	struct peer_sender *peers;	/* sends Raft messages to the other members */
+	struct http_server *http;      /* client listeners */
+	struct http_server *peer_http; /* peer listeners */
+	struct peer_sender *peers;     /* sends Raft messages to the other members */
 	struct cluster cluster;
 	uint64_t self_id;
 	int64_t start_wall_ns;
-	uint64_t request_timeout_ms;	/* 5 s + 2 x election timeout, like etcd */
-	bool expire_in_flight;		/* leader: an expire sweep is proposed */
-	uint64_t expire_hold_until_ms;
-	uint64_t publish_sent_ms;	/* last publish proposal */
-	bool published_applied;		/* our own publish came back through the log */
-	uint64_t removed_ms;		/* when our own removal was applied (0: never) */	/* a new leader's TTL grace (see maybe_propose_expiry) */
+	uint64_t request_timeout_ms;   /* 5 s + 2 x election timeout, like etcd */
+	bool expire_in_flight;	       /* leader: an expire sweep is proposed */
+	uint64_t expire_hold_until_ms; /* a new leader's TTL grace (see maybe_propose_expiry) */
+	uint64_t publish_sent_ms;      /* last publish proposal */
+	bool published_applied;	       /* our own publish came back through the log */
+	uint64_t removed_ms;	       /* when our own removal was applied (0: never) */
 	uint64_t expire_proposed_ms;
 };
 

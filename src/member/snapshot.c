@@ -28,8 +28,8 @@ int snapshot_restore(struct node *n, const void *data, size_t len, bool replace,
 	if (command_decode_snapshot(data, len, &t, &store, &store_len, err, cap) != 0)
 		return -1;
 	struct store *st = n->srv->store;
-	int rc = replace ? store_snapshot_replace(st, store, store_len, err, cap)
-			 : store_snapshot_read(st, store, store_len, err, cap);
+	int rc = replace ? store_snapshot_replace(st, store, store_len, err, cap) :
+			   store_snapshot_read(st, store, store_len, err, cap);
 	if (rc != 0) {
 		cluster_free(&t);
 		return -1;
@@ -82,8 +82,9 @@ void snapshot_send(struct node *n, const struct raft_message *m)
 		with_data.snapshot = &snap;
 		peer_sender_send(n->srv->peers, m->to, &with_data);
 	} else {
-		log_error("etcdserver", "snapshot %" PRIu64 " for member %" PRIx64
-			" is not on disk: %s", index, m->to, found < 0 ? err : "not found");
+		log_error("etcdserver",
+			  "snapshot %" PRIu64 " for member %" PRIx64 " is not on disk: %s", index,
+			  m->to, found < 0 ? err : "not found");
 	}
 	if (found > 0)
 		snap_loaded_free(&sl);
@@ -139,7 +140,7 @@ static int write_state_stream(struct snap_writer *sw, void *arg)
  * the watch history can make a snapshot much larger than the keys (1,000
  * events of 1 MB values), and the WAL must still be released segment by
  * segment with --max-snapshots 2. */
-#define SNAP_CHEAP_BYTES (1u << 20)
+#define SNAP_CHEAP_BYTES   (1u << 20)
 #define SNAP_MAX_LOG_BYTES (16u << 20)
 
 static bool snapshot_due(const struct node *n)
@@ -160,27 +161,28 @@ void snapshot_maybe_take(struct node *n)
 		return;
 	struct raft_event ev = node_event(RAFT_EV_SNAPSHOT);
 	ev.u.snapshot.index = n->applied;
-	ev.u.snapshot.trailing = 5000;	/* entries kept for slow followers, as etcd */
+	ev.u.snapshot.trailing = 5000; /* entries kept for slow followers, as etcd */
 	struct raft_snapshot_meta meta;
 	char err[512];
 	if (node_step(n, &ev) != RAFT_OK || !raft_snapshot_meta(n->raft, &meta))
 		return;
 	if (snap_save_async(n->snap_dir, &meta, write_state_stream, n->srv, &n->snap_job, err,
 			    sizeof(err)) != 0) {
-		log_error("etcdserver", "snapshot at %llu: %s", (unsigned long long)meta.index, err);
+		log_error("etcdserver", "snapshot at %llu: %s", (unsigned long long)meta.index,
+			  err);
 		return;
 	}
 	n->snap_index = meta.index;
 	n->applied_bytes = 0;
-	n->snap_watch = loop_add_fd(n->srv->loop, snap_job_fd(n->snap_job), EPOLLIN,
-				    on_snapshot_done, n);
+	n->snap_watch =
+		loop_add_fd(n->srv->loop, snap_job_fd(n->snap_job), EPOLLIN, on_snapshot_done, n);
 }
 
 void snapshot_stop(struct node *n)
 {
 	if (n->snap_job) {
 		char err[256];
-		snap_job_finish(n->snap_job, NULL, err, sizeof(err));	/* waits for the child */
+		snap_job_finish(n->snap_job, NULL, err, sizeof(err)); /* waits for the child */
 	}
 	if (n->snap_watch)
 		loop_del_fd(n->srv->loop, n->snap_watch);

@@ -4,8 +4,8 @@
 #define CETCD_HTTP_H
 
 struct http_header {
-	const char *name;	/* without the colon */
-	const char *value;	/* surrounding white space removed */
+	const char *name;  /* without the colon */
+	const char *value; /* surrounding white space removed */
 };
 
 #endif /* CETCD_HTTP_H */

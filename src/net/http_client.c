@@ -33,25 +33,25 @@ struct sock {
 	struct http_client *c;
 	curl_socket_t fd;
 	struct loop_fd *watch;
-	struct list link;	/* in http_client.socks */
+	struct list link; /* in http_client.socks */
 };
 
 struct http_client {
 	struct loop *loop;
 	CURLM *multi;
-	struct list socks;	/* struct sock.link */
-	struct list calls;	/* struct http_call.link: every call in flight */
-	uint64_t timer_due;	/* curl's timer, absolute mono ms; UINT64_MAX = none */
-	unsigned in_curl;	/* > 0 while libcurl may run our callbacks */
-	bool resume_wanted;	/* some call has `resume` set */
-	bool reap_wanted;	/* some call has `cancelled` set */
+	struct list socks;  /* struct sock.link */
+	struct list calls;  /* struct http_call.link: every call in flight */
+	uint64_t timer_due; /* curl's timer, absolute mono ms; UINT64_MAX = none */
+	unsigned in_curl;   /* > 0 while libcurl may run our callbacks */
+	bool resume_wanted; /* some call has `resume` set */
+	bool reap_wanted;   /* some call has `cancelled` set */
 };
 
 struct http_call {
 	struct http_client *c;
-	struct list link;	/* in http_client.calls */
+	struct list link; /* in http_client.calls */
 	CURL *easy;
-	struct curl_slist *headers;	/* of the request (libcurl does not copy them) */
+	struct curl_slist *headers; /* of the request (libcurl does not copy them) */
 	http_head_fn on_head;
 	http_data_fn on_data;
 	http_done_fn on_done;
@@ -62,12 +62,12 @@ struct http_call {
 	struct http_header *head;
 	size_t n_head, cap_head;
 	bool head_delivered;
-	bool recv_paused;	/* by http_call_pause or on_data (cleared by resume) */
-	bool send_paused;	/* by the reader (cleared by the loop when resuming) */
-	bool resume;		/* http_call_resume asked: the loop unpauses */
-	bool cancelled;		/* inside libcurl: settle() frees it */
-	bool finishing;		/* on_done is running */
-	bool in_callback;	/* one of its callbacks is running */
+	bool recv_paused; /* by http_call_pause or on_data (cleared by resume) */
+	bool send_paused; /* by the reader (cleared by the loop when resuming) */
+	bool resume;	  /* http_call_resume asked: the loop unpauses */
+	bool cancelled;	  /* inside libcurl: settle() frees it */
+	bool finishing;	  /* on_done is running */
+	bool in_callback; /* one of its callbacks is running */
 };
 
 int http_client_global_init(void)
@@ -142,9 +142,9 @@ static size_t on_header_line(char *line, size_t size, size_t n, void *userdata)
 	if (call->cancelled)
 		return 0;
 	if (call->head_delivered)
-		return len;	/* trailers */
+		return len; /* trailers */
 	if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
-		head_clear(call);	/* a new response (after a 1xx) */
+		head_clear(call); /* a new response (after a 1xx) */
 		return len;
 	}
 	size_t end = len;
@@ -188,7 +188,7 @@ static size_t on_read(char *buf, size_t size, size_t n, void *userdata)
 	ssize_t got = call->reader(call->ctx, buf, size * n);
 	call->in_callback = false;
 	if (call->cancelled || (got < 0 && got != HTTP_READ_PAUSE))
-		return CURL_READFUNC_ABORT;	/* HTTP_READ_ABORT */
+		return CURL_READFUNC_ABORT; /* HTTP_READ_ABORT */
 	if (got == HTTP_READ_PAUSE) {
 		call->send_paused = true;
 		return CURL_READFUNC_PAUSE;
@@ -259,7 +259,7 @@ static CURL *new_easy(struct http_call *call, const struct http_call_spec *sp)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500	/* 7.85: the string form replaced the bitmask */
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85: the string form replaced the bitmask */
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
@@ -280,7 +280,7 @@ static CURL *new_easy(struct http_call *call, const struct http_call_spec *sp)
 static void call_free(struct http_call *call)
 {
 	struct http_client *c = call->c;
-	curl_multi_remove_handle(c->multi, call->easy);	/* drops its completion message too */
+	curl_multi_remove_handle(c->multi, call->easy); /* drops its completion message too */
 	curl_easy_cleanup(call->easy);
 	curl_slist_free_all(call->headers);
 	head_clear(call);
@@ -325,7 +325,7 @@ void http_call_pause(struct http_call *call)
 	if (call->recv_paused || call->cancelled || call->finishing)
 		return;
 	call->recv_paused = true;
-	curl_easy_pause(call->easy, pause_bits(call));	/* pausing calls nothing back */
+	curl_easy_pause(call->easy, pause_bits(call)); /* pausing calls nothing back */
 }
 
 void http_call_resume(struct http_call *call)
@@ -359,7 +359,8 @@ static void resume_calls(struct http_client *c)
 {
 	c->resume_wanted = false;
 	struct http_call *call;
-	list_for_each(call, &c->calls, link) {
+	list_for_each(call, &c->calls, link)
+	{
 		if (!call->resume || call->cancelled)
 			continue;
 		call->resume = false;
@@ -412,7 +413,8 @@ static void settle(struct http_client *c)
 	if (c->reap_wanted) {
 		c->reap_wanted = false;
 		struct http_call *call, *next;
-		list_for_each_safe(call, next, &c->calls, link) {
+		list_for_each_safe(call, next, &c->calls, link)
+		{
 			if (call->cancelled)
 				call_free(call);
 		}
@@ -426,7 +428,7 @@ static void settle(struct http_client *c)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
 		CURLcode rc = msg->data.result;
 		if (call)
-			finish(call, rc);	/* msg is invalid from here */
+			finish(call, rc); /* msg is invalid from here */
 	}
 }
 
@@ -451,7 +453,7 @@ static void on_fd(void *ctx, uint32_t events)
 		flags |= CURL_CSELECT_OUT;
 	if (events & (EPOLLERR | EPOLLHUP))
 		flags |= CURL_CSELECT_ERR;
-	socket_action(c, k->fd, flags);	/* may free k */
+	socket_action(c, k->fd, flags); /* may free k */
 	settle(c);
 }
 
@@ -473,8 +475,8 @@ static int on_curl_socket(CURL *e, curl_socket_t fd, int what, void *userp, void
 		}
 		return 0;
 	}
-	uint32_t ev = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) |
-		      ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+	uint32_t ev =
+		((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
 	if (k)
 		return loop_mod_fd(c->loop, k->watch, ev) == 0 ? 0 : -1;
 	k = xcalloc(1, sizeof(*k));
@@ -551,7 +553,7 @@ void http_client_free(struct http_client *c)
 	while (!list_empty(&c->calls))
 		call_free(list_first(&c->calls, struct http_call, link));
 	curl_multi_cleanup(c->multi);
-	while (!list_empty(&c->socks))	/* sockets libcurl did not report removed */
+	while (!list_empty(&c->socks)) /* sockets libcurl did not report removed */
 		sock_free(c, list_first(&c->socks, struct sock, link));
 	free(c);
 }

@@ -49,34 +49,33 @@ void http_client_free(struct http_client *c);
 
 /* ---- a call ------------------------------------------------------------------ */
 
-
 /* The final response's status line and headers (1xx responses are skipped).
  * Everything is valid during the callback only. */
 struct http_response_head {
 	long status;
-	const struct http_header *headers;	/* in the order received */
+	const struct http_header *headers; /* in the order received */
 	size_t n_headers;
 };
 
 enum http_call_error {
-	HTTP_CALL_OK = 0,	/* a response arrived complete, whatever its status */
-	HTTP_CALL_CONNECT,	/* could not resolve or connect */
-	HTTP_CALL_TIMEOUT,	/* connect_ms, total_ms or the stall limit passed */
-	HTTP_CALL_ABORTED,	/* the body reader returned HTTP_READ_ABORT */
-	HTTP_CALL_FAILED,	/* anything else (connection lost, bad response...) */
+	HTTP_CALL_OK = 0,  /* a response arrived complete, whatever its status */
+	HTTP_CALL_CONNECT, /* could not resolve or connect */
+	HTTP_CALL_TIMEOUT, /* connect_ms, total_ms or the stall limit passed */
+	HTTP_CALL_ABORTED, /* the body reader returned HTTP_READ_ABORT */
+	HTTP_CALL_FAILED,  /* anything else (connection lost, bad response...) */
 };
 
 struct http_call_result {
 	enum http_call_error error;
-	const char *message;	/* libcurl's words for the error; NULL when HTTP_CALL_OK */
-	long status;		/* the final response's status, 0 if none arrived */
-	uint64_t total_us;	/* from start to completion */
+	const char *message; /* libcurl's words for the error; NULL when HTTP_CALL_OK */
+	long status;	     /* the final response's status, 0 if none arrived */
+	uint64_t total_us;   /* from start to completion */
 };
 
 /* Return values of on_data and the body reader. */
-#define HTTP_PAUSE 1		/* on_data: chunk not taken; delivered again after resume */
-#define HTTP_READ_PAUSE ((ssize_t)-1)	/* reader: nothing now; call again after resume */
-#define HTTP_READ_ABORT ((ssize_t)-2)	/* reader: fail the call (HTTP_CALL_ABORTED) */
+#define HTTP_PAUSE	1	      /* on_data: chunk not taken; delivered again after resume */
+#define HTTP_READ_PAUSE ((ssize_t)-1) /* reader: nothing now; call again after resume */
+#define HTTP_READ_ABORT ((ssize_t)-2) /* reader: fail the call (HTTP_CALL_ABORTED) */
 
 typedef void (*http_head_fn)(void *ctx, const struct http_response_head *head);
 /* Returns 0 (the chunk was taken) or HTTP_PAUSE. */
@@ -87,8 +86,8 @@ typedef void (*http_done_fn)(void *ctx, const struct http_call_result *res);
 typedef ssize_t (*http_read_fn)(void *ctx, char *buf, size_t max);
 
 struct http_call_spec {
-	const char *method;	/* "GET", "POST", "PUT", "DELETE", "HEAD", ... */
-	const char *url;	/* copied */
+	const char *method; /* "GET", "POST", "PUT", "DELETE", "HEAD", ... */
+	const char *url;    /* copied */
 	/* Request headers, "Name: value" (copied). "Name:" removes a header
 	 * libcurl would add: libcurl adds an Accept header, a form Content-Type
 	 * to requests with a body, and "Expect: 100-continue" to large ones. */
@@ -114,7 +113,7 @@ struct http_call_spec {
 	http_head_fn on_head;
 	http_data_fn on_data;
 	http_done_fn on_done;
-	void *ctx;		/* passed to the callbacks and the reader */
+	void *ctx; /* passed to the callbacks and the reader */
 };
 
 /* Starts a call. Returns it, or NULL (with *error set to libcurl's words if

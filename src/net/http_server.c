@@ -43,9 +43,9 @@
 struct shard {
 	struct http_server *owner;
 	struct MHD_Daemon *mhd;
-	struct loop_fd *watch;	/* MHD's epoll fd in the loop */
-	unsigned conns;		/* open connections */
-	bool owed;		/* on owner->owed: MHD_run before the loop sleeps */
+	struct loop_fd *watch; /* MHD's epoll fd in the loop */
+	unsigned conns;	       /* open connections */
+	bool owed;	       /* on owner->owed: MHD_run before the loop sleeps */
 	struct shard *next_owed;
 };
 
@@ -53,21 +53,21 @@ struct listener {
 	struct http_server *owner;
 	int fd;
 	struct loop_fd *watch;
-	bool paused;		/* out of descriptors: not accepting */
+	bool paused; /* out of descriptors: not accepting */
 	uint64_t paused_at_ms;
 };
 
 struct http_server {
 	struct loop *loop;
 	const struct http_service *svc;
-	void *ctx;		/* every request's r->ctx */
+	void *ctx; /* every request's r->ctx */
 	struct listener *listeners;
 	size_t n_listeners;
 	struct shard **shards;
 	size_t n_shards, cap_shards;
-	struct shard *owed;	/* shards with resumed or new connections */
-	struct list suspended;	/* http_req.susp_link; resumed before the daemons stop */
-	bool stopping;		/* http_server_free: no more suspends (a waiting
+	struct shard *owed;    /* shards with resumed or new connections */
+	struct list suspended; /* http_req.susp_link; resumed before the daemons stop */
+	bool stopping;	       /* http_server_free: no more suspends (a waiting
 				 * watch would suspend again in the last MHD_run) */
 };
 
@@ -100,7 +100,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct http_req *r = *req_cls;
 	if (r == NULL)
 		return;
-	http_resume(r);	/* unlinks; MHD never completes a suspended request */
+	http_resume(r); /* unlinks; MHD never completes a suspended request */
 	if (r->cleanup)
 		r->cleanup(r);
 	if (r->resp)
@@ -194,8 +194,8 @@ static bool is_form_post(struct http_req *r)
 	if (strcmp(r->method, "POST") != 0 && strcmp(r->method, "PUT") != 0 &&
 	    strcmp(r->method, "PATCH") != 0)
 		return false;
-	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *ct =
+		MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (ct == NULL)
 		return false;
 	while (*ct == ' ' || *ct == '\t')
@@ -213,7 +213,7 @@ static void take_body(struct http_req *r, const char *data, size_t len)
 		return;
 	if (r->body.len + len > service_of(r)->max_body) {
 		r->body_too_large = true;
-		r->close_after = true;	/* as Go's server after a refused body */
+		r->close_after = true; /* as Go's server after a refused body */
 		buf_free(&r->body);
 		return;
 	}
@@ -223,7 +223,7 @@ static void take_body(struct http_req *r, const char *data, size_t len)
 /* ---- request framing (what Go's server refuses before any handler) ----- */
 
 struct framing {
-	int content_lengths;	/* distinct Content-Length values seen */
+	int content_lengths; /* distinct Content-Length values seen */
 	char first_length[32];
 	bool nul_in_header;
 	bool bad_transfer_encoding;
@@ -407,9 +407,8 @@ static void dispatch(struct http_req *r)
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
-				 const char *method, const char *version,
-				 const char *upload_data, size_t *upload_data_size,
-				 void **req_cls)
+				 const char *method, const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **req_cls)
 {
 	struct http_req *r = *req_cls;
 	if (r == NULL)
@@ -481,16 +480,14 @@ static struct shard *shard_new(struct http_server *h)
 	s->owner = h;
 	s->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET,
-		0, NULL, NULL, access_cb, s,
-		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-		MHD_OPTION_NOTIFY_CONNECTION, notify_connection_cb, s,
+		0, NULL, NULL, access_cb, s, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_NOTIFY_CONNECTION,
+		notify_connection_cb, s,
 		/* we count and place connections ourselves; MHD's own limit
 		 * (which counts closing ones too) must never refuse one */
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SHARD_CONNS * 2,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->svc->conn_memory,
-		MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		h->svc->conn_memory, MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		free(s);
 		return NULL;
@@ -558,7 +555,7 @@ static void shards_due(void *ctx)
 
 /* ---- listeners: accept, then hand the socket to a shard ---------------- */
 
-#define ACCEPT_BATCH 64	/* per wake-up; the listen socket is level-triggered */
+#define ACCEPT_BATCH   64 /* per wake-up; the listen socket is level-triggered */
 #define LISTEN_BACKLOG 1024
 
 static void listener_pause(struct listener *l)
@@ -596,7 +593,8 @@ static void listener_ready(void *ctx, uint32_t events)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
 				listener_pause(l);
 			return;
 		}

@@ -29,8 +29,8 @@ typedef void (*http_headers_fn)(struct http_req *r, struct MHD_Response *resp);
 
 /* Route flags. */
 enum {
-	HTTP_PREFIX = 1u << 0,	/* also matches path + "/..." */
-	HTTP_BODY = 1u << 1,	/* collect the body whatever its type */
+	HTTP_PREFIX = 1u << 0, /* also matches path + "/..." */
+	HTTP_BODY = 1u << 1,   /* collect the body whatever its type */
 };
 
 /* One route. The first route whose path matches the decoded, clean request
@@ -48,15 +48,15 @@ struct http_route {
 struct http_service {
 	const struct http_route *routes;
 	size_t n_routes;
-	size_t conn_memory;	/* MHD's per-connection memory (request line + headers) */
-	size_t max_body;	/* a longer body is dropped: body_too_large */
+	size_t conn_memory; /* MHD's per-connection memory (request line + headers) */
+	size_t max_body;    /* a longer body is dropped: body_too_large */
 	/* Collect application/x-www-form-urlencoded bodies of POST, PUT and PATCH
 	 * on every request, as Go's ParseForm would read them. */
 	bool form_bodies;
 	/* OPTIONS on a routed path: 200 with an empty body, before the method
 	 * check (a CORS preflight). */
 	bool answer_options;
-	const struct http_header *headers;	/* added to every answer */
+	const struct http_header *headers; /* added to every answer */
 	size_t n_headers;
 	/* Becomes r->add_headers of every routed request (NULL: none). */
 	http_headers_fn add_headers;
@@ -65,29 +65,29 @@ struct http_service {
 /* One request. Created when MHD sees the request line, freed in MHD's
  * completion callback (which first runs cleanup). */
 struct http_req {
-	void *ctx;		/* the server's context (http_server_new) */
+	void *ctx; /* the server's context (http_server_new) */
 	struct MHD_Connection *conn;
-	struct shard *shard;	/* the daemon that serves the connection */
-	char *uri;		/* owned: raw request target */
-	char *path;		/* owned: decoded URL path; NULL if it does not decode */
-	char *clean_path;	/* owned: where an unclean path redirects, or NULL */
-	const char *query;	/* raw query string (points into uri), "" if none */
+	struct shard *shard; /* the daemon that serves the connection */
+	char *uri;	     /* owned: raw request target */
+	char *path;	     /* owned: decoded URL path; NULL if it does not decode */
+	char *clean_path;    /* owned: where an unclean path redirects, or NULL */
+	const char *query;   /* raw query string (points into uri), "" if none */
 	const char *method;
-	const struct http_route *route;	/* NULL: not found (or not clean) */
-	bool started;		/* the edge saw the request headers */
-	bool dispatched;	/* the request was answered or handed to its handler */
-	bool body_wanted;	/* a body to collect */
+	const struct http_route *route; /* NULL: not found (or not clean) */
+	bool started;			/* the edge saw the request headers */
+	bool dispatched;		/* the request was answered or handed to its handler */
+	bool body_wanted;		/* a body to collect */
 	bool body_too_large;
 	struct buf body;
 	bool suspended;
-	struct list susp_link;	/* in the server's suspended list */
-	struct MHD_Response *resp;	/* answer ready to queue (owned) */
+	struct list susp_link;	   /* in the server's suspended list */
+	struct MHD_Response *resp; /* answer ready to queue (owned) */
 	unsigned status;
-	bool close_after;	/* answer with Connection: close (unread body left) */
+	bool close_after; /* answer with Connection: close (unread body left) */
 	/* Adds headers to whatever is answered from now on; a handler may set it. */
 	http_headers_fn add_headers;
-	void *handler_ctx;	/* the route handler's state */
-	http_cleanup_fn cleanup;	/* frees handler_ctx; runs once */
+	void *handler_ctx;	 /* the route handler's state */
+	http_cleanup_fn cleanup; /* frees handler_ctx; runs once */
 };
 
 /* Starts one daemon per URL, serving svc (which must outlive the server)

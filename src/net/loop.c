@@ -32,7 +32,7 @@ struct timer {
 struct hook {
 	loop_fn fn;
 	loop_timeout_fn timeout_fn;
-	uint64_t due_ms;	/* timeout sources: when they asked to be run */
+	uint64_t due_ms; /* timeout sources: when they asked to be run */
 	void *ctx;
 	struct hook *next;
 };
@@ -41,9 +41,9 @@ struct loop {
 	int epfd;
 	bool stop;
 	struct loop_fd *fds;
-	struct loop_fd *graveyard;	/* deleted during dispatch, freed after it */
+	struct loop_fd *graveyard; /* deleted during dispatch, freed after it */
 	struct timer *timers;
-	struct hook *before_sleep;	/* kept in insertion order */
+	struct hook *before_sleep; /* kept in insertion order */
 	struct hook *timeouts;
 };
 
@@ -199,7 +199,9 @@ static int compute_timeout(struct loop *l, uint64_t now)
 
 int loop_run(struct loop *l)
 {
-	enum { MAX_EVENTS = 256 };
+	enum {
+		MAX_EVENTS = 256
+	};
 	struct epoll_event events[MAX_EVENTS];
 	while (!l->stop) {
 		for (struct hook *h = l->before_sleep; h; h = h->next)

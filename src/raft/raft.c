@@ -10,25 +10,35 @@
 const char *raft_strerror(int err)
 {
 	switch (err) {
-	case RAFT_OK: return "ok";
-	case RAFT_ERR_NOT_LEADER: return "not the leader";
-	case RAFT_ERR_NO_LEADER: return "no leader";
-	case RAFT_ERR_TRANSFERRING: return "leadership transfer in progress";
-	case RAFT_ERR_CONF_PENDING: return "a configuration change is pending";
-	case RAFT_ERR_BAD_CONF: return "configuration change does not apply";
-	case RAFT_ERR_INVALID: return "invalid argument";
-	case RAFT_ERR_STALE: return "stale snapshot";
-	case RAFT_ERR_REMOVED: return "member removed";
-	default: return "unknown error";
+	case RAFT_OK:
+		return "ok";
+	case RAFT_ERR_NOT_LEADER:
+		return "not the leader";
+	case RAFT_ERR_NO_LEADER:
+		return "no leader";
+	case RAFT_ERR_TRANSFERRING:
+		return "leadership transfer in progress";
+	case RAFT_ERR_CONF_PENDING:
+		return "a configuration change is pending";
+	case RAFT_ERR_BAD_CONF:
+		return "configuration change does not apply";
+	case RAFT_ERR_INVALID:
+		return "invalid argument";
+	case RAFT_ERR_STALE:
+		return "stale snapshot";
+	case RAFT_ERR_REMOVED:
+		return "member removed";
+	default:
+		return "unknown error";
 	}
 }
 
 const char *raft_msg_type_name(int type)
 {
 	static const char *const names[] = {
-		"?", "append", "append_resp", "vote", "vote_resp", "prevote",
-		"prevote_resp", "heartbeat", "heartbeat_resp", "snapshot",
-		"timeout_now", "read_index", "read_index_resp",
+		"?",	       "append",       "append_resp",	  "vote",	    "vote_resp",
+		"prevote",     "prevote_resp", "heartbeat",	  "heartbeat_resp", "snapshot",
+		"timeout_now", "read_index",   "read_index_resp",
 	};
 	if (type < 0 || (size_t)type >= sizeof(names) / sizeof(names[0]))
 		return "?";
@@ -210,7 +220,8 @@ static void finish_apply(struct raft *r, struct raft_update *out)
 	size_t n = l->committed > l->applied ? (size_t)(l->committed - l->applied) : 0;
 	RAFT_GROW(r->out_committed, r->cap_out_committed, n);
 	if (n)
-		memcpy(r->out_committed, raft_log_entry(l, l->applied + 1), n * sizeof(*r->out_committed));
+		memcpy(r->out_committed, raft_log_entry(l, l->applied + 1),
+		       n * sizeof(*r->out_committed));
 	out->committed = r->out_committed;
 	out->n_committed = n;
 	l->applied = l->committed;
@@ -247,15 +258,14 @@ static void start_common(struct raft *r, uint64_t now)
 	raft_reset_election_timer(r);
 }
 
-int raft_bootstrap(struct raft *r, const struct raft_membership *initial,
-		   uint64_t now_ms, struct raft_update *out)
+int raft_bootstrap(struct raft *r, const struct raft_membership *initial, uint64_t now_ms,
+		   struct raft_update *out)
 {
 	return raft_bootstrap_ctx(r, initial, NULL, 0, now_ms, out);
 }
 
-int raft_bootstrap_ctx(struct raft *r, const struct raft_membership *initial,
-		       const void *context, size_t context_len, uint64_t now_ms,
-		       struct raft_update *out)
+int raft_bootstrap_ctx(struct raft *r, const struct raft_membership *initial, const void *context,
+		       size_t context_len, uint64_t now_ms, struct raft_update *out)
 {
 	if (r->started || initial == NULL || initial->n_voters == 0 ||
 	    initial->n_voters > RAFT_MAX_MEMBERS || initial->n_learners > RAFT_MAX_MEMBERS)
@@ -263,11 +273,13 @@ int raft_bootstrap_ctx(struct raft *r, const struct raft_membership *initial,
 	begin(r, now_ms, 0);
 	start_common(r, now_ms);
 	/* one SET entry, identical on every member, committed from the start */
-	struct raft_conf_change cc = { .type = RAFT_CONF_SET, .membership = *initial,
-				       .context = context, .context_len = context_len };
+	struct raft_conf_change cc = {.type = RAFT_CONF_SET,
+				      .membership = *initial,
+				      .context = context,
+				      .context_len = context_len};
 	size_t cap = 3 + 16 * RAFT_MAX_MEMBERS + context_len;
 	uint8_t *buf = xmalloc(cap);
-	struct raft_entry e = { .term = 1, .index = 1, .type = RAFT_ENTRY_CONF, .time = 0 };
+	struct raft_entry e = {.term = 1, .index = 1, .type = RAFT_ENTRY_CONF, .time = 0};
 	e.len = raft_conf_encode(&cc, buf, cap);
 	e.data = buf;
 	raft_log_reset(r, 0, 0);
@@ -290,8 +302,8 @@ int raft_join(struct raft *r, uint64_t now_ms, struct raft_update *out)
 	return RAFT_OK;
 }
 
-int raft_restart(struct raft *r, const struct raft_persisted *p,
-		 uint64_t now_ms, struct raft_update *out)
+int raft_restart(struct raft *r, const struct raft_persisted *p, uint64_t now_ms,
+		 struct raft_update *out)
 {
 	if (r->started || p == NULL)
 		return RAFT_ERR_INVALID;
@@ -312,7 +324,7 @@ int raft_restart(struct raft *r, const struct raft_persisted *p,
 	}
 	for (size_t i = 0; i < p->n_entries; i++)
 		raft_log_append_copy(r, &p->entries[i]);
-	r->log.unsaved = raft_log_last_index(&r->log) + 1;	/* already durable */
+	r->log.unsaved = raft_log_last_index(&r->log) + 1; /* already durable */
 	r->stable_index = raft_log_last_index(&r->log);
 	r->log.committed = base;
 	r->log.applied = base;
@@ -351,9 +363,9 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
 		break;
 	case RAFT_EV_PROPOSE:
 		if (ev->u.propose.n_batch > 0) {
-			rv = ev->u.propose.batch ? raft_propose(r, ev->u.propose.batch,
-								ev->u.propose.n_batch)
-						 : RAFT_ERR_INVALID;
+			rv = ev->u.propose.batch ?
+				     raft_propose(r, ev->u.propose.batch, ev->u.propose.n_batch) :
+				     RAFT_ERR_INVALID;
 		} else {
 			struct raft_payload one = {ev->u.propose.data, ev->u.propose.len};
 			rv = raft_propose(r, &one, 1);
@@ -397,11 +409,11 @@ static bool check_term(struct raft *r, const struct raft_message *m)
 	bool vote_req = m->type == RAFT_MSG_VOTE || m->type == RAFT_MSG_PREVOTE;
 	if (m->term > r->term) {
 		if (vote_req && !m->transfer && raft_in_lease(r))
-			return false;	/* a healthy leader exists: ignore the disruption */
+			return false; /* a healthy leader exists: ignore the disruption */
 		if (m->type == RAFT_MSG_PREVOTE)
-			return true;	/* never change our term for a pre-vote */
+			return true; /* never change our term for a pre-vote */
 		if (m->type == RAFT_MSG_PREVOTE_RESP && !m->reject)
-			return true;	/* granted for the term we will use */
+			return true; /* granted for the term we will use */
 		bool from_leader = m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT ||
 				   m->type == RAFT_MSG_SNAPSHOT;
 		raft_become_follower(r, m->term, from_leader ? m->from : RAFT_NONE);
@@ -415,8 +427,8 @@ static bool check_term(struct raft *r, const struct raft_message *m)
 		} else if (m->type == RAFT_MSG_PREVOTE || m->type == RAFT_MSG_VOTE) {
 			/* Raft §5.1: reply with our term so a candidate stuck in the
 			 * past catches up instead of campaigning forever below us */
-			uint8_t type = m->type == RAFT_MSG_VOTE ? RAFT_MSG_VOTE_RESP
-								 : RAFT_MSG_PREVOTE_RESP;
+			uint8_t type = m->type == RAFT_MSG_VOTE ? RAFT_MSG_VOTE_RESP :
+								  RAFT_MSG_PREVOTE_RESP;
 			struct raft_message *resp = raft_send(r, type, m->from);
 			resp->reject = true;
 		}
@@ -453,7 +465,7 @@ static int step_receive(struct raft *r, const struct raft_message *m)
 	case RAFT_MSG_HEARTBEAT:
 	case RAFT_MSG_SNAPSHOT:
 		if (r->role == RAFT_LEADER)
-			break;	/* cannot happen: two leaders in one term */
+			break; /* cannot happen: two leaders in one term */
 		follower_heard_leader(r, m->from);
 		if (m->type == RAFT_MSG_APPEND)
 			raft_recv_append(r, m);

@@ -16,23 +16,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef uint64_t raft_id;	/* an etcd member ID; 0 means "none" */
+typedef uint64_t raft_id; /* an etcd member ID; 0 means "none" */
 
-#define RAFT_NONE ((raft_id)0)
-#define RAFT_MAX_MEMBERS 32	/* per list: voters, learners */
+#define RAFT_NONE	 ((raft_id)0)
+#define RAFT_MAX_MEMBERS 32 /* per list: voters, learners */
 
 /* ---- errors: returned as values ---------------------------------------- */
 
 enum raft_err {
 	RAFT_OK = 0,
-	RAFT_ERR_NOT_LEADER,	/* this member is a follower; out->leader names the leader */
-	RAFT_ERR_NO_LEADER,	/* no leader known (election in progress) */
-	RAFT_ERR_TRANSFERRING,	/* leader transfer in progress: proposals refused */
-	RAFT_ERR_CONF_PENDING,	/* another configuration change is not committed yet */
-	RAFT_ERR_BAD_CONF,	/* change does not fit the configuration (dup, unknown, full) */
-	RAFT_ERR_INVALID,	/* bad argument or event in this state */
-	RAFT_ERR_STALE,		/* snapshot older than the current one / not yet applied */
-	RAFT_ERR_REMOVED,	/* this member is not part of the configuration */
+	RAFT_ERR_NOT_LEADER,   /* this member is a follower; out->leader names the leader */
+	RAFT_ERR_NO_LEADER,    /* no leader known (election in progress) */
+	RAFT_ERR_TRANSFERRING, /* leader transfer in progress: proposals refused */
+	RAFT_ERR_CONF_PENDING, /* another configuration change is not committed yet */
+	RAFT_ERR_BAD_CONF,     /* change does not fit the configuration (dup, unknown, full) */
+	RAFT_ERR_INVALID,      /* bad argument or event in this state */
+	RAFT_ERR_STALE,	       /* snapshot older than the current one / not yet applied */
+	RAFT_ERR_REMOVED,      /* this member is not part of the configuration */
 };
 
 const char *raft_strerror(int err);
@@ -40,17 +40,17 @@ const char *raft_strerror(int err);
 /* ---- log entries -------------------------------------------------------- */
 
 enum raft_entry_type {
-	RAFT_ENTRY_NORMAL = 0,	/* application payload (a command.c record) */
-	RAFT_ENTRY_CONF = 1,	/* configuration change: decode with raft_conf_change_decode */
-	RAFT_ENTRY_NOOP = 2,	/* empty entry a new leader appends to commit its term */
+	RAFT_ENTRY_NORMAL = 0, /* application payload (a command.c record) */
+	RAFT_ENTRY_CONF = 1,   /* configuration change: decode with raft_conf_change_decode */
+	RAFT_ENTRY_NOOP = 2,   /* empty entry a new leader appends to commit its term */
 };
 
 struct raft_entry {
 	uint64_t term;
 	uint64_t index;
-	uint8_t type;		/* enum raft_entry_type */
-	int64_t time;		/* unix ns: the leader's wall clock when it appended it */
-	const void *data;	/* payload bytes (may be NULL when len == 0) */
+	uint8_t type;	  /* enum raft_entry_type */
+	int64_t time;	  /* unix ns: the leader's wall clock when it appended it */
+	const void *data; /* payload bytes (may be NULL when len == 0) */
 	size_t len;
 };
 
@@ -64,19 +64,19 @@ struct raft_membership {
 };
 
 enum raft_conf_type {
-	RAFT_CONF_ADD_VOTER = 1,	/* add a new member that counts toward quorum at once */
-	RAFT_CONF_ADD_LEARNER = 2,	/* add a non-voting member that only catches up */
-	RAFT_CONF_PROMOTE = 3,		/* learner -> voter */
-	RAFT_CONF_REMOVE = 4,		/* remove a voter or learner */
-	RAFT_CONF_SET = 5,		/* whole membership (only the bootstrap entry, index 1) */
+	RAFT_CONF_ADD_VOTER = 1,   /* add a new member that counts toward quorum at once */
+	RAFT_CONF_ADD_LEARNER = 2, /* add a non-voting member that only catches up */
+	RAFT_CONF_PROMOTE = 3,	   /* learner -> voter */
+	RAFT_CONF_REMOVE = 4,	   /* remove a voter or learner */
+	RAFT_CONF_SET = 5,	   /* whole membership (only the bootstrap entry, index 1) */
 };
 
 struct raft_conf_change {
-	uint8_t type;			/* enum raft_conf_type */
-	raft_id node;			/* the member changed (not used by SET) */
-	const void *context;		/* opaque app bytes (member attributes); borrowed */
+	uint8_t type;	     /* enum raft_conf_type */
+	raft_id node;	     /* the member changed (not used by SET) */
+	const void *context; /* opaque app bytes (member attributes); borrowed */
 	size_t context_len;
-	struct raft_membership membership;	/* SET only */
+	struct raft_membership membership; /* SET only */
 };
 
 /* Decodes a RAFT_ENTRY_CONF entry. out->context points into e->data.
@@ -96,44 +96,44 @@ struct raft_hard_state {
 };
 
 struct raft_snapshot_meta {
-	uint64_t index;		/* last log index the snapshot covers */
-	uint64_t term;		/* term of that entry */
-	struct raft_membership conf;	/* configuration as of index */
+	uint64_t index;		     /* last log index the snapshot covers */
+	uint64_t term;		     /* term of that entry */
+	struct raft_membership conf; /* configuration as of index */
 };
 
 struct raft_snapshot {
 	struct raft_snapshot_meta meta;
-	const void *data;	/* the application's serialized state */
+	const void *data; /* the application's serialized state */
 	size_t len;
 };
 
 /* What a member reads back from its disk at restart. Borrowed; copied. */
 struct raft_persisted {
 	struct raft_hard_state hard_state;
-	const struct raft_snapshot *snapshot;	/* NULL when none was taken */
-	const struct raft_entry *entries;	/* contiguous, starting at snapshot index + 1 */
+	const struct raft_snapshot *snapshot; /* NULL when none was taken */
+	const struct raft_entry *entries;     /* contiguous, starting at snapshot index + 1 */
 	size_t n_entries;
 };
 
 /* ---- messages -------------------------------------------------------------- */
 
 enum raft_msg_type {
-	RAFT_MSG_APPEND = 1,		/* leader -> follower: index/log_term = previous entry */
-	RAFT_MSG_APPEND_RESP,		/* index = match (or rejected prev index if reject) */
-	RAFT_MSG_VOTE,			/* index/log_term = candidate's last entry */
+	RAFT_MSG_APPEND = 1,  /* leader -> follower: index/log_term = previous entry */
+	RAFT_MSG_APPEND_RESP, /* index = match (or rejected prev index if reject) */
+	RAFT_MSG_VOTE,	      /* index/log_term = candidate's last entry */
 	RAFT_MSG_VOTE_RESP,
-	RAFT_MSG_PREVOTE,		/* term = the term the candidate would use */
+	RAFT_MSG_PREVOTE, /* term = the term the candidate would use */
 	RAFT_MSG_PREVOTE_RESP,
-	RAFT_MSG_HEARTBEAT,		/* commit; context = leader's read round */
-	RAFT_MSG_HEARTBEAT_RESP,	/* context echoed */
-	RAFT_MSG_SNAPSHOT,		/* snapshot (meta + data) */
-	RAFT_MSG_TIMEOUT_NOW,		/* leader transfer: campaign at once */
-	RAFT_MSG_READ_INDEX,		/* follower -> leader: context = app read context */
-	RAFT_MSG_READ_INDEX_RESP,	/* index = read index; reject when refused */
+	RAFT_MSG_HEARTBEAT,	  /* commit; context = leader's read round */
+	RAFT_MSG_HEARTBEAT_RESP,  /* context echoed */
+	RAFT_MSG_SNAPSHOT,	  /* snapshot (meta + data) */
+	RAFT_MSG_TIMEOUT_NOW,	  /* leader transfer: campaign at once */
+	RAFT_MSG_READ_INDEX,	  /* follower -> leader: context = app read context */
+	RAFT_MSG_READ_INDEX_RESP, /* index = read index; reject when refused */
 };
 
 struct raft_message {
-	uint8_t type;		/* enum raft_msg_type */
+	uint8_t type; /* enum raft_msg_type */
 	raft_id from;
 	raft_id to;
 	uint64_t term;
@@ -142,11 +142,11 @@ struct raft_message {
 	uint64_t commit;
 	uint64_t context;
 	bool reject;
-	bool transfer;		/* VOTE/PREVOTE: campaign caused by leader transfer */
-	uint64_t reject_hint;	/* APPEND_RESP reject: follower's hint index */
-	const struct raft_entry *entries;	/* APPEND */
+	bool transfer;			  /* VOTE/PREVOTE: campaign caused by leader transfer */
+	uint64_t reject_hint;		  /* APPEND_RESP reject: follower's hint index */
+	const struct raft_entry *entries; /* APPEND */
 	size_t n_entries;
-	const struct raft_snapshot *snapshot;	/* SNAPSHOT */
+	const struct raft_snapshot *snapshot; /* SNAPSHOT */
 };
 
 const char *raft_msg_type_name(int type);
@@ -154,14 +154,14 @@ const char *raft_msg_type_name(int type);
 /* ---- construction ------------------------------------------------------------ */
 
 struct raft_config {
-	raft_id id;			/* this member */
-	uint64_t election_ms;		/* default 1000; randomized in [ET, 2ET) */
-	uint64_t heartbeat_ms;		/* default 100 */
-	uint64_t seed;			/* PRNG seed (e.g. id ^ boot time); any value */
-	bool no_pre_vote;		/* pre-vote is on unless this is set */
-	bool no_check_quorum;		/* check-quorum is on unless this is set */
-	size_t max_inflight;		/* appends in flight per follower; default 256 */
-	size_t max_msg_bytes;		/* payload bytes per append; default 1 MiB */
+	raft_id id;	       /* this member */
+	uint64_t election_ms;  /* default 1000; randomized in [ET, 2ET) */
+	uint64_t heartbeat_ms; /* default 100 */
+	uint64_t seed;	       /* PRNG seed (e.g. id ^ boot time); any value */
+	bool no_pre_vote;      /* pre-vote is on unless this is set */
+	bool no_check_quorum;  /* check-quorum is on unless this is set */
+	size_t max_inflight;   /* appends in flight per follower; default 256 */
+	size_t max_msg_bytes;  /* payload bytes per append; default 1 MiB */
 };
 
 struct raft;
@@ -177,15 +177,14 @@ struct raft_update;
 /* A brand-new member of a brand-new cluster (etcd static bootstrap). Every
  * member must pass the same membership. The core writes one CONF(SET) entry
  * at index 1, term 1, time 0, committed: out asks to persist it. */
-int raft_bootstrap(struct raft *r, const struct raft_membership *initial,
-		   uint64_t now_ms, struct raft_update *out);
+int raft_bootstrap(struct raft *r, const struct raft_membership *initial, uint64_t now_ms,
+		   struct raft_update *out);
 
 /* Same, with opaque app bytes stored in the SET entry (the app's member
  * attributes: names and URLs), handed back by raft_conf_change_decode as
  * context when the entry is applied. Borrowed; copied. */
-int raft_bootstrap_ctx(struct raft *r, const struct raft_membership *initial,
-		       const void *context, size_t context_len, uint64_t now_ms,
-		       struct raft_update *out);
+int raft_bootstrap_ctx(struct raft *r, const struct raft_membership *initial, const void *context,
+		       size_t context_len, uint64_t now_ms, struct raft_update *out);
 
 /* A brand-new member joining an existing cluster: empty log, no
  * configuration; it waits for the leader to send it log or a snapshot. */
@@ -193,8 +192,8 @@ int raft_join(struct raft *r, uint64_t now_ms, struct raft_update *out);
 
 /* Restart from what the member persisted. The first update hands out the
  * committed entries after the snapshot again, for the app to re-apply. */
-int raft_restart(struct raft *r, const struct raft_persisted *p,
-		 uint64_t now_ms, struct raft_update *out);
+int raft_restart(struct raft *r, const struct raft_persisted *p, uint64_t now_ms,
+		 struct raft_update *out);
 
 /* ---- the step function ------------------------------------------------------ */
 
@@ -205,23 +204,25 @@ struct raft_payload {
 };
 
 enum raft_event_type {
-	RAFT_EV_TICK = 1,	/* time passed: elections, heartbeats, check-quorum */
-	RAFT_EV_RECEIVE,	/* a message from a peer */
-	RAFT_EV_PROPOSE,	/* leader only: append an application payload */
-	RAFT_EV_CONF_CHANGE,	/* leader only: propose a single-member change */
-	RAFT_EV_PERSISTED,	/* all updates with persist_seq <= seq are durable */
-	RAFT_EV_SNAPSHOT,	/* the app made a snapshot of its applied state */
-	RAFT_EV_CAMPAIGN,	/* start an election now (single voter, transfer) */
-	RAFT_EV_TRANSFER,	/* leader only: hand leadership to target */
-	RAFT_EV_READ_INDEX,	/* linearizable read request with an opaque context */
+	RAFT_EV_TICK = 1,    /* time passed: elections, heartbeats, check-quorum */
+	RAFT_EV_RECEIVE,     /* a message from a peer */
+	RAFT_EV_PROPOSE,     /* leader only: append an application payload */
+	RAFT_EV_CONF_CHANGE, /* leader only: propose a single-member change */
+	RAFT_EV_PERSISTED,   /* all updates with persist_seq <= seq are durable */
+	RAFT_EV_SNAPSHOT,    /* the app made a snapshot of its applied state */
+	RAFT_EV_CAMPAIGN,    /* start an election now (single voter, transfer) */
+	RAFT_EV_TRANSFER,    /* leader only: hand leadership to target */
+	RAFT_EV_READ_INDEX,  /* linearizable read request with an opaque context */
 };
 
 struct raft_event {
-	uint8_t type;		/* enum raft_event_type */
-	uint64_t now_ms;	/* monotonic milliseconds (any origin, never decreasing) */
-	int64_t wall_ns;	/* unix ns; stamped into entries a leader appends */
+	uint8_t type;	 /* enum raft_event_type */
+	uint64_t now_ms; /* monotonic milliseconds (any origin, never decreasing) */
+	int64_t wall_ns; /* unix ns; stamped into entries a leader appends */
 	union {
-		struct { const struct raft_message *msg; } receive;
+		struct {
+			const struct raft_message *msg;
+		} receive;
 		/* one payload (data, len), or, when n_batch > 0, the n_batch
 		 * payloads of batch in order: one append message per follower
 		 * then carries them all. proposed_index is the last one's. */
@@ -232,21 +233,37 @@ struct raft_event {
 			size_t n_batch;
 		} propose;
 		struct raft_conf_change conf_change;
-		struct { uint64_t seq; } persisted;
+		struct {
+			uint64_t seq;
+		} persisted;
 		/* the app's state at index (<= applied) is captured in data;
 		 * keep `trailing` entries before index for slow followers */
-		struct { uint64_t index; const void *data; size_t len; uint64_t trailing; } snapshot;
-		struct { raft_id target; } transfer;
-		struct { uint64_t context; } read_index;
+		struct {
+			uint64_t index;
+			const void *data;
+			size_t len;
+			uint64_t trailing;
+		} snapshot;
+		struct {
+			raft_id target;
+		} transfer;
+		struct {
+			uint64_t context;
+		} read_index;
 	} u;
 };
 
-enum raft_role { RAFT_FOLLOWER = 0, RAFT_PRE_CANDIDATE, RAFT_CANDIDATE, RAFT_LEADER };
+enum raft_role {
+	RAFT_FOLLOWER = 0,
+	RAFT_PRE_CANDIDATE,
+	RAFT_CANDIDATE,
+	RAFT_LEADER
+};
 
 struct raft_read_state {
-	uint64_t context;	/* as passed to RAFT_EV_READ_INDEX */
-	uint64_t index;		/* serve the read once applied >= index */
-	int status;		/* RAFT_OK, or why the read failed (leader lost ...) */
+	uint64_t context; /* as passed to RAFT_EV_READ_INDEX */
+	uint64_t index;	  /* serve the read once applied >= index */
+	int status;	  /* RAFT_OK, or why the read failed (leader lost ...) */
 };
 
 /* The output of one call. See doc/raft-core.md for the order the driver
@@ -256,20 +273,20 @@ struct raft_update {
 	/* 1. persist (hard state, then snapshot, then entries; atomically in order) */
 	bool hard_state_changed;
 	struct raft_hard_state hard_state;
-	const struct raft_snapshot *snapshot;	/* install in the app + persist, or NULL */
-	const struct raft_entry *entries;	/* to append; entries[0].index may be <= last
+	const struct raft_snapshot *snapshot; /* install in the app + persist, or NULL */
+	const struct raft_entry *entries;     /* to append; entries[0].index may be <= last
 						 * persisted index: drop persisted entries from
 						 * there first (conflict repair); with a
 						 * snapshot, drop the whole persisted log */
 	size_t n_entries;
-	bool must_sync;			/* term/vote/entries/snapshot changed: fdatasync */
-	uint64_t persist_seq;		/* report RAFT_EV_PERSISTED with this once durable */
-	uint64_t compacted_to;		/* log before this index is gone from memory (0: no change) */
+	bool must_sync;	       /* term/vote/entries/snapshot changed: fdatasync */
+	uint64_t persist_seq;  /* report RAFT_EV_PERSISTED with this once durable */
+	uint64_t compacted_to; /* log before this index is gone from memory (0: no change) */
 
 	/* 2. send */
-	const struct raft_message *messages;		/* send now */
+	const struct raft_message *messages; /* send now */
 	size_t n_messages;
-	const struct raft_message *messages_after_persist;	/* send once persist_seq durable */
+	const struct raft_message *messages_after_persist; /* send once persist_seq durable */
 	size_t n_messages_after_persist;
 
 	/* 3. apply (in order; CONF entries are already in effect in the core) */
@@ -281,13 +298,13 @@ struct raft_update {
 	size_t n_reads;
 
 	/* results of this call */
-	uint64_t proposed_index;	/* PROPOSE/CONF_CHANGE accepted: entry index */
-	uint64_t proposed_term;		/* ... and term */
-	raft_id leader;			/* known leader after this call (RAFT_NONE if none) */
+	uint64_t proposed_index; /* PROPOSE/CONF_CHANGE accepted: entry index */
+	uint64_t proposed_term;	 /* ... and term */
+	raft_id leader;		 /* known leader after this call (RAFT_NONE if none) */
 	uint64_t term;
-	uint8_t role;			/* enum raft_role */
-	bool soft_state_changed;	/* leader or role changed in this call */
-	bool removed;			/* this member is no longer in the configuration */
+	uint8_t role;		 /* enum raft_role */
+	bool soft_state_changed; /* leader or role changed in this call */
+	bool removed;		 /* this member is no longer in the configuration */
 };
 
 /* The one door. Consumes ev (borrowed), fills out. Returns RAFT_OK or an
@@ -312,11 +329,11 @@ struct raft_status {
 	uint64_t term;
 	raft_id vote;
 	uint64_t commit;
-	uint64_t applied;	/* last index handed out in committed (or snapshot) */
-	uint64_t first_index;	/* first entry still in memory */
+	uint64_t applied;     /* last index handed out in committed (or snapshot) */
+	uint64_t first_index; /* first entry still in memory */
 	uint64_t last_index;
 	uint64_t snapshot_index;
-	raft_id transfer_target;	/* leader transfer in progress, or RAFT_NONE */
+	raft_id transfer_target; /* leader transfer in progress, or RAFT_NONE */
 	struct raft_membership conf;
 };
 

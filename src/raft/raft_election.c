@@ -183,8 +183,7 @@ void raft_maybe_win(struct raft *r)
 void raft_recv_vote(struct raft *r, const struct raft_message *m)
 {
 	bool pre = m->type == RAFT_MSG_PREVOTE;
-	bool can_vote = r->vote == m->from ||
-			(r->vote == RAFT_NONE && r->leader == RAFT_NONE) ||
+	bool can_vote = r->vote == m->from || (r->vote == RAFT_NONE && r->leader == RAFT_NONE) ||
 			(pre && m->term > r->term);
 	bool grant = can_vote && raft_log_up_to_date(&r->log, m->index, m->log_term);
 	struct raft_message *resp;
@@ -244,9 +243,9 @@ static void tick_leader(struct raft *r)
 		}
 	}
 	if (r->transfer_target != RAFT_NONE && r->now >= r->transfer_deadline) {
-		r->transfer_target = RAFT_NONE;	/* give up the transfer */
+		r->transfer_target = RAFT_NONE; /* give up the transfer */
 		if (!raft_is_voter(r, r->id))
-			raft_transfer_to_successor(r);	/* removed: try again */
+			raft_transfer_to_successor(r); /* removed: try again */
 	}
 	if (r->now >= r->heartbeat_deadline) {
 		r->heartbeat_deadline = r->now + r->cfg.heartbeat_ms;

@@ -118,7 +118,7 @@ uint64_t raft_log_find_conflict_by_term(const struct raft_log *l, uint64_t index
 	for (;;) {
 		uint64_t t;
 		if (!raft_log_term(l, index, &t))
-			return index;	/* compacted: the hint cannot go lower */
+			return index; /* compacted: the hint cannot go lower */
 		if (t <= term || index == 0)
 			return index;
 		index--;

@@ -71,7 +71,7 @@ static int membership_change(struct raft_membership *m, const struct raft_conf_c
 		return RAFT_OK;
 	case RAFT_CONF_REMOVE:
 		if (voter && m->n_voters == 1)
-			return RAFT_ERR_BAD_CONF;	/* never remove the last voter */
+			return RAFT_ERR_BAD_CONF; /* never remove the last voter */
 		if (!voter && !learner)
 			return RAFT_ERR_BAD_CONF;
 		list_remove(m->voters, &m->n_voters, cc->node);
@@ -137,7 +137,7 @@ int raft_conf_change_decode(const struct raft_entry *e, struct raft_conf_change 
 		size_t ids = 3 + 8 * (nv + nl);
 		if (e->len < ids)
 			return RAFT_ERR_INVALID;
-		out->context = e->len > ids ? b + ids : NULL;	/* app bytes after the ids */
+		out->context = e->len > ids ? b + ids : NULL; /* app bytes after the ids */
 		out->context_len = e->len - ids;
 		out->membership.n_voters = nv;
 		out->membership.n_learners = nl;
@@ -169,11 +169,11 @@ static void rebuild_peers(struct raft *r)
 		struct raft_peer *old = raft_peer_find(r, id);
 		if (old) {
 			np[i] = *old;
-			old->inflight = NULL;	/* moved */
+			old->inflight = NULL; /* moved */
 		} else {
 			np[i].id = id;
 			raft_pr_reset(r, &np[i]);
-			np[i].recent_active = true;	/* give a new member one quorum period */
+			np[i].recent_active = true; /* give a new member one quorum period */
 		}
 		np[i].voter = i < m->n_voters;
 	}
@@ -217,7 +217,7 @@ void raft_conf_apply_entry(struct raft *r, const struct raft_entry *e)
 		return;
 	struct raft_membership m = r->conf;
 	if (membership_change(&m, &cc) != RAFT_OK)
-		return;	/* refused at proposal time by a correct leader */
+		return; /* refused at proposal time by a correct leader */
 	bool was_member = raft_membership_is_voter(&r->conf, r->id) ||
 			  raft_membership_is_learner(&r->conf, r->id);
 	r->conf = m;

@@ -33,7 +33,7 @@ void raft_pipeline_park(struct raft_pipeline *p, const struct raft_update *u)
 		struct raft_pipeline_parked *k = &p->parked[p->n_parked++];
 		k->persist_seq = u->persist_seq;
 		k->msg = u->messages_after_persist[i];
-		k->msg.entries = NULL;	/* responses carry none */
+		k->msg.entries = NULL; /* responses carry none */
 		k->msg.n_entries = 0;
 		k->msg.snapshot = NULL;
 	}
@@ -68,8 +68,7 @@ static void compact_parked(struct raft_pipeline *p)
 
 const struct raft_message *raft_pipeline_next_ready(struct raft_pipeline *p)
 {
-	if (p->next_parked < p->n_parked &&
-	    p->parked[p->next_parked].persist_seq <= p->durable_seq)
+	if (p->next_parked < p->n_parked && p->parked[p->next_parked].persist_seq <= p->durable_seq)
 		return &p->parked[p->next_parked++].msg;
 	compact_parked(p);
 	return NULL;

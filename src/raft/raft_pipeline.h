@@ -34,16 +34,19 @@ struct raft_pipeline_parked {
 };
 
 struct raft_pipeline {
-	struct raft_pipeline_write *writes;	/* submitted, not yet durable, in order */
+	struct raft_pipeline_write *writes; /* submitted, not yet durable, in order */
 	size_t n_writes, cap_writes;
-	struct raft_pipeline_parked *parked;	/* in the order the core produced them */
+	struct raft_pipeline_parked *parked; /* in the order the core produced them */
 	size_t n_parked, cap_parked;
-	size_t next_parked;		/* parked[..next_parked] were handed out */
-	uint64_t submitted_seq;		/* highest persist_seq handed to the disk */
-	uint64_t durable_seq;		/* highest persist_seq known durable */
+	size_t next_parked;	/* parked[..next_parked] were handed out */
+	uint64_t submitted_seq; /* highest persist_seq handed to the disk */
+	uint64_t durable_seq;	/* highest persist_seq known durable */
 };
 
-#define RAFT_PIPELINE_INIT {0}
+#define RAFT_PIPELINE_INIT \
+	{                  \
+		0          \
+	}
 
 /* Frees what is held; a crash loses everything parked. p is empty again. */
 void raft_pipeline_reset(struct raft_pipeline *p);

@@ -19,13 +19,13 @@ uint64_t raft_rand(struct raft *r);
 /* ---- the in-memory log (raft_log.c) -------------------------------------- */
 
 struct raft_log {
-	struct raft_entry *ents;	/* ents[i].index == base_index + 1 + i; data owned */
+	struct raft_entry *ents; /* ents[i].index == base_index + 1 + i; data owned */
 	size_t n, cap;
-	uint64_t base_index;		/* entry before the first one in memory ... */
-	uint64_t base_term;		/* ... and its term (snapshot or compaction point) */
+	uint64_t base_index; /* entry before the first one in memory ... */
+	uint64_t base_term;  /* ... and its term (snapshot or compaction point) */
 	uint64_t committed;
-	uint64_t applied;		/* last index handed out for apply */
-	uint64_t unsaved;		/* first index not yet handed out for persistence */
+	uint64_t applied; /* last index handed out for apply */
+	uint64_t unsaved; /* first index not yet handed out for persistence */
 };
 
 uint64_t raft_log_last_index(const struct raft_log *l);
@@ -49,7 +49,11 @@ uint64_t raft_log_find_conflict_by_term(const struct raft_log *l, uint64_t index
 
 /* ---- replication progress (raft_progress.c) ----------------------------- */
 
-enum { PR_PROBE = 0, PR_REPLICATE, PR_SNAPSHOT };
+enum {
+	PR_PROBE = 0,
+	PR_REPLICATE,
+	PR_SNAPSHOT
+};
 
 struct raft_peer {
 	raft_id id;
@@ -57,13 +61,13 @@ struct raft_peer {
 	uint8_t state;
 	uint64_t match;
 	uint64_t next;
-	bool probe_sent;		/* PROBE: one append outstanding, pause */
-	bool recent_active;		/* heard from since the last quorum check */
-	uint64_t pending_snapshot;	/* SNAPSHOT: index sent */
+	bool probe_sent;	   /* PROBE: one append outstanding, pause */
+	bool recent_active;	   /* heard from since the last quorum check */
+	uint64_t pending_snapshot; /* SNAPSHOT: index sent */
 	uint64_t snapshot_sent_at;
-	uint64_t *inflight;		/* ring of last indexes of appends in flight */
+	uint64_t *inflight; /* ring of last indexes of appends in flight */
 	size_t infl_start, infl_count, infl_cap;
-	uint64_t read_acked;		/* highest heartbeat read round acknowledged */
+	uint64_t read_acked; /* highest heartbeat read round acknowledged */
 	bool vote_responded, vote_granted;
 };
 
@@ -81,9 +85,20 @@ struct raft_peer *raft_peer_find(struct raft *r, raft_id id);
 
 /* ---- the core --------------------------------------------------------------- */
 
-struct pending_write { uint64_t seq; uint64_t last; };
-struct conf_hist { uint64_t index; struct raft_membership conf; };
-struct pending_read { uint64_t context; raft_id from; uint64_t index; uint64_t round; };
+struct pending_write {
+	uint64_t seq;
+	uint64_t last;
+};
+struct conf_hist {
+	uint64_t index;
+	struct raft_membership conf;
+};
+struct pending_read {
+	uint64_t context;
+	raft_id from;
+	uint64_t index;
+	uint64_t round;
+};
 
 struct raft {
 	struct raft_config cfg;
@@ -100,39 +115,39 @@ struct raft {
 	/* configuration: in effect as of conf_index (applied at commit) */
 	struct raft_membership conf;
 	uint64_t conf_index;
-	struct conf_hist *hist;		/* configs newer than the snapshot, oldest first */
+	struct conf_hist *hist; /* configs newer than the snapshot, oldest first */
 	size_t n_hist, cap_hist;
-	struct raft_peer *peers;	/* one per voter and learner, self included */
+	struct raft_peer *peers; /* one per voter and learner, self included */
 	size_t n_peers, cap_peers;
-	uint64_t pending_conf_index;	/* leader: last conf entry it may not have committed */
+	uint64_t pending_conf_index; /* leader: last conf entry it may not have committed */
 
 	/* time */
 	uint64_t now;
 	int64_t wall;
 	uint64_t rng;
 	uint64_t election_deadline;
-	uint64_t leader_contact;	/* last message from the current leader */
+	uint64_t leader_contact; /* last message from the current leader */
 	uint64_t heartbeat_deadline;
 	uint64_t quorum_deadline;
 	raft_id transfer_target;
 	uint64_t transfer_deadline;
 
 	/* persistence bookkeeping */
-	uint64_t seq;			/* last persist_seq handed out */
-	uint64_t persisted_seq;		/* last one the driver said is durable */
-	uint64_t hs_seq;		/* update carrying the current term/vote */
-	uint64_t stable_index;		/* log prefix known durable */
+	uint64_t seq;		/* last persist_seq handed out */
+	uint64_t persisted_seq; /* last one the driver said is durable */
+	uint64_t hs_seq;	/* update carrying the current term/vote */
+	uint64_t stable_index;	/* log prefix known durable */
 	struct pending_write *pw;
 	size_t n_pw, cap_pw;
-	struct raft_snapshot *snap;	/* latest snapshot (heap, data owned), or NULL */
-	bool snap_install;		/* hand r->snap out for install in this update */
+	struct raft_snapshot *snap; /* latest snapshot (heap, data owned), or NULL */
+	bool snap_install;	    /* hand r->snap out for install in this update */
 	uint64_t compacted_to;
 
 	/* ReadIndex */
-	struct pending_read *reads;	/* leader: queued reads, oldest first */
+	struct pending_read *reads; /* leader: queued reads, oldest first */
 	size_t n_reads, cap_reads;
 	uint64_t read_round;
-	uint64_t *fwd_reads;		/* follower: contexts forwarded to the leader */
+	uint64_t *fwd_reads; /* follower: contexts forwarded to the leader */
 	size_t n_fwd, cap_fwd;
 
 	/* the update under construction */
@@ -142,7 +157,7 @@ struct raft {
 	size_t cap_out_entries, cap_out_committed;
 	struct raft_read_state *out_reads;
 	size_t n_out_reads, cap_out_reads;
-	void **garbage;			/* freed when the update is released */
+	void **garbage; /* freed when the update is released */
 	size_t n_garbage, cap_garbage;
 	struct raft_hard_state prev_hs;
 	raft_id prev_leader;

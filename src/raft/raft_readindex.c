@@ -40,7 +40,7 @@ static void start_round(struct raft *r)
 	}
 	if (any) {
 		raft_bcast_heartbeat(r, r->read_round);
-		raft_reads_on_ack(r);	/* single voter: ready at once */
+		raft_reads_on_ack(r); /* single voter: ready at once */
 	}
 }
 
@@ -141,8 +141,7 @@ void raft_recv_read_index_resp(struct raft *r, const struct raft_message *m)
 	for (size_t i = 0; i < r->n_fwd; i++) {
 		if (r->fwd_reads[i] != m->context)
 			continue;
-		raft_read_ready(r, m->context, m->index,
-				m->reject ? RAFT_ERR_NOT_LEADER : RAFT_OK);
+		raft_read_ready(r, m->context, m->index, m->reject ? RAFT_ERR_NOT_LEADER : RAFT_OK);
 		r->fwd_reads[i] = r->fwd_reads[--r->n_fwd];
 		return;
 	}

@@ -56,7 +56,7 @@ bool raft_send_append(struct raft *r, struct raft_peer *p, bool allow_empty)
 	uint64_t prev = p->next - 1;
 	uint64_t prev_term;
 	if (!raft_log_term(&r->log, prev, &prev_term))
-		return raft_send_snapshot(r, p);	/* behind our compaction point */
+		return raft_send_snapshot(r, p); /* behind our compaction point */
 	struct raft_entry *ents;
 	size_t n = collect_entries(r, p->next, &ents);
 	if (n == 0 && !allow_empty)
@@ -75,7 +75,7 @@ bool raft_send_append(struct raft *r, struct raft_peer *p, bool allow_empty)
 			raft_pr_inflight_add(r, p, last);
 		}
 	} else {
-		p->probe_sent = true;	/* one probe at a time */
+		p->probe_sent = true; /* one probe at a time */
 	}
 	return true;
 }
@@ -109,8 +109,8 @@ int raft_propose(struct raft *r, const struct raft_payload *payloads, size_t n)
 	if (!raft_is_voter(r, r->id))
 		return RAFT_ERR_REMOVED;
 	for (size_t i = 0; i < n; i++)
-		r->proposed_index = raft_leader_append(r, RAFT_ENTRY_NORMAL, payloads[i].data,
-						       payloads[i].len);
+		r->proposed_index =
+			raft_leader_append(r, RAFT_ENTRY_NORMAL, payloads[i].data, payloads[i].len);
 	r->proposed_term = r->term;
 	raft_bcast_append(r, false);
 	raft_maybe_commit(r);
@@ -165,11 +165,11 @@ bool raft_maybe_commit(struct raft *r)
 		uint64_t q = quorum_match(r);
 		if (q <= r->log.committed || raft_log_term_or_zero(&r->log, q) != r->term)
 			break;
-		raft_commit_to(r, q);	/* may change the configuration, so loop */
+		raft_commit_to(r, q); /* may change the configuration, so loop */
 		moved = true;
 	}
 	if (moved && r->role == RAFT_LEADER) {
-		raft_bcast_append(r, true);	/* tell followers the new commit */
+		raft_bcast_append(r, true); /* tell followers the new commit */
 		/* we removed ourselves: keep leading (not counting ourselves) so
 		 * the commit reaches everyone, and hand over to a voter */
 		if (!raft_is_voter(r, r->id) && r->transfer_target == RAFT_NONE)
@@ -210,7 +210,7 @@ void raft_recv_append_resp(struct raft *r, const struct raft_message *m)
 	raft_id id = p->id;
 	if (raft_maybe_commit(r) && r->role != RAFT_LEADER)
 		return;
-	p = raft_peer_find(r, id);	/* a committed conf change rebuilds the table */
+	p = raft_peer_find(r, id); /* a committed conf change rebuilds the table */
 	if (p == NULL)
 		return;
 	if (was_paused)
@@ -231,7 +231,7 @@ void raft_recv_heartbeat_resp(struct raft *r, const struct raft_message *m)
 	if (p->state == PR_REPLICATE && p->infl_count >= p->infl_cap && p->infl_cap > 0)
 		raft_pr_inflight_free_first(p);
 	if (p->state == PR_SNAPSHOT && r->now >= p->snapshot_sent_at + r->cfg.election_ms)
-		raft_pr_become_probe(p);	/* the snapshot was probably lost */
+		raft_pr_become_probe(p); /* the snapshot was probably lost */
 	if (p->match < raft_log_last_index(&r->log))
 		raft_send_append(r, p, true);
 	if (m->context > p->read_acked)
@@ -252,7 +252,7 @@ static void append_new_entries(struct raft *r, const struct raft_message *m)
 			if (t == e->term)
 				continue;
 			if (e->index <= r->log.committed)
-				return;	/* impossible with a correct leader: refuse */
+				return; /* impossible with a correct leader: refuse */
 			raft_log_truncate_from(r, e->index);
 		}
 		if (e->index <= r->log.base_index)
@@ -284,7 +284,8 @@ void raft_recv_append(struct raft *r, const struct raft_message *m)
 	}
 	/* fast back-off: point the leader at the last index whose term is no
 	 * newer than the term it expected, skipping a whole conflicting term */
-	uint64_t hint = m->index < raft_log_last_index(&r->log) ? m->index : raft_log_last_index(&r->log);
+	uint64_t hint =
+		m->index < raft_log_last_index(&r->log) ? m->index : raft_log_last_index(&r->log);
 	hint = raft_log_find_conflict_by_term(&r->log, hint, m->log_term);
 	resp = raft_send_after_persist(r, RAFT_MSG_APPEND_RESP, m->from);
 	resp->index = m->index;

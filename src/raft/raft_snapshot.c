@@ -26,13 +26,13 @@ int raft_take_snapshot(struct raft *r, uint64_t index, const void *data, size_t 
 		       uint64_t trailing)
 {
 	if (index > r->log.applied)
-		return RAFT_ERR_INVALID;	/* only what the app has applied */
+		return RAFT_ERR_INVALID; /* only what the app has applied */
 	if (r->snap && index <= r->snap->meta.index)
 		return RAFT_ERR_STALE;
 	uint64_t term;
 	if (!raft_log_term(&r->log, index, &term))
 		return RAFT_ERR_STALE;
-	struct raft_snapshot s = { .data = data, .len = len };
+	struct raft_snapshot s = {.data = data, .len = len};
 	s.meta.index = index;
 	s.meta.term = term;
 	s.meta.conf = *raft_conf_at(r, index);
@@ -49,7 +49,7 @@ int raft_take_snapshot(struct raft *r, uint64_t index, const void *data, size_t 
 bool raft_send_snapshot(struct raft *r, struct raft_peer *p)
 {
 	if (r->snap == NULL || !p->recent_active)
-		return false;	/* wait until the follower is known to be alive */
+		return false; /* wait until the follower is known to be alive */
 	struct raft_message *m = raft_send(r, RAFT_MSG_SNAPSHOT, p->id);
 	m->snapshot = r->snap;
 	raft_pr_become_snapshot(p, r->snap->meta.index, r->now);
@@ -70,7 +70,7 @@ void raft_recv_snapshot(struct raft *r, const struct raft_message *m)
 		return;
 	}
 	if (raft_log_matches(&r->log, s->meta.index, s->meta.term)) {
-		raft_commit_to(r, s->meta.index);	/* we have it all: fast-forward */
+		raft_commit_to(r, s->meta.index); /* we have it all: fast-forward */
 		resp = raft_send_after_persist(r, RAFT_MSG_APPEND_RESP, m->from);
 		resp->index = r->log.committed;
 		return;

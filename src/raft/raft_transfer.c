@@ -55,5 +55,5 @@ void raft_recv_timeout_now(struct raft *r, const struct raft_message *m)
 {
 	if (r->role == RAFT_LEADER || !raft_promotable(r))
 		return;
-	raft_campaign(r, false, true);	/* skip pre-vote; bypass the lease */
+	raft_campaign(r, false, true); /* skip pre-vote; bypass the lease */
 }

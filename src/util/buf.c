@@ -132,20 +132,36 @@ void buf_put_json_str(struct buf *b, const char *s, size_t len)
 		size_t adv = 1;
 		if (c >= 0x80) {
 			adv = utf8_valid_len(u + i, len - i);
-			if (adv == 3 && c == 0xE2 && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9))
+			if (adv == 3 && c == 0xE2 && u[i + 1] == 0x80 &&
+			    (u[i + 2] == 0xA8 || u[i + 2] == 0xA9))
 				esc = u[i + 2] == 0xA8 ? "\\u2028" : "\\u2029";
 			else if (adv == 0)
-				esc = "\\ufffd", adv = 1;	/* Go replaces invalid UTF-8 */
+				esc = "\\ufffd", adv = 1; /* Go replaces invalid UTF-8 */
 		} else if (c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&') {
 			switch (c) {
-			case '"': esc = "\\\""; break;
-			case '\\': esc = "\\\\"; break;
-			case '\n': esc = "\\n"; break;
-			case '\r': esc = "\\r"; break;
-			case '\t': esc = "\\t"; break;
+			case '"':
+				esc = "\\\"";
+				break;
+			case '\\':
+				esc = "\\\\";
+				break;
+			case '\n':
+				esc = "\\n";
+				break;
+			case '\r':
+				esc = "\\r";
+				break;
+			case '\t':
+				esc = "\\t";
+				break;
 			default:
-				tmp[0] = '\\'; tmp[1] = 'u'; tmp[2] = '0'; tmp[3] = '0';
-				tmp[4] = hex[c >> 4]; tmp[5] = hex[c & 15]; tmp[6] = '\0';
+				tmp[0] = '\\';
+				tmp[1] = 'u';
+				tmp[2] = '0';
+				tmp[3] = '0';
+				tmp[4] = hex[c >> 4];
+				tmp[5] = hex[c & 15];
+				tmp[6] = '\0';
 				esc = tmp;
 			}
 		}

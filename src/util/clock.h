@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-uint64_t clock_mono_ms(void);	/* monotonic milliseconds, for timers */
-int64_t clock_wall_ns(void);	/* wall clock, unix nanoseconds */
+uint64_t clock_mono_ms(void); /* monotonic milliseconds, for timers */
+int64_t clock_wall_ns(void);  /* wall clock, unix nanoseconds */
 
 #endif /* CETCD_CLOCK_H */

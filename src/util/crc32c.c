@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#define CRC32C_POLY 0x82F63B78u	/* Castagnoli, bit-reflected */
+#define CRC32C_POLY 0x82F63B78u /* Castagnoli, bit-reflected */
 
 static uint32_t crc_table[8][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
@@ -40,7 +40,7 @@ static uint32_t crc_sw_raw(uint32_t c, const unsigned char *p, size_t len)
 	}
 	while (len >= 8) {
 		uint64_t w;
-		memcpy(&w, p, 8);	/* little-endian host assumed (x86, arm64) */
+		memcpy(&w, p, 8); /* little-endian host assumed (x86, arm64) */
 		uint32_t lo = (uint32_t)w ^ c, hi = (uint32_t)(w >> 32);
 		c = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^
 		    crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24] ^
@@ -55,8 +55,8 @@ static uint32_t crc_sw_raw(uint32_t c, const unsigned char *p, size_t len)
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2")))
-static uint32_t crc_hw_raw(uint32_t c, const unsigned char *p, size_t len)
+__attribute__((target("sse4.2"))) static uint32_t crc_hw_raw(uint32_t c, const unsigned char *p,
+							     size_t len)
 {
 	uint64_t c64 = c;
 	while (len && ((uintptr_t)p & 7)) {

@@ -148,9 +148,17 @@ int go_parse_bool(const char *s, bool *out)
 /* time.ParseDuration's unit table; 0 = not a unit. */
 static uint64_t duration_unit(const char *u, size_t n)
 {
-	static const struct { const char *name; uint64_t ns; } units[] = {
-		{"ns", 1}, {"us", 1000}, {"\xc2\xb5s", 1000}, {"\xce\xbcs", 1000},
-		{"ms", 1000000}, {"s", 1000000000ULL}, {"m", 60000000000ULL},
+	static const struct {
+		const char *name;
+		uint64_t ns;
+	} units[] = {
+		{"ns", 1},
+		{"us", 1000},
+		{"\xc2\xb5s", 1000},
+		{"\xce\xbcs", 1000},
+		{"ms", 1000000},
+		{"s", 1000000000ULL},
+		{"m", 60000000000ULL},
 		{"h", 3600000000000ULL},
 	};
 
@@ -172,7 +180,7 @@ static int duration_term(const char **sp, uint64_t *d)
 
 	if (!(*s == '.' || (*s >= '0' && *s <= '9')))
 		return -1;
-	for (; *s >= '0' && *s <= '9'; s++) {	/* leadingInt */
+	for (; *s >= '0' && *s <= '9'; s++) { /* leadingInt */
 		if (v > (lim - 1) / 10)
 			return -1;
 		v = v * 10 + (uint64_t)(*s - '0');
@@ -180,7 +188,7 @@ static int duration_term(const char **sp, uint64_t *d)
 			return -1;
 	}
 	pre = s != start;
-	if (*s == '.') {	/* leadingFraction: digits past precision are dropped */
+	if (*s == '.') { /* leadingFraction: digits past precision are dropped */
 		bool overflow = false;
 
 		start = ++s;
@@ -200,7 +208,7 @@ static int duration_term(const char **sp, uint64_t *d)
 		;
 	unit = s == u ? 0 : duration_unit(u, (size_t)(s - u));
 	if (!unit || v > lim / unit)
-		return -1;	/* missing or unknown unit, overflow */
+		return -1; /* missing or unknown unit, overflow */
 	v *= unit;
 	if (f > 0) {
 		v += (uint64_t)((double)f * ((double)unit / scale));
@@ -249,15 +257,33 @@ void go_quote(struct buf *b, const char *s)
 		unsigned char ch = (unsigned char)*s;
 
 		switch (ch) {
-		case '"': buf_puts(b, "\\\""); break;
-		case '\\': buf_puts(b, "\\\\"); break;
-		case '\a': buf_puts(b, "\\a"); break;
-		case '\b': buf_puts(b, "\\b"); break;
-		case '\f': buf_puts(b, "\\f"); break;
-		case '\n': buf_puts(b, "\\n"); break;
-		case '\r': buf_puts(b, "\\r"); break;
-		case '\t': buf_puts(b, "\\t"); break;
-		case '\v': buf_puts(b, "\\v"); break;
+		case '"':
+			buf_puts(b, "\\\"");
+			break;
+		case '\\':
+			buf_puts(b, "\\\\");
+			break;
+		case '\a':
+			buf_puts(b, "\\a");
+			break;
+		case '\b':
+			buf_puts(b, "\\b");
+			break;
+		case '\f':
+			buf_puts(b, "\\f");
+			break;
+		case '\n':
+			buf_puts(b, "\\n");
+			break;
+		case '\r':
+			buf_puts(b, "\\r");
+			break;
+		case '\t':
+			buf_puts(b, "\\t");
+			break;
+		case '\v':
+			buf_puts(b, "\\v");
+			break;
 		default:
 			if (ch < 0x20 || ch == 0x7f)
 				buf_printf(b, "\\x%02x", ch);

@@ -11,7 +11,11 @@
 #include "util/buf.h"
 
 /* Why a number did not parse: Go's strconv.ErrSyntax / ErrRange. */
-enum go_num_err { GO_NUM_OK = 0, GO_NUM_SYNTAX, GO_NUM_RANGE };
+enum go_num_err {
+	GO_NUM_OK = 0,
+	GO_NUM_SYNTAX,
+	GO_NUM_RANGE
+};
 
 /* strconv.ParseUint(s, base, bits). base 0 takes Go's prefixes (0b, 0o,
  * 0x, a leading 0 for octal) and '_' between digits; base 2..36 takes

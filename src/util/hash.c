@@ -6,8 +6,8 @@
 
 #include "util/xalloc.h"
 
-#define HMAP_MIN_CAP 8u
-#define HMAP_SHRINK_ABOVE 64u	/* never shrink below this capacity */
+#define HMAP_MIN_CAP	  8u
+#define HMAP_SHRINK_ABOVE 64u /* never shrink below this capacity */
 
 void hmap_init(struct hmap *m, size_t hash_offset)
 {
@@ -60,8 +60,8 @@ static void delete_slot(struct hmap *m, uint32_t hole)
 	for (uint32_t j = (hole + 1) & mask; m->slots[j] != NULL; j = (j + 1) & mask) {
 		uint32_t home = hmap_entry_hash(m, m->slots[j]) & mask;
 		/* move j into the hole unless its home lies cyclically in (hole, j] */
-		bool home_in_between = hole <= j ? (home > hole && home <= j)
-						 : (home > hole || home <= j);
+		bool home_in_between =
+			hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
 		if (!home_in_between) {
 			m->slots[hole] = m->slots[j];
 			hole = j;

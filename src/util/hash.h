@@ -14,10 +14,10 @@
 #include <stdint.h>
 
 struct hmap {
-	void **slots;		/* owned array; entries borrowed, NULL = empty slot */
-	uint32_t cap;		/* power of two, or 0 */
+	void **slots; /* owned array; entries borrowed, NULL = empty slot */
+	uint32_t cap; /* power of two, or 0 */
 	uint32_t count;
-	uint32_t hash_off;	/* offset of the entry's uint32_t hash */
+	uint32_t hash_off; /* offset of the entry's uint32_t hash */
 };
 
 /* FNV-1a, 32 bit. */
@@ -47,8 +47,8 @@ typedef bool hmap_eq_fn(const void *entry, const void *key, size_t len);
 
 /* The entry with key[0..len) (hash = hmap_hash(key, len)), or NULL.
  * Inline so that a constant eq is inlined too (the lookup is a hot path). */
-static inline void *hmap_find(const struct hmap *m, uint32_t hash, const void *key,
-			      size_t len, hmap_eq_fn *eq)
+static inline void *hmap_find(const struct hmap *m, uint32_t hash, const void *key, size_t len,
+			      hmap_eq_fn *eq)
 {
 	if (m->count == 0)
 		return NULL;

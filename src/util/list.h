@@ -13,7 +13,10 @@ struct list {
 };
 
 /* An empty list (or an unlinked element) points at itself. */
-#define LIST_INIT(name) {&(name), &(name)}
+#define LIST_INIT(name)          \
+	{                        \
+		&(name), &(name) \
+	}
 
 static inline void list_init(struct list *l)
 {
@@ -55,28 +58,25 @@ static inline void list_splice_tail(struct list *to, struct list *from)
 }
 
 /* The element of type containing link ptr as member. */
-#define list_entry(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define list_entry(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* The first element of l, or NULL when l is empty. */
-#define list_first(l, type, member) \
-	(list_empty(l) ? NULL : list_entry((l)->next, type, member))
+#define list_first(l, type, member) (list_empty(l) ? NULL : list_entry((l)->next, type, member))
 
 /* The element after pos in l, or NULL when pos is the last. */
-#define list_next(l, pos, member) \
-	((pos)->member.next == (l) ? NULL \
-	 : list_entry((pos)->member.next, __typeof__(*(pos)), member))
+#define list_next(l, pos, member)           \
+	((pos)->member.next == (l) ? NULL : \
+				     list_entry((pos)->member.next, __typeof__(*(pos)), member))
 
 /* pos walks the elements of l in order; the body must not unlink pos. */
-#define list_for_each(pos, l, member) \
+#define list_for_each(pos, l, member)                                    \
 	for (pos = list_first(l, __typeof__(*pos), member); pos != NULL; \
 	     pos = list_next(l, pos, member))
 
 /* As list_for_each, but the body may unlink (and free) pos. */
-#define list_for_each_safe(pos, tmp, l, member) \
+#define list_for_each_safe(pos, tmp, l, member)             \
 	for (pos = list_first(l, __typeof__(*pos), member), \
-	     tmp = pos ? list_next(l, pos, member) : NULL; \
-	     pos != NULL; \
-	     pos = tmp, tmp = pos ? list_next(l, pos, member) : NULL)
+	    tmp = pos ? list_next(l, pos, member) : NULL;   \
+	     pos != NULL; pos = tmp, tmp = pos ? list_next(l, pos, member) : NULL)
 
 #endif /* CETCD_LIST_H */

@@ -26,9 +26,12 @@ bool log_enabled(enum log_level lvl)
 
 int log_level_parse(const char *name, enum log_level *out)
 {
-	static const struct { const char *name; enum log_level lvl; } names[] = {
-		{"debug", LOGL_DEBUG}, {"info", LOGL_INFO}, {"warn", LOGL_WARNING},
-		{"error", LOGL_ERROR}, {"dpanic", LOGL_CRITICAL}, {"panic", LOGL_CRITICAL},
+	static const struct {
+		const char *name;
+		enum log_level lvl;
+	} names[] = {
+		{"debug", LOGL_DEBUG},	  {"info", LOGL_INFO},	     {"warn", LOGL_WARNING},
+		{"error", LOGL_ERROR},	  {"dpanic", LOGL_CRITICAL}, {"panic", LOGL_CRITICAL},
 		{"fatal", LOGL_CRITICAL},
 	};
 
@@ -81,14 +84,14 @@ void log_line(enum log_level lvl, const char *pkg, const char *fmt, ...)
 
 	if (lvl > threshold)
 		return;
-	head = line_prefix(small, 128, lvl, pkg);	/* a package name is short */
+	head = line_prefix(small, 128, lvl, pkg); /* a package name is short */
 	va_start(ap, fmt);
 	body = vsnprintf(small + head, sizeof small - head, fmt, ap);
 	va_end(ap);
 	if (body < 0)
 		body = 0;
 	len = head + (size_t)body;
-	if (len + 2 > sizeof small) {	/* too long for the stack: once more */
+	if (len + 2 > sizeof small) { /* too long for the stack: once more */
 		line = xmalloc(len + 2);
 		memcpy(line, small, head);
 		va_start(ap, fmt);

@@ -29,12 +29,12 @@ enum log_level {
 void log_line(enum log_level lvl, const char *pkg, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-#define log_crit(pkg, ...) log_line(LOGL_CRITICAL, pkg, __VA_ARGS__)
-#define log_error(pkg, ...) log_line(LOGL_ERROR, pkg, __VA_ARGS__)
-#define log_warn(pkg, ...) log_line(LOGL_WARNING, pkg, __VA_ARGS__)
+#define log_crit(pkg, ...)   log_line(LOGL_CRITICAL, pkg, __VA_ARGS__)
+#define log_error(pkg, ...)  log_line(LOGL_ERROR, pkg, __VA_ARGS__)
+#define log_warn(pkg, ...)   log_line(LOGL_WARNING, pkg, __VA_ARGS__)
 #define log_notice(pkg, ...) log_line(LOGL_NOTICE, pkg, __VA_ARGS__)
-#define log_info(pkg, ...) log_line(LOGL_INFO, pkg, __VA_ARGS__)
-#define log_debug(pkg, ...) log_line(LOGL_DEBUG, pkg, __VA_ARGS__)
+#define log_info(pkg, ...)   log_line(LOGL_INFO, pkg, __VA_ARGS__)
+#define log_debug(pkg, ...)  log_line(LOGL_DEBUG, pkg, __VA_ARGS__)
 
 /* Lines less severe than max are dropped. Default LOGL_INFO. */
 void log_set_level(enum log_level max);

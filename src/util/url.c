@@ -17,8 +17,7 @@
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
 
-static void emsg(char *dst, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void emsg(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void emsg(char *dst, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
@@ -238,7 +237,8 @@ static int go_url_parse(const char *in, struct go_url *u, char *err, size_t cap)
 		const char *slash = strchr(tmp, '/'), *colon = strchr(tmp, ':');
 
 		if (colon && (!slash || colon < slash)) {
-			emsg(err, cap, "parse %s: first path segment in URL cannot contain colon", qin);
+			emsg(err, cap, "parse %s: first path segment in URL cannot contain colon",
+			     qin);
 			goto out;
 		}
 	} else if (tmp[1] == '/' && (u->scheme[0] || strncmp(tmp, "///", 3) != 0)) {
@@ -310,12 +310,12 @@ static int split_host_port(const char *hp, char **host, char **port)
 
 	*host = *port = NULL;
 	if (!colon)
-		return -1;	/* missing port in address */
+		return -1; /* missing port in address */
 	if (hp[0] == '[') {
 		const char *end = strchr(hp, ']');
 
 		if (!end || end + 1 != colon)
-			return -1;	/* missing ']' / missing port / too many colons */
+			return -1; /* missing ']' / missing port / too many colons */
 		h = hp + 1;
 		hn = (size_t)(end - h);
 		j = 1;
@@ -324,7 +324,7 @@ static int split_host_port(const char *hp, char **host, char **port)
 		h = hp;
 		hn = (size_t)(colon - hp);
 		if (memchr(h, ':', hn))
-			return -1;	/* too many colons */
+			return -1; /* too many colons */
 	}
 	if (strchr(hp + j, '[') || strchr(hp + k, ']'))
 		return -1;

@@ -10,10 +10,10 @@
 
 /* One URL as etcd's types.NewURLs accepts it. All strings owned. */
 struct url {
-	char *str;	/* Go url.URL.String(): "<scheme>://<host>" */
-	char *scheme;	/* "http", "https", "unix" or "unixs" (lower-cased) */
-	char *host;	/* host without brackets ("::1" for "[::1]:2379") */
-	char *port;	/* decimal port text, may be "" ("http://h:") */
+	char *str;    /* Go url.URL.String(): "<scheme>://<host>" */
+	char *scheme; /* "http", "https", "unix" or "unixs" (lower-cased) */
+	char *host;   /* host without brackets ("::1" for "[::1]:2379") */
+	char *port;   /* decimal port text, may be "" ("http://h:") */
 };
 
 /* A URL list: sorted by str (etcd sorts them), duplicates kept. Owned. */
@@ -25,7 +25,7 @@ struct url_list {
 /* One name=url pair of a URLs map (--initial-cluster). */
 struct url_map_entry {
 	char *name;	/* owned */
-	struct url url;	/* owned */
+	struct url url; /* owned */
 };
 
 /* A URLs map, pairs in the order given (a name may repeat). Owned. */

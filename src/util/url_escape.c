@@ -73,7 +73,7 @@ static char *clean_abs(const char *p)
 			while (o > 1 && out[o - 1] != '/')
 				o--;
 			if (o > 1)
-				o--;	/* drop the separator too */
+				o--; /* drop the separator too */
 			continue;
 		}
 		if (o > 1)

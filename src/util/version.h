@@ -2,7 +2,7 @@
 #ifndef CETCD_VERSION_H
 #define CETCD_VERSION_H
 
-#define ETCD_COMPAT_VERSION "3.4.23"
+#define ETCD_COMPAT_VERSION	    "3.4.23"
 #define ETCD_COMPAT_CLUSTER_VERSION "3.4.0"
 
 #endif /* CETCD_VERSION_H */

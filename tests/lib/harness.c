@@ -27,7 +27,7 @@ static bool record(bool ok, const char *file, int line, const char *fmt, ...)
 	}
 	check_failed++;
 	test_failed = true;
-	fflush(stdout);	/* keep the log in order: stdout is buffered in a file */
+	fflush(stdout); /* keep the log in order: stdout is buffered in a file */
 	fprintf(stderr, "%s:%d: FAIL: ", file, line);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -52,8 +52,7 @@ static void format_int(uint64_t v, char *out, size_t n)
 		snprintf(out, n, "%" PRIu64, v);
 }
 
-bool check_eq(uint64_t a, uint64_t b, const char *ea, const char *eb, const char *file,
-	      int line)
+bool check_eq(uint64_t a, uint64_t b, const char *ea, const char *eb, const char *file, int line)
 {
 	char sa[24], sb[24];
 

@@ -27,40 +27,38 @@ extern int check_passed, check_failed;
 
 /* Records one check; prints the failure. Returns ok. */
 bool check_that(bool ok, const char *what, const char *file, int line);
-bool check_eq(uint64_t a, uint64_t b, const char *ea, const char *eb, const char *file,
-	      int line);
+bool check_eq(uint64_t a, uint64_t b, const char *ea, const char *eb, const char *file, int line);
 bool check_str(const char *a, const char *b, const char *ea, const char *file, int line);
 
 /* Prints "N passed, N failed"; returns the exit status. */
 int check_summary(void);
 
-#define CHECK(cond)                                                              \
-	do {                                                                     \
-		check_that(!!(cond), #cond, __FILE__, __LINE__);                 \
+#define CHECK(cond)                                              \
+	do {                                                     \
+		check_that(!!(cond), #cond, __FILE__, __LINE__); \
 	} while (0)
 
-#define REQUIRE(cond)                                                            \
-	do {                                                                     \
-		if (!check_that(!!(cond), #cond, __FILE__, __LINE__))            \
-			return;                                                  \
+#define REQUIRE(cond)                                                 \
+	do {                                                          \
+		if (!check_that(!!(cond), #cond, __FILE__, __LINE__)) \
+			return;                                       \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                           \
-	do {                                                                     \
+#define CHECK_EQ(a, b)                                                              \
+	do {                                                                        \
 		check_eq((uint64_t)(a), (uint64_t)(b), #a, #b, __FILE__, __LINE__); \
 	} while (0)
 
-#define REQUIRE_EQ(a, b)                                                         \
-	do {                                                                     \
-		if (!check_eq((uint64_t)(a), (uint64_t)(b), #a, #b, __FILE__,    \
-			      __LINE__))                                         \
-			return;                                                  \
+#define REQUIRE_EQ(a, b)                                                                 \
+	do {                                                                             \
+		if (!check_eq((uint64_t)(a), (uint64_t)(b), #a, #b, __FILE__, __LINE__)) \
+			return;                                                          \
 	} while (0)
 
 /* a and b are C strings; NULL never matches */
-#define CHECK_STR(a, b)                                                          \
-	do {                                                                     \
-		check_str((a), (b), #a, __FILE__, __LINE__);                     \
+#define CHECK_STR(a, b)                                      \
+	do {                                                 \
+		check_str((a), (b), #a, __FILE__, __LINE__); \
 	} while (0)
 
 struct test_case {

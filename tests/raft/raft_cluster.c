@@ -14,19 +14,19 @@
 
 struct cl_write {
 	uint64_t done_at;
-	uint64_t write_seq;		/* this member's numbering (raft_pipeline) */
+	uint64_t write_seq; /* this member's numbering (raft_pipeline) */
 	bool hs_changed;
 	struct raft_hard_state hs;
 	bool has_snap;
-	struct raft_snapshot snap;	/* data owned */
-	struct raft_entry *ents;	/* data owned */
+	struct raft_snapshot snap; /* data owned */
+	struct raft_entry *ents;   /* data owned */
 	size_t n;
 };
 
 struct cl_msg {
 	uint64_t at;
 	uint64_t order;
-	struct raft_message m;	/* deep copy */
+	struct raft_message m; /* deep copy */
 };
 
 struct cl_lm {
@@ -35,10 +35,10 @@ struct cl_lm {
 };
 
 struct cl_committed {
-	bool set;		/* applied by some member: term, hash, chain */
+	bool set; /* applied by some member: term, hash, chain */
 	uint64_t term, hash, chain;
-	uint64_t decided_term;	/* term of the leader that committed it */
-	uint64_t entry_term;	/* the entry's term, as that leader saw it */
+	uint64_t decided_term; /* term of the leader that committed it */
+	uint64_t entry_term;   /* the entry's term, as that leader saw it */
 };
 
 static void *xdup(const void *p, size_t n)
@@ -50,16 +50,16 @@ static void *xdup(const void *p, size_t n)
 	return q;
 }
 
-#define GROW(arr, cap, need)                                                   \
-	do {                                                                   \
-		if ((need) > (cap)) {                                          \
-			size_t ncap_ = (cap) ? (cap) * 2 : 8;                  \
-			while (ncap_ < (need))                                 \
-				ncap_ *= 2;                                    \
-			(arr) = xrealloc((arr), ncap_ * sizeof(*(arr)));       \
+#define GROW(arr, cap, need)                                                        \
+	do {                                                                        \
+		if ((need) > (cap)) {                                               \
+			size_t ncap_ = (cap) ? (cap)*2 : 8;                         \
+			while (ncap_ < (need))                                      \
+				ncap_ *= 2;                                         \
+			(arr) = xrealloc((arr), ncap_ * sizeof(*(arr)));            \
 			memset((arr) + (cap), 0, (ncap_ - (cap)) * sizeof(*(arr))); \
-			(cap) = ncap_;                                         \
-		}                                                              \
+			(cap) = ncap_;                                              \
+		}                                                                   \
 	} while (0)
 
 uint64_t fixture_rand(struct raft_fixture *c)
@@ -186,7 +186,7 @@ static void net_push(struct raft_fixture *c, const struct raft_message *m, uint6
 {
 	GROW(c->net, c->cap_net, c->n_net + 1);
 	size_t i = c->n_net++;
-	struct cl_msg x = { .at = at, .order = c->order++ };
+	struct cl_msg x = {.at = at, .order = c->order++};
 	msg_copy(&x.m, m);
 	while (i > 0) {
 		size_t parent = (i - 1) / 2;
@@ -270,14 +270,16 @@ static void lm_insert(struct raft_fixture *c, uint64_t index, uint64_t term, uin
 	for (;; i++) {
 		struct cl_lm *s = &c->lm[i & (c->lm_cap - 1)];
 		if (!s->used) {
-			*s = (struct cl_lm){ index, term, hash, prev_term, true };
+			*s = (struct cl_lm){index, term, hash, prev_term, true};
 			c->lm_n++;
 			return;
 		}
 		if (s->index == index && s->term == term) {
 			if (s->hash != hash || s->prev_term != prev_term)
-				violate(c, "log matching: two entries at index %" PRIu64
-					   " term %" PRIu64 " differ", index, term);
+				violate(c,
+					"log matching: two entries at index %" PRIu64
+					" term %" PRIu64 " differ",
+					index, term);
 			return;
 		}
 	}
@@ -291,7 +293,7 @@ static void check_entries(struct raft_fixture *c, struct cl_member *m, const str
 		if (i > 0)
 			prev = u->entries[i - 1].term;
 		else if (!raft_term_at(m->r, e->index - 1, &prev))
-			continue;	/* predecessor compacted: nothing to compare */
+			continue; /* predecessor compacted: nothing to compare */
 		lm_insert(c, e->index, e->term, entry_hash(e), prev);
 	}
 }
@@ -326,8 +328,10 @@ static void check_leader(struct raft_fixture *c, struct cl_member *m, const stru
 		if (!k->decided_term || k->decided_term >= u->term)
 			continue;
 		if (!raft_term_at(m->r, i, &t) || t != k->entry_term) {
-			violate(c, "leader completeness: leader %" PRIu64 " of term %" PRIu64
-				   " lacks committed index %" PRIu64, m->id, u->term, i);
+			violate(c,
+				"leader completeness: leader %" PRIu64 " of term %" PRIu64
+				" lacks committed index %" PRIu64,
+				m->id, u->term, i);
 			return;
 		}
 	}
@@ -338,8 +342,8 @@ static void check_leader(struct raft_fixture *c, struct cl_member *m, const stru
 static void sm_apply(struct raft_fixture *c, struct cl_member *m, const struct raft_entry *e)
 {
 	if (e->index != m->sm_index + 1) {
-		violate(c, "member %" PRIu64 " applies %" PRIu64 " after %" PRIu64, m->id,
-			e->index, m->sm_index);
+		violate(c, "member %" PRIu64 " applies %" PRIu64 " after %" PRIu64, m->id, e->index,
+			m->sm_index);
 		return;
 	}
 	uint64_t h = entry_hash(e);
@@ -347,8 +351,10 @@ static void sm_apply(struct raft_fixture *c, struct cl_member *m, const struct r
 	struct cl_committed *k = committed_at(c, e->index);
 	if (k->set) {
 		if (k->term != e->term || k->hash != h || k->chain != chain)
-			violate(c, "state machine safety: member %" PRIu64 " applies a different "
-				   "entry at %" PRIu64, m->id, e->index);
+			violate(c,
+				"state machine safety: member %" PRIu64 " applies a different "
+				"entry at %" PRIu64,
+				m->id, e->index);
 	} else {
 		k->set = true;
 		k->term = e->term;
@@ -363,15 +369,14 @@ static void sm_apply(struct raft_fixture *c, struct cl_member *m, const struct r
 
 static void sm_restore(struct raft_fixture *c, struct cl_member *m, const struct raft_snapshot *s)
 {
-	uint64_t v[2] = { 0, 0 };
+	uint64_t v[2] = {0, 0};
 	if (s->len == sizeof(v))
 		memcpy(v, s->data, sizeof(v));
 	if (v[0] != s->meta.index)
 		violate(c, "snapshot data does not match its index");
 	struct cl_committed *k = committed_at(c, s->meta.index);
 	if (k->set && k->chain != v[1])
-		violate(c, "state machine safety: snapshot at %" PRIu64 " differs",
-			s->meta.index);
+		violate(c, "state machine safety: snapshot at %" PRIu64 " differs", s->meta.index);
 	m->sm_index = v[0];
 	m->sm_hash = v[1];
 }
@@ -440,8 +445,8 @@ static void handle_update(struct raft_fixture *c, struct cl_member *m, const str
 
 static void queue_write(struct raft_fixture *c, struct cl_member *m, const struct raft_update *u)
 {
-	bool any = u->hard_state_changed || u->snapshot || u->n_entries ||
-		   u->n_messages_after_persist;
+	bool any =
+		u->hard_state_changed || u->snapshot || u->n_entries || u->n_messages_after_persist;
 	if (!any)
 		return;
 	GROW(m->writes, m->cap_writes, m->n_writes + 1);
@@ -476,12 +481,16 @@ static void send(struct raft_fixture *c, struct cl_member *m, const struct raft_
 	const struct cl_disk *d = &m->disk;
 	uint64_t last = d->n ? d->ents[d->n - 1].index : disk_base(d);
 	if (msg->type == RAFT_MSG_APPEND_RESP && !msg->reject && msg->index > last)
-		violate(c, "durability: n%" PRIu64 " acked index %" PRIu64 ", its disk ends at %"
-			   PRIu64, m->id, msg->index, last);
+		violate(c,
+			"durability: n%" PRIu64 " acked index %" PRIu64
+			", its disk ends at %" PRIu64,
+			m->id, msg->index, last);
 	if (msg->type == RAFT_MSG_VOTE_RESP && !msg->reject &&
 	    (d->hs.term != msg->term || d->hs.vote != msg->to))
-		violate(c, "durability: n%" PRIu64 " granted its vote to n%" PRIu64 " in term %"
-			   PRIu64 " before its disk held it", m->id, msg->to, msg->term);
+		violate(c,
+			"durability: n%" PRIu64 " granted its vote to n%" PRIu64 " in term %" PRIu64
+			" before its disk held it",
+			m->id, msg->to, msg->term);
 	net_send(c, msg);
 }
 
@@ -493,9 +502,10 @@ static void send_ready(struct raft_fixture *c, struct cl_member *m)
 		send(c, m, msg);
 }
 
-static void trace_soft_state(struct raft_fixture *c, struct cl_member *m, const struct raft_update *u)
+static void trace_soft_state(struct raft_fixture *c, struct cl_member *m,
+			     const struct raft_update *u)
 {
-	static const char *const roles[] = { "follower", "pre-candidate", "candidate", "leader" };
+	static const char *const roles[] = {"follower", "pre-candidate", "candidate", "leader"};
 	if (u->role != m->last_role || u->term != m->last_term || u->leader != m->last_leader)
 		fixture_tracef(c, "n%" PRIu64 " %s term %" PRIu64 " (leader %" PRIu64 ")", m->id,
 			       roles[u->role], u->term, u->leader);
@@ -505,8 +515,8 @@ static void maybe_snapshot(struct raft_fixture *c, struct cl_member *m)
 {
 	if (!m->snap_every || m->sm_index < m->last_snap + m->snap_every)
 		return;
-	uint64_t data[2] = { m->sm_index, m->sm_hash };
-	struct raft_event ev = { .type = RAFT_EV_SNAPSHOT };
+	uint64_t data[2] = {m->sm_index, m->sm_hash};
+	struct raft_event ev = {.type = RAFT_EV_SNAPSHOT};
 	ev.u.snapshot.index = m->sm_index;
 	ev.u.snapshot.data = data;
 	ev.u.snapshot.len = sizeof(data);
@@ -515,7 +525,7 @@ static void maybe_snapshot(struct raft_fixture *c, struct cl_member *m)
 	if (fixture_event(c, m->id, &ev) != RAFT_OK)
 		return;
 	/* the app writes its snapshot file and may then drop covered entries */
-	struct raft_snapshot s = { .data = data, .len = sizeof(data) };
+	struct raft_snapshot s = {.data = data, .len = sizeof(data)};
 	raft_snapshot_meta(m->r, &s.meta);
 	if (s.meta.index > disk_base(&m->disk))
 		disk_set_snapshot(&m->disk, &s, false);
@@ -529,12 +539,14 @@ static void handle_update(struct raft_fixture *c, struct cl_member *m, const str
 	if (c->trace && getenv("CETCD_TRACE_ALL")) {
 		struct raft_status st;
 		raft_status(m->r, &st);
-		fixture_tracef(c, "  n%" PRIu64 " upd: ents %zu (%" PRIu64 "..) commit %" PRIu64
+		fixture_tracef(c,
+			       "  n%" PRIu64 " upd: ents %zu (%" PRIu64 "..) commit %" PRIu64
 			       " last %" PRIu64 " first %" PRIu64 " msgs %zu+%zu seq %" PRIu64
-			       " snap %d compacted %" PRIu64, m->id, u->n_entries,
-			       u->n_entries ? u->entries[0].index : 0, st.commit, st.last_index,
-			       st.first_index, u->n_messages, u->n_messages_after_persist,
-			       u->persist_seq, u->snapshot != NULL, u->compacted_to);
+			       " snap %d compacted %" PRIu64,
+			       m->id, u->n_entries, u->n_entries ? u->entries[0].index : 0,
+			       st.commit, st.last_index, st.first_index, u->n_messages,
+			       u->n_messages_after_persist, u->persist_seq, u->snapshot != NULL,
+			       u->compacted_to);
 	}
 	check_leader(c, m, u);
 	check_entries(c, m, u);
@@ -565,8 +577,9 @@ static void handle_update(struct raft_fixture *c, struct cl_member *m, const str
 			rd->index = rs->index;
 			rd->status = rs->status;
 			if (rs->status == RAFT_OK && rs->index < rd->min_index)
-				violate(c, "linearizability: read %" PRIu64 " at %" PRIu64
-					   " got index %" PRIu64 " < %" PRIu64 " committed before",
+				violate(c,
+					"linearizability: read %" PRIu64 " at %" PRIu64
+					" got index %" PRIu64 " < %" PRIu64 " committed before",
 					rd->context, m->id, rs->index, rd->min_index);
 		}
 	}
@@ -607,7 +620,7 @@ static void complete_write(struct raft_fixture *c, struct cl_member *m)
 	uint64_t persist_seq = raft_pipeline_durable(&m->pipe, w.write_seq);
 	if (persist_seq != 0) {
 		send_ready(c, m);
-		struct raft_event ev = { .type = RAFT_EV_PERSISTED };
+		struct raft_event ev = {.type = RAFT_EV_PERSISTED};
 		ev.u.persisted.seq = persist_seq;
 		fixture_event(c, m->id, &ev);
 	}
@@ -637,9 +650,9 @@ struct raft_fixture *fixture_new(unsigned n, uint64_t seed, const struct raft_co
 	c->disk_min = 1;
 	c->disk_max = 2;
 	c->trace = getenv("CETCD_TRACE") != NULL;
-	struct cl_link l = { .delay_min = 1, .delay_max = 3 };
+	struct cl_link l = {.delay_min = 1, .delay_max = 3};
 	fixture_set_all_links(c, &l);
-	struct raft_membership conf = { .n_voters = n };
+	struct raft_membership conf = {.n_voters = n};
 	for (unsigned i = 0; i < n; i++)
 		conf.voters[i] = i + 1;
 	c->initial = conf;
@@ -663,7 +676,7 @@ static void member_drop_state(struct cl_member *m)
 	for (size_t i = 0; i < m->n_writes; i++)
 		write_free(&m->writes[i]);
 	m->n_writes = 0;
-	raft_pipeline_reset(&m->pipe);	/* parked acks and votes are lost */
+	raft_pipeline_reset(&m->pipe); /* parked acks and votes are lost */
 }
 
 void fixture_free(struct raft_fixture *c)
@@ -803,7 +816,7 @@ void fixture_isolate(struct raft_fixture *c, raft_id id)
 void fixture_heal(struct raft_fixture *c)
 {
 	fixture_tracef(c, "network healed");
-	struct cl_link l = { .delay_min = 1, .delay_max = 3 };
+	struct cl_link l = {.delay_min = 1, .delay_max = 3};
 	fixture_set_all_links(c, &l);
 }
 
@@ -813,7 +826,7 @@ void fixture_heal(struct raft_fixture *c)
 static bool step_once(struct raft_fixture *c, uint64_t limit)
 {
 	uint64_t best = UINT64_MAX;
-	int kind = 0;	/* 1 write, 2 message, 3 tick */
+	int kind = 0; /* 1 write, 2 message, 3 tick */
 	raft_id who = 0;
 	for (unsigned i = 1; i <= CL_MAX; i++) {
 		struct cl_member *m = &c->m[i];
@@ -853,13 +866,13 @@ static bool step_once(struct raft_fixture *c, uint64_t limit)
 		struct cl_member *m = &c->m[x.m.to];
 		/* a partition also kills what is on the wire */
 		if (m->exists && m->up && !c->link[x.m.from][x.m.to].cut) {
-			struct raft_event ev = { .type = RAFT_EV_RECEIVE };
+			struct raft_event ev = {.type = RAFT_EV_RECEIVE};
 			ev.u.receive.msg = &x.m;
 			fixture_event(c, x.m.to, &ev);
 		}
 		msg_free(&x.m);
 	} else {
-		struct raft_event ev = { .type = RAFT_EV_TICK };
+		struct raft_event ev = {.type = RAFT_EV_TICK};
 		fixture_event(c, who, &ev);
 	}
 	return true;
@@ -873,8 +886,8 @@ void fixture_run(struct raft_fixture *c, uint64_t ms)
 	c->now = limit;
 }
 
-bool fixture_run_until(struct raft_fixture *c, bool (*pred)(struct raft_fixture *, void *), void *arg,
-		       uint64_t max_ms)
+bool fixture_run_until(struct raft_fixture *c, bool (*pred)(struct raft_fixture *, void *),
+		       void *arg, uint64_t max_ms)
 {
 	uint64_t limit = c->now + max_ms;
 	if (pred(c, arg))
@@ -943,7 +956,7 @@ bool fixture_committed_term(struct raft_fixture *c, uint64_t index, uint64_t *te
 
 int fixture_propose(struct raft_fixture *c, raft_id id, const char *payload, uint64_t *index)
 {
-	struct raft_event ev = { .type = RAFT_EV_PROPOSE };
+	struct raft_event ev = {.type = RAFT_EV_PROPOSE};
 	ev.u.propose.data = payload;
 	ev.u.propose.len = strlen(payload);
 	struct cl_member *m = &c->m[id];
@@ -962,7 +975,7 @@ int fixture_propose(struct raft_fixture *c, raft_id id, const char *payload, uin
 
 int fixture_conf_change(struct raft_fixture *c, raft_id id, uint8_t type, raft_id node)
 {
-	struct raft_event ev = { .type = RAFT_EV_CONF_CHANGE };
+	struct raft_event ev = {.type = RAFT_EV_CONF_CHANGE};
 	ev.u.conf_change.type = type;
 	ev.u.conf_change.node = node;
 	fixture_tracef(c, "n%" PRIu64 " proposes conf change %u of n%" PRIu64, id, type, node);
@@ -994,7 +1007,7 @@ int fixture_read(struct raft_fixture *c, raft_id id, uint64_t context)
 	memset(rd, 0, sizeof(*rd));
 	rd->context = context;
 	rd->min_index = highest_commit(c);
-	struct raft_event ev = { .type = RAFT_EV_READ_INDEX };
+	struct raft_event ev = {.type = RAFT_EV_READ_INDEX};
 	ev.u.read_index.context = context;
 	int rv = fixture_event(c, id, &ev);
 	if (rv != RAFT_OK)
@@ -1004,7 +1017,7 @@ int fixture_read(struct raft_fixture *c, raft_id id, uint64_t context)
 
 int fixture_transfer(struct raft_fixture *c, raft_id id, raft_id target)
 {
-	struct raft_event ev = { .type = RAFT_EV_TRANSFER };
+	struct raft_event ev = {.type = RAFT_EV_TRANSFER};
 	ev.u.transfer.target = target;
 	fixture_tracef(c, "n%" PRIu64 " transfers leadership to n%" PRIu64, id, target);
 	return fixture_event(c, id, &ev);
@@ -1012,6 +1025,6 @@ int fixture_transfer(struct raft_fixture *c, raft_id id, raft_id target)
 
 int fixture_campaign(struct raft_fixture *c, raft_id id)
 {
-	struct raft_event ev = { .type = RAFT_EV_CAMPAIGN };
+	struct raft_event ev = {.type = RAFT_EV_CAMPAIGN};
 	return fixture_event(c, id, &ev);
 }

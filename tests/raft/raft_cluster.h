@@ -10,20 +10,20 @@
 #include "raft/raft.h"
 #include "raft/raft_pipeline.h"
 
-#define CL_MAX 9	/* member ids are 1..CL_MAX */
+#define CL_MAX 9 /* member ids are 1..CL_MAX */
 
 struct cl_link {
 	bool cut;
 	unsigned drop_pct;
 	unsigned dup_pct;
-	uint64_t delay_min, delay_max;	/* ms; max > min reorders */
+	uint64_t delay_min, delay_max; /* ms; max > min reorders */
 };
 
 struct cl_read {
 	uint64_t context;
 	uint64_t index;
 	int status;
-	uint64_t min_index;	/* highest commit anywhere when it was asked */
+	uint64_t min_index; /* highest commit anywhere when it was asked */
 	bool done;
 };
 
@@ -33,8 +33,8 @@ struct cl_msg;
 struct cl_disk {
 	struct raft_hard_state hs;
 	bool has_snap;
-	struct raft_snapshot snap;	/* data owned */
-	struct raft_entry *ents;	/* data owned, contiguous after the snapshot */
+	struct raft_snapshot snap; /* data owned */
+	struct raft_entry *ents;   /* data owned, contiguous after the snapshot */
 	size_t n, cap;
 };
 
@@ -44,11 +44,11 @@ struct cl_member {
 	bool up;
 	struct raft *r;
 	struct cl_disk disk;
-	struct cl_write *writes;	/* pending, in order */
+	struct cl_write *writes; /* pending, in order */
 	size_t n_writes, cap_writes;
 	uint64_t disk_busy_until;
-	uint64_t write_seq;		/* last write queued */
-	struct raft_pipeline pipe;	/* writes in flight, acks and votes parked */
+	uint64_t write_seq;	   /* last write queued */
+	struct raft_pipeline pipe; /* writes in flight, acks and votes parked */
 	uint64_t restarts;
 	/* the application state machine: a hash chain of applied entries */
 	uint64_t sm_index, sm_hash;
@@ -61,7 +61,7 @@ struct cl_member {
 	raft_id last_leader;
 	bool removed;
 	uint64_t removed_at;
-	bool bootstrapped;		/* an initial member (else it joined) */
+	bool bootstrapped; /* an initial member (else it joined) */
 };
 
 struct cl_lm;
@@ -71,11 +71,11 @@ struct raft_fixture {
 	uint64_t seed;
 	uint64_t rng;
 	uint64_t now;
-	struct raft_config base;	/* election/heartbeat/pre-vote/check-quorum */
+	struct raft_config base; /* election/heartbeat/pre-vote/check-quorum */
 	struct cl_member m[CL_MAX + 1];
 	struct cl_link link[CL_MAX + 1][CL_MAX + 1];
 	uint64_t disk_min, disk_max;
-	struct cl_msg *net;		/* binary heap on delivery time */
+	struct cl_msg *net; /* binary heap on delivery time */
 	size_t n_net, cap_net;
 	uint64_t order;
 	uint64_t steps;
@@ -105,28 +105,28 @@ void fixture_free(struct raft_fixture *c);
 void fixture_run(struct raft_fixture *c, uint64_t ms);
 /* Runs until pred(c, arg) holds (checked after each event) or max_ms pass.
  * Returns whether pred held. */
-bool fixture_run_until(struct raft_fixture *c, bool (*pred)(struct raft_fixture *, void *), void *arg,
-		       uint64_t max_ms);
+bool fixture_run_until(struct raft_fixture *c, bool (*pred)(struct raft_fixture *, void *),
+		       void *arg, uint64_t max_ms);
 
 /* The leader of the highest term among live members, or RAFT_NONE. */
 raft_id fixture_leader(struct raft_fixture *c);
 bool fixture_has_leader(struct raft_fixture *c, void *unused);
-bool fixture_ok(const struct raft_fixture *c);	/* no invariant violated */
+bool fixture_ok(const struct raft_fixture *c); /* no invariant violated */
 void fixture_print_trace(const struct raft_fixture *c);
 void fixture_tracef(struct raft_fixture *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Network. */
-void fixture_cut(struct raft_fixture *c, raft_id a, raft_id b);		/* both ways */
+void fixture_cut(struct raft_fixture *c, raft_id a, raft_id b); /* both ways */
 void fixture_isolate(struct raft_fixture *c, raft_id id);
-void fixture_heal(struct raft_fixture *c);				/* all links back, no loss */
+void fixture_heal(struct raft_fixture *c); /* all links back, no loss */
 void fixture_set_link(struct raft_fixture *c, raft_id from, raft_id to, const struct cl_link *l);
 void fixture_set_all_links(struct raft_fixture *c, const struct cl_link *l);
 
 /* Members. */
-void fixture_crash(struct raft_fixture *c, raft_id id);	/* pending disk writes are lost */
-void fixture_restart(struct raft_fixture *c, raft_id id);	/* from what its disk holds */
-void fixture_join(struct raft_fixture *c, raft_id id);	/* brand-new member, empty disk */
+void fixture_crash(struct raft_fixture *c, raft_id id);	  /* pending disk writes are lost */
+void fixture_restart(struct raft_fixture *c, raft_id id); /* from what its disk holds */
+void fixture_join(struct raft_fixture *c, raft_id id);	  /* brand-new member, empty disk */
 struct raft *fixture_raft(struct raft_fixture *c, raft_id id);
 void fixture_status(struct raft_fixture *c, raft_id id, struct raft_status *st);
 

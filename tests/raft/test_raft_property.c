@@ -18,13 +18,13 @@
 #include <string.h>
 #include <time.h>
 
-#define CHAOS_MS 3000
-#define LIVENESS_MS 5000	/* 50 election timeouts */
+#define CHAOS_MS    3000
+#define LIVENESS_MS 5000 /* 50 election timeouts */
 
 struct run {
 	struct raft_fixture *c;
-	unsigned n;		/* initial voters */
-	raft_id next_id;	/* next brand-new member id */
+	unsigned n;	 /* initial voters */
+	raft_id next_id; /* next brand-new member id */
 	uint64_t ctx;
 	char why[256];
 };
@@ -59,12 +59,19 @@ static void act_propose(struct run *x)
 static void act_link(struct run *x)
 {
 	raft_id a = random_member(x), b = random_member(x);
-	struct cl_link l = { .delay_min = 1, .delay_max = 1 + pick(x->c, 20) };
+	struct cl_link l = {.delay_min = 1, .delay_max = 1 + pick(x->c, 20)};
 	switch (pick(x->c, 4)) {
-	case 0: l.cut = true; break;
-	case 1: l.drop_pct = (unsigned)pick(x->c, 60); break;
-	case 2: l.dup_pct = (unsigned)pick(x->c, 50); break;
-	default: break;
+	case 0:
+		l.cut = true;
+		break;
+	case 1:
+		l.drop_pct = (unsigned)pick(x->c, 60);
+		break;
+	case 2:
+		l.dup_pct = (unsigned)pick(x->c, 50);
+		break;
+	default:
+		break;
 	}
 	fixture_set_link(x->c, a, b, &l);
 }
@@ -78,7 +85,7 @@ static void act_conf(struct run *x)
 	struct raft_status st;
 	fixture_status(c, l, &st);
 	switch (pick(c, 3)) {
-	case 0:	/* a brand-new member: learner first, started empty */
+	case 0: /* a brand-new member: learner first, started empty */
 		if (x->next_id > CL_MAX)
 			return;
 		if (fixture_conf_change(c, l, RAFT_CONF_ADD_LEARNER, x->next_id) == RAFT_OK) {
@@ -145,7 +152,9 @@ static void act(struct run *x)
 
 /* ---- one seed ------------------------------------------------------------------- */
 
-struct applied_arg { uint64_t index; };
+struct applied_arg {
+	uint64_t index;
+};
 
 static bool applied_everywhere(struct raft_fixture *c, void *arg)
 {
@@ -166,13 +175,13 @@ static bool liveness(struct run *x)
 		raft_id l = fixture_leader(c);
 		uint64_t idx = 0, term = 0, got = 0;
 		if (fixture_propose(c, l, "final", &idx) != RAFT_OK) {
-			fixture_run(c, 10);	/* e.g. a transfer in progress */
+			fixture_run(c, 10); /* e.g. a transfer in progress */
 			continue;
 		}
 		raft_term_at(fixture_raft(c, l), idx, &term);
 		/* a leader deposed without knowing it may accept and then lose
 		 * the entry: retry until one commits in the proposer's term */
-		struct applied_arg a = { idx };
+		struct applied_arg a = {idx};
 		uint64_t left = deadline > c->now ? deadline - c->now : 0;
 		if (fixture_run_until(c, applied_everywhere, &a, left < 1000 ? left : 1000) &&
 		    fixture_committed_term(c, idx, &got) && got == term)
@@ -198,10 +207,12 @@ static void dump(struct raft_fixture *c)
 		if (l != RAFT_NONE)
 			raft_progress_of(c->m[l].r, i, &match, &next);
 		printf("  n%" PRIu64 " up=%d removed=%d role=%u term=%" PRIu64 " commit=%" PRIu64
-		       " last=%" PRIu64 " first=%" PRIu64 " applied=%" PRIu64 " voters=%zu learners=%zu"
+		       " last=%" PRIu64 " first=%" PRIu64 " applied=%" PRIu64
+		       " voters=%zu learners=%zu"
 		       " | leader sees match=%" PRIu64 " next=%" PRIu64 "\n",
 		       i, m->up, m->removed, st.role, st.term, st.commit, st.last_index,
-		       st.first_index, m->sm_index, st.conf.n_voters, st.conf.n_learners, match, next);
+		       st.first_index, m->sm_index, st.conf.n_voters, st.conf.n_learners, match,
+		       next);
 		for (size_t k = 0; k < st.conf.n_voters; k++)
 			printf("    voter %" PRIu64 "\n", st.conf.voters[k]);
 	}
@@ -209,21 +220,22 @@ static void dump(struct raft_fixture *c)
 
 static bool run_seed(uint64_t seed, bool trace)
 {
-	struct raft_config base = { 0 };
+	struct raft_config base = {0};
 	uint64_t r = seed * 0x9e3779b97f4a7c15ULL;
 	base.no_pre_vote = (r >> 8) % 4 == 0;
 	base.no_check_quorum = (r >> 16) % 4 == 0;
 	base.max_inflight = 1 + (r >> 24) % 8;
-	base.max_msg_bytes = (r >> 32) % 2 ? 16 : 0;	/* tiny: many small appends */
+	base.max_msg_bytes = (r >> 32) % 2 ? 16 : 0; /* tiny: many small appends */
 	base.heartbeat_ms = (r >> 36) % 2 ? 10 : 30;
-	unsigned n = (r >> 40) % 3 == 0 ? 3 : ((r >> 40) % 3 == 1 ? 5 : 1 + (unsigned)((r >> 44) % 4));
+	unsigned n =
+		(r >> 40) % 3 == 0 ? 3 : ((r >> 40) % 3 == 1 ? 5 : 1 + (unsigned)((r >> 44) % 4));
 	struct raft_fixture *c = fixture_new(n, seed, &base);
 	if (trace)
 		c->trace = true;
-	struct run x = { .c = c, .n = n, .next_id = n + 1 };
+	struct run x = {.c = c, .n = n, .next_id = n + 1};
 	c->disk_max = 1 + pick(c, 15);
 	for (raft_id i = 1; i <= CL_MAX; i++) {
-		static const uint64_t every[] = { 0, 4, 16, 64 };
+		static const uint64_t every[] = {0, 4, 16, 64};
 		c->m[i].snap_every = every[pick(c, 4)];
 		c->m[i].snap_trailing = pick(c, 2) ? 0 : 3;
 	}
@@ -273,7 +285,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("seeds %" PRIu64 "..%" PRIu64 " in %.1f s (%.0f core steps and %.0f committed"
-	       " entries per seed)\n", first, first + count - 1, secs,
-	       (double)total_steps / (double)count, (double)total_commits / (double)count);
+	       " entries per seed)\n",
+	       first, first + count - 1, secs, (double)total_steps / (double)count,
+	       (double)total_commits / (double)count);
 	return check_summary();
 }

@@ -7,7 +7,7 @@
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static struct raft_fixture *current;	/* freed by cleanup() after each story */
+static struct raft_fixture *current; /* freed by cleanup() after each story */
 
 static struct raft_fixture *new_cluster_with(unsigned n, const struct raft_config *base)
 {
@@ -37,7 +37,9 @@ static struct raft_status status_of(struct raft_fixture *c, raft_id id)
 	return st;
 }
 
-struct applied_arg { uint64_t index; };
+struct applied_arg {
+	uint64_t index;
+};
 
 static bool applied_everywhere(struct raft_fixture *c, void *arg)
 {
@@ -46,7 +48,7 @@ static bool applied_everywhere(struct raft_fixture *c, void *arg)
 
 static bool wait_applied(struct raft_fixture *c, uint64_t index, uint64_t max_ms)
 {
-	struct applied_arg a = { index };
+	struct applied_arg a = {index};
 	return fixture_run_until(c, applied_everywhere, &a, max_ms);
 }
 
@@ -57,12 +59,14 @@ static raft_id elect(struct raft_fixture *c)
 	return fixture_leader(c);
 }
 
-struct leader_other_arg { raft_id not; };
+struct leader_other_arg {
+	raft_id not ;
+};
 
 static bool leader_is_not(struct raft_fixture *c, void *arg)
 {
 	raft_id l = fixture_leader(c);
-	return l != RAFT_NONE && l != ((struct leader_other_arg *)arg)->not;
+	return l != RAFT_NONE && l != ((struct leader_other_arg *)arg)->not ;
 }
 
 /* ---- election --------------------------------------------------------------------- */
@@ -74,8 +78,8 @@ static void test_normal_election(void)
 	raft_id l = elect(c);
 	REQUIRE(l != RAFT_NONE);
 	struct raft_status st = status_of(c, l);
-	REQUIRE_EQ(st.term, 2);		/* bootstrap is term 1 */
-	REQUIRE(wait_applied(c, 2, 500));	/* SET entry + the leader's no-op */
+	REQUIRE_EQ(st.term, 2);		  /* bootstrap is term 1 */
+	REQUIRE(wait_applied(c, 2, 500)); /* SET entry + the leader's no-op */
 	for (raft_id i = 1; i <= 3; i++)
 		REQUIRE_EQ(status_of(c, i).leader, l);
 	uint64_t idx = 0;
@@ -92,16 +96,15 @@ static void test_normal_election(void)
  * new to persist) and then hears from its leader n3. */
 static void test_election_transcript(void)
 {
-	static const char expected[] =
-		"   108ms n2 pre-candidate term 1 (leader 0)\n"
-		"   109ms n3 pre-candidate term 1 (leader 0)\n"
-		"   113ms n3 candidate term 2 (leader 0)\n"
-		"   114ms n2 candidate term 2 (leader 0)\n"
-		"   116ms n1 follower term 2 (leader 0)\n"
-		"   119ms n3 leader term 2 (leader 3)\n"
-		"   120ms n2 follower term 2 (leader 0)\n"
-		"   121ms n1 follower term 2 (leader 3)\n"
-		"   122ms n2 follower term 2 (leader 3)\n";
+	static const char expected[] = "   108ms n2 pre-candidate term 1 (leader 0)\n"
+				       "   109ms n3 pre-candidate term 1 (leader 0)\n"
+				       "   113ms n3 candidate term 2 (leader 0)\n"
+				       "   114ms n2 candidate term 2 (leader 0)\n"
+				       "   116ms n1 follower term 2 (leader 0)\n"
+				       "   119ms n3 leader term 2 (leader 3)\n"
+				       "   120ms n2 follower term 2 (leader 0)\n"
+				       "   121ms n1 follower term 2 (leader 3)\n"
+				       "   122ms n2 follower term 2 (leader 3)\n";
 	current = fixture_new(3, 1, NULL);
 	struct raft_fixture *c = current;
 	c->trace = true;
@@ -122,7 +125,7 @@ static void test_single_member_fast(void)
 {
 	struct raft_fixture *c = new_cluster(1);
 	REQUIRE_EQ(fixture_campaign(c, 1), RAFT_OK);
-	fixture_run(c, 10);	/* two disk writes of <= 2 ms each */
+	fixture_run(c, 10); /* two disk writes of <= 2 ms each */
 	REQUIRE_EQ(fixture_leader(c), 1);
 	uint64_t idx;
 	REQUIRE_EQ(fixture_propose(c, 1, "solo", &idx), RAFT_OK);
@@ -146,7 +149,7 @@ static void test_acks_wait_for_follower_disks(void)
 	uint64_t idx = 0;
 	REQUIRE_EQ(fixture_propose(c, l, "slow=1", &idx), RAFT_OK);
 	fixture_run(c, 30);
-	REQUIRE(status_of(c, l).commit < idx);	/* the acks are parked */
+	REQUIRE(status_of(c, l).commit < idx); /* the acks are parked */
 	fixture_run(c, 30);
 	REQUIRE(status_of(c, l).commit >= idx);
 	REQUIRE(fixture_ok(c));
@@ -156,11 +159,11 @@ static void test_acks_wait_for_follower_disks(void)
  * timeouts break the tie in a later term. */
 static void test_split_vote(void)
 {
-	struct raft_config base = { .no_pre_vote = true };
+	struct raft_config base = {.no_pre_vote = true};
 	struct raft_fixture *c = new_cluster_with(4, &base);
 	/* n1 and n2 campaign at the same instant; n3 hears n1 first and n4
 	 * hears n2 first, so nobody reaches 3 of 4 votes in term 2 */
-	struct cl_link slow = { .delay_min = 20, .delay_max = 20 };
+	struct cl_link slow = {.delay_min = 20, .delay_max = 20};
 	fixture_set_link(c, 1, 4, &slow);
 	fixture_set_link(c, 2, 3, &slow);
 	REQUIRE_EQ(fixture_campaign(c, 1), RAFT_OK);
@@ -186,10 +189,10 @@ static void test_prevote_rejoin(void)
 	uint64_t term = status_of(c, l).term;
 	raft_id lonely = l == 3 ? 2 : 3;
 	fixture_isolate(c, lonely);
-	fixture_run(c, 1000);	/* ten election timeouts */
+	fixture_run(c, 1000); /* ten election timeouts */
 	REQUIRE_EQ(status_of(c, lonely).term, term);
 	REQUIRE(status_of(c, lonely).role == RAFT_PRE_CANDIDATE ||
-	      status_of(c, lonely).role == RAFT_FOLLOWER);
+		status_of(c, lonely).role == RAFT_FOLLOWER);
 	fixture_heal(c);
 	fixture_run(c, 300);
 	REQUIRE_EQ(fixture_leader(c), l);
@@ -211,7 +214,7 @@ static void test_check_quorum_steps_down(void)
 	REQUIRE_EQ(status_of(c, l).leader, RAFT_NONE);
 	/* a read asked of the old leader fails instead of hanging */
 	REQUIRE(fixture_read(c, l, 77) != RAFT_OK);
-	struct leader_other_arg a = { l };
+	struct leader_other_arg a = {l};
 	REQUIRE(fixture_run_until(c, leader_is_not, &a, 1000));
 	REQUIRE(fixture_ok(c));
 }
@@ -221,7 +224,7 @@ static void test_check_quorum_steps_down(void)
  * entry is replaced. */
 static void test_minority_leader_cannot_commit(void)
 {
-	struct raft_config base = { .no_check_quorum = true };
+	struct raft_config base = {.no_check_quorum = true};
 	struct raft_fixture *c = new_cluster_with(5, &base);
 	raft_id l = elect(c);
 	REQUIRE(l != RAFT_NONE);
@@ -253,7 +256,9 @@ static void test_minority_leader_cannot_commit(void)
 
 /* ---- replication -------------------------------------------------------------------- */
 
-struct want_arg { raft_id id; };
+struct want_arg {
+	raft_id id;
+};
 
 static bool leader_is(struct raft_fixture *c, void *arg)
 {
@@ -263,7 +268,7 @@ static bool leader_is(struct raft_fixture *c, void *arg)
 /* Runs until want leads; stops right after the event that made it so. */
 static bool wait_leader(struct raft_fixture *c, raft_id want, uint64_t max_ms)
 {
-	struct want_arg a = { want };
+	struct want_arg a = {want};
 	return fixture_run_until(c, leader_is, &a, max_ms);
 }
 
@@ -274,7 +279,7 @@ static bool wait_leader(struct raft_fixture *c, raft_id want, uint64_t max_ms)
  * fixture checks state-machine safety and leader completeness). */
 static void test_figure8_story(void)
 {
-	struct raft_config base = { .no_check_quorum = true, .no_pre_vote = true };
+	struct raft_config base = {.no_check_quorum = true, .no_pre_vote = true};
 	struct raft_fixture *c = new_cluster_with(5, &base);
 	REQUIRE_EQ(fixture_campaign(c, 1), RAFT_OK);
 	REQUIRE(wait_leader(c, 1, 50));
@@ -283,34 +288,34 @@ static void test_figure8_story(void)
 		fixture_cut(c, 1, i);
 	uint64_t idx;
 	REQUIRE_EQ(fixture_propose(c, 1, "from-s1", &idx), RAFT_OK);
-	fixture_run(c, 10);			/* (a) reaches S2 only */
+	fixture_run(c, 10); /* (a) reaches S2 only */
 	REQUIRE(status_of(c, 2).last_index >= idx);
 	REQUIRE(status_of(c, 3).last_index < idx);
 	fixture_crash(c, 1);
 	fixture_cut(c, 5, 2);
 	REQUIRE_EQ(fixture_campaign(c, 5), RAFT_OK);
-	REQUIRE(wait_leader(c, 5, 50));		/* (b) S3, S4 elect S5 */
+	REQUIRE(wait_leader(c, 5, 50)); /* (b) S3, S4 elect S5 */
 	fixture_cut(c, 5, 3);
 	fixture_cut(c, 5, 4);
 	REQUIRE_EQ(fixture_propose(c, 5, "from-s5", NULL), RAFT_OK);
 	fixture_run(c, 10);
 	fixture_crash(c, 5);
-	fixture_heal(c);			/* (c) S1 back, S4 and S5 away */
+	fixture_heal(c); /* (c) S1 back, S4 and S5 away */
 	fixture_isolate(c, 4);
 	fixture_restart(c, 1);
 	fixture_campaign(c, 1);
 	REQUIRE(fixture_run_until(c, fixture_has_leader, NULL, 5000));
 	raft_id l = fixture_leader(c);
-	REQUIRE(l == 1 || l == 2);		/* only they hold S1's entry: S3 cannot win */
+	REQUIRE(l == 1 || l == 2); /* only they hold S1's entry: S3 cannot win */
 	uint64_t t_old = 0;
 	REQUIRE(raft_term_at(fixture_raft(c, l), idx, &t_old));
 	struct raft_status st = status_of(c, l);
 	if (st.commit >= idx) {
 		uint64_t tc;
 		REQUIRE(raft_term_at(fixture_raft(c, l), st.commit, &tc));
-		REQUIRE_EQ(tc, st.term);	/* committed through an entry of its own term */
+		REQUIRE_EQ(tc, st.term); /* committed through an entry of its own term */
 	}
-	fixture_heal(c);			/* (d) S5 back: cannot undo a commit */
+	fixture_heal(c); /* (d) S5 back: cannot undo a commit */
 	fixture_restart(c, 5);
 	REQUIRE(fixture_run_until(c, fixture_has_leader, NULL, 1000));
 	uint64_t last;
@@ -336,7 +341,7 @@ static int hand_step(struct hand *h, struct raft_event *ev)
 
 static int hand_recv(struct hand *h, struct raft_message m)
 {
-	struct raft_event ev = { .type = RAFT_EV_RECEIVE };
+	struct raft_event ev = {.type = RAFT_EV_RECEIVE};
 	m.to = 1;
 	ev.u.receive.msg = &m;
 	return hand_step(h, &ev);
@@ -344,7 +349,7 @@ static int hand_recv(struct hand *h, struct raft_message m)
 
 static void hand_persisted(struct hand *h)
 {
-	struct raft_event ev = { .type = RAFT_EV_PERSISTED };
+	struct raft_event ev = {.type = RAFT_EV_PERSISTED};
 	ev.u.persisted.seq = h->u.persist_seq;
 	hand_step(h, &ev);
 }
@@ -354,43 +359,48 @@ static void hand_persisted(struct hand *h)
  * when its term-4 no-op reaches a majority do both commit. */
 static void test_figure8_commit_rule(void)
 {
-	struct raft_config cfg = { .id = 1, .election_ms = 100, .heartbeat_ms = 10,
-				   .no_pre_vote = true, .seed = test_seed };
-	struct hand h = { .r = raft_new(&cfg) };
-	struct raft_snapshot snap = { .meta = { .index = 1, .term = 1 } };
+	struct raft_config cfg = {.id = 1,
+				  .election_ms = 100,
+				  .heartbeat_ms = 10,
+				  .no_pre_vote = true,
+				  .seed = test_seed};
+	struct hand h = {.r = raft_new(&cfg)};
+	struct raft_snapshot snap = {.meta = {.index = 1, .term = 1}};
 	snap.meta.conf.n_voters = 5;
 	for (raft_id i = 0; i < 5; i++)
 		snap.meta.conf.voters[i] = i + 1;
-	struct raft_entry old = { .term = 2, .index = 2, .type = RAFT_ENTRY_NORMAL,
-				  .data = "old", .len = 3 };
-	struct raft_persisted p = { .hard_state = { .term = 3, .commit = 1 },
-				    .snapshot = &snap, .entries = &old, .n_entries = 1 };
+	struct raft_entry old = {
+		.term = 2, .index = 2, .type = RAFT_ENTRY_NORMAL, .data = "old", .len = 3};
+	struct raft_persisted p = {.hard_state = {.term = 3, .commit = 1},
+				   .snapshot = &snap,
+				   .entries = &old,
+				   .n_entries = 1};
 	REQUIRE_EQ(raft_restart(h.r, &p, 0, &h.u), RAFT_OK);
-	struct raft_event camp = { .type = RAFT_EV_CAMPAIGN };
+	struct raft_event camp = {.type = RAFT_EV_CAMPAIGN};
 	REQUIRE_EQ(hand_step(&h, &camp), RAFT_OK);
 	REQUIRE_EQ(h.u.term, 4);
-	REQUIRE_EQ(h.u.n_messages, 4);		/* votes asked of S2..S5 */
-	hand_persisted(&h);			/* our vote is durable */
-	struct raft_message grant = { .type = RAFT_MSG_VOTE_RESP, .term = 4 };
+	REQUIRE_EQ(h.u.n_messages, 4); /* votes asked of S2..S5 */
+	hand_persisted(&h);	       /* our vote is durable */
+	struct raft_message grant = {.type = RAFT_MSG_VOTE_RESP, .term = 4};
 	grant.from = 2;
 	hand_recv(&h, grant);
 	REQUIRE(h.u.role != RAFT_LEADER);
 	grant.from = 3;
 	hand_recv(&h, grant);
 	REQUIRE_EQ(h.u.role, RAFT_LEADER);
-	REQUIRE_EQ(h.u.n_entries, 1);		/* the no-op at index 3, term 4 */
+	REQUIRE_EQ(h.u.n_entries, 1); /* the no-op at index 3, term 4 */
 	REQUIRE_EQ(h.u.entries[0].index, 3);
 	REQUIRE_EQ(h.u.entries[0].type, RAFT_ENTRY_NOOP);
-	REQUIRE_EQ(h.u.entries[0].time, 42);	/* stamped with the event's wall clock */
+	REQUIRE_EQ(h.u.entries[0].time, 42); /* stamped with the event's wall clock */
 	hand_persisted(&h);
-	struct raft_message ack = { .type = RAFT_MSG_APPEND_RESP, .term = 4, .index = 2 };
+	struct raft_message ack = {.type = RAFT_MSG_APPEND_RESP, .term = 4, .index = 2};
 	ack.from = 2;
 	hand_recv(&h, ack);
 	ack.from = 3;
 	hand_recv(&h, ack);
 	struct raft_status st;
 	raft_status(h.r, &st);
-	REQUIRE_EQ(st.commit, 1);			/* index 2 is on S1, S2, S3: not committed */
+	REQUIRE_EQ(st.commit, 1); /* index 2 is on S1, S2, S3: not committed */
 	ack.index = 3;
 	ack.from = 2;
 	hand_recv(&h, ack);
@@ -399,7 +409,7 @@ static void test_figure8_commit_rule(void)
 	ack.from = 3;
 	hand_recv(&h, ack);
 	raft_status(h.r, &st);
-	REQUIRE_EQ(st.commit, 3);			/* the no-op commits, index 2 with it */
+	REQUIRE_EQ(st.commit, 3); /* the no-op commits, index 2 with it */
 	REQUIRE_EQ(h.u.n_committed, 2);
 	REQUIRE_EQ(h.u.committed[0].index, 2);
 	raft_free(h.r);
@@ -409,7 +419,7 @@ static void test_figure8_commit_rule(void)
  * while it led a minority) rejoins; its suffix is discarded. */
 static void test_rejoin_longer_uncommitted_log(void)
 {
-	struct raft_config base = { .no_check_quorum = true };
+	struct raft_config base = {.no_check_quorum = true};
 	struct raft_fixture *c = new_cluster_with(3, &base);
 	raft_id l = elect(c);
 	REQUIRE(l != RAFT_NONE);
@@ -417,12 +427,12 @@ static void test_rejoin_longer_uncommitted_log(void)
 	fixture_isolate(c, l);
 	for (int i = 0; i < 10; i++)
 		REQUIRE_EQ(fixture_propose(c, l, "orphan", NULL), RAFT_OK);
-	struct leader_other_arg a = { l };
+	struct leader_other_arg a = {l};
 	REQUIRE(fixture_run_until(c, leader_is_not, &a, 1000));
 	raft_id nl = fixture_leader(c);
 	uint64_t idx;
 	REQUIRE_EQ(fixture_propose(c, nl, "winner", &idx), RAFT_OK);
-	REQUIRE(status_of(c, l).last_index > idx);	/* longer, but stale */
+	REQUIRE(status_of(c, l).last_index > idx); /* longer, but stale */
 	fixture_heal(c);
 	REQUIRE(wait_applied(c, idx, 1000));
 	REQUIRE(status_of(c, l).role != RAFT_LEADER);
@@ -436,7 +446,7 @@ static void test_rejoin_longer_uncommitted_log(void)
  * are repaired by the fast back-off, and everyone converges. */
 static void test_conflicting_suffix_repair(void)
 {
-	struct raft_config base = { .no_check_quorum = true, .no_pre_vote = true };
+	struct raft_config base = {.no_check_quorum = true, .no_pre_vote = true};
 	struct raft_fixture *c = new_cluster_with(5, &base);
 	raft_id l = elect(c);
 	REQUIRE(l != RAFT_NONE);
@@ -454,7 +464,7 @@ static void test_conflicting_suffix_repair(void)
 	fixture_run(c, 30);
 	REQUIRE(status_of(c, f).last_index >= agreed + 20);
 	/* the other three elect a leader and write their own entries */
-	struct leader_other_arg a = { l };
+	struct leader_other_arg a = {l};
 	REQUIRE(fixture_run_until(c, leader_is_not, &a, 1000));
 	raft_id nl = fixture_leader(c);
 	REQUIRE(nl != f);
@@ -509,7 +519,7 @@ static void test_read_index_leader_change(void)
 	REQUIRE(find_read(c, f, 2)->index >= 2);
 	/* the leader is cut off; the others elect a new one and commit a write */
 	fixture_isolate(c, l);
-	struct leader_other_arg a = { l };
+	struct leader_other_arg a = {l};
 	REQUIRE(fixture_run_until(c, leader_is_not, &a, 1000));
 	raft_id nl = fixture_leader(c);
 	uint64_t idx;
@@ -604,7 +614,7 @@ static void test_learner_catch_up_and_promote(void)
 	fixture_run(c, 200);
 	struct raft_status st = status_of(c, 4);
 	REQUIRE(raft_membership_is_learner(&st.conf, 4));
-	REQUIRE_EQ(c->m[4].sm_index, status_of(c, l).commit);	/* caught up */
+	REQUIRE_EQ(c->m[4].sm_index, status_of(c, l).commit); /* caught up */
 	REQUIRE(st.role == RAFT_FOLLOWER);
 	uint64_t match, next;
 	REQUIRE(raft_progress_of(fixture_raft(c, l), 4, &match, &next));
@@ -647,11 +657,11 @@ static void test_remove_leader(void)
 	REQUIRE(l != RAFT_NONE);
 	REQUIRE(wait_applied(c, 2, 500));
 	REQUIRE_EQ(fixture_conf_change(c, l, RAFT_CONF_REMOVE, l), RAFT_OK);
-	struct leader_other_arg a = { l };
+	struct leader_other_arg a = {l};
 	REQUIRE(fixture_run_until(c, leader_is_not, &a, 1000));
 	raft_id nl = fixture_leader(c);
 	REQUIRE(c->m[l].removed);
-	fixture_crash(c, l);	/* the removed member shuts down */
+	fixture_crash(c, l); /* the removed member shuts down */
 	c->m[l].exists = false;
 	uint64_t idx;
 	REQUIRE_EQ(fixture_propose(c, nl, "two-left", &idx), RAFT_OK);
@@ -678,7 +688,7 @@ static void test_leader_transfer(void)
 	fixture_restart(c, target);
 	REQUIRE_EQ(fixture_transfer(c, l, target), RAFT_OK);
 	REQUIRE_EQ(fixture_propose(c, l, "refused", NULL), RAFT_ERR_TRANSFERRING);
-	struct leader_other_arg a = { l };
+	struct leader_other_arg a = {l};
 	REQUIRE(fixture_run_until(c, leader_is_not, &a, 300));
 	REQUIRE_EQ(fixture_leader(c), target);
 	REQUIRE(c->now < 1000 + 300);
@@ -716,24 +726,24 @@ static void test_crash_loses_unpersisted(void)
 }
 
 static const struct test_case cases[] = {
-	{ "normal_election", test_normal_election },
-	{ "election_transcript", test_election_transcript },
-	{ "single_member_fast", test_single_member_fast },
-	{ "acks_wait_for_follower_disks", test_acks_wait_for_follower_disks },
-	{ "split_vote", test_split_vote },
-	{ "prevote_rejoin", test_prevote_rejoin },
-	{ "check_quorum_steps_down", test_check_quorum_steps_down },
-	{ "minority_leader_cannot_commit", test_minority_leader_cannot_commit },
-	{ "figure8_story", test_figure8_story },
-	{ "figure8_commit_rule", test_figure8_commit_rule },
-	{ "rejoin_longer_uncommitted_log", test_rejoin_longer_uncommitted_log },
-	{ "conflicting_suffix_repair", test_conflicting_suffix_repair },
-	{ "read_index_leader_change", test_read_index_leader_change },
-	{ "snapshot_install", test_snapshot_install },
-	{ "learner_catch_up_and_promote", test_learner_catch_up_and_promote },
-	{ "remove_leader", test_remove_leader },
-	{ "leader_transfer", test_leader_transfer },
-	{ "crash_loses_unpersisted", test_crash_loses_unpersisted },
+	{"normal_election", test_normal_election},
+	{"election_transcript", test_election_transcript},
+	{"single_member_fast", test_single_member_fast},
+	{"acks_wait_for_follower_disks", test_acks_wait_for_follower_disks},
+	{"split_vote", test_split_vote},
+	{"prevote_rejoin", test_prevote_rejoin},
+	{"check_quorum_steps_down", test_check_quorum_steps_down},
+	{"minority_leader_cannot_commit", test_minority_leader_cannot_commit},
+	{"figure8_story", test_figure8_story},
+	{"figure8_commit_rule", test_figure8_commit_rule},
+	{"rejoin_longer_uncommitted_log", test_rejoin_longer_uncommitted_log},
+	{"conflicting_suffix_repair", test_conflicting_suffix_repair},
+	{"read_index_leader_change", test_read_index_leader_change},
+	{"snapshot_install", test_snapshot_install},
+	{"learner_catch_up_and_promote", test_learner_catch_up_and_promote},
+	{"remove_leader", test_remove_leader},
+	{"leader_transfer", test_leader_transfer},
+	{"crash_loses_unpersisted", test_crash_loses_unpersisted},
 };
 
 int main(int argc, char **argv)

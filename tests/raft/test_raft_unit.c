@@ -14,7 +14,7 @@ struct one {
 
 static struct raft *make(raft_id id, bool pre_vote)
 {
-	struct raft_config cfg = { .id = id, .seed = test_seed, .no_pre_vote = !pre_vote };
+	struct raft_config cfg = {.id = id, .seed = test_seed, .no_pre_vote = !pre_vote};
 	return raft_new(&cfg);
 }
 
@@ -27,14 +27,14 @@ static int step(struct one *o, struct raft_event ev)
 
 static void persisted(struct one *o)
 {
-	struct raft_event ev = { .type = RAFT_EV_PERSISTED };
+	struct raft_event ev = {.type = RAFT_EV_PERSISTED};
 	ev.u.persisted.seq = o->u.persist_seq;
 	step(o, ev);
 }
 
 static struct raft_membership voters(unsigned n)
 {
-	struct raft_membership m = { .n_voters = n };
+	struct raft_membership m = {.n_voters = n};
 	for (unsigned i = 0; i < n; i++)
 		m.voters[i] = i + 1;
 	return m;
@@ -42,20 +42,20 @@ static struct raft_membership voters(unsigned n)
 
 static void test_new_defaults(void)
 {
-	struct raft_config bad = { .id = RAFT_NONE };
+	struct raft_config bad = {.id = RAFT_NONE};
 	REQUIRE(raft_new(&bad) == NULL);
 	struct raft *r = make(1, true);
 	REQUIRE(r != NULL);
-	struct raft_event tick = { .type = RAFT_EV_TICK };
+	struct raft_event tick = {.type = RAFT_EV_TICK};
 	struct raft_update u;
-	REQUIRE_EQ(raft_step(r, &tick, &u), RAFT_ERR_INVALID);	/* not started */
+	REQUIRE_EQ(raft_step(r, &tick, &u), RAFT_ERR_INVALID); /* not started */
 	raft_free(r);
 }
 
 /* Bootstrap writes one committed SET entry every member agrees on. */
 static void test_bootstrap_entry(void)
 {
-	struct one o = { .r = make(2, true) };
+	struct one o = {.r = make(2, true)};
 	struct raft_membership m = voters(3);
 	m.n_learners = 1;
 	m.learners[0] = 9;
@@ -77,7 +77,7 @@ static void test_bootstrap_entry(void)
 	REQUIRE(raft_membership_is_voter(&st.conf, 3));
 	REQUIRE(raft_membership_is_learner(&st.conf, 9));
 	REQUIRE_EQ(st.applied, 1);
-	REQUIRE_EQ(raft_bootstrap(o.r, &m, 0, &o.u), RAFT_ERR_INVALID);	/* only once */
+	REQUIRE_EQ(raft_bootstrap(o.r, &m, 0, &o.u), RAFT_ERR_INVALID); /* only once */
 	raft_free(o.r);
 }
 
@@ -85,37 +85,37 @@ static void test_bootstrap_entry(void)
  * proposal commits when its own write is durable and not before. */
 static void test_single_voter_commit_on_persist(void)
 {
-	struct one o = { .r = make(1, true) };
+	struct one o = {.r = make(1, true)};
 	struct raft_membership m = voters(1);
 	raft_bootstrap(o.r, &m, 0, &o.u);
 	persisted(&o);
-	REQUIRE_EQ(step(&o, (struct raft_event){ .type = RAFT_EV_CAMPAIGN }), RAFT_OK);
-	REQUIRE_EQ(o.u.role, RAFT_CANDIDATE);	/* own vote not durable yet */
+	REQUIRE_EQ(step(&o, (struct raft_event){.type = RAFT_EV_CAMPAIGN}), RAFT_OK);
+	REQUIRE_EQ(o.u.role, RAFT_CANDIDATE); /* own vote not durable yet */
 	REQUIRE_EQ(o.u.hard_state.vote, 1);
 	REQUIRE(o.u.must_sync);
 	persisted(&o);
 	REQUIRE_EQ(o.u.role, RAFT_LEADER);
-	REQUIRE_EQ(o.u.n_entries, 1);		/* no-op */
+	REQUIRE_EQ(o.u.n_entries, 1); /* no-op */
 	REQUIRE_EQ(o.u.n_committed, 0);
 	persisted(&o);
 	REQUIRE_EQ(o.u.n_committed, 1);
 	REQUIRE_EQ(o.u.committed[0].type, RAFT_ENTRY_NOOP);
 	o.now = 5;
-	struct raft_event p = { .type = RAFT_EV_PROPOSE };
+	struct raft_event p = {.type = RAFT_EV_PROPOSE};
 	p.u.propose.data = "hello";
 	p.u.propose.len = 5;
 	REQUIRE_EQ(step(&o, p), RAFT_OK);
 	REQUIRE_EQ(o.u.proposed_index, 3);
 	REQUIRE_EQ(o.u.proposed_term, o.u.term);
 	REQUIRE_EQ(o.u.n_entries, 1);
-	REQUIRE_EQ(o.u.entries[0].time, 1005);	/* the event's wall clock */
+	REQUIRE_EQ(o.u.entries[0].time, 1005); /* the event's wall clock */
 	REQUIRE_EQ(o.u.n_committed, 0);
 	persisted(&o);
 	REQUIRE_EQ(o.u.n_committed, 1);
 	REQUIRE_EQ(o.u.committed[0].len, 5);
 	REQUIRE(memcmp(o.u.committed[0].data, "hello", 5) == 0);
 	/* a read on a lone leader is ready at once */
-	struct raft_event rd = { .type = RAFT_EV_READ_INDEX };
+	struct raft_event rd = {.type = RAFT_EV_READ_INDEX};
 	rd.u.read_index.context = 99;
 	REQUIRE_EQ(step(&o, rd), RAFT_OK);
 	REQUIRE_EQ(o.u.n_reads, 1);
@@ -145,27 +145,27 @@ static size_t appends_to(const struct raft_update *u, raft_id to, const struct r
  * replicating gets them all in one APPEND. */
 static void test_batched_proposal(void)
 {
-	struct one o = { .r = make(1, false) };
+	struct one o = {.r = make(1, false)};
 	struct raft_membership m = voters(3);
 	raft_bootstrap(o.r, &m, 0, &o.u);
 	persisted(&o);
-	REQUIRE_EQ(step(&o, (struct raft_event){ .type = RAFT_EV_CAMPAIGN }), RAFT_OK);
+	REQUIRE_EQ(step(&o, (struct raft_event){.type = RAFT_EV_CAMPAIGN}), RAFT_OK);
 	persisted(&o);
 	uint64_t term = o.u.term;
-	struct raft_message vr = { .type = RAFT_MSG_VOTE_RESP, .from = 2, .to = 1, .term = term };
-	struct raft_event rx = { .type = RAFT_EV_RECEIVE };
+	struct raft_message vr = {.type = RAFT_MSG_VOTE_RESP, .from = 2, .to = 1, .term = term};
+	struct raft_event rx = {.type = RAFT_EV_RECEIVE};
 	rx.u.receive.msg = &vr;
 	REQUIRE_EQ(step(&o, rx), RAFT_OK);
-	REQUIRE_EQ(o.u.role, RAFT_LEADER);	/* with its no-op at index 2 */
+	REQUIRE_EQ(o.u.role, RAFT_LEADER); /* with its no-op at index 2 */
 	persisted(&o);
-	for (raft_id f = 2; f <= 3; f++) {	/* both followers hold the no-op */
-		struct raft_message ar = { .type = RAFT_MSG_APPEND_RESP, .from = f, .to = 1,
-					   .term = term, .index = 2 };
+	for (raft_id f = 2; f <= 3; f++) { /* both followers hold the no-op */
+		struct raft_message ar = {
+			.type = RAFT_MSG_APPEND_RESP, .from = f, .to = 1, .term = term, .index = 2};
 		rx.u.receive.msg = &ar;
 		REQUIRE_EQ(step(&o, rx), RAFT_OK);
 	}
-	struct raft_payload batch[3] = { {"a", 1}, {"bb", 2}, {"ccc", 3} };
-	struct raft_event p = { .type = RAFT_EV_PROPOSE };
+	struct raft_payload batch[3] = {{"a", 1}, {"bb", 2}, {"ccc", 3}};
+	struct raft_event p = {.type = RAFT_EV_PROPOSE};
 	p.u.propose.batch = batch;
 	p.u.propose.n_batch = 3;
 	REQUIRE_EQ(step(&o, p), RAFT_OK);
@@ -178,11 +178,11 @@ static void test_batched_proposal(void)
 	for (raft_id f = 2; f <= 3; f++) {
 		const struct raft_message *a = NULL;
 		REQUIRE_EQ(appends_to(&o.u, f, &a), 1);
-		REQUIRE_EQ(a->index, 2);	/* the entry before them */
+		REQUIRE_EQ(a->index, 2); /* the entry before them */
 		REQUIRE_EQ(a->n_entries, 3);
 		REQUIRE(memcmp(a->entries[2].data, "ccc", 3) == 0);
 	}
-	p.u.propose.batch = NULL;	/* n_batch without the array */
+	p.u.propose.batch = NULL; /* n_batch without the array */
 	REQUIRE_EQ(step(&o, p), RAFT_ERR_INVALID);
 	raft_free(o.r);
 }
@@ -190,17 +190,17 @@ static void test_batched_proposal(void)
 /* Followers refuse proposals with the leader to forward to. */
 static void test_follower_rejects_proposals(void)
 {
-	struct one o = { .r = make(2, true) };
+	struct one o = {.r = make(2, true)};
 	struct raft_membership m = voters(3);
 	raft_bootstrap(o.r, &m, 0, &o.u);
-	struct raft_event p = { .type = RAFT_EV_PROPOSE };
+	struct raft_event p = {.type = RAFT_EV_PROPOSE};
 	p.u.propose.data = "x";
 	p.u.propose.len = 1;
 	REQUIRE_EQ(step(&o, p), RAFT_ERR_NO_LEADER);
-	REQUIRE_EQ(step(&o, (struct raft_event){ .type = RAFT_EV_READ_INDEX }), RAFT_ERR_NO_LEADER);
+	REQUIRE_EQ(step(&o, (struct raft_event){.type = RAFT_EV_READ_INDEX}), RAFT_ERR_NO_LEADER);
 	/* a heartbeat from the leader of term 2 */
-	struct raft_message hb = { .type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 2, .term = 2 };
-	struct raft_event rx = { .type = RAFT_EV_RECEIVE };
+	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 2, .term = 2};
+	struct raft_event rx = {.type = RAFT_EV_RECEIVE};
 	rx.u.receive.msg = &hb;
 	REQUIRE_EQ(step(&o, rx), RAFT_OK);
 	REQUIRE_EQ(o.u.leader, 1);
@@ -210,17 +210,17 @@ static void test_follower_rejects_proposals(void)
 	REQUIRE_EQ(step(&o, p), RAFT_ERR_NOT_LEADER);
 	REQUIRE_EQ(o.u.leader, 1);
 	/* a read is forwarded to the leader */
-	struct raft_event rd = { .type = RAFT_EV_READ_INDEX };
+	struct raft_event rd = {.type = RAFT_EV_READ_INDEX};
 	rd.u.read_index.context = 7;
 	REQUIRE_EQ(step(&o, rd), RAFT_OK);
 	REQUIRE_EQ(o.u.n_messages, 1);
 	REQUIRE_EQ(o.u.messages[0].type, RAFT_MSG_READ_INDEX);
 	REQUIRE_EQ(o.u.messages[0].to, 1);
 	/* the leader changes (higher term, unknown leader): the read fails */
-	struct raft_message v = { .type = RAFT_MSG_VOTE, .from = 3, .to = 2, .term = 3,
-				  .index = 1, .log_term = 1 };
+	struct raft_message v = {
+		.type = RAFT_MSG_VOTE, .from = 3, .to = 2, .term = 3, .index = 1, .log_term = 1};
 	rx.u.receive.msg = &v;
-	o.now = 5000;	/* well past the leader lease */
+	o.now = 5000; /* well past the leader lease */
 	step(&o, rx);
 	REQUIRE_EQ(o.u.n_reads, 1);
 	REQUIRE_EQ(o.u.reads[0].context, 7);
@@ -239,18 +239,24 @@ static void test_follower_rejects_proposals(void)
  * conflict truncation, commit bounded by what was verified. */
 static void test_follower_append_rules(void)
 {
-	struct one o = { .r = make(2, false) };
+	struct one o = {.r = make(2, false)};
 	struct raft_membership m = voters(3);
 	raft_bootstrap(o.r, &m, 0, &o.u);
 	struct raft_entry e[3] = {
-		{ .term = 2, .index = 2, .data = "a", .len = 1 },
-		{ .term = 2, .index = 3, .data = "b", .len = 1 },
-		{ .term = 2, .index = 4, .data = "c", .len = 1 },
+		{.term = 2, .index = 2, .data = "a", .len = 1},
+		{.term = 2, .index = 3, .data = "b", .len = 1},
+		{.term = 2, .index = 4, .data = "c", .len = 1},
 	};
-	struct raft_message app = { .type = RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 2,
-				    .index = 1, .log_term = 1, .commit = 3,
-				    .entries = e, .n_entries = 3 };
-	struct raft_event rx = { .type = RAFT_EV_RECEIVE };
+	struct raft_message app = {.type = RAFT_MSG_APPEND,
+				   .from = 1,
+				   .to = 2,
+				   .term = 2,
+				   .index = 1,
+				   .log_term = 1,
+				   .commit = 3,
+				   .entries = e,
+				   .n_entries = 3};
+	struct raft_event rx = {.type = RAFT_EV_RECEIVE};
 	rx.u.receive.msg = &app;
 	step(&o, rx);
 	REQUIRE_EQ(o.u.n_entries, 3);
@@ -268,14 +274,20 @@ static void test_follower_append_rules(void)
 	REQUIRE(o.u.messages_after_persist[0].reject);
 	REQUIRE_EQ(o.u.messages_after_persist[0].reject_hint, 4);
 	/* a new leader (term 3) overwrites index 4 */
-	struct raft_entry f = { .term = 3, .index = 4, .data = "z", .len = 1 };
-	struct raft_message fix = { .type = RAFT_MSG_APPEND, .from = 3, .to = 2, .term = 3,
-				    .index = 3, .log_term = 2, .commit = 3,
-				    .entries = &f, .n_entries = 1 };
+	struct raft_entry f = {.term = 3, .index = 4, .data = "z", .len = 1};
+	struct raft_message fix = {.type = RAFT_MSG_APPEND,
+				   .from = 3,
+				   .to = 2,
+				   .term = 3,
+				   .index = 3,
+				   .log_term = 2,
+				   .commit = 3,
+				   .entries = &f,
+				   .n_entries = 1};
 	rx.u.receive.msg = &fix;
 	step(&o, rx);
 	REQUIRE_EQ(o.u.n_entries, 1);
-	REQUIRE_EQ(o.u.entries[0].index, 4);	/* driver drops its old 4 first */
+	REQUIRE_EQ(o.u.entries[0].index, 4); /* driver drops its old 4 first */
 	REQUIRE_EQ(o.u.entries[0].term, 3);
 	uint64_t t;
 	REQUIRE(raft_term_at(o.r, 4, &t));
@@ -285,18 +297,20 @@ static void test_follower_append_rules(void)
 
 static void test_conf_change_codec(void)
 {
-	struct raft_conf_change cc = { .type = RAFT_CONF_ADD_LEARNER, .node = 0x1234567890abcdefULL,
-				       .context = "{\"name\":\"n4\"}", .context_len = 13 };
+	struct raft_conf_change cc = {.type = RAFT_CONF_ADD_LEARNER,
+				      .node = 0x1234567890abcdefULL,
+				      .context = "{\"name\":\"n4\"}",
+				      .context_len = 13};
 	/* propose through a lone leader and decode the entry it appends */
-	struct one o = { .r = make(1, false) };
+	struct one o = {.r = make(1, false)};
 	struct raft_membership m = voters(1);
 	raft_bootstrap(o.r, &m, 0, &o.u);
 	persisted(&o);
-	step(&o, (struct raft_event){ .type = RAFT_EV_CAMPAIGN });
+	step(&o, (struct raft_event){.type = RAFT_EV_CAMPAIGN});
 	persisted(&o);
-	struct raft_event ev = { .type = RAFT_EV_CONF_CHANGE };
+	struct raft_event ev = {.type = RAFT_EV_CONF_CHANGE};
 	ev.u.conf_change = cc;
-	REQUIRE_EQ(step(&o, ev), RAFT_ERR_CONF_PENDING);	/* no-op not committed yet */
+	REQUIRE_EQ(step(&o, ev), RAFT_ERR_CONF_PENDING); /* no-op not committed yet */
 	persisted(&o);
 	REQUIRE_EQ(step(&o, ev), RAFT_OK);
 	REQUIRE_EQ(o.u.n_entries, 1);
@@ -311,11 +325,11 @@ static void test_conf_change_codec(void)
 	struct raft_status st;
 	raft_status(o.r, &st);
 	REQUIRE(raft_membership_is_learner(&st.conf, 0x1234567890abcdefULL));
-	REQUIRE_EQ(step(&o, ev), RAFT_ERR_BAD_CONF);	/* already a member */
+	REQUIRE_EQ(step(&o, ev), RAFT_ERR_BAD_CONF); /* already a member */
 	ev.u.conf_change.type = RAFT_CONF_REMOVE;
 	ev.u.conf_change.node = 1;
-	REQUIRE_EQ(step(&o, ev), RAFT_ERR_BAD_CONF);	/* the last voter */
-	struct raft_entry junk = { .type = RAFT_ENTRY_CONF, .data = "\x07", .len = 1 };
+	REQUIRE_EQ(step(&o, ev), RAFT_ERR_BAD_CONF); /* the last voter */
+	struct raft_entry junk = {.type = RAFT_ENTRY_CONF, .data = "\x07", .len = 1};
 	REQUIRE_EQ(raft_conf_change_decode(&junk, &back), RAFT_ERR_INVALID);
 	raft_free(o.r);
 }
@@ -324,15 +338,15 @@ static void test_conf_change_codec(void)
  * restart from snapshot + entries hands the entries out again. */
 static void test_snapshot_and_restart(void)
 {
-	struct one o = { .r = make(1, false) };
+	struct one o = {.r = make(1, false)};
 	struct raft_membership m = voters(1);
 	raft_bootstrap(o.r, &m, 0, &o.u);
 	persisted(&o);
-	step(&o, (struct raft_event){ .type = RAFT_EV_CAMPAIGN });
+	step(&o, (struct raft_event){.type = RAFT_EV_CAMPAIGN});
 	persisted(&o);
 	persisted(&o);
 	for (int i = 0; i < 10; i++) {
-		struct raft_event p = { .type = RAFT_EV_PROPOSE };
+		struct raft_event p = {.type = RAFT_EV_PROPOSE};
 		p.u.propose.data = "e";
 		p.u.propose.len = 1;
 		step(&o, p);
@@ -341,9 +355,9 @@ static void test_snapshot_and_restart(void)
 	struct raft_status st;
 	raft_status(o.r, &st);
 	REQUIRE_EQ(st.commit, 12);
-	struct raft_event s = { .type = RAFT_EV_SNAPSHOT };
+	struct raft_event s = {.type = RAFT_EV_SNAPSHOT};
 	s.u.snapshot.index = 13;
-	REQUIRE_EQ(step(&o, s), RAFT_ERR_INVALID);	/* not applied */
+	REQUIRE_EQ(step(&o, s), RAFT_ERR_INVALID); /* not applied */
 	s.u.snapshot.index = 10;
 	s.u.snapshot.data = "state";
 	s.u.snapshot.len = 5;
@@ -359,13 +373,15 @@ static void test_snapshot_and_restart(void)
 	raft_free(o.r);
 
 	/* restart: snapshot at 10, entries 11..12, commit 12 */
-	struct raft_snapshot snap = { .meta = { .index = 10, .term = term, .conf = m },
-				      .data = "state", .len = 5 };
-	struct raft_entry e[2] = { { .term = term, .index = 11, .data = "e", .len = 1 },
-				   { .term = term, .index = 12, .data = "e", .len = 1 } };
-	struct raft_persisted p = { .hard_state = { .term = term, .vote = 1, .commit = 12 },
-				    .snapshot = &snap, .entries = e, .n_entries = 2 };
-	struct one r2 = { .r = make(1, false) };
+	struct raft_snapshot snap = {
+		.meta = {.index = 10, .term = term, .conf = m}, .data = "state", .len = 5};
+	struct raft_entry e[2] = {{.term = term, .index = 11, .data = "e", .len = 1},
+				  {.term = term, .index = 12, .data = "e", .len = 1}};
+	struct raft_persisted p = {.hard_state = {.term = term, .vote = 1, .commit = 12},
+				   .snapshot = &snap,
+				   .entries = e,
+				   .n_entries = 2};
+	struct one r2 = {.r = make(1, false)};
 	REQUIRE_EQ(raft_restart(r2.r, &p, 0, &r2.u), RAFT_OK);
 	REQUIRE(!r2.u.hard_state_changed);
 	REQUIRE_EQ(r2.u.n_entries, 0);
@@ -378,7 +394,7 @@ static void test_snapshot_and_restart(void)
 
 	/* entries that do not follow the snapshot are refused */
 	e[0].index = 12;
-	struct one r3 = { .r = make(1, false) };
+	struct one r3 = {.r = make(1, false)};
 	REQUIRE_EQ(raft_restart(r3.r, &p, 0, &r3.u), RAFT_ERR_INVALID);
 	raft_free(r3.r);
 }
@@ -387,7 +403,7 @@ static void test_snapshot_and_restart(void)
 static void test_election_timeout_range(void)
 {
 	for (uint64_t seed = 1; seed < 200; seed++) {
-		struct raft_config cfg = { .id = 1, .seed = seed, .election_ms = 1000 };
+		struct raft_config cfg = {.id = 1, .seed = seed, .election_ms = 1000};
 		struct raft *r = raft_new(&cfg);
 		struct raft_membership m = voters(3);
 		struct raft_update u;
@@ -410,7 +426,7 @@ static void test_names(void)
  * crash (reset) loses it. */
 static void test_pipeline_vote_waits_for_durability(void)
 {
-	struct one o = { .r = make(1, false) };
+	struct one o = {.r = make(1, false)};
 	struct raft_membership m = voters(3);
 	struct raft_pipeline p = RAFT_PIPELINE_INIT;
 	REQUIRE_EQ(raft_bootstrap(o.r, &m, 0, &o.u), RAFT_OK);
@@ -419,9 +435,9 @@ static void test_pipeline_vote_waits_for_durability(void)
 	REQUIRE_EQ(raft_pipeline_durable(&p, 1), o.u.persist_seq);
 	persisted(&o);
 
-	struct raft_message vote = { .type = RAFT_MSG_VOTE, .from = 2, .to = 1, .term = 2,
-				     .index = 1, .log_term = 1 };
-	struct raft_event ev = { .type = RAFT_EV_RECEIVE };
+	struct raft_message vote = {
+		.type = RAFT_MSG_VOTE, .from = 2, .to = 1, .term = 2, .index = 1, .log_term = 1};
+	struct raft_event ev = {.type = RAFT_EV_RECEIVE};
 	ev.u.receive.msg = &vote;
 	step(&o, ev);
 	REQUIRE(o.u.hard_state_changed && o.u.hard_state.vote == 2);
@@ -432,15 +448,15 @@ static void test_pipeline_vote_waits_for_durability(void)
 	raft_pipeline_submit(&p, 2, seq);
 	raft_pipeline_park(&p, &o.u);
 	REQUIRE(raft_pipeline_submitted(&p, seq));
-	REQUIRE(raft_pipeline_next_ready(&p) == NULL);	/* the vote is not durable */
-	REQUIRE_EQ(raft_pipeline_durable(&p, 1), 0);	/* an older write: nothing new */
+	REQUIRE(raft_pipeline_next_ready(&p) == NULL); /* the vote is not durable */
+	REQUIRE_EQ(raft_pipeline_durable(&p, 1), 0);   /* an older write: nothing new */
 	REQUIRE(raft_pipeline_next_ready(&p) == NULL);
 	REQUIRE_EQ(raft_pipeline_durable(&p, 2), seq);
 	const struct raft_message *r = raft_pipeline_next_ready(&p);
 	REQUIRE(r != NULL);
 	REQUIRE_EQ(r->type, RAFT_MSG_VOTE_RESP);
 	REQUIRE(!r->reject && r->to == 2 && r->term == 2);
-	REQUIRE(raft_pipeline_next_ready(&p) == NULL);	/* handed out once */
+	REQUIRE(raft_pipeline_next_ready(&p) == NULL); /* handed out once */
 
 	/* parked again, then the member crashes before the write is durable */
 	raft_pipeline_submit(&p, 3, seq + 1);
@@ -458,11 +474,11 @@ static void test_pipeline_vote_waits_for_durability(void)
 static void test_pipeline_ready_at_once(void)
 {
 	struct raft_pipeline p = RAFT_PIPELINE_INIT;
-	struct raft_message ack = { .type = RAFT_MSG_APPEND_RESP, .from = 1, .to = 2 };
-	struct raft_update u = { .persist_seq = 1, .messages_after_persist = &ack,
-				 .n_messages_after_persist = 1 };
+	struct raft_message ack = {.type = RAFT_MSG_APPEND_RESP, .from = 1, .to = 2};
+	struct raft_update u = {
+		.persist_seq = 1, .messages_after_persist = &ack, .n_messages_after_persist = 1};
 	raft_pipeline_submit(&p, 7, 1);
-	raft_pipeline_submit(&p, 7, 2);	/* nothing new: durable with write 7 */
+	raft_pipeline_submit(&p, 7, 2); /* nothing new: durable with write 7 */
 	REQUIRE_EQ(raft_pipeline_durable(&p, 7), 2);
 	raft_pipeline_park(&p, &u);
 	const struct raft_message *r = raft_pipeline_next_ready(&p);
@@ -472,18 +488,18 @@ static void test_pipeline_ready_at_once(void)
 }
 
 static const struct test_case cases[] = {
-	{ "new_defaults", test_new_defaults },
-	{ "bootstrap_entry", test_bootstrap_entry },
-	{ "single_voter_commit_on_persist", test_single_voter_commit_on_persist },
-	{ "batched_proposal", test_batched_proposal },
-	{ "follower_rejects_proposals", test_follower_rejects_proposals },
-	{ "follower_append_rules", test_follower_append_rules },
-	{ "conf_change_codec", test_conf_change_codec },
-	{ "snapshot_and_restart", test_snapshot_and_restart },
-	{ "election_timeout_range", test_election_timeout_range },
-	{ "names", test_names },
-	{ "pipeline_vote_waits_for_durability", test_pipeline_vote_waits_for_durability },
-	{ "pipeline_ready_at_once", test_pipeline_ready_at_once },
+	{"new_defaults", test_new_defaults},
+	{"bootstrap_entry", test_bootstrap_entry},
+	{"single_voter_commit_on_persist", test_single_voter_commit_on_persist},
+	{"batched_proposal", test_batched_proposal},
+	{"follower_rejects_proposals", test_follower_rejects_proposals},
+	{"follower_append_rules", test_follower_append_rules},
+	{"conf_change_codec", test_conf_change_codec},
+	{"snapshot_and_restart", test_snapshot_and_restart},
+	{"election_timeout_range", test_election_timeout_range},
+	{"names", test_names},
+	{"pipeline_vote_waits_for_durability", test_pipeline_vote_waits_for_durability},
+	{"pipeline_ready_at_once", test_pipeline_ready_at_once},
 };
 
 int main(int argc, char **argv)

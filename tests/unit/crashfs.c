@@ -10,13 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum cf_op_kind { CF_WRITE, CF_TRUNCATE, CF_EXTEND };
+enum cf_op_kind {
+	CF_WRITE,
+	CF_TRUNCATE,
+	CF_EXTEND
+};
 
 struct cf_op {
 	enum cf_op_kind kind;
-	uint64_t off;		/* WRITE offset; TRUNCATE/EXTEND: the new length */
+	uint64_t off; /* WRITE offset; TRUNCATE/EXTEND: the new length */
 	size_t len;
-	uint8_t *data;		/* WRITE: owned copy */
+	uint8_t *data; /* WRITE: owned copy */
 };
 
 struct cf_image {
@@ -26,9 +30,9 @@ struct cf_image {
 
 struct cf_inode {
 	bool is_dir;
-	struct cf_image cur;	/* what reads see */
-	struct cf_image syn;	/* what survives a crash for sure */
-	struct cf_op *ops;	/* unsynced, oldest first */
+	struct cf_image cur; /* what reads see */
+	struct cf_image syn; /* what survives a crash for sure */
+	struct cf_op *ops;   /* unsynced, oldest first */
 	size_t n_ops, cap_ops;
 };
 
@@ -46,12 +50,12 @@ static struct {
 	struct cf_inode **inodes;
 	size_t n_inodes;
 	struct cf_table cur, syn;
-	long *fds;		/* fd - CF_FD_BASE -> inode index, or -1 */
+	long *fds; /* fd - CF_FD_BASE -> inode index, or -1 */
 	size_t n_fds;
 	uint64_t rng;
 	uint64_t syncs;
-	int sync_error;		/* crashfs_fail_syncs: -errno for every sync */
-	bool force_keep;	/* crashfs_crash_tear_at: exact prefix length */
+	int sync_error;	 /* crashfs_fail_syncs: -errno for every sync */
+	bool force_keep; /* crashfs_crash_tear_at: exact prefix length */
 	size_t keep;
 } cf;
 
@@ -128,8 +132,8 @@ static void cf_ops_clear(struct cf_inode *in)
 	in->n_ops = 0;
 }
 
-static void cf_record(struct cf_inode *in, enum cf_op_kind kind, uint64_t off,
-		      const void *data, size_t len)
+static void cf_record(struct cf_inode *in, enum cf_op_kind kind, uint64_t off, const void *data,
+		      size_t len)
 {
 	if (in->n_ops == in->cap_ops) {
 		in->cap_ops = in->cap_ops ? in->cap_ops * 2 : 8;
@@ -243,7 +247,7 @@ static bool cf_parent_is_dir(const char *path)
 	if (!slash)
 		return false;
 	if (slash == path)
-		return true;	/* parent is "/" */
+		return true; /* parent is "/" */
 	char parent[4096];
 	size_t n = (size_t)(slash - path);
 	if (n >= sizeof(parent))
@@ -342,7 +346,7 @@ static int cf_sync(int fd)
 		return -EBADF;
 	cf.syncs++;
 	if (cf.sync_error)
-		return cf.sync_error;	/* like Linux: the data may or may not be on disk */
+		return cf.sync_error; /* like Linux: the data may or may not be on disk */
 	cf_image_copy(&in->syn, &in->cur);
 	cf_ops_clear(in);
 	return 0;
@@ -376,7 +380,7 @@ static int cf_rename(const char *from, const char *to)
 	long j = cf_lookup(&cf.cur, to);
 	if (j >= 0)
 		cf_table_del(&cf.cur, (size_t)j);
-	i = cf_lookup(&cf.cur, from);	/* the delete may have moved it */
+	i = cf_lookup(&cf.cur, from); /* the delete may have moved it */
 	cf_table_del(&cf.cur, (size_t)i);
 	cf_table_add(&cf.cur, to, ino);
 	return 0;
@@ -455,10 +459,20 @@ static int cf_size(int fd, uint64_t *out)
 
 const struct fs_ops crashfs_ops = {
 	.name = "crashfs",
-	.open = cf_open, .close = cf_close, .pread = cf_pread, .pwrite = cf_pwrite,
-	.fdatasync = cf_sync, .fsync = cf_sync, .fsync_dir = cf_fsync_dir,
-	.rename = cf_rename, .unlink = cf_unlink, .ftruncate = cf_ftruncate,
-	.fallocate = cf_fallocate, .mkdir = cf_mkdir, .list = cf_list, .size = cf_size,
+	.open = cf_open,
+	.close = cf_close,
+	.pread = cf_pread,
+	.pwrite = cf_pwrite,
+	.fdatasync = cf_sync,
+	.fsync = cf_sync,
+	.fsync_dir = cf_fsync_dir,
+	.rename = cf_rename,
+	.unlink = cf_unlink,
+	.ftruncate = cf_ftruncate,
+	.fallocate = cf_fallocate,
+	.mkdir = cf_mkdir,
+	.list = cf_list,
+	.size = cf_size,
 };
 
 /* ---- control ------------------------------------------------------------------ */

@@ -10,10 +10,10 @@
 #include "disk/fs.h"
 
 enum crashfs_mode {
-	CRASHFS_DROP = 0,	/* every unsynced write and name change is lost */
-	CRASHFS_TEAR,		/* per file: unsynced writes survive except the last,
+	CRASHFS_DROP = 0, /* every unsynced write and name change is lost */
+	CRASHFS_TEAR,	  /* per file: unsynced writes survive except the last,
 				 * which keeps only a random prefix (seeded) */
-	CRASHFS_ZERO,		/* per file: like TEAR but the last unsynced write
+	CRASHFS_ZERO,	  /* per file: like TEAR but the last unsynced write
 				 * reads back as zeros over its whole range */
 };
 

@@ -10,9 +10,19 @@
 static void test_write_roundtrip(void)
 {
 	struct store_write w = {
-		.op = OP_CAS, .path = "/a/b", .value = "v\0x", .value_len = 3, .dir = false,
-		.unique = true, .recursive = true, .refresh = true, .has_ttl = true,
-		.ttl = 42, .prev_value = "o\0\0", .prev_value_len = 3, .prev_index = 7,
+		.op = OP_CAS,
+		.path = "/a/b",
+		.value = "v\0x",
+		.value_len = 3,
+		.dir = false,
+		.unique = true,
+		.recursive = true,
+		.refresh = true,
+		.has_ttl = true,
+		.ttl = 42,
+		.prev_value = "o\0\0",
+		.prev_value_len = 3,
+		.prev_index = 7,
 	};
 	struct buf b = BUF_INIT;
 	command_encode_write(&b, 0x1234, 99, &w);
@@ -44,7 +54,7 @@ static void test_write_roundtrip(void)
  * value stays present and empty. */
 static void test_lengths(void)
 {
-	struct store_write w = { .op = OP_SET, .path = "/k", .value = "abc" };
+	struct store_write w = {.op = OP_SET, .path = "/k", .value = "abc"};
 	struct buf b = BUF_INIT;
 	command_encode_write(&b, 1, 2, &w);
 	struct command c;
@@ -64,7 +74,7 @@ static void test_lengths(void)
 	/* a NUL inside the path is refused (the path is a C string) */
 	w.path = "/k";
 	command_encode_write(&b, 1, 2, &w);
-	size_t at = 1 + 1 + 8 + 8 + 1 + 1 + 8 + 8 + 4 + 1;	/* the 'k' */
+	size_t at = 1 + 1 + 8 + 8 + 1 + 1 + 8 + 8 + 4 + 1; /* the 'k' */
 	CHECK(b.data[at] == 'k');
 	b.data[at] = '\0';
 	CHECK(command_decode(b.data, b.len, &c) == -1);
@@ -87,7 +97,7 @@ static void test_optional_strings(void)
 	CHECK(command_decode(b.data, b.len, &c) == 0);
 	CHECK(c.type == CMD_EXPIRE && c.member_id == 5);
 	command_free(&c);
-	b.data[0] = 9;	/* unknown version */
+	b.data[0] = 9; /* unknown version */
 	CHECK(command_decode(b.data, b.len, &c) == -1);
 	buf_free(&b);
 }
@@ -164,8 +174,8 @@ static void test_snapshot_envelope(void)
 	const void *store;
 	size_t store_len;
 	char err[128];
-	CHECK(command_decode_snapshot(b.data, b.len, &got, &store, &store_len, err,
-				      sizeof(err)) == 0);
+	CHECK(command_decode_snapshot(b.data, b.len, &got, &store, &store_len, err, sizeof(err)) ==
+	      0);
 	CHECK(got.id == table.id && got.n_members == 1);
 	CHECK_STR(got.members[0].name, "default");
 	CHECK(store_len == 5 && memcmp(store, "STORE", 5) == 0);
@@ -175,8 +185,8 @@ static void test_snapshot_envelope(void)
 		CHECK(command_decode_snapshot(b.data, n, &got, &store, &store_len, err,
 					      sizeof(err)) == -1);
 	b.data[0] = 'X';
-	CHECK(command_decode_snapshot(b.data, b.len, &got, &store, &store_len, err,
-				      sizeof(err)) == -1);
+	CHECK(command_decode_snapshot(b.data, b.len, &got, &store, &store_len, err, sizeof(err)) ==
+	      -1);
 	CHECK(got.n_members == 0);
 	buf_free(&b);
 	cluster_free(&table);
@@ -187,8 +197,12 @@ static void test_publish_roundtrip(void)
 {
 	char *peers[] = {"http://10.0.0.1:2380"};
 	char *clients[] = {"http://10.0.0.1:2379", "http://10.0.0.1:4001"};
-	struct member me = { .id = 0x77, .name = "infra1", .peer_urls = peers, .n_peer_urls = 1,
-			     .client_urls = clients, .n_client_urls = 2 };
+	struct member me = {.id = 0x77,
+			    .name = "infra1",
+			    .peer_urls = peers,
+			    .n_peer_urls = 1,
+			    .client_urls = clients,
+			    .n_client_urls = 2};
 	struct buf b = BUF_INIT;
 	command_encode_publish(&b, &me);
 	struct command c;
@@ -204,7 +218,7 @@ static void test_publish_roundtrip(void)
 	/* a publish naming another member than its proposer is refused */
 	struct buf other = BUF_INIT;
 	command_encode_publish(&other, &me);
-	other.data[2] = 0x78;	/* member_id in the header */
+	other.data[2] = 0x78; /* member_id in the header */
 	CHECK(command_decode(other.data, other.len, &c) == 0);
 	CHECK(command_publish_member(&c, &one) == -1);
 	cluster_free(&one);

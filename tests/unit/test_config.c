@@ -130,7 +130,8 @@ static void expect_verify_error2(struct run *r, const char *msg)
 {
 	char want[1024];
 
-	snprintf(want, sizeof want, "E | etcdmain: error verifying flags, %s. See 'etcd --help'.\n", msg);
+	snprintf(want, sizeof want, "E | etcdmain: error verifying flags, %s. See 'etcd --help'.\n",
+		 msg);
 	CHECK(r->rc == -1);
 	CHECK(r->c.exit_code == 1);
 	CHECK(has(r->err, want));
@@ -148,7 +149,8 @@ static void test_defaults(void)
 	CHECK(strcmp(r.c.name, "default") == 0);
 	CHECK(strcmp(r.c.data_dir, "default.etcd") == 0);
 	CHECK(r.c.data_dir_defaulted);
-	CHECK(has(r.err, "W | etcdmain: no data-dir provided, using default data-dir ./default.etcd\n"));
+	CHECK(has(r.err,
+		  "W | etcdmain: no data-dir provided, using default data-dir ./default.etcd\n"));
 	CHECK(strcmp(r.c.wal_dir, "") == 0);
 	CHECK(r.c.snapshot_count == 10000);
 	CHECK(r.c.heartbeat_ms == 100);
@@ -182,7 +184,8 @@ static void test_defaults(void)
 	CHECK(r.c.host_whitelist.n == 1 && strcmp(r.c.host_whitelist.v[0], "*") == 0);
 	CHECK(strcmp(r.c.logger, "capnslog") == 0 && strcmp(r.c.log_level, "info") == 0);
 	CHECK(r.c.log_outputs.n == 1 && strcmp(r.c.log_outputs.v[0], "default") == 0);
-	CHECK(strcmp(r.c.auth_token, "simple") == 0 && r.c.bcrypt_cost == 10 && r.c.auth_token_ttl == 300);
+	CHECK(strcmp(r.c.auth_token, "simple") == 0 && r.c.bcrypt_cost == 10 &&
+	      r.c.auth_token_ttl == 300);
 	CHECK(strcmp(r.c.metrics, "basic") == 0 && r.c.enable_grpc_gateway);
 	CHECK(r.c.experimental_compaction_batch_limit == 1000);
 	CHECK(r.c.cipher_suites.n == 0);
@@ -195,7 +198,10 @@ static void test_defaults(void)
 static void test_syntax_forms(void)
 {
 	static const char *forms[][2] = {
-		{"-name", "x"}, {"--name", "x"}, {"-name=x", NULL}, {"--name=x", NULL},
+		{"-name", "x"},
+		{"--name", "x"},
+		{"-name=x", NULL},
+		{"--name=x", NULL},
 	};
 	struct run r;
 
@@ -239,7 +245,7 @@ static void test_syntax_forms(void)
 	done(&r);
 	run(&r, "--name", "x", "stray", "--debug", NULL);
 	expect_verify_error2(&r, "'stray' is not a valid flag");
-	CHECK(!r.c.debug);	/* Go stops at the first non-flag */
+	CHECK(!r.c.debug); /* Go stops at the first non-flag */
 	done(&r);
 	run(&r, "-", NULL);
 	expect_verify_error2(&r, "'-' is not a valid flag");
@@ -270,7 +276,8 @@ static void test_bools(void)
 	run(&r, "--force-new-cluster", "false", NULL);
 	expect_verify_error2(&r, "'false' is not a valid flag");
 	done(&r);
-	expect_flag_error("--enable-v2=maybe", "invalid boolean value \"maybe\" for -enable-v2: parse error");
+	expect_flag_error("--enable-v2=maybe",
+			  "invalid boolean value \"maybe\" for -enable-v2: parse error");
 	expect_flag_error("--enable-v2=", "invalid boolean value \"\" for -enable-v2: parse error");
 	expect_flag_error("-debug=yes", "invalid boolean value \"yes\" for -debug: parse error");
 }
@@ -289,7 +296,8 @@ static void test_bad_syntax(void)
 	expect_flag_error("-snapshot-count", "flag needs an argument: -snapshot-count");
 	/* the whole usage text follows the message */
 	run(&r, "--foo", NULL);
-	CHECK(has(r.err, "  etcd grpc-proxy\n    Run the stateless etcd v3 gRPC L7 reverse proxy.\n\n"));
+	CHECK(has(r.err,
+		  "  etcd grpc-proxy\n    Run the stateless etcd v3 gRPC L7 reverse proxy.\n\n"));
 	done(&r);
 	/* an error stops parsing: later flags are not looked at */
 	run(&r, "--foo", "--version", NULL);
@@ -301,34 +309,49 @@ static void test_numbers(void)
 {
 	struct run r;
 
-	expect_flag_error("--snapshot-count=abc", "invalid value \"abc\" for flag -snapshot-count: parse error");
-	expect_flag_error("--snapshot-count=-1", "invalid value \"-1\" for flag -snapshot-count: parse error");
-	expect_flag_error("--snapshot-count=+1", "invalid value \"+1\" for flag -snapshot-count: parse error");
-	expect_flag_error("--snapshot-count=", "invalid value \"\" for flag -snapshot-count: parse error");
-	expect_flag_error("--snapshot-count= 5", "invalid value \" 5\" for flag -snapshot-count: parse error");
-	expect_flag_error("--snapshot-count=1.5", "invalid value \"1.5\" for flag -snapshot-count: parse error");
-	expect_flag_error("--snapshot-count=99999999999999999999",
-			  "invalid value \"99999999999999999999\" for flag -snapshot-count: value out of range");
+	expect_flag_error("--snapshot-count=abc",
+			  "invalid value \"abc\" for flag -snapshot-count: parse error");
+	expect_flag_error("--snapshot-count=-1",
+			  "invalid value \"-1\" for flag -snapshot-count: parse error");
+	expect_flag_error("--snapshot-count=+1",
+			  "invalid value \"+1\" for flag -snapshot-count: parse error");
+	expect_flag_error("--snapshot-count=",
+			  "invalid value \"\" for flag -snapshot-count: parse error");
+	expect_flag_error("--snapshot-count= 5",
+			  "invalid value \" 5\" for flag -snapshot-count: parse error");
+	expect_flag_error("--snapshot-count=1.5",
+			  "invalid value \"1.5\" for flag -snapshot-count: parse error");
+	expect_flag_error(
+		"--snapshot-count=99999999999999999999",
+		"invalid value \"99999999999999999999\" for flag -snapshot-count: value out of range");
 	expect_flag_error("--max-wals=_1", "invalid value \"_1\" for flag -max-wals: parse error");
-	expect_flag_error("--max-wals=1__0", "invalid value \"1__0\" for flag -max-wals: parse error");
+	expect_flag_error("--max-wals=1__0",
+			  "invalid value \"1__0\" for flag -max-wals: parse error");
 	expect_flag_error("--max-wals=09", "invalid value \"09\" for flag -max-wals: parse error");
-	expect_flag_error("--quota-backend-bytes=abc", "invalid value \"abc\" for flag -quota-backend-bytes: parse error");
-	expect_flag_error("--quota-backend-bytes=9223372036854775808",
-			  "invalid value \"9223372036854775808\" for flag -quota-backend-bytes: value out of range");
-	expect_flag_error("--backend-batch-limit=abc", "invalid value \"abc\" for flag -backend-batch-limit: parse error");
-	expect_flag_error("--max-concurrent-streams=abc",
-			  "invalid value \"abc\" for flag -max-concurrent-streams: strconv.ParseUint: parsing \"abc\": invalid syntax");
-	expect_flag_error("--max-concurrent-streams=4294967296",
-			  "invalid value \"4294967296\" for flag -max-concurrent-streams: strconv.ParseUint: parsing \"4294967296\": value out of range");
+	expect_flag_error("--quota-backend-bytes=abc",
+			  "invalid value \"abc\" for flag -quota-backend-bytes: parse error");
+	expect_flag_error(
+		"--quota-backend-bytes=9223372036854775808",
+		"invalid value \"9223372036854775808\" for flag -quota-backend-bytes: value out of range");
+	expect_flag_error("--backend-batch-limit=abc",
+			  "invalid value \"abc\" for flag -backend-batch-limit: parse error");
+	expect_flag_error(
+		"--max-concurrent-streams=abc",
+		"invalid value \"abc\" for flag -max-concurrent-streams: strconv.ParseUint: parsing \"abc\": invalid syntax");
+	expect_flag_error(
+		"--max-concurrent-streams=4294967296",
+		"invalid value \"4294967296\" for flag -max-concurrent-streams: strconv.ParseUint: parsing \"4294967296\": value out of range");
 
 	/* Go base-0 integers */
-	run(&r, "--snapshot-count=0x10", "--max-wals=1_000", "--max-snapshots=010", "--max-txn-ops=0b101",
-	    "--bcrypt-cost=0o17", "--quota-backend-bytes=-5", "--backend-batch-limit=+3",
-	    "--max-concurrent-streams=0x10", "--snapshot-count", "18446744073709551615", NULL);
+	run(&r, "--snapshot-count=0x10", "--max-wals=1_000", "--max-snapshots=010",
+	    "--max-txn-ops=0b101", "--bcrypt-cost=0o17", "--quota-backend-bytes=-5",
+	    "--backend-batch-limit=+3", "--max-concurrent-streams=0x10", "--snapshot-count",
+	    "18446744073709551615", NULL);
 	CHECK(r.rc == 0);
 	CHECK(r.c.snapshot_count == UINT64_MAX);
 	CHECK(r.c.max_wals == 1000 && r.c.max_snapshots == 8 && r.c.max_txn_ops == 5);
-	CHECK(r.c.bcrypt_cost == 15 && r.c.quota_backend_bytes == -5 && r.c.backend_batch_limit == 3);
+	CHECK(r.c.bcrypt_cost == 15 && r.c.quota_backend_bytes == -5 &&
+	      r.c.backend_batch_limit == 3);
 	CHECK(r.c.max_concurrent_streams == 16);
 	done(&r);
 	run(&r, "--quota-backend-bytes=-9223372036854775808", "--max-snapshots=0", NULL);
@@ -342,7 +365,8 @@ static void test_durations(void)
 
 	run(&r, "--grpc-keepalive-min-time=1h30m", "--grpc-keepalive-interval=1.5s",
 	    "--grpc-keepalive-timeout=0", "--backend-batch-interval=-2ms",
-	    "--experimental-corrupt-check-time=300us", "--experimental-warning-apply-duration=.5s", NULL);
+	    "--experimental-corrupt-check-time=300us", "--experimental-warning-apply-duration=.5s",
+	    NULL);
 	CHECK(r.rc == 0);
 	CHECK(r.c.grpc_keepalive_min_time_ns == 5400000000000LL);
 	CHECK(r.c.grpc_keepalive_interval_ns == 1500000000LL);
@@ -351,19 +375,27 @@ static void test_durations(void)
 	CHECK(r.c.experimental_corrupt_check_time_ns == 300000LL);
 	CHECK(r.c.experimental_warning_apply_duration_ns == 500000000LL);
 	done(&r);
-	expect_flag_error("--grpc-keepalive-min-time=abc", "invalid value \"abc\" for flag -grpc-keepalive-min-time: parse error");
-	expect_flag_error("--grpc-keepalive-min-time=5", "invalid value \"5\" for flag -grpc-keepalive-min-time: parse error");
-	expect_flag_error("--grpc-keepalive-min-time=5x", "invalid value \"5x\" for flag -grpc-keepalive-min-time: parse error");
-	expect_flag_error("--grpc-keepalive-min-time=", "invalid value \"\" for flag -grpc-keepalive-min-time: parse error");
-	expect_flag_error("--grpc-keepalive-min-time=.s", "invalid value \".s\" for flag -grpc-keepalive-min-time: parse error");
-	expect_flag_error("--grpc-keepalive-min-time=3000000h", "invalid value \"3000000h\" for flag -grpc-keepalive-min-time: parse error");
+	expect_flag_error("--grpc-keepalive-min-time=abc",
+			  "invalid value \"abc\" for flag -grpc-keepalive-min-time: parse error");
+	expect_flag_error("--grpc-keepalive-min-time=5",
+			  "invalid value \"5\" for flag -grpc-keepalive-min-time: parse error");
+	expect_flag_error("--grpc-keepalive-min-time=5x",
+			  "invalid value \"5x\" for flag -grpc-keepalive-min-time: parse error");
+	expect_flag_error("--grpc-keepalive-min-time=",
+			  "invalid value \"\" for flag -grpc-keepalive-min-time: parse error");
+	expect_flag_error("--grpc-keepalive-min-time=.s",
+			  "invalid value \".s\" for flag -grpc-keepalive-min-time: parse error");
+	expect_flag_error(
+		"--grpc-keepalive-min-time=3000000h",
+		"invalid value \"3000000h\" for flag -grpc-keepalive-min-time: parse error");
 }
 
 static void test_choices(void)
 {
 	struct run r;
 
-	run(&r, "--initial-cluster-state=existing", "--proxy", "readonly", "--discovery-fallback=exit", NULL);
+	run(&r, "--initial-cluster-state=existing", "--proxy", "readonly",
+	    "--discovery-fallback=exit", NULL);
 	CHECK(r.rc == 0);
 	CHECK(strcmp(r.c.initial_cluster_state, "existing") == 0);
 	CHECK(strcmp(r.c.proxy, "readonly") == 0);
@@ -371,10 +403,14 @@ static void test_choices(void)
 	CHECK(is_unsupported(&r.c, "proxy") && is_unsupported(&r.c, "discovery-fallback"));
 	CHECK(!is_unsupported(&r.c, "initial-cluster-state"));
 	done(&r);
-	expect_flag_error("--initial-cluster-state=foo", "invalid value \"foo\" for flag -initial-cluster-state: invalid value");
-	expect_flag_error("--initial-cluster-state=New", "invalid value \"New\" for flag -initial-cluster-state: invalid value");
-	expect_flag_error("--proxy=bogus", "invalid value \"bogus\" for flag -proxy: invalid value");
-	expect_flag_error("--discovery-fallback=bogus", "invalid value \"bogus\" for flag -discovery-fallback: invalid value");
+	expect_flag_error("--initial-cluster-state=foo",
+			  "invalid value \"foo\" for flag -initial-cluster-state: invalid value");
+	expect_flag_error("--initial-cluster-state=New",
+			  "invalid value \"New\" for flag -initial-cluster-state: invalid value");
+	expect_flag_error("--proxy=bogus",
+			  "invalid value \"bogus\" for flag -proxy: invalid value");
+	expect_flag_error("--discovery-fallback=bogus",
+			  "invalid value \"bogus\" for flag -discovery-fallback: invalid value");
 }
 
 static void test_env(void)
@@ -382,9 +418,13 @@ static void test_env(void)
 	struct run r;
 
 	{
-		char *env[] = {"PATH=/bin", "ETCD_NAME=envname", "ETCD_SNAPSHOT_COUNT=42",
-			       "ETCD_ENABLE_V2=true", "ETCD_LISTEN_CLIENT_URLS=http://127.0.0.1:1",
-			       "ETCD_ADVERTISE_CLIENT_URLS=http://127.0.0.1:1", NULL};
+		char *env[] = {"PATH=/bin",
+			       "ETCD_NAME=envname",
+			       "ETCD_SNAPSHOT_COUNT=42",
+			       "ETCD_ENABLE_V2=true",
+			       "ETCD_LISTEN_CLIENT_URLS=http://127.0.0.1:1",
+			       "ETCD_ADVERTISE_CLIENT_URLS=http://127.0.0.1:1",
+			       NULL};
 
 		run_env(&r, env, NULL);
 		CHECK(r.rc == 0);
@@ -394,11 +434,13 @@ static void test_env(void)
 		CHECK(r.c.snapshot_count == 42);
 		CHECK(urls_are(&r.c.listen_client_urls, "http://127.0.0.1:1"));
 		CHECK(config_is_set(&r.c, "name") && config_is_set(&r.c, "listen-client-urls"));
-		CHECK(has(r.err, "I | pkg/flags: recognized and used environment variable ETCD_NAME=envname\n"));
+		CHECK(has(
+			r.err,
+			"I | pkg/flags: recognized and used environment variable ETCD_NAME=envname\n"));
 		CHECK(!has(r.err, "PATH"));
 		done(&r);
 	}
-	{	/* env and flag for the same setting: the flag wins (etcd 3.4 would
+	{ /* env and flag for the same setting: the flag wins (etcd 3.4 would
 		 * exit; cetcd's contract is "flag wins"), with a warning */
 		char *env[] = {"ETCD_NAME=x", NULL};
 
@@ -406,42 +448,51 @@ static void test_env(void)
 		CHECK(r.rc == 0);
 		CHECK(strcmp(r.c.name, "y") == 0);
 		CHECK(has(r.err, "W | pkg/flags: environment variable \"ETCD_NAME\" is shadowed by "
-			  "the corresponding command-line flag, which wins\n"));
+				 "the corresponding command-line flag, which wins\n"));
 		done(&r);
 	}
-	{	/* an empty variable is shadowed the same way */
+	{ /* an empty variable is shadowed the same way */
 		char *env[] = {"ETCD_NAME=", NULL};
 
 		run_env(&r, env, "--name=y", NULL);
 		CHECK(r.rc == 0 && strcmp(r.c.name, "y") == 0);
 		done(&r);
 	}
-	{	/* an unset flag with an env var of another flag: both apply */
+	{ /* an unset flag with an env var of another flag: both apply */
 		char *env[] = {"ETCD_SNAPSHOT_COUNT=5", NULL};
 
 		run_env(&r, env, "--name=y", NULL);
 		CHECK(r.rc == 0 && r.c.snapshot_count == 5 && strcmp(r.c.name, "y") == 0);
 		done(&r);
 	}
-	{	/* unknown and empty ETCD_* variables: warnings in environment order */
+	{ /* unknown and empty ETCD_* variables: warnings in environment order */
 		char *env[] = {"ETCD_FOO=bar", "ETCD_NAME=", "HOME=/root", "ETCDX=1", NULL};
 
 		run_env(&r, env, NULL);
 		CHECK(r.rc == 0);
-		CHECK(has(r.err, "W | pkg/flags: unrecognized environment variable ETCD_FOO=bar\n"
-			  STAMP "W | pkg/flags: unrecognized environment variable ETCD_NAME=\n"));
+		CHECK(has(r.err,
+			  "W | pkg/flags: unrecognized environment variable ETCD_FOO=bar\n" STAMP
+			  "W | pkg/flags: unrecognized environment variable ETCD_NAME=\n"));
 		CHECK(!has(r.err, "HOME") && !has(r.err, "ETCDX"));
 		CHECK(strcmp(r.c.name, "default") == 0);
 		done(&r);
 	}
-	{	/* bad env values: "error verifying flags", exit 1, no usage */
-		static const struct { const char *env, *msg; } bad[] = {
-			{"ETCD_SNAPSHOT_COUNT=abc", "invalid value \"abc\" for ETCD_SNAPSHOT_COUNT: parse error"},
-			{"ETCD_ENABLE_V2=maybe", "invalid value \"maybe\" for ETCD_ENABLE_V2: parse error"},
-			{"ETCD_INITIAL_CLUSTER_STATE=foo", "invalid value \"foo\" for ETCD_INITIAL_CLUSTER_STATE: invalid value"},
-			{"ETCD_LISTEN_CLIENT_URLS=foo", "invalid value \"foo\" for ETCD_LISTEN_CLIENT_URLS: URL scheme must be http, https, unix, or unixs: foo"},
-			{"ETCD_HEARTBEAT_INTERVAL=99999999999999999999", "invalid value \"99999999999999999999\" for ETCD_HEARTBEAT_INTERVAL: value out of range"},
-			{"ETCD_GRPC_KEEPALIVE_TIMEOUT=1", "invalid value \"1\" for ETCD_GRPC_KEEPALIVE_TIMEOUT: parse error"},
+	{ /* bad env values: "error verifying flags", exit 1, no usage */
+		static const struct {
+			const char *env, *msg;
+		} bad[] = {
+			{"ETCD_SNAPSHOT_COUNT=abc",
+			 "invalid value \"abc\" for ETCD_SNAPSHOT_COUNT: parse error"},
+			{"ETCD_ENABLE_V2=maybe",
+			 "invalid value \"maybe\" for ETCD_ENABLE_V2: parse error"},
+			{"ETCD_INITIAL_CLUSTER_STATE=foo",
+			 "invalid value \"foo\" for ETCD_INITIAL_CLUSTER_STATE: invalid value"},
+			{"ETCD_LISTEN_CLIENT_URLS=foo",
+			 "invalid value \"foo\" for ETCD_LISTEN_CLIENT_URLS: URL scheme must be http, https, unix, or unixs: foo"},
+			{"ETCD_HEARTBEAT_INTERVAL=99999999999999999999",
+			 "invalid value \"99999999999999999999\" for ETCD_HEARTBEAT_INTERVAL: value out of range"},
+			{"ETCD_GRPC_KEEPALIVE_TIMEOUT=1",
+			 "invalid value \"1\" for ETCD_GRPC_KEEPALIVE_TIMEOUT: parse error"},
 		};
 
 		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -453,28 +504,29 @@ static void test_env(void)
 			done(&r);
 		}
 	}
-	{	/* two bad variables: the last one in flag-name order is reported */
+	{ /* two bad variables: the last one in flag-name order is reported */
 		char *env[] = {"ETCD_SNAPSHOT_COUNT=x", "ETCD_MAX_WALS=y", NULL};
 
 		run_env(&r, env, NULL);
-		expect_verify_error2(&r, "invalid value \"x\" for ETCD_SNAPSHOT_COUNT: parse error");
+		expect_verify_error2(&r,
+				     "invalid value \"x\" for ETCD_SNAPSHOT_COUNT: parse error");
 		done(&r);
 	}
-	{	/* env bool is parsed as a value, "--version" is not taken from env */
+	{ /* env bool is parsed as a value, "--version" is not taken from env */
 		char *env[] = {"ETCD_DEBUG=1", "ETCD_FORCE_NEW_CLUSTER=False", NULL};
 
 		run_env(&r, env, NULL);
 		CHECK(r.rc == 0 && r.c.debug && !r.c.force_new_cluster);
 		done(&r);
 	}
-	{	/* the first of duplicated variables wins (Go's os.Getenv) */
+	{ /* the first of duplicated variables wins (Go's os.Getenv) */
 		char *env[] = {"ETCD_NAME=first", "ETCD_NAME=second", NULL};
 
 		run_env(&r, env, NULL);
 		CHECK(r.rc == 0 && strcmp(r.c.name, "first") == 0);
 		done(&r);
 	}
-	{	/* NULL envp is allowed */
+	{ /* NULL envp is allowed */
 		char *argv[] = {"etcd", NULL};
 		struct config c;
 		FILE *devnull = fopen("/dev/null", "w");
@@ -494,9 +546,10 @@ static void test_urls(void)
 	struct run r;
 	char *s;
 
-	CHECK(url_list_parse(" http://127.0.0.2:2, HTTP://127.0.0.1:1 ,https://[::1]:3", &l, err, sizeof err) == 0);
+	CHECK(url_list_parse(" http://127.0.0.2:2, HTTP://127.0.0.1:1 ,https://[::1]:3", &l, err,
+			     sizeof err) == 0);
 	CHECK(l.n == 3);
-	CHECK(strcmp(l.v[0].str, "http://127.0.0.1:1") == 0);	/* sorted, scheme lower-cased */
+	CHECK(strcmp(l.v[0].str, "http://127.0.0.1:1") == 0); /* sorted, scheme lower-cased */
 	CHECK(strcmp(l.v[1].str, "http://127.0.0.2:2") == 0);
 	CHECK(strcmp(l.v[2].str, "https://[::1]:3") == 0);
 	CHECK(strcmp(l.v[2].scheme, "https") == 0 && strcmp(l.v[2].host, "::1") == 0 &&
@@ -508,22 +561,32 @@ static void test_urls(void)
 	url_list_free(&l);
 
 	{
-		static const struct { const char *in, *msg; } bad[] = {
+		static const struct {
+			const char *in, *msg;
+		} bad[] = {
 			{"foo", "URL scheme must be http, https, unix, or unixs: foo"},
 			{"", "URL scheme must be http, https, unix, or unixs: "},
-			{"ftp://127.0.0.1:1", "URL scheme must be http, https, unix, or unixs: ftp://127.0.0.1:1"},
-			{"http://127.0.0.1", "URL address does not have the form \"host:port\": http://127.0.0.1"},
-			{"http://127.0.0.1:2379/x", "URL must not contain a path: http://127.0.0.1:2379/x"},
-			{"http://127.0.0.1:2379/", "URL must not contain a path: http://127.0.0.1:2379/"},
-			{"http://127.0.0.1:abc", "parse \"http://127.0.0.1:abc\": invalid port \":abc\" after host"},
-			{"http://a b:1", "parse \"http://a b:1\": invalid character \" \" in host name"},
+			{"ftp://127.0.0.1:1",
+			 "URL scheme must be http, https, unix, or unixs: ftp://127.0.0.1:1"},
+			{"http://127.0.0.1",
+			 "URL address does not have the form \"host:port\": http://127.0.0.1"},
+			{"http://127.0.0.1:2379/x",
+			 "URL must not contain a path: http://127.0.0.1:2379/x"},
+			{"http://127.0.0.1:2379/",
+			 "URL must not contain a path: http://127.0.0.1:2379/"},
+			{"http://127.0.0.1:abc",
+			 "parse \"http://127.0.0.1:abc\": invalid port \":abc\" after host"},
+			{"http://a b:1",
+			 "parse \"http://a b:1\": invalid character \" \" in host name"},
 			{"://x", "parse \"://x\": missing protocol scheme"},
-			{"127.0.0.1:2379", "parse \"127.0.0.1:2379\": first path segment in URL cannot contain colon"},
+			{"127.0.0.1:2379",
+			 "parse \"127.0.0.1:2379\": first path segment in URL cannot contain colon"},
 			{"http://[::1:1", "parse \"http://[::1:1\": missing ']' in host"},
 			{"http://a%20b:1", "parse \"http://a%20b:1\": invalid URL escape \"%20\""},
 			{"http://a%zz:1", "parse \"http://a%zz:1\": invalid URL escape \"%zz\""},
 			{"http://h:1/%zz", "parse \"http://h:1/%zz\": invalid URL escape \"%zz\""},
-			{"http://1:2:3", "URL address does not have the form \"host:port\": http://1:2:3"},
+			{"http://1:2:3",
+			 "URL address does not have the form \"host:port\": http://1:2:3"},
 			{"http://127.0.0.1:1,", "URL scheme must be http, https, unix, or unixs: "},
 		};
 
@@ -537,12 +600,15 @@ static void test_urls(void)
 		}
 	}
 	/* flag errors are flag-syntax errors (exit 2) */
-	expect_flag_error("--listen-client-urls=foo",
-			  "invalid value \"foo\" for flag -listen-client-urls: URL scheme must be http, https, unix, or unixs: foo");
-	expect_flag_error("--listen-peer-urls=http://127.0.0.1:2380/x",
-			  "invalid value \"http://127.0.0.1:2380/x\" for flag -listen-peer-urls: URL must not contain a path: http://127.0.0.1:2380/x");
+	expect_flag_error(
+		"--listen-client-urls=foo",
+		"invalid value \"foo\" for flag -listen-client-urls: URL scheme must be http, https, unix, or unixs: foo");
+	expect_flag_error(
+		"--listen-peer-urls=http://127.0.0.1:2380/x",
+		"invalid value \"http://127.0.0.1:2380/x\" for flag -listen-peer-urls: URL must not contain a path: http://127.0.0.1:2380/x");
 	/* bind URLs must be IPs or localhost */
-	run(&r, "--listen-client-urls=http://foo:2379", "--advertise-client-urls=http://foo:2379", NULL);
+	run(&r, "--listen-client-urls=http://foo:2379", "--advertise-client-urls=http://foo:2379",
+	    NULL);
 	expect_verify_error2(&r, "expected IP in URL for binding (http://foo:2379)");
 	done(&r);
 	run(&r, "--listen-peer-urls=http://example.com:2380", NULL);
@@ -553,15 +619,23 @@ static void test_urls(void)
 	done(&r);
 	/* advertise URLs may be host names but need a host */
 	run(&r, "--initial-advertise-peer-urls=http://:2380", NULL);
-	expect_verify_error2(&r, "--initial-advertise-peer-urls \"http://:2380\" must be \"host:port\" (unexpected empty host (http://:2380))");
+	expect_verify_error2(
+		&r,
+		"--initial-advertise-peer-urls \"http://:2380\" must be \"host:port\" (unexpected empty host (http://:2380))");
 	done(&r);
 	run(&r, "--advertise-client-urls=http://:2379,http://a:1", NULL);
-	expect_verify_error2(&r, "--advertise-client-urls \"http://:2379,http://a:1\" must be \"host:port\" (unexpected empty host (http://:2379))");
+	expect_verify_error2(
+		&r,
+		"--advertise-client-urls \"http://:2379,http://a:1\" must be \"host:port\" (unexpected empty host (http://:2379))");
 	done(&r);
 	/* listen-client-urls alone: advertise URLs required (two lines) */
 	run(&r, "--listen-client-urls=http://127.0.0.1:1", NULL);
-	expect_verify_error2(&r, "--advertise-client-urls is required when --listen-client-urls is set explicitly");
-	CHECK(has(r.err, "E | etcdmain: When listening on specific address(es), this etcd process must advertise accessible url(s) to each connected client.\n"));
+	expect_verify_error2(
+		&r,
+		"--advertise-client-urls is required when --listen-client-urls is set explicitly");
+	CHECK(has(
+		r.err,
+		"E | etcdmain: When listening on specific address(es), this etcd process must advertise accessible url(s) to each connected client.\n"));
 	done(&r);
 	/* ... unless acting as a proxy */
 	run(&r, "--listen-client-urls=http://127.0.0.1:1", "--proxy=on", NULL);
@@ -571,28 +645,34 @@ static void test_urls(void)
 	run(&r, "--listen-client-urls=http://127.0.0.2:2,http://[::1]:1,http://localhost:3",
 	    "--advertise-client-urls", "http://b.example:1,http://a.example:1", NULL);
 	CHECK(r.rc == 0);
-	CHECK(urls_are(&r.c.listen_client_urls, "http://127.0.0.2:2,http://[::1]:1,http://localhost:3"));
+	CHECK(urls_are(&r.c.listen_client_urls,
+		       "http://127.0.0.2:2,http://[::1]:1,http://localhost:3"));
 	CHECK(urls_are(&r.c.advertise_client_urls, "http://a.example:1,http://b.example:1"));
 	done(&r);
 	/* etcd quirk: re-setting a value that is one of the current URLs is a no-op */
 	run(&r, "--listen-client-urls=http://127.0.0.1:1,http://127.0.0.1:2",
 	    "--listen-client-urls=http://127.0.0.1:1", "--advertise-client-urls=http://h:1", NULL);
-	CHECK(r.rc == 0 && urls_are(&r.c.listen_client_urls, "http://127.0.0.1:1,http://127.0.0.1:2"));
+	CHECK(r.rc == 0 &&
+	      urls_are(&r.c.listen_client_urls, "http://127.0.0.1:1,http://127.0.0.1:2"));
 	done(&r);
-	run(&r, "--listen-client-urls=http://127.0.0.1:1", "--listen-client-urls=http://127.0.0.1:2",
-	    "--advertise-client-urls=http://h:1", NULL);
+	run(&r, "--listen-client-urls=http://127.0.0.1:1",
+	    "--listen-client-urls=http://127.0.0.1:2", "--advertise-client-urls=http://h:1", NULL);
 	CHECK(r.rc == 0 && urls_are(&r.c.listen_client_urls, "http://127.0.0.1:2"));
 	done(&r);
 	/* empty value keeps the previous list but counts as set */
 	run(&r, "--listen-client-urls=", NULL);
-	expect_verify_error2(&r, "--advertise-client-urls is required when --listen-client-urls is set explicitly");
+	expect_verify_error2(
+		&r,
+		"--advertise-client-urls is required when --listen-client-urls is set explicitly");
 	CHECK(urls_are(&r.c.listen_client_urls, "http://localhost:2379"));
 	done(&r);
 	/* https / unix listeners are recorded as unsupported */
-	run(&r, "--listen-client-urls=https://127.0.0.1:1", "--advertise-client-urls=https://h:1", NULL);
+	run(&r, "--listen-client-urls=https://127.0.0.1:1", "--advertise-client-urls=https://h:1",
+	    NULL);
 	CHECK(r.rc == 0 && is_unsupported(&r.c, "listen-client-urls"));
 	done(&r);
-	run(&r, "--listen-client-urls=http://127.0.0.1:1", "--advertise-client-urls=http://h:1", NULL);
+	run(&r, "--listen-client-urls=http://127.0.0.1:1", "--advertise-client-urls=http://h:1",
+	    NULL);
 	CHECK(r.rc == 0 && r.c.n_unsupported == 0);
 	done(&r);
 }
@@ -601,11 +681,13 @@ static void test_cors(void)
 {
 	struct run r;
 
-	expect_flag_error("--cors=http://example.com",
-			  "invalid value \"http://example.com\" for flag -cors: URL address does not have the form \"host:port\": http://example.com");
+	expect_flag_error(
+		"--cors=http://example.com",
+		"invalid value \"http://example.com\" for flag -cors: URL address does not have the form \"host:port\": http://example.com");
 	run(&r, "--cors=http://b.com:80,http://a.com:443", NULL);
 	CHECK(r.rc == 0 && r.c.cors.n == 2);
-	CHECK(strcmp(r.c.cors.v[0], "http://a.com:443") == 0 && strcmp(r.c.cors.v[1], "http://b.com:80") == 0);
+	CHECK(strcmp(r.c.cors.v[0], "http://a.com:443") == 0 &&
+	      strcmp(r.c.cors.v[1], "http://b.com:80") == 0);
 	done(&r);
 	run(&r, "--cors=http://b.com:80", "--cors=*", NULL);
 	CHECK(r.rc == 0 && r.c.cors.n == 2 && strcmp(r.c.cors.v[0], "*") == 0);
@@ -618,22 +700,31 @@ static void test_initial_cluster(void)
 	char err[512];
 	struct run r;
 
-	CHECK(config_initial_cluster_parse("a=http://127.0.0.1:1,b=http://127.0.0.1:2,a=http://10.0.0.1:3",
-					   &cl, err, sizeof err) == 0);
+	CHECK(config_initial_cluster_parse(
+		      "a=http://127.0.0.1:1,b=http://127.0.0.1:2,a=http://10.0.0.1:3", &cl, err,
+		      sizeof err) == 0);
 	CHECK(cl.n == 3);
 	CHECK(strcmp(cl.v[0].name, "a") == 0 && strcmp(cl.v[0].url.str, "http://127.0.0.1:1") == 0);
 	CHECK(strcmp(cl.v[1].name, "b") == 0 && strcmp(cl.v[1].url.port, "2") == 0);
 	CHECK(strcmp(cl.v[2].name, "a") == 0 && strcmp(cl.v[2].url.host, "10.0.0.1") == 0);
 	url_map_free(&cl);
-	CHECK(config_initial_cluster_parse(",,x=http://h:1,", &cl, err, sizeof err) == 0 && cl.n == 1);
+	CHECK(config_initial_cluster_parse(",,x=http://h:1,", &cl, err, sizeof err) == 0 &&
+	      cl.n == 1);
 	url_map_free(&cl);
 	CHECK(config_initial_cluster_parse("", &cl, err, sizeof err) == 0 && cl.n == 0);
 	CHECK(config_initial_cluster_parse("foo", &cl, err, sizeof err) == -1);
-	CHECK(strcmp(err, "error setting up initial cluster: URL scheme must be http, https, unix, or unixs: ") == 0);
+	CHECK(strcmp(err,
+		     "error setting up initial cluster: URL scheme must be http, https, unix, or unixs: ") ==
+	      0);
 	CHECK(config_initial_cluster_parse("default=foo", &cl, err, sizeof err) == -1);
-	CHECK(strcmp(err, "error setting up initial cluster: URL scheme must be http, https, unix, or unixs: foo") == 0);
-	CHECK(config_initial_cluster_parse("a=http://127.0.0.1:1,default=http://localhost:2380/p", &cl, err, sizeof err) == -1);
-	CHECK(strcmp(err, "error setting up initial cluster: URL must not contain a path: http://localhost:2380/p") == 0);
+	CHECK(strcmp(err,
+		     "error setting up initial cluster: URL scheme must be http, https, unix, or unixs: foo") ==
+	      0);
+	CHECK(config_initial_cluster_parse("a=http://127.0.0.1:1,default=http://localhost:2380/p",
+					   &cl, err, sizeof err) == -1);
+	CHECK(strcmp(err,
+		     "error setting up initial cluster: URL must not contain a path: http://localhost:2380/p") ==
+	      0);
 	CHECK(cl.n == 0);
 
 	/* --name recomputes the default initial cluster (etcd UpdateDefaultClusterFromName) */
@@ -644,8 +735,10 @@ static void test_initial_cluster(void)
 	CHECK(config_check_initial_cluster(&r.c, &cl, err, sizeof err) == 0);
 	url_map_free(&cl);
 	done(&r);
-	run(&r, "--name=x", "--initial-advertise-peer-urls=http://127.0.0.1:2380,http://127.0.0.1:7001", NULL);
-	CHECK(r.rc == 0 && strcmp(r.c.initial_cluster, "x=http://127.0.0.1:2380,x=http://127.0.0.1:7001") == 0);
+	run(&r, "--name=x",
+	    "--initial-advertise-peer-urls=http://127.0.0.1:2380,http://127.0.0.1:7001", NULL);
+	CHECK(r.rc == 0 &&
+	      strcmp(r.c.initial_cluster, "x=http://127.0.0.1:2380,x=http://127.0.0.1:7001") == 0);
 	done(&r);
 	/* name "default" with other advertise URLs keeps the default string (etcd does too) */
 	run(&r, "--initial-advertise-peer-urls=http://127.0.0.2:2380", NULL);
@@ -653,8 +746,8 @@ static void test_initial_cluster(void)
 	CHECK(config_initial_cluster_parse(r.c.initial_cluster, &cl, err, sizeof err) == 0);
 	CHECK(config_check_initial_cluster(&r.c, &cl, err, sizeof err) == -1);
 	CHECK(strcmp(err, "--initial-cluster has default=http://localhost:2380 but missing from "
-		     "--initial-advertise-peer-urls=http://127.0.0.2:2380 (resolved urls: "
-		     "\"http://127.0.0.2:2380\" != \"http://localhost:2380\")") == 0);
+			  "--initial-advertise-peer-urls=http://127.0.0.2:2380 (resolved urls: "
+			  "\"http://127.0.0.2:2380\" != \"http://localhost:2380\")") == 0);
 	url_map_free(&cl);
 	done(&r);
 	/* localhost and 127.0.0.1 are the same member URL after resolution */
@@ -668,7 +761,8 @@ static void test_initial_cluster(void)
 	    "--initial-cluster=default=http://127.0.0.1:1,default=http://127.0.0.1:3", NULL);
 	CHECK(config_initial_cluster_parse(r.c.initial_cluster, &cl, err, sizeof err) == 0);
 	CHECK(config_check_initial_cluster(&r.c, &cl, err, sizeof err) == -1);
-	CHECK(strcmp(err, "--initial-cluster has default=http://127.0.0.1:3 but missing from "
+	CHECK(strcmp(err,
+		     "--initial-cluster has default=http://127.0.0.1:3 but missing from "
 		     "--initial-advertise-peer-urls=http://127.0.0.1:1,http://127.0.0.1:2 (resolved urls: "
 		     "\"http://127.0.0.1:2\" != \"http://127.0.0.1:3\")") == 0);
 	url_map_free(&cl);
@@ -676,7 +770,8 @@ static void test_initial_cluster(void)
 	/* explicit initial cluster is kept as given */
 	run(&r, "--name=n1", "--initial-cluster=n1=http://127.0.0.1:1,n2=http://127.0.0.1:2",
 	    "--initial-advertise-peer-urls=http://127.0.0.1:1", NULL);
-	CHECK(r.rc == 0 && strcmp(r.c.initial_cluster, "n1=http://127.0.0.1:1,n2=http://127.0.0.1:2") == 0);
+	CHECK(r.rc == 0 &&
+	      strcmp(r.c.initial_cluster, "n1=http://127.0.0.1:1,n2=http://127.0.0.1:2") == 0);
 	CHECK(config_initial_cluster_parse(r.c.initial_cluster, &cl, err, sizeof err) == 0);
 	CHECK(config_check_initial_cluster(&r.c, &cl, err, sizeof err) == 0);
 	url_map_free(&cl);
@@ -686,7 +781,9 @@ static void test_initial_cluster(void)
 	CHECK(r.rc == 0 && strcmp(r.c.initial_cluster, "") == 0);
 	CHECK(config_initial_cluster_parse(r.c.initial_cluster, &cl, err, sizeof err) == 0);
 	CHECK(config_check_initial_cluster(&r.c, &cl, err, sizeof err) == -1);
-	CHECK(strcmp(err, "couldn't find local name \"default\" in the initial cluster configuration") == 0);
+	CHECK(strcmp(err,
+		     "couldn't find local name \"default\" in the initial cluster configuration") ==
+	      0);
 	url_map_free(&cl);
 	done(&r);
 	/* length mismatch message */
@@ -694,17 +791,22 @@ static void test_initial_cluster(void)
 	CHECK(r.rc == 0);
 	CHECK(config_initial_cluster_parse(r.c.initial_cluster, &cl, err, sizeof err) == 0);
 	CHECK(config_check_initial_cluster(&r.c, &cl, err, sizeof err) == -1);
-	CHECK(strcmp(err, "--initial-cluster has default=http://127.0.0.1:1,default=http://127.0.0.1:2 but missing from "
+	CHECK(strcmp(err,
+		     "--initial-cluster has default=http://127.0.0.1:1,default=http://127.0.0.1:2 but missing from "
 		     "--initial-advertise-peer-urls=http://localhost:2380 (len([\"http://localhost:2380\"]) != "
 		     "len([\"http://127.0.0.1:1\" \"http://127.0.0.1:2\"]))") == 0);
 	url_map_free(&cl);
 	done(&r);
 	/* discovery clears the default initial cluster, conflicts with an explicit one */
 	run(&r, "--discovery=https://discovery.etcd.io/x", NULL);
-	CHECK(r.rc == 0 && strcmp(r.c.initial_cluster, "") == 0 && is_unsupported(&r.c, "discovery"));
+	CHECK(r.rc == 0 && strcmp(r.c.initial_cluster, "") == 0 &&
+	      is_unsupported(&r.c, "discovery"));
 	done(&r);
-	run(&r, "--discovery=https://discovery.etcd.io/x", "--initial-cluster=default=http://localhost:2380", NULL);
-	expect_verify_error2(&r, "multiple discovery or bootstrap flags are set. Choose one of \"initial-cluster\", \"discovery\" or \"discovery-srv\"");
+	run(&r, "--discovery=https://discovery.etcd.io/x",
+	    "--initial-cluster=default=http://localhost:2380", NULL);
+	expect_verify_error2(
+		&r,
+		"multiple discovery or bootstrap flags are set. Choose one of \"initial-cluster\", \"discovery\" or \"discovery-srv\"");
 	done(&r);
 }
 
@@ -719,16 +821,21 @@ static void test_validation(void)
 	expect_verify_error2(&r, "--election-timeout must be >0 (set to 0ms)");
 	done(&r);
 	run(&r, "--heartbeat-interval=99999999999", NULL);
-	expect_verify_error2(&r, "--election-timeout[1000ms] should be at least as 5 times as --heartbeat-interval[99999999999ms]");
+	expect_verify_error2(
+		&r,
+		"--election-timeout[1000ms] should be at least as 5 times as --heartbeat-interval[99999999999ms]");
 	done(&r);
 	run(&r, "--heartbeat-interval=201", NULL);
-	expect_verify_error2(&r, "--election-timeout[1000ms] should be at least as 5 times as --heartbeat-interval[201ms]");
+	expect_verify_error2(
+		&r,
+		"--election-timeout[1000ms] should be at least as 5 times as --heartbeat-interval[201ms]");
 	done(&r);
 	run(&r, "--heartbeat-interval=200", NULL);
 	CHECK(r.rc == 0);
 	done(&r);
 	run(&r, "--election-timeout=50001", NULL);
-	expect_verify_error2(&r, "--election-timeout[50001ms] is too long, and should be set less than 50000ms");
+	expect_verify_error2(
+		&r, "--election-timeout[50001ms] is too long, and should be set less than 50000ms");
 	done(&r);
 	run(&r, "--election-timeout=50000", NULL);
 	CHECK(r.rc == 0);
@@ -737,10 +844,14 @@ static void test_validation(void)
 	expect_verify_error2(&r, "unknown logger option \"foo\"");
 	done(&r);
 	run(&r, "--log-outputs=stderr,stdout", NULL);
-	expect_verify_error2(&r, "--logger=capnslog supports only 1 value in '--log-outputs', got [\"stderr\" \"stdout\"]");
+	expect_verify_error2(
+		&r,
+		"--logger=capnslog supports only 1 value in '--log-outputs', got [\"stderr\" \"stdout\"]");
 	done(&r);
 	run(&r, "--log-outputs=/tmp/x", NULL);
-	expect_verify_error2(&r, "unknown log-output \"/tmp/x\" (only supports \"default\", \"stderr\", \"stdout\")");
+	expect_verify_error2(
+		&r,
+		"unknown log-output \"/tmp/x\" (only supports \"default\", \"stderr\", \"stdout\")");
 	done(&r);
 	run(&r, "--log-outputs=stderr", "--log-level=debug", NULL);
 	CHECK(r.rc == 0 && r.c.log_outputs.n == 1 && strcmp(r.c.log_level, "debug") == 0);
@@ -749,7 +860,9 @@ static void test_validation(void)
 	expect_verify_error2(&r, "unknown auto-compaction-mode \"foo\"");
 	done(&r);
 	run(&r, "--experimental-enable-lease-checkpoint-persist", NULL);
-	expect_verify_error2(&r, "setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint");
+	expect_verify_error2(
+		&r,
+		"setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint");
 	done(&r);
 }
 
@@ -759,14 +872,16 @@ static void test_version_help(void)
 
 	run(&r, "--version", NULL);
 	CHECK(r.rc == 1 && r.c.exit_code == 0);
-	CHECK(r.out && strncmp(r.out, "etcd Version: 3.4.23\ncetcd Version: 0.1.0\nGit SHA: none\n"
-			       "Go Version: n/a (C)\nGo OS/Arch: linux/", 92) == 0);
+	CHECK(r.out && strncmp(r.out,
+			       "etcd Version: 3.4.23\ncetcd Version: 0.1.0\nGit SHA: none\n"
+			       "Go Version: n/a (C)\nGo OS/Arch: linux/",
+			       92) == 0);
 	CHECK(r.errn == 0);
 	done(&r);
 	run(&r, "-version", "--name=x", NULL);
 	CHECK(r.rc == 1 && has(r.out, "etcd Version: 3.4.23\n"));
 	done(&r);
-	{	/* env is not consulted before --version */
+	{ /* env is not consulted before --version */
 		char *env[] = {"ETCD_SNAPSHOT_COUNT=abc", NULL};
 
 		run_env(&r, env, "--version", NULL);
@@ -784,13 +899,17 @@ static void test_version_help(void)
 	done(&r);
 
 	{
-		static const char *const helps[] = {"-h", "--h", "-help", "--help", "--help=false", "-h=1"};
+		static const char *const helps[] = {"-h",     "--h",	      "-help",
+						    "--help", "--help=false", "-h=1"};
 
 		for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
 			run(&r, "--name=x", helps[i], "--foo", NULL);
 			CHECK(r.rc == 1 && r.c.exit_code == 0);
 			CHECK(r.err && strncmp(r.err, "Usage:\n\n  etcd [flags]\n", 23) == 0);
-			CHECK(r.out && strncmp(r.out, "\nMember:\n  --name 'default'\n    Human-readable name for this member.\n", 67) == 0);
+			CHECK(r.out &&
+			      strncmp(r.out,
+				      "\nMember:\n  --name 'default'\n    Human-readable name for this member.\n",
+				      67) == 0);
 			done(&r);
 		}
 	}
@@ -801,16 +920,26 @@ static void test_version_help(void)
 			"    [env ETCD_NAME]\n",
 			"  --listen-client-urls 'http://localhost:2379'\n    List of URLs to listen on for client traffic.\n    [env ETCD_LISTEN_CLIENT_URLS]\n",
 			"  --proxy 'off'\n    Proxy mode setting ('off', 'readonly' or 'on').\n    [env ETCD_PROXY] cetcd: not supported yet\n",
-			"\nClustering:\n", "\nSecurity:\n", "\nAuth:\n", "\nProfiling and Monitoring:\n", "\nLogging:\n",
-			"\nv2 Proxy (to be deprecated in v4):\n", "\nExperimental feature:\n", "\nUnsafe feature:\n",
+			"\nClustering:\n",
+			"\nSecurity:\n",
+			"\nAuth:\n",
+			"\nProfiling and Monitoring:\n",
+			"\nLogging:\n",
+			"\nv2 Proxy (to be deprecated in v4):\n",
+			"\nExperimental feature:\n",
+			"\nUnsafe feature:\n",
 			"\nCAUTIOUS with unsafe flag! It may break the guarantees given by the consensus protocol!\n",
 			"\nTO BE DEPRECATED:\n\n  --debug 'false'\n",
 			"  --bcrypt-cost 10\n",
 			"  --initial-cluster-token 'etcd-cluster'\n    Initial cluster token for the etcd cluster during bootstrap.\n    Specifying this",
-			"  --config-file ''\n", "  --unsafe-no-fsync 'false'\n", "  --log-output 'default'\n",
-			"  --enable-grpc-gateway 'true'\n", "  --version 'false'\n",
+			"  --config-file ''\n",
+			"  --unsafe-no-fsync 'false'\n",
+			"  --log-output 'default'\n",
+			"  --enable-grpc-gateway 'true'\n",
+			"  --version 'false'\n",
 			"  --experimental-enable-lease-checkpoint-persist 'false'\n",
-			"-cluster-active-size", "-test.outputdir",
+			"-cluster-active-size",
+			"-test.outputdir",
 			"[env ETCD_EXPERIMENTAL_WATCH_PROGRESS_NOTIFY_INTERVAL]",
 			"[env ETCD_QUOTA_BACKEND_BYTES] cetcd: accepted but has no effect",
 		};
@@ -835,18 +964,21 @@ static void test_ignored_and_unsupported(void)
 	run(&r, "-v", "--snapshot=1", "-peer-heartbeat-interval", "5", NULL);
 	/* ignored flags are bool-like: "5" is a stray argument */
 	expect_verify_error2(&r, "'5' is not a valid flag");
-	CHECK(has(r.err, "W | pkg/flags: flag \"-v\" is no longer supported - ignoring.\n"
-		  STAMP "W | pkg/flags: flag \"-snapshot\" is no longer supported - ignoring.\n"
-		  STAMP "W | pkg/flags: flag \"-peer-heartbeat-interval\" is no longer supported - ignoring.\n"));
+	CHECK(has(
+		r.err,
+		"W | pkg/flags: flag \"-v\" is no longer supported - ignoring.\n" STAMP
+		"W | pkg/flags: flag \"-snapshot\" is no longer supported - ignoring.\n" STAMP
+		"W | pkg/flags: flag \"-peer-heartbeat-interval\" is no longer supported - ignoring.\n"));
 	done(&r);
 
-	run(&r, "--proxy=off", "--client-cert-auth=false", "--cert-file=", "--quota-backend-bytes=0",
-	    "--enable-v2=true", "--name=n", NULL);
-	CHECK(r.rc == 0 && r.c.n_unsupported == 0);	/* defaults are harmless */
+	run(&r, "--proxy=off", "--client-cert-auth=false",
+	    "--cert-file=", "--quota-backend-bytes=0", "--enable-v2=true", "--name=n", NULL);
+	CHECK(r.rc == 0 && r.c.n_unsupported == 0); /* defaults are harmless */
 	done(&r);
 
-	run(&r, "--proxy=on", "--cert-file=/c.pem", "--enable-v2=false", "--quota-backend-bytes=1024",
-	    "--config-file=/etc/etcd.yml", "--snapshot-count=5", "--auto-tls", NULL);
+	run(&r, "--proxy=on", "--cert-file=/c.pem", "--enable-v2=false",
+	    "--quota-backend-bytes=1024", "--config-file=/etc/etcd.yml", "--snapshot-count=5",
+	    "--auto-tls", NULL);
 	CHECK(r.rc == 0);
 	CHECK(is_unsupported(&r.c, "proxy") && is_unsupported(&r.c, "cert-file"));
 	CHECK(is_unsupported(&r.c, "enable-v2") && is_unsupported(&r.c, "quota-backend-bytes"));
@@ -861,12 +993,15 @@ static void test_ignored_and_unsupported(void)
 	fclose(f);
 	CHECK(has(buf, "W | etcdmain: flag --proxy=on is not supported yet\n"));
 	CHECK(has(buf, "W | etcdmain: flag --auto-tls=true is not supported yet\n"));
-	CHECK(has(buf, "W | etcdmain: flag --enable-v2=false is not supported (cetcd always serves the v2 API)\n"));
-	CHECK(has(buf, "W | etcdmain: flag --quota-backend-bytes=1024 is accepted but has no effect"));
+	CHECK(has(
+		buf,
+		"W | etcdmain: flag --enable-v2=false is not supported (cetcd always serves the v2 API)\n"));
+	CHECK(has(buf,
+		  "W | etcdmain: flag --quota-backend-bytes=1024 is accepted but has no effect"));
 	free(buf);
 	done(&r);
 
-	{	/* set through the environment: recorded with the env value */
+	{ /* set through the environment: recorded with the env value */
 		char *env[] = {"ETCD_PEER_KEY_FILE=/k.pem", NULL};
 
 		run_env(&r, env, NULL);
@@ -888,13 +1023,18 @@ static void test_lists(void)
 	/* etcd 3.4: a lone --log-output only warns (same length as --log-outputs) */
 	run(&r, "--log-output=stdout", NULL);
 	CHECK(r.rc == 0 && r.c.log_outputs.n == 1 && strcmp(r.c.log_outputs.v[0], "default") == 0);
-	CHECK(has(r.err, "[WARNING] Deprecated '--log-output' flag is set to [\"stdout\"]\nPlease use '--log-outputs' flag\n"));
+	CHECK(has(
+		r.err,
+		"[WARNING] Deprecated '--log-output' flag is set to [\"stdout\"]\nPlease use '--log-outputs' flag\n"));
 	done(&r);
 	run(&r, "--log-output=stdout", "--log-outputs=stdout", NULL);
-	expect_verify_error2(&r, "'--log-output=[\"stdout\"]' and '--log-outputs=[\"stdout\"]' are incompatible; only set --log-outputs");
+	expect_verify_error2(
+		&r,
+		"'--log-output=[\"stdout\"]' and '--log-outputs=[\"stdout\"]' are incompatible; only set --log-outputs");
 	done(&r);
 	run(&r, "--log-output=stdout,stderr", NULL);
-	CHECK(r.rc == -1 && has(r.err, "'--log-output' flag has been deprecated! Please use '--log-outputs'!\n"));
+	CHECK(r.rc == -1 &&
+	      has(r.err, "'--log-output' flag has been deprecated! Please use '--log-outputs'!\n"));
 	done(&r);
 }
 
@@ -907,7 +1047,7 @@ static void test_log_level(void)
 	run(&r, "--log-level=panic", "--v", "--heartbeat-interval=0", NULL);
 	CHECK(r.rc == -1 && r.c.exit_code == 1);
 	CHECK(has(r.err, "W | pkg/flags: flag \"-v\" is no longer supported - ignoring.\n"));
-	CHECK(!has(r.err, "error verifying flags"));	/* E is above critical */
+	CHECK(!has(r.err, "error verifying flags")); /* E is above critical */
 	CHECK(!log_enabled(LOGL_ERROR) && log_enabled(LOGL_CRITICAL));
 	done(&r);
 	run(&r, "--log-level", "error", NULL);
@@ -920,14 +1060,18 @@ static void test_log_level(void)
 	done(&r);
 	run(&r, "--debug", "--log-level=warn", NULL);
 	CHECK(r.rc == 0 && log_enabled(LOGL_DEBUG));
-	CHECK(has(r.err, "[WARNING] Deprecated '--debug' flag is set to true with inconsistent '--log-level=warn' flag\n"));
+	CHECK(has(
+		r.err,
+		"[WARNING] Deprecated '--debug' flag is set to true with inconsistent '--log-level=warn' flag\n"));
 	done(&r);
 	{
 		char *env[] = {"ETCD_LOG_LEVEL=error", NULL};
 
 		run_env(&r, env, NULL);
 		CHECK(r.rc == 0 && strcmp(r.c.log_level, "error") == 0);
-		CHECK(has(r.err, "I | pkg/flags: recognized and used environment variable ETCD_LOG_LEVEL=error\n"));
+		CHECK(has(
+			r.err,
+			"I | pkg/flags: recognized and used environment variable ETCD_LOG_LEVEL=error\n"));
 		CHECK(!log_enabled(LOGL_WARNING) && !has(r.err, "no data-dir provided"));
 		done(&r);
 	}
@@ -960,7 +1104,10 @@ static void test_misc(void)
 	CHECK(strcmp(env, "ETCD_N") == 0);
 
 	run(&r, "stray", NULL);
-	CHECK(r.errn > 0 && strcmp(r.err, STAMP "E | etcdmain: error verifying flags, 'stray' is not a valid flag. See 'etcd --help'.\n") == 0);
+	CHECK(r.errn > 0 &&
+	      strcmp(r.err, STAMP
+		     "E | etcdmain: error verifying flags, 'stray' is not a valid flag. See 'etcd --help'.\n") ==
+		      0);
 	done(&r);
 
 	/* config_free is idempotent and safe on a zeroed struct */

@@ -120,11 +120,11 @@ static void test_parse_duration(void)
 	CHECK(dur("-1.5h", -5400000000000LL));
 	CHECK(dur("+10ns", 10));
 	CHECK(dur("1us", 1000));
-	CHECK(dur("1\xc2\xb5s", 1000));	/* U+00B5 */
-	CHECK(dur("1\xce\xbcs", 1000));	/* U+03BC */
+	CHECK(dur("1\xc2\xb5s", 1000)); /* U+00B5 */
+	CHECK(dur("1\xce\xbcs", 1000)); /* U+03BC */
 	CHECK(dur("2562047h47m16.854775807s", INT64_MAX));
 	CHECK(dur("-2562047h47m16.854775808s", INT64_MIN));
-	CHECK(dur("0.1234567891s", 123456789));	/* digits past ns are dropped */
+	CHECK(dur("0.1234567891s", 123456789)); /* digits past ns are dropped */
 	CHECK(dur_bad(""));
 	CHECK(dur_bad("1"));
 	CHECK(dur_bad("s"));
@@ -153,8 +153,8 @@ static void test_url_list(void)
 	struct url_list l;
 	char err[256], *s;
 
-	CHECK(url_list_parse(" http://127.0.0.2:2, HTTP://127.0.0.1:1 ,https://[::1]:3", &l,
-			     err, sizeof err) == 0);
+	CHECK(url_list_parse(" http://127.0.0.2:2, HTTP://127.0.0.1:1 ,https://[::1]:3", &l, err,
+			     sizeof err) == 0);
 	CHECK(l.n == 3);
 	s = url_list_join(&l, ",");
 	CHECK_STR(s, "http://127.0.0.1:1,http://127.0.0.2:2,https://[::1]:3");
@@ -171,12 +171,15 @@ static void test_url_list(void)
 
 static void test_url_one(void)
 {
-	static const struct { const char *in, *err; } bad[] = {
+	static const struct {
+		const char *in, *err;
+	} bad[] = {
 		{"http://h", "URL address does not have the form \"host:port\": http://h"},
 		{"http://h:1/p", "URL must not contain a path: http://h:1/p"},
 		{"http://h:x", "parse \"http://h:x\": invalid port \":x\" after host"},
 		{"://h:1", "parse \"://h:1\": missing protocol scheme"},
-		{"http://h\x01:1", "parse \"http://h\\x01:1\": net/url: invalid control character in URL"},
+		{"http://h\x01:1",
+		 "parse \"http://h\\x01:1\": net/url: invalid control character in URL"},
 		{"http://[::1:1", "parse \"http://[::1:1\": missing ']' in host"},
 		{"http://h%zz:1", "parse \"http://h%zz:1\": invalid URL escape \"%zz\""},
 		{"http://a b:1", "parse \"http://a b:1\": invalid character \" \" in host name"},
@@ -206,7 +209,8 @@ static void test_url_map(void)
 	struct url_map m;
 	char err[256];
 
-	CHECK(url_map_parse(",a=http://h:1,,b= http://h:2 ,a=http://h:3,", &m, err, sizeof err) == 0);
+	CHECK(url_map_parse(",a=http://h:1,,b= http://h:2 ,a=http://h:3,", &m, err, sizeof err) ==
+	      0);
 	CHECK(m.n == 3);
 	CHECK_STR(m.v[0].name, "a");
 	CHECK_STR(m.v[1].name, "b");

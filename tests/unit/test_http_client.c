@@ -32,17 +32,17 @@
 #include "util/buf.h"
 #include "util/clock.h"
 
-#define PORT_LOW 20000u
-#define PORT_SPAN 12000u
-#define BIG_LEN ((size_t)32 << 20)	/* more than loopback socket buffers hold */
+#define PORT_LOW      20000u
+#define PORT_SPAN     12000u
+#define BIG_LEN	      ((size_t)32 << 20) /* more than loopback socket buffers hold */
 #define STREAM_CHUNKS 5
-#define SLOW_MS 3000u
+#define SLOW_MS	      3000u
 
 /* ---- the server (its own threads) -------------------------------------------- */
 
 struct server {
 	struct MHD_Daemon *d;
-	char base[64];		/* "http://127.0.0.1:<port>" */
+	char base[64]; /* "http://127.0.0.1:<port>" */
 	atomic_size_t connections, started, big_sent;
 	atomic_bool stopping;
 };
@@ -121,7 +121,8 @@ static struct MHD_Response *route(struct server *sv, struct MHD_Connection *c, c
 	} else if (strcmp(url, "/stream") == 0) {
 		struct stream *st = calloc(1, sizeof(*st));
 		st->sv = sv;
-		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 256, stream_reader, st, free);
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 256, stream_reader, st,
+						      free);
 	} else if (strcmp(url, "/big") == 0) {
 		r = MHD_create_response_from_callback(BIG_LEN, 64 * 1024, big_reader, sv, NULL);
 	} else if (strcmp(url, "/slow") == 0) {
@@ -194,12 +195,11 @@ static struct server *server_start(void)
 	for (unsigned k = 0; k < PORT_SPAN && sv->d == NULL; k++) {
 		uint16_t port = port_candidate(k);
 		struct sockaddr_in sa = loopback(port);
-		sv->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-					 MHD_USE_INTERNAL_POLLING_THREAD, port, NULL, NULL,
-					 handle, sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-					 MHD_OPTION_NOTIFY_COMPLETED, completed, sv,
-					 MHD_OPTION_NOTIFY_CONNECTION, connection, sv,
-					 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_END);
+		sv->d = MHD_start_daemon(
+			MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, port, NULL,
+			NULL, handle, sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+			MHD_OPTION_NOTIFY_COMPLETED, completed, sv, MHD_OPTION_NOTIFY_CONNECTION,
+			connection, sv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_END);
 		snprintf(sv->base, sizeof(sv->base), "http://127.0.0.1:%u", port);
 	}
 	if (sv->d == NULL) {
@@ -250,12 +250,12 @@ struct got {
 	struct http_call_result res;
 	uint64_t done_ms;
 	/* behaviour asked by the scenario */
-	size_t pause_at_chunk;	/* 0 = never */
-	bool pause_by_return;	/* HTTP_PAUSE instead of http_call_pause */
+	size_t pause_at_chunk; /* 0 = never */
+	bool pause_by_return;  /* HTTP_PAUSE instead of http_call_pause */
 	uint64_t paused_ms;
 	size_t cancel_self_at_chunk;
 	struct http_call *cancel_at_first_chunk;
-	int restarts;		/* start a GET of restart_path again from on_done */
+	int restarts; /* start a GET of restart_path again from on_done */
 	const char *restart_path;
 	struct env *env;
 	/* the request body reader: parts, pausing once before the second */
@@ -265,8 +265,7 @@ struct got {
 	int reader_pauses;
 };
 
-static void copy_header(const struct http_response_head *h, const char *name, char *out,
-			size_t n)
+static void copy_header(const struct http_response_head *h, const char *name, char *out, size_t n)
 {
 	snprintf(out, n, "none");
 	for (size_t i = 0; i < h->n_headers; i++)
@@ -311,7 +310,7 @@ static int got_data(void *ctx, const char *data, size_t len)
 	if (g->n_chunks == g->pause_at_chunk) {
 		g->paused_ms = clock_mono_ms();
 		if (g->pause_by_return)
-			return HTTP_PAUSE;	/* not taken: delivered again */
+			return HTTP_PAUSE; /* not taken: delivered again */
 		http_call_pause(g->call);
 	}
 	take(g, data, len);
@@ -345,7 +344,7 @@ struct env {
 	step_fn fn;
 	int step;
 	uint64_t deadline, mark;
-	size_t connections0, started0, big_sent0;	/* the server's counters at the start */
+	size_t connections0, started0, big_sent0; /* the server's counters at the start */
 	bool done, stopped;
 	struct got g[4];
 };
@@ -383,13 +382,13 @@ static void run_scenario(struct server *sv, const char *name, step_fn fn, uint64
 	e.started0 = atomic_load(&sv->started);
 	e.big_sent0 = atomic_load(&sv->big_sent);
 	e.deadline = clock_mono_ms() + deadline_ms;
-	loop_add_timer(e.l, 1, env_tick, &e);	/* wakes the loop at least every ms */
-	loop_add_before_sleep(e.l, env_tick, &e);	/* and steps every iteration */
+	loop_add_timer(e.l, 1, env_tick, &e);	  /* wakes the loop at least every ms */
+	loop_add_before_sleep(e.l, env_tick, &e); /* and steps every iteration */
 	loop_run(e.l);
 	CHECK(e.done);
 	if (!e.done)
 		fprintf(stderr, "scenario %s did not finish\n", name);
-	http_client_free(e.c);	/* cancels whatever is in flight */
+	http_client_free(e.c); /* cancels whatever is in flight */
 	loop_free(e.l);
 	for (size_t i = 0; i < 4; i++)
 		buf_free(&e.g[i].body);
@@ -400,8 +399,13 @@ static void got_done(void *ctx, const struct http_call_result *res);
 static struct http_call_spec spec_for(struct got *g, const char *method, const char *url)
 {
 	return (struct http_call_spec){
-		.method = method, .url = url, .connect_ms = 1000,
-		.on_head = got_head, .on_data = got_data, .on_done = got_done, .ctx = g,
+		.method = method,
+		.url = url,
+		.connect_ms = 1000,
+		.on_head = got_head,
+		.on_data = got_data,
+		.on_done = got_done,
+		.ctx = g,
 	};
 }
 
@@ -431,7 +435,7 @@ static void got_done(void *ctx, const struct http_call_result *res)
 	g->call = NULL;
 	if (g->restarts > 0) {
 		g->restarts--;
-		start_get(g->env, g, g->restart_path);	/* starting from on_done */
+		start_get(g->env, g, g->restart_path); /* starting from on_done */
 		return;
 	}
 	g->done = true;
@@ -545,7 +549,7 @@ static void sc_stream(struct env *e)
 		CHECK(ok_with(g, 200));
 		CHECK_STR(body_of(g), "chunk-0\nchunk-1\nchunk-2\nchunk-3\nchunk-4\n");
 		CHECK(g->n_chunks >= 3);
-		CHECK(g->done_ms - g->first_data_ms >= 100);	/* 4 gaps of 30 ms */
+		CHECK(g->done_ms - g->first_data_ms >= 100); /* 4 gaps of 30 ms */
 		finish(e);
 	}
 }
@@ -592,7 +596,7 @@ static void sc_reader(struct env *e)
 		CHECK(ok_with(chunked, 201) && ok_with(sized, 201));
 		CHECK_STR(body_of(chunked), "part1part2part3");
 		CHECK_STR(body_of(sized), "part1part2part3");
-		CHECK_STR(chunked->x_length, "none");	/* chunked */
+		CHECK_STR(chunked->x_length, "none"); /* chunked */
 		CHECK_STR(sized->x_length, "15");
 		finish(e);
 	}
@@ -678,7 +682,7 @@ static void sc_cancel(struct env *e)
 	case 3:
 		if (atomic_load(&e->sv->started) - e->started0 < 3)
 			return;
-		finish(e);	/* run_scenario frees the client with `left` in flight */
+		finish(e); /* run_scenario frees the client with `left` in flight */
 	}
 }
 
@@ -743,7 +747,8 @@ static void sc_timeout(struct env *e)
 			return;
 		uint64_t t_total = total->done_ms - e->mark, t_stall = stall->done_ms - e->mark;
 		printf("timeouts: total 300 ms after %" PRIu64 " ms, stall 1 s after %" PRIu64
-		       " ms\n", t_total, t_stall);
+		       " ms\n",
+		       t_total, t_stall);
 		CHECK(total->res.error == HTTP_CALL_TIMEOUT && total->res.message != NULL);
 		CHECK(t_total >= 250 && t_total < 2000);
 		CHECK(stall->res.error == HTTP_CALL_TIMEOUT);

@@ -42,7 +42,7 @@
 
 /* ---- stubs: what member B's node receives ----------------------------------- */
 
-static struct buf got;		/* re-encoded records, in arrival order */
+static struct buf got; /* re-encoded records, in arrival order */
 static size_t n_got;
 
 void node_receive(struct node *n, const struct raft_message *m)
@@ -68,9 +68,9 @@ uint64_t node_term(const struct node *n)
 }
 
 /* the client routes (routes.c names them; this test serves no client) */
-#define CLIENT_ROUTE_STUB(name) \
-	void name(struct http_req *r) \
-	{ \
+#define CLIENT_ROUTE_STUB(name)                                           \
+	void name(struct http_req *r)                                     \
+	{                                                                 \
 		reply_plain(r, MHD_HTTP_NOT_FOUND, "404 page not found"); \
 	}
 CLIENT_ROUTE_STUB(http_keys_handle)
@@ -85,7 +85,7 @@ CLIENT_ROUTE_STUB(http_admin_debug_vars)
 /* ---- fixture ------------------------------------------------------------------ */
 
 static struct server srv;
-static struct http_service peer_service;	/* api_peer_service with a 1 MiB body limit */
+static struct http_service peer_service; /* api_peer_service with a 1 MiB body limit */
 static uint64_t id_a, id_b;
 static char url_b[64];
 static int node_dummy;
@@ -117,7 +117,7 @@ static void setup_server(void)
 	srv.self_id = id_b;
 	srv.node = (struct node *)(void *)&node_dummy;
 	peer_service = api_peer_service;
-	peer_service.max_body = 1u << 20;	/* the real limit (1 GiB) is too big to test */
+	peer_service.max_body = 1u << 20; /* the real limit (1 GiB) is too big to test */
 	srv.peer_http = http_server_new(srv.loop, &peer_service, &srv, pb, 1);
 	if (srv.peer_http == NULL) {
 		fprintf(stderr, "cannot start the peer listener\n");
@@ -139,8 +139,8 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-static void http_do(const char *method, const char *path, const char *const *hdrs,
-		    const void *body, size_t len, struct reply *out)
+static void http_do(const char *method, const char *path, const char *const *hdrs, const void *body,
+		    size_t len, struct reply *out)
 {
 	char url[128];
 	snprintf(url, sizeof(url), "%s%s", url_b, path);
@@ -171,8 +171,20 @@ static void http_do(const char *method, const char *path, const char *const *hdr
 	curl_easy_cleanup(e);
 }
 
-enum { R_VERSION, R_MEMBERS, R_NOPE, R_GET_RAFT, R_GARBAGE, R_NO_FROM, R_BAD_TO,
-       R_FROM_MISMATCH, R_EMPTY_BATCH, R_NO_CLUSTER, R_TOO_LARGE, R_N };
+enum {
+	R_VERSION,
+	R_MEMBERS,
+	R_NOPE,
+	R_GET_RAFT,
+	R_GARBAGE,
+	R_NO_FROM,
+	R_BAD_TO,
+	R_FROM_MISMATCH,
+	R_EMPTY_BATCH,
+	R_NO_CLUSTER,
+	R_TOO_LARGE,
+	R_N
+};
 static struct reply replies[R_N];
 static atomic_bool client_done;
 
@@ -181,7 +193,7 @@ static void *client_main(void *arg)
 	char cid[64], from[64], from_c[64], bad_to[64];
 	snprintf(cid, sizeof(cid), "X-Etcd-Cluster-Id: %" PRIx64, srv.cluster.id);
 	snprintf(from, sizeof(from), "X-Server-From: %" PRIx64, id_a);
-	snprintf(from_c, sizeof(from_c), "X-Server-From: %" PRIX64, id_a);	/* upper case */
+	snprintf(from_c, sizeof(from_c), "X-Server-From: %" PRIX64, id_a); /* upper case */
 	snprintf(bad_to, sizeof(bad_to), "X-Raft-To: %" PRIx64, id_a);
 	const char *ok_hdrs[] = {cid, from_c, NULL};
 	const char *no_from[] = {cid, NULL};
@@ -261,9 +273,17 @@ static struct raft_snapshot snap;
 
 static struct raft_message sample(uint8_t type)
 {
-	struct raft_message m = {.type = type, .from = id_a, .to = id_b, .term = 5,
-				 .log_term = 4, .index = 99, .commit = 98, .context = 7,
-				 .reject = true, .transfer = true, .reject_hint = 3};
+	struct raft_message m = {.type = type,
+				 .from = id_a,
+				 .to = id_b,
+				 .term = 5,
+				 .log_term = 4,
+				 .index = 99,
+				 .commit = 98,
+				 .context = 7,
+				 .reject = true,
+				 .transfer = true,
+				 .reject_hint = 3};
 	if (type == RAFT_MSG_APPEND) {
 		m.entries = ents;
 		m.n_entries = 2;
@@ -318,7 +338,7 @@ static void step_refusals(struct script *sc)
 	}
 	if (stats(sc->bad_cluster).fail < 1 || stats(sc->stranger).fail < 1)
 		return;
-	CHECK(n_got == RAFT_MSG_READ_INDEX_RESP + 1);	/* nothing more delivered */
+	CHECK(n_got == RAFT_MSG_READ_INDEX_RESP + 1); /* nothing more delivered */
 	struct http_peer_stats ps;
 	http_peer_get_stats(&ps);
 	CHECK(ps.refused == 2);
@@ -351,8 +371,12 @@ int main(void)
 {
 	if (http_client_global_init() != 0)
 		return 2;
-	ents[0] = (struct raft_entry){.term = 4, .index = 100, .type = RAFT_ENTRY_NORMAL,
-				      .time = 1700000000000000001ll, .data = "cmd", .len = 3};
+	ents[0] = (struct raft_entry){.term = 4,
+				      .index = 100,
+				      .type = RAFT_ENTRY_NORMAL,
+				      .time = 1700000000000000001ll,
+				      .data = "cmd",
+				      .len = 3};
 	ents[1] = (struct raft_entry){.term = 5, .index = 101, .type = RAFT_ENTRY_NOOP};
 	snap.meta.index = 90;
 	snap.meta.term = 3;

@@ -6,8 +6,8 @@
 #include "kv/kv_parse.h"
 #include "util/url_escape.h"
 
-static int parse(const char *query, enum kv_method m, const char *path,
-		 struct kv_request *r, struct store_error *err, struct form *f)
+static int parse(const char *query, enum kv_method m, const char *path, struct kv_request *r,
+		 struct store_error *err, struct form *f)
 {
 	char *cause = NULL;
 	memset(f, 0, sizeof(*f));
@@ -92,7 +92,7 @@ static void test_form_nul(void)
 	CHECK(v != NULL && len == 0);
 	v = form_get_len(&f, "n", &len);
 	CHECK(v != NULL && len == 0);
-	CHECK(form_get_len(&f, "value", &len) == NULL && len == 0);	/* key "value\0" */
+	CHECK(form_get_len(&f, "value", &len) == NULL && len == 0); /* key "value\0" */
 	CHECK(form_get_len(&f, "v", NULL) != NULL);
 	CHECK(f.len == 5 && f.pairs[3].key_len == 6 && f.pairs[0].value_len == 3);
 	form_free(&f);
@@ -139,13 +139,15 @@ static void test_errors(void)
 	expect_error("ttl=+5", KV_PUT, 202, "invalid value for \"ttl\"");
 	expect_error("ttl=0x10", KV_PUT, 202, "invalid value for \"ttl\"");
 	expect_error("ttl=1_0", KV_PUT, 202, "invalid value for \"ttl\"");
-	expect_error("prevIndex=18446744073709551616", KV_PUT, 203, "invalid value for \"prevIndex\"");
+	expect_error("prevIndex=18446744073709551616", KV_PUT, 203,
+		     "invalid value for \"prevIndex\"");
 	expect_error("waitIndex=%2B1", KV_GET, 203, "invalid value for \"waitIndex\"");
 	expect_error("recursive=TRUe", KV_GET, 209, "invalid value for \"recursive\"");
 	expect_error("recursive=", KV_GET, 209, "invalid value for \"recursive\"");
 	expect_error("prevExist=maybe", KV_PUT, 209, "invalid value for prevExist");
 	expect_error("refresh=x", KV_PUT, 209, "invalid value for refresh");
-	expect_error("refresh=true&ttl=5&value=v", KV_PUT, 211, "A value was provided on a refresh");
+	expect_error("refresh=true&ttl=5&value=v", KV_PUT, 211,
+		     "A value was provided on a refresh");
 	expect_error("refresh=true", KV_PUT, 212, "No TTL value set");
 	/* a NUL byte is a character like any other (checked against etcd 3.4.23) */
 	expect_error("prevValue=", KV_DELETE, 201, "\"prevValue\" cannot be empty");
@@ -183,8 +185,8 @@ static void test_decisions(void)
 	kv_request_free(&r);
 	form_free(&f);
 
-	CHECK(parse("waitIndex=18446744073709551615&wait=T&recursive=1&sorted=FALSE", KV_GET,
-		    "/a", &r, &err, &f) == 0);
+	CHECK(parse("waitIndex=18446744073709551615&wait=T&recursive=1&sorted=FALSE", KV_GET, "/a",
+		    &r, &err, &f) == 0);
 	CHECK(r.wait_index == UINT64_MAX && r.wait && r.recursive && !r.sorted);
 	kv_request_free(&r);
 	form_free(&f);

@@ -9,7 +9,7 @@
 
 static int64_t fixed_clock(void)
 {
-	return 1796666400LL * 1000000000 + 42999;	/* 2026-12-07 18:00:00.000042999 UTC */
+	return 1796666400LL * 1000000000 + 42999; /* 2026-12-07 18:00:00.000042999 UTC */
 }
 
 /* Runs fn with the log captured; returns the text (caller frees). */
@@ -39,10 +39,12 @@ static void test_format(void)
 {
 	char *t = captured(some_lines);
 
-	CHECK_STR(t, "2026-12-07 18:00:00.000042 I | etcdserver: published {Name:a} to cluster 48276a8\n"
-		  "2026-12-07 18:00:00.000042 N | embed: serving insecure client requests on 127.0.0.1:2379\n"
-		  "2026-12-07 18:00:00.000042 W | etcdmain: ends in a newline\n"
-		  "2026-12-07 18:00:00.000042 C | etcdmain: \n");
+	CHECK_STR(
+		t,
+		"2026-12-07 18:00:00.000042 I | etcdserver: published {Name:a} to cluster 48276a8\n"
+		"2026-12-07 18:00:00.000042 N | embed: serving insecure client requests on 127.0.0.1:2379\n"
+		"2026-12-07 18:00:00.000042 W | etcdmain: ends in a newline\n"
+		"2026-12-07 18:00:00.000042 C | etcdmain: \n");
 	free(t);
 }
 
@@ -63,8 +65,8 @@ static void test_threshold(void)
 	char *t = captured(threshold_lines);
 
 	CHECK_STR(t, "2026-12-07 18:00:00.000042 E | a: e\n"
-		  "2026-12-07 18:00:00.000042 W | a: w\n"
-		  "2026-12-07 18:00:00.000042 D | a: d\n");
+		     "2026-12-07 18:00:00.000042 W | a: w\n"
+		     "2026-12-07 18:00:00.000042 D | a: d\n");
 	free(t);
 	CHECK(log_enabled(LOGL_INFO) && !log_enabled(LOGL_DEBUG));
 }
@@ -91,9 +93,12 @@ static void test_long_line(void)
 
 static void test_level_names(void)
 {
-	static const struct { const char *name; enum log_level lvl; } ok[] = {
-		{"debug", LOGL_DEBUG}, {"info", LOGL_INFO}, {"warn", LOGL_WARNING},
-		{"error", LOGL_ERROR}, {"dpanic", LOGL_CRITICAL}, {"panic", LOGL_CRITICAL},
+	static const struct {
+		const char *name;
+		enum log_level lvl;
+	} ok[] = {
+		{"debug", LOGL_DEBUG},	  {"info", LOGL_INFO},	     {"warn", LOGL_WARNING},
+		{"error", LOGL_ERROR},	  {"dpanic", LOGL_CRITICAL}, {"panic", LOGL_CRITICAL},
 		{"fatal", LOGL_CRITICAL},
 	};
 	enum log_level l;

@@ -81,14 +81,24 @@ static char snap_data[3000];
 
 static void init_fixtures(void)
 {
-	entries3[0] = (struct raft_entry){.term = 7, .index = 101, .type = RAFT_ENTRY_NORMAL,
+	entries3[0] = (struct raft_entry){.term = 7,
+					  .index = 101,
+					  .type = RAFT_ENTRY_NORMAL,
 					  .time = 1700000000123456789ll,
-					  .data = payload_a, .len = sizeof(payload_a) - 1};
-	entries3[1] = (struct raft_entry){.term = 7, .index = 102, .type = RAFT_ENTRY_NOOP,
-					  .time = -5, .data = NULL, .len = 0};
-	entries3[2] = (struct raft_entry){.term = UINT64_MAX, .index = UINT64_MAX - 1,
-					  .type = RAFT_ENTRY_CONF, .time = INT64_MIN,
-					  .data = payload_b, .len = sizeof(payload_b) - 1};
+					  .data = payload_a,
+					  .len = sizeof(payload_a) - 1};
+	entries3[1] = (struct raft_entry){.term = 7,
+					  .index = 102,
+					  .type = RAFT_ENTRY_NOOP,
+					  .time = -5,
+					  .data = NULL,
+					  .len = 0};
+	entries3[2] = (struct raft_entry){.term = UINT64_MAX,
+					  .index = UINT64_MAX - 1,
+					  .type = RAFT_ENTRY_CONF,
+					  .time = INT64_MIN,
+					  .data = payload_b,
+					  .len = sizeof(payload_b) - 1};
 	for (size_t i = 0; i < sizeof(snap_data); i++)
 		snap_data[i] = (char)(i * 31 + 7);
 	snap.meta.index = 5000;
@@ -107,9 +117,16 @@ static void init_fixtures(void)
 static struct raft_message sample_msg(uint8_t t)
 {
 	struct raft_message m = {
-		.type = t, .from = 0x1111111111111111ull, .to = 0x2222222222222222ull,
-		.term = 3 + t, .log_term = 4 + t, .index = 5 + t, .commit = 6 + t,
-		.context = 0xc0ffee00ull + t, .reject = (t & 1) != 0, .transfer = (t & 2) != 0,
+		.type = t,
+		.from = 0x1111111111111111ull,
+		.to = 0x2222222222222222ull,
+		.term = 3 + t,
+		.log_term = 4 + t,
+		.index = 5 + t,
+		.commit = 6 + t,
+		.context = 0xc0ffee00ull + t,
+		.reject = (t & 1) != 0,
+		.transfer = (t & 2) != 0,
 		.reject_hint = 77 + t,
 	};
 	if (t == RAFT_MSG_APPEND) {
@@ -218,7 +235,9 @@ static void test_empty_and_edge_values(void)
 
 static void test_batch_mixed(void)
 {
-	enum { N = 300 };
+	enum {
+		N = 300
+	};
 	struct raft_message msgs[N];
 	struct buf b = BUF_INIT;
 	peer_encode_header(&b, N);
@@ -240,7 +259,8 @@ static void test_batch_mixed(void)
 		const struct peer_record *r = &d.records[i];
 		if (i % 5 == 4) {
 			size_t len = (size_t)i % sizeof(payload_b);
-			if (r->kind != PEER_REC_PROPOSAL || !bytes_eq(r->payload, r->len, payload_b, len))
+			if (r->kind != PEER_REC_PROPOSAL ||
+			    !bytes_eq(r->payload, r->len, payload_b, len))
 				bad++;
 		} else if (r->kind != PEER_REC_MESSAGE || !msg_eq(&msgs[i], &r->msg)) {
 			bad++;
@@ -297,7 +317,7 @@ static void test_header_errors(void)
 	h[3] = 0;
 	CHECK(peer_decode(h, sizeof(h), &d) == PEER_CODEC_OK && d.n_records == 0);
 	peer_decoded_free(&d);
-	put_le(h + 4, 1, 4);	/* one record announced, none present */
+	put_le(h + 4, 1, 4); /* one record announced, none present */
 	CHECK(peer_decode(h, sizeof(h), &d) == PEER_CODEC_ERR_TRUNCATED);
 	put_le(h + 4, UINT32_MAX, 4);
 	CHECK(peer_decode(h, sizeof(h), &d) == PEER_CODEC_ERR_TRUNCATED);
@@ -322,7 +342,7 @@ static void test_record_errors(void)
 	buf_reset(&b);
 	/* message type out of range, unknown flag, bad entry type */
 	struct raft_message m = sample_msg(RAFT_MSG_APPEND);
-	size_t body = PEER_CODEC_HEADER_LEN + 9;	/* kind + record length */
+	size_t body = PEER_CODEC_HEADER_LEN + 9; /* kind + record length */
 	peer_encode_header(&b, 1);
 	peer_encode_message(&b, &m);
 	b.data[body] = 0;
@@ -353,7 +373,7 @@ static void test_record_errors(void)
 	struct raft_message s = sample_msg(RAFT_MSG_SNAPSHOT);
 	peer_encode_header(&b, 1);
 	peer_encode_message(&b, &s);
-	size_t nv = body + 2 + 8 * 8 + 8 + 16;	/* no entries: snapshot follows */
+	size_t nv = body + 2 + 8 * 8 + 8 + 16; /* no entries: snapshot follows */
 	CHECK((unsigned char)b.data[nv] == 3);
 	b.data[nv] = RAFT_MAX_MEMBERS + 1;
 	CHECK(peer_decode(b.data, b.len, &d) == PEER_CODEC_ERR_INVALID);
@@ -417,7 +437,7 @@ static void test_every_truncation(void)
 			bad++;
 		for (size_t cut = 0; cut < b.len; cut++)
 			if (decode_and_walk(b.data, cut) == PEER_CODEC_OK)
-				bad++;	/* a strict prefix is never a whole batch */
+				bad++; /* a strict prefix is never a whole batch */
 		buf_free(&b);
 	}
 	CHECK(bad == 0);
@@ -444,7 +464,7 @@ static void test_bit_flips_and_garbage(void)
 		size_t len = rnd() % sizeof(g);
 		for (size_t i = 0; i < len; i++)
 			g[i] = (unsigned char)rnd();
-		if (len >= 3 && round % 2) {	/* pass the magic check half the time */
+		if (len >= 3 && round % 2) { /* pass the magic check half the time */
 			g[0] = PEER_CODEC_MAGIC0;
 			g[1] = PEER_CODEC_MAGIC1;
 			g[2] = PEER_CODEC_VERSION;

@@ -33,14 +33,14 @@
 #include "member/peer_send.h"
 #include "raft/raft.h"
 
-#define SELF ((uint64_t)0x1a)
-#define PEER ((uint64_t)0x2b)
+#define SELF	((uint64_t)0x1a)
+#define PEER	((uint64_t)0x2b)
 #define CLUSTER ((uint64_t)0xc1c1c1c1deadbeefull)
 
 /* ---- the receiver (its own thread) ------------------------------------------- */
 
 struct recv_batch {
-	char *body;		/* NULL unless keep_bodies */
+	char *body; /* NULL unless keep_bodies */
 	size_t len;
 	size_t n_records;
 	char cluster[40], from[40], to[40], ctype[64];
@@ -53,7 +53,7 @@ struct receiver {
 	pthread_mutex_t mu;
 	/* under mu */
 	unsigned status;	/* answer (default 204) */
-	unsigned delay_next_ms;	/* sleep before answering the next request */
+	unsigned delay_next_ms; /* sleep before answering the next request */
 	bool keep_bodies;
 	struct recv_batch *batches;
 	size_t n_batches, cap;
@@ -97,8 +97,8 @@ static void record_batch(struct receiver *rv, struct MHD_Connection *c, struct r
 }
 
 static enum MHD_Result recv_access(void *cls, struct MHD_Connection *c, const char *url,
-				   const char *method, const char *version,
-				   const char *upload, size_t *upload_size, void **req_cls)
+				   const char *method, const char *version, const char *upload,
+				   size_t *upload_size, void **req_cls)
 {
 	struct receiver *rv = cls;
 	struct rctx *x = *req_cls;
@@ -122,8 +122,8 @@ static enum MHD_Result recv_access(void *cls, struct MHD_Connection *c, const ch
 	if (delay)
 		usleep(delay * 1000u);
 	record_batch(rv, c, x);
-	struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"",
-								    MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	enum MHD_Result ok = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return ok;
@@ -218,8 +218,8 @@ static size_t rv_indexes(struct receiver *rv, uint64_t *out, size_t max)
 		if (peer_decode(rv->batches[i].body, rv->batches[i].len, &d) != PEER_CODEC_OK)
 			continue;
 		for (size_t k = 0; k < d.n_records && n < max; k++)
-			out[n++] = d.records[k].kind == PEER_REC_MESSAGE ? d.records[k].msg.index
-									  : d.records[k].len;
+			out[n++] = d.records[k].kind == PEER_REC_MESSAGE ? d.records[k].msg.index :
+									   d.records[k].len;
 		peer_decoded_free(&d);
 	}
 	pthread_mutex_unlock(&rv->mu);
@@ -269,7 +269,7 @@ struct env {
 	int step;
 	uint64_t t0, deadline, mark;
 	bool done;
-	bool stopped;	/* by the deadline */
+	bool stopped; /* by the deadline */
 	/* scratch for scenarios */
 	uint64_t gone_id;
 	int gone_calls;
@@ -313,13 +313,13 @@ static void run_scenario(const char *name, step_fn fn, uint64_t deadline_ms,
 		setup(&e);
 	e.t0 = clock_mono_ms();
 	e.deadline = e.t0 + deadline_ms;
-	loop_add_timer(e.l, 1, env_tick, &e);	/* wakes the loop at least every ms */
-	loop_add_before_sleep(e.l, env_tick, &e);	/* and steps every iteration */
+	loop_add_timer(e.l, 1, env_tick, &e);	  /* wakes the loop at least every ms */
+	loop_add_before_sleep(e.l, env_tick, &e); /* and steps every iteration */
 	loop_run(e.l);
 	CHECK(e.done);
 	if (!e.done)
 		fprintf(stderr, "scenario %s did not finish\n", name);
-	peer_sender_free(e.s);	/* cancels whatever is in flight */
+	peer_sender_free(e.s); /* cancels whatever is in flight */
 	loop_free(e.l);
 	receiver_stop(e.rv);
 	if (e.bh_fd >= 0)
@@ -336,8 +336,8 @@ static struct peer_stats stats_of(struct env *e)
 
 static struct raft_message msg_idx(uint8_t type, uint64_t index)
 {
-	return (struct raft_message){.type = type, .from = SELF, .to = PEER, .term = 2,
-				     .index = index};
+	return (struct raft_message){
+		.type = type, .from = SELF, .to = PEER, .term = 2, .index = index};
 }
 
 static void send_idx(struct env *e, uint64_t index)
@@ -355,9 +355,17 @@ static const char snap_bytes[] = "snapshot state";
 static struct raft_message full_msg(uint8_t t)
 {
 	struct raft_message m = {
-		.type = t, .from = SELF, .to = PEER, .term = 10 + t, .log_term = 20 + t,
-		.index = 30 + t, .commit = 40 + t, .context = 50 + t, .reject = t % 2,
-		.transfer = t % 3 == 0, .reject_hint = 60 + t,
+		.type = t,
+		.from = SELF,
+		.to = PEER,
+		.term = 10 + t,
+		.log_term = 20 + t,
+		.index = 30 + t,
+		.commit = 40 + t,
+		.context = 50 + t,
+		.reject = t % 2,
+		.transfer = t % 3 == 0,
+		.reject_hint = 60 + t,
 	};
 	if (t == RAFT_MSG_APPEND) {
 		m.entries = ents;
@@ -395,7 +403,9 @@ static bool same_msg(const struct raft_message *a, const struct raft_message *b)
 /* Every message type and two proposals arrive intact, with our headers. */
 static void sc_roundtrip(struct env *e)
 {
-	enum { N = RAFT_MSG_READ_INDEX_RESP + 2 };
+	enum {
+		N = RAFT_MSG_READ_INDEX_RESP + 2
+	};
 	switch (e->step) {
 	case 0:
 		for (uint8_t t = RAFT_MSG_APPEND; t <= RAFT_MSG_READ_INDEX_RESP; t++) {
@@ -411,9 +421,9 @@ static void sc_roundtrip(struct env *e)
 		if (RV(e->rv, records) < N)
 			return;
 		if (stats_of(e).in_flight)
-			return;	/* wait for the sender to account the answer */
+			return; /* wait for the sender to account the answer */
 		pthread_mutex_lock(&e->rv->mu);
-		CHECK(e->rv->n_batches == 1);	/* queued in one iteration: one POST */
+		CHECK(e->rv->n_batches == 1); /* queued in one iteration: one POST */
 		struct recv_batch *b = &e->rv->batches[0];
 		char want[40];
 		snprintf(want, sizeof(want), "%" PRIx64, CLUSTER);
@@ -435,7 +445,8 @@ static void sc_roundtrip(struct env *e)
 			CHECK(d.records[N - 2].kind == PEER_REC_PROPOSAL &&
 			      d.records[N - 2].len == 8 &&
 			      memcmp(d.records[N - 2].payload, "put /a 1", 8) == 0);
-			CHECK(d.records[N - 1].kind == PEER_REC_PROPOSAL && d.records[N - 1].len == 0);
+			CHECK(d.records[N - 1].kind == PEER_REC_PROPOSAL &&
+			      d.records[N - 1].len == 0);
 		}
 		peer_decoded_free(&d);
 		pthread_mutex_unlock(&e->rv->mu);
@@ -484,7 +495,7 @@ static void sc_batching(struct env *e)
 		CHECK(in_order);
 		struct peer_stats st = stats_of(e);
 		CHECK(st.success == 2 && st.msgs_sent == 51 && st.queued == 0);
-		CHECK(st.latency_max >= 150);	/* the delayed POST */
+		CHECK(st.latency_max >= 150); /* the delayed POST */
 		finish(e);
 	}
 }
@@ -500,7 +511,7 @@ static void sc_batch_cap(struct env *e)
 	switch (e->step) {
 	case 0:
 		for (uint64_t i = 1; i <= 40; i++)
-			send_idx(e, i);	/* ~100 bytes each */
+			send_idx(e, i); /* ~100 bytes each */
 		e->step++;
 		break;
 	case 1:
@@ -696,7 +707,7 @@ static void sc_gone(struct env *e)
 	case 2:
 		if (stats_of(e).fail < 2)
 			return;
-		CHECK(e->gone_calls == 1);	/* 412 is a failure, not "gone" */
+		CHECK(e->gone_calls == 1); /* 412 is a failure, not "gone" */
 		CHECK(stats_of(e).success == 0 && stats_of(e).msgs_dropped == 2);
 		finish(e);
 	}
@@ -720,7 +731,7 @@ static void sc_cancel(struct env *e)
 		CHECK(peer_sender_all_stats(e->s, NULL, 0) == 0);
 		char *urls[] = {e->rv->url};
 		peer_sender_set_peer(e->s, PEER, urls, 1);
-		peer_sender_set_peer(e->s, SELF, urls, 1);	/* ignored */
+		peer_sender_set_peer(e->s, SELF, urls, 1); /* ignored */
 		CHECK(peer_sender_all_stats(e->s, NULL, 0) == 1);
 		rv_set_delay(e->rv, 300);
 		send_idx(e, 2);
@@ -730,7 +741,7 @@ static void sc_cancel(struct env *e)
 		if (RV(e->rv, started) < 2)
 			return;
 		CHECK(stats_of(e).in_flight);
-		finish(e);	/* run_scenario frees the sender with the POST in flight */
+		finish(e); /* run_scenario frees the sender with the POST in flight */
 	}
 }
 
@@ -749,22 +760,22 @@ static void sc_sync_members(struct env *e)
 	switch (e->step) {
 	case 0:
 		peer_sender_sync_members(e->s, &c);
-		CHECK(peer_sender_all_stats(e->s, NULL, 0) == 2);	/* PEER and 0x3c */
-		send_idx(e, 1);	/* to port 1: refused, fails over */
+		CHECK(peer_sender_all_stats(e->s, NULL, 0) == 2); /* PEER and 0x3c */
+		send_idx(e, 1); /* to port 1: refused, fails over */
 		e->step++;
 		break;
 	case 1:
 		if (stats_of(e).fail < 1 || stats_of(e).in_flight)
 			return;
 		CHECK(stats_of(e).url_index == 1);
-		peer_sender_sync_members(e->s, &c);	/* same URLs: position kept */
+		peer_sender_sync_members(e->s, &c); /* same URLs: position kept */
 		CHECK(stats_of(e).url_index == 1);
-		c.n_members = 2;	/* 0x3c removed */
+		c.n_members = 2; /* 0x3c removed */
 		peer_sender_sync_members(e->s, &c);
 		CHECK(peer_sender_all_stats(e->s, NULL, 0) == 1);
 		struct peer_stats st;
 		CHECK(!peer_sender_peer_stats(e->s, 0x3c, &st));
-		m[1].peer_urls = u2;	/* URLs changed: restart at the first */
+		m[1].peer_urls = u2; /* URLs changed: restart at the first */
 		m[1].n_peer_urls = 1;
 		peer_sender_sync_members(e->s, &c);
 		CHECK(stats_of(e).url_index == 0);
@@ -785,8 +796,11 @@ static const char entry_payload[100] = "x";
 
 static void send_append_100(struct env *e)
 {
-	struct raft_entry ent = {.term = 2, .index = ++e->next_index, .time = 1,
-				 .data = entry_payload, .len = sizeof(entry_payload)};
+	struct raft_entry ent = {.term = 2,
+				 .index = ++e->next_index,
+				 .time = 1,
+				 .data = entry_payload,
+				 .len = sizeof(entry_payload)};
 	struct raft_message m = msg_idx(RAFT_MSG_APPEND, e->next_index);
 	m.entries = &ent;
 	m.n_entries = 1;
@@ -832,8 +846,8 @@ static void sc_stream(struct env *e)
 	peer_sender_totals(e->s, &t);
 	double secs = (double)(now - e->mark) / 1000.0;
 	printf("throughput (queue kept at %zu, 1 POST in flight, 100-byte entries): "
-	       "%.0f msgs/s, %.0f batches/s, %.1f MB/s, %" PRIu64 " dropped\n", e->count,
-	       (double)t.msgs_sent / secs, (double)t.batches_ok / secs,
+	       "%.0f msgs/s, %.0f batches/s, %.1f MB/s, %" PRIu64 " dropped\n",
+	       e->count, (double)t.msgs_sent / secs, (double)t.batches_ok / secs,
 	       (double)t.bytes_sent / secs / 1e6, t.msgs_dropped);
 	CHECK(t.msgs_sent > 1000 && t.batches_failed == 0);
 	CHECK(RV(e->rv, records) == t.msgs_sent && RV(e->rv, bad) == 0);
@@ -861,8 +875,9 @@ static void sc_ping_pong(struct env *e)
 	struct peer_stats st = stats_of(e);
 	double secs = (double)(now - e->mark) / 1000.0;
 	printf("throughput (ping-pong, 1 msg per POST): %.0f batches/s, latency avg %.3f ms "
-	       "min %.3f max %.3f stddev %.3f\n", (double)t.batches_ok / secs,
-	       st.latency_average, st.latency_min, st.latency_max, st.latency_stddev);
+	       "min %.3f max %.3f stddev %.3f\n",
+	       (double)t.batches_ok / secs, st.latency_average, st.latency_min, st.latency_max,
+	       st.latency_stddev);
 	CHECK(t.batches_ok > 50 && RV(e->rv, connections) == 1);
 	finish(e);
 }
@@ -880,10 +895,18 @@ int main(void)
 	snapshot.meta.conf.voters[1] = PEER;
 	snapshot.data = snap_bytes;
 	snapshot.len = sizeof(snap_bytes);
-	ents[0] = (struct raft_entry){.term = 3, .index = 7, .type = RAFT_ENTRY_NORMAL,
-				      .time = 123456789, .data = "abc", .len = 3};
-	ents[1] = (struct raft_entry){.term = 3, .index = 8, .type = RAFT_ENTRY_CONF,
-				      .time = -1, .data = "\0\1", .len = 2};
+	ents[0] = (struct raft_entry){.term = 3,
+				      .index = 7,
+				      .type = RAFT_ENTRY_NORMAL,
+				      .time = 123456789,
+				      .data = "abc",
+				      .len = 3};
+	ents[1] = (struct raft_entry){.term = 3,
+				      .index = 8,
+				      .type = RAFT_ENTRY_CONF,
+				      .time = -1,
+				      .data = "\0\1",
+				      .len = 2};
 
 	run_scenario("roundtrip", sc_roundtrip, 5000, NULL);
 	run_scenario("batching", sc_batching, 5000, NULL);

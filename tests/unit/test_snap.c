@@ -79,7 +79,7 @@ static void test_round_trip(void)
 	setup();
 	struct snap_loaded l;
 	char err[512] = "";
-	CHECK(snap_load(SNAPDIR, UINT64_MAX, &l, err, sizeof(err)) == 0);	/* none yet */
+	CHECK(snap_load(SNAPDIR, UINT64_MAX, &l, err, sizeof(err)) == 0); /* none yet */
 	CHECK(save_at(100, 2) == 0);
 	CHECK(snap_load(SNAPDIR, UINT64_MAX, &l, err, sizeof(err)) == 1);
 	CHECK(loaded_is(&l, 100, 2));
@@ -111,8 +111,8 @@ static void test_corrupt_fallback(void)
 	snap_path(middle, sizeof(middle), 1, 20, "");
 	uint64_t size;
 	CHECK(crashfs_file_size(newest, &size) == 0);
-	CHECK(crashfs_flip_byte(newest, size - 3, 0x20) == 0);	/* in the app data */
-	CHECK(crashfs_flip_byte(middle, 2, 0x01) == 0);		/* in the magic */
+	CHECK(crashfs_flip_byte(newest, size - 3, 0x20) == 0); /* in the app data */
+	CHECK(crashfs_flip_byte(middle, 2, 0x01) == 0);	       /* in the magic */
 	struct snap_loaded l;
 	char err[512] = "";
 	CHECK(snap_load(SNAPDIR, UINT64_MAX, &l, err, sizeof(err)) == 1);
@@ -143,7 +143,7 @@ static void test_retention(void)
 			      O_RDWR | O_CREAT, 0640);
 	fs_ops->close(fd);
 	char err[512];
-	CHECK(snap_purge(SNAPDIR, 2, err, sizeof(err)) == 5);	/* 4 old + 1 tmp */
+	CHECK(snap_purge(SNAPDIR, 2, err, sizeof(err)) == 5); /* 4 old + 1 tmp */
 	char **names;
 	size_t n;
 	CHECK(fs_ops->list(SNAPDIR, &names, &n) == 0);
@@ -153,7 +153,7 @@ static void test_retention(void)
 	struct snap_loaded l;
 	CHECK(snap_load(SNAPDIR, UINT64_MAX, &l, err, sizeof(err)) == 1 && loaded_is(&l, 600, 1));
 	snap_loaded_free(&l);
-	CHECK(snap_purge(SNAPDIR, 0, err, sizeof(err)) == 0);	/* 0: keep all */
+	CHECK(snap_purge(SNAPDIR, 0, err, sizeof(err)) == 0); /* 0: keep all */
 	crashfs_reset();
 }
 
@@ -168,7 +168,8 @@ static void test_crash_durability(void)
 		crashfs_crash((enum crashfs_mode)mode);
 		struct snap_loaded l;
 		char err[512];
-		if (snap_load(SNAPDIR, UINT64_MAX, &l, err, sizeof(err)) != 1 || !loaded_is(&l, 10, 1))
+		if (snap_load(SNAPDIR, UINT64_MAX, &l, err, sizeof(err)) != 1 ||
+		    !loaded_is(&l, 10, 1))
 			bad++;
 		snap_loaded_free(&l);
 		/* an unfinished save: tmp written but not synced, not renamed */
@@ -176,7 +177,8 @@ static void test_crash_durability(void)
 				      O_RDWR | O_CREAT, 0640);
 		fs_ops->pwrite(fd, "partial", 7, 0);
 		crashfs_crash((enum crashfs_mode)mode);
-		if (snap_load(SNAPDIR, UINT64_MAX, &l, err, sizeof(err)) != 1 || !loaded_is(&l, 10, 1))
+		if (snap_load(SNAPDIR, UINT64_MAX, &l, err, sizeof(err)) != 1 ||
+		    !loaded_is(&l, 10, 1))
 			bad++;
 		snap_loaded_free(&l);
 		crashfs_reset();
@@ -238,7 +240,7 @@ static void test_async_save(void)
 	double t_done = now_ms() - t0;
 	uint64_t bytes = 0;
 	CHECK(snap_job_finish(job, &bytes, err, sizeof(err)) == 0);
-	CHECK(bytes > st.bytes && bytes < st.bytes + 4096);	/* the file: header + state */
+	CHECK(bytes > st.bytes && bytes < st.bytes + 4096); /* the file: header + state */
 	printf("snap_save_async: 32 MiB; parent blocked %.2f ms (fork), child wrote it in %.1f ms\n",
 	       t_fork, t_done);
 	CHECK(t_fork < t_done);
@@ -246,7 +248,7 @@ static void test_async_save(void)
 	CHECK(snap_load(dir, UINT64_MAX, &l, err, sizeof(err)) == 1);
 	CHECK(l.snap.meta.index == 5000 && l.snap.len == st.bytes);
 	const unsigned char *d = l.snap.data;
-	CHECK(d[0] == 3 && d[4096] == 4);	/* the image as of the fork */
+	CHECK(d[0] == 3 && d[4096] == 4); /* the image as of the fork */
 	snap_loaded_free(&l);
 
 	/* the serializer failing in the child: reported, nothing published */

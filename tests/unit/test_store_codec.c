@@ -15,7 +15,7 @@
 #include "kv/store_codec.h"
 
 /* 2016-05-24T09:35:30.752422783Z */
-#define T0 INT64_C(1464082530752422783)
+#define T0  INT64_C(1464082530752422783)
 #define SEC INT64_C(1000000000)
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -62,15 +62,13 @@ static void must_write(struct store *s, struct store_write w, int64_t now)
 	store_error_clear(&err);
 }
 
-static char *get_result(struct store *s, const char *path, bool recursive, bool sorted,
-			int64_t now)
+static char *get_result(struct store *s, const char *path, bool recursive, bool sorted, int64_t now)
 {
 	struct buf b = BUF_INIT;
 	struct store_error err = {0};
 	if (store_get(s, path, recursive, sorted, now, &b, &err) != 0) {
 		buf_reset(&b);
-		buf_printf(&b, "E%d %s %" PRIu64, err.code, err.cause ? err.cause : "-",
-			   err.index);
+		buf_printf(&b, "E%d %s %" PRIu64, err.code, err.cause ? err.cause : "-", err.index);
 		store_error_clear(&err);
 	}
 	return buf_steal(&b, NULL);
@@ -148,8 +146,8 @@ static bool same_snapshot(const struct store *a, const struct store *b)
 	return same;
 }
 
-#define SETV(p, v, n) ((struct store_write){ .op = OP_SET, .path = (p), .value = (v), \
-					     .value_len = (n) })
+#define SETV(p, v, n) \
+	((struct store_write){.op = OP_SET, .path = (p), .value = (v), .value_len = (n)})
 #define SET(p, v) SETV(p, v, 0)
 
 /* ---- the rich store ----------------------------------------------------------- */
@@ -170,19 +168,22 @@ static struct store *rich_store(int64_t *now_out)
 		must_write(s, SET("/churn", v), now);
 	}
 	must_write(s, SET("/zero", "gone soon"), now);
-	must_write(s, (struct store_write){ .op = OP_DELETE, .path = "/zero" }, now);
+	must_write(s, (struct store_write){.op = OP_DELETE, .path = "/zero"}, now);
 	must_write(s, SETV("/bin", "x\0y\0", 4), now);
 	must_write(s, SET("/empty", ""), now);
-	must_write(s, (struct store_write){ .op = OP_SET, .path = "/emptydir", .dir = true }, now);
+	must_write(s, (struct store_write){.op = OP_SET, .path = "/emptydir", .dir = true}, now);
 	must_write(s, SET("/_hidden", "h"), now);
 	must_write(s, SET("/a/_hid/x", "hx"), now);
 	must_write(s, SET("/esc", "q\"<&>\n\x01\xe2\x80\xa8"), now);
 	for (int i = 0; i < 5; i++)
-		must_write(s, (struct store_write){ .op = OP_CREATE, .unique = true,
-						    .path = "/queue", .value = "job" }, now);
+		must_write(
+			s,
+			(struct store_write){
+				.op = OP_CREATE, .unique = true, .path = "/queue", .value = "job"},
+			now);
 	/* TTLs: three keys tied on the same deadline, written out of name order */
-	struct store_write t = { .op = OP_SET, .value = "t", .has_ttl = true, .ttl = 10 };
-	const char *tied[] = { "/ttl/z", "/ttl/a", "/ttl/m" };
+	struct store_write t = {.op = OP_SET, .value = "t", .has_ttl = true, .ttl = 10};
+	const char *tied[] = {"/ttl/z", "/ttl/a", "/ttl/m"};
 	for (int i = 0; i < 3; i++) {
 		t.path = tied[i];
 		must_write(s, t, now);
@@ -190,27 +191,43 @@ static struct store *rich_store(int64_t *now_out)
 	t.path = "/ttl/early";
 	t.ttl = 3;
 	must_write(s, t, now);
-	must_write(s, (struct store_write){ .op = OP_SET, .path = "/tdir", .dir = true,
-					    .has_ttl = true, .ttl = 20 }, now);
+	must_write(s,
+		   (struct store_write){
+			   .op = OP_SET, .path = "/tdir", .dir = true, .has_ttl = true, .ttl = 20},
+		   now);
 	must_write(s, SET("/tdir/child", "c"), now);
 	/* refresh /ttl/a: same deadline as the others later, new sequence number */
-	must_write(s, (struct store_write){ .op = OP_UPDATE, .path = "/ttl/a", .refresh = true,
-					    .has_ttl = true, .ttl = 10 }, now);
-	/* CAS by binary value, CAD */
-	must_write(s, (struct store_write){ .op = OP_CAS, .path = "/bin", .value = "z",
-					    .prev_value = "x\0y\0", .prev_value_len = 4 }, now);
-	must_write(s, SET("/gone", "g"), now);
-	must_write(s, (struct store_write){ .op = OP_CAD, .path = "/gone", .prev_value = "g" },
+	must_write(s,
+		   (struct store_write){.op = OP_UPDATE,
+					.path = "/ttl/a",
+					.refresh = true,
+					.has_ttl = true,
+					.ttl = 10},
 		   now);
+	/* CAS by binary value, CAD */
+	must_write(s,
+		   (struct store_write){.op = OP_CAS,
+					.path = "/bin",
+					.value = "z",
+					.prev_value = "x\0y\0",
+					.prev_value_len = 4},
+		   now);
+	must_write(s, SET("/gone", "g"), now);
+	must_write(s, (struct store_write){.op = OP_CAD, .path = "/gone", .prev_value = "g"}, now);
 	now += 2 * SEC;
 	must_write(s, SET("/d/x/y", "1"), now);
 	must_write(s, SET("/d/x/z", "2"), now);
-	must_write(s, (struct store_write){ .op = OP_DELETE, .path = "/d/x", .recursive = true },
+	must_write(s, (struct store_write){.op = OP_DELETE, .path = "/d/x", .recursive = true},
 		   now);
-	must_write(s, (struct store_write){ .op = OP_UPDATE, .path = "/ttl/z", .refresh = true,
-					    .has_ttl = true, .ttl = 8 }, now);
+	must_write(s,
+		   (struct store_write){.op = OP_UPDATE,
+					.path = "/ttl/z",
+					.refresh = true,
+					.has_ttl = true,
+					.ttl = 8},
+		   now);
 	now += 2 * SEC;
-	CHECK(store_expire(s, now) == 1);	/* /ttl/early */
+	CHECK(store_expire(s, now) == 1); /* /ttl/early */
 	must_write(s, SET("/last", "L"), now);
 	*now_out = now;
 	return s;
@@ -220,18 +237,18 @@ static void compare_reads(struct store *a, struct store *b, int64_t now)
 {
 	CHECK(store_index(a) == store_index(b));
 	CHECK(store_next_expiry(a) == store_next_expiry(b));
-	const char *paths[] = { "/", "/a", "/a/b", "/a/_hid", "/a/_hid/x", "/_hidden", "/bin",
-				"/empty", "/emptydir", "/queue", "/ttl", "/tdir", "/d", "/esc",
-				"/nope", "/bin/under", "/churn" };
+	const char *paths[] = {"/",    "/a",	 "/a/b",      "/a/_hid",    "/a/_hid/x", "/_hidden",
+			       "/bin", "/empty", "/emptydir", "/queue",	    "/ttl",	 "/tdir",
+			       "/d",   "/esc",	 "/nope",     "/bin/under", "/churn"};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 		for (int m = 0; m < 4; m++)
 			same_get(a, b, paths[i], m & 1, m & 2, now);
 	uint64_t last = store_index(a);
-	const char *wpaths[] = { "/", "/churn", "/d/x/y", "/gone", "/ttl/early", "/ttl", "/bin",
-				 "/last", "/queue", "/nothing", "/ttl/a", "/zero", "/_hidden",
-				 "/a/_hid", "/tdir" };
-	uint64_t sinces[] = { 1, last - 999, last - 1000, last - 998, last - 10, last - 3,
-			      last, last + 1, 0 };
+	const char *wpaths[] = {"/",	  "/churn", "/d/x/y",	"/gone",   "/ttl/early",
+				"/ttl",	  "/bin",   "/last",	"/queue",  "/nothing",
+				"/ttl/a", "/zero",  "/_hidden", "/a/_hid", "/tdir"};
+	uint64_t sinces[] = {1,	       last - 999, last - 1000, last - 998, last - 10,
+			     last - 3, last,	   last + 1,	0};
 	for (size_t i = 0; i < sizeof(wpaths) / sizeof(wpaths[0]); i++)
 		for (size_t k = 0; k < sizeof(sinces) / sizeof(sinces[0]); k++)
 			for (int rec = 0; rec < 2; rec++)
@@ -254,7 +271,7 @@ static void on_fire(void *ctx, struct store_event *ev)
 
 static void compare_evolution(struct store *a, struct store *b, int64_t now)
 {
-	struct fired fa = { 0, BUF_INIT }, fb = { 0, BUF_INIT };
+	struct fired fa = {0, BUF_INIT}, fb = {0, BUF_INIT};
 	struct watcher *wa, *wb;
 	struct store_event *found;
 	struct store_error err = {0};
@@ -263,18 +280,31 @@ static void compare_evolution(struct store *a, struct store *b, int64_t now)
 
 	/* the next index, unique names, TTL ties with the restored keys */
 	both_write(a, b, SET("/new", "n"), now);
-	both_write(a, b, (struct store_write){ .op = OP_CREATE, .unique = true, .path = "/queue",
-					       .value = "job" }, now);
-	int64_t tie = T0 + 10 * SEC;	/* the deadline of /ttl/m and /ttl/a */
-	both_write(a, b, (struct store_write){ .op = OP_SET, .path = "/ttl/b", .value = "b",
-					       .has_ttl = true, .ttl = (uint64_t)((tie - now) / SEC) },
+	both_write(a, b,
+		   (struct store_write){
+			   .op = OP_CREATE, .unique = true, .path = "/queue", .value = "job"},
 		   now);
-	both_write(a, b, (struct store_write){ .op = OP_CAS, .path = "/bin", .value = "w",
-					       .prev_value = "z" }, now);
-	both_write(a, b, (struct store_write){ .op = OP_CAS, .path = "/bin", .value = "w",
-					       .prev_value = "q\0r", .prev_value_len = 3 }, now);
-	both_write(a, b, (struct store_write){ .op = OP_DELETE, .path = "/a",
-					       .recursive = true }, now);
+	int64_t tie = T0 + 10 * SEC; /* the deadline of /ttl/m and /ttl/a */
+	both_write(a, b,
+		   (struct store_write){.op = OP_SET,
+					.path = "/ttl/b",
+					.value = "b",
+					.has_ttl = true,
+					.ttl = (uint64_t)((tie - now) / SEC)},
+		   now);
+	both_write(
+		a, b,
+		(struct store_write){.op = OP_CAS, .path = "/bin", .value = "w", .prev_value = "z"},
+		now);
+	both_write(a, b,
+		   (struct store_write){.op = OP_CAS,
+					.path = "/bin",
+					.value = "w",
+					.prev_value = "q\0r",
+					.prev_value_len = 3},
+		   now);
+	both_write(a, b, (struct store_write){.op = OP_DELETE, .path = "/a", .recursive = true},
+		   now);
 	both_write(a, b, SET("/tdir", "file now?"), now);
 	/* expire in steps: ties must come out in the same order */
 	for (int64_t t = now; t <= T0 + 30 * SEC; t += SEC) {
@@ -301,7 +331,7 @@ static void test_rich_round_trip(void)
 	struct store *b = restore_copy(a, &snap);
 	CHECK(same_snapshot(a, b));
 	compare_reads(a, b, now);
-	compare_reads(a, b, now + 5 * SEC);	/* "ttl" fields from the serving clock */
+	compare_reads(a, b, now + 5 * SEC); /* "ttl" fields from the serving clock */
 	compare_evolution(a, b, now);
 	/* the restored store snapshots again to the same bytes after changes too */
 	struct buf again = BUF_INIT;
@@ -410,11 +440,12 @@ static void test_small_exhaustive(void)
 {
 	struct store *a = store_new();
 	must_write(a, SET("/a/b", "v"), T0);
-	must_write(a, (struct store_write){ .op = OP_SET, .path = "/t", .value = "x",
-					    .has_ttl = true, .ttl = 5 }, T0);
-	must_write(a, (struct store_write){ .op = OP_SET, .path = "/d", .dir = true }, T0);
-	must_write(a, (struct store_write){ .op = OP_DELETE, .path = "/a", .recursive = true },
+	must_write(a,
+		   (struct store_write){
+			   .op = OP_SET, .path = "/t", .value = "x", .has_ttl = true, .ttl = 5},
 		   T0);
+	must_write(a, (struct store_write){.op = OP_SET, .path = "/d", .dir = true}, T0);
+	must_write(a, (struct store_write){.op = OP_DELETE, .path = "/a", .recursive = true}, T0);
 	must_write(a, SETV("/_h", "\0", 1), T0);
 	struct buf snap = BUF_INIT;
 	store_snapshot_write(a, &snap);
@@ -434,8 +465,7 @@ static void test_small_exhaustive(void)
 	/* flips inside names, values, JSON and times are undetectable here (the
 	 * snapshot file's CRC catches them); what matters is that nothing crashed
 	 * and that the structure flips were refused */
-	printf("bit flips: %d of %d accepted (snapshot of %zu bytes)\n", accepted, flips,
-	       snap.len);
+	printf("bit flips: %d of %d accepted (snapshot of %zu bytes)\n", accepted, flips, snap.len);
 	CHECK(accepted > 0 && accepted < flips);
 	CHECK(try_read(snap.data, snap.len) == 0);
 	store_free(a);
@@ -498,12 +528,12 @@ static void test_deep_tree(void)
 	buf_append(&b, STORE_SNAPSHOT_MAGIC, 8);
 	put32(&b, STORE_SNAPSHOT_VERSION);
 	put32(&b, 0);
-	put64(&b, 1);	/* index */
-	put64(&b, 0);	/* ttl next seq */
-	put32(&b, 0);	/* no events */
+	put64(&b, 1); /* index */
+	put64(&b, 0); /* ttl next seq */
+	put32(&b, 0); /* no events */
 	for (uint32_t d = 1; d <= depth; d++) {
 		put32(&b, d);
-		buf_putc(&b, 1);	/* dir */
+		buf_putc(&b, 1); /* dir */
 		put32(&b, 1);
 		buf_putc(&b, 'a');
 		put64(&b, 1);
@@ -531,7 +561,7 @@ static void test_deep_tree(void)
 	store_free(s);
 	/* a depth that skips a level is refused */
 	b.data[count_at] ^= 1;
-	b.data[8 + 4 + 4 + 8 + 8 + 4 + 26] = 3;	/* the second record claims depth 3 */
+	b.data[8 + 4 + 4 + 8 + 8 + 4 + 26] = 3; /* the second record claims depth 3 */
 	s = store_new();
 	CHECK(store_snapshot_read(s, b.data, b.len, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "depth 3") != NULL);
@@ -544,7 +574,7 @@ static void test_deep_tree(void)
 struct sink {
 	struct buf all;
 	int calls;
-	int fail_at;	/* fail on this call (0: never) */
+	int fail_at; /* fail on this call (0: never) */
 };
 
 static int emit(void *ctx, const void *data, size_t len)
@@ -568,12 +598,12 @@ static void test_stream(void)
 	}
 	struct buf whole = BUF_INIT;
 	store_snapshot_write(a, &whole);
-	struct sink k = { BUF_INIT, 0, 0 };
+	struct sink k = {BUF_INIT, 0, 0};
 	CHECK(store_snapshot_write_stream(a, emit, &k) == 0);
 	CHECK(k.calls > 1);
 	CHECK(k.all.len == whole.len && memcmp(k.all.data, whole.data, whole.len) == 0);
 	buf_free(&k.all);
-	struct sink f = { BUF_INIT, 0, 2 };
+	struct sink f = {BUF_INIT, 0, 2};
 	CHECK(store_snapshot_write_stream(a, emit, &f) == -1);
 	CHECK(f.calls == 2);
 	buf_free(&f.all);
@@ -631,7 +661,8 @@ static void test_timing(void)
 		buf_free(&snap);
 	}
 	printf("timing: 100000 keys x 100 B: snapshot %zu bytes, write %.1f ms, read %.1f ms "
-	       "(best of 3)\n", size, best_w, best_r);
+	       "(best of 3)\n",
+	       size, best_w, best_r);
 	/* generous bounds so that sanitizer builds and a busy machine pass */
 	CHECK(best_w < 1000);
 	CHECK(best_r < 3000);

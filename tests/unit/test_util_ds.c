@@ -21,9 +21,7 @@ static int list_keys(struct list *l, int *out, int max)
 {
 	int n = 0;
 	struct item *it;
-	list_for_each(it, l, link)
-		if (n < max)
-			out[n++] = it->key;
+	list_for_each(it, l, link) if (n < max) out[n++] = it->key;
 	return n;
 }
 
@@ -42,7 +40,7 @@ static void test_list(void)
 	list_del(&v[0].link);
 	list_del(&v[2].link);
 	list_del(&v[4].link);
-	CHECK(list_empty(&v[2].link));	/* an unlinked element points at itself */
+	CHECK(list_empty(&v[2].link)); /* an unlinked element points at itself */
 	CHECK(list_keys(&l, got, 8) == 2 && got[0] == 1 && got[1] == 3);
 	CHECK(list_next(&l, &v[3], link) == NULL);
 
@@ -53,13 +51,11 @@ static void test_list(void)
 	CHECK(list_empty(&other));
 	CHECK(list_keys(&l, got, 8) == 4 && got[0] == 1 && got[1] == 3 && got[2] == 0 &&
 	      got[3] == 2);
-	list_splice_tail(&l, &other);	/* an empty list moves nothing */
+	list_splice_tail(&l, &other); /* an empty list moves nothing */
 	CHECK(list_keys(&l, got, 8) == 4);
 
 	struct item *it, *tmp;
-	list_for_each_safe(it, tmp, &l, link)
-		if (it->key != 0)
-			list_del(&it->link);
+	list_for_each_safe(it, tmp, &l, link) if (it->key != 0) list_del(&it->link);
 	CHECK(list_keys(&l, got, 8) == 1 && got[0] == 0);
 	list_del(&v[0].link);
 	CHECK(list_empty(&l));
@@ -81,7 +77,10 @@ static struct item *find(const struct hmap *m, const struct item *all, int key)
  * chains wrapping past the last slot). */
 static void random_model(uint32_t hash_mod, unsigned seed)
 {
-	enum { N = 600, STEPS = 20000 };
+	enum {
+		N = 600,
+		STEPS = 20000
+	};
 	struct item *all = calloc(N, sizeof(*all));
 	bool in[N] = {false};
 	size_t count = 0;
@@ -137,11 +136,11 @@ static void test_hash(void)
 	hmap_init(&m, offsetof(struct item, hash));
 	int key = 7;
 	CHECK(hmap_find(&m, 0, &key, sizeof(key), key_eq) == NULL);
-	CHECK(hmap_hash("", 0) == 2166136261u);	/* FNV-1a offset basis */
+	CHECK(hmap_hash("", 0) == 2166136261u); /* FNV-1a offset basis */
 	CHECK(hmap_hash("a", 1) == 0xe40c292cu);
 	random_model(0, 1);
-	random_model(7, 2);	/* seven hashes near UINT32_MAX: wrap-around chains */
-	random_model(1, 3);	/* every hash equal: one chain */
+	random_model(7, 2); /* seven hashes near UINT32_MAX: wrap-around chains */
+	random_model(1, 3); /* every hash equal: one chain */
 }
 
 int main(void)

@@ -18,7 +18,7 @@
 #include "disk/wal.h"
 #include "disk/wal_sync.h"
 
-#define DIR "/data/wal"
+#define DIR  "/data/wal"
 #define SEG0 DIR "/0000000000000000-0000000000000001.wal"
 
 static uint64_t rng = 88172645463325252ull;
@@ -50,8 +50,11 @@ static struct raft_entry make_entry(uint64_t index, uint64_t term, uint8_t *spac
 {
 	size_t len = payload_len(index, term);
 	fill_payload(space, len, index, term);
-	struct raft_entry e = {.term = term, .index = index, .type = (uint8_t)(index % 3),
-			       .time = (int64_t)(index * 1000 + term), .data = len ? space : NULL,
+	struct raft_entry e = {.term = term,
+			       .index = index,
+			       .type = (uint8_t)(index % 3),
+			       .time = (int64_t)(index * 1000 + term),
+			       .data = len ? space : NULL,
 			       .len = len};
 	return e;
 }
@@ -102,8 +105,8 @@ static struct wal *fresh_wal(uint64_t segment_size, unsigned max_wals)
 	return w;
 }
 
-static int reopen(uint64_t segment_size, uint64_t snap_index, uint64_t snap_term,
-		  struct wal **w, struct wal_recovered *rec, char *err, size_t cap)
+static int reopen(uint64_t segment_size, uint64_t snap_index, uint64_t snap_term, struct wal **w,
+		  struct wal_recovered *rec, char *err, size_t cap)
 {
 	struct wal_options o = {.segment_size = segment_size, .max_wals = 2};
 	return wal_open(DIR, &o, snap_index, snap_term, w, rec, err, cap);
@@ -114,7 +117,7 @@ static size_t frame(size_t payload)
 	return (8 + payload + 1 + 7) & ~(size_t)7;
 }
 
-#define META_FRAME frame(37)
+#define META_FRAME	  frame(37)
 #define ENTRY_FRAME(i, t) frame(26 + payload_len(i, t))
 
 static void setup(void)
@@ -205,20 +208,20 @@ static void test_layout(void)
 	CHECK(append_range(w, 1, 1, 1) == 0);
 	CHECK(wal_close(w, NULL, 0) == 0);
 	uint64_t size = 0;
-	CHECK(crashfs_file_size(SEG0, &size) == 0 && size == 4096);	/* preallocated */
+	CHECK(crashfs_file_size(SEG0, &size) == 0 && size == 4096); /* preallocated */
 	int fd = fs_ops->open(SEG0, O_RDONLY, 0);
 	uint8_t d[256];
 	CHECK(fs_read_full(fd, d, sizeof(d), 0) == 0);
 	fs_ops->close(fd);
-	uint32_t len = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
-		       (uint32_t)d[3] << 24;
-	uint32_t crc = (uint32_t)d[4] | (uint32_t)d[5] << 8 | (uint32_t)d[6] << 16 |
-		       (uint32_t)d[7] << 24;
-	CHECK(len == 37 && d[8] == 1);	/* META */
+	uint32_t len =
+		(uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+	uint32_t crc =
+		(uint32_t)d[4] | (uint32_t)d[5] << 8 | (uint32_t)d[6] << 16 | (uint32_t)d[7] << 24;
+	CHECK(len == 37 && d[8] == 1); /* META */
 	CHECK(crc == crc32c(0, d + 8, len));
 	CHECK(d[META_FRAME - 1] == 0xA5);
-	CHECK(d[META_FRAME + 8] == 2);	/* ENTRY */
-	CHECK(d[META_FRAME + 9] == 1);	/* index 1, little-endian */
+	CHECK(d[META_FRAME + 8] == 2); /* ENTRY */
+	CHECK(d[META_FRAME + 9] == 1); /* index 1, little-endian */
 	size_t end = META_FRAME + ENTRY_FRAME(1, 1);
 	CHECK(d[end - 1] == 0xA5);
 	bool zeros = true;
@@ -327,9 +330,9 @@ static void test_release(void)
 static void test_conflict_overwrite(void)
 {
 	setup();
-	struct wal *w = fresh_wal(1024, 0);	/* small: the overwrite crosses segments */
+	struct wal *w = fresh_wal(1024, 0); /* small: the overwrite crosses segments */
 	CHECK(append_range(w, 1, 40, 1) == 0);
-	CHECK(append_range(w, 25, 30, 2) == 0);	/* a new leader replaced 25..40 */
+	CHECK(append_range(w, 25, 30, 2) == 0); /* a new leader replaced 25..40 */
 	CHECK(append_range(w, 31, 33, 3) == 0);
 	CHECK(append_range(w, 33, 34, 4) == 0);
 	CHECK(wal_close(w, NULL, 0) == 0);
@@ -359,7 +362,7 @@ static void test_snapshot_marker(void)
 	setup();
 	struct wal *w = fresh_wal(1 << 16, 0);
 	CHECK(append_range(w, 1, 10, 1) == 0);
-	CHECK(wal_snapshot_marker(w, 8, 1) == 0);	/* local snapshot: no effect */
+	CHECK(wal_snapshot_marker(w, 8, 1) == 0); /* local snapshot: no effect */
 	CHECK(append_range(w, 11, 12, 1) == 0);
 	/* a snapshot installed from a leader, newer than the log */
 	CHECK(wal_snapshot_marker(w, 100, 5) == 0);
@@ -374,7 +377,7 @@ static void test_snapshot_marker(void)
 	CHECK_STR(err, "");
 	CHECK(entries_are(&rec, 101, 103, 5));
 	CHECK(rec.marker_index == 100 && rec.marker_term == 5);
-	CHECK(rec.hard_state.commit == 103);	/* clamped to the log */
+	CHECK(rec.hard_state.commit == 103); /* clamped to the log */
 	wal_recovered_free(&rec);
 	wal_close(w, NULL, 0);
 	/* without that snapshot the entries 13..100 are nowhere */
@@ -423,7 +426,7 @@ static void test_torn_every_offset(void)
 		append_range(w, 11, 11, 1);
 		wal_flush(w);
 		crashfs_crash_tear_at(keep);
-		wal_close(w, NULL, 0);	/* its fd died with the crash: this only frees */
+		wal_close(w, NULL, 0); /* its fd died with the crash: this only frees */
 		struct wal_recovered rec;
 		char err[512] = "";
 		struct wal *w2 = NULL;
@@ -437,7 +440,7 @@ static void test_torn_every_offset(void)
 		if (keep > 0 && !whole && rec.torn_bytes > 0 && strstr(rec.note, SEG0))
 			repaired++;
 		wal_recovered_free(&rec);
-		if (rc == 0) {	/* the repaired log takes new appends */
+		if (rc == 0) { /* the repaired log takes new appends */
 			append_range(w2, whole ? 12 : 11, 12, 2);
 			wal_close(w2, NULL, 0);
 			rc = reopen(8192, 0, 0, &w2, &rec, err, sizeof(err));
@@ -553,7 +556,7 @@ static void test_mid_log_corruption(void)
 	w = fresh_wal(1024, 0);
 	append_range(w, 1, 60, 1);
 	CHECK(wal_close(w, NULL, 0) == 0);
-	CHECK(crashfs_flip_byte(SEG0, META_FRAME + 3, 0x10) == 0);	/* length field */
+	CHECK(crashfs_flip_byte(SEG0, META_FRAME + 3, 0x10) == 0); /* length field */
 	CHECK(reopen(1024, 0, 0, &w, &rec, err, sizeof(err)) < 0);
 	snprintf(want, sizeof(want), "offset %zu:", (size_t)META_FRAME);
 	CHECK(strstr(err, SEG0) != NULL && strstr(err, want) != NULL);
@@ -597,7 +600,7 @@ static void test_crash_modes(void)
 			for (int b = 0; b < batches; b++) {
 				uint64_t from = last + 1;
 				if (last > 3 && next_rand() % 4 == 0)
-					from = last - next_rand() % 3;	/* conflict rewrite */
+					from = last - next_rand() % 3; /* conflict rewrite */
 				if (from <= last)
 					term++;
 				uint64_t to = from + next_rand() % 8;
@@ -632,11 +635,13 @@ static void test_crash_modes(void)
 					      i <= synced_last ? terms[i] : uterm);
 			ok = ok && rec.hard_state.term == synced_hs.term &&
 			     rec.hard_state.commit == synced_hs.commit;
-			if (mode == CRASHFS_DROP && seg > 4096)	/* no roll synced more */
+			if (mode == CRASHFS_DROP && seg > 4096) /* no roll synced more */
 				ok = ok && rec.n_entries == synced_last;
 			if (!ok) {
-				fprintf(stderr, "crash mode %d seed %d: rc %d n %zu (synced %" PRIu64
-					") err %s\n", mode, seed, rc, rec.n_entries, synced_last, err);
+				fprintf(stderr,
+					"crash mode %d seed %d: rc %d n %zu (synced %" PRIu64
+					") err %s\n",
+					mode, seed, rc, rec.n_entries, synced_last, err);
 				bad++;
 			}
 			wal_recovered_free(&rec);
@@ -689,11 +694,11 @@ static void test_trim_reopen_append(void)
 	struct wal *w = fresh_wal(1 << 16, 0);
 	struct raft_hard_state hs = {.term = 1, .vote = 0x1111, .commit = 20};
 	CHECK(append_range(w, 1, 20, 1) == 0);
-	CHECK(wal_append(w, &hs, NULL, 0) == 0);	/* unsynced: the close syncs it */
+	CHECK(wal_append(w, &hs, NULL, 0) == 0); /* unsynced: the close syncs it */
 	CHECK(wal_close_trim(w, NULL, 0) == 0);
 	uint64_t end = records_end(META_FRAME, 1, 20, 1) + frame(25);
 	CHECK(file_size(SEG0) == end);
-	crashfs_crash(CRASHFS_DROP);	/* the cut and the records are durable */
+	crashfs_crash(CRASHFS_DROP); /* the cut and the records are durable */
 	CHECK(file_size(SEG0) == end);
 
 	struct wal_recovered rec;
@@ -702,8 +707,8 @@ static void test_trim_reopen_append(void)
 	CHECK_STR(err, "");
 	CHECK(entries_are(&rec, 1, 20, 1));
 	CHECK(rec.hard_state.commit == 20 && rec.hard_state.vote == 0x1111);
-	CHECK(rec.torn_bytes == 0 && rec.note[0] == '\0');	/* a clean end, not a tear */
-	CHECK(file_size(SEG0) == 1 << 16);	/* preallocated again */
+	CHECK(rec.torn_bytes == 0 && rec.note[0] == '\0'); /* a clean end, not a tear */
+	CHECK(file_size(SEG0) == 1 << 16);		   /* preallocated again */
 	wal_recovered_free(&rec);
 	CHECK(append_range(w, 21, 30, 2) == 0);
 	CHECK(wal_close_trim(w, NULL, 0) == 0);
@@ -715,7 +720,7 @@ static void test_trim_reopen_append(void)
 	wal_recovered_free(&rec);
 	CHECK(append_range(w, 31, 31, 2) == 0);
 	CHECK(wal_sync(w) == 0);
-	crashfs_crash(CRASHFS_DROP);	/* an ungraceful stop after a graceful one */
+	crashfs_crash(CRASHFS_DROP); /* an ungraceful stop after a graceful one */
 	wal_close(w, NULL, 0);
 	CHECK(reopen(1 << 16, 0, 0, &w, &rec, err, sizeof(err)) == 0);
 	CHECK(rec.n_entries == 31 && entry_ok(&rec.entries[30], 31, 2));
@@ -748,7 +753,7 @@ static void test_trim_crashes(void)
 		char err[512] = "";
 		CHECK(reopen(8192, 0, 0, &w, &rec, err, sizeof(err)) == 0);
 		wal_recovered_free(&rec);
-		crashfs_crash((enum crashfs_mode)mode);	/* preallocated, nothing new */
+		crashfs_crash((enum crashfs_mode)mode); /* preallocated, nothing new */
 		wal_close(w, NULL, 0);
 		CHECK(reopen(8192, 0, 0, &w, &rec, err, sizeof(err)) == 0);
 		CHECK(entries_are(&rec, 1, 12, 1) && rec.torn_bytes == 0);
@@ -764,7 +769,7 @@ static void test_trim_crashes(void)
 		crashfs_fail_syncs(0);
 		crashfs_crash((enum crashfs_mode)mode);
 		uint64_t size = file_size(SEG0), end = records_end(META_FRAME, 1, 15, 1);
-		CHECK(size == 8192 || size == end);	/* the old size or the new one */
+		CHECK(size == 8192 || size == end); /* the old size or the new one */
 		CHECK(reopen(8192, 0, 0, &w, &rec, err, sizeof(err)) == 0);
 		CHECK(entries_are(&rec, 1, 15, 1) && rec.torn_bytes == 0);
 		wal_recovered_free(&rec);
@@ -879,8 +884,10 @@ static void test_trim_crash_every_step(void)
 			bool ok = rc == 0 && rec.n_entries >= acked && rec.n_entries <= 12 &&
 				  entries_are(&rec, 1, rec.n_entries, 1) && file_size(SEG0) == 4096;
 			if (!ok) {
-				fprintf(stderr, "trim crash mode %d step %ld: rc %d n %zu acked %" PRIu64
-					" err %s\n", mode, n, rc, rec.n_entries, acked, err);
+				fprintf(stderr,
+					"trim crash mode %d step %ld: rc %d n %zu acked %" PRIu64
+					" err %s\n",
+					mode, n, rc, rec.n_entries, acked, err);
 				bad++;
 			}
 			wal_recovered_free(&rec);
@@ -918,7 +925,7 @@ static void test_trim_then_roll(void)
 	wal_get_stats(w, &st);
 	CHECK(st.segments >= 4);
 	CHECK(wal_close_trim(w, NULL, 0) == 0);
-	CHECK(file_size(SEG0) == 2048);	/* filled: not the last any more */
+	CHECK(file_size(SEG0) == 2048); /* filled: not the last any more */
 
 	char **names;
 	size_t n;
@@ -934,7 +941,7 @@ static void test_trim_then_roll(void)
 	}
 	fs_names_free(names, n);
 	CHECK(file_size(second) == 2048);
-	CHECK(file_size(last) < 2048);	/* the live one was cut */
+	CHECK(file_size(last) < 2048); /* the live one was cut */
 
 	CHECK(reopen(2048, 0, 0, &w, &rec, err, sizeof(err)) == 0);
 	CHECK_STR(err, "");
@@ -971,8 +978,11 @@ static void test_wal_sync_thread(void)
 	uint64_t seq = 0;
 	for (uint64_t i = 1; i <= 200; i++) {
 		struct raft_entry e = make_entry(i, 1, space[i - 1]);
-		struct wal_batch b = {.seq = ++seq, .hard_state = i == 1 ? &hs : NULL,
-				      .entries = &e, .n_entries = 1, .must_sync = true};
+		struct wal_batch b = {.seq = ++seq,
+				      .hard_state = i == 1 ? &hs : NULL,
+				      .entries = &e,
+				      .n_entries = 1,
+				      .must_sync = true};
 		CHECK(wal_sync_submit(s, &b) == 0);
 	}
 	/* commit-only hard state: no fdatasync needed */
@@ -980,24 +990,25 @@ static void test_wal_sync_thread(void)
 	struct wal_batch c = {.seq = ++seq, .hard_state = &hs, .must_sync = false};
 	CHECK(wal_sync_submit(s, &c) == 0);
 	struct wal_batch stale = {.seq = seq};
-	CHECK(wal_sync_submit(s, &stale) < 0);	/* seqs must increase */
+	CHECK(wal_sync_submit(s, &stale) < 0); /* seqs must increase */
 	CHECK(wal_sync_wait(s, seq) == 0);
 	struct pollfd pfd = {.fd = wal_sync_fd(s), .events = POLLIN};
 	CHECK(poll(&pfd, 1, 1000) == 1);
 	CHECK(wal_sync_durable(s) == seq);
-	CHECK(poll(&pfd, 1, 0) == 0);	/* drained */
+	CHECK(poll(&pfd, 1, 0) == 0); /* drained */
 	struct wal_sync_stats st;
 	wal_sync_get_stats(s, &st);
 	CHECK(st.batches == 201 && st.entries == 200);
 	CHECK(st.rounds >= 1 && st.rounds <= 201);
-	printf("wal_sync: 201 batches in %" PRIu64 " rounds, %" PRIu64 " fsyncs, max group %"
-	       PRIu64 "\n", st.rounds, st.fsyncs, st.max_group);
+	printf("wal_sync: 201 batches in %" PRIu64 " rounds, %" PRIu64 " fsyncs, max group %" PRIu64
+	       "\n",
+	       st.rounds, st.fsyncs, st.max_group);
 	CHECK(!wal_sync_failed(s, err, sizeof(err)));
 	wal_sync_release_before(s, 150);
 	CHECK(wal_sync_stop(s, err, sizeof(err)) == 0);
 	struct wal_stats ws;
 	wal_get_stats(w, &ws);
-	CHECK(ws.segments < 10);	/* released down toward max_wals */
+	CHECK(ws.segments < 10); /* released down toward max_wals */
 	CHECK(wal_close(w, NULL, 0) == 0);
 
 	struct wal_recovered rec;
@@ -1022,7 +1033,7 @@ static void test_wal_sync_stop_flushes(void)
 	struct wal_batch b = {.seq = 1, .entries = &e, .n_entries = 1, .must_sync = false};
 	CHECK(wal_sync_submit(s, &b) == 0);
 	CHECK(wal_sync_stop(s, err, sizeof(err)) == 0);
-	crashfs_crash(CRASHFS_DROP);	/* only synced data survives */
+	crashfs_crash(CRASHFS_DROP); /* only synced data survives */
 	wal_close(w, NULL, 0);
 	struct wal_recovered rec;
 	CHECK(reopen(1 << 16, 0, 0, &w, &rec, err, sizeof(err)) == 0);
@@ -1058,7 +1069,7 @@ static void test_wal_sync_failure(void)
 	CHECK(wal_sync_submit(s, &b) < 0);
 	crashfs_fail_syncs(0);
 	CHECK(wal_sync_stop(s, err, sizeof(err)) < 0);
-	CHECK(wal_close(w, NULL, 0) < 0);	/* stays failed */
+	CHECK(wal_close(w, NULL, 0) < 0); /* stays failed */
 	crashfs_reset();
 }
 
@@ -1071,7 +1082,7 @@ static void test_mkdir_p(void)
 	crashfs_crash(CRASHFS_DROP);
 	char **names;
 	size_t n;
-	CHECK(fs_ops->list("/data/a/member", &names, &n) == 0 && n == 1);	/* durable */
+	CHECK(fs_ops->list("/data/a/member", &names, &n) == 0 && n == 1); /* durable */
 	fs_names_free(names, n);
 	crashfs_reset();
 }

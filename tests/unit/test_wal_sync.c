@@ -16,19 +16,19 @@
 #include "disk/wal.h"
 #include "disk/wal_sync.h"
 
-#define DIR "/data/wal"
+#define DIR	 "/data/wal"
 #define SEG_SIZE (1u << 16)
 
 /* ---- fixtures ------------------------------------------------------------------ */
 
 static uint8_t payload[64];
-static struct wal *cur_w;	/* the wal under the wal_sync of the test */
+static struct wal *cur_w; /* the wal under the wal_sync of the test */
 
 static struct raft_entry entry(uint64_t index)
 {
 	memset(payload, (int)index, sizeof(payload));
-	return (struct raft_entry){.term = 1, .index = index, .data = payload,
-				   .len = sizeof(payload)};
+	return (struct raft_entry){
+		.term = 1, .index = index, .data = payload, .len = sizeof(payload)};
 }
 
 /* Batch seq carries entry seq (one entry per batch). */
@@ -69,7 +69,7 @@ static int stop(struct wal_sync *s)
 static bool survives_crash(struct wal_sync *s, uint64_t last)
 {
 	crashfs_crash(CRASHFS_DROP);
-	stop(s);	/* fails or not: what is on the fake disk counts */
+	stop(s); /* fails or not: what is on the fake disk counts */
 	struct wal_options o = {.segment_size = SEG_SIZE};
 	struct wal *w = NULL;
 	struct wal_recovered rec;
@@ -136,7 +136,7 @@ static void test_inline_lone_batch(void)
 {
 	struct wal_sync *s = start();
 	uint64_t syncs = crashfs_sync_count(), durable = 0;
-	CHECK(wal_sync_flush(s, 1, &durable) == 0);	/* nothing queued */
+	CHECK(wal_sync_flush(s, 1, &durable) == 0); /* nothing queued */
 	CHECK(queue_entry(s, 1, false) == 0);
 	CHECK(wal_sync_flush(s, 1, &durable) == 1);
 	CHECK(durable == 1 && wal_sync_durable(s) == 1);
@@ -147,7 +147,7 @@ static void test_inline_lone_batch(void)
 	CHECK(st.rounds == 1 && st.inline_rounds == 1 && st.batches == 1 && st.entries == 1);
 	CHECK(st.fsyncs >= 1);
 	CHECK(wal_sync_wait(s, 1) == 0);
-	CHECK(survives_crash(s, 1));	/* durable without stop's final sync */
+	CHECK(survives_crash(s, 1)); /* durable without stop's final sync */
 	crashfs_reset();
 }
 
@@ -261,14 +261,14 @@ static void test_inline_failure(void)
 static void test_queued_behind_failure(void)
 {
 	struct wal_sync *s = start_with_thread_in_fdatasync();
-	CHECK(queue_entry(s, 2, false) == 0);	/* the failure is not known yet */
+	CHECK(queue_entry(s, 2, false) == 0); /* the failure is not known yet */
 	crashfs_fail_syncs(EIO);
 	gate_set(false);
 	CHECK(wal_sync_wait(s, 1) < 0);
 	uint64_t durable = 0;
 	CHECK(wal_sync_flush(s, 1, &durable) == -1);
 	bool never = true;
-	for (int i = 0; i < 50; i++) {	/* the thread drops batch 2 meanwhile */
+	for (int i = 0; i < 50; i++) { /* the thread drops batch 2 meanwhile */
 		never &= wal_sync_durable(s) == 0;
 		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
 	}

@@ -9,7 +9,7 @@
 #include "../lib/harness.h"
 #include "kv/store.h"
 
-#define T0 INT64_C(1464082530752422783)
+#define T0  INT64_C(1464082530752422783)
 #define SEC INT64_C(1000000000)
 
 /* What a watcher saw. */
@@ -17,8 +17,8 @@ struct seen {
 	int fired;
 	uint64_t index[8];
 	char key[8][64];
-	struct store *store;		/* for callbacks that act on the store */
-	struct watcher *victim;		/* unwatched from inside fire */
+	struct store *store;	/* for callbacks that act on the store */
+	struct watcher *victim; /* unwatched from inside fire */
 	uint64_t watchers_at_fire;
 };
 
@@ -54,13 +54,13 @@ static uint64_t do_write(struct store *s, struct store_write w)
 
 static uint64_t set(struct store *s, const char *path, const char *value)
 {
-	return do_write(s, (struct store_write){ .op = OP_SET, .path = path, .value = value });
+	return do_write(s, (struct store_write){.op = OP_SET, .path = path, .value = value});
 }
 
 static uint64_t del(struct store *s, const char *path, bool recursive)
 {
-	return do_write(s, (struct store_write){ .op = OP_DELETE, .path = path,
-						 .recursive = recursive });
+	return do_write(
+		s, (struct store_write){.op = OP_DELETE, .path = path, .recursive = recursive});
 }
 
 /* Registers a live watch that must not be answered from history. */
@@ -94,17 +94,17 @@ static void test_live_exact_and_recursive(void)
 	watch(s, "/foobar", true, false, 0, &sib);
 	watch(s, "/", true, false, 0, &root);
 	CHECK(watchers(s) == 5);
-	set(s, "/foobar2", "x");		/* 1: only the root watch */
+	set(s, "/foobar2", "x"); /* 1: only the root watch */
 	CHECK(root.fired == 1 && root.index[0] == 1);
 	CHECK(exact.fired == 0 && rec.fired == 0 && sib.fired == 0);
-	set(s, "/foo/child", "x");		/* 2: recursive /foo only */
+	set(s, "/foo/child", "x"); /* 2: recursive /foo only */
 	CHECK(rec.fired == 1 && rec.index[0] == 2);
 	CHECK_STR(rec.key[0], "/foo/child");
 	CHECK(exact.fired == 0 && nonrec.fired == 0 && sib.fired == 0);
-	del(s, "/foo", true);			/* 3: exact watchers fire */
+	del(s, "/foo", true); /* 3: exact watchers fire */
 	CHECK(exact.fired == 1 && exact.index[0] == 3 && nonrec.fired == 1);
-	CHECK(watchers(s) == 1);		/* /foobar left */
-	set(s, "/foobar", "y");			/* 4 */
+	CHECK(watchers(s) == 1); /* /foobar left */
+	set(s, "/foobar", "y");	 /* 4 */
 	CHECK(sib.fired == 1 && sib.index[0] == 4);
 	CHECK(watchers(s) == 0);
 	/* one-shots fired once only */
@@ -116,9 +116,9 @@ static void test_live_exact_and_recursive(void)
 static void test_history(void)
 {
 	struct store *s = store_new();
-	set(s, "/a", "1");			/* 1 */
-	set(s, "/b/c", "2");			/* 2 */
-	set(s, "/a", "3");			/* 3 */
+	set(s, "/a", "1");   /* 1 */
+	set(s, "/b/c", "2"); /* 2 */
+	set(s, "/a", "3");   /* 3 */
 	struct watcher *w = NULL;
 	struct store_event *found = NULL;
 	struct store_error err = {0};
@@ -139,15 +139,15 @@ static void test_history(void)
 	struct seen seen = {0};
 	CHECK(store_watch(s, "/b", true, false, 3, on_fire, &seen, &w, &found, &err) == 0);
 	CHECK(w != NULL && found == NULL);
-	set(s, "/b/d", "x");			/* 4 */
+	set(s, "/b/d", "x"); /* 4 */
 	CHECK(seen.fired == 1 && seen.index[0] == 4);
 	/* a future since: waits for that index */
 	struct seen fut = {0};
 	watch(s, "/a", false, false, 7, &fut);
-	set(s, "/a", "5");			/* 5 */
-	set(s, "/a", "6");			/* 6 */
+	set(s, "/a", "5"); /* 5 */
+	set(s, "/a", "6"); /* 6 */
 	CHECK(fut.fired == 0);
-	set(s, "/a", "7");			/* 7 */
+	set(s, "/a", "7"); /* 7 */
 	CHECK(fut.fired == 1 && fut.index[0] == 7);
 	/* since 0 = current + 1 */
 	struct seen now = {0};
@@ -197,13 +197,13 @@ static void test_hidden(void)
 	watch(s, "/d", true, true, 0, &dir);
 	watch(s, "/d/_h", false, true, 0, &exact);
 	watch(s, "/d/_h", true, true, 0, &inside);
-	set(s, "/d/_h", "1");			/* 1 */
+	set(s, "/d/_h", "1"); /* 1 */
 	CHECK(root.fired == 0 && dir.fired == 0 && exact.fired == 1 && inside.fired == 1);
-	set(s, "/_top", "1");			/* 2 */
+	set(s, "/_top", "1"); /* 2 */
 	CHECK(root.fired == 0);
-	set(s, "/d/x_y", "1");			/* 3: '_' not at a component start */
+	set(s, "/d/x_y", "1"); /* 3: '_' not at a component start */
 	CHECK(root.fired == 1 && dir.fired == 1);
-	del(s, "/d/_h", false);			/* 4 */
+	del(s, "/d/_h", false); /* 4 */
 	CHECK(root.fired == 1 && dir.fired == 1);
 	/* history scan does return hidden events (etcd quirk) */
 	struct watcher *w = NULL;
@@ -214,30 +214,30 @@ static void test_hidden(void)
 	CHECK_STR(found ? found->key : NULL, "/d/_h");
 	store_event_unref(found);
 	CHECK(watchers(s) == 4);
-	store_free(s);	/* frees the stream watchers still registered */
+	store_free(s); /* frees the stream watchers still registered */
 }
 
 static void test_ancestor_delete(void)
 {
 	struct store *s = store_new();
-	set(s, "/d/x/y", "1");			/* 1 */
-	set(s, "/file", "1");			/* 2 */
+	set(s, "/d/x/y", "1"); /* 1 */
+	set(s, "/file", "1");  /* 2 */
 	struct seen deep = {0}, mid = {0}, below_file = {0}, other = {0}, hidden = {0};
 	watch(s, "/d/x/y", false, false, 0, &deep);
 	watch(s, "/d/x", false, false, 0, &mid);
-	watch(s, "/d/x/_h/q", false, false, 0, &hidden);	/* path never existed */
+	watch(s, "/d/x/_h/q", false, false, 0, &hidden); /* path never existed */
 	watch(s, "/file/child", false, false, 0, &below_file);
 	watch(s, "/dx", true, false, 0, &other);
-	del(s, "/d", true);			/* 3 */
+	del(s, "/d", true); /* 3 */
 	CHECK(deep.fired == 1 && deep.index[0] == 3);
 	CHECK_STR(deep.key[0], "/d");
 	CHECK(mid.fired == 1 && mid.index[0] == 3);
 	CHECK_STR(mid.key[0], "/d");
-	CHECK(hidden.fired == 0);		/* no node was removed there */
+	CHECK(hidden.fired == 0); /* no node was removed there */
 	CHECK(other.fired == 0);
-	del(s, "/file", false);			/* 4: a watch below a file keeps waiting */
+	del(s, "/file", false); /* 4: a watch below a file keeps waiting */
 	CHECK(below_file.fired == 0);
-	set(s, "/file/child", "c");		/* 5 */
+	set(s, "/file/child", "c"); /* 5 */
 	CHECK(below_file.fired == 1 && below_file.index[0] == 5);
 	/* from history: the dir's delete serves watches on its old descendants,
 	 * and (etcd quirk: plain string prefix) on /dx too */
@@ -255,17 +255,17 @@ static void test_ancestor_delete(void)
 	CHECK(w != NULL && found == NULL);
 	store_unwatch(s, w);
 	/* expiry of a dir: descendants' watchers get the dir's expire event */
-	struct store_write t = { .op = OP_SET, .path = "/e", .dir = true, .has_ttl = true, .ttl = 1 };
-	do_write(s, t);				/* 6 */
-	set(s, "/e/k", "v");			/* 7 */
+	struct store_write t = {.op = OP_SET, .path = "/e", .dir = true, .has_ttl = true, .ttl = 1};
+	do_write(s, t);	     /* 6 */
+	set(s, "/e/k", "v"); /* 7 */
 	struct seen ek = {0}, eroot = {0};
 	watch(s, "/e/k", false, false, 0, &ek);
 	watch(s, "/", true, false, 0, &eroot);
-	CHECK(store_expire(s, T0 + SEC) == 1);	/* 8 */
+	CHECK(store_expire(s, T0 + SEC) == 1); /* 8 */
 	CHECK(ek.fired == 1 && ek.index[0] == 8);
 	CHECK_STR(ek.key[0], "/e");
 	CHECK(eroot.fired == 1 && eroot.index[0] == 8);
-	CHECK(watchers(s) == 2);		/* /d/x/_h/q and /dx still wait */
+	CHECK(watchers(s) == 2); /* /d/x/_h/q and /dx still wait */
 	store_free(s);
 }
 
@@ -275,17 +275,17 @@ static void test_stream_and_unwatch(void)
 	struct seen st = {0}, dirst = {0};
 	struct watcher *w = watch(s, "/s", false, true, 0, &st);
 	watch(s, "/sd", true, true, 0, &dirst);
-	set(s, "/s", "1");			/* 1 */
-	set(s, "/s", "2");			/* 2 */
-	set(s, "/sd/a", "1");			/* 3 */
+	set(s, "/s", "1");    /* 1 */
+	set(s, "/s", "2");    /* 2 */
+	set(s, "/sd/a", "1"); /* 3 */
 	CHECK(st.fired == 2 && st.index[0] == 1 && st.index[1] == 2);
 	CHECK(dirst.fired == 1 && dirst.index[0] == 3);
 	CHECK(watchers(s) == 2);
 	/* etcd delivers a delete twice to a stream watcher on the deleted path
 	 * (once as a removed node, once as the event's own key) */
-	del(s, "/s", false);			/* 4 */
+	del(s, "/s", false); /* 4 */
 	CHECK(st.fired == 4 && st.index[2] == 4 && st.index[3] == 4);
-	del(s, "/sd", true);			/* 5 */
+	del(s, "/sd", true); /* 5 */
 	CHECK(dirst.fired == 3 && dirst.index[1] == 5 && dirst.index[2] == 5);
 	store_unwatch(s, w);
 	CHECK(watchers(s) == 1);
@@ -310,12 +310,12 @@ static void test_fire_reentrancy(void)
 {
 	struct store *s = store_new();
 	/* a one-shot is gone from the stats when its fire runs */
-	struct seen one = { .store = s };
+	struct seen one = {.store = s};
 	watch(s, "/r", false, false, 0, &one);
 	set(s, "/r", "1");
 	CHECK(one.fired == 1 && one.watchers_at_fire == 0);
 	/* a fire that unwatches a stream watcher due to fire later on the same event */
-	struct seen killer = { .store = s }, victim = {0}, later = {0};
+	struct seen killer = {.store = s}, victim = {0}, later = {0};
 	watch(s, "/r", false, false, 0, &killer);
 	struct watcher *vw = watch(s, "/r", false, true, 0, &victim);
 	watch(s, "/r", true, true, 0, &later);
@@ -327,7 +327,7 @@ static void test_fire_reentrancy(void)
 	set(s, "/r", "3");
 	CHECK(victim.fired == 0 && later.fired == 2);
 	/* unwatch a stream watcher on an ancestor list from a deeper fire */
-	struct seen top = {0}, deep = { .store = s };
+	struct seen top = {0}, deep = {.store = s};
 	struct watcher *tw = watch(s, "/", true, true, 0, &top);
 	watch(s, "/r", false, false, 0, &deep);
 	deep.victim = tw;
@@ -342,13 +342,14 @@ static void test_fire_reentrancy(void)
 static void test_refresh_and_watch(void)
 {
 	struct store *s = store_new();
-	set(s, "/t", "v");			/* 1 */
+	set(s, "/t", "v"); /* 1 */
 	struct seen live = {0};
 	watch(s, "/t", false, false, 0, &live);
-	struct store_write r = { .op = OP_UPDATE, .path = "/t", .refresh = true, .has_ttl = true, .ttl = 5 };
+	struct store_write r = {
+		.op = OP_UPDATE, .path = "/t", .refresh = true, .has_ttl = true, .ttl = 5};
 	CHECK(do_write(s, r) == 2);
 	CHECK(live.fired == 0 && watchers(s) == 1);
-	set(s, "/t", "w");			/* 3 */
+	set(s, "/t", "w"); /* 3 */
 	CHECK(live.fired == 1 && live.index[0] == 3);
 	/* the history scan skips the refresh */
 	struct watcher *w = NULL;
@@ -369,7 +370,9 @@ static void test_refresh_and_watch(void)
 static void test_many_watchers(void)
 {
 	struct store *s = store_new();
-	enum { N = 200 };
+	enum {
+		N = 200
+	};
 	static struct seen seen[N];
 	char path[32];
 	for (int i = 0; i < N; i++) {
@@ -383,7 +386,7 @@ static void test_many_watchers(void)
 		fired += seen[i].fired;
 	CHECK(fired == N / 10);
 	CHECK(watchers(s) == N - N / 10);
-	del(s, "/w", true);	/* /w/3 removed, the others never existed */
+	del(s, "/w", true); /* /w/3 removed, the others never existed */
 	fired = 0;
 	for (int i = 0; i < N; i++)
 		fired += seen[i].fired;

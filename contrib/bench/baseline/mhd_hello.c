@@ -28,9 +28,9 @@ static const char body[] =
 	"\"modifiedIndex\":4,\"createdIndex\":4}}\n";
 
 #define FSYNC_FILE_BYTES ((off_t)64 << 20)
-#define RECORD_BYTES 160
+#define RECORD_BYTES	 160
 
-static int fsync_fd = -1;	/* the fallocated file PUTs write to, or -1 */
+static int fsync_fd = -1; /* the fallocated file PUTs write to, or -1 */
 static off_t fsync_off;
 
 static int open_fsync_file(const char *dir)
@@ -63,7 +63,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			       size_t *upload_size, void **req_cls)
 {
 	static int marker;
-	(void)cls; (void)url; (void)version; (void)upload;
+	(void)cls;
+	(void)url;
+	(void)version;
+	(void)upload;
 	if (*req_cls == NULL) { /* first call: headers only; answer on the next call, so
 				   MHD keeps the connection alive (as cetcd does) */
 		*req_cls = &marker;
@@ -75,8 +78,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	}
 	if (fsync_fd >= 0 && strcmp(method, "PUT") == 0 && durable_record() < 0)
 		return MHD_NO;
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+								 MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", "application/json");
@@ -101,11 +104,9 @@ int main(int argc, char **argv)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	struct MHD_Daemon *d = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO, 0, NULL, NULL, handler, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)60000,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-		MHD_OPTION_END);
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)60000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (d == NULL) {
 		fprintf(stderr, "mhd_hello: cannot listen on 127.0.0.1:%s\n", argv[1]);
 		return 1;
