@@ -167,8 +167,8 @@ struct store *store_new(void)
 	ttl_heap_init(&s->ttl);
 	watch_history_init(&s->history, WATCH_HISTORY_CAPACITY);
 	s->hub = watch_hub_new();
-	s->path = (struct buf)BUF_INIT;
-	s->key = (struct buf)BUF_INIT;
+	s->path = BUF_INIT;
+	s->key = BUF_INIT;
 	return s;
 }
 

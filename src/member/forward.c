@@ -66,7 +66,7 @@ void forward_flush(struct node *n)
 	/* taken out first: stepping may queue more (forward_leader_known) */
 	struct buf bytes = n->prop_bytes;
 	size_t *lens = n->prop_lens, count = n->n_props;
-	n->prop_bytes = (struct buf)BUF_INIT;
+	n->prop_bytes = BUF_INIT;
 	n->prop_lens = NULL;
 	n->n_props = n->cap_props = 0;
 	struct raft_payload *v = xmalloc(count * sizeof(*v));

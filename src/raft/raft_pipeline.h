@@ -43,10 +43,7 @@ struct raft_pipeline {
 	uint64_t durable_seq;	/* highest persist_seq known durable */
 };
 
-#define RAFT_PIPELINE_INIT \
-	{                  \
-		0          \
-	}
+#define RAFT_PIPELINE_INIT ((struct raft_pipeline){0})
 
 /* Frees what is held; a crash loses everything parked. p is empty again. */
 void raft_pipeline_reset(struct raft_pipeline *p);

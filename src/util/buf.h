@@ -13,10 +13,7 @@ struct buf {
 	size_t cap;
 };
 
-#define BUF_INIT           \
-	{                  \
-		NULL, 0, 0 \
-	}
+#define BUF_INIT ((struct buf){NULL, 0, 0})
 
 void buf_reserve(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *data, size_t len);
