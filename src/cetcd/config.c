@@ -207,7 +207,7 @@ static int env_set_flags(struct config *c, char *const envp[], bool *used, char 
 		if (config_set_value(c, f, v, why, sizeof why) < 0) {
 			char *qv = go_quoted(v);
 
-			emsg(err, cap, "invalid value %s for %s: %s", qv, key, why);
+			errbuf_printf(err, cap, "invalid value %s for %s: %s", qv, key, why);
 			free(qv);
 			rc = -1;
 			continue;

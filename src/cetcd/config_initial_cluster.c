@@ -15,7 +15,7 @@ int config_initial_cluster_parse(const char *s, struct url_map *out, char *err, 
 	char why[512];
 
 	if (url_map_parse(s, out, why, sizeof why) < 0) {
-		emsg(err, cap, "error setting up initial cluster: %s", why);
+		errbuf_printf(err, cap, "error setting up initial cluster: %s", why);
 		return -1;
 	}
 	return 0;
@@ -109,9 +109,10 @@ static void mismatch_message(const struct config *c, const struct str_list *mine
 	if (miss.n) {
 		for (size_t i = 0; i < miss.n; i++)
 			buf_printf(&ms, "%s%s=%s", i ? "," : "", c->name, miss.v[i]);
-		emsg(err, cap,
-		     "--initial-cluster has %s but missing from --initial-advertise-peer-urls=%s (%s)",
-		     ms.data, as.data ? as.data : "", why.data ? why.data : "");
+		errbuf_printf(
+			err, cap,
+			"--initial-cluster has %s but missing from --initial-advertise-peer-urls=%s (%s)",
+			ms.data, as.data ? as.data : "", why.data ? why.data : "");
 	} else {
 		for (size_t i = 0; i < ap->n; i++)
 			if (!strlist_has(mine, ap->v[i]))
@@ -120,9 +121,10 @@ static void mismatch_message(const struct config *c, const struct str_list *mine
 		buf_reset(&why);
 		for (size_t i = 0; i < ap->n; i++)
 			buf_printf(&why, "%s%s=%s", i ? "," : "", c->name, ap->v[i]);
-		emsg(err, cap,
-		     "--initial-advertise-peer-urls has %s but missing from --initial-cluster=%s",
-		     ms.data ? ms.data : "", why.data);
+		errbuf_printf(
+			err, cap,
+			"--initial-advertise-peer-urls has %s but missing from --initial-cluster=%s",
+			ms.data ? ms.data : "", why.data);
 	}
 	strlist_free(&miss);
 	buf_free(&why);
@@ -142,8 +144,9 @@ int config_check_initial_cluster(const struct config *c, const struct url_map *c
 	if (mine.n == 0) {
 		char *qn = go_quoted(c->name);
 
-		emsg(err, cap, "couldn't find local name %s in the initial cluster configuration",
-		     qn);
+		errbuf_printf(err, cap,
+			      "couldn't find local name %s in the initial cluster configuration",
+			      qn);
 		free(qn);
 		return -1;
 	}

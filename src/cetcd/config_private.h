@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cetcd/config.h"
+#include "util/buf.h"
 #include "util/xalloc.h"
 
 /* ---- the flag table (config_table.c) ---------------------------------- */
@@ -139,7 +140,6 @@ void config_collect_unsupported(struct config *c);
 /* ---- string helpers (config_value.c) ----------------------------------- */
 
 void set_str(char **slot, const char *v);
-void emsg(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 char *quoted_list(char *const *v, size_t n); /* Go's %q of a []string; caller frees */
 void strlist_push(struct str_list *l, const char *s);
 void strlist_free(struct str_list *l);

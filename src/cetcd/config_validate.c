@@ -32,7 +32,7 @@ static int check_bind_urls(const struct url_list *l, char *err, size_t cap)
 			continue;
 		if (inet_pton(AF_INET, u->host, a) == 1 || inet_pton(AF_INET6, u->host, a) == 1)
 			continue;
-		emsg(err, cap, "expected IP in URL for binding (%s)", u->str);
+		errbuf_printf(err, cap, "expected IP in URL for binding (%s)", u->str);
 		return -1;
 	}
 	return 0;
@@ -45,8 +45,9 @@ static int check_host_urls(const struct url_list *l, const char *flag, char *err
 			continue;
 		char *all = url_list_join(l, ","), *qa = go_quoted(all);
 
-		emsg(err, cap, "--%s %s must be \"host:port\" (unexpected empty host (%s))", flag,
-		     qa, l->v[i].str);
+		errbuf_printf(err, cap,
+			      "--%s %s must be \"host:port\" (unexpected empty host (%s))", flag,
+			      qa, l->v[i].str);
 		free(all);
 		free(qa);
 		return -1;
@@ -73,19 +74,22 @@ static int check_log_outputs(struct config *c, FILE *log, char *err, size_t cap)
 		return 0;
 	}
 	if (n1 > 1)
-		return emsg(err, cap,
-			    "both '--log-output' and '--log-outputs' are set; only set '--log-outputs'"),
+		return errbuf_printf(
+			       err, cap,
+			       "both '--log-output' and '--log-outputs' are set; only set '--log-outputs'"),
 		       -1;
 	if (n1 < 1)
-		return emsg(err, cap, "either '--log-output' or '--log-outputs' flag must be set"),
+		return errbuf_printf(err, cap,
+				     "either '--log-output' or '--log-outputs' flag must be set"),
 		       -1;
 	if (strlist_eq(&c->log_output, &c->log_outputs) &&
 	    strcmp(c->log_output.v[0], "default") != 0) {
 		char *a = quoted_list(c->log_output.v, n1), *b = quoted_list(c->log_outputs.v, n2);
 
-		emsg(err, cap,
-		     "'--log-output=%s' and '--log-outputs=%s' are incompatible; only set --log-outputs",
-		     a, b);
+		errbuf_printf(
+			err, cap,
+			"'--log-output=%s' and '--log-outputs=%s' are incompatible; only set --log-outputs",
+			a, b);
 		free(a);
 		free(b);
 		return -1;
@@ -108,9 +112,10 @@ static int check_logger(const struct config *c, char *err, size_t cap)
 		if (c->log_outputs.n != 1) {
 			char *q = quoted_list(c->log_outputs.v, c->log_outputs.n);
 
-			emsg(err, cap,
-			     "--logger=capnslog supports only 1 value in '--log-outputs', got %s",
-			     q);
+			errbuf_printf(
+				err, cap,
+				"--logger=capnslog supports only 1 value in '--log-outputs', got %s",
+				q);
 			free(q);
 			return -1;
 		}
@@ -119,21 +124,23 @@ static int check_logger(const struct config *c, char *err, size_t cap)
 		    strcmp(c->log_outputs.v[0], "stdout")) {
 			char *q = go_quoted(c->log_outputs.v[0]);
 
-			emsg(err, cap,
-			     "unknown log-output %s (only supports \"default\", \"stderr\", \"stdout\")",
-			     q);
+			errbuf_printf(
+				err, cap,
+				"unknown log-output %s (only supports \"default\", \"stderr\", \"stdout\")",
+				q);
 			free(q);
 			return -1;
 		}
 	} else if (strcmp(c->logger, "zap") == 0) {
 		if (c->log_outputs.n > 1 && strlist_has(&c->log_outputs, "default"))
-			return emsg(err, cap,
-				    "multi logoutput for \"default\" is not supported yet"),
+			return errbuf_printf(
+				       err, cap,
+				       "multi logoutput for \"default\" is not supported yet"),
 			       -1;
 	} else {
 		char *q = go_quoted(c->logger);
 
-		emsg(err, cap, "unknown logger option %s", q);
+		errbuf_printf(err, cap, "unknown logger option %s", q);
 		free(q);
 		return -1;
 	}
@@ -166,7 +173,7 @@ static int setup_logging(struct config *c, FILE *log, char *err, size_t cap)
 		/* etcd 3.4 panics here ("panic: unknown level"); cetcd reports it. */
 		char *q = go_quoted(c->log_level);
 
-		emsg(err, cap, "unknown level %s", q);
+		errbuf_printf(err, cap, "unknown level %s", q);
 		free(q);
 		return -1;
 	}
@@ -177,23 +184,25 @@ static int setup_logging(struct config *c, FILE *log, char *err, size_t cap)
 static int check_timing(const struct config *c, char *err, size_t cap)
 {
 	if (c->heartbeat_ms == 0)
-		return emsg(err, cap, "--heartbeat-interval must be >0 (set to %llums)",
-			    (unsigned long long)c->heartbeat_ms),
+		return errbuf_printf(err, cap, "--heartbeat-interval must be >0 (set to %llums)",
+				     (unsigned long long)c->heartbeat_ms),
 		       -1;
 	if (c->election_ms == 0)
-		return emsg(err, cap, "--election-timeout must be >0 (set to %llums)",
-			    (unsigned long long)c->election_ms),
+		return errbuf_printf(err, cap, "--election-timeout must be >0 (set to %llums)",
+				     (unsigned long long)c->election_ms),
 		       -1;
 	if (5 * c->heartbeat_ms > c->election_ms) /* Go uint arithmetic wraps too */
-		return emsg(err, cap,
-			    "--election-timeout[%llums] should be at least as 5 times as --heartbeat-interval[%llums]",
-			    (unsigned long long)c->election_ms,
-			    (unsigned long long)c->heartbeat_ms),
+		return errbuf_printf(
+			       err, cap,
+			       "--election-timeout[%llums] should be at least as 5 times as --heartbeat-interval[%llums]",
+			       (unsigned long long)c->election_ms,
+			       (unsigned long long)c->heartbeat_ms),
 		       -1;
 	if (c->election_ms > 50000)
-		return emsg(err, cap,
-			    "--election-timeout[%llums] is too long, and should be set less than 50000ms",
-			    (unsigned long long)c->election_ms),
+		return errbuf_printf(
+			       err, cap,
+			       "--election-timeout[%llums] is too long, and should be set less than 50000ms",
+			       (unsigned long long)c->election_ms),
 		       -1;
 	return 0;
 }
@@ -214,28 +223,31 @@ int config_validate(struct config *c, FILE *log, char *err, size_t cap)
 		return -1;
 	nset = (c->discovery[0] != 0) + (c->initial_cluster[0] != 0) + (c->discovery_srv[0] != 0);
 	if (nset > 1)
-		return emsg(err, cap,
-			    "multiple discovery or bootstrap flags are set. "
-			    "Choose one of \"initial-cluster\", \"discovery\" or \"discovery-srv\""),
+		return errbuf_printf(
+			       err, cap,
+			       "multiple discovery or bootstrap flags are set. "
+			       "Choose one of \"initial-cluster\", \"discovery\" or \"discovery-srv\""),
 		       -1;
 	if (check_timing(c, err, cap) < 0)
 		return -1;
 	if (c->listen_client_urls.n && !c->advertise_client_urls.n && !may_be_proxy(c))
-		return emsg(err, cap,
-			    "--advertise-client-urls is required when --listen-client-urls is set explicitly"),
+		return errbuf_printf(
+			       err, cap,
+			       "--advertise-client-urls is required when --listen-client-urls is set explicitly"),
 		       1;
 	if (strcmp(c->auto_compaction_mode, "") && strcmp(c->auto_compaction_mode, "periodic") &&
 	    strcmp(c->auto_compaction_mode, "revision")) {
 		char *q = go_quoted(c->auto_compaction_mode);
 
-		emsg(err, cap, "unknown auto-compaction-mode %s", q);
+		errbuf_printf(err, cap, "unknown auto-compaction-mode %s", q);
 		free(q);
 		return -1;
 	}
 	if (c->experimental_enable_lease_checkpoint_persist &&
 	    !c->experimental_enable_lease_checkpoint)
-		return emsg(err, cap,
-			    "setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint"),
+		return errbuf_printf(
+			       err, cap,
+			       "setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint"),
 		       -1;
 	return 0;
 }

@@ -4,7 +4,6 @@
  * values; and the small string helpers the configuration files share. */
 #include "cetcd/config_private.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,17 +21,6 @@ void set_str(char **slot, const char *v)
 
 	free(*slot);
 	*slot = n;
-}
-
-void emsg(char *dst, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!dst || !cap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(dst, cap, fmt, ap);
-	va_end(ap);
 }
 
 char *quoted_list(char *const *v, size_t n)
@@ -187,8 +175,8 @@ static int set_uint32(uint32_t *p, const char *v, char *err, size_t cap)
 	if (e == GO_NUM_OK)
 		return 0;
 	qv = go_quoted(v);
-	emsg(err, cap, "strconv.ParseUint: parsing %s: %s", qv,
-	     e == GO_NUM_RANGE ? "value out of range" : "invalid syntax");
+	errbuf_printf(err, cap, "strconv.ParseUint: parsing %s: %s", qv,
+		      e == GO_NUM_RANGE ? "value out of range" : "invalid syntax");
 	free(qv);
 	return -1;
 }
@@ -198,7 +186,7 @@ static int num_result(enum go_num_err e, char *err, size_t cap)
 {
 	if (e == GO_NUM_OK)
 		return 0;
-	emsg(err, cap, "%s", e == GO_NUM_RANGE ? "value out of range" : "parse error");
+	errbuf_printf(err, cap, "%s", e == GO_NUM_RANGE ? "value out of range" : "parse error");
 	return -1;
 }
 
@@ -213,7 +201,7 @@ int config_set_value(struct config *c, const struct flag_def *f, const char *v, 
 		return 0;
 	case FT_BOOL:
 		if (go_parse_bool(v, p) < 0)
-			return emsg(err, cap, "parse error"), -1;
+			return errbuf_printf(err, cap, "parse error"), -1;
 		return 0;
 	case FT_UINT:
 		return num_result(go_parse_uint(v, 0, 64, p), err, cap);
@@ -223,13 +211,13 @@ int config_set_value(struct config *c, const struct flag_def *f, const char *v, 
 		return set_uint32(p, v, err, cap);
 	case FT_DUR:
 		if (go_parse_duration(v, p) < 0)
-			return emsg(err, cap, "parse error"), -1;
+			return errbuf_printf(err, cap, "parse error"), -1;
 		return 0;
 	case FT_URLS:
 		return urls_set(p, &flag_state(c, f)->seen, v, f->extra, err, cap);
 	case FT_CHOICE:
 		if (!choice_ok(f->extra, v))
-			return emsg(err, cap, "invalid value"), -1;
+			return errbuf_printf(err, cap, "invalid value"), -1;
 		set_str(p, v);
 		return 0;
 	case FT_STRS:

@@ -43,6 +43,17 @@ void buf_putc(struct buf *b, char c)
 	b->data[b->len] = '\0';
 }
 
+void errbuf_printf(char *dst, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!dst || !cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(dst, cap, fmt, ap);
+	va_end(ap);
+}
+
 void buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -20,6 +20,10 @@ void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An error message into a caller's fixed buffer (dst may be NULL or cap 0:
+ * nothing is written). */
+void errbuf_printf(char *dst, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void buf_put_u64(struct buf *b, uint64_t v); /* decimal */
 /* Binary, little-endian (le.h): one byte, 4 bytes, 8 bytes. */
 void buf_put_byte(struct buf *b, uint8_t v);

@@ -4,7 +4,6 @@
  * See url.h. */
 #include "util/url.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,18 +15,6 @@
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
-
-static void emsg(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void emsg(char *dst, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!dst || !cap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(dst, cap, fmt, ap);
-	va_end(ap);
-}
 
 static char lower(char ch)
 {
@@ -112,7 +99,7 @@ static int check_escapes(const char *s, bool host, char *why, size_t cap)
 
 			strncpy(esc, s + i, 3);
 			q = go_quoted(esc);
-			emsg(why, cap, "invalid URL escape %s", q);
+			errbuf_printf(why, cap, "invalid URL escape %s", q);
 			free(q);
 			return -1;
 		}
@@ -176,7 +163,7 @@ static int check_host(const struct go_url *u, const char *qin, char *err, size_t
 		const char *rb = strrchr(h, ']');
 
 		if (!rb) {
-			emsg(err, cap, "parse %s: missing ']' in host", qin);
+			errbuf_printf(err, cap, "parse %s: missing ']' in host", qin);
 			return -1;
 		}
 		port = rb + 1;
@@ -188,7 +175,7 @@ static int check_host(const struct go_url *u, const char *qin, char *err, size_t
 	if (!valid_optional_port(port)) {
 		char *qp = go_quoted(port);
 
-		emsg(err, cap, "parse %s: invalid port %s after host", qin, qp);
+		errbuf_printf(err, cap, "parse %s: invalid port %s after host", qin, qp);
 		free(qp);
 		return -1;
 	}
@@ -197,13 +184,14 @@ static int check_host(const struct go_url *u, const char *qin, char *err, size_t
 			char c1[2] = {*p, 0};
 			char *qc = go_quoted(c1);
 
-			emsg(err, cap, "parse %s: invalid character %s in host name", qin, qc);
+			errbuf_printf(err, cap, "parse %s: invalid character %s in host name", qin,
+				      qc);
 			free(qc);
 			return -1;
 		}
 	if (check_escapes(h, true, why, sizeof why) < 0 ||
 	    check_escapes(u->path, false, why, sizeof why) < 0) {
-		emsg(err, cap, "parse %s: %s", qin, why);
+		errbuf_printf(err, cap, "parse %s: %s", qin, why);
 		return -1;
 	}
 	return 0;
@@ -222,11 +210,12 @@ static int go_url_parse(const char *in, struct go_url *u, char *err, size_t cap)
 	u->frag = xstrdup(hash ? hash + 1 : "");
 	for (const char *p = in; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			emsg(err, cap, "parse %s: net/url: invalid control character in URL", qin);
+			errbuf_printf(err, cap,
+				      "parse %s: net/url: invalid control character in URL", qin);
 			goto out;
 		}
 	if (split_scheme(raw, u, &rest) < 0) {
-		emsg(err, cap, "parse %s: missing protocol scheme", qin);
+		errbuf_printf(err, cap, "parse %s: missing protocol scheme", qin);
 		goto out;
 	}
 	tmp = split_query(rest, u);
@@ -237,8 +226,9 @@ static int go_url_parse(const char *in, struct go_url *u, char *err, size_t cap)
 		const char *slash = strchr(tmp, '/'), *colon = strchr(tmp, ':');
 
 		if (colon && (!slash || colon < slash)) {
-			emsg(err, cap, "parse %s: first path segment in URL cannot contain colon",
-			     qin);
+			errbuf_printf(err, cap,
+				      "parse %s: first path segment in URL cannot contain colon",
+				      qin);
 			goto out;
 		}
 	} else if (tmp[1] == '/' && (u->scheme[0] || strncmp(tmp, "///", 3) != 0)) {
@@ -379,11 +369,11 @@ int url_parse(const char *in, struct url *out, char *err, size_t cap)
 	if (go_url_parse(in, &g, err, cap) < 0)
 		return -1;
 	if (!scheme_ok(g.scheme))
-		emsg(err, cap, "URL scheme must be http, https, unix, or unixs: %s", in);
+		errbuf_printf(err, cap, "URL scheme must be http, https, unix, or unixs: %s", in);
 	else if (split_host_port(g.host, &out->host, &out->port) < 0)
-		emsg(err, cap, "URL address does not have the form \"host:port\": %s", in);
+		errbuf_printf(err, cap, "URL address does not have the form \"host:port\": %s", in);
 	else if (g.path[0])
-		emsg(err, cap, "URL must not contain a path: %s", in);
+		errbuf_printf(err, cap, "URL must not contain a path: %s", in);
 	else
 		rc = 0;
 	if (rc == 0) {
