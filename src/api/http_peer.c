@@ -209,7 +209,7 @@ void http_peer_members(struct http_req *r)
 {
 	const struct cluster *c = server_members(api_server(r));
 	struct buf b = BUF_INIT;
-	json_put_members(&b, c);
+	json_put_peer_members(&b, c);
 	buf_putc(&b, '\n');
 	http_respond(r, MHD_HTTP_OK, reply_from_buf(&b, "application/json"));
 }

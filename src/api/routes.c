@@ -27,8 +27,8 @@ static void serve_version(struct http_req *r)
 	http_respond(r, MHD_HTTP_OK, reply_from_buf(&b, "application/json"));
 }
 
-/* etcd 3.4 wraps every client handler in its CORS handler. cetcd's peer
- * answers carry the same headers. */
+/* etcd 3.4 wraps every client handler in its CORS handler; its peer handler
+ * (etcdhttp.NewPeerHandler) has none, so the peer answers carry no CORS. */
 static const struct http_header cors_headers[] = {
 	{"Access-Control-Allow-Headers", "accept, content-type, authorization"},
 	{"Access-Control-Allow-Methods", "POST, GET, OPTIONS, PUT, DELETE"},
@@ -72,7 +72,5 @@ const struct http_service api_peer_service = {
 	.n_routes = COUNT(api_peer_routes),
 	.conn_memory = PEER_CONN_MEMORY,
 	.max_body = API_MAX_PEER_BYTES,
-	.headers = cors_headers,
-	.n_headers = COUNT(cors_headers),
 	.add_headers = reply_cluster_id, /* every peer answer names our cluster */
 };

@@ -36,6 +36,7 @@
 #include "net/loop.h"
 #include "member/node.h"
 #include "member/peer_codec.h"
+#include "member/join.h"
 #include "member/peer_send.h"
 #include "raft/raft.h"
 #include "member/server.h"
@@ -87,7 +88,8 @@ CLIENT_ROUTE_STUB(http_admin_debug_vars)
 static struct server srv;
 static struct http_service peer_service; /* api_peer_service with a 1 MiB body limit */
 static uint64_t id_a, id_b;
-static char url_b[64];
+#define BIG_ID UINT64_C(0xfedcba9876543210) /* an added member not started yet */
+static char url_a[64], url_b[64];
 static int node_dummy;
 
 static uint16_t free_port(void)
@@ -105,7 +107,6 @@ static uint16_t free_port(void)
 static void setup_server(void)
 {
 	srv.loop = loop_new();
-	char url_a[64];
 	snprintf(url_a, sizeof(url_a), "http://127.0.0.1:%u", free_port());
 	snprintf(url_b, sizeof(url_b), "http://127.0.0.1:%u", free_port());
 	char *pa[] = {url_a}, *pb[] = {url_b};
@@ -114,6 +115,9 @@ static void setup_server(void)
 	cluster_add_member(&srv.cluster, "b", pb, 1, cb, 1, "tok");
 	id_a = cluster_member_id(pa, 1, "tok");
 	id_b = cluster_member_id(pb, 1, "tok");
+	/* an added member not started yet, its id above 2^63 */
+	char *pc[] = {"http://127.0.0.1:3"};
+	cluster_put_member(&srv.cluster, BIG_ID, "", pc, 1, NULL, 0);
 	srv.self_id = id_b;
 	srv.node = (struct node *)(void *)&node_dummy;
 	peer_service = api_peer_service;
@@ -187,6 +191,9 @@ enum {
 };
 static struct reply replies[R_N];
 static atomic_bool client_done;
+/* join_existing_cluster against this peer listener, as the unstarted member */
+static int join_rc = -2;
+static struct join_result joined;
 
 static void *client_main(void *arg)
 {
@@ -218,6 +225,8 @@ static void *client_main(void *arg)
 	char *huge = calloc(1, big);
 	http_do("POST", "/raft", ok_hdrs, huge, big, &replies[R_TOO_LARGE]);
 	free(huge);
+	char *own[] = {"http://127.0.0.1:3"};
+	join_rc = join_existing_cluster(&srv.cluster, own, 1, &joined);
 	buf_free(&empty);
 	buf_free(&mismatch);
 	atomic_store(&client_done, true);
@@ -229,13 +238,54 @@ static void check_client_replies(void)
 	CHECK(replies[R_VERSION].status == 200);
 	CHECK(strstr(replies[R_VERSION].body.data, "\"etcdserver\"") != NULL);
 	CHECK(replies[R_MEMBERS].status == 200);
-	char want[128];
-	snprintf(want, sizeof(want), "[{\"id\":\"%" PRIx64 "\",", srv.cluster.members[0].id);
-	CHECK(strncmp(replies[R_MEMBERS].body.data, want, strlen(want)) == 0);
-	snprintf(want, sizeof(want), "\"id\":\"%" PRIx64 "\",\"name\":\"b\",\"peerURLs\":[\"%s\"]",
+	/* etcd 3.4's shape: ids as uint64 numbers, peerURLs before name, name and
+	 * clientURLs left out while empty, in id order, one newline at the end */
+	char want[512], one[3][160];
+	snprintf(one[0], sizeof(one[0]),
+		 "{\"id\":%" PRIu64 ",\"peerURLs\":[\"%s\"],\"name\":\"a\","
+		 "\"clientURLs\":[\"http://127.0.0.1:1\"]}",
+		 id_a, url_a);
+	snprintf(one[1], sizeof(one[1]),
+		 "{\"id\":%" PRIu64 ",\"peerURLs\":[\"%s\"],\"name\":\"b\","
+		 "\"clientURLs\":[\"http://127.0.0.1:2\"]}",
 		 id_b, url_b);
-	CHECK(strstr(replies[R_MEMBERS].body.data, want) != NULL);
-	CHECK(strstr(replies[R_MEMBERS].body.data, "\"clientURLs\":[\"http://127.0.0.1:2\"]"));
+	snprintf(one[2], sizeof(one[2]),
+		 "{\"id\":18364758544493064720,\"peerURLs\":[\"http://127.0.0.1:3\"]}");
+	uint64_t ids[3] = {id_a, id_b, BIG_ID};
+	int ord[3] = {0, 1, 2};
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (ids[ord[j]] < ids[ord[i]]) {
+				int t = ord[i];
+				ord[i] = ord[j];
+				ord[j] = t;
+			}
+	snprintf(want, sizeof(want), "[%s,%s,%s]\n", one[ord[0]], one[ord[1]], one[ord[2]]);
+	CHECK(replies[R_MEMBERS].body.data != NULL &&
+	      strcmp(replies[R_MEMBERS].body.data, want) == 0);
+	if (replies[R_MEMBERS].body.data != NULL && strcmp(replies[R_MEMBERS].body.data, want) != 0)
+		fprintf(stderr, "got  %s\nwant %s", replies[R_MEMBERS].body.data, want);
+	CHECK(strstr(replies[R_MEMBERS].headers.data, "Content-Type: application/json\r\n") !=
+	      NULL);
+	CHECK(strstr(replies[R_MEMBERS].headers.data, "Access-Control") == NULL);
+	/* the joiner's reader of that body (member/join.c): ids above 2^63 exact */
+	CHECK(join_rc == 0);
+	CHECK(joined.self_id == BIG_ID);
+	CHECK(joined.table.id == srv.cluster.id);
+	CHECK(joined.table.n_members == 3);
+	for (size_t i = 0; i < joined.table.n_members && i < 3; i++) {
+		const struct member *g = &joined.table.members[i];
+		const struct member *w = cluster_find(&srv.cluster, g->id);
+		CHECK(w != NULL);
+		if (w == NULL)
+			continue;
+		CHECK(strcmp(g->name, w->name) == 0);
+		CHECK(g->n_peer_urls == 1 && strcmp(g->peer_urls[0], w->peer_urls[0]) == 0);
+		CHECK(g->n_client_urls == w->n_client_urls);
+		if (g->n_client_urls == 1 && w->n_client_urls == 1)
+			CHECK(strcmp(g->client_urls[0], w->client_urls[0]) == 0);
+	}
+	cluster_free(&joined.table);
 	snprintf(want, sizeof(want), "X-Etcd-Cluster-Id: %" PRIx64 "\r\n", srv.cluster.id);
 	CHECK(strstr(replies[R_MEMBERS].headers.data, want) != NULL);
 	CHECK(replies[R_NOPE].status == 404);
