@@ -5,7 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,12 +259,21 @@ void fs_join(char *buf, size_t cap, const char *dir, const char *name)
 	snprintf(buf, cap, "%s/%s", dir, name);
 }
 
-void fs_errf(char *err, size_t cap, const char *fmt, ...)
+void fs_pair_name(char *buf, size_t cap, uint64_t a, uint64_t b, const char *ext)
 {
-	if (!err || !cap)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
+	snprintf(buf, cap, "%016" PRIx64 "-%016" PRIx64 ".%s", a, b, ext);
+}
+
+bool fs_parse_pair_name(const char *name, const char *ext, uint64_t *a, uint64_t *b)
+{
+	size_t len = 16 + 1 + 16 + 1 + strlen(ext);
+	unsigned long long x, y;
+	int used = 0;
+	if (strlen(name) != len || name[16] != '-' || name[33] != '.' ||
+	    strcmp(name + 34, ext) != 0 || sscanf(name, "%16llx-%16llx.%n", &x, &y, &used) != 2 ||
+	    used != 34)
+		return false;
+	*a = x;
+	*b = y;
+	return true;
 }

@@ -4,6 +4,7 @@
 #ifndef CETCD_FS_H
 #define CETCD_FS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -54,8 +55,10 @@ int fs_read_file(const char *path, void **data, size_t *len);
 int fs_mkdir_durable(const char *path);
 /* Writes "dir/name" into buf (truncates to cap; never fails). */
 void fs_join(char *buf, size_t cap, const char *dir, const char *name);
-
-/* Formats an error message into err (cap bytes; nothing if err is NULL). */
-void fs_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The disk layer's file names: "%016x-%016x.<ext>" (a, b), as etcd names its
+ * WAL segments and snapshots. */
+void fs_pair_name(char *buf, size_t cap, uint64_t a, uint64_t b, const char *ext);
+/* Parses such a name with exactly this ext; false for any other name. */
+bool fs_parse_pair_name(const char *name, const char *ext, uint64_t *a, uint64_t *b);
 
 #endif /* CETCD_FS_H */

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/buf.h"
 #include "util/crc32c.h"
 #include "util/le.h"
 #include "util/xalloc.h"
@@ -30,28 +31,18 @@ struct snap_file {
 	char name[64];
 };
 
-static void snap_name(char *buf, size_t cap, uint64_t term, uint64_t index)
-{
-	snprintf(buf, cap, "%016" PRIx64 "-%016" PRIx64 ".snap", term, index);
-}
-
 /* "dir/<term>-<index>.snap": where the snapshot of meta lives. */
 static void snap_path(char *buf, size_t cap, const char *dir, const struct raft_snapshot_meta *meta)
 {
 	char name[64];
-	snap_name(name, sizeof(name), meta->term, meta->index);
+	fs_pair_name(name, sizeof(name), meta->term, meta->index, "snap");
 	fs_join(buf, cap, dir, name);
 }
 
 static bool parse_snap_name(const char *name, struct snap_file *out)
 {
-	unsigned long long term, index;
-	int used = 0;
-	if (strlen(name) != 38 || sscanf(name, "%16llx-%16llx.snap%n", &term, &index, &used) != 2 ||
-	    used != 38)
+	if (!fs_parse_pair_name(name, "snap", &out->term, &out->index))
 		return false;
-	out->term = term;
-	out->index = index;
 	snprintf(out->name, sizeof(out->name), "%s", name);
 	return true;
 }
@@ -201,7 +192,7 @@ static int write_tmp(const char *tmp, const struct raft_snapshot_meta *meta, sna
 {
 	int fd = fs_ops->open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0640);
 	if (fd < 0) {
-		fs_errf(err, cap, "snap: create %s: %s", tmp, strerror(-fd));
+		errbuf_printf(err, cap, "snap: create %s: %s", tmp, strerror(-fd));
 		return -1;
 	}
 	uint8_t meta_buf[24 + 16 * RAFT_MAX_MEMBERS];
@@ -228,8 +219,8 @@ static int write_tmp(const char *tmp, const struct raft_snapshot_meta *meta, sna
 	free(sw.buf);
 	fs_ops->close(fd);
 	if (rc < 0) {
-		fs_errf(err, cap, "snap: %s %s: %s", what, tmp,
-			sw.err ? strerror(-sw.err) : "failed");
+		errbuf_printf(err, cap, "snap: %s %s: %s", what, tmp,
+			      sw.err ? strerror(-sw.err) : "failed");
 		fs_ops->unlink(tmp);
 		return -1;
 	}
@@ -241,7 +232,7 @@ int snap_save_stream(const char *dir, const struct raft_snapshot_meta *meta, sna
 {
 	int rc = fs_mkdir_durable(dir);
 	if (rc < 0) {
-		fs_errf(err, cap, "snap: mkdir %s: %s", dir, strerror(-rc));
+		errbuf_printf(err, cap, "snap: mkdir %s: %s", dir, strerror(-rc));
 		return -1;
 	}
 	char path[4096], tmp[4100];
@@ -253,7 +244,7 @@ int snap_save_stream(const char *dir, const struct raft_snapshot_meta *meta, sna
 	if (rc == 0)
 		rc = fs_ops->fsync_dir(dir); /* the rename itself must survive */
 	if (rc < 0) {
-		fs_errf(err, cap, "snap: publish %s: %s", path, strerror(-rc));
+		errbuf_printf(err, cap, "snap: publish %s: %s", path, strerror(-rc));
 		return -1;
 	}
 	return 0;
@@ -312,12 +303,12 @@ int snap_save_async(const char *dir, const struct raft_snapshot_meta *meta, snap
 	(void)crc32c(0, "", 0);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		fs_errf(err, cap, "snap: pipe: %s", strerror(errno));
+		errbuf_printf(err, cap, "snap: pipe: %s", strerror(errno));
 		return -1;
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
-		fs_errf(err, cap, "snap: fork: %s", strerror(errno));
+		errbuf_printf(err, cap, "snap: fork: %s", strerror(errno));
 		close(p[0]);
 		close(p[1]);
 		return -1;
@@ -371,11 +362,11 @@ int snap_job_finish(struct snap_job *job, uint64_t *bytes, char *err, size_t cap
 	if (ok)
 		return 0;
 	if (len)
-		fs_errf(err, cap, "%s", msg);
+		errbuf_printf(err, cap, "%s", msg);
 	else if (r > 0 && WIFSIGNALED(status))
-		fs_errf(err, cap, "snap: child killed by signal %d", WTERMSIG(status));
+		errbuf_printf(err, cap, "snap: child killed by signal %d", WTERMSIG(status));
 	else
-		fs_errf(err, cap, "snap: child failed");
+		errbuf_printf(err, cap, "snap: child failed");
 	return -1;
 }
 
@@ -414,7 +405,7 @@ int snap_load(const char *dir, uint64_t max_index, struct snap_loaded *out, char
 	size_t n;
 	int rc = list_snaps(dir, &files, &n, NULL, NULL);
 	if (rc < 0) {
-		fs_errf(err, cap, "snap: list %s: %s", dir, strerror(-rc));
+		errbuf_printf(err, cap, "snap: list %s: %s", dir, strerror(-rc));
 		return -1;
 	}
 	int found = 0;
@@ -427,7 +418,7 @@ int snap_load(const char *dir, uint64_t max_index, struct snap_loaded *out, char
 		size_t size;
 		rc = fs_read_file(path, &data, &size);
 		if (rc < 0) {
-			fs_errf(err, cap, "snap: read %s: %s", path, strerror(-rc));
+			errbuf_printf(err, cap, "snap: read %s: %s", path, strerror(-rc));
 			free(files);
 			snap_loaded_free(out);
 			return -1;
@@ -468,7 +459,7 @@ int snap_purge(const char *dir, unsigned max_snapshots, char *err, size_t cap)
 	size_t n, n_tmp;
 	int rc = list_snaps(dir, &files, &n, &tmps, &n_tmp);
 	if (rc < 0) {
-		fs_errf(err, cap, "snap: list %s: %s", dir, strerror(-rc));
+		errbuf_printf(err, cap, "snap: list %s: %s", dir, strerror(-rc));
 		return -1;
 	}
 	int deleted = 0;
@@ -484,7 +475,7 @@ int snap_purge(const char *dir, unsigned max_snapshots, char *err, size_t cap)
 		fs_join(path, sizeof(path), dir, files[i].name);
 		rc = fs_ops->unlink(path);
 		if (rc < 0 && rc != -ENOENT) {
-			fs_errf(err, cap, "snap: unlink %s: %s", path, strerror(-rc));
+			errbuf_printf(err, cap, "snap: unlink %s: %s", path, strerror(-rc));
 			free(files);
 			return -1;
 		}

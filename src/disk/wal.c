@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/crc32c.h"
 #include "util/le.h"
 #include "util/xalloc.h"
@@ -93,28 +94,16 @@ const char *wal_error(const struct wal *w)
 
 /* ---- file names -------------------------------------------------------------- */
 
-static void seg_name(char *buf, size_t cap, uint64_t seq, uint64_t first)
-{
-	snprintf(buf, cap, "%016" PRIx64 "-%016" PRIx64 ".wal", seq, first);
-}
-
 static void seg_path(char *buf, size_t cap, const char *dir, const struct wal_seg *s)
 {
 	char name[64];
-	seg_name(name, sizeof(name), s->seq, s->first_index);
+	fs_pair_name(name, sizeof(name), s->seq, s->first_index, "wal");
 	fs_join(buf, cap, dir, name);
 }
 
 static bool parse_seg_name(const char *name, struct wal_seg *out)
 {
-	unsigned long long seq, first;
-	int used = 0;
-	if (strlen(name) != 37 || sscanf(name, "%16llx-%16llx.wal%n", &seq, &first, &used) != 2 ||
-	    used != 37)
-		return false;
-	out->seq = seq;
-	out->first_index = first;
-	return true;
+	return fs_parse_pair_name(name, "wal", &out->seq, &out->first_index);
 }
 
 static int seg_cmp(const void *a, const void *b)
@@ -428,18 +417,18 @@ int wal_create(const char *dir, const struct wal_meta *meta, const struct wal_op
 	*out = NULL;
 	int rc = fs_mkdir_durable(dir);
 	if (rc < 0) {
-		fs_errf(err, cap, "wal: mkdir %s: %s", dir, strerror(-rc));
+		errbuf_printf(err, cap, "wal: mkdir %s: %s", dir, strerror(-rc));
 		return -1;
 	}
 	if (wal_exists(dir)) {
-		fs_errf(err, cap, "wal: %s already holds a WAL", dir);
+		errbuf_printf(err, cap, "wal: %s already holds a WAL", dir);
 		return -1;
 	}
 	struct wal *w = wal_alloc(dir, o);
 	w->meta = *meta;
 	struct wal_seg first = {0, 1};
 	if (segment_create(w, first) < 0) {
-		fs_errf(err, cap, "%s", w->err);
+		errbuf_printf(err, cap, "%s", w->err);
 		wal_free(w);
 		return -1;
 	}
@@ -476,7 +465,7 @@ static int close_wal(struct wal *w, bool trim, char *err, size_t cap)
 		return 0;
 	int rc = 0;
 	if (w->fd >= 0 && (wal_sync(w) < 0 || (trim && segment_trim(w) < 0))) {
-		fs_errf(err, cap, "%s", w->err);
+		errbuf_printf(err, cap, "%s", w->err);
 		rc = -1;
 	}
 	wal_free(w);
@@ -595,10 +584,10 @@ static int replay_entry(struct replay *rp, const char *path, uint64_t off, const
 		.len = len - (WAL_ENTRY_FIXED - 1), /* len: body bytes after the type */
 	};
 	if (e.index == 0 || e.index > rp->last + 1) {
-		fs_errf(rp->err, rp->cap,
-			"wal: %s: offset %" PRIu64 ": entry %" PRIu64 " follows entry %" PRIu64
-			" (gap in the log)",
-			path, off, e.index, rp->last);
+		errbuf_printf(rp->err, rp->cap,
+			      "wal: %s: offset %" PRIu64 ": entry %" PRIu64
+			      " follows entry %" PRIu64 " (gap in the log)",
+			      path, off, e.index, rp->last);
 		return -1;
 	}
 	replay_truncate(rp, e.index);
@@ -653,9 +642,9 @@ static int replay_record(struct replay *rp, const char *path, uint64_t off, cons
 	uint8_t type = p[0];
 	const uint8_t *body = p + 1;
 	if (first != (type == WAL_REC_META)) {
-		fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": %s", path, off,
-			first ? "segment does not start with a metadata record" :
-				"metadata record in the middle of a segment");
+		errbuf_printf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": %s", path, off,
+			      first ? "segment does not start with a metadata record" :
+				      "metadata record in the middle of a segment");
 		return -1;
 	}
 	switch (type) {
@@ -665,14 +654,16 @@ static int replay_record(struct replay *rp, const char *path, uint64_t off, cons
 		uint32_t version = le_get_u32(body);
 		struct wal_meta m = {le_get_u64(body + 4), le_get_u64(body + 12)};
 		if (version != WAL_FORMAT_VERSION) {
-			fs_errf(rp->err, rp->cap, "wal: %s: format version %u, this build reads %u",
-				path, version, WAL_FORMAT_VERSION);
+			errbuf_printf(rp->err, rp->cap,
+				      "wal: %s: format version %u, this build reads %u", path,
+				      version, WAL_FORMAT_VERSION);
 			return -1;
 		}
 		if (le_get_u64(body + 20) != seg->seq ||
 		    le_get_u64(body + 28) != seg->first_index) {
-			fs_errf(rp->err, rp->cap,
-				"wal: %s: metadata names another segment (renamed file?)", path);
+			errbuf_printf(rp->err, rp->cap,
+				      "wal: %s: metadata names another segment (renamed file?)",
+				      path);
 			return -1;
 		}
 		if (!rp->have_meta) {
@@ -681,8 +672,9 @@ static int replay_record(struct replay *rp, const char *path, uint64_t off, cons
 		}
 		if (m.member_id != rp->rec->meta.member_id ||
 		    m.cluster_id != rp->rec->meta.cluster_id) {
-			fs_errf(rp->err, rp->cap,
-				"wal: %s: member/cluster id differ from earlier segments", path);
+			errbuf_printf(rp->err, rp->cap,
+				      "wal: %s: member/cluster id differ from earlier segments",
+				      path);
 			return -1;
 		}
 		return 0;
@@ -705,12 +697,14 @@ static int replay_record(struct replay *rp, const char *path, uint64_t off, cons
 		replay_marker(rp, le_get_u64(body), le_get_u64(body + 8));
 		return 0;
 	default:
-		fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": unknown record type %u",
-			path, off, type);
+		errbuf_printf(rp->err, rp->cap,
+			      "wal: %s: offset %" PRIu64 ": unknown record type %u", path, off,
+			      type);
 		return -1;
 	}
-	fs_errf(rp->err, rp->cap, "wal: %s: offset %" PRIu64 ": record type %u has bad length %zu",
-		path, off, type, len);
+	errbuf_printf(rp->err, rp->cap,
+		      "wal: %s: offset %" PRIu64 ": record type %u has bad length %zu", path, off,
+		      type, len);
 	return -1;
 }
 
@@ -770,17 +764,17 @@ static int scan_segment(struct replay *rp, const char *path, const uint8_t *d, u
 			uint64_t nz = last_nonzero_end(d, off, size);
 			out->end = off;
 			if (off == 0) {
-				fs_errf(rp->err, rp->cap, "wal: %s: offset 0: no metadata record",
-					path);
+				errbuf_printf(rp->err, rp->cap,
+					      "wal: %s: offset 0: no metadata record", path);
 				return -1;
 			}
 			if (nz == off)
 				return 0;
 			if (!last_seg) {
-				fs_errf(rp->err, rp->cap,
-					"wal: %s: offset %" PRIu64 ": data after the end "
-					"of the records (zeroed record?)",
-					path, off);
+				errbuf_printf(rp->err, rp->cap,
+					      "wal: %s: offset %" PRIu64 ": data after the end "
+					      "of the records (zeroed record?)",
+					      path, off);
 				return -1;
 			}
 			/* unsynced writes that reached the disk out of order */
@@ -801,7 +795,8 @@ static int scan_segment(struct replay *rp, const char *path, const uint8_t *d, u
 				out->why = !fits ? "record cut short" : "torn record";
 				return 0;
 			}
-			fs_errf(rp->err, rp->cap,
+			errbuf_printf(
+				rp->err, rp->cap,
 				"wal: %s: offset %" PRIu64 ": corrupt record (%s): "
 				"refusing to start; the log cannot be trusted past this point",
 				path, off,
@@ -822,7 +817,7 @@ static int zero_tail(const char *path, uint64_t off, uint64_t len, char *err, si
 {
 	int fd = fs_ops->open(path, O_RDWR, 0);
 	if (fd < 0) {
-		fs_errf(err, cap, "wal: open %s: %s", path, strerror(-fd));
+		errbuf_printf(err, cap, "wal: open %s: %s", path, strerror(-fd));
 		return -1;
 	}
 	static const uint8_t zeros[4096];
@@ -836,7 +831,7 @@ static int zero_tail(const char *path, uint64_t off, uint64_t len, char *err, si
 		rc = fs_ops->fdatasync(fd);
 	fs_ops->close(fd);
 	if (rc < 0) {
-		fs_errf(err, cap, "wal: repair %s: %s", path, strerror(-rc));
+		errbuf_printf(err, cap, "wal: repair %s: %s", path, strerror(-rc));
 		return -1;
 	}
 	return 0;
@@ -848,10 +843,10 @@ static int replay_finish(struct replay *rp, const char *dir)
 {
 	struct wal_recovered *rec = rp->rec;
 	if (rp->snap_index < rp->base) {
-		fs_errf(rp->err, rp->cap,
-			"wal: %s: the log starts after index %" PRIu64 " but the "
-			"snapshot is at %" PRIu64 ": entries in between are missing",
-			dir, rp->base, rp->snap_index);
+		errbuf_printf(rp->err, rp->cap,
+			      "wal: %s: the log starts after index %" PRIu64 " but the "
+			      "snapshot is at %" PRIu64 ": entries in between are missing",
+			      dir, rp->base, rp->snap_index);
 		return -1;
 	}
 	uint64_t t;
@@ -905,7 +900,7 @@ static int open_last_segment(struct wal *w, const char *path, uint64_t end, char
 	w->seg_head_end = end;
 	w->fd = fs_ops->open(path, O_RDWR, 0);
 	if (w->fd < 0) {
-		fs_errf(err, cap, "wal: open %s: %s", path, strerror(-w->fd));
+		errbuf_printf(err, cap, "wal: open %s: %s", path, strerror(-w->fd));
 		return -1;
 	}
 	uint64_t size;
@@ -921,7 +916,7 @@ static int open_last_segment(struct wal *w, const char *path, uint64_t end, char
 		}
 	}
 	if (rc < 0) {
-		fs_errf(err, cap, "wal: %s %s: %s", what, path, strerror(-rc));
+		errbuf_printf(err, cap, "wal: %s %s: %s", what, path, strerror(-rc));
 		return -1;
 	}
 	return 0;
@@ -936,8 +931,9 @@ static int replay_all(struct wal *w, struct replay *rp)
 		char path[4096];
 		seg_path(path, sizeof(path), w->dir, seg);
 		if (i > 0 && seg->seq != w->segs[i - 1].seq + 1) {
-			fs_errf(rp->err, rp->cap, "wal: %s: segment %016" PRIx64 " is missing",
-				path, w->segs[i - 1].seq + 1);
+			errbuf_printf(rp->err, rp->cap,
+				      "wal: %s: segment %016" PRIx64 " is missing", path,
+				      w->segs[i - 1].seq + 1);
 			return -1;
 		}
 		if (i == 0)
@@ -946,7 +942,7 @@ static int replay_all(struct wal *w, struct replay *rp)
 		size_t size;
 		int rc = fs_read_file(path, &data, &size);
 		if (rc < 0) {
-			fs_errf(rp->err, rp->cap, "wal: read %s: %s", path, strerror(-rc));
+			errbuf_printf(rp->err, rp->cap, "wal: read %s: %s", path, strerror(-rc));
 			return -1;
 		}
 		bool last = i + 1 == w->n_segs;
@@ -978,7 +974,8 @@ int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index, 
 	struct wal *w = wal_alloc(dir, o);
 	int rc = list_segments(dir, w);
 	if (rc < 0 || w->n_segs == 0) {
-		fs_errf(err, cap, "wal: %s: %s", dir, rc < 0 ? strerror(-rc) : "no WAL segments");
+		errbuf_printf(err, cap, "wal: %s: %s", dir,
+			      rc < 0 ? strerror(-rc) : "no WAL segments");
 		wal_free(w);
 		return -1;
 	}
@@ -1009,7 +1006,7 @@ int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index, 
 		 * file and its marker) or the log diverged: log it now, so the
 		 * entries Raft appends after snap_index connect on the next replay */
 		if (wal_snapshot_marker(w, snap_index, snap_term) < 0 || wal_sync(w) < 0) {
-			fs_errf(err, cap, "%s", w->err);
+			errbuf_printf(err, cap, "%s", w->err);
 			wal_recovered_free(rec);
 			wal_free(w);
 			return -1;
