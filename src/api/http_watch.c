@@ -8,11 +8,8 @@
  * the store's immutable, reference-counted events (one copy of the JSON for
  * every watcher it wakes), handed to MHD straight from the event.
  *
- * Hang-ups: MHD does not look at a suspended connection, so a client that goes
- * away while waiting is noticed here. Every waiting client socket is in one
- * epoll set of our own (EPOLLRDHUP), which sits in the loop as one fd: adding
- * a watcher is one epoll_ctl and removing one costs none, whatever the number
- * of watchers. */
+ * Hang-ups: a client that goes away while waiting is noticed by the edge
+ * (http_watch_hangup), which costs one epoll_ctl per watcher. */
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -33,7 +30,6 @@
 struct watch_state {
 	struct http_req *req;
 	struct watcher *watcher; /* NULL once fired (one-shot) or removed */
-	int fd;			 /* client socket while in the hang-up set, else -1 */
 	bool stream;
 	bool done; /* nothing more will be added: end after the queue drains */
 	bool gone; /* the client hung up */
@@ -45,112 +41,45 @@ struct watch_state {
 	struct store_event *q1[1]; /* q's storage until a stream needs more */
 };
 
-/* ---- hang-up detection ------------------------------------------------ */
+/* ---- connection memory ------------------------------------------------ */
 
-/* One epoll set of our own holds the waiting clients' sockets (EPOLLRDHUP,
- * level-triggered, keyed by fd); the loop watches that set as one fd. A
- * watch that ends only clears its slot in by_fd (no syscall on the fan-out
- * path): the kernel drops the registration when MHD closes the socket, a
- * keep-alive connection's next watch finds it still there (EEXIST), and a
- * hang-up on a slot that is empty just removes the registration. */
+/* Live watches; when they fall to half of the recent peak, the freed
+ * connection memory is handed back to the OS once things are quiet. */
 static struct {
-	struct loop *loop; /* the loop the set is registered in */
-	int epfd;
-	struct watch_state **by_fd; /* fd -> the watch waiting on it */
-	size_t cap;
-	/* live watches; when they fall to half of the recent peak, the freed
-	 * connection memory is handed back to the OS once things are quiet */
+	struct loop *loop; /* the loop the trim timer runs in */
 	size_t live, peak;
 	unsigned ticks, last_free_tick;
 	bool trim_due;
-} hup = {.epfd = -1};
+} mem;
 
-static void on_hangup(struct watch_state *w);
-
-static void hup_ready(void *ctx, uint32_t events)
+static void trim_tick(void *ctx)
 {
-	enum {
-		BATCH = 256
-	};
-	struct epoll_event evs[BATCH];
-	int n;
-	do {
-		n = epoll_wait(hup.epfd, evs, BATCH, 0);
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-			epoll_ctl(hup.epfd, EPOLL_CTL_DEL, fd, NULL);
-			struct watch_state *w = (size_t)fd < hup.cap ? hup.by_fd[fd] : NULL;
-			if (w != NULL)
-				on_hangup(w);
-		}
-	} while (n == BATCH);
-}
-
-static void hup_tick(void *ctx)
-{
-	hup.ticks++;
+	mem.ticks++;
 #ifdef __GLIBC__
-	if (hup.trim_due && hup.ticks - hup.last_free_tick >= 2) {
+	if (mem.trim_due && mem.ticks - mem.last_free_tick >= 2) {
 		malloc_trim(0);
-		hup.trim_due = false;
-		hup.peak = hup.live;
+		mem.trim_due = false;
+		mem.peak = mem.live;
 	}
 #endif
 }
 
-static bool hup_init(struct loop *loop)
+static void count_watch(struct loop *loop)
 {
-	if (hup.loop == loop)
-		return hup.epfd >= 0;
-	if (hup.epfd >= 0)
-		close(hup.epfd); /* a previous server's loop (tests) */
-	free(hup.by_fd);
-	hup.by_fd = NULL;
-	hup.cap = 0;
-	hup.loop = loop;
-	hup.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (hup.epfd < 0)
-		return false;
-	if (loop_add_fd(loop, hup.epfd, EPOLLIN, hup_ready, NULL) == NULL) {
-		close(hup.epfd);
-		hup.epfd = -1;
-		return false;
+	if (mem.loop != loop) { /* a new server's loop (tests) */
+		mem.loop = loop;
+		loop_add_timer(loop, 500, trim_tick, NULL);
 	}
-	loop_add_timer(loop, 500, hup_tick, NULL);
-	return true;
+	if (++mem.live > mem.peak)
+		mem.peak = mem.live;
 }
 
-static void hup_add(struct watch_state *w)
+static void uncount_watch(void)
 {
-	struct http_req *r = w->req;
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci == NULL || ci->connect_fd < 0 || !hup_init(api_server(r)->loop))
-		return;
-	int fd = ci->connect_fd;
-	if ((size_t)fd >= hup.cap) {
-		size_t cap = hup.cap ? hup.cap : 1024;
-		while (cap <= (size_t)fd)
-			cap *= 2;
-		struct watch_state **v = xrealloc(hup.by_fd, cap * sizeof(*v));
-		memset(v + hup.cap, 0, (cap - hup.cap) * sizeof(*v));
-		hup.by_fd = v;
-		hup.cap = cap;
-	}
-	struct epoll_event ev = {.events = EPOLLRDHUP, .data.fd = fd};
-	if (epoll_ctl(hup.epfd, EPOLL_CTL_ADD, fd, &ev) != 0 && errno != EEXIST)
-		return;
-	hup.by_fd[fd] = w;
-	w->fd = fd;
-}
-
-static void hup_del(struct watch_state *w)
-{
-	if (w->fd < 0)
-		return;
-	if (hup.by_fd[w->fd] == w)
-		hup.by_fd[w->fd] = NULL;
-	w->fd = -1;
+	mem.live--;
+	mem.last_free_tick = mem.ticks;
+	if (mem.peak - mem.live >= 512 && mem.live <= mem.peak / 2)
+		mem.trim_due = true;
 }
 
 /* ---- the watcher ------------------------------------------------------ */
@@ -197,9 +126,9 @@ static void on_fire(void *ctx, struct store_event *ev)
 	http_resume(w->req);
 }
 
-static void on_hangup(struct watch_state *w)
+static void on_hangup(struct http_req *r)
 {
-	hup_del(w);
+	struct watch_state *w = r->handler_ctx;
 	w->gone = true;
 	stop_watching(w);
 	http_resume(w->req); /* MHD then ends the request: completed_cb frees */
@@ -227,7 +156,7 @@ static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	if (n > 0)
 		return (ssize_t)n;
 	if (w->done) {
-		hup_del(w); /* MHD owns the connection again from here */
+		http_unwatch_hangup(w->req); /* MHD owns the connection again */
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	}
 	http_suspend(w->req);
@@ -249,7 +178,6 @@ struct watch_state *http_watch_start(struct http_req *r, const struct kv_request
 	uint64_t start_index = store_index(st);
 	struct watch_state *w = xcalloc(1, sizeof(*w));
 	w->req = r;
-	w->fd = -1;
 	w->stream = kv->stream;
 	w->q = w->q1;
 	w->qcap = 1;
@@ -279,9 +207,8 @@ struct watch_state *http_watch_start(struct http_req *r, const struct kv_request
 		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, watch_reader, w, NULL);
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	reply_etcd_headers(r, resp, start_index);
-	hup_add(w);
-	if (++hup.live > hup.peak)
-		hup.peak = hup.live;
+	http_watch_hangup(r, on_hangup);
+	count_watch(api_server(r)->loop);
 	http_respond(r, MHD_HTTP_OK, resp);
 	return w;
 }
@@ -289,14 +216,11 @@ struct watch_state *http_watch_start(struct http_req *r, const struct kv_request
 void http_watch_free(struct http_req *r, struct watch_state *w)
 {
 	stop_watching(w);
-	hup_del(w);
+	http_unwatch_hangup(r);
 	for (unsigned i = 0; i < w->qlen; i++)
 		store_event_unref(w->q[i]);
 	if (w->q != w->q1)
 		free(w->q);
 	free(w);
-	hup.live--;
-	hup.last_free_tick = hup.ticks;
-	if (hup.peak - hup.live >= 512 && hup.live <= hup.peak / 2)
-		hup.trim_due = true;
+	uncount_watch();
 }

@@ -555,5 +555,6 @@ void http_client_free(struct http_client *c)
 	curl_multi_cleanup(c->multi);
 	while (!list_empty(&c->socks)) /* sockets libcurl did not report removed */
 		sock_free(c, list_first(&c->socks, struct sock, link));
+	loop_del_timeout_source(c->loop, c);
 	free(c);
 }

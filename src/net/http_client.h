@@ -41,8 +41,7 @@ int http_client_global_init(void);
 void http_client_global_cleanup(void);
 
 /* A client whose transfers run in loop l. Returns NULL if libcurl refuses.
- * The loop cannot unregister the client's timeout source: free the client
- * after loop_run has returned, before loop_free. */
+ * Free it before the loop. */
 struct http_client *http_client_new(struct loop *l);
 /* Cancels every call in flight, calling nothing back. Not from a callback. */
 void http_client_free(struct http_client *c);

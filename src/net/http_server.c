@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/http_hangup.h"
 #include "net/http_reply.h"
 #include "net/loop.h"
 #include "util/clock.h"
@@ -65,10 +66,11 @@ struct http_server {
 	size_t n_listeners;
 	struct shard **shards;
 	size_t n_shards, cap_shards;
-	struct shard *owed;    /* shards with resumed or new connections */
-	struct list suspended; /* http_req.susp_link; resumed before the daemons stop */
-	bool stopping;	       /* http_server_free: no more suspends (a waiting
+	struct shard *owed;	    /* shards with resumed or new connections */
+	struct list suspended;	    /* http_req.susp_link; resumed before the daemons stop */
+	bool stopping;		    /* http_server_free: no more suspends (a waiting
 				 * watch would suspend again in the last MHD_run) */
+	struct hangup_set *hangups; /* made at the first http_watch_hangup */
 };
 
 static void owe_run(struct shard *s);
@@ -89,6 +91,7 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->ctx = s->owner->ctx;
 	r->shard = s;
 	r->query = "";
+	r->hangup_fd = -1;
 	r->conn = conn;
 	r->uri = xstrdup(uri ? uri : "/");
 	return r;
@@ -101,6 +104,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (r == NULL)
 		return;
 	http_resume(r); /* unlinks; MHD never completes a suspended request */
+	http_unwatch_hangup(r);
 	if (r->cleanup)
 		r->cleanup(r);
 	if (r->resp)
@@ -133,6 +137,35 @@ void http_resume(struct http_req *r)
 	list_del(&r->susp_link);
 	MHD_resume_connection(r->conn);
 	owe_run(r->shard);
+}
+
+bool http_watch_hangup(struct http_req *r, http_handler_fn on_hangup)
+{
+	struct http_server *h = r->shard->owner;
+	if (r->hangup_fd >= 0) {
+		r->on_hangup = on_hangup;
+		return true;
+	}
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL || ci->connect_fd < 0)
+		return false;
+	if (h->hangups == NULL)
+		h->hangups = hangup_set_new(h->loop);
+	if (h->hangups == NULL || !hangup_set_add(h->hangups, r, ci->connect_fd))
+		return false;
+	r->hangup_fd = ci->connect_fd;
+	r->on_hangup = on_hangup;
+	return true;
+}
+
+void http_unwatch_hangup(struct http_req *r)
+{
+	if (r->hangup_fd < 0)
+		return;
+	hangup_set_del(r->shard->owner->hangups, r, r->hangup_fd);
+	r->hangup_fd = -1;
+	r->on_hangup = NULL;
 }
 
 static void shard_run(struct shard *s);
@@ -726,6 +759,8 @@ void http_server_free(struct http_server *h)
 		if (l->fd >= 0)
 			close(l->fd);
 	}
+	loop_del_timeout_source(h->loop, h);
+	hangup_set_free(h->loop, h->hangups);
 	free(h->shards);
 	free(h->listeners);
 	free(h);

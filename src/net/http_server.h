@@ -86,6 +86,9 @@ struct http_req {
 	bool close_after; /* answer with Connection: close (unread body left) */
 	/* Adds headers to whatever is answered from now on; a handler may set it. */
 	http_headers_fn add_headers;
+	/* http_watch_hangup: called once when the client hangs up */
+	http_handler_fn on_hangup;
+	int hangup_fd;		 /* the socket in the hang-up set, or -1 */
 	void *handler_ctx;	 /* the route handler's state */
 	http_cleanup_fn cleanup; /* frees handler_ctx; runs once */
 };
@@ -108,5 +111,13 @@ void http_respond(struct http_req *r, unsigned status, struct MHD_Response *resp
 void http_suspend(struct http_req *r);
 /* Resumes a suspended connection (no-op otherwise). */
 void http_resume(struct http_req *r);
+
+/* Calls on_hangup(r) once if r's client hangs up while r waits (MHD does not
+ * look at a suspended connection). The handler typically stops what it
+ * waits for and resumes r, and MHD then ends the request. Ends by itself
+ * when the request completes. Returns false if r cannot be watched. */
+bool http_watch_hangup(struct http_req *r, http_handler_fn on_hangup);
+/* Stops watching for r's hang-up (no-op if not watched). */
+void http_unwatch_hangup(struct http_req *r);
 
 #endif /* CETCD_HTTP_SERVER_H */

@@ -21,12 +21,13 @@ struct loop_fd {
 	struct loop_fd *next;
 };
 
-struct timer {
+struct loop_timer {
+	bool dead; /* deleted: unlinked after the current pass over the timers */
 	uint64_t interval_ms;
 	uint64_t due_ms;
 	loop_fn fn;
 	void *ctx;
-	struct timer *next;
+	struct loop_timer *next;
 };
 
 struct hook {
@@ -42,9 +43,10 @@ struct loop {
 	bool stop;
 	struct loop_fd *fds;
 	struct loop_fd *graveyard; /* deleted during dispatch, freed after it */
-	struct timer *timers;
+	struct loop_timer *timers;
 	struct hook *before_sleep; /* kept in insertion order */
 	struct hook *timeouts;
+	bool timers_dead; /* some timer awaits sweep_timers */
 };
 
 struct loop *loop_new(void)
@@ -83,7 +85,7 @@ void loop_free(struct loop *l)
 	free_fd_list(l->fds);
 	free_fd_list(l->graveyard);
 	while (l->timers) {
-		struct timer *n = l->timers->next;
+		struct loop_timer *n = l->timers->next;
 		free(l->timers);
 		l->timers = n;
 	}
@@ -129,15 +131,46 @@ void loop_del_fd(struct loop *l, struct loop_fd *h)
 	}
 }
 
-void loop_add_timer(struct loop *l, uint64_t interval_ms, loop_fn fn, void *ctx)
+struct loop_timer *loop_add_timer(struct loop *l, uint64_t interval_ms, loop_fn fn, void *ctx)
 {
-	struct timer *t = xcalloc(1, sizeof(*t));
-	t->interval_ms = interval_ms ? interval_ms : 1;
-	t->due_ms = clock_mono_ms() + t->interval_ms;
+	struct loop_timer *t = xcalloc(1, sizeof(*t));
 	t->fn = fn;
 	t->ctx = ctx;
+	loop_timer_set(t, interval_ms);
 	t->next = l->timers;
 	l->timers = t;
+	return t;
+}
+
+void loop_timer_set(struct loop_timer *t, uint64_t interval_ms)
+{
+	t->interval_ms = interval_ms ? interval_ms : 1;
+	t->due_ms = clock_mono_ms() + t->interval_ms;
+}
+
+void loop_del_timer(struct loop *l, struct loop_timer *t)
+{
+	if (t == NULL)
+		return;
+	t->dead = true;
+	l->timers_dead = true;
+}
+
+/* Frees the timers deleted since the last sweep (never during a pass). */
+static void sweep_timers(struct loop *l)
+{
+	if (!l->timers_dead)
+		return;
+	l->timers_dead = false;
+	for (struct loop_timer **p = &l->timers; *p;) {
+		struct loop_timer *t = *p;
+		if (t->dead) {
+			*p = t->next;
+			free(t);
+		} else {
+			p = &t->next;
+		}
+	}
 }
 
 static void append_hook(struct hook **list, struct hook *h)
@@ -165,6 +198,18 @@ void loop_add_timeout_source(struct loop *l, loop_timeout_fn timeout, loop_fn du
 	append_hook(&l->timeouts, h);
 }
 
+void loop_del_timeout_source(struct loop *l, void *ctx)
+{
+	for (struct hook **p = &l->timeouts; *p; p = &(*p)->next) {
+		if ((*p)->ctx == ctx) {
+			struct hook *h = *p;
+			*p = h->next;
+			free(h);
+			return;
+		}
+	}
+}
+
 void loop_stop(struct loop *l)
 {
 	l->stop = true;
@@ -172,8 +217,8 @@ void loop_stop(struct loop *l)
 
 static void run_due_timers(struct loop *l, uint64_t now)
 {
-	for (struct timer *t = l->timers; t; t = t->next) {
-		if (t->due_ms > now)
+	for (struct loop_timer *t = l->timers; t; t = t->next) {
+		if (t->dead || t->due_ms > now)
 			continue;
 		t->due_ms = now + t->interval_ms;
 		t->fn(t->ctx);
@@ -183,7 +228,9 @@ static void run_due_timers(struct loop *l, uint64_t now)
 static int compute_timeout(struct loop *l, uint64_t now)
 {
 	int64_t best = -1;
-	for (struct timer *t = l->timers; t; t = t->next) {
+	for (struct loop_timer *t = l->timers; t; t = t->next) {
+		if (t->dead)
+			continue;
 		int64_t left = t->due_ms > now ? (int64_t)(t->due_ms - now) : 0;
 		if (best < 0 || left < best)
 			best = left;
@@ -226,6 +273,7 @@ int loop_run(struct loop *l)
 			if (h->due_ms <= now)
 				h->fn(h->ctx);
 		run_due_timers(l, now);
+		sweep_timers(l);
 	}
 	return 0;
 }
