@@ -1,15 +1,18 @@
 /* main.c - process entry: flags and ETCD_* environment -> a member of a
- * cluster (of one, or several). Exit codes follow etcd: 0 after --help/--version, 2 for flag
- * syntax errors, 1 for everything else. */
+ * cluster (of one, or several), or a proxy in front of one. Exit codes
+ * follow etcd: 0 after --help/--version, 2 for flag syntax errors, 1 for
+ * everything else. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "api/routes.h"
 #include "cetcd/config.h"
 #include "net/http_client.h"
 #include "disk/wal.h"
 #include "member/server.h"
+#include "proxy/proxy.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -68,6 +71,76 @@ static bool has_wal(const struct config *c)
 	return wal_exists(dir);
 }
 
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* etcd decides from the data dir first: one that was a member's stays a
+ * member, one that was a proxy's stays a proxy, whatever --proxy says. */
+static bool runs_as_proxy(const struct config *c)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/member", c->data_dir);
+	if (is_dir(dir)) {
+		if (strcmp(c->proxy, "off") != 0)
+			log_notice("etcdmain", "the server is already initialized as member "
+					       "before, starting as etcd member...");
+		return false;
+	}
+	snprintf(dir, sizeof(dir), "%s/proxy", c->data_dir);
+	if (is_dir(dir)) {
+		log_notice("etcdmain", "the server is already initialized as proxy before, "
+				       "starting as etcd proxy...");
+		return true;
+	}
+	return strcmp(c->proxy, "off") != 0;
+}
+
+/* A proxy: the peer URLs of --initial-cluster (unless its data dir knows
+ * better), forwarding from the client listeners. */
+static int run_proxy(const struct config *c)
+{
+	struct url_map initial = {0};
+	char why[512];
+	if (config_initial_cluster_parse(c->initial_cluster, &initial, why, sizeof(why)) != 0) {
+		log_crit("etcdmain", "%s", why);
+		return 1;
+	}
+	char **peers = xcalloc(initial.n ? initial.n : 1, sizeof(*peers));
+	for (size_t i = 0; i < initial.n; i++)
+		peers[i] = initial.v[i].url.str; /* borrowed */
+	char **listen = url_strings(&c->listen_client_urls);
+	size_t n_self = c->listen_client_urls.n + c->advertise_client_urls.n;
+	char **self = xcalloc(n_self ? n_self : 1, sizeof(*self));
+	for (size_t i = 0; i < c->listen_client_urls.n; i++)
+		self[i] = c->listen_client_urls.v[i].str;
+	for (size_t i = 0; i < c->advertise_client_urls.n; i++)
+		self[c->listen_client_urls.n + i] = c->advertise_client_urls.v[i].str;
+	struct proxy_opts o = {
+		.readonly = strcmp(c->proxy, "readonly") == 0,
+		.data_dir = c->data_dir,
+		.listen_urls = listen,
+		.n_listen_urls = c->listen_client_urls.n,
+		.self_urls = self,
+		.n_self_urls = n_self,
+		.peer_urls = peers,
+		.n_peer_urls = initial.n,
+		.failure_wait_ms = c->proxy_failure_wait_ms,
+		.refresh_interval_ms = c->proxy_refresh_interval_ms,
+		.dial_timeout_ms = (unsigned)c->proxy_dial_timeout_ms,
+		.write_timeout_ms = (unsigned)c->proxy_write_timeout_ms,
+		.read_timeout_ms = (unsigned)c->proxy_read_timeout_ms,
+	};
+	int code = proxy_run(&o);
+	free(self);
+	free(listen);
+	free(peers);
+	url_map_free(&initial);
+	return code;
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	struct config c;
@@ -78,6 +151,12 @@ int main(int argc, char **argv, char **envp)
 		return code;
 	}
 	config_unsupported(&c);
+	if (runs_as_proxy(&c)) {
+		int code = http_client_global_init() == 0 ? run_proxy(&c) : 1;
+		http_client_global_cleanup();
+		config_free(&c);
+		return code;
+	}
 	struct url_map initial = {0};
 	bool restarting = has_wal(&c);
 	if ((restarting ? lenient_initial_cluster(&c, &initial) :

@@ -4,13 +4,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +16,7 @@
 #include "net/http_server.h"
 #include "member/join.h"
 #include "net/loop.h"
+#include "net/signals.h"
 #include "util/url.h"
 #include "member/node.h"
 #include "member/peer_send.h"
@@ -31,54 +29,6 @@
 #include "kv/v2err.h"
 
 #define TICK_MS 100 /* expiry checks and proposal timeouts */
-
-struct signals {
-	int fd;
-	struct loop_fd *watch;
-};
-
-static struct signals sig;
-
-/* Go's name for the signals cetcd stops on (syscall.Signal.String). */
-static const char *signal_name(int signo)
-{
-	return signo == SIGINT ? "interrupt" : signo == SIGTERM ? "terminated" : strsignal(signo);
-}
-
-static void on_signal(void *ctx, uint32_t events)
-{
-	struct server *s = ctx;
-	struct signalfd_siginfo si;
-	if (read(sig.fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		log_notice("pkg/osutil", "received %s signal, shutting down...",
-			   signal_name((int)si.ssi_signo));
-	loop_stop(s->loop);
-}
-
-static int setup_signals(struct server *s)
-{
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sig.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sig.fd < 0)
-		return -1;
-	sig.watch = loop_add_fd(s->loop, sig.fd, EPOLLIN, on_signal, s);
-	return sig.watch ? 0 : -1;
-}
-
-/* Many idle watchers each hold a socket: take all the descriptors allowed. */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
 
 static int make_dirs(const char *dir)
 {
@@ -404,7 +354,10 @@ struct server *server_new(const struct server_opts *opts)
 	if (prepare_data_dir(opts->data_dir) != 0)
 		goto fail;
 	s->loop = loop_new();
-	if (s->loop == NULL || setup_signals(s) != 0)
+	if (s->loop == NULL)
+		goto fail;
+	s->signals = signal_stop_new(s->loop);
+	if (s->signals == NULL)
 		goto fail;
 	if (init_cluster(s) != 0)
 		goto fail;
@@ -461,10 +414,7 @@ void server_free(struct server *s)
 	proposals_free(s->props);
 	store_free(s->store);
 	cluster_free(&s->cluster);
-	if (sig.watch)
-		loop_del_fd(s->loop, sig.watch);
-	if (sig.fd > 0)
-		close(sig.fd);
+	signal_stop_free(s->loop, s->signals);
 	loop_free(s->loop);
 	free(s);
 }

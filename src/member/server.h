@@ -11,6 +11,7 @@
 #include "kv/cluster.h"
 
 struct loop;
+struct signal_stop;
 struct store;
 struct node;
 struct proposals;
@@ -50,6 +51,7 @@ struct server_opts {
 struct server {
 	struct server_opts opts;
 	struct loop *loop;
+	struct signal_stop *signals; /* SIGINT/SIGTERM stop the loop */
 	struct store *store;
 	struct node *node;
 	struct proposals *props;

@@ -396,6 +396,9 @@ static void finish(struct http_call *call, CURLcode rc)
 		.message = rc == CURLE_OK ? NULL : curl_easy_strerror(rc),
 	};
 	curl_off_t us = 0;
+	long request_bytes = 0;
+	curl_easy_getinfo(call->easy, CURLINFO_REQUEST_SIZE, &request_bytes);
+	res.sent = request_bytes > 0;
 	curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &res.status);
 	curl_easy_getinfo(call->easy, CURLINFO_TOTAL_TIME_T, &us);
 	res.total_us = us > 0 ? (uint64_t)us : 0;

@@ -26,6 +26,7 @@
 #ifndef CETCD_HTTP_CLIENT_H
 #define CETCD_HTTP_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -68,6 +69,9 @@ struct http_call_result {
 	enum http_call_error error;
 	const char *message; /* libcurl's words for the error; NULL when HTTP_CALL_OK */
 	long status;	     /* the final response's status, 0 if none arrived */
+	/* Some of the request was written to a connection: false proves the
+	 * server never saw it (a write may then be sent elsewhere). */
+	bool sent;
 	uint64_t total_us;   /* from start to completion */
 };
 

@@ -1,0 +1,49 @@
+/* proxy_private.h - the state of a running proxy, shared by its files.
+ * proxy.c creates and frees it; forward.c serves one client request with
+ * it; watch_share.c holds the long polls many clients share. Loop thread
+ * only. */
+#ifndef CETCD_PROXY_PRIVATE_H
+#define CETCD_PROXY_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proxy/endpoints.h"
+#include "util/list.h"
+
+struct loop;
+struct loop_timer;
+struct http_server;
+struct http_client;
+struct http_req;
+struct refresher;
+struct watch_share;
+
+struct proxy {
+	struct loop *loop;
+	struct http_server *server;
+	struct http_client *client;
+	struct endpoints endpoints;
+	struct refresher *refresher;
+	struct watch_share *shares;
+	bool readonly;
+	unsigned dial_timeout_ms;
+	unsigned write_timeout_ms; /* 0: none */
+	unsigned read_timeout_ms;  /* 0: none */
+	/* "1.1 cetcd-<id>": this proxy in a Via header; a request that already
+	 * carries it has looped back */
+	char via[40];
+	struct list forwards;	 /* struct forward.link: requests in flight */
+	struct loop_timer *tick; /* write timeouts */
+};
+
+/* The route handlers (forward.c). */
+void forward_request(struct http_req *r);
+void forward_serve_config(struct http_req *r);
+/* Fails every request whose write timeout passed. */
+void forward_check_timeouts(struct proxy *p, uint64_t now_ms);
+
+/* Answers {"message":"..."} with status, as etcd's httptypes.HTTPError. */
+void proxy_reply_message(struct http_req *r, unsigned status, const char *message);
+
+#endif /* CETCD_PROXY_PRIVATE_H */
