@@ -15,6 +15,7 @@
 
 #include "util/buf.h"
 #include "util/goparse.h"
+#include "util/json_quote.h"
 #include "util/xalloc.h"
 
 struct fetched {
@@ -87,57 +88,12 @@ static char **json_strings(json_t *arr, size_t *n)
 	return v;
 }
 
-/* Copies the JSON text to out with every number outside a string turned into
- * the string "#<number>". etcd 3.4's peer /members gives each id as a uint64
- * number, often above 2^63, which jansson cannot hold (its integers are
- * int64: json_loadb fails on "too big integer"); the only numbers in that
- * body are the ids. */
-static void quote_numbers(const char *json, size_t len, struct buf *out)
-{
-	bool in_str = false;
-	for (size_t i = 0; i < len; i++) {
-		char ch = json[i];
-		if (in_str) {
-			buf_putc(out, ch);
-			if (ch == '\\' && i + 1 < len)
-				buf_putc(out, json[++i]);
-			else if (ch == '"')
-				in_str = false;
-		} else if (ch == '"') {
-			in_str = true;
-			buf_putc(out, ch);
-		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
-			buf_puts(out, "\"#");
-			while (i < len && json[i] && strchr("-+.eE0123456789", json[i]) != NULL)
-				buf_putc(out, json[i++]);
-			buf_putc(out, '"');
-			i--;
-		} else {
-			buf_putc(out, ch);
-		}
-	}
-}
-
-/* A member's id: etcd 3.4's peer shape gives a uint64 number (quoted as
- * "#<decimal>" by quote_numbers), the client shape (and cetcd before it) a
- * hex string. 0 if it is neither. */
-static uint64_t member_id(json_t *v)
-{
-	const char *s = json_string_value(v);
-	uint64_t id;
-	if (s == NULL)
-		return 0;
-	if (s[0] == '#')
-		return go_parse_uint(s + 1, 10, 64, &id) == GO_NUM_OK ? id : 0;
-	return go_parse_uint(s, 16, 64, &id) == GO_NUM_OK ? id : 0;
-}
-
 /* Fills c from the JSON list; returns our id (0 if not listed). */
 static uint64_t table_from_json(const char *json, size_t len, char *const *own_urls, size_t n_own,
 				struct cluster *c)
 {
 	struct buf q = BUF_INIT;
-	quote_numbers(json, len, &q);
+	json_quote_numbers(json, len, &q);
 	json_t *doc = json_loadb(q.data ? q.data : "", q.len, 0, NULL);
 	buf_free(&q);
 	uint64_t self = 0;
@@ -149,7 +105,7 @@ static uint64_t table_from_json(const char *json, size_t len, char *const *own_u
 		size_t np, nc;
 		char **peers = json_strings(json_object_get(m, "peerURLs"), &np);
 		char **clients = json_strings(json_object_get(m, "clientURLs"), &nc);
-		uint64_t id = member_id(json_object_get(m, "id"));
+		uint64_t id = json_quoted_id(json_string_value(json_object_get(m, "id")));
 		cluster_put_member(c, id, name ? name : "", peers, np, clients, nc);
 		for (size_t a = 0; a < np; a++)
 			for (size_t b = 0; b < n_own; b++)
