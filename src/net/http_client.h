@@ -72,7 +72,7 @@ struct http_call_result {
 	/* Some of the request was written to a connection: false proves the
 	 * server never saw it (a write may then be sent elsewhere). */
 	bool sent;
-	uint64_t total_us;   /* from start to completion */
+	uint64_t total_us; /* from start to completion */
 };
 
 /* Return values of on_data and the body reader. */

@@ -32,11 +32,11 @@
 #include "util/clock.h"
 #include "util/xalloc.h"
 
-#define MAX_TRIES     8		   /* members one request may be sent to */
-#define OUT_HIGH      (256 * 1024) /* streamed bytes waiting: stop reading the member */
-#define BUFFER_MAX    (1u << 20)   /* larger answers are streamed, not collected */
-#define STREAM_BLOCK  (16 * 1024)  /* MHD's buffer for a streamed answer with a length */
-#define RETRY_BODY_MAX (64 * 1024) /* a held 5xx answer larger than this is passed on */
+#define MAX_TRIES      8	    /* members one request may be sent to */
+#define OUT_HIGH       (256 * 1024) /* streamed bytes waiting: stop reading the member */
+#define BUFFER_MAX     (1u << 20)   /* larger answers are streamed, not collected */
+#define STREAM_BLOCK   (16 * 1024)  /* MHD's buffer for a streamed answer with a length */
+#define RETRY_BODY_MAX (64 * 1024)  /* a held 5xx answer larger than this is passed on */
 
 enum answer_mode {
 	ANSWER_NONE,   /* no response head yet */
@@ -159,6 +159,12 @@ static bool named_by_connection(const char *connection, const char *name)
 	return false;
 }
 
+bool proxy_passes_response_header(const char *name)
+{
+	return !is_hop_header(name) && strcasecmp(name, "Content-Length") != 0 &&
+	       strncasecmp(name, "Access-Control-", 15) != 0;
+}
+
 struct header_copy {
 	struct forward *f;
 	const char *connection; /* the client's Connection header */
@@ -267,7 +273,7 @@ static void keep_response_headers(struct forward *f, const struct http_response_
 				f->length = v;
 			continue;
 		}
-		if (is_hop_header(h->name))
+		if (!proxy_passes_response_header(h->name))
 			continue;
 		f->resp_headers[f->n_resp_headers++] =
 			(struct http_header){xstrdup(h->name), xstrdup(h->value)};
@@ -357,8 +363,8 @@ static bool other_member_available(struct forward *f)
 {
 	if (f->n_tried >= MAX_TRIES)
 		return false;
-	struct endpoint *ep = endpoints_pick(&f->p->endpoints, clock_mono_ms(), f->purpose,
-					     f->tried, f->n_tried);
+	struct endpoint *ep =
+		endpoints_pick(&f->p->endpoints, clock_mono_ms(), f->purpose, f->tried, f->n_tried);
 	if (ep == NULL)
 		return false;
 	endpoint_release(ep);
@@ -398,7 +404,8 @@ static int on_data(void *ctx, const char *data, size_t len)
 static void answer_unreachable(struct forward *f)
 {
 	char msg[96];
-	snprintf(msg, sizeof(msg), "proxy: unable to get response from %zu endpoint(s)", f->n_tried);
+	snprintf(msg, sizeof(msg), "proxy: unable to get response from %zu endpoint(s)",
+		 f->n_tried);
 	proxy_reply_message(f->req, MHD_HTTP_BAD_GATEWAY, msg);
 }
 
@@ -444,7 +451,7 @@ static void on_done(void *ctx, const struct http_call_result *res)
 void forward_check_timeouts(struct proxy *p, uint64_t now_ms)
 {
 	struct forward *f, *tmp;
-	list_for_each_entry_safe(f, tmp, &p->forwards, link)
+	list_for_each_safe(f, tmp, &p->forwards, link)
 	{
 		if (f->write_deadline_ms == 0 || now_ms < f->write_deadline_ms || f->call == NULL)
 			continue;
@@ -578,7 +585,8 @@ void forward_request(struct http_req *r)
 	if (refuse_if_readonly(r) || answer_health_alone(r))
 		return;
 	if (r->body_too_large) {
-		proxy_reply_message(r, 413 /* Content Too Large */, "proxy: request body too large");
+		proxy_reply_message(r, 413 /* Content Too Large */,
+				    "proxy: request body too large");
 		return;
 	}
 	if (watch_share_join(p->shares, r))

@@ -28,6 +28,15 @@
 #define PROBE_INTERVAL_MS 1000 /* health probe of every endpoint */
 #define TICK_MS		  100  /* write timeouts */
 
+/* etcd wraps its proxy in its CORS handler: OPTIONS is answered here, and
+ * every answer carries these (forwarded ones once: the member's copies are
+ * dropped, where etcd's proxy sends both). */
+static const struct http_header cors_headers[] = {
+	{"Access-Control-Allow-Headers", "accept, content-type, authorization"},
+	{"Access-Control-Allow-Methods", "POST, GET, OPTIONS, PUT, DELETE"},
+	{"Access-Control-Allow-Origin", "*"},
+};
+
 static const struct http_route proxy_routes[] = {
 	{"/v2/config/local/proxy", 0, NULL, forward_serve_config},
 	{"", HTTP_PREFIX | HTTP_BODY, NULL, forward_request}, /* everything else */
@@ -38,6 +47,9 @@ static const struct http_service proxy_service = {
 	.n_routes = sizeof(proxy_routes) / sizeof(proxy_routes[0]),
 	.conn_memory = PROXY_CONN_MEMORY,
 	.max_body = PROXY_MAX_BODY,
+	.answer_options = true,
+	.headers = cors_headers,
+	.n_headers = sizeof(cors_headers) / sizeof(cors_headers[0]),
 };
 
 static void on_tick(void *ctx)
@@ -48,8 +60,7 @@ static void on_tick(void *ctx)
 
 /* The peer URLs to start from: the cluster file's when there is one (etcd
  * then ignores the flags), else the flags'. The result is owned. */
-static int initial_peer_urls(const struct proxy_opts *o, const char *file, char ***urls,
-			     size_t *n)
+static int initial_peer_urls(const struct proxy_opts *o, const char *file, char ***urls, size_t *n)
 {
 	struct buf err = BUF_INIT;
 	int rc = cluster_file_read(file, urls, n, &err);
@@ -58,15 +69,24 @@ static int initial_peer_urls(const struct proxy_opts *o, const char *file, char 
 		buf_free(&err);
 		return -1;
 	}
-	if (rc == 1) {
-		log_info("etcdmain", "proxy: using peer urls %s from cluster file %s",
-			 *n ? (*urls)[0] : "[]", file);
-		return 0;
+	if (rc == 0) {
+		*urls = xcalloc(o->n_peer_urls ? o->n_peer_urls : 1, sizeof(**urls));
+		for (size_t i = 0; i < o->n_peer_urls; i++)
+			(*urls)[i] = xstrdup(o->peer_urls[i]);
+		*n = o->n_peer_urls;
 	}
-	*urls = xcalloc(o->n_peer_urls ? o->n_peer_urls : 1, sizeof(**urls));
-	for (size_t i = 0; i < o->n_peer_urls; i++)
-		(*urls)[i] = xstrdup(o->peer_urls[i]);
-	*n = o->n_peer_urls;
+	/* Go's %v of a []string: [a b c] */
+	struct buf list = BUF_INIT;
+	buf_putc(&list, '[');
+	for (size_t i = 0; i < *n; i++)
+		buf_printf(&list, "%s%s", i ? " " : "", (*urls)[i]);
+	buf_putc(&list, ']');
+	if (rc == 1)
+		log_info("etcdmain", "proxy: using peer urls %s from cluster file \"%s\"",
+			 list.data, file);
+	else
+		log_info("etcdmain", "proxy: using peer urls %s ", list.data);
+	buf_free(&list);
 	return 0;
 }
 
@@ -124,7 +144,8 @@ static struct proxy *proxy_new(const struct proxy_opts *o, const char *file)
 	p->dial_timeout_ms = o->dial_timeout_ms;
 	p->write_timeout_ms = o->write_timeout_ms;
 	p->read_timeout_ms = o->read_timeout_ms;
-	snprintf(p->via, sizeof(p->via), "1.1 cetcd-%016" PRIx64, seed * 0x9e3779b97f4a7c15ull);
+	snprintf(p->via, sizeof(p->via), "1.1 cetcd-%016" PRIx64,
+		 (uint64_t)(seed * 0x9e3779b97f4a7c15ull));
 	list_init(&p->forwards);
 	endpoints_init(&p->endpoints, o->failure_wait_ms, seed);
 	p->loop = loop_new();
@@ -157,6 +178,7 @@ static void before_sleep(void *ctx)
 int proxy_run(const struct proxy_opts *o)
 {
 	raise_fd_limit();
+	log_notice("etcdmain", "proxy: this proxy supports v2 API only!");
 	struct buf file = BUF_INIT;
 	buf_printf(&file, "%s/proxy/cluster", o->data_dir);
 	struct proxy *p = proxy_new(o, file.data);
@@ -168,7 +190,8 @@ int proxy_run(const struct proxy_opts *o)
 	if (sig != NULL) {
 		loop_add_before_sleep(p->loop, before_sleep, p);
 		for (size_t i = 0; i < o->n_listen_urls; i++)
-			log_info("etcdmain", "proxy: listening for client requests on %s",
+			log_info("etcdmain",
+				 "v2 proxy started listening on client requests on \"%s\"",
 				 o->listen_urls[i]);
 		rc = loop_run(p->loop) == 0 ? 0 : 1;
 	}

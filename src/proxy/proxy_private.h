@@ -43,6 +43,10 @@ void forward_serve_config(struct http_req *r);
 /* Fails every request whose write timeout passed. */
 void forward_check_timeouts(struct proxy *p, uint64_t now_ms);
 
+/* Whether a member's response header reaches the client: not hop-by-hop,
+ * not the length (MHD frames the answer), not CORS (the proxy's own). */
+bool proxy_passes_response_header(const char *name);
+
 /* Answers {"message":"..."} with status, as etcd's httptypes.HTTPError. */
 void proxy_reply_message(struct http_req *r, unsigned status, const char *message);
 

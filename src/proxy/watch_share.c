@@ -46,8 +46,8 @@ struct group {
 	struct watch_share *owner;
 	struct list link; /* in owner->groups while it takes clients */
 	bool listed;
-	char *key;  /* what clients must ask for to share it */
-	char *path; /* the request target sent to the member */
+	char *key;	     /* what clients must ask for to share it */
+	char *path;	     /* the request target sent to the member */
 	char *authorization; /* the clients' Authorization header, or NULL */
 	bool stream;
 	bool mid_event; /* a stream's last chunk did not end an event ('\n') */
@@ -123,10 +123,10 @@ static bool parse_watch_query(const char *q, struct watch_params *wp)
 			return false;
 		size_t nlen = (size_t)(eq - q);
 		int v = parse_flag(eq + 1, len - nlen - 1);
-		int *slot = nlen == 4 && !strncmp(q, "wait", 4)		? &wp->wait :
-			    nlen == 9 && !strncmp(q, "recursive", 9)	? &wp->recursive :
-			    nlen == 6 && !strncmp(q, "stream", 6)	? &wp->stream :
-									  NULL;
+		int *slot = nlen == 4 && !strncmp(q, "wait", 4)	     ? &wp->wait :
+			    nlen == 9 && !strncmp(q, "recursive", 9) ? &wp->recursive :
+			    nlen == 6 && !strncmp(q, "stream", 6)    ? &wp->stream :
+								       NULL;
 		if (slot == NULL || *slot != -1 || v < 0)
 			return false;
 		*slot = v;
@@ -300,19 +300,6 @@ static void group_answer_all(struct group *g, unsigned status, const char *messa
 	}
 }
 
-static bool is_dropped_header(const char *name)
-{
-	static const char *const dropped[] = {
-		"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-		"Te",	      "Trailer",	  "Trailers",	"Transfer-Encoding",
-		"Upgrade",    "Content-Length",
-	};
-	for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
-		if (strcasecmp(name, dropped[i]) == 0)
-			return true;
-	return false;
-}
-
 static void on_head(void *ctx, const struct http_response_head *head)
 {
 	struct group *g = ctx;
@@ -321,7 +308,7 @@ static void on_head(void *ctx, const struct http_response_head *head)
 	g->headers = xcalloc(head->n_headers ? head->n_headers : 1, sizeof(*g->headers));
 	for (size_t i = 0; i < head->n_headers; i++) {
 		const struct http_header *h = &head->headers[i];
-		if (!is_dropped_header(h->name))
+		if (proxy_passes_response_header(h->name))
 			g->headers[g->n_headers++] =
 				(struct http_header){xstrdup(h->name), xstrdup(h->value)};
 	}
