@@ -337,6 +337,13 @@ void http_call_resume(struct http_call *call)
 	call->c->resume_wanted = true;
 }
 
+bool http_call_sent(const struct http_call *call)
+{
+	long request_bytes = 0;
+	curl_easy_getinfo(call->easy, CURLINFO_REQUEST_SIZE, &request_bytes);
+	return request_bytes > 0;
+}
+
 void http_call_cancel(struct http_call *call)
 {
 	if (call == NULL || call->cancelled || call->finishing)

@@ -124,6 +124,9 @@ struct http_call_spec {
  * Not from on_head, on_data or the reader. */
 struct http_call *http_call_start(struct http_client *c, const struct http_call_spec *spec,
 				  const char **error);
+/* Whether the request's head has been written to a connection (its body,
+ * if any, is the reader's to tell). */
+bool http_call_sent(const struct http_call *call);
 /* Stops a call in flight; nothing of it is called back any more and its
  * borrowed body is released. A no-op for NULL and from its own on_done. */
 void http_call_cancel(struct http_call *call);

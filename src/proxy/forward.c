@@ -57,6 +57,7 @@ struct forward {
 	size_t n_tried;
 	struct http_call *call;
 	size_t body_pos;	    /* request body bytes handed to libcurl */
+	bool body_sent;		    /* the reader reached the end (or there is no body) */
 	uint64_t write_deadline_ms; /* 0: none (or the request is written) */
 	/* the answer */
 	enum answer_mode mode;
@@ -374,6 +375,7 @@ static bool other_member_available(struct forward *f)
 static void on_head(void *ctx, const struct http_response_head *head)
 {
 	struct forward *f = ctx;
+	f->write_deadline_ms = 0; /* an answer: the request was taken */
 	f->status = head->status;
 	keep_response_headers(f, head);
 	bool hold = f->idempotent && head->status >= 500 && other_member_available(f);
@@ -446,14 +448,20 @@ static void on_done(void *ctx, const struct http_call_result *res)
 	try_next(f);
 }
 
-/* Fails the call at once if the member has not taken the request within
- * the write timeout. */
+/* --proxy-write-timeout: a member must take the whole request (head and
+ * body) within it, else the call fails as a transport error. */
 void forward_check_timeouts(struct proxy *p, uint64_t now_ms)
 {
 	struct forward *f, *tmp;
 	list_for_each_safe(f, tmp, &p->forwards, link)
 	{
-		if (f->write_deadline_ms == 0 || now_ms < f->write_deadline_ms || f->call == NULL)
+		if (f->write_deadline_ms == 0 || f->call == NULL)
+			continue;
+		if (f->body_sent && http_call_sent(f->call)) {
+			f->write_deadline_ms = 0; /* written: no limit from here */
+			continue;
+		}
+		if (now_ms < f->write_deadline_ms)
 			continue;
 		http_call_cancel(f->call);
 		f->call = NULL;
@@ -476,7 +484,7 @@ static ssize_t read_body(void *ctx, char *dst, size_t max)
 	memcpy(dst, body->data + f->body_pos, n);
 	f->body_pos += n;
 	if (n == 0)
-		f->write_deadline_ms = 0; /* all of it is written */
+		f->body_sent = true;
 	return (ssize_t)n;
 }
 
@@ -507,6 +515,7 @@ static bool start_call(struct forward *f, struct endpoint *ep)
 		spec.stall_s = (p->read_timeout_ms + 999) / 1000;
 	}
 	f->body_pos = 0;
+	f->body_sent = !has_body;
 	f->call = http_call_start(p->client, &spec, NULL);
 	buf_free(&url);
 	if (f->call != NULL && p->write_timeout_ms > 0)
