@@ -28,6 +28,8 @@
 #include "util/list.h"
 #include "util/xalloc.h"
 
+#define HTTP_CLIENT_MAX_IDLE 128
+
 /* One socket libcurl asked us to watch. */
 struct sock {
 	struct http_client *c;
@@ -552,6 +554,8 @@ struct http_client *http_client_new(struct loop *l)
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	/* idle connections kept for reuse (etcd's proxy: 128 per host) */
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)HTTP_CLIENT_MAX_IDLE);
 	loop_add_timeout_source(l, time_left, on_due, c);
 	return c;
 }

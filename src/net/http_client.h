@@ -7,7 +7,7 @@
  * headers, body as bytes or a read callback, timeouts, callbacks), then the
  * response head, body chunks and completion are delivered from the loop.
  * Connections are kept alive and reused by later calls to the same host
- * (libcurl's connection cache, per client).
+ * (libcurl's connection cache, per client, at most 128 idle ones).
  *
  * Callbacks and reentrancy (loop thread only):
  *   - No API call below ever calls back into the caller; every callback
