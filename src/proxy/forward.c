@@ -86,20 +86,26 @@ void proxy_reply_message(struct http_req *r, unsigned status, const char *messag
 	http_respond(r, status, reply_from_buf(&b, "application/json"));
 }
 
-/* etcd's readonly proxy: anything but GET is 501 with an empty body. */
-static bool refuse_if_readonly(struct http_req *r)
+/* etcd's readonly handler wraps its CORS handler: anything but GET is 501
+ * with an empty body, OPTIONS included. Otherwise OPTIONS is the CORS
+ * handler's 200 (the service adds the CORS headers). Returns true when r
+ * is answered. */
+static bool answer_readonly_or_options(struct http_req *r)
 {
 	struct proxy *p = r->ctx;
-	if (!p->readonly || strcmp(r->method, "GET") == 0)
+	if (p->readonly && strcmp(r->method, "GET") != 0)
+		http_respond(r, MHD_HTTP_NOT_IMPLEMENTED, reply_from_text("", NULL));
+	else if (strcmp(r->method, "OPTIONS") == 0)
+		http_respond(r, MHD_HTTP_OK, reply_from_text("", NULL));
+	else
 		return false;
-	http_respond(r, MHD_HTTP_NOT_IMPLEMENTED, reply_from_text("", NULL));
 	return true;
 }
 
 /* GET /v2/config/local/proxy: {"endpoints":[...]}, the available ones. */
 void forward_serve_config(struct http_req *r)
 {
-	if (refuse_if_readonly(r))
+	if (answer_readonly_or_options(r))
 		return;
 	if (strcmp(r->method, "GET") != 0) {
 		reply_method_not_allowed(r, "GET");
@@ -403,12 +409,25 @@ static int on_data(void *ctx, const char *data, size_t len)
 	return 0;
 }
 
-static void answer_unreachable(struct forward *f)
+void proxy_reply_unreachable(struct http_req *r, size_t n_tried)
 {
 	char msg[96];
-	snprintf(msg, sizeof(msg), "proxy: unable to get response from %zu endpoint(s)",
-		 f->n_tried);
-	proxy_reply_message(f->req, MHD_HTTP_BAD_GATEWAY, msg);
+	snprintf(msg, sizeof(msg), "httpproxy: unable to get response from %zu endpoint(s)",
+		 n_tried);
+	proxy_reply_message(r, MHD_HTTP_BAD_GATEWAY, msg);
+}
+
+void proxy_reply_zero_endpoints(struct http_req *r)
+{
+	struct proxy *p = r->ctx;
+	refresher_kick(p->refresher);
+	proxy_reply_message(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "httpproxy: zero endpoints currently available");
+}
+
+static void answer_unreachable(struct forward *f)
+{
+	proxy_reply_unreachable(f->req, f->n_tried);
 }
 
 /* A retry after this outcome may send the request a second time only if it
@@ -538,13 +557,10 @@ static void try_next(struct forward *f)
 			return;
 		endpoints_fail(&p->endpoints, ep, now);
 	}
-	if (f->n_tried == 0) {
-		refresher_kick(p->refresher);
-		proxy_reply_message(f->req, MHD_HTTP_SERVICE_UNAVAILABLE,
-				    "proxy: zero endpoints currently available");
-		return;
-	}
-	answer_unreachable(f);
+	if (f->n_tried == 0)
+		proxy_reply_zero_endpoints(f->req);
+	else
+		answer_unreachable(f);
 }
 
 /* ---- the request's life -------------------------------------------------- */
@@ -591,11 +607,11 @@ static bool answer_health_alone(struct http_req *r)
 void forward_request(struct http_req *r)
 {
 	struct proxy *p = r->ctx;
-	if (refuse_if_readonly(r) || answer_health_alone(r))
+	if (answer_readonly_or_options(r) || answer_health_alone(r))
 		return;
 	if (r->body_too_large) {
 		proxy_reply_message(r, 413 /* Content Too Large */,
-				    "proxy: request body too large");
+				    "httpproxy: request body too large");
 		return;
 	}
 	if (watch_share_join(p->shares, r))
@@ -612,7 +628,7 @@ void forward_request(struct http_req *r)
 	r->cleanup = forward_free;
 	if (!build_request_headers(f)) {
 		proxy_reply_message(r, 508 /* Loop Detected */,
-				    "proxy: request loop detected (it already passed through "
+				    "httpproxy: request loop detected (it already passed through "
 				    "this proxy)");
 		return;
 	}

@@ -28,8 +28,8 @@
 #define PROBE_INTERVAL_MS 1000 /* health probe of every endpoint */
 #define TICK_MS		  100  /* write timeouts */
 
-/* etcd wraps its proxy in its CORS handler: OPTIONS is answered here, and
- * every answer carries these (forwarded ones once: the member's copies are
+/* etcd wraps its proxy in its CORS handler: OPTIONS is answered by the
+ * proxy (forward.c), and every answer carries these (forwarded ones once: the member's copies are
  * dropped, where etcd's proxy sends both). */
 static const struct http_header cors_headers[] = {
 	{"Access-Control-Allow-Headers", "accept, content-type, authorization"},
@@ -47,7 +47,6 @@ static const struct http_service proxy_service = {
 	.n_routes = sizeof(proxy_routes) / sizeof(proxy_routes[0]),
 	.conn_memory = PROXY_CONN_MEMORY,
 	.max_body = PROXY_MAX_BODY,
-	.answer_options = true,
 	.headers = cors_headers,
 	.n_headers = sizeof(cors_headers) / sizeof(cors_headers[0]),
 };

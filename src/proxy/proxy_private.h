@@ -49,5 +49,9 @@ bool proxy_passes_response_header(const char *name);
 
 /* Answers {"message":"..."} with status, as etcd's httptypes.HTTPError. */
 void proxy_reply_message(struct http_req *r, unsigned status, const char *message);
+/* etcd's 502: every one of n_tried endpoints failed. */
+void proxy_reply_unreachable(struct http_req *r, size_t n_tried);
+/* etcd's 503: no endpoint is available (and a refresh is asked for). */
+void proxy_reply_zero_endpoints(struct http_req *r);
 
 #endif /* CETCD_PROXY_PRIVATE_H */

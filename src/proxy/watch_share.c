@@ -22,7 +22,6 @@
 #include "net/http_reply.h"
 #include "net/http_server.h"
 #include "proxy/proxy_private.h"
-#include "proxy/refresh.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/list.h"
@@ -287,16 +286,21 @@ static void group_free(struct group *g)
 	free(g);
 }
 
-/* Every client gets the same answer of the proxy's own; the group ends. */
-static void group_answer_all(struct group *g, unsigned status, const char *message)
+/* No member answered: every client gets the proxy's 503 or 502, as a
+ * request of its own would; the group ends. */
+static void group_answer_unreachable(struct group *g)
 {
+	size_t n_tried = g->n_tried;
 	struct client *c, *tmp;
 	list_for_each_safe(c, tmp, &g->clients, link)
 	{
 		struct http_req *r = c->req;
 		client_leave(c); /* the last one frees g */
 		c->done = true;
-		proxy_reply_message(r, status, message);
+		if (n_tried == 0)
+			proxy_reply_zero_endpoints(r);
+		else
+			proxy_reply_unreachable(r, n_tried);
 	}
 }
 
@@ -405,16 +409,7 @@ static void group_start(struct group *g)
 		endpoints_fail(&p->endpoints, ep, now);
 	}
 	group_unlist(g);
-	if (g->n_tried == 0) {
-		refresher_kick(p->refresher);
-		group_answer_all(g, MHD_HTTP_SERVICE_UNAVAILABLE,
-				 "proxy: zero endpoints currently available");
-		return;
-	}
-	char msg[96];
-	snprintf(msg, sizeof(msg), "proxy: unable to get response from %zu endpoint(s)",
-		 g->n_tried);
-	group_answer_all(g, MHD_HTTP_BAD_GATEWAY, msg);
+	group_answer_unreachable(g);
 }
 
 static struct group *find_group(struct watch_share *s, const char *key)
