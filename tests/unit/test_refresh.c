@@ -13,6 +13,8 @@
  *   - retry: while no endpoint is known the refresh comes back after 1 s
  *     (not the 30 s interval), and picks up the member that appeared; the
  *     missing cluster file is written though the peer list is unchanged.
+ *   - all failed: the only endpoint stops answering; its probe fails it and
+ *     a refresh follows within the second.
  * The found scenario also has a member that accepts connections and never
  * answers (its probe times out) and kicks twice (100 ms apart at least). */
 #include <arpa/inet.h>
@@ -497,11 +499,92 @@ static void test_retry_while_none(void)
 	fclose(logf);
 }
 
+/* ---- all failed: the last endpoint stops answering, a refresh comes within 1 s ---- */
+
+static struct node apeer, aleader;
+static unsigned asked_at_stop;
+static uint64_t stopped_ms;
+
+static void all_failed_step(struct scenario *s)
+{
+	struct endpoint *lead = endpoints_find(&s->eps, aleader.url);
+	switch (s->phase) {
+	case 0: /* found and probed */
+		if (lead && lead->leader) {
+			http_server_free(aleader.srv); /* the member goes away */
+			aleader.srv = NULL;
+			asked_at_stop = apeer.members_asked;
+			stopped_ms = clock_mono_ms();
+			next_phase(s);
+		} else {
+			expired(s, WAIT_MS, "leader not found");
+		}
+		break;
+	case 1: /* the probe fails it */
+		if (lead && lead->failed_until_ms != 0)
+			next_phase(s);
+		else
+			expired(s, WAIT_MS, "the stopped member was not failed");
+		break;
+	case 2: /* and, none being left, a refresh follows within the second */
+		if (apeer.members_asked > asked_at_stop)
+			s->done = true;
+		else
+			expired(s, RETRY_WAIT, "no refresh after the last endpoint failed");
+		break;
+	}
+}
+
+static void test_all_failed(void)
+{
+	struct scenario s = {0};
+	s.loop = loop_new();
+	s.client = http_client_new(s.loop);
+	REQUIRE(s.client != NULL);
+	REQUIRE(node_start(s.loop, &apeer, PEER));
+	REQUIRE(node_start(s.loop, &aleader, LEADER));
+	struct buf j = BUF_INIT;
+	buf_printf(&j, "[{\"id\":%s,\"name\":\"a\",\"peerURLs\":[\"%s\"],\"clientURLs\":[\"%s\"]}]",
+		   "18446744073709551557", apeer.url, aleader.url);
+	apeer.members_json = buf_steal(&j, NULL);
+	FILE *logf = tmpfile();
+	log_set_output(logf);
+	endpoints_init(&s.eps, 5000, test_seed);
+	char *peers[] = {apeer.url};
+	struct refresher_opts o = {
+		.loop = s.loop,
+		.client = s.client,
+		.endpoints = &s.eps,
+		.peer_urls = peers,
+		.n_peer_urls = 1,
+		.refresh_interval_ms = 30000,
+		.probe_interval_ms = 100,
+		.dial_timeout_ms = 500,
+		.request_timeout_ms = 1000,
+	};
+	s.ref = refresher_new(&o);
+	REQUIRE(s.ref != NULL);
+	s.step = all_failed_step;
+	run(&s);
+	CHECK(!s.timed_out);
+	CHECK_EQ(apeer.members_asked, asked_at_stop + 1);
+	CHECK(apeer.members_last_ms - stopped_ms < 2500); /* not the 30 s interval */
+	refresher_free(s.ref);
+	http_client_free(s.client);
+	http_server_free(apeer.srv);
+	endpoints_free(&s.eps);
+	loop_free(s.loop);
+	free(apeer.members_json);
+	log_set_output(NULL);
+	fclose(logf);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 		{"found", test_found},
 		{"retry_while_none", test_retry_while_none},
+		{"all_failed", test_all_failed},
 	};
 	if (http_client_global_init() < 0)
 		return 2;
