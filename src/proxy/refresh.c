@@ -55,7 +55,8 @@ struct refresher {
 	size_t peer_idx;		/* which peer URL it asks */
 	long members_status;
 	struct buf members_body;
-	uint64_t last_start_ms; /* when the last refresh started */
+	uint64_t last_start_ms;	 /* when the last refresh started */
+	uint64_t refresh_due_ms; /* when the refresh timer fires next */
 	bool refreshed;
 	bool file_written; /* the cluster file holds the current peer list */
 
@@ -203,6 +204,21 @@ static uint64_t next_interval(const struct refresher *r)
 	return ri;
 }
 
+static void refresh_in(struct refresher *r, uint64_t ms)
+{
+	loop_timer_set(r->refresh_timer, ms);
+	r->refresh_due_ms = clock_mono_ms() + ms;
+}
+
+/* The last available endpoint just failed: the next refresh comes within
+ * the second, as while none is known. */
+static void none_left(struct refresher *r, uint64_t now)
+{
+	if (r->members_call == NULL && endpoints_available(r->eps, now) == 0 &&
+	    r->refresh_due_ms > now + NONE_KNOWN_INTERVAL_MS)
+		refresh_in(r, NONE_KNOWN_INTERVAL_MS);
+}
+
 static void log_endpoints(const struct members *m)
 {
 	struct buf b = BUF_INIT;
@@ -275,7 +291,7 @@ static void members_done(void *ctx, const struct http_call_result *res)
 	    parse_members(r, r->members_body.data, r->members_body.len, &m) == 0) {
 		apply_members(r, &m);
 		members_free(&m);
-		loop_timer_set(r->refresh_timer, next_interval(r));
+		refresh_in(r, next_interval(r));
 		return;
 	}
 	r->peer_idx++;
@@ -309,7 +325,7 @@ static void try_peer(struct refresher *r)
 			return;
 	}
 	log_warn("etcdmain", "proxy: could not retrieve cluster information from the given URLs");
-	loop_timer_set(r->refresh_timer, next_interval(r));
+	refresh_in(r, next_interval(r));
 }
 
 static void start_refresh(struct refresher *r)
@@ -324,7 +340,7 @@ static void start_refresh(struct refresher *r)
 static void refresh_tick(void *ctx)
 {
 	struct refresher *r = ctx;
-	loop_timer_set(r->refresh_timer, next_interval(r));
+	refresh_in(r, next_interval(r));
 	start_refresh(r);
 }
 
@@ -398,7 +414,9 @@ static void probe_done(void *ctx, const struct http_call_result *res)
 		if (p->status == 200)
 			read_stats(e, ep, &p->body);
 	} else if (ep != NULL) {
-		endpoints_fail(e, ep, clock_mono_ms());
+		uint64_t now = clock_mono_ms();
+		endpoints_fail(e, ep, now);
+		none_left(p->r, now);
 	}
 	probe_forget(p);
 }
@@ -469,6 +487,7 @@ struct refresher *refresher_new(const struct refresher_opts *o)
 	r->dial_timeout_ms = o->dial_timeout_ms;
 	r->request_timeout_ms = o->request_timeout_ms;
 	r->refresh_timer = loop_add_timer(r->loop, 1, refresh_tick, r);
+	r->refresh_due_ms = clock_mono_ms() + 1;
 	if (r->probe_interval_ms)
 		r->probe_timer = loop_add_timer(r->loop, r->probe_interval_ms, probe_tick, r);
 	return r;
@@ -500,7 +519,7 @@ void refresher_kick(struct refresher *r)
 		return;
 	uint64_t now = clock_mono_ms();
 	uint64_t since = now - r->last_start_ms;
-	loop_timer_set(r->refresh_timer, since >= KICK_GAP_MS ? 1 : KICK_GAP_MS - since);
+	refresh_in(r, since >= KICK_GAP_MS ? 1 : KICK_GAP_MS - since);
 }
 
 bool refresher_has_refreshed(const struct refresher *r)

@@ -11,7 +11,12 @@
  *     is found, the dead endpoint is marked failed by the probe, a kick
  *     refreshes at once.
  *   - retry: while no endpoint is known the refresh comes back after 1 s
- *     (not the 30 s interval), and picks up the member that appeared. */
+ *     (not the 30 s interval), and picks up the member that appeared; the
+ *     missing cluster file is written though the peer list is unchanged.
+ *   - all failed: the only endpoint stops answering; its probe fails it and
+ *     a refresh follows within the second.
+ * The found scenario also has a member that accepts connections and never
+ * answers (its probe times out) and kicks twice (100 ms apart at least). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -35,7 +40,7 @@
 #define BIG_HEX	   "ffffffffffffffc5"
 #define FOLLOWER   UINT64_C(0x1234)
 #define WAIT_MS	   5000u
-#define RETRY_WAIT 3000u
+#define RETRY_WAIT 6000u
 
 /* ---- the fake cluster ----------------------------------------------------------- */
 
@@ -115,6 +120,23 @@ static void closed_url(char *out, size_t cap)
 	snprintf(out, cap, "http://127.0.0.1:%u", free_port());
 }
 
+/* A socket that listens and never accepts: connecting works, no answer comes. */
+static int hung_listener(char *out, size_t cap)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(sa);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	snprintf(out, cap, "http://127.0.0.1:%u", ntohs(sa.sin_port));
+	return fd;
+}
+
 static void flush(void *ctx)
 {
 	struct node *n = ctx;
@@ -187,6 +209,9 @@ static char self_url[64], dead_client[64], dead_peer[64], file_path[128], tmpdir
 static char peer2[64], peer3[64];
 static char *log_text;
 static unsigned kicked_at_count;
+static uint64_t kick_served_ms;
+static int hung_fd = -1; /* listens, never accepts: a member that hangs */
+static char hung_client[64];
 
 static char *slurp(const char *path)
 {
@@ -205,6 +230,7 @@ static void found_step(struct scenario *s)
 	struct endpoints *e = &s->eps;
 	struct endpoint *lead = endpoints_find(e, leader.url);
 	struct endpoint *dead = endpoints_find(e, dead_client);
+	struct endpoint *hung = endpoints_find(e, hung_client);
 	switch (s->phase) {
 	case 0: /* the first refresh, from the second peer URL */
 		if (refresher_has_refreshed(s->ref))
@@ -212,8 +238,9 @@ static void found_step(struct scenario *s)
 		else
 			expired(s, WAIT_MS, "no refresh");
 		break;
-	case 1: /* the leader found and the dead endpoint failed, by probes */
-		if (lead && lead->leader && dead && dead->failed_until_ms != 0)
+	case 1: /* the leader found, the dead and the hung endpoints failed, by probes */
+		if (lead && lead->leader && dead && dead->failed_until_ms != 0 && hung &&
+		    hung->failed_until_ms != 0)
 			next_phase(s);
 		else
 			expired(s, WAIT_MS, "leader or dead endpoint not seen");
@@ -224,10 +251,21 @@ static void found_step(struct scenario *s)
 		next_phase(s);
 		break;
 	case 3:
+		if (peer.members_asked > kicked_at_count) {
+			kick_served_ms = peer.members_last_ms;
+			kicked_at_count = peer.members_asked;
+			refresher_kick(s->ref); /* at once again: held to the 100 ms gap */
+			refresher_kick(s->ref);
+			next_phase(s);
+		} else {
+			expired(s, 1000, "kick did not refresh");
+		}
+		break;
+	case 4:
 		if (peer.members_asked > kicked_at_count)
 			s->done = true;
 		else
-			expired(s, 1000, "kick did not refresh");
+			expired(s, 1000, "second kick did not refresh");
 		break;
 	}
 }
@@ -246,15 +284,18 @@ static void test_found(void)
 	closed_url(dead_peer, sizeof(dead_peer));
 	closed_url(peer2, sizeof(peer2));
 	closed_url(peer3, sizeof(peer3));
+	hung_fd = hung_listener(hung_client, sizeof(hung_client));
+	REQUIRE(hung_fd >= 0);
 	struct buf j = BUF_INIT;
 	buf_printf(
 		&j,
 		"[{\"id\":%s,\"name\":\"a\",\"peerURLs\":[\"%s\"],\"clientURLs\":[\"%s/\"]},"
 		"{\"id\":4660,\"name\":\"b\",\"peerURLs\":[\"%s\"],\"clientURLs\":[\"%s\",\"%s\"]},"
 		"{\"id\":99,\"name\":\"c\",\"peerURLs\":[\"%s\"],\"clientURLs\":[\"%s\"]},"
+		"{\"id\":8,\"name\":\"d\",\"peerURLs\":[\"%s\"],\"clientURLs\":[\"%s\"]},"
 		"{\"id\":7,\"name\":\"\",\"peerURLs\":[\"%s\"],\"clientURLs\":[]}]\n",
 		"18446744073709551557", peer.url, leader.url, peer2, follower.url, self_url, peer3,
-		dead_client, dead_peer);
+		dead_client, peer3, hung_client, dead_peer);
 	peer.members_json = buf_steal(&j, NULL);
 	snprintf(file_path, sizeof(file_path), "%s/proxy/cluster", tmpdir);
 
@@ -284,7 +325,7 @@ static void test_found(void)
 	CHECK(!s.timed_out);
 
 	/* the endpoints: every client URL but ours, '/' stripped */
-	CHECK_EQ(s.eps.n, 3);
+	CHECK_EQ(s.eps.n, 4);
 	struct endpoint *lead = endpoints_find(&s.eps, leader.url);
 	struct endpoint *fol = endpoints_find(&s.eps, follower.url);
 	struct endpoint *dead = endpoints_find(&s.eps, dead_client);
@@ -300,7 +341,11 @@ static void test_found(void)
 	CHECK(endpoint_available(lead, now));
 	CHECK(endpoint_available(fol, now));
 	CHECK(!endpoint_available(dead, now));
+	struct endpoint *hung = endpoints_find(&s.eps, hung_client);
+	CHECK(hung != NULL && !endpoint_available(hung, now));
 	CHECK_EQ(endpoints_available(&s.eps, now), 2);
+	/* kicks: at most one refresh per 100 ms */
+	CHECK(peer.members_last_ms - kick_served_ms >= 90);
 	/* the dead first peer URL was tried, the second answered */
 	CHECK(peer.members_asked >= 2);
 
@@ -344,6 +389,7 @@ static void test_found(void)
 	http_server_free(peer.srv);
 	http_server_free(leader.srv);
 	http_server_free(follower.srv);
+	close(hung_fd);
 	endpoints_free(&s.eps);
 	loop_free(s.loop);
 	free(peer.members_json);
@@ -399,6 +445,8 @@ static void test_retry_while_none(void)
 	FILE *logf = tmpfile();
 	log_set_output(logf); /* quiet: the found scenario checks the lines */
 	endpoints_init(&s.eps, 5000, test_seed);
+	char retry_file[128];
+	snprintf(retry_file, sizeof(retry_file), "%s/retry/proxy/cluster", tmpdir);
 	char *peers[] = {rpeer.url};
 	char *selfs[] = {self};
 	struct refresher_opts o = {
@@ -409,6 +457,7 @@ static void test_retry_while_none(void)
 		.n_peer_urls = 1,
 		.self_urls = selfs,
 		.n_self_urls = 1,
+		.cluster_file = retry_file,
 		.refresh_interval_ms = 30000,
 		.dial_timeout_ms = 500,
 		.request_timeout_ms = 1000,
@@ -423,7 +472,7 @@ static void test_retry_while_none(void)
 	CHECK_EQ(rpeer.members_asked, 2);
 	/* about a second apart, not the 30 s interval */
 	uint64_t gap = rpeer.members_last_ms - rpeer.members_first_ms;
-	CHECK(gap >= 900 && gap <= 2500);
+	CHECK(gap >= 900 && gap <= 6000);
 	if (s.eps.n == 1)
 		CHECK_STR(s.eps.v[0]->url, rleader.url);
 	refresher_free(s.ref);
@@ -433,6 +482,99 @@ static void test_retry_while_none(void)
 	endpoints_free(&s.eps);
 	loop_free(s.loop);
 	free(rpeer.members_json);
+	/* the peer list did not change: the file is written all the same (it
+	 * was missing), and no change is logged */
+	struct buf want = BUF_INIT;
+	buf_printf(&want, "{\"PeerURLs\":[\"%s\"]}", rpeer.url);
+	CHECK_STR(slurp(retry_file), want.data);
+	buf_free(&want);
+	fflush(logf);
+	rewind(logf);
+	static char logbuf[8192];
+	size_t ln = fread(logbuf, 1, sizeof(logbuf) - 1, logf);
+	logbuf[ln] = '\0';
+	CHECK(strstr(logbuf, "updated peer urls") == NULL);
+	CHECK(strstr(logbuf, "endpoints found") != NULL);
+	log_set_output(NULL);
+	fclose(logf);
+}
+
+/* ---- all failed: the last endpoint stops answering, a refresh comes within 1 s ---- */
+
+static struct node apeer, aleader;
+static unsigned asked_at_stop;
+static uint64_t stopped_ms;
+
+static void all_failed_step(struct scenario *s)
+{
+	struct endpoint *lead = endpoints_find(&s->eps, aleader.url);
+	switch (s->phase) {
+	case 0: /* found and probed */
+		if (lead && lead->leader) {
+			http_server_free(aleader.srv); /* the member goes away */
+			aleader.srv = NULL;
+			asked_at_stop = apeer.members_asked;
+			stopped_ms = clock_mono_ms();
+			next_phase(s);
+		} else {
+			expired(s, WAIT_MS, "leader not found");
+		}
+		break;
+	case 1: /* the probe fails it */
+		if (lead && lead->failed_until_ms != 0)
+			next_phase(s);
+		else
+			expired(s, WAIT_MS, "the stopped member was not failed");
+		break;
+	case 2: /* and, none being left, a refresh follows within the second */
+		if (apeer.members_asked > asked_at_stop)
+			s->done = true;
+		else
+			expired(s, RETRY_WAIT, "no refresh after the last endpoint failed");
+		break;
+	}
+}
+
+static void test_all_failed(void)
+{
+	struct scenario s = {0};
+	s.loop = loop_new();
+	s.client = http_client_new(s.loop);
+	REQUIRE(s.client != NULL);
+	REQUIRE(node_start(s.loop, &apeer, PEER));
+	REQUIRE(node_start(s.loop, &aleader, LEADER));
+	struct buf j = BUF_INIT;
+	buf_printf(&j, "[{\"id\":%s,\"name\":\"a\",\"peerURLs\":[\"%s\"],\"clientURLs\":[\"%s\"]}]",
+		   "18446744073709551557", apeer.url, aleader.url);
+	apeer.members_json = buf_steal(&j, NULL);
+	FILE *logf = tmpfile();
+	log_set_output(logf);
+	endpoints_init(&s.eps, 5000, test_seed);
+	char *peers[] = {apeer.url};
+	struct refresher_opts o = {
+		.loop = s.loop,
+		.client = s.client,
+		.endpoints = &s.eps,
+		.peer_urls = peers,
+		.n_peer_urls = 1,
+		.refresh_interval_ms = 30000,
+		.probe_interval_ms = 100,
+		.dial_timeout_ms = 500,
+		.request_timeout_ms = 1000,
+	};
+	s.ref = refresher_new(&o);
+	REQUIRE(s.ref != NULL);
+	s.step = all_failed_step;
+	run(&s);
+	CHECK(!s.timed_out);
+	CHECK_EQ(apeer.members_asked, asked_at_stop + 1);
+	CHECK(apeer.members_last_ms - stopped_ms < 2500); /* not the 30 s interval */
+	refresher_free(s.ref);
+	http_client_free(s.client);
+	http_server_free(apeer.srv);
+	endpoints_free(&s.eps);
+	loop_free(s.loop);
+	free(apeer.members_json);
 	log_set_output(NULL);
 	fclose(logf);
 }
@@ -442,6 +584,7 @@ int main(int argc, char **argv)
 	static const struct test_case cases[] = {
 		{"found", test_found},
 		{"retry_while_none", test_retry_while_none},
+		{"all_failed", test_all_failed},
 	};
 	if (http_client_global_init() < 0)
 		return 2;
