@@ -919,7 +919,7 @@ static void test_version_help(void)
 			"  --snapshot-count '10000'\n",
 			"    [env ETCD_NAME]\n",
 			"  --listen-client-urls 'http://localhost:2379'\n    List of URLs to listen on for client traffic.\n    [env ETCD_LISTEN_CLIENT_URLS]\n",
-			"  --proxy 'off'\n    Proxy mode setting ('off', 'readonly' or 'on').\n    [env ETCD_PROXY] cetcd: not supported yet\n",
+			"  --proxy 'off'\n    Proxy mode setting ('off', 'readonly' or 'on').\n    [env ETCD_PROXY]\n",
 			"\nClustering:\n",
 			"\nSecurity:\n",
 			"\nAuth:\n",
@@ -980,18 +980,19 @@ static void test_ignored_and_unsupported(void)
 	    "--quota-backend-bytes=1024", "--config-file=/etc/etcd.yml", "--snapshot-count=5",
 	    "--auto-tls", NULL);
 	CHECK(r.rc == 0);
-	CHECK(is_unsupported(&r.c, "proxy") && is_unsupported(&r.c, "cert-file"));
+	CHECK(!is_unsupported(&r.c, "proxy") && is_unsupported(&r.c, "cert-file"));
 	CHECK(is_unsupported(&r.c, "enable-v2") && is_unsupported(&r.c, "quota-backend-bytes"));
 	CHECK(is_unsupported(&r.c, "config-file") && is_unsupported(&r.c, "auto-tls"));
 	CHECK(!is_unsupported(&r.c, "snapshot-count"));
-	CHECK(r.c.n_unsupported == 6);
+	CHECK(r.c.n_unsupported == 5);
 	CHECK(!r.c.enable_v2 && r.c.quota_backend_bytes == 1024);
 	f = open_memstream(&buf, &n);
 	log_set_output(f);
 	config_unsupported(&r.c);
 	log_set_output(NULL);
 	fclose(f);
-	CHECK(has(buf, "W | etcdmain: flag --proxy=on is not supported yet\n"));
+	CHECK(has(buf, "W | etcdmain: flag --cert-file=/c.pem is not supported yet\n"));
+	CHECK(!has(buf, "--proxy"));
 	CHECK(has(buf, "W | etcdmain: flag --auto-tls=true is not supported yet\n"));
 	CHECK(has(
 		buf,
