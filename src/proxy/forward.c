@@ -406,6 +406,8 @@ static int on_data(void *ctx, const char *data, size_t len)
 		return 0;
 	}
 	buf_append(&f->out, data, len);
+	if (f->out.len > BUFFER_MAX) /* a held 5xx that goes on: pass it on */
+		answer_streaming(f);
 	return 0;
 }
 
