@@ -125,7 +125,8 @@ void forward_serve_config(struct http_req *r)
 		buf_put_json_str(&b, ep->url, strlen(ep->url));
 	}
 	buf_puts(&b, "]}");
-	http_respond(r, MHD_HTTP_OK, reply_from_buf(&b, "application/json"));
+	/* etcd writes it without a type: Go sniffs text/plain */
+	http_respond(r, MHD_HTTP_OK, reply_from_buf(&b, "text/plain; charset=utf-8"));
 }
 
 /* ---- headers ------------------------------------------------------------ */
