@@ -131,7 +131,7 @@ static void on_hangup(struct http_req *r)
 	struct watch_state *w = r->handler_ctx;
 	w->gone = true;
 	stop_watching(w);
-	http_resume(w->req); /* MHD then ends the request: completed_cb frees */
+	http_abandon(r); /* MHD then ends the request: completed_cb frees */
 }
 
 static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)

@@ -207,7 +207,18 @@ void http_respond(struct http_req *r, unsigned status, struct MHD_Response *resp
 		MHD_destroy_response(r->resp);
 	r->resp = resp;
 	r->status = status;
+	r->responded = true;
 	http_resume(r);
+}
+
+void http_abandon(struct http_req *r)
+{
+	if (r->responded) {
+		http_resume(r);
+		return;
+	}
+	r->close_after = true;
+	http_respond(r, MHD_HTTP_SERVICE_UNAVAILABLE, reply_from_text("", NULL));
 }
 
 static enum MHD_Result queue_stored(struct http_req *r)

@@ -82,6 +82,7 @@ struct http_req {
 	bool suspended;
 	struct list susp_link;	   /* in the server's suspended list */
 	struct MHD_Response *resp; /* answer ready to queue (owned) */
+	bool responded;		   /* http_respond was called */
 	unsigned status;
 	bool close_after; /* answer with Connection: close (unread body left) */
 	/* Adds headers to whatever is answered from now on; a handler may set it. */
@@ -119,5 +120,10 @@ void http_resume(struct http_req *r);
 bool http_watch_hangup(struct http_req *r, http_handler_fn on_hangup);
 /* Stops watching for r's hang-up (no-op if not watched). */
 void http_unwatch_hangup(struct http_req *r);
+/* The client is gone: makes MHD end the request. A request not answered yet
+ * gets a throwaway answer with Connection: close (MHD reads nothing more
+ * from a connection that awaits its answer, so without one it would stay
+ * open for ever); an answered one is resumed (its content reader ends it). */
+void http_abandon(struct http_req *r);
 
 #endif /* CETCD_HTTP_SERVER_H */

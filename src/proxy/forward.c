@@ -331,7 +331,9 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *dst, size_t max)
 		}
 		return (ssize_t)n;
 	}
-	if (f->up_failed)
+	/* a broken chunked answer ends cleanly, as etcd's proxy ends it (the
+	 * read timeout cuts a long poll this way); a sized one cannot */
+	if (f->up_failed && f->length >= 0)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (f->up_done)
 		return MHD_CONTENT_READER_END_OF_STREAM;
@@ -592,7 +594,7 @@ static void on_client_gone(struct http_req *r)
 	http_call_cancel(f->call);
 	f->call = NULL;
 	f->write_deadline_ms = 0;
-	http_resume(r); /* MHD sees the closed socket and ends the request */
+	http_abandon(r);
 }
 
 /* /health with no member to ask: the proxy's own answer. */

@@ -68,8 +68,9 @@ struct client {
 	struct chunk **q; /* chunks not yet fully handed to MHD, oldest first */
 	unsigned qlen, qcap;
 	size_t head_pos; /* bytes of q[0] already handed */
-	bool done;	 /* nothing more comes: end once q is empty */
-	bool failed;	 /* ... and end with an error (the member's answer broke) */
+	bool done;	 /* nothing more comes: end once q is empty (a broken or cut
+			  * answer ends cleanly, as etcd's proxy ends it) */
+	bool gone;	 /* the client hung up */
 	bool skipping;	 /* joined a stream mid-event: wait for the next one */
 };
 
@@ -176,7 +177,6 @@ static void client_push(struct client *c, struct chunk *ch)
 	}
 	if (c->qlen >= CLIENT_MAX_CHUNKS) { /* too slow: cut off */
 		c->done = true;
-		c->failed = true;
 		http_resume(c->req);
 		return;
 	}
@@ -192,6 +192,8 @@ static void client_push(struct client *c, struct chunk *ch)
 static ssize_t client_reader(void *cls, uint64_t pos, char *dst, size_t max)
 {
 	struct client *c = cls;
+	if (c->gone)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
 	size_t n = 0;
 	while (c->qlen > 0 && n < max) {
 		struct chunk *ch = c->q[0];
@@ -209,8 +211,7 @@ static ssize_t client_reader(void *cls, uint64_t pos, char *dst, size_t max)
 	if (n > 0)
 		return (ssize_t)n;
 	if (c->done)
-		return c->failed ? MHD_CONTENT_READER_END_WITH_ERROR :
-				   MHD_CONTENT_READER_END_OF_STREAM;
+		return MHD_CONTENT_READER_END_OF_STREAM;
 	http_suspend(c->req);
 	return 0;
 }
@@ -255,8 +256,8 @@ static void client_gone(struct http_req *r)
 	struct client *c = r->handler_ctx;
 	client_leave(c);
 	c->done = true;
-	c->failed = true;
-	http_resume(r); /* MHD sees the closed socket and ends the request */
+	c->gone = true;
+	http_abandon(r);
 }
 
 /* ---- a group ------------------------------------------------------------ */
@@ -352,7 +353,6 @@ static void on_done(void *ctx, const struct http_call_result *res)
 	list_for_each_safe(c, tmp, &g->clients, link)
 	{
 		c->done = true;
-		c->failed = res->error != HTTP_CALL_OK;
 		http_resume(c->req);
 		client_leave(c); /* the last one frees g */
 	}
