@@ -249,6 +249,9 @@ def test_differential_through_proxies():
         true(not any(t.is_alive() for t in ts), "the script did not finish within 150 s")
         true(not errs, "script crashed: %s" % errs)
         eq(len(outs["other"]), len(outs["ref"]), "number of answers")
+        # not vacuous: the reference answered (one LIVE watch is meant to time out)
+        exc = [td.describe(st) for _, st, r in outs["ref"] if isinstance(r, Exception)]
+        true(len(exc) <= 1, "the etcd proxy gave no answer to %s" % exc[:5])
         bad = []
         for (i, st, ra), (_, _, rb) in zip(outs["ref"], outs["other"]):
             a, _ = td.norm(ref, st, ra)
@@ -468,7 +471,8 @@ def test_stream_events_at_once():
         for i in range(5):
             time.sleep(0.4)
             t0 = time.time()
-            status(c[i % 3].put("/w/st", {"value": str(i)}), 201, "write %d" % i)
+            w = c[i % 3].put("/w/st", {"value": str(i)})
+            true(w.status in (200, 201), "write %d: %d" % (i, w.status))
             line = b""
             while not line.strip():
                 line = r.readline()
@@ -581,6 +585,21 @@ def test_proxy_in_front_of_etcd_cluster():
     eq(len(r.json["members"]), 3, "/v2/members through the proxy")
 
 
+def test_etcd_proxy_in_front_of_target_cluster():
+    """The other direction: etcd 3.4's proxy in front of the target's
+    3-member cluster (cetcd by default) reads its peer GET /members (ids as
+    JSON numbers, an X-Etcd-Cluster-Id header) and serves PUT/GET."""
+    if not ct.etcd_bin():
+        ct.skip("etcd not installed")
+    c = start_or_skip(3)
+    p = start_proxy(c, kind="etcd")
+    eq(sorted(p.endpoints()), sorted(m.url for m in c), "endpoints from the peer /members")
+    status(p.put("/interop2/a", {"value": "1"}), 201, "PUT")
+    c.wait_converged()
+    r = p.get("/interop2/a")
+    eq((r.status, r.json["node"]["value"]), (200, "1"), "GET")
+
+
 @needs("cetcd")
 def test_loop_is_refused():
     """Proxies A and B whose only 'members' are fake peers listing each
@@ -615,8 +634,9 @@ def test_huge_body_and_slow_client_do_not_stall_others():
     def huge():
         try:
             body = b"value=" + b"x" * (10 << 20)
-            out["huge"] = p.request("PUT", kpath("/bad/huge"), body=body,
-                                    headers={"Content-Type": ct.FORM}, timeout=20).status
+            r = p.request("PUT", kpath("/bad/huge"), body=body,
+                          headers={"Content-Type": ct.FORM}, timeout=20)
+            out["huge"] = "%d %r" % (r.status, r.body[:100])
         except NETERR as e:
             out["huge"] = repr(e)
 
