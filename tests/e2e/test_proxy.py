@@ -293,6 +293,46 @@ def test_config_and_cluster_file():
          "member headers pass through: %s" % dict(r.headers))
 
 
+def test_flags_and_environment():
+    """Every --proxy-* flag is accepted; the same configuration given only
+    through ETCD_* variables (no argument at all) makes a working proxy
+    that writes its cluster file in ETCD_DATA_DIR."""
+    c = start_or_skip(3)
+    p = start_proxy(c, extra_args=["--proxy-failure-wait", "2000",
+                                   "--proxy-refresh-interval", "1000",
+                                   "--proxy-dial-timeout", "500",
+                                   "--proxy-write-timeout", "3000",
+                                   "--proxy-read-timeout", "0"])
+    status(p.put("/flags/a", {"value": "1"}), 201, "PUT through the proxy with flags")
+    e = clustertest.Proxy(target(), c.initial_cluster(), name="envproxy")
+    e.env = {"ETCD_PROXY": "on", "ETCD_NAME": e.name, "ETCD_DATA_DIR": e.data_dir,
+             "ETCD_LISTEN_CLIENT_URLS": e.url, "ETCD_INITIAL_CLUSTER": c.initial_cluster(),
+             "ETCD_PROXY_FAILURE_WAIT": "2000", "ETCD_PROXY_REFRESH_INTERVAL": "1000",
+             "ETCD_PROXY_DIAL_TIMEOUT": "500", "ETCD_PROXY_WRITE_TIMEOUT": "3000",
+             "ETCD_PROXY_READ_TIMEOUT": "0"}
+    e.spawn([e.binary])
+    e.wait_ready(10)
+    c.wait_converged()
+    r = e.get("/flags/a")
+    eq((r.status, r.json["node"]["value"]), (200, "1"), "GET through the env-configured proxy")
+    wait_for(lambda: os.path.exists(e.cluster_file), "the cluster file in ETCD_DATA_DIR")
+
+
+def test_read_timeout_cuts_a_long_poll():
+    """--proxy-read-timeout 1000: a long poll with no event ends after about
+    1 s instead of hanging. etcd 3.4 answers it 200 with the member's
+    headers (X-Etcd-Index...) and an empty body (Content-Length: 0)."""
+    c = start_or_skip(3)
+    p = start_proxy(c, extra_args=["--proxy-read-timeout", "1000"])
+    r, dt = timed(lambda: p.get("/rt/none", {"wait": "true"}, timeout=8.0))
+    log("long poll ended after %.2fs: %d %r" % (dt, r.status, r.body[:100]))
+    true(0.8 < dt < 3.0, "the long poll ended after %.2fs" % dt)
+    true(r.json is None or "action" not in r.json, "no event: %r" % (r.body,))
+    if p.kind == "etcd":
+        eq((r.status, r.body), (200, b""), "etcd: 200 and an empty body")
+    status(p.put("/rt/k", {"value": "1"}), 201, "a PUT is not cut")
+
+
 def test_readonly():
     """--proxy readonly: GET works, every other method is 501 with an empty
     body (etcd: Content-Length 0, no Content-Type); nothing is written."""

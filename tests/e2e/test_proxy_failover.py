@@ -120,6 +120,9 @@ def test_follower_then_leader_killed():
     log("%d GETs, %d PUTs (%d acked)" % (len(load.gets), len(load.puts),
                                          sum(1 for x in load.puts if x[2])))
     true(not bad_gets, "%d GETs failed, e.g. %s" % (len(bad_gets), bad_gets[:3]))
+    for x in load.puts:
+        if not x[2]:
+            log("failed PUT sent %+.2fs from the leader's kill: %s" % (x[0] - t_kill, x[5]))
     lo, hi = t_kill - 0.5, t_leader + 1.0
     stray = [x for x in load.puts if not x[2] and not lo <= x[0] <= hi]
     true(not stray, "PUTs failed outside the no-leader window [%.2f, %.2f] s after the kill: %s"

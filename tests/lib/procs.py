@@ -114,11 +114,13 @@ def die_with_parent():
 
 
 class Proc:
-    """One process we started, its output appended to log_path."""
+    """One process we started, its output appended to log_path; env: extra
+    environment variables (on top of ours)."""
 
-    def __init__(self, log_path, cwd=None):
+    def __init__(self, log_path, cwd=None, env=None):
         self.log_path = log_path
         self.cwd = cwd
+        self.env = dict(env or {})
         self.proc = None
         self._log = None
         self._log_start = 0
@@ -145,6 +147,7 @@ class Proc:
         _live.add(self)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, cwd=self.cwd,
+                                     env=dict(os.environ, **self.env) if self.env else None,
                                      start_new_session=True, close_fds=True,
                                      preexec_fn=die_with_parent if main else None)
 
