@@ -7,7 +7,10 @@ etcd 3.4. The proxy and the members are the target's (CETCD_TARGET=etcd: etcd
 What etcd 3.4.23's proxy does (checked by the tests that run against it):
   * ready: /v2/config/local/proxy answers 200 {"endpoints":[<client URLs>]}
     (Content-Type "text/plain; charset=utf-8"!); the list holds only the
-    endpoints not marked failed, shuffled. Its log says
+    endpoints not marked failed, shuffled. A query string is ignored; other
+    methods get 405 "Method Not Allowed\n" (text/plain, Allow: GET,
+    X-Content-Type-Options: nosniff); "/v2/config/local/proxy/" and
+    "/v2/config/local" are not its own: they go to a member. Its log says
     'v2 proxy started listening on client requests on "http://..."'.
   * <data-dir>/proxy/cluster = {"PeerURLs":["http://...",...]}, written at
     start from --initial-cluster and on each refresh.
@@ -279,6 +282,13 @@ def test_config_and_cluster_file():
     status(r, 200, "config")
     true(isinstance(r.json, dict), "config is JSON: %r" % (r.body,))
     eq(sorted(r.json), ["endpoints"], "config keys")
+    eq(p.request("GET", "/v2/config/local/proxy?x=1").json, r.json, "a query is ignored")
+    for method in ("PUT", "POST", "DELETE"):
+        r = p.request(method, "/v2/config/local/proxy")
+        eq((r.status, r.hdr("Allow")), (405, "GET"), "%s /v2/config/local/proxy" % method)
+    for path in ("/v2/config/local/proxy/", "/v2/config/local"):
+        direct = c[0].request("GET", path)
+        eq(p.request("GET", path).status, direct.status, "%s goes to a member" % path)
     wait_for(lambda: sorted(p.endpoints() or []) == sorted(m.url for m in c),
              "every member's client URL in the endpoints")
     js = wait_for(lambda: os.path.exists(p.cluster_file) and
