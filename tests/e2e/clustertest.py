@@ -14,6 +14,11 @@ Every wait is bounded; every process started here is killed at exit (procs:
 atexit and SIGTERM/SIGINT/SIGHUP); temp dirs and network namespaces are
 removed by our own atexit hook.
 
+Proxies (--proxy on|readonly, issue 13): start_proxy() runs a cetcd or etcd
+v2 proxy in front of a cluster (or of any --initial-cluster); it is killed
+with the clusters. A cetcd build whose proxy is not there yet ("flag
+--proxy=on is not supported yet") makes proxy_probe_or_skip() exit 77.
+
 A cetcd build without clustering refuses a multi-member --initial-cluster
 ("clusters of more than one member are not supported by this build yet",
 exit 1): Cluster.start() then raises Unsupported, and start_or_skip() turns
@@ -37,7 +42,9 @@ import procs  # noqa: E402  (on sys.path through cetcdtest)
 from procs import NETERR  # noqa: E402,F401  (tests import it from here)
 
 UNSUPPORTED_MARK = "not supported by this build yet"
+PROXY_UNSUPPORTED_MARK = "is not supported yet"
 _clusters = []
+_proxies = []
 
 
 class Unsupported(Exception):
@@ -226,6 +233,85 @@ class Cluster(procs.Cluster):
 
 
 # --------------------------------------------------------------------------
+# proxies
+
+class Proxy(procs.Proxy):
+    """procs.Proxy plus HTTP helpers; kind: 'cetcd' | 'etcd'."""
+
+    def __init__(self, kind, initial_cluster, mode="on", extra_args=(), name="proxy",
+                 dir=None):
+        self.kind = kind
+        binary = etcd_bin() if kind == "etcd" else cetcd_bin()
+        if not binary:
+            skip("%s binary not found" % kind)
+        self.own_dir = dir is None
+        procs.Proxy.__init__(self, binary, dir or procs.temp_dir("cetcd-proxy-"),
+                             initial_cluster, name, mode, extra_args)
+        _proxies.append(self)
+
+    def request(self, method, path, params=None, form=None, body=None, headers=None,
+                timeout=5.0):
+        return http_request(self.host, self.port, method, path, params, form, body,
+                            headers, timeout)
+
+    def get(self, key, params=None, timeout=5.0):
+        return self.request("GET", kpath(key), params, timeout=timeout)
+
+    def put(self, key, form=None, params=None, timeout=5.0):
+        return self.request("PUT", kpath(key), params, form=form, timeout=timeout)
+
+    def delete(self, key, params=None, timeout=5.0):
+        return self.request("DELETE", kpath(key), params, timeout=timeout)
+
+    def unsupported(self):
+        return not self.alive() and PROXY_UNSUPPORTED_MARK in self.log_tail(30)
+
+    def cleanup(self):
+        self.kill()
+        if self.own_dir and not os.environ.get("CETCD_CLUSTER_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        if self in _proxies:
+            _proxies.remove(self)
+
+
+def start_proxy(initial_cluster, kind=None, mode="on", extra_args=(), name="proxy",
+                timeout=15.0, wait=True):
+    """A proxy of kind (the target by default) with this --initial-cluster
+    (a Cluster or a string); wait=True: until it lists an endpoint."""
+    if isinstance(initial_cluster, procs.Cluster):
+        initial_cluster = initial_cluster.initial_cluster()
+    p = Proxy(kind or target(), initial_cluster, mode, extra_args, name)
+    try:
+        if wait:
+            p.start_ready(timeout)
+        else:
+            p.spawn()
+    except procs.ProcError:
+        if p.unsupported():
+            p.cleanup()
+            skip("%s: --proxy not supported by this build yet" % p.kind)
+        raise
+    return p
+
+
+def proxy_probe_or_skip(kind=None):
+    """Exit 77 if kind's binary (the target by default) refuses --proxy
+    ("flag --proxy=on is not supported yet"); the probe proxy points at a
+    port nobody listens on and is stopped at once."""
+    kind = kind or target()
+    p = Proxy(kind, "m0=http://%s:%d" % (procs.HOST, procs.free_port()))
+    try:
+        p.spawn()
+        deadline = time.time() + 5.0
+        while time.time() < deadline and p.alive() and p.endpoints() is None:
+            time.sleep(0.05)
+        if p.unsupported():
+            skip("%s: --proxy not supported by this build yet" % kind)
+    finally:
+        p.cleanup()
+
+
+# --------------------------------------------------------------------------
 # private network namespaces, for partitions
 
 CLONE_NEWNET = 0x40000000
@@ -391,6 +477,11 @@ def _cleanup_clusters():
     """At exit (and at the end of run_scenarios): kill every member, delete
     every cluster's temp dir and every namespace."""
     procs.stop_all()
+    for p in list(_proxies):
+        try:
+            p.cleanup()
+        except Exception:
+            pass
     for c in list(_clusters):
         try:
             c.cleanup()
@@ -409,9 +500,13 @@ atexit.register(_cleanup_clusters)
 # --------------------------------------------------------------------------
 # small runner for scenario files (each scenario builds its own cluster)
 
-def run_scenarios(mod_globals, budget=None):
+def run_scenarios(mod_globals, budget=None, probe=None, after=None):
     """Run test_* functions (no argument; each makes its own cluster) with a
-    time budget; print ok/FAIL lines and 'N passed, N failed'; exit 0/1/77."""
+    time budget; print ok/FAIL lines and 'N passed, N failed'; exit 0/1/77.
+    probe: called once before the tests (may exit 77), default
+    probe_or_skip for cetcd. A test function with .only_target ('etcd' or
+    'cetcd', cetcdtest.needs) runs only against that target. Every proxy
+    and cluster is cleaned up after each test, then after() is called."""
     only = [a for a in sys.argv[1:] if not a.startswith("-")]
     tests = sorted((f.__code__.co_firstlineno, n, f) for n, f in mod_globals.items()
                    if n.startswith("test_") and callable(f))
@@ -421,12 +516,20 @@ def run_scenarios(mod_globals, budget=None):
         skip("%s binary not found (CETCD_TARGET=%s)" % (kind, kind))
     print("# target: %s (%s)" % (kind, etcd_bin() if kind == "etcd" else cetcd_bin()))
     sys.stdout.flush()
-    if kind == "cetcd":
+    if probe is not None:
+        probe()
+    elif kind == "cetcd":
         probe_or_skip()
     budget = budget or float(os.environ.get("CETCD_CLUSTER_BUDGET", "240"))
-    passed = failed = 0
+    passed = failed = skipped = 0
     t_all = time.time()
     for name, fn in tests:
+        want_kind = getattr(fn, "only_target", None)
+        if want_kind and want_kind != kind:
+            print("skip %s (only for %s: %s)" % (name, want_kind,
+                                                getattr(fn, "skip_why", "beyond etcd")))
+            skipped += 1
+            continue
         if time.time() - t_all > budget:
             failed += 1
             print("FAIL %s: not run, time budget (%.0fs) exhausted" % (name, budget))
@@ -439,10 +542,16 @@ def run_scenarios(mod_globals, budget=None):
             raise
         except Exception as e:  # noqa
             msg = cetcdtest.failure_message(e, tb_lines=8)
+        for p in list(_proxies):
+            if msg is not None:
+                msg += "\n  proxy %s log:\n%s" % (p.name, p.log_tail(8))
+            p.cleanup()
         for c in list(_clusters):
             if msg is not None:
                 msg += "\n  logs:\n" + c.log_tails(6)
             c.cleanup()
+        if after is not None:
+            after()
         dt = time.time() - t0
         if msg is None:
             passed += 1
@@ -451,7 +560,8 @@ def run_scenarios(mod_globals, budget=None):
             failed += 1
             print("FAIL %s (%.2fs): %s" % (name, dt, msg))
         sys.stdout.flush()
-    print("# %.1fs total" % (time.time() - t_all))
+    print("# %.1fs total%s" % (time.time() - t_all,
+                               (", %d skipped" % skipped) if skipped else ""))
     print("%d passed, %d failed" % (passed, failed))
     sys.stdout.flush()
     _cleanup_clusters()

@@ -12,6 +12,8 @@ What lives here:
   Cluster           N members bootstrapped statically (--initial-cluster);
                     the leader they agree on, waiting for it and for equal
                     indexes (wait_leader, wait_converged)
+  Proxy             one cetcd or etcd v2 proxy (--proxy on|readonly): its
+                    client port, data dir, "knows an endpoint" (wait_ready)
   stop_all()        kill every process started here (atexit and exit signals)
 
 Every process runs in its own session (process group), so stop() and kill()
@@ -112,11 +114,13 @@ def die_with_parent():
 
 
 class Proc:
-    """One process we started, its output appended to log_path."""
+    """One process we started, its output appended to log_path; env: extra
+    environment variables (on top of ours)."""
 
-    def __init__(self, log_path, cwd=None):
+    def __init__(self, log_path, cwd=None, env=None):
         self.log_path = log_path
         self.cwd = cwd
+        self.env = dict(env or {})
         self.proc = None
         self._log = None
         self._log_start = 0
@@ -143,6 +147,7 @@ class Proc:
         _live.add(self)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, cwd=self.cwd,
+                                     env=dict(os.environ, **self.env) if self.env else None,
                                      start_new_session=True, close_fds=True,
                                      preexec_fn=die_with_parent if main else None)
 
@@ -499,3 +504,88 @@ class Cluster:
         """Kill every member and remove the cluster's directory."""
         self.kill_all()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# proxies
+
+def proxy_argv(binary, name, data_dir, client_url, initial_cluster, mode="on"):
+    """The flags of a v2 proxy, cetcd and etcd alike (etcd 3.4: --proxy
+    on|readonly; no peer URLs, no advertise URLs)."""
+    return [binary, "--proxy", mode, "--name", name, "--data-dir", data_dir,
+            "--listen-client-urls", client_url, "--initial-cluster", initial_cluster]
+
+
+class Proxy(Proc):
+    """One proxy: <dir>/<name> is its data dir (the cluster file is
+    <data dir>/proxy/cluster), <dir>/<name>.log its log. initial_cluster is
+    the --initial-cluster value (name=peerURL,...); extra_args go last
+    (--proxy-refresh-interval and the like)."""
+
+    def __init__(self, binary, dir, initial_cluster, name="proxy", mode="on",
+                 extra_args=(), host=HOST):
+        Proc.__init__(self, os.path.join(dir, name + ".log"), cwd=dir)
+        self.binary = binary
+        self.dir = dir
+        self.name = name
+        self.host = host
+        self.mode = mode
+        self.initial_cluster = initial_cluster
+        self.data_dir = os.path.join(dir, name)
+        self.extra_args = list(extra_args)
+        self.port = free_port()
+
+    url = property(lambda s: "http://%s:%d" % (s.host, s.port))
+    cluster_file = property(lambda s: os.path.join(s.data_dir, "proxy", "cluster"))
+
+    def __repr__(self):
+        return "<proxy %s :%d %s>" % (self.name, self.port, "up" if self.alive() else "down")
+
+    def argv(self):
+        return proxy_argv(self.binary, self.name, self.data_dir, self.url,
+                          self.initial_cluster, self.mode) + self.extra_args
+
+    def spawn(self, argv=None):
+        Proc.spawn(self, argv or self.argv())
+        return self
+
+    def endpoints(self, timeout=1.0):
+        """The "endpoints" list of GET /v2/config/local/proxy, or None."""
+        try:
+            st, body = http_status(self.host, self.port, "GET", "/v2/config/local/proxy",
+                                   timeout=timeout)
+            js = json.loads(body.decode("utf-8", "replace")) if st == 200 else None
+        except NETERR + (ValueError,):
+            return None
+        eps = js.get("endpoints") if isinstance(js, dict) else None
+        return eps if isinstance(eps, list) else None
+
+    def wait_ready(self, timeout=10.0, want=None):
+        """Until /v2/config/local/proxy lists at least one endpoint (or, with
+        want, exactly the URLs in want, in any order). Returns the list;
+        ProcError (with the log's tail) if the process exits or the deadline
+        passes."""
+        deadline = time.monotonic() + timeout
+        eps = None
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise ProcError("proxy %s exited with %s at start:\n%s" % (
+                    self.name, self.returncode, self.log_tail(15)))
+            eps = self.endpoints()
+            if eps and (want is None or sorted(eps) == sorted(want)):
+                return eps
+            time.sleep(0.05)
+        raise ProcError("proxy %s: endpoints %r (want %s) after %.0fs:\n%s" % (
+            self.name, eps, sorted(want) if want else "any", timeout, self.log_tail(15)))
+
+    def start_ready(self, timeout=10.0, attempts=3):
+        """spawn() and wait_ready(); a port clash retries on a new port."""
+        for attempt in range(attempts):
+            try:
+                self.spawn().wait_ready(timeout)
+                return self
+            except ProcError as e:
+                self.stop()
+                if attempt == attempts - 1 or "address already in use" not in str(e).lower():
+                    raise
+                self.port = free_port()
