@@ -124,8 +124,8 @@ void forward_serve_config(struct http_req *r)
 			buf_putc(&b, ',');
 		buf_put_json_str(&b, ep->url, strlen(ep->url));
 	}
-	buf_puts(&b, "]}");
-	/* etcd writes it without a type: Go sniffs text/plain */
+	buf_puts(&b, "]}\n");
+	/* etcd encodes it with a newline and no type: Go sniffs text/plain */
 	http_respond(r, MHD_HTTP_OK, reply_from_buf(&b, "text/plain; charset=utf-8"));
 }
 

@@ -25,7 +25,7 @@ import clustertest  # noqa: E402
 from clustertest import start_or_skip, start_proxy, proxy_probe_or_skip, run_scenarios  # noqa: E402
 
 CHURN_SECONDS = 12.0
-CHURN_ROUNDS = 400
+CHURN_ROUNDS = 3000
 
 
 def fds(pid):
