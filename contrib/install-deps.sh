@@ -5,9 +5,13 @@
 set -e
 SUDO=
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-PKGS="build-essential autoconf automake pkg-config libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libjemalloc-dev"
+# One TLS library in the process: libmicrohttpd uses GnuTLS, so libcurl is its
+# GnuTLS flavour too (libcurl4-gnutls-dev; it replaces libcurl4-openssl-dev).
+# libcrypt-dev is libxcrypt (password hashes of the v2 auth API).
+PKGS="build-essential autoconf automake pkg-config libmicrohttpd-dev libjansson-dev libcurl4-gnutls-dev libgnutls28-dev libcrypt-dev libjemalloc-dev"
 if [ "$1" = "--test" ]; then
-	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format"
+	# gnutls-bin: certtool, which the TLS tests make their certificates with
+	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format gnutls-bin"
 fi
 missing=
 for p in $PKGS; do
