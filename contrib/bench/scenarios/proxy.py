@@ -50,12 +50,10 @@
 # end, PR_SET_PDEATHSIG); the rig's temp dir is removed. Everything is on 127.0.0.1.
 
 import http.client
-import errno
 import json
 import os
 import resource
 import select
-import socket
 import subprocess
 import time
 
@@ -63,8 +61,7 @@ from benchlib import (HOST, BenchError, Metric, compile_c, http_request,  # noqa
                       listening_pid_owns, log, run_wrk, scenario)
 import procs  # noqa: E402  (on sys.path through benchlib)
 from scenarios.cluster import Cluster
-from scenarios.watch import (CONNECT_WINDOW, IP_BIND_ADDRESS_NO_PORT, N_SRC, WatchSet,
-                              raise_nofile, settle_rss)
+from scenarios.watch import raise_nofile, settle_rss
 
 ON_DEMAND = ("on-demand",)
 GET_PATH = "/v2/keys/bench/get"
@@ -400,66 +397,48 @@ def _wait_upstream_watchers(srv, n, timeout=60.0, settle=1.0):
                      % (prev, n, timeout))
 
 
-class ProxyWatchSet(WatchSet):
-    """watch.py's WatchSet (one thread, raw epoll, CONNECT_WINDOW connects in flight,
-    source addresses spread over 127.0.0.2..), except that a watcher counts as
-    sent once its request is written: etcd's proxy sends no response headers before
-    the event (it does not flush them), so registration is judged by the members'
-    watcher count instead. Buffers hold the whole response, headers included."""
+class FanoutClient:
+    """fanout.c (compiled on the fly): N watchers on one epoll thread; "SENT n" once
+    every watch request is written, then one PUT when told "FIRE"."""
 
-    def _open(self, paths, timeout):
+    def __init__(self, ctx, port, key, n, timeout):
+        exe = compile_c(ctx, "fanout.c", "fanout")
+        self.timeout = timeout
+        self.p = subprocess.Popen([exe, HOST, str(port), key, str(n), str(int(timeout))],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, preexec_fn=procs.die_with_parent)
+
+    def _line(self, prefix, timeout):
         deadline = time.monotonic() + timeout
-        pending = list(reversed(paths))
-        req = {}  # fd -> request bytes not yet sent
-        n_src = 0
-        while pending or req:
-            while pending and len(req) < CONNECT_WINDOW:
-                path = pending.pop()
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                s.setblocking(False)
-                s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
-                s.bind(("127.0.0.%d" % (2 + n_src % N_SRC), 0))
-                n_src += 1
-                rc = s.connect_ex((HOST, self.port))
-                if rc not in (0, errno.EINPROGRESS):
-                    s.close()
-                    raise BenchError("connect: %s" % os.strerror(rc))
-                fd = s.fileno()
-                self.socks[fd] = s
-                self.buf[fd] = b""
-                req[fd] = self._request(path)
-                self.ep.register(fd, select.EPOLLOUT)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise BenchError("only %d of %d watch requests sent after %.0fs"
-                                 % (len(self.socks) - len(req), len(paths), timeout))
-            for fd, ev in self.ep.poll(min(left, 1.0), 1024):
-                if fd not in req:
-                    continue  # early response headers: fire() reads them
-                s = self.socks[fd]
-                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if err:
-                    raise BenchError("connect: %s" % os.strerror(err))
-                s.send(req.pop(fd))  # a small request: fits the empty send buffer
-                self.ep.modify(fd, select.EPOLLIN)
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([self.p.stdout], [], [], 0.5)
+            if r:
+                line = self.p.stdout.readline().decode("utf-8", "replace")
+                if line.startswith(prefix):
+                    return line
+                if not line:
+                    break
+        self.p.kill()
+        err = self.p.stderr.read().decode("utf-8", "replace")[-400:]
+        raise BenchError("fanout client: no %s line (%s)" % (prefix.strip(), err.strip()))
 
-    @staticmethod
-    def _complete(b):
-        """A whole response: chunked (last chunk) or Content-Length bytes of body."""
-        i = b.find(b"\r\n\r\n")
-        if i < 0:
-            return False
-        head = b[:i].lower()
-        if b"transfer-encoding: chunked" in head:
-            return b.endswith(b"0\r\n\r\n")
-        j = head.find(b"content-length:")
-        if j < 0:
-            return False
-        clen = int(head[j + 15:].split(b"\r\n", 1)[0])
-        return len(b) >= i + 4 + clen
+    def wait_sent(self):
+        return int(self._line("SENT ", self.timeout).split()[1])
 
-    def bad_status(self):
-        return sum(1 for b in self.buf.values() if not b.startswith(b"HTTP/1.1 200"))
+    def fire(self):
+        """Returns the FANOUT line's fields (times in us from sending the PUT)."""
+        self.p.stdin.write(b"FIRE\n")
+        self.p.stdin.flush()
+        line = self._line("FANOUT ", self.timeout + 10)
+        self.p.wait(timeout=10)
+        return dict((k, float(v)) for k, v in (f.split("=", 1) for f in line.split()[1:]))
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait(timeout=10)
+        for f in (self.p.stdin, self.p.stdout, self.p.stderr):
+            f.close()
 
 
 def _fds(pid):
@@ -469,7 +448,7 @@ def _fds(pid):
 @scenario("proxy-fanout",
           [Metric("watchers"), Metric("last from PUT ms", fmt="{:.1f}"),
            Metric("p50 from PUT ms", fmt="{:.1f}"), Metric("PUT reply ms", fmt="{:.1f}"),
-           Metric("proxy RSS MiB", fmt="{:.1f}"), Metric("proxy RSS before MiB", fmt="{:.1f}"),
+           Metric("client busy ms", fmt="{:.1f}"), Metric("proxy RSS MiB", fmt="{:.1f}"), Metric("proxy RSS before MiB", fmt="{:.1f}"),
            Metric("KiB/watcher", fmt="{:.2f}"), Metric("upstream watchers"),
            Metric("proxy fds"), Metric("register s", fmt="{:.1f}"),
            Metric("errors", agg="sum")],
@@ -499,25 +478,25 @@ def proxy_fanout(ctx, srv):
     time.sleep(0.5)
     before = settle_rss(srv.pid)
     t0 = time.monotonic()
-    ws = ProxyWatchSet(srv.port, [HOT_KEY] * n, timeout=120.0)
+    fc = FanoutClient(ctx, srv.port, HOT_KEY, n, 120.0)
     try:
+        fc.wait_sent()
         up_n = _wait_upstream_watchers(srv, n)
         t_reg = time.monotonic() - t0
         idle = settle_rss(srv.pid)
         fds = _fds(srv.pid)
-        t_sent, t_reply, done = ws.fire(HOT_KEY, timeout=30.0)
-        bad = ws.check_bodies(HOT_KEY) + ws.errors + ws.bad_status()
-        since = sorted(t - t_sent for t in done)
+        r = fc.fire()
     finally:
-        ws.close()
+        fc.close()
     log("%s proxy-fanout: %d watchers, %d upstream, proxy %d fds, RSS %.1f -> %.1f MiB"
         % (srv.flavor.label, n, up_n, fds, before / 1024.0, idle / 1024.0))
     return {"watchers": n,
-            "last from PUT ms": since[-1] * 1000.0,
-            "p50 from PUT ms": since[len(since) // 2] * 1000.0,
-            "PUT reply ms": (t_reply - t_sent) * 1000.0,
+            "last from PUT ms": r["last_us"] / 1000.0,
+            "p50 from PUT ms": r["p50_us"] / 1000.0,
+            "PUT reply ms": r["put_reply_us"] / 1000.0,
+            "client busy ms": r["busy_us"] / 1000.0,
             "proxy RSS MiB": idle / 1024.0,
             "proxy RSS before MiB": before / 1024.0,
             "KiB/watcher": (idle - before) / float(n),
             "upstream watchers": up_n, "proxy fds": fds,
-            "register s": t_reg, "errors": bad}
+            "register s": t_reg, "errors": int(r["errors"])}
