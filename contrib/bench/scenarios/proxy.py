@@ -1,5 +1,5 @@
 # scenarios/proxy.py - proxy mode (issue 13): proxy-get, proxy-put, proxy-p50,
-# proxy-fanout.
+# proxy-fanout, and proxy-floor (context).
 #
 # Each side runs a 3-member cluster of its own binary (scenarios/cluster.py's Cluster:
 # the same flags on both sides) and, once the cluster is ready, a proxy in front of it
@@ -46,8 +46,13 @@
 #               (CAP_SYS_RESOURCE); otherwise N is capped to fit and "watchers" shows
 #               the N used (a hard limit of 20,000 gives 9,976).
 #
+# proxy-floor   context (side A's binary only, one member): proxy-p50's client and
+#               get64's load through baseline/relay.c, a do-nothing one-thread epoll
+#               TCP relay: what two extra loopback hops cost here, i.e. the floor
+#               under any proxy's "added %" and the ceiling of a one-thread relay.
+#
 # None is in the default quick/full sets: run them by name, e.g.
-#   run.py --scenarios proxy-get,proxy-put,proxy-p50,proxy-fanout [--quick]
+#   run.py --scenarios proxy-get,proxy-put,proxy-p50,proxy-fanout,proxy-floor [--quick]
 #
 # Every process is tests/lib/procs.py's (own pid, own process group, killed at the
 # end, PR_SET_PDEATHSIG); the rig's temp dir is removed. Everything is on 127.0.0.1.
@@ -57,11 +62,12 @@ import json
 import os
 import resource
 import select
+import shlex
 import subprocess
 import time
 
-from benchlib import (HOST, BenchError, Metric, compile_c, http_request,  # noqa: E402
-                      listening_pid_owns, log, run_wrk, scenario)
+from benchlib import (HOST, BenchError, Flavor, Metric, Server, compile_c,  # noqa: E402
+                      http_request, listening_pid_owns, log, run_wrk, scenario)
 import procs  # noqa: E402  (on sys.path through benchlib)
 from scenarios.cluster import Cluster, cpu_seconds
 from scenarios.watch import raise_nofile, settle_rss
@@ -296,6 +302,36 @@ def _probe_upstream(srv, n=40):
     return up.member()[0]
 
 
+def _proxylat(ctx, port_a, port_b):
+    """proxylat.c for ctx.duration seconds: A = port_a (the proxy), B = port_b."""
+    exe = compile_c(ctx, "proxylat.c", "proxylat")
+    ctx.seq += 1
+    prefix = "/v2/keys/bench/lat/r%d/" % ctx.seq
+    argv = [exe, HOST, str(port_a), str(port_b), GET_PATH, prefix, str(ctx.duration),
+            str(LAT_MAX)]
+    try:
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           preexec_fn=procs.die_with_parent, timeout=ctx.duration + 60)
+    except subprocess.TimeoutExpired:
+        raise BenchError("proxylat client did not finish")
+    line = [l for l in p.stdout.decode().splitlines() if l.startswith("PROXYLAT ")]
+    if p.returncode != 0 or not line:
+        raise BenchError("proxylat failed: %s" % p.stderr.decode("utf-8", "replace")[-300:])
+    return dict(f.split("=", 1) for f in line[0].split()[1:])
+
+
+def _lat_metrics(kv, a="proxy"):
+    def ms(k):
+        return float(kv[k]) / 1000.0
+
+    return {"GET p50 %s ms" % a: ms("a_get_p50_us"), "GET p50 direct ms": ms("b_get_p50_us"),
+            "GET added %": (ms("a_get_p50_us") / ms("b_get_p50_us") - 1.0) * 100.0,
+            "PUT p50 %s ms" % a: ms("a_put_p50_us"), "PUT p50 direct ms": ms("b_put_p50_us"),
+            "PUT added %": (ms("a_put_p50_us") / ms("b_put_p50_us") - 1.0) * 100.0,
+            "GET p90 %s ms" % a: ms("a_get_p90_us"), "PUT p90 %s ms" % a: ms("a_put_p90_us"),
+            "iterations": int(kv["iters"]), "errors": int(kv["errors"])}
+
+
 @scenario("proxy-p50",
           [Metric("GET p50 proxy ms", fmt="{:.3f}"), Metric("GET p50 direct ms", fmt="{:.3f}"),
            Metric("GET added %", fmt="{:.1f}"),
@@ -308,22 +344,9 @@ def _probe_upstream(srv, n=40):
           help="1 connection: GET and PUT p50 through the proxy vs straight to its "
                "upstream member, interleaved request for request (proxylat.c)")
 def proxy_p50(ctx, srv):
-    exe = compile_c(ctx, "proxylat.c", "proxylat")
     m = _probe_upstream(srv)
-    ctx.seq += 1
-    prefix = "/v2/keys/bench/lat/r%d/" % ctx.seq
-    argv = [exe, HOST, str(srv.port), str(m.port), GET_PATH, prefix, str(ctx.duration),
-            str(LAT_MAX)]
     up = Upstream(srv)
-    try:
-        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           preexec_fn=procs.die_with_parent, timeout=ctx.duration + 60)
-    except subprocess.TimeoutExpired:
-        raise BenchError("proxylat client did not finish")
-    line = [l for l in p.stdout.decode().splitlines() if l.startswith("PROXYLAT ")]
-    if p.returncode != 0 or not line:
-        raise BenchError("proxylat failed: %s" % p.stderr.decode("utf-8", "replace")[-300:])
-    kv = dict(f.split("=", 1) for f in line[0].split()[1:])
+    kv = _proxylat(ctx, srv.port, m.port)
     # Did the proxy's own traffic go to m? (Our direct connection to m counts there
     # too, so look at the proxy's share without it: the other members' bytes.)
     after = _ss_bytes([x.port for x in srv.members])
@@ -334,16 +357,9 @@ def proxy_p50(ctx, srv):
         log("%s proxy-p50: the proxy's upstream moved during the run (bytes per member "
             "port %s); the direct figures are %s's" % (srv.flavor.label, per, m.name))
 
-    def ms(k):
-        return float(kv[k]) / 1000.0
-
-    return {"GET p50 proxy ms": ms("a_get_p50_us"), "GET p50 direct ms": ms("b_get_p50_us"),
-            "GET added %": (ms("a_get_p50_us") / ms("b_get_p50_us") - 1.0) * 100.0,
-            "PUT p50 proxy ms": ms("a_put_p50_us"), "PUT p50 direct ms": ms("b_put_p50_us"),
-            "PUT added %": (ms("a_put_p50_us") / ms("b_put_p50_us") - 1.0) * 100.0,
-            "GET p90 proxy ms": ms("a_get_p90_us"), "PUT p90 proxy ms": ms("a_put_p90_us"),
-            "iterations": int(kv["iters"]), "errors": int(kv["errors"]),
-            "upstream moved": moved}
+    out = _lat_metrics(kv)
+    out["upstream moved"] = moved
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -506,3 +522,87 @@ def proxy_fanout(ctx, srv):
             "KiB/watcher": (idle - before) / float(n),
             "upstream watchers": up_n, "proxy fds": fds,
             "register s": t_reg, "errors": int(r["errors"])}
+
+
+# ---------------------------------------------------------------------------
+# proxy-floor (context): a do-nothing relay in front of one member
+
+
+class RelayRig:
+    """One member of side A's binary (a single-node cluster, benchlib.Server) and
+    baseline/relay.c in front of it: .url/.port/.pid are the relay's."""
+
+    def __init__(self, ctx, tag):
+        a = ctx.args
+        flavor = Flavor("relay-backend", os.path.abspath(a.cetcd), shlex.split(a.cetcd_args))
+        self.tag = tag
+        self.member = Server(flavor, ctx.tmp_root, tag)
+        self.exe = compile_c(ctx, "baseline/relay.c", "relay")
+        self.relay = procs.Proc(os.path.join(self.member.dir, "relay.log"), cwd=self.member.dir)
+        self.port = procs.free_port()
+        self.url = "http://%s:%d" % (HOST, self.port)
+
+    @property
+    def pid(self):
+        return self.relay.pid
+
+    def start(self):
+        self.member.start()
+        return self
+
+    def wait_ready(self, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        self.member.wait_ready(timeout)
+        self.relay.spawn([self.exe, str(self.port), str(self.member.port)])
+        while time.monotonic() < deadline:
+            if not self.relay.alive():
+                raise BenchError("relay exited: %s" % self.relay.log_tail(5))
+            if listening_pid_owns(self.relay.pid, self.port):
+                return self
+            time.sleep(0.05)
+        raise BenchError("relay not listening after %.0fs" % timeout)
+
+    def alive(self):
+        return self.relay.alive() and self.member.alive()
+
+    def log_tail(self, n=8):
+        return "%s\n--- relay\n%s" % (self.member.log_tail(n), self.relay.log_tail(n))
+
+    def stop(self):
+        self.relay.stop()
+        self.member.stop()  # removes the temp dir
+
+
+def _start_relay(ctx, flavor, tag):
+    return RelayRig(ctx, tag).start()
+
+
+def _preload_relay(ctx, srv):
+    st, body = http_request(srv.member.port, "PUT", GET_PATH, body="value=" + GET_VALUE)
+    if not 200 <= st < 300:
+        raise BenchError("preload PUT %s -> %d %r" % (GET_PATH, st, body[:200]))
+    st, body = http_request(srv.port, "GET", GET_PATH)
+    if st != 200 or GET_VALUE.encode() not in body:
+        raise BenchError("GET %s through the relay -> %d %r" % (GET_PATH, st, body[:200]))
+
+
+@scenario("proxy-floor",
+          [Metric("GET p50 relay ms", fmt="{:.3f}"), Metric("GET p50 direct ms", fmt="{:.3f}"),
+           Metric("GET added %", fmt="{:.1f}"),
+           Metric("PUT p50 relay ms", fmt="{:.3f}"), Metric("PUT p50 direct ms", fmt="{:.3f}"),
+           Metric("PUT added %", fmt="{:.1f}"),
+           Metric("GET p90 relay ms", fmt="{:.3f}"), Metric("PUT p90 relay ms", fmt="{:.3f}"),
+           Metric("iterations"), Metric("relay get64 req/s"), Metric("direct get64 req/s"),
+           Metric("errors", agg="sum")],
+          modes=ON_DEMAND, order=114, start=_start_relay, setup=_preload_relay, context=True,
+          help="context: proxy-p50's client and get64's load through a do-nothing TCP "
+               "relay (baseline/relay.c, one thread, epoll) in front of one member of "
+               "side A's binary: what two extra loopback hops cost on this machine")
+def proxy_floor(ctx, srv):
+    out = _lat_metrics(_proxylat(ctx, srv.port, srv.member.port), a="relay")
+    rr = run_wrk(ctx, srv.url + GET_PATH, "get.lua", 64, ctx.wrk_threads, ctx.duration)
+    rd = run_wrk(ctx, srv.member.url + GET_PATH, "get.lua", 64, ctx.wrk_threads, ctx.duration)
+    out["relay get64 req/s"] = rr["rps"]
+    out["direct get64 req/s"] = rd["rps"]
+    out["errors"] += _errors(rr) + _errors(rd)
+    return out
