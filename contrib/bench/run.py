@@ -339,6 +339,11 @@ def main():
                     help="extra flags for side A (default --enable-v2=true: cetcd accepts "
                          "it, so both sides get the very same flags)")
     ap.add_argument("--etcd-args", default="--enable-v2=true", help="extra flags for side B")
+    ap.add_argument("--cetcd-proxy", default=None,
+                    help="proxy binary of side A for the proxy-* scenarios (default: "
+                         "--cetcd itself, run with --proxy on)")
+    ap.add_argument("--etcd-proxy", default=None,
+                    help="proxy binary of side B for the proxy-* scenarios (default: --etcd)")
     ap.add_argument("--names", default=None, help="column labels A,B (default cetcd,etcd)")
     ap.add_argument("--quick", action="store_true", help="quick mode (< 2 minutes)")
     ap.add_argument("--rounds", type=int, default=3)
@@ -395,6 +400,11 @@ def main():
     else:
         la, lb = "cetcd", "etcd"
     flavors = [Flavor(la, a_bin, shlex.split(a_args)), Flavor(lb, b_bin, shlex.split(args.etcd_args))]
+    for f, p, what in ((flavors[0], args.cetcd_proxy, "--cetcd-proxy"),
+                       (flavors[1], args.etcd_proxy, "--etcd-proxy")):
+        f.proxy_binary = os.path.abspath(p) if p else f.binary
+        if not (os.path.isfile(f.proxy_binary) and os.access(f.proxy_binary, os.X_OK)):
+            ap.error("%s: %s is not an executable" % (what, f.proxy_binary))
 
     benchlib.procs.install_exit_handlers()
     ctx = Ctx(args, mode)
@@ -470,6 +480,13 @@ def main():
             % (os.getcwd(), " ".join(shlex.quote(c) for c in cmd), elapsed),
             "- servers: `<binary> %s`; A extra: `%s`; B extra: `%s`"
             % (" ".join(argv_tmpl), a_args or "(none)", args.etcd_args or "(none)"),
+        ]
+        if any(s.start is not None and s.name.startswith("proxy-") for s in scenarios):
+            lines.append("- proxy-*: a 3-member cluster per side and `<proxy binary> --proxy "
+                         "on --listen-client-urls http://127.0.0.1:<port> --initial-cluster "
+                         "<the 3 members> --data-dir <tmp>/proxy`; proxy binary A: `%s`, "
+                         "B: `%s`" % (flavors[0].proxy_binary, flavors[1].proxy_binary))
+        lines += [
             "- method: per scenario both servers fresh (temp data dir), %g s warm-up each, "
             "then %d rounds alternating A B A B, %g s per wrk run; each figure is the "
             "median over rounds, `errors` (non-2xx + socket errors) is the sum. mem100k "
