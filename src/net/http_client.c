@@ -23,12 +23,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "net/http_h1.h"
 #include "net/loop.h"
 #include "util/clock.h"
 #include "util/list.h"
 #include "util/xalloc.h"
 
-#define HTTP_CLIENT_MAX_IDLE 128
+#define HTTP_CLIENT_MAX_IDLE   128
+#define HTTP_CLIENT_SPARE_EASY 64 /* finished easy handles kept for reuse */
 
 /* One socket libcurl asked us to watch. */
 struct sock {
@@ -41,15 +43,19 @@ struct sock {
 struct http_client {
 	struct loop *loop;
 	CURLM *multi;
-	struct list socks;  /* struct sock.link */
-	struct list calls;  /* struct http_call.link: every call in flight */
-	uint64_t timer_due; /* curl's timer, absolute mono ms; UINT64_MAX = none */
-	unsigned in_curl;   /* > 0 while libcurl may run our callbacks */
-	bool resume_wanted; /* some call has `resume` set */
-	bool reap_wanted;   /* some call has `cancelled` set */
+	struct list socks;		     /* struct sock.link */
+	struct list calls;		     /* struct http_call.link: every call in flight */
+	uint64_t timer_due;		     /* curl's timer, absolute mono ms; UINT64_MAX = none */
+	unsigned in_curl;		     /* > 0 while libcurl may run our callbacks */
+	bool resume_wanted;		     /* some call has `resume` set */
+	bool reap_wanted;		     /* some call has `cancelled` set */
+	CURL *spare[HTTP_CLIENT_SPARE_EASY]; /* easy handles of finished calls */
+	struct h1_engine *h1;		     /* plain http:// to IPv4 addresses */
+	unsigned n_spare;
 };
 
 struct http_call {
+	enum http_engine_kind kind; /* HTTP_ENGINE_CURL: first, as in http_h1.c */
 	struct http_client *c;
 	struct list link; /* in http_client.calls */
 	CURL *easy;
@@ -252,11 +258,32 @@ static struct curl_slist *copy_headers(const struct http_call_spec *sp)
 	return l;
 }
 
-static CURL *new_easy(struct http_call *call, const struct http_call_spec *sp)
+/* An easy handle for a new call: a spare one reset (a handle costs a few
+ * KiB of zeroed memory to make), else a new one. */
+static CURL *take_easy(struct http_client *c)
 {
+	if (c->n_spare > 0) {
+		CURL *e = c->spare[--c->n_spare];
+		curl_easy_reset(e);
+		return e;
+	}
 	CURL *e = curl_easy_init();
 	if (e == NULL)
 		xalloc_die();
+	return e;
+}
+
+static void give_back_easy(struct http_client *c, CURL *e)
+{
+	if (c->n_spare < HTTP_CLIENT_SPARE_EASY)
+		c->spare[c->n_spare++] = e;
+	else
+		curl_easy_cleanup(e);
+}
+
+static CURL *new_easy(struct http_call *call, const struct http_call_spec *sp)
+{
+	CURL *e = take_easy(call->c);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, call);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
@@ -283,7 +310,7 @@ static void call_free(struct http_call *call)
 {
 	struct http_client *c = call->c;
 	curl_multi_remove_handle(c->multi, call->easy); /* drops its completion message too */
-	curl_easy_cleanup(call->easy);
+	give_back_easy(c, call->easy);
 	curl_slist_free_all(call->headers);
 	head_clear(call);
 	free(call->head);
@@ -294,7 +321,10 @@ static void call_free(struct http_call *call)
 struct http_call *http_call_start(struct http_client *c, const struct http_call_spec *spec,
 				  const char **error)
 {
+	if (h1_accepts(spec))
+		return h1_call_start(c->h1, spec);
 	struct http_call *call = xcalloc(1, sizeof(*call));
+	call->kind = HTTP_ENGINE_CURL;
 	call->c = c;
 	call->on_head = spec->on_head;
 	call->on_data = spec->on_data;
@@ -324,6 +354,10 @@ static int pause_bits(const struct http_call *call)
 
 void http_call_pause(struct http_call *call)
 {
+	if (call->kind == HTTP_ENGINE_H1) {
+		h1_call_pause(call);
+		return;
+	}
 	if (call->recv_paused || call->cancelled || call->finishing)
 		return;
 	call->recv_paused = true;
@@ -332,6 +366,10 @@ void http_call_pause(struct http_call *call)
 
 void http_call_resume(struct http_call *call)
 {
+	if (call->kind == HTTP_ENGINE_H1) {
+		h1_call_resume(call);
+		return;
+	}
 	if (!call->recv_paused && !call->send_paused)
 		return;
 	call->recv_paused = false;
@@ -341,6 +379,8 @@ void http_call_resume(struct http_call *call)
 
 bool http_call_sent(const struct http_call *call)
 {
+	if (call->kind == HTTP_ENGINE_H1)
+		return h1_call_sent(call);
 	long request_bytes = 0;
 	curl_easy_getinfo(call->easy, CURLINFO_REQUEST_SIZE, &request_bytes);
 	return request_bytes > 0;
@@ -348,6 +388,10 @@ bool http_call_sent(const struct http_call *call)
 
 void http_call_cancel(struct http_call *call)
 {
+	if (call != NULL && call->kind == HTTP_ENGINE_H1) {
+		h1_call_cancel(call);
+		return;
+	}
 	if (call == NULL || call->cancelled || call->finishing)
 		return;
 	if (call->c->in_curl == 0) {
@@ -514,7 +558,7 @@ static int on_curl_timer(CURLM *m, long timeout_ms, void *userp)
 static int64_t time_left(void *ctx)
 {
 	struct http_client *c = ctx;
-	if (c->resume_wanted)
+	if (c->resume_wanted || h1_engine_has_pending(c->h1))
 		return 0;
 	if (c->timer_due == UINT64_MAX)
 		return -1;
@@ -525,6 +569,7 @@ static int64_t time_left(void *ctx)
 static void on_due(void *ctx)
 {
 	struct http_client *c = ctx;
+	h1_engine_run_pending(c->h1);
 	c->in_curl++;
 	if (c->resume_wanted)
 		resume_calls(c);
@@ -556,6 +601,7 @@ struct http_client *http_client_new(struct loop *l)
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	/* idle connections kept for reuse (etcd's proxy: 128 per host) */
 	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)HTTP_CLIENT_MAX_IDLE);
+	c->h1 = h1_engine_new(l);
 	loop_add_timeout_source(l, time_left, on_due, c);
 	return c;
 }
@@ -564,8 +610,11 @@ void http_client_free(struct http_client *c)
 {
 	if (c == NULL)
 		return;
+	h1_engine_free(c->h1);
 	while (!list_empty(&c->calls))
 		call_free(list_first(&c->calls, struct http_call, link));
+	while (c->n_spare > 0)
+		curl_easy_cleanup(c->spare[--c->n_spare]);
 	curl_multi_cleanup(c->multi);
 	while (!list_empty(&c->socks)) /* sockets libcurl did not report removed */
 		sock_free(c, list_first(&c->socks, struct sock, link));

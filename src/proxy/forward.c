@@ -32,11 +32,12 @@
 #include "util/clock.h"
 #include "util/xalloc.h"
 
-#define MAX_TRIES      8	    /* members one request may be sent to */
-#define OUT_HIGH       (256 * 1024) /* streamed bytes waiting: stop reading the member */
-#define BUFFER_MAX     (1u << 20)   /* larger answers are streamed, not collected */
-#define STREAM_BLOCK   (16 * 1024)  /* MHD's buffer for a streamed answer with a length */
-#define RETRY_BODY_MAX (64 * 1024)  /* a held 5xx answer larger than this is passed on */
+#define MAX_TRIES	8	     /* members one request may be sent to */
+#define OUT_HIGH	(256 * 1024) /* streamed bytes waiting: stop reading the member */
+#define BUFFER_MAX	(1u << 20)   /* larger answers are streamed, not collected */
+#define STREAM_BLOCK	(16 * 1024)  /* MHD's buffer for a streamed answer with a length */
+#define RETRY_BODY_MAX	(64 * 1024)  /* a held 5xx answer larger than this is passed on */
+#define HANGUP_AFTER_MS 100	     /* a request this old has its client watched */
 
 enum answer_mode {
 	ANSWER_NONE,   /* no response head yet */
@@ -47,9 +48,12 @@ enum answer_mode {
 struct forward {
 	struct proxy *p;
 	struct http_req *req;
-	struct list link; /* in p->forwards */
-	bool idempotent;  /* GET or HEAD */
-	bool head_only;	  /* HEAD: no body comes back */
+	struct list link; /* in p->forwards while `ticking` */
+	bool ticking;	  /* the tick still has something to check */
+	uint64_t started_ms;
+	bool hangup_watched; /* http_watch_hangup done (for requests that last) */
+	bool idempotent;     /* GET or HEAD */
+	bool head_only;	     /* HEAD: no body comes back */
 	enum endpoint_purpose purpose;
 	char **headers; /* the request headers for the member, "Name: value" */
 	size_t n_headers;
@@ -472,30 +476,53 @@ static void on_done(void *ctx, const struct http_call_result *res)
 	try_next(f);
 }
 
+static void on_client_gone(struct http_req *r);
+
 /* --proxy-write-timeout: a member must take the whole request (head and
  * body) within it, else the call fails as a transport error. */
-void forward_check_timeouts(struct proxy *p, uint64_t now_ms)
+static void check_write_timeout(struct forward *f, uint64_t now_ms)
+{
+	if (f->write_deadline_ms == 0 || f->call == NULL)
+		return;
+	if (f->body_sent && http_call_sent(f->call)) {
+		f->write_deadline_ms = 0; /* written: no limit from here */
+		return;
+	}
+	if (now_ms < f->write_deadline_ms)
+		return;
+	http_call_cancel(f->call);
+	f->call = NULL;
+	f->write_deadline_ms = 0;
+	endpoints_fail(&f->p->endpoints, f->tried[f->n_tried - 1], now_ms);
+	drop_response(f);
+	if (f->idempotent)
+		try_next(f);
+	else
+		answer_unreachable(f);
+}
+
+/* Most requests are answered within a millisecond: a request still there
+ * after HANGUP_AFTER_MS has its client's hang-up watched (a syscall saved
+ * on the hot path; a client that leaves is still noticed within a tick). */
+static void watch_hangup_if_lasting(struct forward *f, uint64_t now_ms)
+{
+	if (f->hangup_watched || now_ms - f->started_ms < HANGUP_AFTER_MS)
+		return;
+	f->hangup_watched = true;
+	http_watch_hangup(f->req, on_client_gone);
+}
+
+void forward_tick(struct proxy *p, uint64_t now_ms)
 {
 	struct forward *f, *tmp;
 	list_for_each_safe(f, tmp, &p->forwards, link)
 	{
-		if (f->write_deadline_ms == 0 || f->call == NULL)
-			continue;
-		if (f->body_sent && http_call_sent(f->call)) {
-			f->write_deadline_ms = 0; /* written: no limit from here */
-			continue;
+		watch_hangup_if_lasting(f, now_ms);
+		check_write_timeout(f, now_ms); /* may answer: f stays until cleanup */
+		if (f->hangup_watched && f->write_deadline_ms == 0) {
+			list_del(&f->link); /* nothing left to check */
+			f->ticking = false;
 		}
-		if (now_ms < f->write_deadline_ms)
-			continue;
-		http_call_cancel(f->call);
-		f->call = NULL;
-		f->write_deadline_ms = 0;
-		endpoints_fail(&p->endpoints, f->tried[f->n_tried - 1], now_ms);
-		drop_response(f);
-		if (f->idempotent)
-			try_next(f);
-		else
-			answer_unreachable(f);
 	}
 }
 
@@ -581,7 +608,8 @@ static void forward_free(struct http_req *r)
 	free(f->headers);
 	drop_response(f);
 	buf_free(&f->out);
-	list_del(&f->link);
+	if (f->ticking)
+		list_del(&f->link);
 	free(f);
 	r->handler_ctx = NULL;
 }
@@ -628,6 +656,8 @@ void forward_request(struct http_req *r)
 	f->idempotent = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
 	f->head_only = strcmp(r->method, "HEAD") == 0;
 	f->purpose = f->idempotent ? EP_READ : EP_WRITE;
+	f->started_ms = clock_mono_ms();
+	f->ticking = true;
 	list_add_tail(&p->forwards, &f->link);
 	r->handler_ctx = f;
 	r->cleanup = forward_free;
@@ -638,6 +668,5 @@ void forward_request(struct http_req *r)
 		return;
 	}
 	http_suspend(r);
-	http_watch_hangup(r, on_client_gone);
 	try_next(f);
 }

@@ -26,7 +26,7 @@
 #define PROXY_CONN_MEMORY ((size_t)4 * 1024) /* as a member's client listener */
 #define PROXY_MAX_BODY	  ((size_t)64 << 20)
 #define PROBE_INTERVAL_MS 1000 /* health probe of every endpoint */
-#define TICK_MS		  100  /* write timeouts */
+#define TICK_MS		  50   /* forward_tick */
 
 /* etcd wraps its proxy in its CORS handler: OPTIONS is answered by the
  * proxy (forward.c), and every answer carries these (forwarded ones once: the member's copies are
@@ -54,7 +54,7 @@ static const struct http_service proxy_service = {
 static void on_tick(void *ctx)
 {
 	struct proxy *p = ctx;
-	forward_check_timeouts(p, clock_mono_ms());
+	forward_tick(p, clock_mono_ms());
 }
 
 /* The peer URLs to start from: the cluster file's when there is one (etcd

@@ -33,15 +33,16 @@ struct proxy {
 	/* "1.1 cetcd-<id>": this proxy in a Via header; a request that already
 	 * carries it has looped back */
 	char via[40];
-	struct list forwards;	 /* struct forward.link: requests in flight */
-	struct loop_timer *tick; /* write timeouts */
+	struct list forwards;	 /* struct forward.link: requests the tick checks */
+	struct loop_timer *tick; /* forward_tick */
 };
 
 /* The route handlers (forward.c). */
 void forward_request(struct http_req *r);
 void forward_serve_config(struct http_req *r);
-/* Fails every request whose write timeout passed. */
-void forward_check_timeouts(struct proxy *p, uint64_t now_ms);
+/* Every TICK_MS: fails the requests whose write timeout passed, and starts
+ * watching the clients of requests that last. */
+void forward_tick(struct proxy *p, uint64_t now_ms);
 
 /* Whether a member's response header reaches the client: not hop-by-hop,
  * not the length (MHD frames the answer), not CORS (the proxy's own). */

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 uint64_t clock_mono_ms(void); /* monotonic milliseconds, for timers */
+uint64_t clock_mono_us(void); /* monotonic microseconds, for durations */
 int64_t clock_wall_ns(void);  /* wall clock, unix nanoseconds */
 
 #endif /* CETCD_CLOCK_H */
