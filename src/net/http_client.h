@@ -1,22 +1,26 @@
-/* http_client.h - an asynchronous HTTP client inside cetcd's loop: libcurl's
- * multi interface with its sockets and timer driven by struct loop (no
- * thread of its own). Knows nothing of Raft, peers or members; the peer
- * transport (member/peer_send.c) and a proxy are written on top of it.
+/* http_client.h - an asynchronous HTTP client inside cetcd's loop (no
+ * thread of its own), with two engines behind one contract: plain http://
+ * calls to an IPv4 address without a body reader (every call inside a
+ * cluster on IP URLs) run on net's own HTTP/1.1 engine (http_h1.c, the hot
+ * path); everything else (host names, TLS, streamed bodies) on libcurl's
+ * multi interface, its sockets and timer driven by struct loop. Knows
+ * nothing of Raft, peers or members; the peer transport
+ * (member/peer_send.c) and the proxy are written on top of it.
  *
  * A call is one request and its response: started with a spec (method, URL,
  * headers, body as bytes or a read callback, timeouts, callbacks), then the
  * response head, body chunks and completion are delivered from the loop.
  * Connections are kept alive and reused by later calls to the same host
- * (libcurl's connection cache, per client, at most 128 idle ones).
+ * (per client and engine, at most 128 idle ones).
  *
  * Callbacks and reentrancy (loop thread only):
  *   - No API call below ever calls back into the caller; every callback
  *     runs from the loop (fd events and a timeout source the client
  *     registers).
- *   - on_head, on_data and the body reader run inside libcurl. There any
+ *   - on_head, on_data and the body reader run inside the engine. There any
  *     call may be paused, resumed or cancelled, but no call may be started
  *     and the client must not be freed.
- *   - on_done runs outside libcurl: it may start, pause and cancel other
+ *   - on_done runs outside the engine: it may start, pause and cancel other
  *     calls; the call itself is freed when on_done returns.
  *   - http_call_cancel never calls back, for any call, from anywhere.
  *

@@ -60,8 +60,6 @@ struct forward {
 	struct endpoint *tried[MAX_TRIES]; /* held (endpoints_pick) */
 	size_t n_tried;
 	struct http_call *call;
-	size_t body_pos;	    /* request body bytes handed to libcurl */
-	bool body_sent;		    /* the reader reached the end (or there is no body) */
 	uint64_t write_deadline_ms; /* 0: none (or the request is written) */
 	/* the answer */
 	enum answer_mode mode;
@@ -484,7 +482,7 @@ static void check_write_timeout(struct forward *f, uint64_t now_ms)
 {
 	if (f->write_deadline_ms == 0 || f->call == NULL)
 		return;
-	if (f->body_sent && http_call_sent(f->call)) {
+	if (http_call_sent(f->call)) {
 		f->write_deadline_ms = 0; /* written: no limit from here */
 		return;
 	}
@@ -526,19 +524,6 @@ void forward_tick(struct proxy *p, uint64_t now_ms)
 	}
 }
 
-static ssize_t read_body(void *ctx, char *dst, size_t max)
-{
-	struct forward *f = ctx;
-	struct buf *body = &f->req->body;
-	size_t left = body->len - f->body_pos;
-	size_t n = left < max ? left : max;
-	memcpy(dst, body->data + f->body_pos, n);
-	f->body_pos += n;
-	if (n == 0)
-		f->body_sent = true;
-	return (ssize_t)n;
-}
-
 static bool start_call(struct forward *f, struct endpoint *ep)
 {
 	struct proxy *p = f->p;
@@ -553,8 +538,9 @@ static bool start_call(struct forward *f, struct endpoint *ep)
 		.url = url.data,
 		.headers = (const char *const *)f->headers,
 		.n_headers = f->n_headers,
-		.reader = has_body ? read_body : NULL,
-		.reader_len = (int64_t)r->body.len,
+		/* borrowed: the request outlives its calls */
+		.body = has_body ? (r->body.data ? r->body.data : "") : NULL,
+		.body_len = r->body.len,
 		.connect_ms = p->dial_timeout_ms,
 		.on_head = on_head,
 		.on_data = on_data,
@@ -565,8 +551,6 @@ static bool start_call(struct forward *f, struct endpoint *ep)
 		spec.stall_bytes_per_s = 1;
 		spec.stall_s = (p->read_timeout_ms + 999) / 1000;
 	}
-	f->body_pos = 0;
-	f->body_sent = !has_body;
 	f->call = http_call_start(p->client, &spec, NULL);
 	buf_free(&url);
 	if (f->call != NULL && p->write_timeout_ms > 0)
