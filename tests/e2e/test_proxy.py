@@ -38,6 +38,7 @@ import http.server
 import json
 import os
 import select
+import shutil
 import socket
 import sys
 import threading
@@ -582,6 +583,28 @@ def test_refresh_after_member_add_and_remove():
     status(r, 204, "member remove")
     wait_for(lambda: gone.url not in (p.endpoints() or []), "the removed member gone", 10)
     status(p.put("/refresh/a", {"value": "1"}), 201, "a write through the proxy")
+
+
+def test_promotion_to_member():
+    """A proxy never joins Raft and writes no WAL: its data dir holds only
+    proxy/cluster. It becomes a member as etcd documents: member add, remove
+    <data-dir>/proxy, restart as a member of the existing cluster on the
+    same data dir; the member then has the cluster's data."""
+    c = start_or_skip(3)
+    name = "m%d" % len(c.members)
+    p = clustertest.Proxy(target(), c.initial_cluster(), name=name, dir=c.dir)
+    p.start_ready(15)
+    status(p.put("/promo/a", {"value": "1"}), 201, "a write through the proxy")
+    true(os.path.exists(p.cluster_file), "the cluster file is there")
+    eq(sorted(os.listdir(p.data_dir)), ["proxy"], "the proxy's data dir holds only proxy/")
+    p.kill()
+    shutil.rmtree(os.path.join(p.data_dir, "proxy"))
+    m = _add_member(c)  # the same name, so the same data dir
+    eq(m.data_dir, p.data_dir, "the member runs on the proxy's data dir")
+    true(os.path.isdir(os.path.join(m.data_dir, "member")), "a member dir now")
+    wait_for(lambda: (m.get("/promo/a").json or {}).get("node", {}).get("value") == "1",
+             "the promoted member has the write", 10)
+    eq(len(c[0].get_json("/v2/members")["members"]), 4, "4 members")
 
 
 def test_restart_from_data_dir():
