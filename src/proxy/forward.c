@@ -524,6 +524,15 @@ void forward_tick(struct proxy *p, uint64_t now_ms)
 	}
 }
 
+void proxy_call_limits(const struct proxy *p, struct http_call_spec *spec)
+{
+	spec->connect_ms = p->dial_timeout_ms;
+	if (p->read_timeout_ms > 0) { /* a member's answer may stall that long */
+		spec->stall_bytes_per_s = 1;
+		spec->stall_s = (p->read_timeout_ms + 999) / 1000;
+	}
+}
+
 static bool start_call(struct forward *f, struct endpoint *ep)
 {
 	struct proxy *p = f->p;
@@ -541,16 +550,12 @@ static bool start_call(struct forward *f, struct endpoint *ep)
 		/* borrowed: the request outlives its calls */
 		.body = has_body ? (r->body.data ? r->body.data : "") : NULL,
 		.body_len = r->body.len,
-		.connect_ms = p->dial_timeout_ms,
 		.on_head = on_head,
 		.on_data = on_data,
 		.on_done = on_done,
 		.ctx = f,
 	};
-	if (p->read_timeout_ms > 0) {
-		spec.stall_bytes_per_s = 1;
-		spec.stall_s = (p->read_timeout_ms + 999) / 1000;
-	}
+	proxy_call_limits(p, &spec);
 	f->call = http_call_start(p->client, &spec, NULL);
 	buf_free(&url);
 	if (f->call != NULL && p->write_timeout_ms > 0)

@@ -18,6 +18,7 @@ struct http_client;
 struct http_req;
 struct refresher;
 struct watch_share;
+struct http_call_spec;
 
 struct proxy {
 	struct loop *loop;
@@ -47,6 +48,9 @@ void forward_tick(struct proxy *p, uint64_t now_ms);
 /* Whether a member's response header reaches the client: not hop-by-hop,
  * not the length (MHD frames the answer), not CORS (the proxy's own). */
 bool proxy_passes_response_header(const char *name);
+
+/* The dial and read timeouts of a call to a member. */
+void proxy_call_limits(const struct proxy *p, struct http_call_spec *spec);
 
 /* Answers {"message":"..."} with status, as etcd's httptypes.HTTPError. */
 void proxy_reply_message(struct http_req *r, unsigned status, const char *message);

@@ -375,16 +375,12 @@ static bool group_call(struct group *g, struct endpoint *ep)
 		.url = url.data,
 		.headers = headers,
 		.n_headers = n,
-		.connect_ms = p->dial_timeout_ms,
 		.on_head = on_head,
 		.on_data = on_data,
 		.on_done = on_done,
 		.ctx = g,
 	};
-	if (p->read_timeout_ms > 0) {
-		spec.stall_bytes_per_s = 1;
-		spec.stall_s = (p->read_timeout_ms + 999) / 1000;
-	}
+	proxy_call_limits(p, &spec);
 	g->call = http_call_start(p->client, &spec, NULL);
 	buf_free(&url);
 	buf_free(&via);
