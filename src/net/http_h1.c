@@ -114,6 +114,7 @@ struct h1_engine {
 static void pump(struct http_call *call, uint32_t events);
 static void finish(struct http_call *call, enum http_call_error err, const char *msg);
 static void drop_call(struct http_call *call);
+static void update_watch(struct http_call *call);
 
 /* ---- connections ---------------------------------------------------------------- */
 
@@ -523,11 +524,15 @@ static bool resend(struct http_call *call)
 	call->resent = true;
 	call->reused = false;
 	call->req_pos = 0;
+	call->eof = false;
+	buf_free(&call->in);
+	call->in_pos = 0;
 	int err = 0;
 	call->conn = conn_open(call->eng, &call->addr, &err);
 	if (call->conn == NULL)
 		return false;
 	call->conn->call = call;
+	update_watch(call); /* pumped again when connected */
 	return true;
 }
 
@@ -612,9 +617,7 @@ static void on_eof(struct http_call *call)
 		finish(call, HTTP_CALL_OK, NULL);
 	} else if (call->state == P_DONE) {
 		finish(call, HTTP_CALL_OK, NULL);
-	} else if (resend(call)) {
-		pump(call, EPOLLOUT);
-	} else {
+	} else if (!resend(call)) {
 		finish(call, HTTP_CALL_FAILED, "Connection closed before the answer was complete");
 	}
 }
@@ -635,9 +638,7 @@ static void pump(struct http_call *call, uint32_t events)
 		return;
 	}
 	if (!write_request(call)) {
-		if (resend(call))
-			pump(call, EPOLLOUT);
-		else
+		if (!resend(call))
 			finish(call, HTTP_CALL_FAILED, errno_message(errno));
 		return;
 	}
@@ -646,9 +647,7 @@ static void pump(struct http_call *call, uint32_t events)
 		return;
 	}
 	if (call->state != P_DONE && !read_answer(call, events)) {
-		if (resend(call))
-			pump(call, EPOLLOUT);
-		else
+		if (!resend(call))
 			finish(call, HTTP_CALL_FAILED, errno_message(errno));
 		return;
 	}

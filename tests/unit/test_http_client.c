@@ -1,5 +1,6 @@
-/* test_http_client.c - net/http_client (libcurl multi inside cetcd's loop)
- * against an in-process libmicrohttpd server on 127.0.0.1 (a free port in
+/* test_http_client.c - net/http_client (both engines: the scenarios on
+ * http://127.0.0.1 run on its own HTTP/1.1 engine, those with a body reader
+ * on libcurl's multi interface) against an in-process libmicrohttpd server on 127.0.0.1 (a free port in
  * 20000-31999, one thread per connection, so a handler may sleep).
  *
  * The loop cannot be restarted once stopped, so every scenario runs with a
