@@ -254,6 +254,20 @@ def test_client_tls(c, dir):
         raise ct.Fail("a client trusting another CA accepted the server")
     except ssl.SSLError:
         pass
+    # a long poll over TLS: suspended, then answered by a later write
+    import threading
+    got = {}
+
+    def watch():
+        got["r"] = request(n.client_url, "GET", "/v2/keys/tlsw?wait=true", ctx=ssl_ctx(c),
+                           timeout=10)
+    th = threading.Thread(target=watch)
+    th.start()
+    time.sleep(0.3)
+    put_get(n.client_url, ssl_ctx(c), "tlsw", "fired")
+    th.join(10)
+    ct.true("r" in got and got["r"][0] == 200 and "fired" in got["r"][1],
+            "the watch over TLS fired: %r" % (got.get("r"),))
     # curl --cacert, as a user would
     out = subprocess.run(["curl", "-sS", "--cacert", c["ca"][0], n.client_url + "/v2/keys/tls1"],
                          capture_output=True, timeout=10)
@@ -374,10 +388,10 @@ def test_peer_cert_allowed_cn(c, dir):
     for m in nodes:
         m.cluster = cl
         m.start()
-    time.sleep(3)
+    time.sleep(1.5)
     for m in nodes:
         try:
-            st, body = request(m.client_url, "PUT", "/v2/keys/cn", {"value": "x"}, timeout=2)
+            st, body = request(m.client_url, "PUT", "/v2/keys/cn", {"value": "x"}, timeout=1)
             ct.true(st >= 500, "%s: no quorum with refused peers, got %s %s" % (m.name, st, body))
         except (OSError, http.client.HTTPException):
             pass
