@@ -95,6 +95,31 @@ static const char *go_pair_error(const char *cert, const char *key, int rc)
 	return NULL;
 }
 
+/* 0 if the (first) certificate and the key parse and hold the same public
+ * key, else GnuTLS's error. Checked before the credentials load them: that
+ * loader leaks a certificate on these errors. */
+static int parse_pair(const gnutls_datum_t *cert, const gnutls_datum_t *key)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_x509_privkey_t pk;
+	if (gnutls_x509_crt_init(&crt) < 0 || gnutls_x509_privkey_init(&pk) < 0)
+		xalloc_die();
+	unsigned char a[64], b[64];
+	size_t la = sizeof(a), lb = sizeof(b);
+	int rc = gnutls_x509_crt_import(crt, cert, GNUTLS_X509_FMT_PEM);
+	if (rc == 0)
+		rc = gnutls_x509_privkey_import(pk, key, GNUTLS_X509_FMT_PEM);
+	if (rc == 0)
+		rc = gnutls_x509_crt_get_key_id(crt, 0, a, &la);
+	if (rc == 0)
+		rc = gnutls_x509_privkey_get_key_id(pk, 0, b, &lb);
+	if (rc == 0 && (la != lb || memcmp(a, b, la) != 0))
+		rc = GNUTLS_E_CERTIFICATE_KEY_MISMATCH;
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(pk);
+	return rc;
+}
+
 /* The certificate and key must load together (and match). */
 static int check_pair(struct tls_server *s, const struct http_tls *t, char *err, size_t cap)
 {
@@ -109,7 +134,9 @@ static int check_pair(struct tls_server *s, const struct http_tls *t, char *err,
 	if (gnutls_certificate_allocate_credentials(&cred) < 0)
 		xalloc_die();
 	gnutls_datum_t c = datum(s->cert_pem, clen), k = datum(s->key_pem, klen);
-	int rc = gnutls_certificate_set_x509_key_mem(cred, &c, &k, GNUTLS_X509_FMT_PEM);
+	int rc = parse_pair(&c, &k);
+	if (rc == 0)
+		rc = gnutls_certificate_set_x509_key_mem(cred, &c, &k, GNUTLS_X509_FMT_PEM);
 	gnutls_certificate_free_credentials(cred);
 	if (rc < 0) {
 		const char *go = go_pair_error(s->cert_pem, s->key_pem, rc);
