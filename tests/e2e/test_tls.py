@@ -137,8 +137,8 @@ NODES = []  # started by the running test; killed after it
 class Node(procs.Proc):
     """One member or proxy with its own URLs (http or https each)."""
 
-    def __init__(self, dir, name, client_scheme="http", peer_scheme="http", extra=()):
-        procs.Proc.__init__(self, os.path.join(dir, name + ".log"), cwd=dir)
+    def __init__(self, dir, name, client_scheme="http", peer_scheme="http", extra=(), env=None):
+        procs.Proc.__init__(self, os.path.join(dir, name + ".log"), cwd=dir, env=env)
         NODES.append(self)
         self.dir, self.name = dir, name
         self.data_dir = os.path.join(dir, name)
@@ -294,6 +294,30 @@ def test_trusted_ca_requires_client_cert(c, dir):
              extra=server_flags(c) + ["--trusted-ca-file", c["ca"][0]]).start()
     wait_answering(n, ctx=ssl_ctx(c, "root"))
     put_get(n.client_url, ssl_ctx(c, "alice"), "ca", "ok")
+    refused(n.client_url, ssl_ctx(c), "no client certificate")
+
+
+def test_env_vars(c, dir):
+    """The ETCD_* variables of the TLS flags."""
+    env = {"ETCD_CERT_FILE": c["server"][0], "ETCD_KEY_FILE": c["server"][1],
+           "ETCD_TRUSTED_CA_FILE": c["ca"][0], "ETCD_CLIENT_CERT_AUTH": "true"}
+    n = Node(dir, "n1", client_scheme="https", env=env).start()
+    wait_answering(n, ctx=ssl_ctx(c, "root"))
+    put_get(n.client_url, ssl_ctx(c, "root"), "env", "ok")
+    refused(n.client_url, ssl_ctx(c), "no client certificate")
+
+
+def test_ca_file(c, dir):
+    """--ca-file: etcd 2's deprecated flag (trusted CA + client-cert auth).
+    etcd 3.4 no longer knows it (exit 2); cetcd keeps its meaning."""
+    argv_extra = server_flags(c) + ["--ca-file", c["ca"][0]]
+    if ct.target() == "etcd":
+        n = Node(dir, "n1", client_scheme="https", extra=argv_extra).start()
+        ct.eq(wait_exit(n, 10), 2, "etcd 3.4 refuses --ca-file")
+        return
+    n = Node(dir, "n1", client_scheme="https", extra=argv_extra).start()
+    wait_answering(n, ctx=ssl_ctx(c, "root"))
+    put_get(n.client_url, ssl_ctx(c, "alice"), "cafile", "ok")
     refused(n.client_url, ssl_ctx(c), "no client certificate")
 
 

@@ -1006,6 +1006,20 @@ static void test_ignored_and_unsupported(void)
 	free(buf);
 	done(&r);
 
+	/* the TLS flags are acted on; etcd 2's --ca-file/--peer-ca-file are kept */
+	run(&r, "--cert-file=/c.pem", "--key-file=/k.pem", "--client-cert-auth", "--peer-auto-tls",
+	    "--cipher-suites=TLS_RSA_WITH_AES_128_CBC_SHA", "--ca-file=/ca.pem", NULL);
+	CHECK(r.rc == 0 && r.c.n_unsupported == 0);
+	CHECK(strcmp(r.c.ca_file, "/ca.pem") == 0 && r.c.client_cert_auth && r.c.peer_auto_tls);
+	done(&r);
+	{
+		char *env[] = {"ETCD_PEER_CA_FILE=/p.pem", NULL};
+
+		run_env(&r, env, NULL);
+		CHECK(r.rc == 0 && strcmp(r.c.peer_ca_file, "/p.pem") == 0);
+		done(&r);
+	}
+
 	{ /* set through the environment: recorded with the env value */
 		char *env[] = {"ETCD_PEER_CERT_ALLOWED_HOSTNAME=h", NULL};
 
