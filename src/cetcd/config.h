@@ -97,6 +97,7 @@ struct config {
 	char *cert_file, *key_file, *client_crl_file;
 	char *client_cert_allowed_hostname, *trusted_ca_file;
 	bool client_cert_auth, auto_tls;
+	char *ca_file, *peer_ca_file; /* deprecated: trusted CA + client cert auth */
 	char *peer_cert_file, *peer_key_file, *peer_trusted_ca_file;
 	char *peer_crl_file, *peer_cert_allowed_cn, *peer_cert_allowed_hostname;
 	bool peer_client_cert_auth, peer_auto_tls;

@@ -1,6 +1,6 @@
 /* config_unsupported.c - flags cetcd accepts but does not act on: after a
  * successful parse, every such flag given with a non-default value (and
- * https/unix listen URLs) is listed in c->unsupported, and main logs them
+ * unix listen URLs) is listed in c->unsupported, and main logs them
  * as etcdmain warnings. */
 #include "cetcd/config_private.h"
 
@@ -25,7 +25,7 @@ static bool has_scheme(const struct url_list *l, const char *scheme)
 	return false;
 }
 
-/* A listen URL flag cetcd honours for http only. */
+/* A listen URL flag cetcd honours for http and https only. */
 static bool listen_scheme_unsupported(const struct config *c, const struct flag_def *f)
 {
 	const struct url_list *l = (const struct url_list *)((const char *)c + f->off);
@@ -33,7 +33,7 @@ static bool listen_scheme_unsupported(const struct config *c, const struct flag_
 	if (f->type != FT_URLS || strcmp(f->name, "cors") == 0 ||
 	    strncmp(f->name, "listen-", 7) != 0)
 		return false;
-	return has_scheme(l, "https") || has_scheme(l, "unix") || has_scheme(l, "unixs");
+	return has_scheme(l, "unix") || has_scheme(l, "unixs");
 }
 
 void config_collect_unsupported(struct config *c)
@@ -50,7 +50,7 @@ void config_collect_unsupported(struct config *c)
 		if (f->impl == IM_YES) {
 			if (listen_scheme_unsupported(c, f))
 				add_unsupported(c, f->name, st->raw,
-						"not supported yet (https/unix listen URLs)");
+						"not supported yet (unix listen URLs)");
 			continue;
 		}
 		if (!config_value_eq(c, &d, f))

@@ -9,6 +9,7 @@
 
 #include "api/routes.h"
 #include "cetcd/config.h"
+#include "cetcd/tls_setup.h"
 #include "net/http_client.h"
 #include "disk/wal.h"
 #include "member/server.h"
@@ -100,7 +101,7 @@ static bool runs_as_proxy(const struct config *c)
 
 /* A proxy: the peer URLs of --initial-cluster (unless its data dir knows
  * better), forwarding from the client listeners. */
-static int run_proxy(const struct config *c)
+static int run_proxy(const struct config *c, const struct tls_setup *tls)
 {
 	struct url_map initial = {0};
 	char why[512];
@@ -132,6 +133,9 @@ static int run_proxy(const struct config *c)
 		.dial_timeout_ms = (unsigned)c->proxy_dial_timeout_ms,
 		.write_timeout_ms = (unsigned)c->proxy_write_timeout_ms,
 		.read_timeout_ms = (unsigned)c->proxy_read_timeout_ms,
+		.client_tls = tls->has_client ? &tls->client : NULL,
+		.member_tls = tls->has_client_client ? &tls->client_client : NULL,
+		.peer_tls = tls->has_peer_client ? &tls->peer_client : NULL,
 	};
 	int code = proxy_run(&o);
 	free(self);
@@ -151,9 +155,16 @@ int main(int argc, char **argv, char **envp)
 		return code;
 	}
 	config_unsupported(&c);
+	struct tls_setup tls;
+	if (tls_setup_build(&c, &tls) != 0) {
+		tls_setup_free(&tls);
+		config_free(&c);
+		return 1;
+	}
 	if (runs_as_proxy(&c)) {
-		int code = http_client_global_init() == 0 ? run_proxy(&c) : 1;
+		int code = http_client_global_init() == 0 ? run_proxy(&c, &tls) : 1;
 		http_client_global_cleanup();
+		tls_setup_free(&tls);
 		config_free(&c);
 		return code;
 	}
@@ -162,6 +173,7 @@ int main(int argc, char **argv, char **envp)
 	if ((restarting ? lenient_initial_cluster(&c, &initial) :
 			  load_initial_cluster(&c, &initial)) != 0 ||
 	    http_client_global_init() != 0) {
+		tls_setup_free(&tls);
 		config_free(&c);
 		return 1;
 	}
@@ -188,6 +200,9 @@ int main(int argc, char **argv, char **envp)
 		.max_wals = c.max_wals,
 		.client_service = &api_client_service,
 		.peer_service = &api_peer_service,
+		.client_tls = tls.has_client ? &tls.client : NULL,
+		.peer_tls = tls.has_peer ? &tls.peer : NULL,
+		.peer_client_tls = tls.has_peer_client ? &tls.peer_client : NULL,
 	};
 	struct server *s = server_new(&o);
 	int code = 1;
@@ -201,6 +216,7 @@ int main(int argc, char **argv, char **envp)
 	http_client_global_cleanup();
 	free(o.advertise_client_urls);
 	free(o.initial_advertise_peer_urls);
+	tls_setup_free(&tls);
 	config_free(&c);
 	return code;
 }

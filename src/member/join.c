@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "net/http_client.h"
 #include "util/buf.h"
 #include "util/goparse.h"
 #include "util/json_quote.h"
@@ -56,7 +57,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	return len;
 }
 
-static int fetch_members(const char *peer_url, struct fetched *f)
+static int fetch_members(const char *peer_url, const struct http_client_tls *tls, struct fetched *f)
 {
 	char url[1024];
 	snprintf(url, sizeof(url), "%s/members", peer_url);
@@ -70,6 +71,8 @@ static int fetch_members(const char *peer_url, struct fetched *f)
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (tls != NULL)
+		http_client_tls_apply(c, tls);
 	long status = 0;
 	CURLcode rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -119,7 +122,7 @@ static uint64_t table_from_json(const char *json, size_t len, char *const *own_u
 }
 
 int join_existing_cluster(const struct cluster *initial, char *const *own_peer_urls, size_t n_own,
-			  struct join_result *out)
+			  const struct http_client_tls *tls, struct join_result *out)
 {
 	for (size_t i = 0; i < initial->n_members; i++) {
 		const struct member *m = &initial->members[i];
@@ -130,7 +133,7 @@ int join_existing_cluster(const struct cluster *initial, char *const *own_peer_u
 			struct fetched f = {BUF_INIT, 0};
 			uint64_t id = 0;
 			struct cluster fresh = {0};
-			if (!own && fetch_members(m->peer_urls[u], &f) == 0)
+			if (!own && fetch_members(m->peer_urls[u], tls, &f) == 0)
 				id = table_from_json(f.body.data, f.body.len, own_peer_urls, n_own,
 						     &fresh);
 			buf_free(&f.body);

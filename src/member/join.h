@@ -10,6 +10,8 @@
 
 #include "kv/cluster.h"
 
+struct http_client_tls;
+
 /* What a joining member learns from the cluster. */
 struct join_result {
 	uint64_t self_id;     /* the id the cluster gave this member */
@@ -17,8 +19,10 @@ struct join_result {
 };
 
 /* initial: the --initial-cluster table (whom to ask). On success fills out
- * (the member listing own_peer_urls is this one). Returns 0 or -1. */
+ * (the member listing own_peer_urls is this one). Returns 0 or -1. tls:
+ * the peer certificate presented to https:// peers and the CA they must
+ * have theirs from (NULL: libcurl's defaults). */
 int join_existing_cluster(const struct cluster *initial, char *const *own_peer_urls, size_t n_own,
-			  struct join_result *out);
+			  const struct http_client_tls *tls, struct join_result *out);
 
 #endif /* CETCD_JOIN_H */

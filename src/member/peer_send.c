@@ -507,6 +507,12 @@ void peer_sender_free(struct peer_sender *s)
 	free(s);
 }
 
+void peer_sender_set_tls(struct peer_sender *s, const struct http_client_tls *tls)
+{
+	if (s != NULL)
+		http_client_set_tls(s->http, tls);
+}
+
 void peer_sender_set_cluster_id(struct peer_sender *s, uint64_t cluster_id)
 {
 	s->cluster_id = cluster_id;

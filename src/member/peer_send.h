@@ -30,6 +30,7 @@ struct cluster;
 struct loop;
 struct raft_message;
 struct peer_sender;
+struct http_client_tls;
 
 /* Defaults (change with peer_sender_set_limits / _set_timeouts). */
 #define PEER_DEFAULT_CONNECT_MS	     1000u
@@ -44,6 +45,10 @@ struct peer_sender;
 struct peer_sender *peer_sender_new(struct loop *l, uint64_t self_id, uint64_t cluster_id);
 /* Cancels every POST in flight and drops every queue, calling nothing back. */
 void peer_sender_free(struct peer_sender *s);
+
+/* TLS towards https:// peers: the peer certificate presented and the CA
+ * theirs must come from (copied). */
+void peer_sender_set_tls(struct peer_sender *s, const struct http_client_tls *tls);
 
 /* The cluster id may be learnt late (a joining member): later POSTs use it. */
 void peer_sender_set_cluster_id(struct peer_sender *s, uint64_t cluster_id);

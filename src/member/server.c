@@ -291,7 +291,8 @@ static int join_cluster(struct server *s)
 	const struct server_opts *o = &s->opts;
 	struct join_result joined;
 	if (join_existing_cluster(&s->cluster, o->initial_advertise_peer_urls,
-				  o->n_initial_advertise_peer_urls, &joined) != 0) {
+				  o->n_initial_advertise_peer_urls, o->peer_client_tls,
+				  &joined) != 0) {
 		log_crit("etcdmain",
 			 "cannot fetch cluster info from the peer urls of "
 			 "--initial-cluster (is this member added with POST /v2/members?)");
@@ -337,10 +338,12 @@ static int start_peers(struct server *s)
 	s->peers = peer_sender_new(s->loop, s->self_id, s->cluster.id);
 	if (s->peers == NULL)
 		return -1;
+	peer_sender_set_tls(s->peers, s->opts.peer_client_tls);
 	peer_sender_sync_members(s->peers, &s->cluster);
 	peer_sender_on_gone(s->peers, on_removed, s);
-	s->peer_http = http_server_new(s->loop, s->opts.peer_service, s, s->opts.listen_peer_urls,
-				       s->opts.n_listen_peer_urls);
+	s->peer_http =
+		http_server_new_tls(s->loop, s->opts.peer_service, s, s->opts.listen_peer_urls,
+				    s->opts.n_listen_peer_urls, s->opts.peer_tls);
 	return s->peer_http ? 0 : -1;
 }
 
@@ -368,8 +371,8 @@ struct server *server_new(const struct server_opts *opts)
 	if (start_node(s) != 0 || start_peers(s) != 0)
 		goto fail;
 	note_self(s);
-	s->http = http_server_new(s->loop, opts->client_service, s, opts->listen_client_urls,
-				  opts->n_listen_client_urls);
+	s->http = http_server_new_tls(s->loop, opts->client_service, s, opts->listen_client_urls,
+				      opts->n_listen_client_urls, opts->client_tls);
 	if (s->http == NULL)
 		goto fail;
 	loop_add_timer(s->loop, TICK_MS, on_tick, s);

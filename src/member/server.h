@@ -19,6 +19,8 @@ struct http_server;
 struct http_service;
 struct peer_sender;
 struct url_map;
+struct http_tls;
+struct http_client_tls;
 
 /* What the server needs from the configuration (main.c fills it). */
 struct server_opts {
@@ -46,6 +48,12 @@ struct server_opts {
 	 * every request gets the server as its context. */
 	const struct http_service *client_service;
 	const struct http_service *peer_service;
+	/* TLS (net/tls.h): the https:// client and peer listeners' material
+	 * (NULL: such URLs are refused), and what this member presents to its
+	 * peers and expects from them (NULL: libcurl's defaults). */
+	const struct http_tls *client_tls;
+	const struct http_tls *peer_tls;
+	const struct http_client_tls *peer_client_tls;
 };
 
 struct server {

@@ -50,8 +50,10 @@ struct http_client {
 	bool resume_wanted;		     /* some call has `resume` set */
 	bool reap_wanted;		     /* some call has `cancelled` set */
 	CURL *spare[HTTP_CLIENT_SPARE_EASY]; /* easy handles of finished calls */
-	struct h1_engine *h1;		     /* plain http:// to IPv4 addresses */
 	unsigned n_spare;
+	struct h1_engine *h1;		     /* plain http:// to IPv4 addresses */
+	struct http_client_tls tls;	     /* strings owned */
+	bool has_tls;
 };
 
 struct http_call {
@@ -303,6 +305,8 @@ static CURL *new_easy(struct http_call *call, const struct http_call_spec *sp)
 	}
 	set_method(e, sp->method, sp->reader != NULL || sp->body != NULL);
 	set_limits(e, sp);
+	if (call->c->has_tls)
+		http_client_tls_apply(e, &call->c->tls);
 	return e;
 }
 
@@ -606,11 +610,57 @@ struct http_client *http_client_new(struct loop *l)
 	return c;
 }
 
+static bool set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+void http_client_tls_apply(void *easy, const struct http_client_tls *tls)
+{
+	CURL *e = easy;
+	if (set(tls->ca_file))
+		curl_easy_setopt(e, CURLOPT_CAINFO, tls->ca_file);
+	if (set(tls->cert_file) && set(tls->key_file)) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, tls->cert_file);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(e, CURLOPT_SSLKEY, tls->key_file);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, tls->insecure ? 0L : 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, tls->insecure ? 0L : 2L);
+}
+
+static void tls_clear(struct http_client_tls *t)
+{
+	free((char *)t->ca_file);
+	free((char *)t->cert_file);
+	free((char *)t->key_file);
+	memset(t, 0, sizeof(*t));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return set(s) ? xstrdup(s) : NULL;
+}
+
+void http_client_set_tls(struct http_client *c, const struct http_client_tls *tls)
+{
+	tls_clear(&c->tls);
+	c->has_tls = tls != NULL;
+	if (tls == NULL)
+		return;
+	c->tls.ca_file = dup_or_null(tls->ca_file);
+	c->tls.cert_file = dup_or_null(tls->cert_file);
+	c->tls.key_file = dup_or_null(tls->key_file);
+	c->tls.insecure = tls->insecure;
+}
+
 void http_client_free(struct http_client *c)
 {
 	if (c == NULL)
 		return;
 	h1_engine_free(c->h1);
+	tls_clear(&c->tls);
 	while (!list_empty(&c->calls))
 		call_free(list_first(&c->calls, struct http_call, link));
 	while (c->n_spare > 0)

@@ -51,6 +51,18 @@ struct http_client *http_client_new(struct loop *l);
 /* Cancels every call in flight, calling nothing back. Not from a callback. */
 void http_client_free(struct http_client *c);
 
+/* TLS towards https:// URLs (libcurl with GnuTLS). NULL and "" mean unset. */
+struct http_client_tls {
+	const char *ca_file;   /* servers must have a certificate from it (else: system CAs) */
+	const char *cert_file; /* the client certificate presented, with key_file */
+	const char *key_file;
+	bool insecure; /* servers are not verified (--peer-auto-tls, as etcd) */
+};
+/* Every later call of c uses tls (copied; NULL: libcurl's defaults). */
+void http_client_set_tls(struct http_client *c, const struct http_client_tls *tls);
+/* Applies tls to a libcurl easy handle (a CURL *), for a blocking caller. */
+void http_client_tls_apply(void *easy, const struct http_client_tls *tls);
+
 /* ---- a call ------------------------------------------------------------------ */
 
 /* The final response's status line and headers (1xx responses are skipped).

@@ -5,7 +5,10 @@
  * Listeners are our own sockets: the loop accepts and hands each connection
  * to one of several MHD daemons ("shards", at most SHARD_CONNS connections
  * each), because MHD walks all of a daemon's suspended connections whenever
- * one is resumed.
+ * one is resumed. https:// listeners hand theirs to TLS shards (libmicrohttpd
+ * with GnuTLS: it runs the handshakes, non-blocking like everything else);
+ * with client certificate authentication the handshake itself refuses a
+ * client without a certificate from the trusted CA (tls.c).
  *
  * Lifecycle of a request, as MHD drives it:
  *   uri_log_cb        request line seen: allocate struct http_req (raw URI)
@@ -34,6 +37,7 @@
 #include "net/http_hangup.h"
 #include "net/http_reply.h"
 #include "net/loop.h"
+#include "net/tls.h"
 #include "util/clock.h"
 #include "util/goparse.h"
 #include "util/url_escape.h"
@@ -43,6 +47,7 @@
 
 struct shard {
 	struct http_server *owner;
+	bool tls; /* serves the https:// listeners */
 	struct MHD_Daemon *mhd;
 	struct loop_fd *watch; /* MHD's epoll fd in the loop */
 	unsigned conns;	       /* open connections */
@@ -53,6 +58,7 @@ struct shard {
 struct listener {
 	struct http_server *owner;
 	int fd;
+	bool tls; /* https:// */
 	struct loop_fd *watch;
 	bool paused; /* out of descriptors: not accepting */
 	uint64_t paused_at_ms;
@@ -61,7 +67,8 @@ struct listener {
 struct http_server {
 	struct loop *loop;
 	const struct http_service *svc;
-	void *ctx; /* every request's r->ctx */
+	void *ctx;		/* every request's r->ctx */
+	struct tls_server *tls; /* the https:// listeners' material, or NULL */
 	struct listener *listeners;
 	size_t n_listeners;
 	struct shard **shards;
@@ -109,6 +116,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 		r->cleanup(r);
 	if (r->resp)
 		MHD_destroy_response(r->resp);
+	free(r->client_cn);
 	buf_free(&r->body);
 	free(r->clean_path);
 	free(r->path);
@@ -498,12 +506,23 @@ static void owe_run(struct shard *s)
 
 static void shard_run(struct shard *s)
 {
+	tls_server_running(s->tls ? s->owner->tls : NULL);
 	MHD_run(s->mhd);
+	tls_server_running(NULL);
 }
 
 static void shard_ready(void *ctx, uint32_t events)
 {
 	shard_run(ctx);
+}
+
+/* Before the handshake (MHD reads nothing before its next run). */
+static void require_client_cert(struct shard *s, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci != NULL && ci->tls_session != NULL)
+		tls_server_require_client_cert(s->owner->tls, ci->tls_session);
 }
 
 static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **socket_ctx,
@@ -512,21 +531,46 @@ static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **
 	struct shard *s = cls;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		s->conns++;
+		if (s->tls)
+			require_client_cert(s, conn);
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		s->conns--;
 		listeners_unpause(s->owner);
 	}
 }
 
-static struct shard *shard_new(struct http_server *h)
+/* A TLS shard's options: the listener set's certificate, key and
+ * priorities, and its CA when client certificates are required (MHD then
+ * asks clients for one; tls.c makes it a requirement). */
+static void tls_options(const struct tls_server *t, struct MHD_OptionItem *o)
+{
+	size_t i = 0;
+	o[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+					 (void *)tls_server_cert_pem(t)};
+	o[i++] =
+		(struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)tls_server_key_pem(t)};
+	o[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+					 (void *)tls_server_priorities(t)};
+	if (tls_server_client_cert_auth(t) && tls_server_ca_pem(t) != NULL)
+		o[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
+						 (void *)tls_server_ca_pem(t)};
+	o[i] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+}
+
+static struct shard *shard_new(struct http_server *h, bool tls)
 {
 	struct shard *s = xcalloc(1, sizeof(*s));
 	s->owner = h;
+	s->tls = tls;
+	struct MHD_OptionItem tls_opts[5] = {{MHD_OPTION_END, 0, NULL}};
+	if (tls)
+		tls_options(h->tls, tls_opts);
 	s->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET,
-		0, NULL, NULL, access_cb, s, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_NOTIFY_CONNECTION,
-		notify_connection_cb, s,
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+			MHD_USE_NO_LISTEN_SOCKET | (tls ? MHD_USE_TLS : 0),
+		0, NULL, NULL, access_cb, s, MHD_OPTION_ARRAY, tls_opts,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s, MHD_OPTION_NOTIFY_COMPLETED,
+		completed_cb, s, MHD_OPTION_NOTIFY_CONNECTION, notify_connection_cb, s,
 		/* we count and place connections ourselves; MHD's own limit
 		 * (which counts closing ones too) must never refuse one */
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SHARD_CONNS * 2,
@@ -553,11 +597,12 @@ static void shard_free(struct http_server *h, struct shard *s)
 	free(s);
 }
 
-/* The first shard with room, or a new one; NULL if none can be started. */
-static struct shard *shard_for_new_connection(struct http_server *h)
+/* The first shard of the kind (TLS or not) with room, or a new one; NULL
+ * if none can be started. */
+static struct shard *shard_for_new_connection(struct http_server *h, bool tls)
 {
 	for (size_t i = 0; i < h->n_shards; i++)
-		if (h->shards[i]->conns < SHARD_CONNS)
+		if (h->shards[i]->tls == tls && h->shards[i]->conns < SHARD_CONNS)
 			return h->shards[i];
 	if (h->n_shards == h->cap_shards) {
 		size_t cap = h->cap_shards ? h->cap_shards * 2 : 4;
@@ -565,7 +610,7 @@ static struct shard *shard_for_new_connection(struct http_server *h)
 		h->shards = v;
 		h->cap_shards = cap;
 	}
-	struct shard *s = shard_new(h);
+	struct shard *s = shard_new(h, tls);
 	if (s != NULL)
 		h->shards[h->n_shards++] = s;
 	return s;
@@ -642,15 +687,17 @@ static void listener_ready(void *ctx, uint32_t events)
 				listener_pause(l);
 			return;
 		}
-		struct shard *s = shard_for_new_connection(l->owner);
+		struct shard *s = shard_for_new_connection(l->owner, l->tls);
 		if (s == NULL) {
 			close(fd);
 			listener_pause(l);
 			return;
 		}
 		/* MHD closes the socket itself if it cannot take it */
+		tls_server_running(s->tls ? s->owner->tls : NULL);
 		if (MHD_add_connection(s->mhd, fd, (struct sockaddr *)&sa, len) == MHD_YES)
 			owe_run(s);
+		tls_server_running(NULL);
 	}
 }
 
@@ -670,8 +717,9 @@ static int listen_host(const char *url, const char *host, struct in_addr *addr)
 }
 
 /* Parses a listen URL (util/url.h, as etcd's flags) into a socket address.
- * Only http:// is served; an empty port listens on any free port. */
-static int parse_listen_url(const char *url, struct sockaddr_in *sa)
+ * http:// is served, and https:// with TLS material; an empty port listens
+ * on any free port. */
+static int parse_listen_url(const char *url, struct sockaddr_in *sa, bool have_tls, bool *tls)
 {
 	struct url u;
 	char err[512];
@@ -683,9 +731,13 @@ static int parse_listen_url(const char *url, struct sockaddr_in *sa)
 	int rc = -1;
 	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;
-	if (strcmp(u.scheme, "https") == 0 || strcmp(u.scheme, "unixs") == 0)
+	*tls = strcmp(u.scheme, "https") == 0;
+	if (*tls && !have_tls)
+		log_crit("embed", "TLS key/cert (--cert-file, --key-file) must be provided for %s",
+			 url);
+	else if (strcmp(u.scheme, "unixs") == 0)
 		log_crit("embed", "%s: TLS listeners are not supported yet", url);
-	else if (strcmp(u.scheme, "http") != 0)
+	else if (!*tls && strcmp(u.scheme, "http") != 0)
 		log_crit("embed", "%s: unix socket listeners are not supported yet", url);
 	else if (u.port[0] != '\0' && go_parse_uint(u.port, 10, 16, &port) != GO_NUM_OK)
 		log_crit("embed", "%s: invalid port", url);
@@ -716,7 +768,7 @@ static int listen_socket(const struct sockaddr_in *sa)
 static int start_listener(struct http_server *h, struct listener *l, const char *url)
 {
 	struct sockaddr_in sa;
-	if (parse_listen_url(url, &sa) != 0)
+	if (parse_listen_url(url, &sa, h->tls != NULL, &l->tls) != 0)
 		return -1;
 	l->owner = h;
 	l->fd = listen_socket(&sa);
@@ -731,11 +783,28 @@ static int start_listener(struct http_server *h, struct listener *l, const char 
 struct http_server *http_server_new(struct loop *loop, const struct http_service *svc, void *ctx,
 				    char *const *urls, size_t n)
 {
+	return http_server_new_tls(loop, svc, ctx, urls, n, NULL);
+}
+
+struct http_server *http_server_new_tls(struct loop *loop, const struct http_service *svc,
+					void *ctx, char *const *urls, size_t n,
+					const struct http_tls *tls)
+{
 	struct http_server *h = xcalloc(1, sizeof(*h));
 	h->loop = loop;
 	h->svc = svc;
 	h->ctx = ctx;
 	list_init(&h->suspended);
+	loop_add_timeout_source(loop, shards_timeout, shards_due, h);
+	if (tls != NULL) {
+		char err[1024];
+		h->tls = tls_server_load(tls, err, sizeof(err));
+		if (h->tls == NULL) {
+			log_crit("embed", "%s", err);
+			http_server_free(h);
+			return NULL;
+		}
+	}
 	h->listeners = xcalloc(n, sizeof(*h->listeners));
 	for (size_t i = 0; i < n; i++) {
 		h->listeners[i].fd = -1;
@@ -745,7 +814,6 @@ struct http_server *http_server_new(struct loop *loop, const struct http_service
 			return NULL;
 		}
 	}
-	loop_add_timeout_source(loop, shards_timeout, shards_due, h);
 	return h;
 }
 
@@ -772,7 +840,27 @@ void http_server_free(struct http_server *h)
 	}
 	loop_del_timeout_source(h->loop, h);
 	hangup_set_free(h->loop, h->hangups);
+	tls_server_free(h->tls);
 	free(h->shards);
 	free(h->listeners);
 	free(h);
+}
+
+bool http_req_tls(const struct http_req *r)
+{
+	return r->shard->tls;
+}
+
+const char *http_client_cert_cn(struct http_req *r)
+{
+	if (!r->shard->tls || !tls_server_client_cert_auth(r->shard->owner->tls))
+		return NULL;
+	if (!r->cn_done) {
+		r->cn_done = true;
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		if (ci != NULL && ci->tls_session != NULL)
+			r->client_cn = tls_peer_cn(ci->tls_session);
+	}
+	return r->client_cn;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "net/http.h"
+#include "net/tls.h"
 #include "util/buf.h"
 #include "util/list.h"
 
@@ -89,7 +90,9 @@ struct http_req {
 	http_headers_fn add_headers;
 	/* http_watch_hangup: called once when the client hangs up */
 	http_handler_fn on_hangup;
-	int hangup_fd;		 /* the socket in the hang-up set, or -1 */
+	int hangup_fd;	 /* the socket in the hang-up set, or -1 */
+	char *client_cn; /* http_client_cert_cn's answer (owned) */
+	bool cn_done;
 	void *handler_ctx;	 /* the route handler's state */
 	http_cleanup_fn cleanup; /* frees handler_ctx; runs once */
 };
@@ -99,6 +102,13 @@ struct http_req {
  * when a URL cannot be listened on. */
 struct http_server *http_server_new(struct loop *loop, const struct http_service *svc, void *ctx,
 				    char *const *urls, size_t n);
+/* The same with https:// listeners too, served with tls's material (read
+ * and checked here: NULL with a message on stderr when it does not load).
+ * tls NULL: an https:// URL is refused. tls (and its strings) may go after
+ * the call. */
+struct http_server *http_server_new_tls(struct loop *loop, const struct http_service *svc,
+					void *ctx, char *const *urls, size_t n,
+					const struct http_tls *tls);
 void http_server_free(struct http_server *h);
 /* Runs the daemons that resumed or took connections since the last call, and
  * lets a listener that ran out of descriptors try again. The loop calls it
@@ -125,5 +135,14 @@ void http_unwatch_hangup(struct http_req *r);
  * from a connection that awaits its answer, so without one it would stay
  * open for ever); an answered one is resumed (its content reader ends it). */
 void http_abandon(struct http_req *r);
+
+/* Whether r came over TLS. */
+bool http_req_tls(const struct http_req *r);
+/* The common name of the client certificate r's connection presented,
+ * verified during the handshake against the trusted CA: only on https://
+ * listeners with client certificate authentication (etcd takes it as the
+ * user when a request has no Authorization header); NULL otherwise. Owned
+ * by r. */
+const char *http_client_cert_cn(struct http_req *r);
 
 #endif /* CETCD_HTTP_SERVER_H */

@@ -103,6 +103,7 @@ static void proxy_free(struct proxy *p)
 	watch_share_free(p->shares);
 	refresher_free(p->refresher);
 	http_client_free(p->client);
+	http_client_free(p->peer_client);
 	endpoints_free(&p->endpoints);
 	loop_del_timer(p->loop, p->tick);
 	loop_free(p->loop);
@@ -119,6 +120,7 @@ static struct refresher *start_refresher(struct proxy *p, const struct proxy_opt
 	struct refresher_opts ro = {
 		.loop = p->loop,
 		.client = p->client,
+		.peer_client = p->peer_client,
 		.endpoints = &p->endpoints,
 		.peer_urls = peers,
 		.n_peer_urls = n_peers,
@@ -154,13 +156,18 @@ static struct proxy *proxy_new(const struct proxy_opts *o, const char *file)
 	}
 	p->tick = loop_add_timer(p->loop, TICK_MS, on_tick, p);
 	p->client = http_client_new(p->loop);
-	if (p->client != NULL)
+	p->peer_client = http_client_new(p->loop);
+	if (p->client != NULL && o->member_tls != NULL)
+		http_client_set_tls(p->client, o->member_tls);
+	if (p->peer_client != NULL && o->peer_tls != NULL)
+		http_client_set_tls(p->peer_client, o->peer_tls);
+	if (p->client != NULL && p->peer_client != NULL)
 		p->refresher = start_refresher(p, o, file);
 	if (p->refresher != NULL)
 		p->shares = watch_share_new(p);
 	if (p->shares != NULL)
-		p->server = http_server_new(p->loop, &proxy_service, p, o->listen_urls,
-					    o->n_listen_urls);
+		p->server = http_server_new_tls(p->loop, &proxy_service, p, o->listen_urls,
+						o->n_listen_urls, o->client_tls);
 	if (p->server == NULL) {
 		proxy_free(p);
 		return NULL;

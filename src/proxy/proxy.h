@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct http_tls;
+struct http_client_tls;
+
 struct proxy_opts {
 	bool readonly;
 	const char *data_dir;
@@ -25,6 +28,15 @@ struct proxy_opts {
 	unsigned dial_timeout_ms;
 	unsigned write_timeout_ms; /* 0: none */
 	unsigned read_timeout_ms;  /* 0: none */
+	/* TLS, as etcd 3.4's proxy: https:// client listeners with the client
+	 * material (--cert-file...; NULL: refused); towards the members'
+	 * client URLs the client certificate and CA (--cert-file, --key-file,
+	 * --trusted-ca-file; etcd falls back to the --peer-* set when no
+	 * client certificate is given), towards their peer URLs (GET /members)
+	 * the --peer-* set. NULL: libcurl's defaults. */
+	const struct http_tls *client_tls;
+	const struct http_client_tls *member_tls;
+	const struct http_client_tls *peer_tls;
 };
 
 /* Runs the proxy until SIGINT or SIGTERM. Returns the exit code: 0, or 1

@@ -23,7 +23,8 @@ struct http_call_spec;
 struct proxy {
 	struct loop *loop;
 	struct http_server *server;
-	struct http_client *client;
+	struct http_client *client;	 /* to members' client URLs */
+	struct http_client *peer_client; /* to their peer URLs (GET /members) */
 	struct endpoints endpoints;
 	struct refresher *refresher;
 	struct watch_share *shares;

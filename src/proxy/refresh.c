@@ -41,6 +41,7 @@ struct probe {
 struct refresher {
 	struct loop *loop;
 	struct http_client *client;
+	struct http_client *peer_client; /* GET /members */
 	struct endpoints *eps;
 	struct strv peers; /* the current peer list, tried in order */
 	char *cluster_file;
@@ -319,7 +320,7 @@ static void try_peer(struct refresher *r)
 		};
 		buf_reset(&r->members_body);
 		r->members_status = 0;
-		r->members_call = http_call_start(r->client, &spec, NULL);
+		r->members_call = http_call_start(r->peer_client, &spec, NULL);
 		buf_free(&url);
 		if (r->members_call != NULL)
 			return;
@@ -478,6 +479,7 @@ struct refresher *refresher_new(const struct refresher_opts *o)
 	struct refresher *r = xcalloc(1, sizeof(*r));
 	r->loop = o->loop;
 	r->client = o->client;
+	r->peer_client = o->peer_client ? o->peer_client : o->client;
 	r->eps = o->endpoints;
 	strv_copy(&r->peers, o->peer_urls, o->n_peer_urls);
 	strv_copy(&r->self, o->self_urls, o->n_self_urls);

@@ -29,7 +29,10 @@ struct refresher;
 
 struct refresher_opts {
 	struct loop *loop;
-	struct http_client *client;
+	struct http_client *client; /* probes of client URLs */
+	/* GET <peer>/members (NULL: client); its own TLS (the peer
+	 * certificate), as etcd's proxy has a transport per side */
+	struct http_client *peer_client;
 	struct endpoints *endpoints; /* updated in place; outlives the refresher */
 	char *const *peer_urls;	     /* where to look first (copied) */
 	size_t n_peer_urls;

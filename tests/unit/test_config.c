@@ -666,8 +666,12 @@ static void test_urls(void)
 		"--advertise-client-urls is required when --listen-client-urls is set explicitly");
 	CHECK(urls_are(&r.c.listen_client_urls, "http://localhost:2379"));
 	done(&r);
-	/* https / unix listeners are recorded as unsupported */
+	/* https listeners are served; unix ones are recorded as unsupported */
 	run(&r, "--listen-client-urls=https://127.0.0.1:1", "--advertise-client-urls=https://h:1",
+	    NULL);
+	CHECK(r.rc == 0 && !is_unsupported(&r.c, "listen-client-urls"));
+	done(&r);
+	run(&r, "--listen-client-urls=unix://127.0.0.1:1", "--advertise-client-urls=http://h:1",
 	    NULL);
 	CHECK(r.rc == 0 && is_unsupported(&r.c, "listen-client-urls"));
 	done(&r);
@@ -980,20 +984,20 @@ static void test_ignored_and_unsupported(void)
 	    "--quota-backend-bytes=1024", "--config-file=/etc/etcd.yml", "--snapshot-count=5",
 	    "--auto-tls", NULL);
 	CHECK(r.rc == 0);
-	CHECK(!is_unsupported(&r.c, "proxy") && is_unsupported(&r.c, "cert-file"));
+	CHECK(!is_unsupported(&r.c, "proxy") && !is_unsupported(&r.c, "cert-file"));
 	CHECK(is_unsupported(&r.c, "enable-v2") && is_unsupported(&r.c, "quota-backend-bytes"));
-	CHECK(is_unsupported(&r.c, "config-file") && is_unsupported(&r.c, "auto-tls"));
+	CHECK(is_unsupported(&r.c, "config-file") && !is_unsupported(&r.c, "auto-tls"));
 	CHECK(!is_unsupported(&r.c, "snapshot-count"));
-	CHECK(r.c.n_unsupported == 5);
+	CHECK(r.c.n_unsupported == 3);
 	CHECK(!r.c.enable_v2 && r.c.quota_backend_bytes == 1024);
 	f = open_memstream(&buf, &n);
 	log_set_output(f);
 	config_unsupported(&r.c);
 	log_set_output(NULL);
 	fclose(f);
-	CHECK(has(buf, "W | etcdmain: flag --cert-file=/c.pem is not supported yet\n"));
+	CHECK(!has(buf, "--cert-file"));
 	CHECK(!has(buf, "--proxy"));
-	CHECK(has(buf, "W | etcdmain: flag --auto-tls=true is not supported yet\n"));
+	CHECK(!has(buf, "--auto-tls"));
 	CHECK(has(
 		buf,
 		"W | etcdmain: flag --enable-v2=false is not supported (cetcd always serves the v2 API)\n"));
@@ -1002,12 +1006,26 @@ static void test_ignored_and_unsupported(void)
 	free(buf);
 	done(&r);
 
-	{ /* set through the environment: recorded with the env value */
-		char *env[] = {"ETCD_PEER_KEY_FILE=/k.pem", NULL};
+	/* the TLS flags are acted on; etcd 2's --ca-file/--peer-ca-file are kept */
+	run(&r, "--cert-file=/c.pem", "--key-file=/k.pem", "--client-cert-auth", "--peer-auto-tls",
+	    "--cipher-suites=TLS_RSA_WITH_AES_128_CBC_SHA", "--ca-file=/ca.pem", NULL);
+	CHECK(r.rc == 0 && r.c.n_unsupported == 0);
+	CHECK(strcmp(r.c.ca_file, "/ca.pem") == 0 && r.c.client_cert_auth && r.c.peer_auto_tls);
+	done(&r);
+	{
+		char *env[] = {"ETCD_PEER_CA_FILE=/p.pem", NULL};
 
 		run_env(&r, env, NULL);
-		CHECK(r.rc == 0 && is_unsupported(&r.c, "peer-key-file"));
-		CHECK(strcmp(r.c.unsupported[0].value, "/k.pem") == 0);
+		CHECK(r.rc == 0 && strcmp(r.c.peer_ca_file, "/p.pem") == 0);
+		done(&r);
+	}
+
+	{ /* set through the environment: recorded with the env value */
+		char *env[] = {"ETCD_PEER_CERT_ALLOWED_HOSTNAME=h", NULL};
+
+		run_env(&r, env, NULL);
+		CHECK(r.rc == 0 && is_unsupported(&r.c, "peer-cert-allowed-hostname"));
+		CHECK(strcmp(r.c.unsupported[0].value, "h") == 0);
 		done(&r);
 	}
 }

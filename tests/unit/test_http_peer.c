@@ -226,7 +226,7 @@ static void *client_main(void *arg)
 	http_do("POST", "/raft", ok_hdrs, huge, big, &replies[R_TOO_LARGE]);
 	free(huge);
 	char *own[] = {"http://127.0.0.1:3"};
-	join_rc = join_existing_cluster(&srv.cluster, own, 1, &joined);
+	join_rc = join_existing_cluster(&srv.cluster, own, 1, NULL, &joined);
 	buf_free(&empty);
 	buf_free(&mismatch);
 	atomic_store(&client_done, true);

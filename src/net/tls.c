@@ -1,0 +1,580 @@
+/* tls.c - TLS material with GnuTLS (see tls.h): listener sets loaded and
+ * checked at start, the client certificate check of every handshake,
+ * --cipher-suites as GnuTLS priorities, --auto-tls certificates. */
+#include "net/tls.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+struct tls_server {
+	char *cert_pem, *key_pem, *ca_pem; /* NUL-terminated file contents */
+	char *priorities;
+	bool client_cert_auth;
+	char *allowed_cn;		/* NULL: any */
+	gnutls_x509_trust_list_t trust; /* CA + CRL; NULL without a CA */
+};
+
+/* TLS 1.2 and 1.3, as etcd 3.4 (Go's MinVersion TLS 1.2). */
+
+#define DEFAULT_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+static bool set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+/* Go's "open <path>: no such file or directory". */
+static void go_errno(char *err, size_t cap, const char *op, const char *path, int e)
+{
+	char why[128];
+	snprintf(why, sizeof(why), "%s", strerror(e));
+	why[0] = (char)tolower((unsigned char)why[0]);
+	snprintf(err, cap, "%s %s: %s", op, path, why);
+}
+
+/* A whole file, NUL-terminated. Go's words for a file that cannot be read. */
+static char *read_file(const char *path, size_t *len, char *err, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		go_errno(err, cap, "open", path, errno);
+		return NULL;
+	}
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, n);
+	bool bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		snprintf(err, cap, "read %s: %s", path, strerror(EIO));
+		buf_free(&b);
+		return NULL;
+	}
+	buf_putc(&b, '\0');
+	*len = b.len - 1;
+	return b.data;
+}
+
+static gnutls_datum_t datum(const char *s, size_t len)
+{
+	gnutls_datum_t d = {(unsigned char *)s, (unsigned)len};
+	return d;
+}
+
+/* Go's tls.X509KeyPair words for the usual mistakes, or NULL. */
+static const char *go_pair_error(const char *cert, const char *key, int rc)
+{
+	if (strstr(cert, "-----BEGIN CERTIFICATE-----") == NULL)
+		return strstr(cert, "PRIVATE KEY-----") ?
+			       "tls: failed to find certificate PEM data in certificate input, but "
+			       "did find a private key; PEM inputs may have been switched" :
+			       "tls: failed to find any PEM data in certificate input";
+	if (strstr(key, "PRIVATE KEY-----") == NULL)
+		return strstr(key, "-----BEGIN CERTIFICATE-----") ?
+			       "tls: found a certificate rather than a key in the PEM for the "
+			       "private key" :
+			       "tls: failed to find any PEM data in key input";
+	if (rc == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
+		return "tls: private key does not match public key";
+	return NULL;
+}
+
+/* 0 if the (first) certificate and the key parse and hold the same public
+ * key, else GnuTLS's error. Checked before the credentials load them: that
+ * loader leaks a certificate on these errors. */
+static int parse_pair(const gnutls_datum_t *cert, const gnutls_datum_t *key)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_x509_privkey_t pk;
+	if (gnutls_x509_crt_init(&crt) < 0 || gnutls_x509_privkey_init(&pk) < 0)
+		xalloc_die();
+	unsigned char a[64], b[64];
+	size_t la = sizeof(a), lb = sizeof(b);
+	int rc = gnutls_x509_crt_import(crt, cert, GNUTLS_X509_FMT_PEM);
+	if (rc == 0)
+		rc = gnutls_x509_privkey_import(pk, key, GNUTLS_X509_FMT_PEM);
+	if (rc == 0)
+		rc = gnutls_x509_crt_get_key_id(crt, 0, a, &la);
+	if (rc == 0)
+		rc = gnutls_x509_privkey_get_key_id(pk, 0, b, &lb);
+	if (rc == 0 && (la != lb || memcmp(a, b, la) != 0))
+		rc = GNUTLS_E_CERTIFICATE_KEY_MISMATCH;
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(pk);
+	return rc;
+}
+
+/* The certificate and key must load together (and match). */
+static int check_pair(struct tls_server *s, const struct http_tls *t, char *err, size_t cap)
+{
+	size_t clen, klen;
+	s->cert_pem = read_file(t->cert_file, &clen, err, cap);
+	if (s->cert_pem == NULL)
+		return -1;
+	s->key_pem = read_file(t->key_file, &klen, err, cap);
+	if (s->key_pem == NULL)
+		return -1;
+	gnutls_certificate_credentials_t cred;
+	if (gnutls_certificate_allocate_credentials(&cred) < 0)
+		xalloc_die();
+	gnutls_datum_t c = datum(s->cert_pem, clen), k = datum(s->key_pem, klen);
+	int rc = parse_pair(&c, &k);
+	if (rc == 0)
+		rc = gnutls_certificate_set_x509_key_mem(cred, &c, &k, GNUTLS_X509_FMT_PEM);
+	gnutls_certificate_free_credentials(cred);
+	if (rc < 0) {
+		const char *go = go_pair_error(s->cert_pem, s->key_pem, rc);
+		if (go)
+			snprintf(err, cap, "%s", go);
+		else
+			snprintf(err, cap,
+				 "tls: cannot load the certificate %s with the key %s: %s",
+				 t->cert_file, t->key_file, gnutls_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int load_ca(struct tls_server *s, const struct http_tls *t, char *err, size_t cap)
+{
+	size_t len;
+	s->ca_pem = read_file(t->trusted_ca_file, &len, err, cap);
+	if (s->ca_pem == NULL)
+		return -1;
+	if (gnutls_x509_trust_list_init(&s->trust, 0) < 0)
+		xalloc_die();
+	gnutls_datum_t d = datum(s->ca_pem, len);
+	int n = gnutls_x509_trust_list_add_trust_mem(s->trust, &d, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+	if (n <= 0) {
+		snprintf(err, cap, "failed to load the trusted CA file %s: %s", t->trusted_ca_file,
+			 n < 0 ? gnutls_strerror(n) : "no certificate found");
+		return -1;
+	}
+	return 0;
+}
+
+static int load_crl(struct tls_server *s, const struct http_tls *t, char *err, size_t cap)
+{
+	if (s->trust == NULL) {
+		snprintf(err, cap, "a CRL file (%s) needs a trusted CA file", t->crl_file);
+		return -1;
+	}
+	size_t len;
+	char *crl = read_file(t->crl_file, &len, err, cap);
+	if (crl == NULL)
+		return -1;
+	gnutls_datum_t d = datum(crl, len);
+	int n = gnutls_x509_trust_list_add_trust_mem(s->trust, NULL, &d, GNUTLS_X509_FMT_PEM,
+						     GNUTLS_TL_VERIFY_CRL, 0);
+	if (n <= 0)
+		n = gnutls_x509_trust_list_add_trust_mem(s->trust, NULL, &d, GNUTLS_X509_FMT_DER,
+							 GNUTLS_TL_VERIFY_CRL, 0);
+	free(crl);
+	if (n <= 0) {
+		snprintf(err, cap, "failed to load the CRL file %s: %s", t->crl_file,
+			 n < 0 ? gnutls_strerror(n) : "no CRL signed by the trusted CA");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_priorities(const char *p, char *err, size_t cap)
+{
+	gnutls_priority_t prio;
+	const char *where = NULL;
+	int rc = gnutls_priority_init(&prio, p, &where);
+	if (rc < 0) {
+		snprintf(err, cap, "invalid TLS priorities %s (at %s): %s", p, where ? where : "?",
+			 gnutls_strerror(rc));
+		return -1;
+	}
+	gnutls_priority_deinit(prio);
+	return 0;
+}
+
+struct tls_server *tls_server_load(const struct http_tls *t, char *err, size_t cap)
+{
+	struct tls_server *s = xcalloc(1, sizeof(*s));
+	s->client_cert_auth = t->client_cert_auth;
+	s->priorities = xstrdup(set(t->priorities) ? t->priorities : DEFAULT_PRIORITIES);
+	if (set(t->allowed_cn))
+		s->allowed_cn = xstrdup(t->allowed_cn);
+	if (!set(t->cert_file) || !set(t->key_file)) {
+		snprintf(err, cap, "a TLS certificate and key are needed");
+		goto fail;
+	}
+	if (check_pair(s, t, err, cap) != 0)
+		goto fail;
+	if (set(t->trusted_ca_file) && load_ca(s, t, err, cap) != 0)
+		goto fail;
+	/* Go verifies client certificates against the system's CAs when it
+	 * is given none */
+	if (s->client_cert_auth && s->trust == NULL) {
+		if (gnutls_x509_trust_list_init(&s->trust, 0) < 0)
+			xalloc_die();
+		gnutls_x509_trust_list_add_system_trust(s->trust, 0, 0);
+	}
+	if (set(t->crl_file) && load_crl(s, t, err, cap) != 0)
+		goto fail;
+	if (check_priorities(s->priorities, err, cap) != 0)
+		goto fail;
+	return s;
+fail:
+	tls_server_free(s);
+	return NULL;
+}
+
+void tls_server_free(struct tls_server *s)
+{
+	if (s == NULL)
+		return;
+	if (s->trust)
+		gnutls_x509_trust_list_deinit(s->trust, 1);
+	free(s->cert_pem);
+	free(s->key_pem);
+	free(s->ca_pem);
+	free(s->priorities);
+	free(s->allowed_cn);
+	free(s);
+}
+
+const char *tls_server_cert_pem(const struct tls_server *s)
+{
+	return s->cert_pem;
+}
+
+const char *tls_server_key_pem(const struct tls_server *s)
+{
+	return s->key_pem;
+}
+
+const char *tls_server_ca_pem(const struct tls_server *s)
+{
+	return s->ca_pem;
+}
+
+const char *tls_server_priorities(const struct tls_server *s)
+{
+	return s->priorities;
+}
+
+bool tls_server_client_cert_auth(const struct tls_server *s)
+{
+	return s->client_cert_auth;
+}
+
+/* ---- the client certificate of a handshake ----------------------------- */
+
+/* libmicrohttpd keeps the session's user pointer for itself, so the
+ * listener set a handshake belongs to is the one whose daemon runs now
+ * (tls_server_running; one loop thread). */
+static __thread const struct tls_server *running;
+
+void tls_server_running(const struct tls_server *s)
+{
+	running = s;
+}
+
+/* A refused certificate gets Go's alert (bad_certificate) before the
+ * handshake fails: libmicrohttpd sends none itself. */
+static int verify_cb(gnutls_session_t session)
+{
+	if (running != NULL && tls_server_verify(running, session) == 0)
+		return 0;
+	gnutls_alert_send(session, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
+	return -1;
+}
+
+void tls_server_require_client_cert(const struct tls_server *s, void *session)
+{
+	if (!s->client_cert_auth)
+		return;
+	/* REQUEST, not REQUIRE: the verify hook then also runs for a client
+	 * that sends no certificate, and answers it with Go's alert */
+	gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUEST);
+	gnutls_session_set_verify_function(session, verify_cb);
+}
+
+static char *crt_cn(gnutls_x509_crt_t crt)
+{
+	char cn[256];
+	size_t len = sizeof(cn);
+	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &len) < 0)
+		return xstrdup("");
+	return xstrndup(cn, len);
+}
+
+/* The peer's chain as sent, imported; NULL if there is none. */
+static gnutls_x509_crt_t *peer_chain(gnutls_session_t session, unsigned *n)
+{
+	const gnutls_datum_t *raw = gnutls_certificate_get_peers(session, n);
+	if (raw == NULL || *n == 0)
+		return NULL;
+	gnutls_x509_crt_t *v = xcalloc(*n, sizeof(*v));
+	for (unsigned i = 0; i < *n; i++) {
+		if (gnutls_x509_crt_init(&v[i]) < 0)
+			xalloc_die();
+		if (gnutls_x509_crt_import(v[i], &raw[i], GNUTLS_X509_FMT_DER) < 0) {
+			for (unsigned j = 0; j <= i; j++)
+				gnutls_x509_crt_deinit(v[j]);
+			free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+static void chain_free(gnutls_x509_crt_t *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(v[i]);
+	free(v);
+}
+
+int tls_server_verify(const struct tls_server *s, void *session)
+{
+	if (s->trust == NULL)
+		return -1;
+	unsigned n = 0;
+	gnutls_x509_crt_t *chain = peer_chain(session, &n);
+	if (chain == NULL)
+		return -1;
+	/* Go checks the client-auth purpose (a certificate without extended
+	 * key usage passes, in both) */
+	gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
+					 (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+	unsigned status = 0;
+	int rc = gnutls_x509_trust_list_verify_crt2(s->trust, chain, n, &purpose, 1, 0, &status,
+						    NULL);
+	if (rc == 0 && status == 0 && s->allowed_cn) {
+		char *cn = crt_cn(chain[0]);
+		if (strcmp(cn, s->allowed_cn) != 0)
+			status = GNUTLS_CERT_INVALID;
+		free(cn);
+	}
+	chain_free(chain, n);
+	return rc == 0 && status == 0 ? 0 : -1;
+}
+
+char *tls_peer_cn(void *session)
+{
+	unsigned n = 0;
+	gnutls_x509_crt_t *chain = peer_chain(session, &n);
+	if (chain == NULL)
+		return NULL;
+	char *cn = crt_cn(chain[0]);
+	chain_free(chain, n);
+	return cn;
+}
+
+/* ---- --cipher-suites --------------------------------------------------- */
+
+/* Go's TLS 1.2 suite names (crypto/tls, as etcd's pkg/tlsutil lists them)
+ * and GnuTLS's key exchange, cipher and MAC for each. */
+static const struct suite {
+	const char *go, *kx, *cipher, *mac;
+} suites[] = {
+	{"TLS_RSA_WITH_RC4_128_SHA", "RSA", "ARCFOUR-128", "SHA1"},
+	{"TLS_RSA_WITH_3DES_EDE_CBC_SHA", "RSA", "3DES-CBC", "SHA1"},
+	{"TLS_RSA_WITH_AES_128_CBC_SHA", "RSA", "AES-128-CBC", "SHA1"},
+	{"TLS_RSA_WITH_AES_256_CBC_SHA", "RSA", "AES-256-CBC", "SHA1"},
+	{"TLS_RSA_WITH_AES_128_CBC_SHA256", "RSA", "AES-128-CBC", "SHA256"},
+	{"TLS_RSA_WITH_AES_128_GCM_SHA256", "RSA", "AES-128-GCM", "AEAD"},
+	{"TLS_RSA_WITH_AES_256_GCM_SHA384", "RSA", "AES-256-GCM", "AEAD"},
+	{"TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", "ECDHE-ECDSA", "ARCFOUR-128", "SHA1"},
+	{"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "ECDHE-ECDSA", "AES-128-CBC", "SHA1"},
+	{"TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", "ECDHE-ECDSA", "AES-256-CBC", "SHA1"},
+	{"TLS_ECDHE_RSA_WITH_RC4_128_SHA", "ECDHE-RSA", "ARCFOUR-128", "SHA1"},
+	{"TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "ECDHE-RSA", "3DES-CBC", "SHA1"},
+	{"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "ECDHE-RSA", "AES-128-CBC", "SHA1"},
+	{"TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "ECDHE-RSA", "AES-256-CBC", "SHA1"},
+	{"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "ECDHE-ECDSA", "AES-128-CBC", "SHA256"},
+	{"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "ECDHE-RSA", "AES-128-CBC", "SHA256"},
+	{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA", "AES-128-GCM", "AEAD"},
+	{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA", "AES-128-GCM", "AEAD"},
+	{"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA", "AES-256-GCM", "AEAD"},
+	{"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA", "AES-256-GCM", "AEAD"},
+	{"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305", "ECDHE-RSA", "CHACHA20-POLY1305", "AEAD"},
+	{"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305", "ECDHE-ECDSA", "CHACHA20-POLY1305", "AEAD"},
+};
+
+/* Appends ":+item" unless already there. */
+static void add_item(struct buf *b, const char *item)
+{
+	char want[64];
+	snprintf(want, sizeof(want), ":+%s:", item);
+	struct buf probe = BUF_INIT;
+	buf_printf(&probe, "%s:", b->data ? b->data : "");
+	bool have = strstr(probe.data, want) != NULL;
+	buf_free(&probe);
+	if (!have)
+		buf_printf(b, ":+%s", item);
+}
+
+/* GnuTLS priorities are a cross product (versions x key exchanges x
+ * ciphers x MACs), not a list of suites: the string allows every listed
+ * suite's key exchange, cipher and MAC, over TLS 1.2 (Go applies the list
+ * to TLS 1.2 only; GnuTLS would mix TLS 1.3's own suites in). */
+char *tls_priorities_from_suites(char *const *names, size_t n, char *err, size_t cap)
+{
+	struct buf kx = BUF_INIT, ciph = BUF_INIT, mac = BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		const struct suite *s = NULL;
+		for (size_t j = 0; j < sizeof(suites) / sizeof(suites[0]); j++)
+			if (strcmp(suites[j].go, names[i]) == 0)
+				s = &suites[j];
+		if (s == NULL) {
+			snprintf(err, cap, "unexpected TLS cipher suite \"%s\"", names[i]);
+			buf_free(&kx);
+			buf_free(&ciph);
+			buf_free(&mac);
+			return NULL;
+		}
+		add_item(&kx, s->kx);
+		add_item(&ciph, s->cipher);
+		add_item(&mac, s->mac);
+	}
+	struct buf p = BUF_INIT;
+	buf_printf(&p, "NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:-CIPHER-ALL:-MAC-ALL%s%s%s",
+		   kx.data ? kx.data : "", ciph.data ? ciph.data : "", mac.data ? mac.data : "");
+	buf_free(&kx);
+	buf_free(&ciph);
+	buf_free(&mac);
+	return p.data;
+}
+
+/* ---- --auto-tls -------------------------------------------------------- */
+
+static int write_file(const char *path, const gnutls_datum_t *d, mode_t mode, char *err, size_t cap)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		go_errno(err, cap, "open", path, errno);
+		return -1;
+	}
+	size_t off = 0;
+	while (off < d->size) {
+		ssize_t w = write(fd, d->data + off, d->size - off);
+		if (w < 0) {
+			go_errno(err, cap, "write", path, errno);
+			close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		go_errno(err, cap, "write", path, errno);
+		return -1;
+	}
+	return 0;
+}
+
+static int mkdirs(const char *dir, char *err, size_t cap)
+{
+	char *p = xstrdup(dir);
+	for (char *s = p + 1;; s++) {
+		char c = *s;
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			go_errno(err, cap, "mkdir", p, errno);
+			free(p);
+			return -1;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return 0;
+}
+
+/* The hosts as subject alternative names: addresses as IPs, others as DNS. */
+static void add_sans(gnutls_x509_crt_t crt, char *const *hosts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ip[4];
+		if (inet_pton(AF_INET, hosts[i], ip) == 1)
+			gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip, 4,
+							     GNUTLS_FSAN_APPEND);
+		else if (hosts[i][0])
+			gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, hosts[i],
+							     (unsigned)strlen(hosts[i]),
+							     GNUTLS_FSAN_APPEND);
+	}
+}
+
+static int make_self_cert(const char *cert_path, const char *key_path, char *const *hosts, size_t n,
+			  char *err, size_t cap)
+{
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt;
+	if (gnutls_x509_privkey_init(&key) < 0 || gnutls_x509_crt_init(&crt) < 0)
+		xalloc_die();
+	int rc = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+					      GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+	unsigned char serial[16];
+	if (rc == 0)
+		rc = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial));
+	serial[0] &= 0x7f; /* positive */
+	time_t now = time(NULL);
+	if (rc == 0) {
+		gnutls_x509_crt_set_version(crt, 3);
+		gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
+		gnutls_x509_crt_set_activation_time(crt, now);
+		gnutls_x509_crt_set_expiration_time(crt, now + 365 * 24 * 3600);
+		gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, "etcd", 4);
+		gnutls_x509_crt_set_key(crt, key);
+		gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE |
+							   GNUTLS_KEY_KEY_ENCIPHERMENT);
+		gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0);
+		gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT, 0);
+		add_sans(crt, hosts, n);
+		rc = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0);
+	}
+	gnutls_datum_t cpem = {0}, kpem = {0};
+	if (rc == 0)
+		rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cpem);
+	if (rc == 0)
+		rc = gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &kpem);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
+	if (rc < 0) {
+		snprintf(err, cap, "cannot generate a certificate: %s", gnutls_strerror(rc));
+	} else if (write_file(key_path, &kpem, 0600, err, cap) != 0 ||
+		   write_file(cert_path, &cpem, 0600, err, cap) != 0) {
+		rc = -1;
+	}
+	gnutls_free(cpem.data);
+	gnutls_free(kpem.data);
+	return rc < 0 ? -1 : 0;
+}
+
+int tls_self_cert(const char *dir, char *const *hosts, size_t n, char *err, size_t cap)
+{
+	char cert_path[4096], key_path[4096];
+	snprintf(cert_path, sizeof(cert_path), "%s/cert.pem", dir);
+	snprintf(key_path, sizeof(key_path), "%s/key.pem", dir);
+	if (access(cert_path, R_OK) == 0 && access(key_path, R_OK) == 0)
+		return 0;
+	if (mkdirs(dir, err, cap) != 0)
+		return -1;
+	return make_self_cert(cert_path, key_path, hosts, n, err, cap);
+}

@@ -1,0 +1,67 @@
+/* tls.h - TLS material for the edge, with GnuTLS: what a set of https://
+ * listeners serves (certificate, key, the trusted CA and CRL for client
+ * certificates, the cipher priorities), read and checked once at start;
+ * the client certificate check every handshake runs; etcd's
+ * --cipher-suites names as a GnuTLS priority string; and --auto-tls's
+ * self-signed certificate. The HTTP server (http_server.c) and client
+ * (http_client.c) use it; nothing here knows HTTP. Loop thread only. */
+#ifndef CETCD_TLS_H
+#define CETCD_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* What the flags say about one set of https:// listeners (--cert-file and
+ * friends, or the --peer-* ones). NULL and "" both mean "not set". */
+struct http_tls {
+	const char *cert_file;	     /* PEM certificate (chain) */
+	const char *key_file;	     /* PEM private key, unencrypted */
+	const char *trusted_ca_file; /* CA(s) that sign client certificates */
+	const char *crl_file;	     /* revoked client certificates (PEM or DER) */
+	bool client_cert_auth;	     /* refuse a client without a certificate from the CA */
+	const char *allowed_cn;	     /* with client_cert_auth: the only CN let in */
+	const char *priorities;	     /* GnuTLS priority string; NULL: TLS 1.2+ defaults */
+};
+
+/* The material of one listener set, loaded and checked. */
+struct tls_server;
+
+/* Reads and checks the files of t (certificate and key must match; the CA
+ * and CRL must parse). Returns NULL with a message in err otherwise. */
+struct tls_server *tls_server_load(const struct http_tls *t, char *err, size_t cap);
+void tls_server_free(struct tls_server *s);
+/* PEM texts for libmicrohttpd (owned by s); ca is NULL without a CA. */
+const char *tls_server_cert_pem(const struct tls_server *s);
+const char *tls_server_key_pem(const struct tls_server *s);
+const char *tls_server_ca_pem(const struct tls_server *s); /* NULL: none given */
+const char *tls_server_priorities(const struct tls_server *s);
+bool tls_server_client_cert_auth(const struct tls_server *s);
+
+/* The listener set whose daemon runs now: the handshakes of that daemon
+ * verify against it (libmicrohttpd keeps a session's user pointer for
+ * itself). NULL when none runs. */
+void tls_server_running(const struct tls_server *s);
+/* Makes a session (a gnutls_session_t) of s's listeners require a client
+ * certificate that tls_server_verify accepts, during the handshake: a
+ * client without one gets a bad_certificate alert, as Go's
+ * RequireAndVerifyClientCert sends. No-op without client_cert_auth. */
+void tls_server_require_client_cert(const struct tls_server *s, void *session);
+/* 0 if the session's peer certificate chain verifies against the trusted
+ * CA (and CRL) and its CN is allowed; -1 otherwise. */
+int tls_server_verify(const struct tls_server *s, void *session);
+/* The common name of the session's (verified) peer certificate, malloc'd;
+ * NULL if there is none. */
+char *tls_peer_cn(void *session);
+
+/* etcd's --cipher-suites (Go's names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)
+ * as a GnuTLS priority string (malloc'd). Returns NULL with etcd's message
+ * in err for a name Go does not know. */
+char *tls_priorities_from_suites(char *const *names, size_t n, char *err, size_t cap);
+
+/* --auto-tls: <dir>/cert.pem and <dir>/key.pem, a self-signed ECDSA P-256
+ * certificate for the hosts (IP addresses or names) valid for a year,
+ * made once and reused while both files exist. Returns 0, or -1 with a
+ * message in err. */
+int tls_self_cert(const char *dir, char *const *hosts, size_t n, char *err, size_t cap);
+
+#endif /* CETCD_TLS_H */
