@@ -51,8 +51,8 @@ struct http_client {
 	bool reap_wanted;		     /* some call has `cancelled` set */
 	CURL *spare[HTTP_CLIENT_SPARE_EASY]; /* easy handles of finished calls */
 	unsigned n_spare;
-	struct h1_engine *h1;		     /* plain http:// to IPv4 addresses */
-	struct http_client_tls tls;	     /* strings owned */
+	struct h1_engine *h1;	    /* plain http:// to IPv4 addresses */
+	struct http_client_tls tls; /* strings owned */
 	bool has_tls;
 };
 
