@@ -1,5 +1,6 @@
-/* auth_crypt.c - the password worker: one thread running libxcrypt's
- * crypt_gensalt_rn / crypt_rn for jobs the loop queues (see auth_crypt.h). */
+/* auth_crypt.c - the password worker: one thread at the lowest CPU priority
+ * running libxcrypt's crypt_gensalt_rn / crypt_rn for jobs the loop queues
+ * (see auth_crypt.h). */
 #include "api/auth_crypt.h"
 
 #include <crypt.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "net/loop.h"
@@ -80,6 +82,11 @@ static void run_job(struct auth_job *j)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	/* the lowest priority (Linux: nice is per thread): a flood of wrong
+	 * passwords gets the CPU the requests being served leave idle, instead
+	 * of a core of its own */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 19) != 0)
+		log_warn("etcdserver/auth", "password worker: setpriority: %s", strerror(errno));
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (list_empty(&w->todo))
