@@ -12,6 +12,7 @@
 #include "api/routes.h"
 #include "kv/auth.h"
 #include "kv/command.h"
+#include "kv/kv_parse.h"
 #include "member/node.h"
 #include "member/proposal.h"
 #include "member/server.h"
@@ -75,6 +76,22 @@ static void reply_auth_error(struct http_req *r, unsigned status, const char *fm
 	buf_printf(&m, fmt, name);
 	reply_message(r, status, m.data);
 	buf_free(&m);
+}
+
+/* etcd's list and user GETs call r.ParseForm: a query Go's url.ParseQuery
+ * refuses (a bad %-escape, a ';') is an error that is not etcd's own, so
+ * 500. Returns false after answering. */
+static bool query_ok(struct http_req *r)
+{
+	struct form f = {0};
+	char *cause = NULL;
+	form_parse(&f, r->query, strlen(r->query), &cause);
+	form_free(&f);
+	if (cause == NULL)
+		return true;
+	free(cause);
+	reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error");
+	return false;
 }
 
 /* ---- changes through the log ----------------------------------------------- */
@@ -189,6 +206,8 @@ static void serve_enable(struct http_req *r, struct auth_req *a)
 
 static void serve_users(struct http_req *r)
 {
+	if (!query_ok(r))
+		return;
 	const struct auth_state *st = api_server(r)->auth;
 	size_t n;
 	const char **names = auth_user_names(st, &n);
@@ -214,6 +233,8 @@ static void get_user(struct http_req *r, struct auth_req *a)
 		reply_auth_error(r, MHD_HTTP_NOT_FOUND, "auth: User %s does not exist.", a->name);
 		return;
 	}
+	if (!query_ok(r))
+		return;
 	struct buf b = BUF_INIT;
 	const char *missing = NULL;
 	if (auth_json_user_with_roles(&b, st, u, false, &missing) != 0) {
@@ -284,6 +305,8 @@ static void serve_user(struct http_req *r, struct auth_req *a)
 
 static void serve_roles(struct http_req *r)
 {
+	if (!query_ok(r))
+		return;
 	const struct auth_state *st = api_server(r)->auth;
 	size_t n;
 	const char **names = auth_role_names(st, &n);

@@ -121,6 +121,11 @@ def test_lists_off(c):
     answer(areq(c, "GET", "/roles/root"), 200, ROOT_ROLE, "root role")
     message(areq(c, "GET", "/roles/guest"), 404, "auth: Role guest does not exist.")
     message(areq(c, "GET", "/users/nobody"), 404, "auth: User nobody does not exist.")
+    # the list handlers parse the query (Go's ParseForm): a bad one is a 500
+    message(areq(c, "GET", "/users?x=%zz"), 500, "Internal Server Error")
+    message(areq(c, "GET", "/roles?a;b"), 500, "Internal Server Error")
+    message(areq(c, "GET", "/users/nobody?x=%zz"), 404, "auth: User nobody does not exist.")
+    answer(areq(c, "GET", "/roles/root?x=%zz"), 200, ROOT_ROLE, "a role GET does not parse it")
 
 
 @fresh_server
