@@ -301,14 +301,17 @@ class Server(procs.Member):
 # ---------------------------------------------------------------------------
 
 def run_wrk(ctx, url, script, connections, threads, duration, script_args=(),
-            timeout_s=2):
+            timeout_s=2, headers=()):
     """Run wrk against `url` with contrib/bench/<script>; returns the parsed BENCH
-    line as a dict (latencies in microseconds) plus "rps"."""
+    line as a dict (latencies in microseconds) plus "rps". headers: extra request
+    headers ("Name: value"), sent with every request."""
     duration = max(1, int(round(duration)))
     threads = max(1, min(threads, connections))
     argv = [ctx.wrk, "-t%d" % threads, "-c%d" % connections, "-d%ds" % duration,
-            "--timeout", "%ds" % timeout_s, "--latency",
-            "-s", os.path.join(BENCH_DIR, script), url]
+            "--timeout", "%ds" % timeout_s, "--latency"]
+    for h in headers:
+        argv += ["-H", h]
+    argv += ["-s", os.path.join(BENCH_DIR, script), url]
     if script_args:
         argv += ["--"] + [str(a) for a in script_args]
     try:

@@ -19,6 +19,7 @@
 #include "util/xalloc.h"
 #include "member/proposal.h"
 #include "raft/raft.h"
+#include "api/auth_guard.h"
 #include "api/etcd_reply.h"
 #include "api/members_json.h"
 #include "api/routes.h"
@@ -382,8 +383,41 @@ static void members_delete(struct http_req *r, const char *rest)
 		propose_member_change(r, RAFT_CONF_REMOVE, m->id, NULL, MHD_HTTP_NO_CONTENT, NULL);
 }
 
+static void members_wait_cleanup(struct http_req *r)
+{
+	auth_wait_cancel(r->handler_ctx);
+	free(r->handler_ctx);
+	r->handler_ctx = NULL;
+}
+
+/* With auth on, a members change needs the root role (etcd's
+ * hasWriteRootAccess: GET is free), answered before the cluster id is set.
+ * Returns whether to go on; a request waiting for its password check comes
+ * back to http_admin_members. */
+static bool members_root_access(struct http_req *r)
+{
+	if (strcmp(r->method, "GET") == 0)
+		return true;
+	if (r->handler_ctx == NULL) {
+		r->handler_ctx = xcalloc(1, sizeof(struct auth_wait));
+		r->cleanup = members_wait_cleanup;
+	}
+	enum auth_verdict v = auth_guard_root(r, r->handler_ctx, http_admin_members);
+	if (v == AUTH_WAIT)
+		return false;
+	members_wait_cleanup(r);
+	r->cleanup = NULL;
+	if (v == AUTH_DENY) {
+		reply_message(r, MHD_HTTP_UNAUTHORIZED, "Insufficient credentials");
+		return false;
+	}
+	return true;
+}
+
 void http_admin_members(struct http_req *r)
 {
+	if (!members_root_access(r))
+		return;
 	r->add_headers = reply_cluster_id; /* etcd sets it on every members answer */
 	const char *rest = r->path + strlen("/v2/members");
 	if (*rest == '/')

@@ -9,6 +9,7 @@
 #include "util/clock.h"
 #include "util/xalloc.h"
 #include "kv/command.h"
+#include "api/auth_guard.h"
 #include "api/etcd_reply.h"
 #include "api/routes.h"
 #include "kv/kv_parse.h"
@@ -21,13 +22,15 @@
 struct keys_ctx {
 	struct kv_request kv;
 	struct form form;
-	uint64_t proposal_id; /* 0 when nothing is pending */
-	uint64_t read_id;     /* quorum read waiting for its ReadIndex, or 0 */
+	uint64_t proposal_id;  /* 0 when nothing is pending */
+	uint64_t read_id;      /* quorum read waiting for its ReadIndex, or 0 */
+	struct auth_wait auth; /* waiting for a password check (auth on) */
 };
 
 static void keys_cleanup(struct http_req *r)
 {
 	struct keys_ctx *k = r->handler_ctx;
+	auth_wait_cancel(&k->auth);
 	if (k->proposal_id)
 		proposals_cancel(api_server(r)->props, k->proposal_id);
 	if (k->read_id)
@@ -194,6 +197,8 @@ static void start_watch(struct http_req *r, struct keys_ctx *k)
 
 /* ---- entry point ------------------------------------------------------ */
 
+static void keys_authorized(struct http_req *r);
+
 void http_keys_handle(struct http_req *r)
 {
 	enum kv_method m = kv_method_of(r);
@@ -213,6 +218,27 @@ void http_keys_handle(struct http_req *r)
 		reply_store_error(r, &err);
 		store_error_clear(&err);
 		return;
+	}
+	keys_authorized(r);
+}
+
+/* With auth on, the key (as it follows /v2/keys in the path) must be
+ * readable or writable by the request's user (etcd checks after parsing);
+ * then the request is served. Runs again when a password check ends. */
+static void keys_authorized(struct http_req *r)
+{
+	struct keys_ctx *k = r->handler_ctx;
+	enum kv_method m = k->kv.method;
+	bool write = m != KV_GET && m != KV_HEAD;
+	switch (auth_guard_key(r, r->path + strlen("/v2/keys"), k->kv.recursive, write, &k->auth,
+			       keys_authorized)) {
+	case AUTH_WAIT:
+		return;
+	case AUTH_DENY:
+		reply_v2_error(r, V2E_UNAUTHORIZED, "Insufficient credentials", 0);
+		return;
+	case AUTH_ALLOW:
+		break;
 	}
 	if (m == KV_GET && k->kv.wait && !k->kv.quorum)
 		start_watch(r, k);

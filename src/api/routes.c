@@ -1,5 +1,5 @@
 /* routes.c - every URL cetcd answers: the client route table (keys,
- * members, stats, health, version) and the peer route table (the Raft
+ * members, auth, stats, health, version) and the peer route table (the Raft
  * transport, members, version), with the methods each route allows and the
  * bodies it reads, and how each kind of listener behaves. Anything else gets
  * Go's 404 from the edge. */
@@ -7,6 +7,7 @@
 
 #include "api/etcd_reply.h"
 #include "api/http_admin.h"
+#include "api/http_auth.h"
 #include "api/http_keys.h"
 #include "api/http_peer.h"
 #include "util/version.h"
@@ -44,6 +45,12 @@ static const struct http_route api_client_routes[] = {
 	/* a JSON body, whatever the Content-Type says */
 	{"/v2/members", HTTP_PREFIX | HTTP_BODY, "GET,POST,DELETE,PUT", http_admin_members},
 	{"/v2/machines", 0, "GET,HEAD", http_admin_machines},
+	/* v2 auth: the handlers check methods themselves (etcd answers an
+	 * invalid path before a wrong method); bodies are JSON whatever the
+	 * Content-Type */
+	{"/v2/auth/enable", 0, NULL, http_auth_enable},
+	{"/v2/auth/users", HTTP_PREFIX | HTTP_BODY, NULL, http_auth_users},
+	{"/v2/auth/roles", HTTP_PREFIX | HTTP_BODY, NULL, http_auth_roles},
 	{"/v2/stats/self", 0, "GET", http_admin_stats_self},
 	{"/v2/stats/store", 0, "GET", http_admin_stats_store},
 	{"/v2/stats/leader", 0, "GET", http_admin_stats_leader},

@@ -146,34 +146,133 @@ void conf_context_free(struct conf_context *cc)
 
 /* ---- the state snapshot envelope ----------------------------------------- */
 
-#define STATE_MAGIC "CETCDSN1"
-#define STATE_HEAD  12 /* magic + u32 table length */
+#define STATE_MAGIC_V1 "CETCDSN1" /* no auth table */
+#define STATE_MAGIC    "CETCDSN2"
+#define STATE_HEAD     12 /* magic + u32 table length */
 
-void command_encode_snapshot_head(struct buf *out, const struct cluster *table)
+static void put_section(struct buf *out, const struct buf *sec)
+{
+	buf_put_le32(out, (uint32_t)sec->len);
+	buf_append(out, sec->data, sec->len);
+}
+
+void command_encode_snapshot_head(struct buf *out, const struct cluster *table,
+				  const struct auth_state *auth)
 {
 	struct buf t = BUF_INIT;
-	cluster_encode(table, &t);
 	buf_append(out, STATE_MAGIC, 8);
-	buf_put_le32(out, (uint32_t)t.len);
-	buf_append(out, t.data, t.len);
+	cluster_encode(table, &t);
+	put_section(out, &t);
+	buf_reset(&t);
+	auth_encode(auth, &t);
+	put_section(out, &t);
 	buf_free(&t);
 }
 
-int command_decode_snapshot(const void *data, size_t len, struct cluster *table, const void **store,
-			    size_t *store_len, char *err, size_t cap)
+int command_decode_snapshot(const void *data, size_t len, struct cluster *table,
+			    struct auth_state *auth, const void **store, size_t *store_len,
+			    char *err, size_t cap)
 {
 	const uint8_t *p = data;
-	if (len < STATE_HEAD || memcmp(p, STATE_MAGIC, 8) != 0) {
+	bool v1 = len >= STATE_HEAD && memcmp(p, STATE_MAGIC_V1, 8) == 0;
+	if (len < STATE_HEAD || (!v1 && memcmp(p, STATE_MAGIC, 8) != 0)) {
 		snprintf(err, cap, "not a cetcd state snapshot");
 		return -1;
 	}
 	size_t tlen = le_get_u32(p + 8);
-	if (tlen > len - STATE_HEAD || cluster_decode(table, p + STATE_HEAD, tlen) != 0) {
+	if (tlen > len - STATE_HEAD) {
 		snprintf(err, cap, "bad member table in snapshot");
 		return -1;
 	}
-	*store = p + STATE_HEAD + tlen;
-	*store_len = len - STATE_HEAD - tlen;
+	size_t off = STATE_HEAD + tlen, alen = 0;
+	struct auth_state *a = auth_state_new();
+	if (!v1) {
+		bool fits = len - off >= 4;
+		alen = fits ? le_get_u32(p + off) : 0;
+		if (!fits || alen > len - off - 4 || auth_decode(a, p + off + 4, alen) != 0) {
+			auth_state_free(a);
+			snprintf(err, cap, "bad auth table in snapshot");
+			return -1;
+		}
+		off += 4 + alen;
+	}
+	if (cluster_decode(table, p + STATE_HEAD, tlen) != 0) {
+		auth_state_free(a);
+		snprintf(err, cap, "bad member table in snapshot");
+		return -1;
+	}
+	auth_state_move(auth, a);
+	auth_state_free(a);
+	*store = p + off;
+	*store_len = len - off;
+	return 0;
+}
+
+/* ---- auth changes --------------------------------------------------------- */
+
+enum {
+	A_NAME = 1,
+	A_PASSWORD = 2,
+	A_GRANT = 4,
+	A_REVOKE = 8,
+};
+
+static void put_perms(struct buf *out, const struct auth_perms *p)
+{
+	auth_list_put(out, &p->read);
+	auth_list_put(out, &p->write);
+}
+
+void command_encode_auth(struct buf *out, uint64_t member_id, uint64_t req_id,
+			 const struct auth_op *op)
+{
+	uint8_t flags = (op->name ? A_NAME : 0) | (op->password ? A_PASSWORD : 0) |
+			(op->has_grant ? A_GRANT : 0) | (op->has_revoke ? A_REVOKE : 0);
+	put_header(out, CMD_AUTH, member_id, req_id);
+	buf_put_byte(out, (uint8_t)op->type);
+	buf_put_byte(out, flags);
+	if (op->name)
+		auth_str_put(out, op->name);
+	if (op->password)
+		auth_str_put(out, op->password);
+	auth_list_put(out, &op->roles);
+	auth_list_put(out, &op->grant);
+	auth_list_put(out, &op->revoke);
+	put_perms(out, &op->perms);
+	put_perms(out, &op->grant_perms);
+	put_perms(out, &op->revoke_perms);
+}
+
+static void get_perms(struct le_reader *r, struct auth_perms *p)
+{
+	auth_list_get(r, &p->read);
+	auth_list_get(r, &p->write);
+}
+
+static int decode_auth(struct le_reader *r, struct command *c)
+{
+	struct auth_op *op = &c->auth;
+	uint64_t type = le_read_uint(r, 1);
+	uint64_t flags = le_read_uint(r, 1);
+	if (r->bad || type < AUTH_OP_ENABLE || type > AUTH_OP_MAX)
+		return -1;
+	op->type = (enum auth_op_type)type;
+	op->has_grant = flags & A_GRANT;
+	op->has_revoke = flags & A_REVOKE;
+	if (flags & A_NAME)
+		op->name = auth_str_get(r);
+	if (flags & A_PASSWORD)
+		op->password = auth_str_get(r);
+	auth_list_get(r, &op->roles);
+	auth_list_get(r, &op->grant);
+	auth_list_get(r, &op->revoke);
+	get_perms(r, &op->perms);
+	get_perms(r, &op->grant_perms);
+	get_perms(r, &op->revoke_perms);
+	if (r->bad || r->left != 0) {
+		auth_op_free(op);
+		return -1;
+	}
 	return 0;
 }
 
@@ -204,6 +303,8 @@ int command_decode(const void *data, size_t len, struct command *c)
 		return r.left == 0 ? 0 : -1;
 	if (c->type == CMD_PUBLISH)
 		return decode_publish(&r, c);
+	if (c->type == CMD_AUTH)
+		return decode_auth(&r, c);
 	if (c->type == CMD_CONF) {
 		c->conf_type = (uint8_t)le_read_uint(&r, 1);
 		c->conf_node = le_read_uint(&r, 8);
@@ -247,6 +348,7 @@ int command_decode(const void *data, size_t len, struct command *c)
 
 void command_free(struct command *c)
 {
+	auth_op_free(&c->auth);
 	free(c->mem);
 	c->mem = NULL;
 }

@@ -13,11 +13,17 @@
  *   table, cluster_encode);
  *   for CMD_CONF: u8 conf type, u64 node, u32 length + the entry context,
  *   where the context = u64 member_id u64 req_id [the added member's table
- *   (cluster_encode)], kept by the Raft configuration entry.
+ *   (cluster_encode)], kept by the Raft configuration entry;
+ *   for CMD_AUTH: u8 op, u8 flags (name 1, password 2, grant 4, revoke 8),
+ *   [str name] [str password], list roles, list grant, list revoke, then
+ *   the role permissions read/write, grant read/write, revoke read/write
+ *   (six lists; list = u8 null u32 count + count strs, auth_list_put).
  * Also owned here: the state-snapshot envelope (the application data of a
- * snapshot file): "CETCDSN1", u32 length + the member table
- * (cluster_encode), then the store (store_codec). doc/disk-format.md has
- * every format byte by byte. No I/O, no clock. */
+ * snapshot file): "CETCDSN2", u32 length + the member table
+ * (cluster_encode), u32 length + the auth table (auth_encode), then the
+ * store (store_codec); "CETCDSN1" (no auth table: auth off, no users) is
+ * still read. doc/disk-format.md has every format byte by byte. No I/O, no
+ * clock. */
 #ifndef CETCD_COMMAND_H
 #define CETCD_COMMAND_H
 
@@ -26,6 +32,7 @@
 #include <stdint.h>
 
 #include "util/buf.h"
+#include "kv/auth.h"
 #include "kv/cluster.h"
 #include "kv/store.h"
 
@@ -35,6 +42,7 @@ enum cmd_type {
 	CMD_PUBLISH = 3, /* a member's attributes (name, client URLs) */
 	CMD_CONF = 4,	 /* a membership change: the leader turns it into a Raft
 				 * configuration entry (attrs = entry context) */
+	CMD_AUTH = 5,	 /* a change to the v2 auth table (struct auth_op) */
 };
 
 struct command {
@@ -49,9 +57,10 @@ struct command {
 					 * one-member table; CMD_CONF: the conf
 					 * entry's context; points into mem */
 	size_t attrs_len;
-	uint8_t conf_type;  /* CMD_CONF: enum raft_conf_type */
-	uint64_t conf_node; /* CMD_CONF: the member changed */
-	char *mem;	    /* owned by the command */
+	uint8_t conf_type;   /* CMD_CONF: enum raft_conf_type */
+	uint64_t conf_node;  /* CMD_CONF: the member changed */
+	struct auth_op auth; /* CMD_AUTH: owned by the command */
+	char *mem;	     /* owned by the command */
 };
 
 void command_encode_write(struct buf *out, uint64_t member_id, uint64_t req_id,
@@ -70,6 +79,11 @@ int command_publish_member(const struct command *c, struct cluster *one);
  * and, for an add, the new member's table entry (added, or NULL). */
 void command_encode_conf(struct buf *out, uint64_t member_id, uint64_t req_id, uint8_t conf_type,
 			 uint64_t node, const struct cluster *added);
+/* A change to the auth table (api/http_auth.c builds it; the password, if
+ * any, is already hashed). Its proposer answers its client when applied. */
+void command_encode_auth(struct buf *out, uint64_t member_id, uint64_t req_id,
+			 const struct auth_op *op);
+
 /* Whether a payload is a CMD_CONF (without decoding it all). */
 bool command_is_conf(const void *data, size_t len);
 
@@ -91,13 +105,16 @@ struct conf_context {
 int command_decode_conf_context(const void *data, size_t len, struct conf_context *out);
 void conf_context_free(struct conf_context *cc);
 
-/* The state snapshot: the bytes before the store's own (magic, length, the
- * member table). The store's snapshot follows them. */
-void command_encode_snapshot_head(struct buf *out, const struct cluster *table);
-/* Splits a state snapshot: *table is replaced by its member table (only on
- * success) and *store / *store_len point at the store's bytes inside data.
- * Returns 0, or -1 with a message in err. */
-int command_decode_snapshot(const void *data, size_t len, struct cluster *table, const void **store,
-			    size_t *store_len, char *err, size_t cap);
+/* The state snapshot: the bytes before the store's own (magic, the member
+ * table, the auth table). The store's snapshot follows them. */
+void command_encode_snapshot_head(struct buf *out, const struct cluster *table,
+				  const struct auth_state *auth);
+/* Splits a state snapshot: *table and *auth are replaced by its member and
+ * auth tables (only on success; an old snapshot without an auth table gives
+ * an empty one) and *store / *store_len point at the store's bytes inside
+ * data. Returns 0, or -1 with a message in err. */
+int command_decode_snapshot(const void *data, size_t len, struct cluster *table,
+			    struct auth_state *auth, const void **store, size_t *store_len,
+			    char *err, size_t cap);
 
 #endif /* CETCD_COMMAND_H */

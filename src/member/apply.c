@@ -1,9 +1,10 @@
-/* apply.c - committed entries -> store writes, expiry sweeps, publishes and
- * membership changes (see apply.h). */
+/* apply.c - committed entries -> store writes, expiry sweeps, publishes,
+ * auth table changes and membership changes (see apply.h). */
 #include "member/apply.h"
 
 #include <stdio.h>
 
+#include "kv/auth.h"
 #include "kv/cluster.h"
 #include "kv/command.h"
 #include "member/proposal.h"
@@ -21,6 +22,21 @@ static void apply_write(struct server *s, const struct command *c, int64_t time_
 		proposals_complete(s->props, c->req_id, rc == 0 ? ev : NULL, rc == 0 ? NULL : &err);
 	store_event_unref(ev);
 	store_error_clear(&err);
+}
+
+/* A change to the auth table. Its proposer's request learns the answer as a
+ * store_error whose code is AUTH_REPLY_BASE + the HTTP status (2xx on
+ * success) and whose cause is etcd's message (api/http_auth.c). */
+static void apply_auth(struct server *s, const struct command *c)
+{
+	struct auth_result res;
+	auth_apply(s->auth, &c->auth, &res);
+	if (c->member_id == s->self_id && c->req_id != 0) {
+		struct store_error err = {.code = AUTH_REPLY_BASE + (int)res.status,
+					  .cause = res.message};
+		proposals_complete(s->props, c->req_id, NULL, &err);
+	}
+	auth_result_clear(&res);
 }
 
 /* A member's published name and client URLs join the member table. */
@@ -46,6 +62,9 @@ void apply_entry(struct server *s, uint64_t index, int64_t time_ns, const void *
 		break;
 	case CMD_PUBLISH:
 		apply_publish(s, &c);
+		break;
+	case CMD_AUTH:
+		apply_auth(s, &c);
 		break;
 	case CMD_CONF:
 		/* the leader turns these into configuration entries; one that

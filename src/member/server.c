@@ -367,6 +367,7 @@ struct server *server_new(const struct server_opts *opts)
 	if (opts->join_existing && !opts->restarting && join_cluster(s) != 0)
 		goto fail;
 	s->store = store_new();
+	s->auth = auth_state_new();
 	s->props = proposals_new((uint64_t)s->start_wall_ns);
 	if (start_node(s) != 0 || start_peers(s) != 0)
 		goto fail;
@@ -416,6 +417,7 @@ void server_free(struct server *s)
 	http_server_free(s->http);
 	proposals_free(s->props);
 	store_free(s->store);
+	auth_state_free(s->auth);
 	cluster_free(&s->cluster);
 	signal_stop_free(s->loop, s->signals);
 	loop_free(s->loop);

@@ -13,6 +13,7 @@
 struct loop;
 struct signal_stop;
 struct store;
+struct auth_state;
 struct node;
 struct proposals;
 struct http_server;
@@ -61,6 +62,7 @@ struct server {
 	struct loop *loop;
 	struct signal_stop *signals; /* SIGINT/SIGTERM stop the loop */
 	struct store *store;
+	struct auth_state *auth; /* the v2 auth table (kv/auth.h), beside the store */
 	struct node *node;
 	struct proposals *props;
 	struct http_server *http;      /* client listeners */

@@ -10,6 +10,7 @@
 
 #include "disk/snap.h"
 #include "disk/wal_sync.h"
+#include "kv/auth.h"
 #include "kv/command.h"
 #include "kv/store.h"
 #include "kv/store_codec.h"
@@ -23,17 +24,24 @@ int snapshot_restore(struct node *n, const void *data, size_t len, bool replace,
 		     struct cluster *table, char *err, size_t cap)
 {
 	struct cluster t = {0};
+	struct auth_state *auth = auth_state_new();
 	const void *store;
 	size_t store_len;
-	if (command_decode_snapshot(data, len, &t, &store, &store_len, err, cap) != 0)
+	if (command_decode_snapshot(data, len, &t, auth, &store, &store_len, err, cap) != 0) {
+		auth_state_free(auth);
 		return -1;
+	}
 	struct store *st = n->srv->store;
 	int rc = replace ? store_snapshot_replace(st, store, store_len, err, cap) :
 			   store_snapshot_read(st, store, store_len, err, cap);
 	if (rc != 0) {
 		cluster_free(&t);
+		auth_state_free(auth);
 		return -1;
 	}
+	/* the auth table is replaced with the store: both are the snapshot's */
+	auth_state_move(n->srv->auth, auth);
+	auth_state_free(auth);
 	*table = t;
 	return 0;
 }
@@ -122,7 +130,7 @@ static int write_state_stream(struct snap_writer *sw, void *arg)
 {
 	const struct server *srv = arg;
 	struct buf head = BUF_INIT;
-	command_encode_snapshot_head(&head, &srv->cluster);
+	command_encode_snapshot_head(&head, &srv->cluster, srv->auth);
 	int rc = snap_writer_write(sw, head.data, head.len);
 	buf_free(&head);
 	return rc == 0 ? store_snapshot_write_stream(srv->store, emit_to_writer, sw) : rc;

@@ -338,6 +338,25 @@ def build_script():
     # -- final state
     R("GET", "!/v2/keys/d", q="recursive=true&sorted=true")
     R("GET", "!/v2/keys/", q="recursive=true&sorted=true")
+    # -- v2 auth with auth off (last: etcd's auth writes would move its index;
+    #    none of these writes)
+    R("GET", "!/v2/auth/enable")
+    R("PUT", "!/v2/auth/enable")
+    R("DELETE", "!/v2/auth/enable")
+    R("POST", "!/v2/auth/enable")
+    R("GET", "!/v2/auth/users")
+    R("PUT", "!/v2/auth/users", body="{}")
+    R("GET", "!/v2/auth/roles")
+    R("GET", "!/v2/auth/roles/root")
+    R("GET", "!/v2/auth/roles/guest")
+    R("GET", "!/v2/auth/users/nobody")
+    R("GET", "!/v2/auth/users/a/b")
+    R("PUT", "!/v2/auth/users/a", body="{")
+    R("PUT", "!/v2/auth/users/a", body='{"user":"b"}')
+    R("PUT", "!/v2/auth/users/a", body='{"user":"a"}')
+    R("PUT", "!/v2/auth/users/a", body='{"user":"a","roles":["x"],"revoke":["y"]}')
+    R("PUT", "!/v2/auth/roles/root", body='{"role":"root"}')
+    R("PUT", "!/v2/auth/roles/r", body='{"role":"r","grant":{"kv":{"read":["/a"]}}}')
 
 
 build_script()

@@ -159,37 +159,101 @@ static void test_conf_roundtrip(void)
 	cluster_free(&added);
 }
 
-/* The state snapshot: magic, u32 length, the member table, then the
- * store's bytes untouched. */
+/* The state snapshot: magic, the member table, the auth table, then the
+ * store's bytes untouched; a CETCDSN1 snapshot (no auth table) still reads. */
 static void test_snapshot_envelope(void)
 {
 	char *peers[] = {"http://127.0.0.1:24800"};
 	struct cluster table = {0};
 	cluster_add_member(&table, "default", peers, 1, NULL, 0, "etcd-cluster");
+	struct auth_state *auth = auth_state_new();
+	struct auth_op op = {.type = AUTH_OP_USER_PUT, .name = "root", .password = "$2b$h"};
+	struct auth_result res;
+	CHECK(auth_apply(auth, &op, &res) == 0);
+	op = (struct auth_op){.type = AUTH_OP_ENABLE};
+	CHECK(auth_apply(auth, &op, &res) == 0);
 	struct buf b = BUF_INIT;
-	command_encode_snapshot_head(&b, &table);
-	CHECK(b.len > 12 && memcmp(b.data, "CETCDSN1", 8) == 0);
+	command_encode_snapshot_head(&b, &table, auth);
+	CHECK(b.len > 12 && memcmp(b.data, "CETCDSN2", 8) == 0);
 	buf_append(&b, "STORE", 5);
 	struct cluster got = {0};
+	struct auth_state *got_auth = auth_state_new();
 	const void *store;
 	size_t store_len;
 	char err[128];
-	CHECK(command_decode_snapshot(b.data, b.len, &got, &store, &store_len, err, sizeof(err)) ==
-	      0);
+	CHECK(command_decode_snapshot(b.data, b.len, &got, got_auth, &store, &store_len, err,
+				      sizeof(err)) == 0);
 	CHECK(got.id == table.id && got.n_members == 1);
 	CHECK_STR(got.members[0].name, "default");
 	CHECK(store_len == 5 && memcmp(store, "STORE", 5) == 0);
+	CHECK(got_auth->enabled && auth_find_user(got_auth, "root", 4) != NULL);
+	CHECK(auth_find_role(got_auth, "guest", 5) != NULL);
 	cluster_free(&got);
-	/* a damaged head is refused, the table untouched */
+	/* a damaged head is refused, the tables untouched */
 	for (size_t n = 0; n < b.len - 5; n++)
-		CHECK(command_decode_snapshot(b.data, n, &got, &store, &store_len, err,
+		CHECK(command_decode_snapshot(b.data, n, &got, got_auth, &store, &store_len, err,
 					      sizeof(err)) == -1);
+	CHECK(got.n_members == 0 && got_auth->enabled);
 	b.data[0] = 'X';
-	CHECK(command_decode_snapshot(b.data, b.len, &got, &store, &store_len, err, sizeof(err)) ==
-	      -1);
+	CHECK(command_decode_snapshot(b.data, b.len, &got, got_auth, &store, &store_len, err,
+				      sizeof(err)) == -1);
 	CHECK(got.n_members == 0);
 	buf_free(&b);
+
+	/* version 1: magic, the member table, the store */
+	struct buf t = BUF_INIT;
+	cluster_encode(&table, &t);
+	buf_append(&b, "CETCDSN1", 8);
+	buf_put_le32(&b, (uint32_t)t.len);
+	buf_append(&b, t.data, t.len);
+	buf_append(&b, "STORE", 5);
+	CHECK(command_decode_snapshot(b.data, b.len, &got, got_auth, &store, &store_len, err,
+				      sizeof(err)) == 0);
+	CHECK(got.n_members == 1 && !got_auth->enabled && got_auth->users.count == 0);
+	CHECK(store_len == 5 && memcmp(store, "STORE", 5) == 0);
+	cluster_free(&got);
+	buf_free(&t);
+	buf_free(&b);
+	auth_state_free(got_auth);
+	auth_state_free(auth);
 	cluster_free(&table);
+}
+
+/* An auth change survives its payload whole. */
+static void test_auth_roundtrip(void)
+{
+	char *roles[] = {"a", "b"};
+	char *rd[] = {"/x*"};
+	struct auth_op op = {.type = AUTH_OP_ROLE_UPDATE,
+			     .name = "r1",
+			     .has_grant = true,
+			     .roles = {roles, 2, false},
+			     .revoke = {NULL, 0, true},
+			     .grant_perms = {.read = {rd, 1, false}, .write = {NULL, 0, true}}};
+	struct buf b = BUF_INIT;
+	command_encode_auth(&b, 9, 10, &op);
+	struct command c;
+	REQUIRE(command_decode(b.data, b.len, &c) == 0);
+	CHECK(c.type == CMD_AUTH && c.member_id == 9 && c.req_id == 10);
+	CHECK(c.auth.type == AUTH_OP_ROLE_UPDATE && c.auth.has_grant && !c.auth.has_revoke);
+	CHECK_STR(c.auth.name, "r1");
+	CHECK(c.auth.password == NULL);
+	CHECK(c.auth.roles.n == 2 && !c.auth.roles.null);
+	CHECK_STR(c.auth.roles.v[1], "b");
+	CHECK(c.auth.revoke.null && c.auth.grant.n == 0 && !c.auth.grant.null);
+	CHECK(c.auth.grant_perms.read.n == 1 && c.auth.grant_perms.write.null);
+	CHECK_STR(c.auth.grant_perms.read.v[0], "/x*");
+	command_free(&c);
+	/* every truncation is refused */
+	for (size_t n = 0; n < b.len; n++)
+		CHECK(command_decode(b.data, n, &c) == -1);
+	buf_free(&b);
+	op = (struct auth_op){.type = AUTH_OP_USER_PUT, .name = "u", .password = "$2b$x"};
+	command_encode_auth(&b, 1, 2, &op);
+	REQUIRE(command_decode(b.data, b.len, &c) == 0);
+	CHECK_STR(c.auth.password, "$2b$x");
+	command_free(&c);
+	buf_free(&b);
 }
 
 /* A publish carries the member's attributes as a one-member table. */
@@ -236,5 +300,6 @@ int main(void)
 	test_publish_roundtrip();
 	test_conf_roundtrip();
 	test_snapshot_envelope();
+	test_auth_roundtrip();
 	return check_summary();
 }

@@ -28,6 +28,7 @@
 #include "kv/cluster.h"
 #include "api/etcd_reply.h"
 #include "api/http_admin.h"
+#include "api/http_auth.h"
 #include "api/http_keys.h"
 #include "api/http_peer.h"
 #include "api/routes.h"
@@ -82,6 +83,9 @@ CLIENT_ROUTE_STUB(http_admin_stats_self)
 CLIENT_ROUTE_STUB(http_admin_stats_store)
 CLIENT_ROUTE_STUB(http_admin_stats_leader)
 CLIENT_ROUTE_STUB(http_admin_debug_vars)
+CLIENT_ROUTE_STUB(http_auth_enable)
+CLIENT_ROUTE_STUB(http_auth_users)
+CLIENT_ROUTE_STUB(http_auth_roles)
 
 /* ---- fixture ------------------------------------------------------------------ */
 
