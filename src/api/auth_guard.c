@@ -167,18 +167,15 @@ static char *decode_basic(const char *hdr, size_t *len, size_t *colon)
 	return s;
 }
 
-/* The user named by the client certificate's CN, or NULL. */
+/* The user named by the client certificate's CN, or NULL: with
+ * --client-cert-auth and no Authorization header, etcd 3.4 takes the
+ * verified certificate's common name as the user (no password). The edge
+ * gives a CN only for a certificate verified in the handshake on an
+ * https:// listener with client certificate authentication. */
 static const struct auth_user *cert_user(struct http_req *r, const struct auth_state *st)
 {
-	/* CLIENT-CERT CN (to be wired by the lead after the TLS merge): with
-	 * --client-cert-auth and no Authorization header, etcd 3.4 takes the
-	 * verified client certificate's CN as the user name (no password):
-	 *   const char *cn = client_cert_auth ? http_client_cert_cn(r) : NULL;
-	 *   return cn ? auth_find_user(st, cn, strlen(cn)) : NULL;
-	 */
-	(void)r;
-	(void)st;
-	return NULL;
+	const char *cn = http_client_cert_cn(r);
+	return cn ? auth_find_user(st, cn, strlen(cn)) : NULL;
 }
 
 static enum who request_user(struct http_req *r, const struct auth_state *st,
