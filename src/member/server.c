@@ -256,10 +256,16 @@ static void log_ready(const struct server *s, const struct member *m)
 		 urls.data ? urls.data : "", s->cluster.id);
 	buf_free(&urls);
 	log_info("embed", "ready to serve client requests");
-	for (size_t i = 0; i < s->opts.n_listen_client_urls; i++)
-		log_notice("embed",
-			   "serving insecure client requests on %s, this is strongly discouraged!",
-			   host_port(s->opts.listen_client_urls[i]));
+	for (size_t i = 0; i < s->opts.n_listen_client_urls; i++) {
+		const char *url = s->opts.listen_client_urls[i];
+		if (strncmp(url, "https://", 8) == 0 || strncmp(url, "unixs://", 8) == 0)
+			log_info("embed", "serving client requests on %s", host_port(url));
+		else
+			log_notice("embed",
+				   "serving insecure client requests on %s, this is strongly "
+				   "discouraged!",
+				   host_port(url));
+	}
 }
 
 void server_member_published(struct server *s, const struct member *m)
