@@ -10,6 +10,7 @@
 #include "util/xalloc.h"
 #include "kv/command.h"
 #include "api/etcd_reply.h"
+#include "api/keys_stats.h"
 #include "api/routes.h"
 #include "kv/kv_parse.h"
 #include "member/node.h"
@@ -23,11 +24,15 @@ struct keys_ctx {
 	struct form form;
 	uint64_t proposal_id; /* 0 when nothing is pending */
 	uint64_t read_id;     /* quorum read waiting for its ReadIndex, or 0 */
+	uint64_t counted_us;  /* keys_stats: when a counted request arrived, or 0 */
 };
 
 static void keys_cleanup(struct http_req *r)
 {
 	struct keys_ctx *k = r->handler_ctx;
+	if (k->counted_us && r->responded)
+		keys_stats_done(keys_stats_method_of(r->method, k->kv.quorum), r->status,
+				(double)(clock_mono_us() - k->counted_us) / 1e6);
 	if (k->proposal_id)
 		proposals_cancel(api_server(r)->props, k->proposal_id);
 	if (k->read_id)
@@ -214,9 +219,13 @@ void http_keys_handle(struct http_req *r)
 		store_error_clear(&err);
 		return;
 	}
-	if (m == KV_GET && k->kv.wait && !k->kv.quorum)
+	if (m == KV_GET && k->kv.wait && !k->kv.quorum) {
 		start_watch(r, k);
-	else if ((m == KV_GET || m == KV_HEAD) && k->kv.quorum)
+		return;
+	}
+	keys_stats_received(keys_stats_method_of(r->method, k->kv.quorum));
+	k->counted_us = clock_mono_us();
+	if ((m == KV_GET || m == KV_HEAD) && k->kv.quorum)
 		serve_quorum_get(r, k);
 	else if (m == KV_GET || m == KV_HEAD)
 		serve_get(r, &k->kv);

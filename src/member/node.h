@@ -71,6 +71,9 @@ struct wal_sync_stats;
 void node_wal_stats(const struct node *n, struct wal_sync_stats *out);
 bool node_is_leader(const struct node *n);
 uint64_t node_leader_id(const struct node *n); /* 0 = none known */
+/* Times a leader became known that differs from the last known one (none
+ * counts as a last one): etcd_server_leader_changes_seen_total. */
+uint64_t node_leader_changes(const struct node *n);
 uint64_t node_term(const struct node *n);
 uint64_t node_applied_index(const struct node *n);
 uint64_t node_commit_index(const struct node *n);

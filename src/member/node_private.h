@@ -61,6 +61,7 @@ struct node {
 	uint64_t applied;
 	uint64_t term;
 	uint64_t leader;
+	uint64_t leader_changes; /* a leader became known that differs from the last one */
 	uint8_t role;
 	bool stepping; /* guards against re-entry from apply callbacks */
 };

@@ -29,6 +29,7 @@
 #include "api/etcd_reply.h"
 #include "api/http_admin.h"
 #include "api/http_keys.h"
+#include "api/http_metrics.h"
 #include "api/http_peer.h"
 #include "api/routes.h"
 #include "net/http_client.h"
@@ -82,6 +83,7 @@ CLIENT_ROUTE_STUB(http_admin_stats_self)
 CLIENT_ROUTE_STUB(http_admin_stats_store)
 CLIENT_ROUTE_STUB(http_admin_stats_leader)
 CLIENT_ROUTE_STUB(http_admin_debug_vars)
+CLIENT_ROUTE_STUB(http_metrics_handle)
 
 /* ---- fixture ------------------------------------------------------------------ */
 
