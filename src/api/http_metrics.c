@@ -54,28 +54,28 @@ static void put_cetcd_wal(struct buf *b, const struct wal_sync_stats *w)
 
 /* ---- etcd_debugging_store_* -------------------------------------------------------- */
 
-static void put_write(struct buf *b, const char *name, const char *action, uint64_t ok,
+static void put_write(struct buf *b, struct prom_vec *v, const char *action, uint64_t ok,
 		      uint64_t fail, bool failed_only)
 {
 	char labels[48];
 	snprintf(labels, sizeof(labels), "action=\"%s\"", action);
-	uint64_t v = failed_only ? fail : ok + fail;
-	if (v) /* a CounterVec shows only the label values it has seen */
-		prom_u64(b, name, labels, v);
+	uint64_t n = failed_only ? fail : ok + fail;
+	if (n) /* a CounterVec shows only the label values it has seen */
+		prom_vec_u64(b, v, labels, n);
 }
 
-static void put_writes(struct buf *b, const char *name, const struct store_stats *st,
+static void put_writes(struct buf *b, struct prom_vec v, const struct store_stats *st,
 		       bool failed_only)
 {
-	put_write(b, name, "compareAndDelete", st->cad_success, st->cad_fail, failed_only);
-	put_write(b, name, "compareAndSwap", st->cas_success, st->cas_fail, failed_only);
-	put_write(b, name, "create", st->create_success, st->create_fail, failed_only);
-	put_write(b, name, "delete", st->delete_success, st->delete_fail, failed_only);
-	put_write(b, name, "set", st->sets_success, st->sets_fail, failed_only);
-	put_write(b, name, "update", st->update_success, st->update_fail, failed_only);
+	put_write(b, &v, "compareAndDelete", st->cad_success, st->cad_fail, failed_only);
+	put_write(b, &v, "compareAndSwap", st->cas_success, st->cas_fail, failed_only);
+	put_write(b, &v, "create", st->create_success, st->create_fail, failed_only);
+	put_write(b, &v, "delete", st->delete_success, st->delete_fail, failed_only);
+	put_write(b, &v, "set", st->sets_success, st->sets_fail, failed_only);
+	put_write(b, &v, "update", st->update_success, st->update_fail, failed_only);
 }
 
-static void put_reads(struct buf *b, const char *name, const struct store_stats *st,
+static void put_reads(struct buf *b, struct prom_vec v, const struct store_stats *st,
 		      bool failed_only)
 {
 	uint64_t all = st->gets_success + st->gets_fail;
@@ -83,32 +83,39 @@ static void put_reads(struct buf *b, const char *name, const struct store_stats 
 		failed_only ? st->gets_fail - st->gets_recursive_fail : all - st->gets_recursive;
 	uint64_t rec = failed_only ? st->gets_recursive_fail : st->gets_recursive;
 	if (get)
-		prom_u64(b, name, "action=\"get\"", get);
+		prom_vec_u64(b, &v, "action=\"get\"", get);
 	if (rec)
-		prom_u64(b, name, "action=\"getRecursive\"", rec);
+		prom_vec_u64(b, &v, "action=\"getRecursive\"", rec);
 }
 
 static void put_store(struct buf *b, const struct store_stats *st)
 {
 	prom_one_u64(b, "etcd_debugging_store_expires_total", "counter",
 		     "Total number of expired keys.", st->expire_count);
-	prom_family(b, "etcd_debugging_store_reads_failed_total", "counter",
-		    "Failed read actions by (get/getRecursive), local to this member.");
-	put_reads(b, "etcd_debugging_store_reads_failed_total", st, true);
-	prom_family(b, "etcd_debugging_store_reads_total", "counter",
-		    "Total number of reads action by (get/getRecursive), local to this member.");
-	put_reads(b, "etcd_debugging_store_reads_total", st, false);
+	put_reads(b,
+		  PROM_VEC("etcd_debugging_store_reads_failed_total", "counter",
+			   "Failed read actions by (get/getRecursive), local to this member."),
+		  st, true);
+	put_reads(b,
+		  PROM_VEC("etcd_debugging_store_reads_total", "counter",
+			   "Total number of reads action by (get/getRecursive), local to this "
+			   "member."),
+		  st, false);
 	prom_one_u64(b, "etcd_debugging_store_watch_requests_total", "counter",
 		     "Total number of incoming watch requests (new or reestablished).",
 		     st->watch_requests);
 	prom_one_u64(b, "etcd_debugging_store_watchers", "gauge",
 		     "Count of currently active watchers.", st->watchers);
-	prom_family(b, "etcd_debugging_store_writes_failed_total", "counter",
-		    "Failed write actions (e.g. set/compareAndDelete), seen by this member.");
-	put_writes(b, "etcd_debugging_store_writes_failed_total", st, true);
-	prom_family(b, "etcd_debugging_store_writes_total", "counter",
-		    "Total number of writes (e.g. set/compareAndDelete) seen by this member.");
-	put_writes(b, "etcd_debugging_store_writes_total", st, false);
+	put_writes(
+		b,
+		PROM_VEC("etcd_debugging_store_writes_failed_total", "counter",
+			 "Failed write actions (e.g. set/compareAndDelete), seen by this member."),
+		st, true);
+	put_writes(
+		b,
+		PROM_VEC("etcd_debugging_store_writes_total", "counter",
+			 "Total number of writes (e.g. set/compareAndDelete) seen by this member."),
+		st, false);
 }
 
 /* ---- etcd_disk_* ----------------------------------------------------------------- */
@@ -130,32 +137,33 @@ static void put_http(struct buf *b)
 {
 	const struct keys_stats *ks = keys_stats_get();
 	char labels[64];
-	prom_family(b, "etcd_http_failed_total", "counter",
-		    "Counter of handle failures of requests (non-watches), by method (GET/PUT "
-		    "etc.) and code (400, 500 etc.).");
+	struct prom_vec failed = PROM_VEC(
+		"etcd_http_failed_total", "counter",
+		"Counter of handle failures of requests (non-watches), by method (GET/PUT etc.) "
+		"and code (400, 500 etc.).");
 	for (unsigned i = 0; i < ks->n_failed; i++) {
 		snprintf(labels, sizeof(labels), "code=\"%u\",method=\"%s\"", ks->failed[i].code,
 			 keys_stats_method_name(ks->failed[i].method));
-		prom_u64(b, "etcd_http_failed_total", labels, ks->failed[i].count);
+		prom_vec_u64(b, &failed, labels, ks->failed[i].count);
 	}
-	prom_family(b, "etcd_http_received_total", "counter",
-		    "Counter of requests received into the system (successfully parsed and "
-		    "authd).");
+	struct prom_vec received = PROM_VEC(
+		"etcd_http_received_total", "counter",
+		"Counter of requests received into the system (successfully parsed and authd).");
 	for (int m = 0; m < KS_N_METHODS; m++)
 		if (ks->received[m]) {
 			snprintf(labels, sizeof(labels), "method=\"%s\"",
 				 keys_stats_method_name((enum keys_stats_method)m));
-			prom_u64(b, "etcd_http_received_total", labels, ks->received[m]);
+			prom_vec_u64(b, &received, labels, ks->received[m]);
 		}
-	prom_family(b, "etcd_http_successful_duration_seconds", "histogram",
-		    "Bucketed histogram of processing time (s) of successfully handled requests "
-		    "(non-watches), by method (GET/PUT etc.).");
+	struct prom_vec ok = PROM_VEC("etcd_http_successful_duration_seconds", "histogram",
+				      "Bucketed histogram of processing time (s) of successfully "
+				      "handled requests (non-watches), by method (GET/PUT etc.).");
 	for (int m = 0; m < KS_N_METHODS; m++)
 		if (ks->ok_seconds[m].count) {
 			snprintf(labels, sizeof(labels), "method=\"%s\"",
 				 keys_stats_method_name((enum keys_stats_method)m));
-			prom_hist_put(b, "etcd_http_successful_duration_seconds", labels,
-				      &ks->ok_seconds[m], KEYS_HIST_START, KEYS_HIST_N);
+			prom_vec_hist(b, &ok, labels, &ks->ok_seconds[m], KEYS_HIST_START,
+				      KEYS_HIST_N);
 		}
 }
 
@@ -169,34 +177,43 @@ static void put_network(struct buf *b, const struct server *s)
 	size_t n_to = s->peers ? peer_sender_all_stats(s->peers, ps, MAX_PEERS) : 0;
 	if (n_to > MAX_PEERS)
 		n_to = MAX_PEERS;
-	char labels[48];
-	prom_family(b, "etcd_network_peer_received_bytes_total", "counter",
-		    "The total number of bytes received from peers.");
+	char labels[80];
+	struct prom_vec active = PROM_VEC("etcd_network_active_peers", "gauge",
+					  "The current number of active peer connections.");
+	for (size_t i = 0; i < n_to; i++)
+		if (ps[i].active) {
+			snprintf(labels, sizeof(labels),
+				 "Local=\"%" PRIx64 "\",Remote=\"%" PRIx64 "\"", s->self_id,
+				 ps[i].id);
+			prom_vec_u64(b, &active, labels, 1);
+		}
+	struct prom_vec received = PROM_VEC("etcd_network_peer_received_bytes_total", "counter",
+					    "The total number of bytes received from peers.");
 	for (size_t i = 0; i < n_from; i++) {
 		snprintf(labels, sizeof(labels), "From=\"%" PRIx64 "\"", from[i].id);
-		prom_u64(b, "etcd_network_peer_received_bytes_total", labels, from[i].bytes);
+		prom_vec_u64(b, &received, labels, from[i].bytes);
 	}
-	prom_family(b, "etcd_network_peer_round_trip_time_seconds", "histogram",
-		    "Round-Trip-Time histogram between peers.");
+	struct prom_vec rtt = PROM_VEC("etcd_network_peer_round_trip_time_seconds", "histogram",
+				       "Round-Trip-Time histogram between peers.");
 	for (size_t i = 0; i < n_to; i++)
 		if (ps[i].rtt.count) {
 			snprintf(labels, sizeof(labels), "To=\"%" PRIx64 "\"", ps[i].id);
-			prom_hist_put(b, "etcd_network_peer_round_trip_time_seconds", labels,
-				      &ps[i].rtt, PEER_RTT_HIST_START, PEER_RTT_HIST_N);
+			prom_vec_hist(b, &rtt, labels, &ps[i].rtt, PEER_RTT_HIST_START,
+				      PEER_RTT_HIST_N);
 		}
-	prom_family(b, "etcd_network_peer_sent_bytes_total", "counter",
-		    "The total number of bytes sent to peers.");
+	struct prom_vec sent = PROM_VEC("etcd_network_peer_sent_bytes_total", "counter",
+					"The total number of bytes sent to peers.");
 	for (size_t i = 0; i < n_to; i++)
 		if (ps[i].bytes_sent) {
 			snprintf(labels, sizeof(labels), "To=\"%" PRIx64 "\"", ps[i].id);
-			prom_u64(b, "etcd_network_peer_sent_bytes_total", labels, ps[i].bytes_sent);
+			prom_vec_u64(b, &sent, labels, ps[i].bytes_sent);
 		}
-	prom_family(b, "etcd_network_peer_sent_failures_total", "counter",
-		    "The total number of send failures from peers.");
+	struct prom_vec failures = PROM_VEC("etcd_network_peer_sent_failures_total", "counter",
+					    "The total number of send failures from peers.");
 	for (size_t i = 0; i < n_to; i++)
 		if (ps[i].fail) {
 			snprintf(labels, sizeof(labels), "To=\"%" PRIx64 "\"", ps[i].id);
-			prom_u64(b, "etcd_network_peer_sent_failures_total", labels, ps[i].fail);
+			prom_vec_u64(b, &failures, labels, ps[i].fail);
 		}
 }
 

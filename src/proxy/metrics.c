@@ -48,38 +48,39 @@ void proxy_metrics_dropped(struct proxy_metrics *m, const char *method, enum pro
 static void put(struct buf *b, const struct proxy_metrics *m)
 {
 	char labels[96];
-	prom_family(b, "etcd_proxy_dropped_total", "counter",
-		    "Counter of requests dropped on the proxy.");
+	struct prom_vec dropped = PROM_VEC("etcd_proxy_dropped_total", "counter",
+					   "Counter of requests dropped on the proxy.");
 	for (int i = 0; i < PM_N; i++)
 		for (int d = 0; d < PD_N; d++)
 			if (m->dropped[i][d]) {
 				snprintf(labels, sizeof(labels),
 					 "method=\"%s\",proxying_error=\"%s\"", method_names[i],
 					 drop_names[d]);
-				prom_u64(b, "etcd_proxy_dropped_total", labels, m->dropped[i][d]);
+				prom_vec_u64(b, &dropped, labels, m->dropped[i][d]);
 			}
-	prom_family(b, "etcd_proxy_handled_total", "counter",
-		    "Counter of requests fully handled (by authoratitave servers)");
+	struct prom_vec handled =
+		PROM_VEC("etcd_proxy_handled_total", "counter",
+			 "Counter of requests fully handled (by authoratitave servers)");
 	for (unsigned i = 0; i < m->n_handled; i++) {
 		snprintf(labels, sizeof(labels), "code=\"%u\",method=\"%s\"", m->handled[i].code,
 			 method_names[m->handled[i].method]);
-		prom_u64(b, "etcd_proxy_handled_total", labels, m->handled[i].count);
+		prom_vec_u64(b, &handled, labels, m->handled[i].count);
 	}
-	prom_family(b, "etcd_proxy_handling_duration_seconds", "histogram",
-		    "Bucketed histogram of handling time of successful events (non-watches), by "
-		    "method (GET/PUT etc.).");
+	struct prom_vec seconds = PROM_VEC("etcd_proxy_handling_duration_seconds", "histogram",
+					   "Bucketed histogram of handling time of successful "
+					   "events (non-watches), by method (GET/PUT etc.).");
 	for (int i = 0; i < PM_N; i++)
 		if (m->seconds[i].count) {
 			snprintf(labels, sizeof(labels), "method=\"%s\"", method_names[i]);
-			prom_hist_put(b, "etcd_proxy_handling_duration_seconds", labels,
-				      &m->seconds[i], PROXY_HIST_START, PROXY_HIST_N);
+			prom_vec_hist(b, &seconds, labels, &m->seconds[i], PROXY_HIST_START,
+				      PROXY_HIST_N);
 		}
-	prom_family(b, "etcd_proxy_requests_total", "counter",
-		    "Counter requests incoming by method.");
+	struct prom_vec requests = PROM_VEC("etcd_proxy_requests_total", "counter",
+					    "Counter requests incoming by method.");
 	for (int i = 0; i < PM_N; i++)
 		if (m->requests[i]) {
 			snprintf(labels, sizeof(labels), "method=\"%s\"", method_names[i]);
-			prom_u64(b, "etcd_proxy_requests_total", labels, m->requests[i]);
+			prom_vec_u64(b, &requests, labels, m->requests[i]);
 		}
 }
 

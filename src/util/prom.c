@@ -114,6 +114,26 @@ void prom_hist_put(struct buf *b, const char *name, const char *labels, const st
 	buf_printf(b, " %" PRIu64 "\n", h->count);
 }
 
+static void vec_head(struct buf *b, struct prom_vec *v)
+{
+	if (!v->headed)
+		prom_family(b, v->name, v->type, v->help);
+	v->headed = true;
+}
+
+void prom_vec_u64(struct buf *b, struct prom_vec *v, const char *labels, uint64_t value)
+{
+	vec_head(b, v);
+	prom_u64(b, v->name, labels, value);
+}
+
+void prom_vec_hist(struct buf *b, struct prom_vec *v, const char *labels, const struct prom_hist *h,
+		   double start, int n)
+{
+	vec_head(b, v);
+	prom_hist_put(b, v->name, labels, h, start, n);
+}
+
 /* ---- the process collector ---------------------------------------------------- */
 
 static int count_fds(void)

@@ -7,6 +7,7 @@
 #ifndef CETCD_PROM_H
 #define CETCD_PROM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util/buf.h"
@@ -39,6 +40,18 @@ void prom_double(struct buf *b, const char *name, const char *labels, double v);
 void prom_one_u64(struct buf *b, const char *name, const char *type, const char *help, uint64_t v);
 /* The _bucket (cumulative, le=...), _sum and _count lines of h. */
 void prom_hist_put(struct buf *b, const char *name, const char *labels, const struct prom_hist *h,
+		   double start, int n);
+
+/* A labelled family (a Go *Vec): its HELP and TYPE lines come with its
+ * first sample, so a family with no label value seen yet is left out, as
+ * client_golang leaves it out. */
+struct prom_vec {
+	const char *name, *type, *help;
+	bool headed;
+};
+#define PROM_VEC(name, type, help) ((struct prom_vec){(name), (type), (help), false})
+void prom_vec_u64(struct buf *b, struct prom_vec *v, const char *labels, uint64_t value);
+void prom_vec_hist(struct buf *b, struct prom_vec *v, const char *labels, const struct prom_hist *h,
 		   double start, int n);
 
 /* process_cpu_seconds_total, process_open_fds, process_max_fds,
