@@ -273,6 +273,12 @@ void http_metrics_handle(struct http_req *r)
 		    "Which version is running. 1 for 'cluster_version' label with current cluster "
 		    "version");
 	prom_u64(&b, "etcd_cluster_version", "cluster_version=\"3.4\"", 1);
+	prom_family(&b, "etcd_debugging_snap_save_total_duration_seconds", "histogram",
+		    "The total latency distributions of save called by snapshot.");
+	struct prom_hist none = {0};
+	prom_hist_put(&b, "etcd_debugging_snap_save_total_duration_seconds", "",
+		      s->node ? node_snap_save_seconds(s->node) : &none, NODE_SNAP_HIST_START,
+		      NODE_SNAP_HIST_N);
 	put_store(&b, &st);
 	put_disk(&b, &w);
 	put_http(&b);

@@ -321,6 +321,11 @@ bool node_is_leader(const struct node *n)
 	return n->role == RAFT_LEADER;
 }
 
+const struct prom_hist *node_snap_save_seconds(const struct node *n)
+{
+	return &n->snap_save_seconds;
+}
+
 uint64_t node_leader_changes(const struct node *n)
 {
 	return n->leader_changes;

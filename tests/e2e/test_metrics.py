@@ -68,6 +68,7 @@ MEMBER_FAMILIES = [
     ("etcd_server_health_failures", "counter"),
     ("etcd_disk_wal_fsync_duration_seconds", "histogram"),
     ("etcd_disk_wal_write_bytes_total", "gauge"),
+    ("etcd_debugging_snap_save_total_duration_seconds", "histogram"),
     ("etcd_debugging_store_reads_total", "counter"),
     ("etcd_debugging_store_writes_total", "counter"),
     ("etcd_debugging_store_watchers", "gauge"),
@@ -265,6 +266,24 @@ def test_listen_metrics_urls():
         a = scrape(srv.host, srv.port).value("etcd_server_proposals_applied_total")
         b = scrape(srv.host, mport).value("etcd_server_proposals_applied_total")
         eq(a, b, "applied on both listeners")
+    finally:
+        srv.cleanup()
+
+
+def test_snapshot_save_histogram():
+    """--snapshot-count 10: 30 writes make snapshots, each observed once."""
+    srv = ct.Server(extra_args=["--snapshot-count", "10"])
+    try:
+        for i in range(30):
+            eq(srv.request("PUT", "/v2/keys/snap/%d" % i, form={"value": "v"}).status, 201,
+               "PUT %d" % i)
+        s = wait_for(lambda: (lambda s: s.value(
+            "etcd_debugging_snap_save_total_duration_seconds_count") >= 1 and s)(
+                scrape(srv.host, srv.port)), "a snapshot save observed")
+        true(s.has("etcd_debugging_snap_save_total_duration_seconds", "histogram"),
+             "snap save: histogram")
+        true(s.value("etcd_debugging_snap_save_total_duration_seconds_sum") > 0,
+             "snap save: time spent")
     finally:
         srv.cleanup()
 
