@@ -306,7 +306,6 @@ def test_help_and_types_match_etcd():
             r = ct.http_request(srv.host, srv.port, "GET", "/metrics", timeout=5.0)
             body = r.body.decode() if isinstance(r.body, bytes) else r.body
             lines[srv.kind] = {ln for ln in body.splitlines() if ln.startswith("# ")}
-        heads = lambda kind: {ln.split(" ", 3)[2]: ln for ln in lines[kind]}  # noqa: E731
         diff = []
         theirs_by = {}
         for ln in lines["etcd"]:
@@ -320,7 +319,6 @@ def test_help_and_types_match_etcd():
         true(not diff, "HELP/TYPE lines differ from etcd's: %r" % diff)
         shared = set(ours_by) & set(theirs_by)
         true(len(shared) >= 25, "families in common with etcd: %d" % len(shared))
-        del heads
     finally:
         ours.cleanup()
         theirs.cleanup()
