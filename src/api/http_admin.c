@@ -113,9 +113,21 @@ static void respond_json(struct http_req *r, unsigned status, struct buf *b)
 
 /* ---- endpoints --------------------------------------------------------- */
 
+static uint64_t health_ok, health_failed; /* etcd_server_health_success/failures */
+
+void http_admin_health_counts(uint64_t *ok, uint64_t *failed)
+{
+	*ok = health_ok;
+	*failed = health_failed;
+}
+
 void http_admin_health(struct http_req *r)
 {
 	bool ok = node_leader_id(api_server(r)->node) != 0;
+	if (ok)
+		health_ok++;
+	else
+		health_failed++;
 	struct MHD_Response *resp =
 		reply_from_text(ok ? "{\"health\":\"true\"}" : "{\"health\":\"false\"}",
 				"text/plain; charset=utf-8");

@@ -8,6 +8,8 @@
 #include "net/http_server.h"
 
 void http_admin_health(struct http_req *r);
+/* /health answers so far: 200 (a leader) and 503 (etcd_server_health_*). */
+void http_admin_health_counts(uint64_t *ok, uint64_t *failed);
 void http_admin_members(struct http_req *r);
 void http_admin_machines(struct http_req *r);
 void http_admin_stats_self(struct http_req *r);

@@ -11,6 +11,7 @@
 #include "kv/command.h"
 #include "api/auth_guard.h"
 #include "api/etcd_reply.h"
+#include "api/keys_stats.h"
 #include "api/routes.h"
 #include "kv/kv_parse.h"
 #include "member/node.h"
@@ -25,12 +26,16 @@ struct keys_ctx {
 	uint64_t proposal_id;  /* 0 when nothing is pending */
 	uint64_t read_id;      /* quorum read waiting for its ReadIndex, or 0 */
 	struct auth_wait auth; /* waiting for a password check (auth on) */
+	uint64_t counted_us;   /* keys_stats: when a counted request arrived, or 0 */
 };
 
 static void keys_cleanup(struct http_req *r)
 {
 	struct keys_ctx *k = r->handler_ctx;
 	auth_wait_cancel(&k->auth);
+	if (k->counted_us && r->responded)
+		keys_stats_done(keys_stats_method_of(r->method, k->kv.quorum), r->status,
+				(double)(clock_mono_us() - k->counted_us) / 1e6);
 	if (k->proposal_id)
 		proposals_cancel(api_server(r)->props, k->proposal_id);
 	if (k->read_id)
@@ -240,9 +245,13 @@ static void keys_authorized(struct http_req *r)
 	case AUTH_ALLOW:
 		break;
 	}
-	if (m == KV_GET && k->kv.wait && !k->kv.quorum)
+	if (m == KV_GET && k->kv.wait && !k->kv.quorum) {
 		start_watch(r, k);
-	else if ((m == KV_GET || m == KV_HEAD) && k->kv.quorum)
+		return;
+	}
+	keys_stats_received(keys_stats_method_of(r->method, k->kv.quorum));
+	k->counted_us = clock_mono_us();
+	if ((m == KV_GET || m == KV_HEAD) && k->kv.quorum)
 		serve_quorum_get(r, k);
 	else if (m == KV_GET || m == KV_HEAD)
 		serve_get(r, &k->kv);

@@ -30,10 +30,31 @@
 #include "util/log.h"
 
 static struct http_peer_stats stats;
+/* POST /raft body bytes answered 204, by sender (etcd_network_peer_received_bytes_total) */
+static struct http_peer_from from_bytes[HTTP_PEER_MAX_FROM];
+static size_t n_from;
 
 void http_peer_get_stats(struct http_peer_stats *out)
 {
 	*out = stats;
+}
+
+size_t http_peer_received_by(struct http_peer_from *out, size_t max)
+{
+	size_t n = n_from < max ? n_from : max;
+	memcpy(out, from_bytes, n * sizeof(*out));
+	return n;
+}
+
+static void count_from(uint64_t from, uint64_t bytes)
+{
+	for (size_t i = 0; i < n_from; i++)
+		if (from_bytes[i].id == from) {
+			from_bytes[i].bytes += bytes;
+			return;
+		}
+	if (n_from < HTTP_PEER_MAX_FROM)
+		from_bytes[n_from++] = (struct http_peer_from){from, bytes};
 }
 
 /* Logs the 1st, 2nd, 4th, 8th ... occurrence of something noisy. */
@@ -200,6 +221,7 @@ void http_peer_raft(struct http_req *r)
 	peer_decoded_free(&d);
 	stats.recv_batches++;
 	stats.recv_bytes += r->body.len;
+	count_from(from, r->body.len);
 	reply_no_content(r);
 }
 

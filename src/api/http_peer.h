@@ -22,6 +22,16 @@ struct http_peer_stats {
 
 void http_peer_get_stats(struct http_peer_stats *out);
 
+/* Body bytes of POST /raft answered 204, by X-Server-From (the first
+ * HTTP_PEER_MAX_FROM senders seen). */
+#define HTTP_PEER_MAX_FROM 64
+struct http_peer_from {
+	uint64_t id;
+	uint64_t bytes;
+};
+/* Copies up to max entries; returns how many. */
+size_t http_peer_received_by(struct http_peer_from *out, size_t max);
+
 /* POST /raft: a batch of messages and forwarded proposals (peer_codec.h). */
 void http_peer_raft(struct http_req *r);
 /* GET /members: the member table as JSON. */

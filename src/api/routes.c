@@ -9,6 +9,7 @@
 #include "api/http_admin.h"
 #include "api/http_auth.h"
 #include "api/http_keys.h"
+#include "api/http_metrics.h"
 #include "api/http_peer.h"
 #include "util/version.h"
 
@@ -55,6 +56,7 @@ static const struct http_route api_client_routes[] = {
 	{"/v2/stats/store", 0, "GET", http_admin_stats_store},
 	{"/v2/stats/leader", 0, "GET", http_admin_stats_leader},
 	{"/debug/vars", 0, "GET", http_admin_debug_vars},
+	{"/metrics", 0, "GET", http_metrics_handle},
 };
 
 const struct http_service api_client_service = {
@@ -66,6 +68,18 @@ const struct http_service api_client_service = {
 	.answer_options = true, /* etcd's CORS handler */
 	.headers = cors_headers,
 	.n_headers = COUNT(cors_headers),
+};
+
+/* --listen-metrics-urls: etcd's metrics mux has /metrics and /health only. */
+static const struct http_route api_metrics_routes[] = {
+	{"/metrics", 0, "GET", http_metrics_handle},
+	{"/health", 0, "GET", http_admin_health},
+};
+
+const struct http_service api_metrics_service = {
+	.routes = api_metrics_routes,
+	.n_routes = COUNT(api_metrics_routes),
+	.conn_memory = CLIENT_CONN_MEMORY,
 };
 
 static const struct http_route api_peer_routes[] = {

@@ -13,6 +13,7 @@ struct server;
 
 extern const struct http_service api_client_service;
 extern const struct http_service api_peer_service;
+extern const struct http_service api_metrics_service; /* --listen-metrics-urls */
 
 /* The member a request is served for (its listener's context). */
 static inline struct server *api_server(const struct http_req *r)

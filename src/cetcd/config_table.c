@@ -69,7 +69,7 @@ const struct flag_def flag_table[] = {
 	{"auth-token-ttl", FT_UINT, OFF(auth_token_ttl), "300", NULL, S_AUTH, "300", "Time (in seconds) of the auth-token-ttl.", IM_NO},
 	{"enable-pprof", FT_BOOL, OFF(enable_pprof), "false", NULL, S_PROFILING, "'false'", "Enable runtime profiling data via HTTP server. Address is at client URL + \"/debug/pprof/\"", IM_NO},
 	{"metrics", FT_STR, OFF(metrics), "basic", NULL, S_PROFILING, "'basic'", "Set level of detail for exported metrics, specify 'extensive' to include histogram metrics.", IM_NOOP},
-	{"listen-metrics-urls", FT_URLS, OFF(listen_metrics_urls), "", "", S_PROFILING, "''", "List of URLs to listen on for the metrics and health endpoints.", IM_NO},
+	{"listen-metrics-urls", FT_URLS, OFF(listen_metrics_urls), "", "", S_PROFILING, "''", "List of URLs to listen on for the metrics and health endpoints.", IM_YES},
 	{"logger", FT_STR, OFF(logger), "capnslog", NULL, S_LOGGING, "'capnslog'", "Specify 'zap' for structured logging or 'capnslog'. [WARN] 'capnslog' will be deprecated in v3.5.", IM_NOOP},
 	{"log-outputs", FT_USTRS, OFF(log_outputs), "default", NULL, S_LOGGING, "'default'", "Specify 'stdout' or 'stderr' to skip journald logging even when running under systemd, or list of comma separated output targets.", IM_NO},
 	{"log-level", FT_STR, OFF(log_level), "info", NULL, S_LOGGING, "'info'", "Configures log level. Only supports debug, info, warn, error, panic, or fatal.", IM_YES},

@@ -184,6 +184,8 @@ int main(int argc, char **argv, char **envp)
 		.listen_client_urls = url_strings(&c.listen_client_urls),
 		.listen_peer_urls = url_strings(&c.listen_peer_urls),
 		.n_listen_peer_urls = c.listen_peer_urls.n,
+		.listen_metrics_urls = url_strings(&c.listen_metrics_urls),
+		.n_listen_metrics_urls = c.listen_metrics_urls.n,
 		.initial_cluster = &initial,
 		.join_existing = strcmp(c.initial_cluster_state, "existing") == 0,
 		.restarting = restarting,
@@ -203,6 +205,7 @@ int main(int argc, char **argv, char **envp)
 		.client_tls = tls.has_client ? &tls.client : NULL,
 		.peer_tls = tls.has_peer ? &tls.peer : NULL,
 		.peer_client_tls = tls.has_peer_client ? &tls.peer_client : NULL,
+		.metrics_service = &api_metrics_service,
 	};
 	struct server *s = server_new(&o);
 	int code = 1;
@@ -212,6 +215,7 @@ int main(int argc, char **argv, char **envp)
 	}
 	free(o.listen_client_urls);
 	free(o.listen_peer_urls);
+	free(o.listen_metrics_urls);
 	url_map_free(&initial);
 	http_client_global_cleanup();
 	free(o.advertise_client_urls);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/crc32c.h"
 #include "util/le.h"
 #include "util/xalloc.h"
@@ -285,8 +286,11 @@ int wal_flush(struct wal *w)
 
 static int wal_datasync(struct wal *w)
 {
+	uint64_t t0 = clock_mono_us();
 	int rc = fs_ops->fdatasync(w->fd);
 	w->st.fsyncs++;
+	prom_hist_observe(&w->st.fsync_seconds, WAL_FSYNC_HIST_START, WAL_FSYNC_HIST_N,
+			  (double)(clock_mono_us() - t0) / 1e6);
 	if (rc < 0) /* never retry: the kernel may have dropped the pages */
 		return wal_fail(w, "wal: fdatasync segment %016" PRIx64 ": %s",
 				w->segs[w->n_segs - 1].seq, strerror(-rc));

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "raft/raft.h"
+#include "util/prom.h"
 
 #define WAL_FORMAT_VERSION	 1
 #define WAL_DEFAULT_SEGMENT_SIZE (64u * 1024 * 1024)
@@ -124,7 +125,13 @@ struct wal_stats {
 	uint64_t bytes;	      /* framed bytes appended */
 	uint64_t segments;    /* segments now on disk */
 	uint64_t segment_seq; /* sequence of the current segment */
+	/* the segment fdatasyncs that make appends durable (etcd's
+	 * etcd_disk_wal_fsync_duration_seconds, in seconds) */
+	struct prom_hist fsync_seconds;
 };
+/* etcd's buckets for it: ExponentialBuckets(0.001, 2, 14), 1 ms .. 8.192 s */
+#define WAL_FSYNC_HIST_START 0.001
+#define WAL_FSYNC_HIST_N     14
 void wal_get_stats(const struct wal *w, struct wal_stats *out);
 
 #endif /* CETCD_WAL_H */

@@ -165,13 +165,18 @@ static void finish_round(struct wal_sync *s, const struct round *r)
 	if (r->top) {
 		atomic_store(&s->durable, r->top);
 		s->st.rounds++;
+		prom_hist_observe(&s->st.group, WAL_GROUP_HIST_START, WAL_GROUP_HIST_N,
+				  (double)r->batches);
 	}
 	s->st.batches += r->batches;
 	s->st.entries += r->entries;
 	if (r->batches > s->st.max_group)
 		s->st.max_group = r->batches;
-	if (r->have_stats)
+	if (r->have_stats) {
 		s->st.fsyncs = r->ws.fsyncs;
+		s->st.bytes = r->ws.bytes;
+		s->st.fsync_seconds = r->ws.fsync_seconds;
+	}
 	if (r->released > 0)
 		s->st.released += (uint64_t)r->released;
 	if (r->top || s->failed)

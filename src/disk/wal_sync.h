@@ -34,7 +34,13 @@ struct wal_sync_stats {
 	uint64_t fsyncs;	/* fdatasync/fsync calls (includes segment rolls) */
 	uint64_t released;	/* segments deleted by wal_sync_release_before */
 	uint64_t max_group;	/* most batches covered by one round */
+	uint64_t bytes;		/* framed bytes appended (etcd_disk_wal_write_bytes_total) */
+	struct prom_hist fsync_seconds; /* the wal's (wal.h) */
+	struct prom_hist group;		/* batches per durable round (WAL_GROUP_HIST_*) */
 };
+/* Buckets of the group histogram: 1, 2, 4, .. 512 batches. */
+#define WAL_GROUP_HIST_START 1.0
+#define WAL_GROUP_HIST_N     10
 
 struct wal_sync;
 

@@ -221,8 +221,10 @@ int store_get(struct store *s, const char *path, bool recursive, bool sorted, in
 	const char *p = s->path.data;
 	struct walk_result r;
 	snode_walk(s->root, p, len, &r);
+	s->stats.gets_recursive += recursive;
 	if (r.status != WALK_FOUND) {
 		s->stats.gets_fail++;
+		s->stats.gets_recursive_fail += recursive;
 		return walk_error(s, p, &r, err);
 	}
 	s->stats.gets_success++;
@@ -669,6 +671,7 @@ int store_watch(struct store *s, const char *path, bool recursive, bool stream,
 {
 	*w_out = NULL;
 	*found = NULL;
+	s->stats.watch_requests++;
 	size_t len = clean_path(s, path);
 	const char *p = s->path.data;
 	uint64_t since = since_index ? since_index : s->index + 1;

@@ -192,6 +192,9 @@ struct store_stats {
 	uint64_t cad_success, cad_fail;
 	uint64_t expire_count;
 	uint64_t watchers;
+	/* for /metrics only (not in /v2/stats/store) */
+	uint64_t gets_recursive, gets_recursive_fail; /* of the gets above */
+	uint64_t watch_requests;		      /* store_watch calls */
 };
 void store_get_stats(const struct store *s, struct store_stats *out);
 

@@ -152,8 +152,10 @@ int node_step(struct node *n, const struct raft_event *ev)
 	if (became_leader)
 		server_became_leader(n->srv);
 	node_consume(n, &n->upd);
-	if (changed && n->leader != RAFT_NONE)
+	if (changed && n->leader != RAFT_NONE) {
+		n->leader_changes++;
 		forward_leader_known(n);
+	}
 	return rc;
 }
 
@@ -317,6 +319,16 @@ bool node_failed(const struct node *n)
 bool node_is_leader(const struct node *n)
 {
 	return n->role == RAFT_LEADER;
+}
+
+const struct prom_hist *node_snap_save_seconds(const struct node *n)
+{
+	return &n->snap_save_seconds;
+}
+
+uint64_t node_leader_changes(const struct node *n)
+{
+	return n->leader_changes;
 }
 
 uint64_t node_leader_id(const struct node *n)

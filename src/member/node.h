@@ -71,6 +71,16 @@ struct wal_sync_stats;
 void node_wal_stats(const struct node *n, struct wal_sync_stats *out);
 bool node_is_leader(const struct node *n);
 uint64_t node_leader_id(const struct node *n); /* 0 = none known */
+/* Times a leader became known that differs from the last known one (none
+ * counts as a last one): etcd_server_leader_changes_seen_total. */
+uint64_t node_leader_changes(const struct node *n);
+/* Seconds from forking a snapshot save to its file being durable, per
+ * successful snapshot (etcd_debugging_snap_save_total_duration_seconds);
+ * etcd's buckets: 1 ms .. 8.192 s. */
+struct prom_hist;
+const struct prom_hist *node_snap_save_seconds(const struct node *n);
+#define NODE_SNAP_HIST_START 0.001
+#define NODE_SNAP_HIST_N     14
 uint64_t node_term(const struct node *n);
 uint64_t node_applied_index(const struct node *n);
 uint64_t node_commit_index(const struct node *n);

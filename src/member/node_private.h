@@ -13,6 +13,7 @@
 #include "raft/raft.h"
 #include "raft/raft_pipeline.h"
 #include "util/buf.h"
+#include "util/prom.h"
 
 struct server;
 struct wal;
@@ -48,6 +49,8 @@ struct node {
 	uint64_t applied_bytes;	   /* bytes of entries applied since snap_index */
 	struct snap_job *snap_job; /* a forked snapshot save in progress */
 	struct loop_fd *snap_watch;
+	uint64_t snap_started_us;	    /* when snap_job was forked */
+	struct prom_hist snap_save_seconds; /* fork to saved, per snapshot (node.h) */
 	/* proposals (forward.c) */
 	struct buf prop_bytes; /* a leader's proposals not yet stepped, back to back */
 	size_t *prop_lens;     /* their lengths, in order */
@@ -61,6 +64,7 @@ struct node {
 	uint64_t applied;
 	uint64_t term;
 	uint64_t leader;
+	uint64_t leader_changes; /* a leader became known that differs from the last one */
 	uint8_t role;
 	bool stepping; /* guards against re-entry from apply callbacks */
 };

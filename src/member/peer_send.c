@@ -58,6 +58,8 @@ struct peer {
 	bool ever_failed;
 	uint64_t success, fail, msgs_sent, msgs_dropped;
 	struct latency lat;
+	uint64_t bytes_sent;  /* POST bodies answered 2xx */
+	struct prom_hist rtt; /* seconds per 2xx POST (PEER_RTT_HIST_*) */
 };
 
 struct peer_sender {
@@ -403,6 +405,9 @@ static void note_success(struct peer *p, const struct http_call_result *res)
 	s->totals.msgs_sent += p->batch_records;
 	s->totals.append_sent += p->batch_appends;
 	s->totals.bytes_sent += p->body.len;
+	p->bytes_sent += p->body.len;
+	prom_hist_observe(&p->rtt, PEER_RTT_HIST_START, PEER_RTT_HIST_N,
+			  (double)res->total_us / 1e6);
 	if (!p->active && p->ever_failed)
 		log_info("rafthttp", "peer %" PRIx64 " became active (%s)", p->id, p->post_url);
 	p->active = true;
@@ -593,6 +598,8 @@ static void fill_stats(const struct peer *p, struct peer_stats *o)
 	o->in_flight = p->call != NULL;
 	o->active = p->active;
 	o->url_index = p->url_idx;
+	o->bytes_sent = p->bytes_sent;
+	o->rtt = p->rtt;
 }
 
 bool peer_sender_peer_stats(const struct peer_sender *s, uint64_t id, struct peer_stats *out)

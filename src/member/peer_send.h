@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/prom.h"
+
 struct cluster;
 struct loop;
 struct raft_message;
@@ -104,9 +106,14 @@ struct peer_stats {
 	size_t queued;	       /* records waiting now (not counting the POST in flight) */
 	size_t queued_bytes;
 	bool in_flight;
-	bool active;	  /* the last POST succeeded */
-	size_t url_index; /* the URL the next POST uses */
+	bool active;	      /* the last POST succeeded */
+	size_t url_index;     /* the URL the next POST uses */
+	uint64_t bytes_sent;  /* POST body bytes answered 2xx */
+	struct prom_hist rtt; /* seconds from sending a POST to its 2xx answer */
 };
+/* The rtt buckets: etcd's for peer_round_trip_time_seconds, 0.1 ms .. 3.2768 s */
+#define PEER_RTT_HIST_START 0.0001
+#define PEER_RTT_HIST_N	    16
 
 /* Fills out for peer id; false if unknown. */
 bool peer_sender_peer_stats(const struct peer_sender *s, uint64_t id, struct peer_stats *out);

@@ -22,6 +22,7 @@ struct proposals {
 	struct hmap by_id;	 /* struct pending */
 	struct list by_deadline; /* struct pending.link */
 	uint64_t next_id;
+	uint64_t failed; /* completed by a timeout or a stop */
 };
 
 struct proposals *proposals_new(uint64_t first_id)
@@ -94,18 +95,27 @@ void proposals_expire(struct proposals *p, uint64_t now_ms, const struct store_e
 {
 	struct pending *e;
 	while ((e = list_first(&p->by_deadline, struct pending, link)) != NULL &&
-	       e->deadline_ms <= now_ms)
+	       e->deadline_ms <= now_ms) {
+		p->failed++;
 		proposals_complete(p, e->id, NULL, err);
+	}
 }
 
 void proposals_fail_all(struct proposals *p, const struct store_error *err)
 {
 	struct pending *e;
-	while ((e = list_first(&p->by_deadline, struct pending, link)) != NULL)
+	while ((e = list_first(&p->by_deadline, struct pending, link)) != NULL) {
+		p->failed++;
 		proposals_complete(p, e->id, NULL, err);
+	}
 }
 
 uint64_t proposals_pending(const struct proposals *p)
 {
 	return p->by_id.count;
+}
+
+uint64_t proposals_failed(const struct proposals *p)
+{
+	return p->failed;
 }

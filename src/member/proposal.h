@@ -36,5 +36,8 @@ void proposals_expire(struct proposals *p, uint64_t now_ms, const struct store_e
 /* Completes every entry with err (e.g. the member stopped). */
 void proposals_fail_all(struct proposals *p, const struct store_error *err);
 uint64_t proposals_pending(const struct proposals *p);
+/* Requests completed with an error by proposals_expire or proposals_fail_all
+ * (etcd_server_proposals_failed_total). */
+uint64_t proposals_failed(const struct proposals *p);
 
 #endif /* CETCD_PROPOSAL_H */

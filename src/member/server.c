@@ -156,6 +156,7 @@ static void before_sleep(void *ctx)
 	node_process(s->node); /* applies, which resumes waiting requests */
 	http_server_flush(s->http);
 	http_server_flush(s->peer_http);
+	http_server_flush(s->metrics_http);
 }
 
 /* ---- lifecycle --------------------------------------------------------- */
@@ -382,6 +383,11 @@ struct server *server_new(const struct server_opts *opts)
 				      opts->n_listen_client_urls, opts->client_tls);
 	if (s->http == NULL)
 		goto fail;
+	if (opts->n_listen_metrics_urls &&
+	    (s->metrics_http =
+		     http_server_new(s->loop, opts->metrics_service, s, opts->listen_metrics_urls,
+				     opts->n_listen_metrics_urls)) == NULL)
+		goto fail;
 	loop_add_timer(s->loop, TICK_MS, on_tick, s);
 	loop_add_timer(s->loop, opts->heartbeat_ms > 20 ? opts->heartbeat_ms / 2 : 10, on_raft_tick,
 		       s);
@@ -401,6 +407,8 @@ int server_run(struct server *s)
 	for (size_t i = 0; i < s->opts.n_listen_client_urls; i++)
 		log_info("embed", "listening for client requests on %s",
 			 host_port(s->opts.listen_client_urls[i]));
+	for (size_t i = 0; i < s->opts.n_listen_metrics_urls; i++)
+		log_info("embed", "listening for metrics on %s", s->opts.listen_metrics_urls[i]);
 	int rc = loop_run(s->loop);
 	return rc == 0 && !node_failed(s->node) ? 0 : 1;
 }
@@ -421,6 +429,7 @@ void server_free(struct server *s)
 	peer_sender_free(s->peers);
 	http_server_free(s->peer_http);
 	http_server_free(s->http);
+	http_server_free(s->metrics_http);
 	proposals_free(s->props);
 	store_free(s->store);
 	auth_state_free(s->auth);

@@ -32,6 +32,8 @@ struct server_opts {
 	size_t n_listen_client_urls;
 	char **listen_peer_urls;
 	size_t n_listen_peer_urls;
+	char **listen_metrics_urls; /* --listen-metrics-urls (may be none) */
+	size_t n_listen_metrics_urls;
 	char **advertise_client_urls;
 	size_t n_advertise_client_urls;
 	char **initial_advertise_peer_urls;
@@ -55,6 +57,7 @@ struct server_opts {
 	const struct http_tls *client_tls;
 	const struct http_tls *peer_tls;
 	const struct http_client_tls *peer_client_tls;
+	const struct http_service *metrics_service;
 };
 
 struct server {
@@ -65,9 +68,10 @@ struct server {
 	struct auth_state *auth; /* the v2 auth table (kv/auth.h), beside the store */
 	struct node *node;
 	struct proposals *props;
-	struct http_server *http;      /* client listeners */
-	struct http_server *peer_http; /* peer listeners */
-	struct peer_sender *peers;     /* sends Raft messages to the other members */
+	struct http_server *http;	  /* client listeners */
+	struct http_server *peer_http;	  /* peer listeners */
+	struct http_server *metrics_http; /* --listen-metrics-urls, or NULL */
+	struct peer_sender *peers;	  /* sends Raft messages to the other members */
 	struct cluster cluster;
 	uint64_t self_id;
 	int64_t start_wall_ns;

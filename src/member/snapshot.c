@@ -18,6 +18,7 @@
 #include "member/peer_send.h"
 #include "member/server.h"
 #include "net/loop.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 int snapshot_restore(struct node *n, const void *data, size_t len, bool replace,
@@ -107,8 +108,11 @@ static void on_snapshot_done(void *ctx, uint32_t events)
 	uint64_t bytes = 0;
 	int rc = snap_job_finish(n->snap_job, &bytes, err, sizeof(err));
 	n->snap_job = NULL;
-	if (rc == 0)
+	if (rc == 0) {
 		n->snap_bytes = bytes;
+		prom_hist_observe(&n->snap_save_seconds, NODE_SNAP_HIST_START, NODE_SNAP_HIST_N,
+				  (double)(clock_mono_us() - n->snap_started_us) / 1e6);
+	}
 	if (rc != 0) {
 		log_error("etcdserver", "snapshot save failed: %s (will retry)", err);
 		return;
@@ -182,6 +186,7 @@ void snapshot_maybe_take(struct node *n)
 	}
 	n->snap_index = meta.index;
 	n->applied_bytes = 0;
+	n->snap_started_us = clock_mono_us();
 	n->snap_watch =
 		loop_add_fd(n->srv->loop, snap_job_fd(n->snap_job), EPOLLIN, on_snapshot_done, n);
 }

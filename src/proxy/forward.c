@@ -343,6 +343,12 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *dst, size_t max)
 	return 0;
 }
 
+static void count_handled(struct forward *f)
+{
+	proxy_metrics_handled(&f->p->metrics, f->req->method, (unsigned)f->status,
+			      (double)(clock_mono_ms() - f->started_ms) / 1e3);
+}
+
 /* The head now, the body as it comes (stream_reader). */
 static void answer_streaming(struct forward *f)
 {
@@ -352,6 +358,7 @@ static void answer_streaming(struct forward *f)
 		MHD_create_response_from_callback(size, block, stream_reader, f, NULL);
 	add_response_headers(f, resp);
 	f->mode = ANSWER_STREAM;
+	count_handled(f);
 	http_respond(f->req, (unsigned)f->status, resp);
 }
 
@@ -366,6 +373,7 @@ static void answer_buffered(struct forward *f)
 	struct MHD_Response *resp = reply_from_buf(&f->out, NULL);
 	f->out_pos = 0;
 	add_response_headers(f, resp);
+	count_handled(f);
 	http_respond(f->req, (unsigned)f->status, resp);
 }
 
@@ -421,12 +429,14 @@ void proxy_reply_unreachable(struct http_req *r, size_t n_tried)
 	char msg[96];
 	snprintf(msg, sizeof(msg), "httpproxy: unable to get response from %zu endpoint(s)",
 		 n_tried);
+	proxy_metrics_dropped(&((struct proxy *)r->ctx)->metrics, r->method, PD_FAILED_RESPONSE);
 	proxy_reply_message(r, MHD_HTTP_BAD_GATEWAY, msg);
 }
 
 void proxy_reply_zero_endpoints(struct http_req *r)
 {
 	struct proxy *p = r->ctx;
+	proxy_metrics_dropped(&p->metrics, r->method, PD_ZERO_ENDPOINTS);
 	refresher_kick(p->refresher);
 	proxy_reply_message(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 			    "httpproxy: zero endpoints currently available");
@@ -451,8 +461,10 @@ static void on_done(void *ctx, const struct http_call_result *res)
 	f->write_deadline_ms = 0;
 	struct endpoint *ep = f->tried[f->n_tried - 1];
 	bool transport_error = res->error != HTTP_CALL_OK && res->error != HTTP_CALL_ABORTED;
-	if (transport_error)
+	if (transport_error) {
 		endpoints_fail(&f->p->endpoints, ep, clock_mono_ms());
+		proxy_metrics_dropped(&f->p->metrics, f->req->method, PD_FAILED_SENDING);
+	}
 	if (f->mode == ANSWER_STREAM) {
 		f->up_done = true;
 		f->up_failed = res->error != HTTP_CALL_OK;
@@ -577,6 +589,7 @@ static void try_next(struct forward *f)
 		if (start_call(f, ep))
 			return;
 		endpoints_fail(&p->endpoints, ep, now);
+		proxy_metrics_dropped(&p->metrics, f->req->method, PD_FAILED_SENDING);
 	}
 	if (f->n_tried == 0)
 		proxy_reply_zero_endpoints(f->req);
@@ -631,6 +644,7 @@ void forward_request(struct http_req *r)
 	struct proxy *p = r->ctx;
 	if (answer_readonly_or_options(r) || answer_health_alone(r))
 		return;
+	proxy_metrics_request(&p->metrics, r->method);
 	if (r->body_too_large) {
 		proxy_reply_message(r, 413 /* Content Too Large */,
 				    "httpproxy: request body too large");

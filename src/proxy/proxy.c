@@ -39,6 +39,7 @@ static const struct http_header cors_headers[] = {
 
 static const struct http_route proxy_routes[] = {
 	{"/v2/config/local/proxy", 0, NULL, forward_serve_config},
+	{"/metrics", 0, NULL, proxy_metrics_serve},	      /* etcd's proxy serves its own */
 	{"", HTTP_PREFIX | HTTP_BODY, NULL, forward_request}, /* everything else */
 };
 

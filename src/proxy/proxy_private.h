@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "proxy/endpoints.h"
+#include "proxy/metrics.h"
 #include "util/list.h"
 
 struct loop;
@@ -35,8 +36,9 @@ struct proxy {
 	/* "1.1 cetcd-<id>": this proxy in a Via header; a request that already
 	 * carries it has looped back */
 	char via[40];
-	struct list forwards;	 /* struct forward.link: requests the tick checks */
-	struct loop_timer *tick; /* forward_tick */
+	struct list forwards;	      /* struct forward.link: requests the tick checks */
+	struct loop_timer *tick;      /* forward_tick */
+	struct proxy_metrics metrics; /* counted by forward.c, served by metrics.c */
 };
 
 /* The route handlers (forward.c). */

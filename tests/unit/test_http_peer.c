@@ -30,6 +30,7 @@
 #include "api/http_admin.h"
 #include "api/http_auth.h"
 #include "api/http_keys.h"
+#include "api/http_metrics.h"
 #include "api/http_peer.h"
 #include "api/routes.h"
 #include "net/http_client.h"
@@ -86,6 +87,7 @@ CLIENT_ROUTE_STUB(http_admin_debug_vars)
 CLIENT_ROUTE_STUB(http_auth_enable)
 CLIENT_ROUTE_STUB(http_auth_users)
 CLIENT_ROUTE_STUB(http_auth_roles)
+CLIENT_ROUTE_STUB(http_metrics_handle)
 
 /* ---- fixture ------------------------------------------------------------------ */
 
