@@ -384,9 +384,10 @@ struct server *server_new(const struct server_opts *opts)
 	if (s->http == NULL)
 		goto fail;
 	if (opts->n_listen_metrics_urls &&
-	    (s->metrics_http =
-		     http_server_new(s->loop, opts->metrics_service, s, opts->listen_metrics_urls,
-				     opts->n_listen_metrics_urls)) == NULL)
+	    (s->metrics_http = http_server_new_tls(
+		     s->loop, opts->metrics_service, s, opts->listen_metrics_urls,
+		     opts->n_listen_metrics_urls, opts->client_tls)) ==
+		    NULL) /* https:// as etcd: the client's */
 		goto fail;
 	loop_add_timer(s->loop, TICK_MS, on_tick, s);
 	loop_add_timer(s->loop, opts->heartbeat_ms > 20 ? opts->heartbeat_ms / 2 : 10, on_raft_tick,
