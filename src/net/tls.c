@@ -25,6 +25,7 @@ struct tls_server {
 	char *priorities;
 	bool client_cert_auth;
 	char *allowed_cn;		/* NULL: any */
+	char *allowed_hostname;		/* NULL: any */
 	gnutls_x509_trust_list_t trust; /* CA + CRL; NULL without a CA */
 };
 
@@ -215,6 +216,8 @@ struct tls_server *tls_server_load(const struct http_tls *t, char *err, size_t c
 	s->priorities = xstrdup(set(t->priorities) ? t->priorities : DEFAULT_PRIORITIES);
 	if (set(t->allowed_cn))
 		s->allowed_cn = xstrdup(t->allowed_cn);
+	if (set(t->allowed_hostname))
+		s->allowed_hostname = xstrdup(t->allowed_hostname);
 	if (!set(t->cert_file) || !set(t->key_file)) {
 		snprintf(err, cap, "a TLS certificate and key are needed");
 		goto fail;
@@ -251,6 +254,7 @@ void tls_server_free(struct tls_server *s)
 	free(s->ca_pem);
 	free(s->priorities);
 	free(s->allowed_cn);
+	free(s->allowed_hostname);
 	free(s);
 }
 
@@ -347,6 +351,22 @@ static void chain_free(gnutls_x509_crt_t *v, unsigned n)
 	free(v);
 }
 
+/* etcd's check after the chain verified: the allowed CN or host name. */
+static bool allowed(const struct tls_server *s, gnutls_x509_crt_t leaf)
+{
+	if (s->allowed_cn == NULL && s->allowed_hostname == NULL)
+		return true;
+	bool ok = false;
+	if (s->allowed_cn) {
+		char *cn = crt_cn(leaf);
+		ok = strcmp(cn, s->allowed_cn) == 0;
+		free(cn);
+	}
+	if (!ok && s->allowed_hostname)
+		ok = gnutls_x509_crt_check_hostname(leaf, s->allowed_hostname) != 0;
+	return ok;
+}
+
 int tls_server_verify(const struct tls_server *s, void *session)
 {
 	if (s->trust == NULL)
@@ -362,12 +382,8 @@ int tls_server_verify(const struct tls_server *s, void *session)
 	unsigned status = 0;
 	int rc = gnutls_x509_trust_list_verify_crt2(s->trust, chain, n, &purpose, 1, 0, &status,
 						    NULL);
-	if (rc == 0 && status == 0 && s->allowed_cn) {
-		char *cn = crt_cn(chain[0]);
-		if (strcmp(cn, s->allowed_cn) != 0)
-			status = GNUTLS_CERT_INVALID;
-		free(cn);
-	}
+	if (rc == 0 && status == 0 && !allowed(s, chain[0]))
+		status = GNUTLS_CERT_INVALID;
 	chain_free(chain, n);
 	return rc == 0 && status == 0 ? 0 : -1;
 }
