@@ -66,6 +66,7 @@ static int build_client(const struct config *c, struct tls_setup *t)
 	/* etcd 3.4 requires client certificates as soon as it trusts a CA */
 	h->client_cert_auth = c->client_cert_auth || set(h->trusted_ca_file);
 	h->crl_file = c->client_crl_file;
+	h->allowed_hostname = c->client_cert_allowed_hostname;
 	t->has_client = true;
 	return 0;
 }
@@ -96,6 +97,7 @@ static int build_peer(const struct config *c, struct tls_setup *t)
 	h->client_cert_auth = c->peer_client_cert_auth || set(h->trusted_ca_file);
 	h->crl_file = c->peer_crl_file;
 	h->allowed_cn = c->peer_cert_allowed_cn;
+	h->allowed_hostname = c->peer_cert_allowed_hostname;
 	t->has_peer = t->has_peer_client = true;
 	return 0;
 }

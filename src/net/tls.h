@@ -19,8 +19,12 @@ struct http_tls {
 	const char *trusted_ca_file; /* CA(s) that sign client certificates */
 	const char *crl_file;	     /* revoked client certificates (PEM or DER) */
 	bool client_cert_auth;	     /* refuse a client without a certificate from the CA */
-	const char *allowed_cn;	     /* with client_cert_auth: the only CN let in */
-	const char *priorities;	     /* GnuTLS priority string; NULL: TLS 1.2+ defaults */
+	/* With client_cert_auth, etcd's --peer-cert-allowed-cn and
+	 * --*-cert-allowed-hostname: a certificate must have this CN, or be
+	 * valid for this host name (either one lets it in). */
+	const char *allowed_cn;
+	const char *allowed_hostname;
+	const char *priorities; /* GnuTLS priority string; NULL: TLS 1.2+ defaults */
 };
 
 /* The material of one listener set, loaded and checked. */

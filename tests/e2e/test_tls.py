@@ -321,6 +321,16 @@ def test_ca_file(c, dir):
     refused(n.client_url, ssl_ctx(c), "no client certificate")
 
 
+def test_client_cert_allowed_hostname(c, dir):
+    """--client-cert-allowed-hostname: only client certificates valid for that
+    host name get in."""
+    n = Node(dir, "n1", client_scheme="https", extra=server_flags(c, True) + [
+        "--client-cert-allowed-hostname", "localhost"]).start()
+    wait_answering(n, ctx=ssl_ctx(c, "member"))
+    put_get(n.client_url, ssl_ctx(c, "member"), "host", "ok")
+    refused(n.client_url, ssl_ctx(c, "root"), "a certificate without that host")
+
+
 def test_client_crl(c, dir):
     """--client-crl-file: a revoked client certificate is refused."""
     n = Node(dir, "n1", client_scheme="https",

@@ -1021,11 +1021,11 @@ static void test_ignored_and_unsupported(void)
 	}
 
 	{ /* set through the environment: recorded with the env value */
-		char *env[] = {"ETCD_PEER_CERT_ALLOWED_HOSTNAME=h", NULL};
+		char *env[] = {"ETCD_DISCOVERY_SRV=example.com", NULL};
 
 		run_env(&r, env, NULL);
-		CHECK(r.rc == 0 && is_unsupported(&r.c, "peer-cert-allowed-hostname"));
-		CHECK(strcmp(r.c.unsupported[0].value, "h") == 0);
+		CHECK(r.rc == 0 && is_unsupported(&r.c, "discovery-srv"));
+		CHECK(strcmp(r.c.unsupported[0].value, "example.com") == 0);
 		done(&r);
 	}
 }
