@@ -1,6 +1,6 @@
-/* auth_crypt.c - the password worker: one thread at the lowest CPU priority
- * running libxcrypt's crypt_gensalt_rn / crypt_rn for jobs the loop queues
- * (see auth_crypt.h). */
+/* auth_crypt.c - the password workers: two threads (normal priority, and
+ * nice 19 for checks while wrong passwords flood in) running libxcrypt's
+ * crypt_gensalt_rn / crypt_rn for jobs the loop queues (see auth_crypt.h). */
 #include "api/auth_crypt.h"
 
 #include <crypt.h>
@@ -15,12 +15,21 @@
 #include <unistd.h>
 
 #include "net/loop.h"
+#include "util/clock.h"
 #include "util/list.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
 #define BCRYPT_PREFIX "$2b$"
 #define BCRYPT_COST   10 /* etcd: bcrypt.DefaultCost */
+/* Two worker threads: lane 0 at normal priority, lane 1 at nice 19 (Linux:
+ * nice is per thread). Checks go to lane 1 while wrong passwords are
+ * flooding in (FLOOD_FAILS or more failed checks in the last second), so a
+ * flood gets only the CPU the requests being served leave idle, while an
+ * ordinary login (and every new password's hash) is not held back. */
+#define LANES	    2
+#define FLOOD_NICE  19
+#define FLOOD_FAILS 8
 
 struct auth_job {
 	struct list link; /* in todo or done */
@@ -34,13 +43,22 @@ struct auth_job {
 };
 
 struct worker {
-	pthread_t thread;
+	pthread_t thread[LANES];
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct list todo, done; /* under mu */
+	pthread_cond_t cv[LANES];
+	struct list todo[LANES], done; /* under mu */
 	int efd;
 	struct loop_fd *watch;
-	size_t pending; /* loop thread only */
+	/* loop thread only */
+	size_t pending;
+	bool no_flood_lane;	    /* lane 1 could not be started */
+	uint64_t window_ms;	    /* start of the current second */
+	unsigned fails, last_fails; /* failed checks in it, and in the one before */
+};
+
+struct lane {
+	struct worker *w;
+	int i;
 };
 
 static struct worker *W;
@@ -81,17 +99,17 @@ static void run_job(struct auth_job *j)
 
 static void *worker_main(void *arg)
 {
-	struct worker *w = arg;
-	/* the lowest priority (Linux: nice is per thread): a flood of wrong
-	 * passwords gets the CPU the requests being served leave idle, instead
-	 * of a core of its own */
-	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 19) != 0)
+	struct lane *ln = arg;
+	struct worker *w = ln->w;
+	int i = ln->i;
+	free(ln);
+	if (i == 1 && setpriority(PRIO_PROCESS, (id_t)gettid(), FLOOD_NICE) != 0)
 		log_warn("etcdserver/auth", "password worker: setpriority: %s", strerror(errno));
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (list_empty(&w->todo))
-			pthread_cond_wait(&w->cv, &w->mu);
-		struct auth_job *j = list_entry(w->todo.next, struct auth_job, link);
+		while (list_empty(&w->todo[i]))
+			pthread_cond_wait(&w->cv[i], &w->mu);
+		struct auth_job *j = list_entry(w->todo[i].next, struct auth_job, link);
 		list_del(&j->link);
 		bool skip = j->cancelled;
 		pthread_mutex_unlock(&w->mu);
@@ -105,6 +123,43 @@ static void *worker_main(void *arg)
 				 strerror(errno));
 	}
 	return NULL;
+}
+
+static bool flooded(struct worker *w)
+{
+	uint64_t now = clock_mono_ms();
+	unsigned recent = now - w->window_ms < 2000 ? w->fails : 0;
+	if (now - w->window_ms < 1000)
+		recent += w->last_fails;
+	return recent >= FLOOD_FAILS;
+}
+
+/* Loop thread: counts failed checks per second (the flood detector); when
+ * a flood starts, the checks already queued at normal priority move to the
+ * low-priority lane. */
+static void count_fail(struct worker *w)
+{
+	uint64_t now = clock_mono_ms();
+	if (now - w->window_ms >= 1000) {
+		w->last_fails = now - w->window_ms < 2000 ? w->fails : 0;
+		w->fails = 0;
+		w->window_ms = now;
+	}
+	bool was = flooded(w);
+	w->fails++;
+	if (was || !flooded(w) || w->no_flood_lane)
+		return;
+	pthread_mutex_lock(&w->mu);
+	struct list *l0 = &w->todo[0];
+	for (struct list *p = l0->next, *next; p != l0; p = next) {
+		next = p->next;
+		if (list_entry(p, struct auth_job, link)->verify) {
+			list_del(p);
+			list_add_tail(&w->todo[1], p);
+		}
+	}
+	pthread_cond_signal(&w->cv[1]);
+	pthread_mutex_unlock(&w->mu);
 }
 
 /* Loop thread: report what the worker finished. */
@@ -123,6 +178,8 @@ static void on_done(void *ctx, uint32_t events)
 		struct auth_job *j = list_entry(done.next, struct auth_job, link);
 		list_del(&j->link);
 		w->pending--;
+		if (j->verify && !j->ok && !j->cancelled)
+			count_fail(w);
 		if (!j->cancelled)
 			j->fn(j->ctx, j);
 		job_free(j);
@@ -135,8 +192,10 @@ static struct worker *worker_get(struct loop *l)
 		return W;
 	struct worker *w = xcalloc(1, sizeof(*w));
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	list_init(&w->todo);
+	for (int i = 0; i < LANES; i++) {
+		pthread_cond_init(&w->cv[i], NULL);
+		list_init(&w->todo[i]);
+	}
 	list_init(&w->done);
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->efd < 0)
@@ -144,9 +203,19 @@ static struct worker *worker_get(struct loop *l)
 	w->watch = loop_add_fd(l, w->efd, EPOLLIN, on_done, w);
 	if (w->watch == NULL)
 		goto fail;
-	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-		loop_del_fd(l, w->watch);
-		goto fail;
+	for (int i = 0; i < LANES; i++) {
+		struct lane *ln = xcalloc(1, sizeof(*ln));
+		ln->w = w;
+		ln->i = i;
+		if (pthread_create(&w->thread[i], NULL, worker_main, ln) != 0) {
+			/* lane 0 alone still works: everything goes there */
+			free(ln);
+			if (i == 0) {
+				loop_del_fd(l, w->watch);
+				goto fail;
+			}
+			w->no_flood_lane = true;
+		}
 	}
 	W = w;
 	return W;
@@ -166,9 +235,10 @@ static struct auth_job *submit(struct loop *l, struct auth_job *j)
 		return NULL;
 	}
 	w->pending++;
+	int i = j->verify && !w->no_flood_lane && flooded(w) ? 1 : 0;
 	pthread_mutex_lock(&w->mu);
-	list_add_tail(&w->todo, &j->link);
-	pthread_cond_signal(&w->cv);
+	list_add_tail(&w->todo[i], &j->link);
+	pthread_cond_signal(&w->cv[i]);
 	pthread_mutex_unlock(&w->mu);
 	return j;
 }

@@ -1,9 +1,12 @@
 /* auth_crypt.h - password hashing and checking for v2 auth, off the loop
  * thread. libxcrypt's bcrypt ("$2b$", cost 10 as etcd's bcrypt.DefaultCost;
- * etcd's "$2a$" hashes check too) costs tens of milliseconds: one worker
- * thread does it, the loop hands it jobs and gets each result back on the
- * loop thread through an eventfd. The worker is started on first use and
- * lives as long as the process. Loop thread only (except the worker). */
+ * etcd's "$2a$" hashes check too) costs tens of milliseconds: worker
+ * threads do it, the loop hands them jobs and gets each result back on the
+ * loop thread through an eventfd. Two lanes: normal priority, and nice 19
+ * for checks while wrong passwords flood in (8 or more failed checks in
+ * about a second), so that a flood only gets CPU the rest leaves idle. The
+ * workers are started on first use and live as long as the process. Loop
+ * thread only (except the workers). */
 #ifndef CETCD_AUTH_CRYPT_H
 #define CETCD_AUTH_CRYPT_H
 

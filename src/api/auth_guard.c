@@ -25,8 +25,9 @@
 #define MAX_CHECKS 64
 
 struct cache_entry {
-	uint8_t mac[MAC_LEN];
-	char *hash; /* the user's stored hash the check was made against */
+	uint8_t mac[MAC_LEN]; /* of the Basic token (base64 of "user:password") */
+	char *user;	      /* the user it names */
+	char *hash;	      /* the user's stored hash the check was made against */
 	bool ok;
 };
 
@@ -34,6 +35,7 @@ struct cache_entry {
 struct auth_check {
 	struct list link; /* in G.checks */
 	uint8_t mac[MAC_LEN];
+	char *user;
 	char *hash;
 	struct list waiters; /* struct auth_wait */
 };
@@ -42,6 +44,7 @@ static struct {
 	bool ready;
 	bool no_key; /* no random key for the MACs: credentials are refused */
 	uint8_t key[MAC_LEN];
+	gnutls_hmac_hd_t keyed; /* HMAC-SHA-256 with the key set: copied per use */
 	struct cache_entry slots[CACHE_SLOTS];
 	struct list checks;
 	size_t n_checks;
@@ -53,11 +56,24 @@ static void guard_init(void)
 		return;
 	G.ready = true;
 	list_init(&G.checks);
-	if (gnutls_rnd(GNUTLS_RND_KEY, G.key, sizeof(G.key)) != 0) {
+	if (gnutls_rnd(GNUTLS_RND_KEY, G.key, sizeof(G.key)) != 0 ||
+	    gnutls_hmac_init(&G.keyed, GNUTLS_MAC_SHA256, G.key, sizeof(G.key)) != 0) {
 		log_error("etcdserver/auth",
 			  "no random key for the password cache: every password is refused");
 		G.no_key = true;
 	}
+}
+
+/* The MAC of the credentials: a copy of the keyed state (the key schedule
+ * is done once), fed the bytes. Returns 0 or -1. */
+static int mac_of(const char *cred, size_t len, uint8_t *mac)
+{
+	gnutls_hmac_hd_t h = gnutls_hmac_copy(G.keyed);
+	if (h == NULL)
+		return -1;
+	int rc = gnutls_hmac(h, cred, len);
+	gnutls_hmac_deinit(h, mac);
+	return rc == 0 ? 0 : -1;
 }
 
 static struct cache_entry *slot_of(const uint8_t *mac)
@@ -72,16 +88,16 @@ static void on_checked(void *ctx, struct auth_job *job)
 	struct auth_check *c = ctx;
 	struct cache_entry *e = slot_of(c->mac);
 	free(e->hash);
+	free(e->user);
 	memcpy(e->mac, c->mac, MAC_LEN);
+	e->user = c->user;
 	e->hash = c->hash;
 	e->ok = auth_job_ok(job);
-	c->hash = NULL;
 	list_del(&c->link);
 	G.n_checks--;
 	struct list waiters;
 	list_init(&waiters);
 	list_splice_tail(&waiters, &c->waiters);
-	free(c->hash);
 	free(c);
 	/* each waiter asks again: the answer is in the cache now (unless the
 	 * user changed meanwhile, then it waits for a new check) */
@@ -103,8 +119,9 @@ void auth_wait_cancel(struct auth_wait *w)
 
 /* Joins (or starts) the check of these credentials against hash and
  * suspends r. Returns false when no check can be queued. */
-static bool wait_for_check(struct http_req *r, const uint8_t *mac, const char *password,
-			   const char *hash, struct auth_wait *w, auth_resume_fn resume)
+static bool wait_for_check(struct http_req *r, const uint8_t *mac, const char *user,
+			   const char *password, const char *hash, struct auth_wait *w,
+			   auth_resume_fn resume)
 {
 	struct auth_check *c = NULL, *it;
 	list_for_each(it, &G.checks, link)
@@ -119,9 +136,11 @@ static bool wait_for_check(struct http_req *r, const uint8_t *mac, const char *p
 			return false;
 		c = xcalloc(1, sizeof(*c));
 		memcpy(c->mac, mac, MAC_LEN);
+		c->user = xstrdup(user);
 		c->hash = xstrdup(hash);
 		list_init(&c->waiters);
 		if (auth_crypt_verify(api_server(r)->loop, password, hash, on_checked, c) == NULL) {
+			free(c->user);
 			free(c->hash);
 			free(c);
 			return false;
@@ -178,6 +197,47 @@ static const struct auth_user *cert_user(struct http_req *r, const struct auth_s
 	return cn ? auth_find_user(st, cn, strlen(cn)) : NULL;
 }
 
+/* A cached check of this Basic token: the user it names, if that user's
+ * stored hash is still the one the check was made against. */
+static enum who cached(const struct auth_state *st, const uint8_t *mac,
+		       const struct auth_user **out)
+{
+	const struct cache_entry *e = slot_of(mac);
+	if (e->hash == NULL || memcmp(e->mac, mac, MAC_LEN) != 0)
+		return WHO_WAIT; /* not known */
+	const struct auth_user *u = auth_find_user(st, e->user, strlen(e->user));
+	if (u == NULL || strcmp(e->hash, u->password) != 0)
+		return WHO_WAIT;
+	*out = u;
+	return e->ok ? WHO_USER : WHO_NOBODY;
+}
+
+/* Credentials not in the cache: decode them, then check the password on
+ * the worker (suspending r). */
+static enum who check_basic(struct http_req *r, const struct auth_state *st, const char *hdr,
+			    const uint8_t *mac, struct auth_wait *w, auth_resume_fn resume)
+{
+	size_t len, colon;
+	char *cred = decode_basic(hdr, &len, &colon);
+	if (cred == NULL)
+		return WHO_NOBODY;
+	enum who who = WHO_NOBODY;
+	char *user = xstrndup(cred, colon);
+	char *password = xstrndup(cred + colon + 1, len - colon - 1);
+	const struct auth_user *u = auth_find_user(st, user, colon);
+	if (u && wait_for_check(r, mac, user, password, u->password, w, resume))
+		who = WHO_WAIT;
+	explicit_bzero(password, len - colon - 1);
+	free(password);
+	free(user);
+	explicit_bzero(cred, len);
+	gnutls_free(cred);
+	return who;
+}
+
+/* The key of the cache is the HMAC of the Basic token itself (the base64
+ * of "user:password"), so a hit needs no decoding; another spelling of the
+ * same credentials is just another entry. */
 static enum who request_user(struct http_req *r, const struct auth_state *st,
 			     const struct auth_user **out, struct auth_wait *w,
 			     auth_resume_fn resume)
@@ -188,34 +248,16 @@ static enum who request_user(struct http_req *r, const struct auth_state *st,
 		*out = cert_user(r, st);
 		return *out ? WHO_USER : WHO_GUEST;
 	}
-	size_t len, colon;
-	char *cred = decode_basic(hdr, &len, &colon);
-	if (cred == NULL)
+	if (strncasecmp(hdr, "Basic ", 6) != 0)
 		return WHO_NOBODY;
-	enum who who = WHO_NOBODY;
-	const struct auth_user *u = auth_find_user(st, cred, colon);
-	if (u == NULL)
-		goto out;
 	guard_init();
 	uint8_t mac[MAC_LEN];
-	if (G.no_key ||
-	    gnutls_hmac_fast(GNUTLS_MAC_SHA256, G.key, sizeof(G.key), cred, len, mac) != 0)
-		goto out; /* fail closed */
-	struct cache_entry *e = slot_of(mac);
-	if (e->hash && memcmp(e->mac, mac, MAC_LEN) == 0 && strcmp(e->hash, u->password) == 0) {
-		who = e->ok ? WHO_USER : WHO_NOBODY;
-		*out = u;
-		goto out;
-	}
-	char *password = xstrndup(cred + colon + 1, len - colon - 1);
-	if (wait_for_check(r, mac, password, u->password, w, resume))
-		who = WHO_WAIT;
-	explicit_bzero(password, len - colon - 1);
-	free(password);
-out:
-	explicit_bzero(cred, len);
-	gnutls_free(cred);
-	return who;
+	if (G.no_key || mac_of(hdr + 6, strlen(hdr + 6), mac) != 0)
+		return WHO_NOBODY; /* fail closed */
+	enum who who = cached(st, mac, out);
+	if (who != WHO_WAIT)
+		return who;
+	return check_basic(r, st, hdr, mac, w, resume);
 }
 
 enum auth_verdict auth_guard_key(struct http_req *r, const char *key, bool recursive, bool write,

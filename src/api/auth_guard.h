@@ -4,10 +4,10 @@
  * names the user instead with --client-cert-auth: one marked place in
  * auth_guard.c). A password is checked once with the slow hash (on the
  * password worker, auth_crypt.h) and the result cached, keyed on an
- * HMAC-SHA-256 of (user, password) under a random per-process key; a cached
- * result counts only while the user's stored hash is the one it was
- * checked against, so a password change, a deleted or re-created user
- * invalidates it. While a check is running the request is suspended and
+ * HMAC-SHA-256 of the Basic token (the base64 of "user:password") under a
+ * random per-process key; a cached result counts only while the user's
+ * stored hash is the one it was checked against, so a password change, a
+ * deleted or re-created user invalidates it. While a check is running the request is suspended and
  * resumed through its callback, which asks again. Loop thread only. */
 #ifndef CETCD_AUTH_GUARD_H
 #define CETCD_AUTH_GUARD_H

@@ -388,8 +388,10 @@ def test_cluster(c):
         return
     try:
         m0, m1, m2 = cl.members
+        # password hashing is slow (bcrypt) and, in cetcd, runs at a low
+        # priority: generous timeouts for a loaded machine
         r = m0.request("PUT", "/v2/auth/users/root",
-                       body=json.dumps({"user": "root", "password": ROOT_PW}))
+                       body=json.dumps({"user": "root", "password": ROOT_PW}), timeout=30)
         status(r, 201, "root on m0")
         r = m1.request("PUT", "/v2/auth/roles/pubrole",
                        body=json.dumps({"role": "pubrole",
@@ -397,7 +399,7 @@ def test_cluster(c):
         status(r, 201, "role on m1")
         r = m2.request("PUT", "/v2/auth/users/alice",
                        body=json.dumps({"user": "alice", "password": "apw",
-                                        "roles": ["pubrole"]}))
+                                        "roles": ["pubrole"]}), timeout=30)
         status(r, 200, "alice on m2")
         status(m0.request("PUT", "/v2/auth/enable"), 200, "enable on m0")
         status(m0.request("PUT", kpath("/pub/x"), form={"value": "1"}, headers=ROOT), 201,
@@ -405,22 +407,24 @@ def test_cluster(c):
         # wait for m2 to see both
         deadline = time.time() + 10
         while time.time() < deadline:
-            r = m2.request("GET", kpath("/pub/x"), headers=ALICE)
+            r = m2.request("GET", kpath("/pub/x"), headers=ALICE, timeout=30)
             if r.status == 200:
                 break
             time.sleep(0.1)
         status(r, 200, "alice reads on m2")
-        r = m1.request("GET", kpath("/pub/x"), headers=basic("alice", "bad"))
+        r = m1.request("GET", kpath("/pub/x"), headers=basic("alice", "bad"), timeout=30)
         denied_key(r, "wrong password on m1")
         answer(m1.request("GET", "/v2/auth/enable"), 200, {"enabled": True}, "enabled on m1")
-        # m2 goes down; bob is made, then enough writes that the others
-        # snapshot and compact past bob (etcd keeps 5000 entries for
-        # followers): m2 gets the auth table in a snapshot
-        cl.stop(m2)
+        # a follower goes down; bob is made, then enough writes that the
+        # others snapshot and compact past bob (etcd keeps 5000 entries for
+        # followers): the follower gets the auth table in a snapshot
+        down = cl.followers()[-1]
+        m0 = [m for m in cl.members if m is not down][0]
+        cl.stop(down)
         r = m0.request("PUT", "/v2/auth/users/bob",
                        body=json.dumps({"user": "bob", "password": "bpw", "roles": ["pubrole"]}),
-                       headers=ROOT)
-        status(r, 200, "bob on m0")
+                       headers=ROOT, timeout=30)
+        status(r, 200, "bob")
         conn = http.client.HTTPConnection(m0.host, m0.port, timeout=10)
         try:
             for i in range(5300):
@@ -431,17 +435,17 @@ def test_cluster(c):
                 true(resp.status in (200, 201), "fill write: %d" % resp.status)
         finally:
             conn.close()
-        cl.restart(m2)
+        m2 = cl.restart(down)
         deadline = time.time() + 20
         while time.time() < deadline:
-            r = m2.request("GET", kpath("/pub/x"), headers=basic("bob", "bpw"))
+            r = m2.request("GET", kpath("/pub/x"), headers=basic("bob", "bpw"), timeout=30)
             if r.status == 200:
                 break
             time.sleep(0.2)
         status(r, 200, "bob reads on the member that caught up")
-        denied_key(m2.request("GET", kpath("/pub/x"), headers=basic("bob", "no")),
+        denied_key(m2.request("GET", kpath("/pub/x"), headers=basic("bob", "no"), timeout=30),
                    "bob's wrong password there")
-        no_cred(m2.request("GET", "/v2/auth/users", headers=basic("bob", "bpw")),
+        no_cred(m2.request("GET", "/v2/auth/users", headers=basic("bob", "bpw"), timeout=30),
                 "bob is not root there")
     finally:
         cl.cleanup()
