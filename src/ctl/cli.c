@@ -97,6 +97,12 @@ static int flag_set_value(struct ctl_flag *f, const char *name, const char *v, s
 	case CTL_STRING:
 		f->s = v;
 		return 0;
+	case CTL_STRINGS:
+		f->list = realloc(f->list, (f->nlist + 1) * sizeof(char *));
+		if (!f->list)
+			abort();
+		f->list[f->nlist++] = v;
+		return 0;
 	case CTL_INT:
 		if (go_parse_int(v, 0, 64, &f->i) != GO_NUM_OK)
 			break;

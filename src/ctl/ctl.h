@@ -36,15 +36,18 @@ enum ctl_flag_kind {
 	CTL_BOOL,
 	CTL_STRING,
 	CTL_INT,
-	CTL_DURATION
+	CTL_DURATION,
+	CTL_STRINGS
 };
 struct ctl_flag {
 	const char *names; /* "recursive, r" */
 	enum ctl_flag_kind kind;
-	bool set;      /* given on the command line */
-	bool b;	       /* CTL_BOOL */
-	const char *s; /* CTL_STRING */
-	int64_t i;     /* CTL_INT; CTL_DURATION in nanoseconds */
+	bool set;	   /* given on the command line */
+	bool b;		   /* CTL_BOOL */
+	const char *s;	   /* CTL_STRING */
+	int64_t i;	   /* CTL_INT; CTL_DURATION in nanoseconds */
+	const char **list; /* CTL_STRINGS: every value given, in order */
+	size_t nlist;
 };
 /* Parses argv[0..argc) against flags (NULL-named terminated), Go flag style;
  * reorder moves flags ahead of arguments first (urfave/cli commands).

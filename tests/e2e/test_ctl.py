@@ -357,6 +357,61 @@ def test_members(p):
     eq(nb, na, "cluster-health, dead endpoint")
 
 
+# ---------------------------------------------------------------- 6. auth
+
+AUTH_SCRIPT = [
+    ["user", "list"], ["role", "list"],
+    ["user", "add", "u1:p1"], ["user", "add", "u1:p1"], ["user", "get", "u1"],
+    ["user", "get", "nouser"], ["user", "get"],
+    ["role", "add", "r1"], ["role", "add", "r1"], ["role", "get", "r1"], ["role", "get", "nor"],
+    ["role", "grant", "r1", "--path", "/foo", "--read"],
+    ["role", "grant", "r1", "--path", "/foo", "--read"],
+    ["role", "grant", "r1", "--path", "/foo/*", "--rw"],
+    ["role", "grant", "r1", "--path", "/foo"],
+    ["role", "grant", "r1", "--path", "foo", "--read"],
+    ["role", "grant", "r1", "--read"],
+    ["role", "grant", "--path", "/foo", "--write"],
+    ["role", "grant", "nor", "--path", "/foo", "--write"],
+    ["role", "get", "r1"],
+    ["user", "grant", "u1", "--roles", "r1", "--roles", "r2"],
+    ["user", "grant", "u1", "--roles", "r1"],
+    ["user", "grant", "u1"],
+    ["user", "grant", "--roles", "r1"],
+    ["user", "get", "u1"], ["user", "list"], ["role", "list"],
+    ["role", "revoke", "r1", "--path", "/foo", "--write"],
+    ["role", "revoke", "r1", "--path", "/foo", "--read"],
+    ["role", "get", "r1"],
+    ["user", "revoke", "u1", "--roles", "r1"],
+    ["user", "remove", "u1"], ["user", "remove", "u1"],
+    ["role", "remove", "r1"], ["role", "remove", "r1"],
+    ["auth", "disable"], ["auth", "enable"],
+    ["user", "add", "root:rootpw"], ["auth", "enable"], ["auth", "enable", "x"],
+    ["set", "/a/b", "c"],
+    ["-u", "root:rootpw", "set", "/a/b", "c"],
+    ["-u", "root:bad", "get", "/a/b"],
+    ["-u", "root:rootpw", "user", "list"],
+    ["-u", "root:rootpw", "role", "list"],
+    ["-u", "root:bad", "user", "list"],
+    ["-u", "root:rootpw", "auth", "disable"],
+    ["user", "nosub"],
+]
+
+
+@with_pair
+def test_auth(p):
+    r = p.b.request("GET", "/v2/auth/enable")
+    if r.json is None:
+        print("# test_auth: the %s server has no /v2/auth (%d): not compared" % (
+            p.b.kind, r.status))
+        return
+    for args in AUTH_SCRIPT:
+        p.same(args)
+    for var in ("ETCDCTL_USERNAME",):
+        na = run_tool(ETCDCTL, p.a.url, ["user", "get", "root"], env={var: "root:rootpw"})
+        nb = run_tool(CETCDCTL, p.b.url, ["user", "get", "root"], env={var: "root:rootpw"})
+        eq(nb, na, "$ETCDCTL_USERNAME")
+
+
 # ---------------------------------------------------------------- 5. beyond etcdctl
 
 def test_endpoint():
