@@ -365,10 +365,10 @@ int ctl_get_url(const char *url, long timeout_ms, struct ctl_resp *resp, struct 
 		long oserr = 0;
 		curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);
 		if (rc == CURLE_COULDNT_CONNECT) {
-			buf_printf(err, "Get %s: dial tcp %s: connect: ", url, hp.data);
+			buf_printf(err, "Get \"%s\": dial tcp %s: connect: ", url, hp.data);
 			errno_text(err, oserr ? oserr : ECONNREFUSED);
 		} else {
-			buf_printf(err, "Get %s: %s", url, curl_easy_strerror(rc));
+			buf_printf(err, "Get \"%s\": %s", url, curl_easy_strerror(rc));
 		}
 		buf_free(&hp);
 		ret = -1;

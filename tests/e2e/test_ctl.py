@@ -412,6 +412,45 @@ def test_auth(p):
         eq(nb, na, "$ETCDCTL_USERNAME")
 
 
+# ---------------------------------------------------------------- cluster
+
+def test_cluster_failover():
+    """A 3-member cluster with one member killed: the sync learns every
+    member's client URL, the dead one is skipped; cluster-health reports it
+    (both tools against the same cluster, read-mostly commands)."""
+    import clustertest
+    try:
+        c = clustertest.Cluster(3).start()
+    except clustertest.Unsupported as e:
+        print("# test_cluster_failover: %s" % e)
+        return
+    try:
+        def same(args, **kw):
+            ra = run_tool(ETCDCTL, "", args, endpoints=False, **kw)
+            rb = run_tool(CETCDCTL, "", args, endpoints=False, **kw)
+            rb = (rb[0], rb[1].replace("cetcdctl", "etcdctl"), rb[2])
+            eq(rb, ra, "cetcdctl %s" % " ".join(args))
+        eps = ",".join(m.url for m in c)
+        same(["--endpoints", eps, "set", "/cl/a", "1"])
+        same(["--endpoints", eps, "member", "list"])
+        same(["--endpoints", eps, "cluster-health"])
+        dead = c[0]
+        dead.kill()
+        c.wait_leader(10.0)
+        for extra in ([], ["--no-sync"]):
+            for _ in range(3):
+                same(["--endpoints", eps] + extra + ["get", "/cl/a"])
+                same(["--endpoints", "%s,%s" % (dead.url, c[1].url)] + extra +
+                     ["-o", "extended", "get", "/cl/a"])
+        same(["--endpoints", dead.url, "get", "/cl/a"])
+        same(["--endpoints", dead.url, "--no-sync", "get", "/cl/a"])
+        same(["--endpoints", c[2].url, "cluster-health"])
+        same(["--endpoints", c[2].url, "member", "list"])
+        same(["--endpoints", c[1].url, "set", "/cl/a", "2"])
+    finally:
+        c.cleanup()
+
+
 # ---------------------------------------------------------------- 5. beyond etcdctl
 
 def test_endpoint():
