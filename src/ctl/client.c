@@ -258,6 +258,18 @@ static enum req_result do_one(const char *ep, const char *method, const char *pa
 			size_t hl = strcspn(h, ":");
 			buf_printf(errtext, "dial tcp: lookup %.*s: no such host", (int)hl, h);
 			res = REQ_CONN_ERR;
+		} else if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+			buf_puts(errtext, "x509: certificate signed by unknown authority");
+			res = REQ_OTHER_ERR;
+		} else if (strncmp(url.data, "https:", 6) == 0 &&
+			   (rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_RECV_ERROR ||
+			    rc == CURLE_GOT_NOTHING || rc == CURLE_SSL_CERTPROBLEM)) {
+			/* the TLS handshake failed (the server refused our certificate) */
+			buf_puts(errtext, rc == CURLE_SSL_CERTPROBLEM ?
+						  "tls: failed to load the "
+						  "client certificate" :
+						  "remote error: tls: bad certificate");
+			res = REQ_OTHER_ERR;
 		} else if (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR) {
 			buf_printf(errtext, "read tcp %s: %s", hp.data,
 				   rc == CURLE_GOT_NOTHING ? "EOF" : "connection reset by peer");

@@ -253,6 +253,16 @@ KEYS_SCRIPT = [
     ["set", "/k/../k/clean", "c"],
     ["get", "/k//clean/"],
     ["get", "k/clean"],
+    ["--debug", "mkdir", "--ttl", "100", "/k/dbg"],
+    ["--debug", "mk", "--in-order", "--ttl", "100", "/k/dbgq", "v"],
+    ["--debug", "set", "--swap-with-value", "c", "--swap-with-index", "99", "/k/clean", "d"],
+    ["--debug", "update", "/k/clean", "e"],
+    ["--debug", "updatedir", "/k/dbg"],
+    ["--debug", "setdir", "/k/dbg2"],
+    ["--debug", "rm", "--with-value", "e", "--with-index", "99", "/k/clean"],
+    ["--debug", "rm", "-r", "--dir", "/k/dbgq"],
+    ["--debug", "rmdir", "/k/dbg2"],
+    ["--debug", "ls", "-r", "--quorum", "/k/dbg"],
 ]
 
 
@@ -348,6 +358,8 @@ def test_members(p):
     p.same(["member", "update", "x"])
     p.same(["member", "update", "123456789abcdef0", "http://127.0.0.1:1"])
     p.same(["cluster-health"])
+    p.same(["--debug", "cluster-health"])
+    p.same(["--debug", "member", "list"])
     p.same(["member", "update"], url_args=lambda s: ["member", "update", s.stats_self()["id"],
                                                      s.peer_url])
     p.same(["member", "list"])
@@ -394,6 +406,11 @@ AUTH_SCRIPT = [
     ["-u", "root:bad", "user", "list"],
     ["-u", "root:rootpw", "auth", "disable"],
     ["user", "nosub"],
+    ["--debug", "user", "add", "dbg:pw"],
+    ["--debug", "user", "grant", "dbg", "--roles", "nosuch"],
+    ["--debug", "role", "add", "dbgr"],
+    ["--debug", "role", "grant", "dbgr", "--path", "/x", "--rw"],
+    ["--debug", "auth", "disable"],
 ]
 
 
@@ -449,6 +466,106 @@ def test_cluster_failover():
         same(["--endpoints", c[1].url, "set", "/cl/a", "2"])
     finally:
         c.cleanup()
+
+
+# ---------------------------------------------------------------- TLS
+
+def certtool(*args):
+    subprocess.run(["certtool"] + list(args), check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=30)
+
+
+def make_certs(d):
+    """A CA, a server certificate for 127.0.0.1 and a client one (certtool)."""
+    def tmpl(name, text):
+        p = os.path.join(d, name + ".tmpl")
+        with open(p, "w") as f:
+            f.write(text + "expiration_days = 30\n")
+        return p
+
+    def key(name):
+        p = os.path.join(d, name + ".key")
+        certtool("--generate-privkey", "--key-type=ecdsa", "--outfile", p)
+        return p
+
+    ca_key = key("ca")
+    ca = os.path.join(d, "ca.pem")
+    certtool("--generate-self-signed", "--load-privkey", ca_key, "--template",
+             tmpl("ca", "cn = ca\nca\ncert_signing_key\n"), "--outfile", ca)
+    out = {"ca": ca}
+    for name, text in (("server", "cn = server\nip_address = 127.0.0.1\ntls_www_server\n"
+                        "tls_www_client\nsigning_key\nencryption_key\n"),
+                       ("client", "cn = root\ntls_www_client\nsigning_key\n")):
+        k = key(name)
+        p = os.path.join(d, name + ".pem")
+        certtool("--generate-certificate", "--load-privkey", k, "--load-ca-certificate", ca,
+                 "--load-ca-privkey", ca_key, "--template", tmpl(name, text), "--outfile", p)
+        out[name] = (p, k)
+    return out
+
+
+def test_tls():
+    if not shutil.which("certtool"):
+        print("# test_tls: certtool not installed: not run")
+        return
+    kind = ct.target()
+    binary = ct.etcd_bin() if kind == "etcd" else ct.cetcd_bin()
+    d = tempfile.mkdtemp(prefix="cetcdctl-tls-")
+    proc = None
+    try:
+        c = make_certs(d)
+        port, peer = ct.free_port(), ct.free_port()
+        url = "https://127.0.0.1:%d" % port
+        purl = "http://127.0.0.1:%d" % peer
+        argv = [binary, "--name", "tls", "--data-dir", os.path.join(d, "data"),
+                "--listen-client-urls", url, "--advertise-client-urls", url,
+                "--listen-peer-urls", purl, "--initial-advertise-peer-urls", purl,
+                "--initial-cluster", "tls=" + purl,
+                "--cert-file", c["server"][0], "--key-file", c["server"][1],
+                "--trusted-ca-file", c["ca"], "--client-cert-auth"]
+        if kind == "etcd":
+            argv += ["--enable-v2=true", "--log-level", "error"]
+        log = open(os.path.join(d, "log"), "w")
+        proc = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        flags = ["--endpoints", url, "--ca-file", c["ca"], "--cert-file", c["client"][0],
+                 "--key-file", c["client"][1]]
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                print("# test_tls: the %s server does not start with TLS flags: not run" % kind)
+                return
+            if run_tool(CETCDCTL, "", flags + ["ls"], endpoints=False)[0] == 0:
+                break
+            time.sleep(0.2)
+
+        def same(args, env=None):
+            ra = run_tool(ETCDCTL, "", args, env=env, endpoints=False)
+            rb = run_tool(CETCDCTL, "", args, env=env, endpoints=False)
+            rb = (rb[0], rb[1].replace("cetcdctl", "etcdctl"), rb[2])
+            eq(rb, ra, "cetcdctl %s" % " ".join(args))
+            return rb
+
+        rc, out, err = same(flags + ["set", "/tls/a", "secure"])
+        eq((rc, out), (0, "secure\n"), "set over TLS (%r)" % err)
+        same(flags + ["get", "/tls/a"])
+        same(flags + ["member", "list"])
+        same(flags + ["cluster-health"])
+        same(["--endpoints", url, "get", "/tls/a"],
+             env={"ETCDCTL_CA_FILE": c["ca"], "ETCDCTL_CERT_FILE": c["client"][0],
+                  "ETCDCTL_KEY_FILE": c["client"][1]})
+        # Without the client certificate / CA: both fail (texts differ: Go's
+        # crypto/tls and GnuTLS word them apart).
+        for bad in (["--endpoints", url, "--ca-file", c["ca"]],
+                    ["--endpoints", url, "--cert-file", c["client"][0],
+                     "--key-file", c["client"][1]]):
+            ra = run_tool(ETCDCTL, "", bad + ["get", "/tls/a"], endpoints=False)
+            rb = run_tool(CETCDCTL, "", bad + ["get", "/tls/a"], endpoints=False)
+            eq(rb[0], ra[0], "exit code of %s (etcdctl %r, cetcdctl %r)" % (bad, ra[2], rb[2]))
+    finally:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- 5. beyond etcdctl
