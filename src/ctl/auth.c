@@ -462,7 +462,7 @@ int ctl_cmd_auth(const char *cmd, int argc, char **argv)
 			fprintf(stderr, "No help topic for '%s'\n", argv[0]);
 			return 3;
 		}
-		ctl_cmd_flags(cmd, none, argc, argv);
+		ctl_cmd_flags_as(cmd, none, argc, argv, true);
 		ctl_print_help(cmd);
 		return 0;
 	}
@@ -481,7 +481,9 @@ int ctl_cmd_auth(const char *cmd, int argc, char **argv)
 		flags[3] = (struct ctl_flag){.names = "write", .kind = CTL_BOOL};
 		flags[4] = (struct ctl_flag){.names = "readwrite, rw", .kind = CTL_BOOL};
 	}
-	int first = ctl_cmd_flags(cmd, flags, argc - 1, argv + 1);
+	char help[64];
+	snprintf(help, sizeof help, "%s %s", cmd, sub);
+	int first = ctl_cmd_flags(help, flags, argc - 1, argv + 1);
 	argc -= first + 1;
 	argv += first + 1;
 	if (strcmp(cmd, "user") == 0)

@@ -8,7 +8,6 @@
 
 #include "ctl/ctl.h"
 #include "util/goparse.h"
-#include "util/version.h"
 
 /* Is name one of the comma-separated names ("recursive, r")? */
 static bool flag_has_name(const char *names, const char *name, size_t len)
@@ -182,9 +181,6 @@ void ctl_print_help(const char *cmd)
 			if (strncmp(p, "etcdctl", 7) == 0) {
 				fputs("cetcdctl", stdout);
 				p += 7;
-			} else if (strncmp(p, "   3.4.23\n", 10) == 0) {
-				printf("   %s\n", ETCD_COMPAT_VERSION);
-				p += 10;
 			} else {
 				putchar(*p++);
 			}
@@ -194,21 +190,26 @@ void ctl_print_help(const char *cmd)
 	ctl_print_help("");
 }
 
-int ctl_cmd_flags(const char *cmd, struct ctl_flag *flags, int argc, char **argv)
+int ctl_cmd_flags_as(const char *cmd, struct ctl_flag *flags, int argc, char **argv, bool parent)
 {
 	struct buf err = BUF_INIT;
-	int first = ctl_parse_flags(flags, argc, argv, true, &err);
+	int first = ctl_parse_flags(flags, argc, argv, !parent, &err);
 	struct ctl_flag *h = ctl_flag(flags, "help");
 	if (first == -2 || (h && h->b)) {
 		ctl_print_help(cmd);
 		exit(0);
 	}
 	if (first < 0) {
-		printf("Incorrect Usage: %s\n\n", err.data);
+		printf("Incorrect Usage%s %s\n\n", parent ? "." : ":", err.data);
 		ctl_print_help(cmd);
 		fprintf(stderr, "%s\n", err.data);
 		exit(1);
 	}
 	buf_free(&err);
 	return first;
+}
+
+int ctl_cmd_flags(const char *cmd, struct ctl_flag *flags, int argc, char **argv)
+{
+	return ctl_cmd_flags_as(cmd, flags, argc, argv, false);
 }

@@ -142,5 +142,8 @@ int ctl_cmd_auth(const char *cmd, int argc, char **argv);
  * exiting 1 on a bad flag, its help on -h/--help. Returns the index of
  * the first argument. */
 int ctl_cmd_flags(const char *cmd, struct ctl_flag *flags, int argc, char **argv);
+/* The same for a command with subcommands ("member"): no reordering, and
+ * urfave's application-style "Incorrect Usage.". */
+int ctl_cmd_flags_as(const char *cmd, struct ctl_flag *flags, int argc, char **argv, bool parent);
 
 #endif /* CETCD_CTL_H */

@@ -1,5 +1,5 @@
 /* help_text.c - the usage texts, as etcdctl 3.4 (v2 mode) prints them (the
- * program name and version are substituted when printed). */
+ * program name is substituted when printed). */
 #include "ctl/ctl.h"
 
 const struct ctl_help ctl_helps[] = {
@@ -265,5 +265,124 @@ const struct ctl_help ctl_helps[] = {
 		   "   --backup-wal-dir value  Path to the backup wal dir\n"
 		   "   --with-v3               Backup v3 backend data\n"
 		   "   \n"},
+	{"member list", "NAME:\n"
+			"   etcdctl member list - enumerate existing cluster members\n"
+			"\n"
+			"USAGE:\n"
+			"   etcdctl member list  \n"},
+	{"member add", "NAME:\n"
+		       "   etcdctl member add - add a new member to the etcd cluster\n"
+		       "\n"
+		       "USAGE:\n"
+		       "   etcdctl member add <name> <peerURL>\n"},
+	{"member remove",
+	 "NAME:\n"
+	 "   etcdctl member remove - remove an existing member from the etcd cluster\n"
+	 "\n"
+	 "USAGE:\n"
+	 "   etcdctl member remove <memberID>\n"},
+	{"member update",
+	 "NAME:\n"
+	 "   etcdctl member update - update an existing member in the etcd cluster\n"
+	 "\n"
+	 "USAGE:\n"
+	 "   etcdctl member update <memberID> <peerURLs>\n"},
+	{"user add", "NAME:\n"
+		     "   etcdctl user add - add a new user for the etcd cluster\n"
+		     "\n"
+		     "USAGE:\n"
+		     "   etcdctl user add <user>\n"},
+	{"user get", "NAME:\n"
+		     "   etcdctl user get - get details for a user\n"
+		     "\n"
+		     "USAGE:\n"
+		     "   etcdctl user get <user>\n"},
+	{"user list", "NAME:\n"
+		      "   etcdctl user list - list all current users\n"
+		      "\n"
+		      "USAGE:\n"
+		      "   etcdctl user list <user>\n"},
+	{"user remove", "NAME:\n"
+			"   etcdctl user remove - remove a user for the etcd cluster\n"
+			"\n"
+			"USAGE:\n"
+			"   etcdctl user remove <user>\n"},
+	{"user grant", "NAME:\n"
+		       "   etcdctl user grant - grant roles to an etcd user\n"
+		       "\n"
+		       "USAGE:\n"
+		       "   etcdctl user grant [command options] <user>\n"
+		       "\n"
+		       "OPTIONS:\n"
+		       "   --roles value  List of roles to grant or revoke\n"
+		       "   \n"},
+	{"user revoke", "NAME:\n"
+			"   etcdctl user revoke - revoke roles for an etcd user\n"
+			"\n"
+			"USAGE:\n"
+			"   etcdctl user revoke [command options] <user>\n"
+			"\n"
+			"OPTIONS:\n"
+			"   --roles value  List of roles to grant or revoke\n"
+			"   \n"},
+	{"user passwd", "NAME:\n"
+			"   etcdctl user passwd - change password for a user\n"
+			"\n"
+			"USAGE:\n"
+			"   etcdctl user passwd <user>\n"},
+	{"role add", "NAME:\n"
+		     "   etcdctl role add - add a new role for the etcd cluster\n"
+		     "\n"
+		     "USAGE:\n"
+		     "   etcdctl role add <role> \n"},
+	{"role get", "NAME:\n"
+		     "   etcdctl role get - get details for a role\n"
+		     "\n"
+		     "USAGE:\n"
+		     "   etcdctl role get <role>\n"},
+	{"role list", "NAME:\n"
+		      "   etcdctl role list - list all roles\n"
+		      "\n"
+		      "USAGE:\n"
+		      "   etcdctl role list  \n"},
+	{"role remove", "NAME:\n"
+			"   etcdctl role remove - remove a role from the etcd cluster\n"
+			"\n"
+			"USAGE:\n"
+			"   etcdctl role remove <role>\n"},
+	{"role grant", "NAME:\n"
+		       "   etcdctl role grant - grant path matches to an etcd role\n"
+		       "\n"
+		       "USAGE:\n"
+		       "   etcdctl role grant [command options] <role>\n"
+		       "\n"
+		       "OPTIONS:\n"
+		       "   --path value       Path granted for the role to access\n"
+		       "   --read             Grant read-only access\n"
+		       "   --write            Grant write-only access\n"
+		       "   --readwrite, --rw  Grant read-write access\n"
+		       "   \n"},
+	{"role revoke", "NAME:\n"
+			"   etcdctl role revoke - revoke path matches for an etcd role\n"
+			"\n"
+			"USAGE:\n"
+			"   etcdctl role revoke [command options] <role>\n"
+			"\n"
+			"OPTIONS:\n"
+			"   --path value       Path revoked for the role to access\n"
+			"   --read             Revoke read access\n"
+			"   --write            Revoke write access\n"
+			"   --readwrite, --rw  Revoke read-write access\n"
+			"   \n"},
+	{"auth enable", "NAME:\n"
+			"   etcdctl auth enable - enable auth access controls\n"
+			"\n"
+			"USAGE:\n"
+			"   etcdctl auth enable  \n"},
+	{"auth disable", "NAME:\n"
+			 "   etcdctl auth disable - disable auth access controls\n"
+			 "\n"
+			 "USAGE:\n"
+			 "   etcdctl auth disable  \n"},
 	{NULL, NULL},
 };

@@ -321,16 +321,24 @@ static int member_update(int argc, char **argv)
 
 int ctl_cmd_member(int argc, char **argv)
 {
+	static const char *const subs[] = {"list", "add", "remove", "update", NULL};
 	struct ctl_flag flags[] = {{.names = "help, h", .kind = CTL_BOOL}, {0}};
-	if (argc == 0 || argv[0][0] == '-') {
-		int first = ctl_cmd_flags("member", flags, argc, argv);
-		(void)first;
+	bool known = false;
+	for (int i = 0; argc > 0 && subs[i]; i++)
+		known = known || strcmp(argv[0], subs[i]) == 0;
+	if (!known) {
+		if (argc > 0 && argv[0][0] != '-') {
+			fprintf(stderr, "No help topic for '%s'\n", argv[0]);
+			return 3;
+		}
+		ctl_cmd_flags_as("member", flags, argc, argv, true);
 		ctl_print_help("member");
 		return 0;
 	}
 	const char *sub = argv[0];
-	struct ctl_flag sflags[] = {{.names = "help, h", .kind = CTL_BOOL}, {0}};
-	int first = ctl_cmd_flags("member", sflags, argc - 1, argv + 1);
+	char help[64];
+	snprintf(help, sizeof help, "member %s", sub);
+	int first = ctl_cmd_flags(help, flags, argc - 1, argv + 1);
 	argc -= first + 1;
 	argv += first + 1;
 	if (strcmp(sub, "list") == 0)
@@ -339,10 +347,7 @@ int ctl_cmd_member(int argc, char **argv)
 		return member_add(argc, argv);
 	if (strcmp(sub, "remove") == 0)
 		return member_remove(argc, argv);
-	if (strcmp(sub, "update") == 0)
-		return member_update(argc, argv);
-	fprintf(stderr, "No help topic for '%s'\n", sub);
-	return 3;
+	return member_update(argc, argv);
 }
 
 /* {"health":"true"} or {"health":true}: 1 healthy, 0 not, -1 unparsable. */

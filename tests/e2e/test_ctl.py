@@ -141,6 +141,12 @@ def test_global_flags(p):
     p.same(["nosuchcommand"])
     p.same(["get", "--help"])
     p.same(["help", "set"])
+    for args in (["member"], ["member", "bogus"], ["member", "--bogus"], ["member", "list", "-h"],
+                 ["member", "add", "--help"], ["member", "list", "--bogus"],
+                 ["user", "grant", "--help"], ["role", "revoke", "-h"], ["auth", "enable", "-h"],
+                 ["user", "bogus"], ["role"], ["auth", "--bogus"], ["watch", "-h"],
+                 ["exec-watch", "--help"], ["cluster-health", "-h"]):
+        p.same(args)
 
 
 @with_pair
