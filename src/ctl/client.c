@@ -313,7 +313,8 @@ int ctl_do(const char *method, const char *path, const char *body, const char *c
 	struct buf errs[64];
 	size_t nerr = 0;
 	bool all_conn = true;
-	for (size_t i = ctl.pinned; i < ctl.neps + ctl.pinned; i++) {
+	size_t pinned = __atomic_load_n(&ctl.pinned, __ATOMIC_RELAXED);
+	for (size_t i = pinned; i < ctl.neps + pinned; i++) {
 		size_t k = i % ctl.neps;
 		struct buf t = BUF_INIT;
 		enum req_result r = do_one(ctl.eps[k], method, path, body, ctype, wait, resp, &t);
@@ -345,7 +346,7 @@ int ctl_do(const char *method, const char *path, const char *body, const char *c
 			continue;
 		}
 		buf_free(&t);
-		ctl.pinned = k;
+		__atomic_store_n(&ctl.pinned, k, __ATOMIC_RELAXED);
 		for (size_t j = 0; j < nerr; j++)
 			buf_free(&errs[j]);
 		return 0;

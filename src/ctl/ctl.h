@@ -137,6 +137,7 @@ int ctl_cmd_cluster_health(int argc, char **argv);
 int ctl_cmd_endpoint(int argc, char **argv);
 int ctl_cmd_lock(const char *cmd, int argc, char **argv);
 int ctl_cmd_auth(const char *cmd, int argc, char **argv);
+int ctl_cmd_dump(const char *cmd, int argc, char **argv);
 
 /* Runs a command's flags, printing urfave's "Incorrect Usage: " text and
  * exiting 1 on a bad flag, its help on -h/--help. Returns the index of

@@ -44,8 +44,11 @@ static struct ctl_node *node_parse(json_t *o)
 	if (json_is_array(ns)) {
 		n->nnodes = json_array_size(ns);
 		n->nodes = xcalloc(n->nnodes + 1, sizeof *n->nodes);
-		for (size_t i = 0; i < n->nnodes; i++)
+		for (size_t i = 0; i < n->nnodes; i++) {
 			n->nodes[i] = node_parse(json_array_get(ns, i));
+			if (!n->nodes[i]) /* not an object: an empty node */
+				n->nodes[i] = xcalloc(1, sizeof *n->nodes[i]);
+		}
 	}
 	return n;
 }

@@ -100,6 +100,8 @@ static int run_command(const char *cmd, int argc, char **argv)
 		return ctl_cmd_lock(cmd, argc, argv);
 	if (strcmp(cmd, "user") == 0 || strcmp(cmd, "role") == 0 || strcmp(cmd, "auth") == 0)
 		return ctl_cmd_auth(cmd, argc, argv);
+	if (strcmp(cmd, "dump") == 0 || strcmp(cmd, "restore") == 0)
+		return ctl_cmd_dump(cmd, argc, argv);
 	if (strcmp(cmd, "backup") == 0) {
 		fprintf(stderr, "cetcdctl: backup is not supported (copy a stopped member's "
 				"data directory instead)\n");
