@@ -299,9 +299,15 @@ def finish(proc, timeout=5, interrupt=False):
     return proc.returncode, out.decode(), err.decode()
 
 
-def ready(srv):
-    """Time for the watchers to have sent their requests."""
-    time.sleep(0.6)
+def ready(*srvs, n=1):
+    """Until each server counts n watchers (/v2/stats/store), bounded."""
+    for srv in srvs:
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            js = srv.get_json("/v2/stats/store") or {}
+            if js.get("watchers", 0) >= n:
+                break
+            time.sleep(0.05)
 
 
 @with_pair
@@ -319,7 +325,7 @@ def test_watch(p):
     for wargs, writes, forever in cases:
         wa = start_watch(ETCDCTL, p.a, wargs)
         wb = start_watch(CETCDCTL, p.b, wargs)
-        ready(p.a)
+        ready(p.a, p.b, n=1 if writes else 0)
         for w in writes:
             p.same(w)
         if forever:
@@ -339,7 +345,7 @@ def test_exec_watch(p):
     script = 'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY $ETCD_WATCH_VALUE $ETCD_WATCH_MODIFIED_INDEX"'
     wa = start_watch(ETCDCTL, p.a, ["exec-watch", "-r", "/x", "--", "sh", "-c", script])
     wb = start_watch(CETCDCTL, p.b, ["exec-watch", "-r", "/x", "--", "sh", "-c", script])
-    ready(p.a)
+    ready(p.a, p.b)
     for w in (["set", "/x/a", "v1"], ["mkdir", "/x/d"], ["set", "/x/a", "v 2"]):
         p.same(w)
         time.sleep(0.3)
