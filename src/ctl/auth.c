@@ -63,29 +63,11 @@ static json_t *body_json(const struct ctl_resp *r)
 	return json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
 }
 
-/* Go's encoding/json error for a body that is not JSON (the common
- * cases: empty, a number followed by text, text). */
 static _Noreturn void die_go_json_error(const struct ctl_resp *r)
 {
-	const char *b = r->body.data ? r->body.data : "";
-	size_t i = 0, n = r->body.len;
-	while (i < n && strchr(" \t\r\n", b[i]))
-		i++;
-	if (i == n)
-		die_msg("unexpected end of JSON input");
-	char m[96];
-	if (b[i] >= '0' && b[i] <= '9') {
-		while (i < n && b[i] >= '0' && b[i] <= '9')
-			i++;
-		while (i < n && strchr(" \t\r\n", b[i]))
-			i++;
-		if (i < n) {
-			snprintf(m, sizeof m, "invalid character '%c' after top-level value", b[i]);
-			die_msg(m);
-		}
-	}
-	snprintf(m, sizeof m, "invalid character '%c' looking for beginning of value", b[i]);
-	die_msg(m);
+	struct buf m = BUF_INIT;
+	ctl_go_json_error(r->body.data ? r->body.data : "", r->body.len, &m);
+	die_msg(m.data);
 }
 
 /* An authError's message; Go's json error text when the body is not JSON. */

@@ -93,22 +93,55 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
+/* Copies the value of header "name" (with its colon) in line into dst. */
+static void header_value(const char *line, size_t len, const char *name, char *dst, size_t cap)
+{
+	size_t nl = strlen(name);
+	if (len <= nl || strncasecmp(line, name, nl) != 0)
+		return;
+	line += nl;
+	len -= nl;
+	while (len > 0 && (*line == ' ' || *line == '\t')) {
+		line++;
+		len--;
+	}
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
+		len--;
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(dst, line, len);
+	dst[len] = 0;
+}
+
 static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
 {
 	struct ctl_resp *r = ud;
 	size_t len = size * n;
-	static const char name[] = "X-Etcd-Index:";
-	if (len > sizeof name && strncasecmp(ptr, name, sizeof name - 1) == 0) {
-		char tmp[32];
-		size_t vl = len - (sizeof name - 1);
-		if (vl >= sizeof tmp)
-			vl = sizeof tmp - 1;
-		memcpy(tmp, ptr + sizeof name - 1, vl);
-		tmp[vl] = 0;
-		r->etcd_index = strtoull(tmp, NULL, 10);
-		r->has_index = true;
-	}
+	header_value(ptr, len, "X-Etcd-Index:", r->index_text, sizeof r->index_text);
+	header_value(ptr, len, "Location:", r->location, sizeof r->location);
 	return len;
+}
+
+void ctl_go_json_error(const char *b, size_t n, struct buf *out)
+{
+	size_t i = 0;
+	while (i < n && strchr(" \t\r\n", b[i]))
+		i++;
+	if (i == n) {
+		buf_puts(out, "unexpected end of JSON input");
+		return;
+	}
+	if (b[i] >= '0' && b[i] <= '9') {
+		while (i < n && b[i] >= '0' && b[i] <= '9')
+			i++;
+		while (i < n && strchr(" \t\r\n", b[i]))
+			i++;
+		if (i < n) {
+			buf_printf(out, "invalid character '%c' after top-level value", b[i]);
+			return;
+		}
+	}
+	buf_printf(out, "invalid character '%c' looking for beginning of value", b[i]);
 }
 
 /* host:port of a URL as Go's dialer names it (default ports added). */
@@ -167,15 +200,12 @@ static CURL *easy_for(const char *url, struct ctl_resp *resp)
 }
 
 /* One request to one endpoint. */
-static enum req_result do_one(const char *ep, const char *method, const char *path,
+static enum req_result do_one(const char *ep, const char *full, const char *method,
 			      const char *body, const char *ctype, bool wait, struct ctl_resp *resp,
 			      struct buf *errtext)
 {
 	struct buf url = BUF_INIT;
-	buf_puts(&url, ep);
-	while (url.len > 0 && url.data[url.len - 1] == '/')
-		url.data[--url.len] = 0;
-	buf_puts(&url, path);
+	buf_puts(&url, full);
 	if (ctl.debug) {
 		fprintf(stderr, "cURL Command: curl -X %s %s", method, url.data);
 		if (body) {
@@ -230,6 +260,7 @@ static enum req_result do_one(const char *ep, const char *method, const char *pa
 	enum req_result res = REQ_OK;
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+		resp->etcd_index = strtoull(resp->index_text, NULL, 10);
 	} else {
 		struct buf hp = BUF_INIT;
 		url_hostport(url.data, &hp);
@@ -286,6 +317,48 @@ static enum req_result do_one(const char *ep, const char *method, const char *pa
 	return res;
 }
 
+/* One request to one endpoint, following redirects as etcd's client does
+ * (the same request again at the Location, at most 10 times). */
+static enum req_result do_redirects(const char *ep, const char *method, const char *path,
+				    const char *body, const char *ctype, bool wait,
+				    struct ctl_resp *resp, struct buf *errtext)
+{
+	struct buf url = BUF_INIT;
+	buf_puts(&url, ep);
+	while (url.len > 0 && url.data[url.len - 1] == '/')
+		url.data[--url.len] = 0;
+	buf_puts(&url, path);
+	enum req_result r = REQ_OK;
+	for (int i = 0;; i++) {
+		if (i > 10) {
+			buf_puts(errtext, "stopped after 10 redirects");
+			ctl_resp_free(resp);
+			r = REQ_OTHER_ERR;
+			break;
+		}
+		r = do_one(ep, url.data, method, body, ctype, wait, resp, errtext);
+		if (r != REQ_OK || resp->status / 100 != 3)
+			break;
+		char loc[sizeof resp->location];
+		memcpy(loc, resp->location, sizeof loc);
+		ctl_resp_free(resp);
+		if (!loc[0]) {
+			buf_puts(errtext, "location header not set");
+			r = REQ_OTHER_ERR;
+			break;
+		}
+		if (!strstr(loc, "://")) {
+			buf_puts(errtext, "unsupported protocol scheme \"\"");
+			r = REQ_OTHER_ERR;
+			break;
+		}
+		buf_reset(&url);
+		buf_puts(&url, loc);
+	}
+	buf_free(&url);
+	return r;
+}
+
 static const char *status_text(long s)
 {
 	switch (s) {
@@ -317,7 +390,8 @@ int ctl_do(const char *method, const char *path, const char *body, const char *c
 	for (size_t i = pinned; i < ctl.neps + pinned; i++) {
 		size_t k = i % ctl.neps;
 		struct buf t = BUF_INIT;
-		enum req_result r = do_one(ctl.eps[k], method, path, body, ctype, wait, resp, &t);
+		enum req_result r =
+			do_redirects(ctl.eps[k], method, path, body, ctype, wait, resp, &t);
 		if (r == REQ_DEADLINE) {
 			buf_free(&err->text);
 			err->text = t;

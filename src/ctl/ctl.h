@@ -75,8 +75,9 @@ extern _Thread_local int64_t ctl_deadline_ms;
 struct ctl_resp {
 	long status;
 	struct buf body;
+	char index_text[32]; /* X-Etcd-Index as sent ("" if none) */
+	char location[512];  /* Location of a 3xx */
 	uint64_t etcd_index;
-	bool has_index;
 };
 /* An error: text is what etcdctl prints after "Error:  "; detail is the
  * ClusterError detail (printed on its own line), connection says all of
@@ -97,6 +98,9 @@ int ctl_do(const char *method, const char *path, const char *body, const char *c
  * failover, no debug line. Returns 0 or -1 with a Go-style error text. */
 int ctl_get_url(const char *url, long timeout_ms, struct ctl_resp *resp, struct buf *err);
 void ctl_resp_free(struct ctl_resp *r);
+/* Go encoding/json's error text for a body that is not JSON (the common
+ * cases), appended to out. */
+void ctl_go_json_error(const char *body, size_t len, struct buf *out);
 /* The client as etcdctl's mustNewClient makes it: syncs the endpoints from
  * /v2/members unless --no-sync; exits on the errors etcdctl exits on. */
 void ctl_client_init(bool sync);
@@ -120,6 +124,7 @@ struct ctl_node {
 	bool nodes_null;
 };
 struct ctl_kresp {
+	bool no_node; /* the answer had no "node" (JSON output prints null) */
 	char *action;
 	struct ctl_node *node, *prev;
 	uint64_t index;

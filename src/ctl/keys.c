@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "util/goparse.h"
 #include "util/xalloc.h"
 
 static char *jstr(json_t *o, const char *k)
@@ -74,6 +75,45 @@ void ctl_kresp_free(struct ctl_kresp *k)
 	*k = (struct ctl_kresp){0};
 }
 
+/* Would Go decode v into client.Node (jsoniter, types strict)? */
+static bool node_ok(json_t *v, int depth)
+{
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_object(v) || depth > 512)
+		return false;
+	static const char *const strs[] = {"key", "value", "expiration", NULL};
+	static const char *const nums[] = {"createdIndex", "modifiedIndex", "ttl", NULL};
+	for (int i = 0; strs[i]; i++) {
+		json_t *f = json_object_get(v, strs[i]);
+		if (f && !json_is_null(f) && !json_is_string(f))
+			return false;
+	}
+	for (int i = 0; nums[i]; i++) {
+		json_t *f = json_object_get(v, nums[i]);
+		if (f && !json_is_null(f) && !json_is_integer(f))
+			return false;
+		if (f && i < 2 && json_is_integer(f) && json_integer_value(f) < 0)
+			return false;
+	}
+	json_t *d = json_object_get(v, "dir");
+	if (d && !json_is_null(d) && !json_is_boolean(d))
+		return false;
+	json_t *ns = json_object_get(v, "nodes");
+	if (ns && !json_is_null(ns)) {
+		if (!json_is_array(ns))
+			return false;
+		size_t i;
+		json_t *c;
+		json_array_foreach(ns, i, c)
+		{
+			if (json_is_null(c) || !node_ok(c, depth + 1))
+				return false;
+		}
+	}
+	return true;
+}
+
 int ctl_kresp_parse(const struct ctl_resp *r, struct ctl_kresp *out, struct ctl_err *err)
 {
 	*out = (struct ctl_kresp){0};
@@ -85,21 +125,51 @@ int ctl_kresp_parse(const struct ctl_resp *r, struct ctl_kresp *out, struct ctl_
 			return 1;
 		}
 		json_t *root = json_loadb(body, r->body.len, 0, NULL);
-		if (!json_is_object(root)) {
+		json_t *act = json_object_get(root, "action");
+		if (!json_is_object(root) || (act && !json_is_null(act) && !json_is_string(act)) ||
+		    !node_ok(json_object_get(root, "node"), 0) ||
+		    !node_ok(json_object_get(root, "prevNode"), 0)) {
 			json_decref(root);
 			goto invalid;
+		}
+		if (r->index_text[0]) {
+			uint64_t idx;
+			enum go_num_err e = go_parse_uint(r->index_text, 10, 64, &idx);
+			if (e != GO_NUM_OK) {
+				char *q = go_quoted(r->index_text);
+				buf_printf(&err->text, "strconv.ParseUint: parsing %s: %s", q,
+					   e == GO_NUM_RANGE ? "value out of range" :
+							       "invalid syntax");
+				free(q);
+				json_decref(root);
+				return -1;
+			}
+			out->index = idx;
 		}
 		out->action = jstr(root, "action");
 		out->node = node_parse(json_object_get(root, "node"));
 		out->prev = node_parse(json_object_get(root, "prevNode"));
-		out->index = r->etcd_index;
 		json_decref(root);
-		if (!out->node)
+		if (!out->node) {
+			out->no_node = true;
 			out->node = xcalloc(1, sizeof *out->node);
+			out->node->nodes_null = true;
+		}
 		return 0;
 	}
 	json_t *root = json_loadb(body, r->body.len, 0, NULL);
-	if (!json_is_object(root)) {
+	static const char *const errs[] = {"errorCode", "index", NULL};
+	bool ok = json_is_object(root);
+	for (int i = 0; ok && errs[i]; i++) {
+		json_t *f = json_object_get(root, errs[i]);
+		ok = !f || json_is_null(f) || json_is_integer(f);
+	}
+	static const char *const estr[] = {"message", "cause", NULL};
+	for (int i = 0; ok && estr[i]; i++) {
+		json_t *f = json_object_get(root, estr[i]);
+		ok = !f || json_is_null(f) || json_is_string(f);
+	}
+	if (!ok) {
 		json_decref(root);
 		goto invalid;
 	}
@@ -179,7 +249,7 @@ void ctl_print_kresp(const struct ctl_kresp *k, const char *format)
 		buf_puts(&b, "{\"action\":");
 		buf_put_json_str(&b, sval(k->action), strlen(sval(k->action)));
 		buf_puts(&b, ",\"node\":");
-		node_json(&b, k->node);
+		node_json(&b, k->no_node ? NULL : k->node);
 		buf_puts(&b, ",\"prevNode\":");
 		node_json(&b, k->prev);
 		buf_puts(&b, "}\n");
@@ -221,6 +291,8 @@ static void keys_request(const char *method, struct buf *path, const char *body,
 	if (ctl_kresp_parse(&r, out, &e) != 0)
 		ctl_fail(&e, CTL_EXIT_SERVER_ERROR);
 	ctl_resp_free(&r);
+	if (out->no_node && strcmp(ctl.output, "json") != 0)
+		ctl_fail_msg("client: the response has no node", CTL_EXIT_SERVER_ERROR);
 }
 
 /* Query parameters, appended in Go's url.Values.Encode order (callers add

@@ -71,6 +71,11 @@ static int members_list(struct member **out, size_t *n, struct ctl_err *e)
 		return -1;
 	}
 	json_t *root = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL);
+	if (!root) {
+		ctl_go_json_error(r.body.data ? r.body.data : "", r.body.len, &e->text);
+		ctl_resp_free(&r);
+		return -1;
+	}
 	json_t *ms = json_object_get(root, "members");
 	*n = json_array_size(ms);
 	*out = xcalloc(*n + 1, sizeof **out);
