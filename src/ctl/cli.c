@@ -48,25 +48,29 @@ static bool arg_is_flag(struct ctl_flag *flags, const char *arg)
 	return flag_find(flags, arg, strcspn(arg, "=")) != NULL;
 }
 
-/* urfave/cli's reorderArgs (as vendored in etcd 3.4): the command's own
- * flags (and a value after one without '=') first, everything else after
- * in order, everything from "--" on kept in place. */
+/* urfave/cli's reorderArgs (v1.22.6 and later, as etcdctl 3.4.23 is
+ * built): the command's own flags first, each with the argument after it
+ * unless that is one of the flags (even a bool flag takes it: the flag
+ * parser then stops there); "--" goes ahead of the other arguments, which
+ * keep their order, and everything after it follows. */
 static void reorder(struct ctl_flag *fl, int argc, char **argv)
 {
-	char **flags = calloc((size_t)argc + 1, sizeof(char *));
-	char **rest = calloc((size_t)argc + 1, sizeof(char *));
+	char **flags = calloc((size_t)argc + 2, sizeof(char *));
+	char **rest = calloc((size_t)argc + 2, sizeof(char *));
 	int nf = 0, nr = 0;
 	bool read_value = false;
 	for (int i = 0; i < argc; i++) {
 		char *a = argv[i];
-		if (strcmp(a, "--") == 0) {
-			while (i < argc)
-				rest[nr++] = argv[i++];
-			break;
-		}
-		if (read_value && a[0] != '-') {
+		if (read_value && !arg_is_flag(fl, a)) {
 			read_value = false;
 			flags[nf++] = a;
+		} else if (strcmp(a, "--") == 0) {
+			memmove(rest + 1, rest, (size_t)nr * sizeof(char *));
+			rest[0] = a;
+			nr++;
+			while (++i < argc)
+				rest[nr++] = argv[i];
+			break;
 		} else if (arg_is_flag(fl, a)) {
 			flags[nf++] = a;
 			read_value = strchr(a, '=') == NULL;

@@ -141,6 +141,10 @@ def test_global_flags(p):
     p.same(["nosuchcommand"])
     p.same(["get", "--help"])
     p.same(["help", "set"])
+    for args in ([], ["help"], ["h"], ["--output"], ["-o"], ["--debug=false", "get", "/g/a"],
+                 ["--timeout=1h", "get", "/g/a"], ["--no-sync=true", "get", "/g/a"],
+                 ["-o=json", "get", "/g/a"], ["---x", "get"], ["-", "get"]):
+        p.same(args)
     for args in (["member"], ["member", "bogus"], ["member", "--bogus"], ["member", "list", "-h"],
                  ["member", "add", "--help"], ["member", "list", "--bogus"],
                  ["user", "grant", "--help"], ["role", "revoke", "-h"], ["auth", "enable", "-h"],
@@ -259,6 +263,21 @@ KEYS_SCRIPT = [
     ["set", "/k/../k/clean", "c"],
     ["get", "/k//clean/"],
     ["get", "k/clean"],
+    ["set", "--ttl", "-5", "/k/neg", "v"],
+    ["set", "/k/neg", "v", "--ttl=-5"],
+    ["set", "--ttl=0x10", "/k/hex", "v"],
+    ["set", "--swap-with-index", "abc", "/k/neg", "v"],
+    ["get", "-q", "/k/neg"],
+    ["get", "--quorum=false", "/k/neg"],
+    ["get", "--sort=maybe", "/k/neg"],
+    ["ls", "-"],
+    ["rm", "-r"],
+    ["watch", "--after-index"],
+    ["set", "/k/sep", "--", "-v"],
+    ["set", "/k/sep2", "--ttl", "--", "v"],
+    ["get", "--sort", "--", "/k/sep"],
+    ["set", "--ttl", "--sort", "/k/x", "v"],
+    ["get", "/k/sep", "--quorum", "--sort"],
     ["--debug", "mkdir", "--ttl", "100", "/k/dbg"],
     ["--debug", "mk", "--in-order", "--ttl", "100", "/k/dbgq", "v"],
     ["--debug", "set", "--swap-with-value", "c", "--swap-with-index", "99", "/k/clean", "d"],
