@@ -1,5 +1,6 @@
-/* help_text.c - the usage texts, as etcdctl 3.4 (v2 mode) prints them (the
- * program name is substituted when printed). */
+/* help_text.c - the usage texts: etcdctl 3.4's (v2 mode) as it prints them,
+ * then those of cetcdctl's own commands; "etcdctl" becomes the program's name
+ * when printed (cli.c). */
 #include "ctl/ctl.h"
 
 const struct ctl_help ctl_helps[] = {
@@ -384,5 +385,48 @@ const struct ctl_help ctl_helps[] = {
 			 "\n"
 			 "USAGE:\n"
 			 "   etcdctl auth disable  \n"},
+	/* cetcdctl's own commands (not in etcdctl's command list above) */
+	{"lock",
+	 "NAME:\n"
+	 "   etcdctl lock - hold a distributed lock (an in-order key with a TTL) while a command runs\n"
+	 "\n"
+	 "USAGE:\n"
+	 "   etcdctl lock [--ttl SECONDS] <name> [command [args...]]\n"
+	 "\n"
+	 "   Without a command: prints the lock's key and holds it until SIGINT/SIGTERM.\n"
+	 "\n"
+	 "OPTIONS:\n"
+	 "   --ttl value  the key's time-to-live in seconds, refreshed every ttl/3 (default: 10)\n"},
+	{"elect",
+	 "NAME:\n"
+	 "   etcdctl elect - campaign for leadership (an in-order key with a TTL), or watch the leader\n"
+	 "\n"
+	 "USAGE:\n"
+	 "   etcdctl elect [--ttl SECONDS] <name> <proposal>\n"
+	 "   etcdctl elect --listen <name>\n"
+	 "\n"
+	 "OPTIONS:\n"
+	 "   --ttl value   the key's time-to-live in seconds, refreshed every ttl/3 (default: 10)\n"
+	 "   --listen, -l  print the leader's key and proposal each time the leader changes\n"},
+	{"endpoint",
+	 "NAME:\n"
+	 "   etcdctl endpoint - check every endpoint (the members' client URLs unless --no-sync)\n"
+	 "\n"
+	 "USAGE:\n"
+	 "   etcdctl endpoint health|status\n"},
+	{"dump",
+	 "NAME:\n"
+	 "   etcdctl dump - write a subtree as JSON lines (one node a line, parents first)\n"
+	 "\n"
+	 "USAGE:\n"
+	 "   etcdctl dump [key]\n"},
+	{"restore", "NAME:\n"
+		    "   etcdctl restore - create the nodes of a dump read from stdin\n"
+		    "\n"
+		    "USAGE:\n"
+		    "   etcdctl restore [--prefix PATH] < dump\n"
+		    "\n"
+		    "OPTIONS:\n"
+		    "   --prefix value  prepended to every key of the dump\n"},
 	{NULL, NULL},
 };

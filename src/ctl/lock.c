@@ -322,11 +322,7 @@ int ctl_cmd_lock(const char *cmd, int argc, char **argv)
 	/* Flags only before NAME: the command's own flags stay its own. */
 	int first = ctl_parse_flags(flags, argc, argv, false, &err);
 	if (first == -2 || ctl_flag(flags, "help")->b) {
-		if (elect)
-			printf("usage: cetcdctl elect [--ttl SECONDS] NAME PROPOSAL\n"
-			       "       cetcdctl elect --listen NAME\n");
-		else
-			printf("usage: cetcdctl lock [--ttl SECONDS] NAME [command [args...]]\n");
+		ctl_print_help(cmd);
 		return 0;
 	}
 	if (first < 0) {
