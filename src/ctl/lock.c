@@ -23,6 +23,7 @@ static struct {
 	char *key; /* our in-order key; NULL until created */
 	int64_t ttl;
 	volatile pid_t child;
+	int64_t refreshed_ms; /* when the key's TTL last started again (atomic) */
 	pthread_mutex_t mu;
 	bool quiet;
 } lk = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -49,6 +50,16 @@ static void release(void)
 	free(key);
 }
 
+/* The key is (or may be) gone: stop the command, say so, exit 1. */
+static _Noreturn void lost(const char *key, const char *why)
+{
+	fprintf(stderr, "cetcdctl: lost %s: %s\n", key, why);
+	pid_t c = lk.child;
+	if (c > 0)
+		kill(c, SIGTERM);
+	_exit(1);
+}
+
 static void *keepalive(void *arg)
 {
 	(void)arg;
@@ -62,22 +73,26 @@ static void *keepalive(void *arg)
 		pthread_mutex_unlock(&lk.mu);
 		if (!key)
 			continue;
+		/* Not refreshed for a whole TTL (this process stalled, or the
+		 * server was out of reach): the key may have expired and another
+		 * process may hold the lock. */
+		int64_t since = ctl_now_ms() - __atomic_load_n(&lk.refreshed_ms, __ATOMIC_RELAXED);
+		if (since >= lk.ttl * 1000)
+			lost(key, "not refreshed within its TTL");
 		struct buf path = BUF_INIT, form = BUF_INIT;
 		ctl_keys_path(&path, key);
 		buf_puts(&path, "?prevExist=true");
 		buf_printf(&form, "refresh=true&ttl=%lld", (long long)lk.ttl);
 		struct ctl_resp r;
 		struct ctl_err e;
-		ctl_deadline_ms = ctl_now_ms() + every;
+		int64_t sent = ctl_now_ms();
+		ctl_deadline_ms = sent + every;
 		int rc = ctl_do("PUT", path.data, form.data, "application/x-www-form-urlencoded",
 				false, &r, &e);
-		if (rc == 0 && r.status == 404) {
-			fprintf(stderr, "cetcdctl: lost %s: its key expired\n", key);
-			pid_t c = lk.child;
-			if (c > 0)
-				kill(c, SIGTERM);
-			_exit(1);
-		}
+		if (rc == 0 && r.status == 404)
+			lost(key, "its key expired");
+		if (rc == 0 && r.status / 100 == 2)
+			__atomic_store_n(&lk.refreshed_ms, sent, __ATOMIC_RELAXED);
 		if (rc == 0)
 			ctl_resp_free(&r);
 		else
@@ -181,7 +196,9 @@ static void acquire(const char *dir, const char *value)
 	ctl_query_escape(&form, value);
 	struct ctl_resp r;
 	struct ctl_err e;
-	ctl_deadline_ms = ctl_now_ms() + ctl.total_timeout_ns / 1000000;
+	int64_t sent = ctl_now_ms();
+	__atomic_store_n(&lk.refreshed_ms, sent, __ATOMIC_RELAXED);
+	ctl_deadline_ms = sent + ctl.total_timeout_ns / 1000000;
 	if (ctl_do("POST", path.data, form.data, "application/x-www-form-urlencoded", false, &r,
 		   &e) != 0)
 		ctl_fail(&e, CTL_EXIT_SERVER_ERROR);

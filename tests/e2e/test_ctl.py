@@ -792,6 +792,34 @@ def test_lock():
         took = float(starts[1].split()[2]) - killed
         true(took >= 0.5, "the second waited for the TTL (took %.2fs)" % took)
         true(took < 8, "the second took over within the TTL and a refresh (%.2fs)" % took)
+        # A holder stopped (SIGSTOP) past its TTL loses the lock: the next
+        # takes over; when the first resumes, its next refresh finds its key
+        # gone, it stops its command and exits 1.
+        log3 = os.path.join(tmp, "log3")
+        a = lock_holder(srv, "/locks/l5", log3, 2, 30)
+        deadline = time.time() + 10
+        while time.time() < deadline and not (os.path.exists(log3) and open(log3).read()):
+            time.sleep(0.05)
+        b = lock_holder(srv, "/locks/l5", log3, 2, 0.2)
+        time.sleep(0.3)
+        os.killpg(a.pid, signal.SIGSTOP)
+        rc, _, err = finish(b, timeout=20)
+        eq(rc, 0, "the next holder after a stopped one (%r)" % err)
+        os.killpg(a.pid, signal.SIGCONT)
+        try:
+            rc = a.wait(timeout=10)
+        finally:
+            try:  # the command's own children (sleep) hold the pipes
+                os.killpg(a.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _, err = a.communicate()
+        err = err.decode()
+        true(rc != 0 and "lost /locks/l5/" in err, "the stopped holder gave up: %d %r" % (rc, err))
+        with open(log3) as f:
+            lines = f.read().split("\n")
+        eq(len([ln for ln in lines if ln.startswith("start")]), 2, "two tenures: %r" % lines)
+        eq(len([ln for ln in lines if ln.startswith("end")]), 1, "the first never ended: %r" % lines)
         # No command: holds (prints the key) until SIGTERM, then releases.
         h = subprocess.Popen([CETCDCTL, "--endpoints", srv.url, "lock", "/locks/l4"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for())
