@@ -606,18 +606,21 @@ def test_proxy_tls(c, dir):
 
 # --------------------------------------------------------------------------
 
-def main():
+def main(mod_globals=None, prefix="cetcd-tls-"):
+    """Runs the test_* functions of mod_globals (this module's by default)
+    with one set of certificates; test_tls_auth.py runs its own with it."""
+    mod_globals = mod_globals or globals()
     if not shutil.which("certtool"):
         ct.skip("certtool (gnutls-bin) not installed")
     if not binary():
         ct.skip("%s binary not found" % ct.target())
     only = [a for a in sys.argv[1:] if not a.startswith("-")]
-    tests = [(k, v) for k, v in sorted(globals().items(), key=lambda kv: kv[0])
+    tests = [(k, v) for k, v in sorted(mod_globals.items(), key=lambda kv: kv[0])
              if k.startswith("test_") and callable(v)]
     tests.sort(key=lambda kv: kv[1].__code__.co_firstlineno)
     if only:
         tests = [(k, v) for k, v in tests if any(o in k for o in only)]
-    root = procs.temp_dir("cetcd-tls-")
+    root = procs.temp_dir(prefix)
     certs = make_certs(root)
     print("# target: %s (%s)" % (ct.target(), binary()))
     failed = 0

@@ -13,15 +13,11 @@ import base64
 import http.client
 import json
 import os
-import shutil
 import sys
-import time
-import traceback
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cetcdtest as ct  # noqa: E402
-import procs  # noqa: E402
 import test_tls as t  # noqa: E402
 
 
@@ -87,37 +83,5 @@ def test_cn_is_the_user(c, dir):
            401, "root's certificate with alice's password")
 
 
-def main():
-    if not shutil.which("certtool"):
-        ct.skip("certtool (gnutls-bin) not installed")
-    if not t.binary():
-        ct.skip("%s binary not found" % ct.target())
-    root = procs.temp_dir("cetcd-tls-auth-")
-    certs = t.make_certs(root)
-    print("# target: %s (%s)" % (ct.target(), t.binary()))
-    failed = 0
-    tests = [("test_cn_is_the_user", test_cn_is_the_user)]
-    for name, fn in tests:
-        dir = os.path.join(root, name)
-        os.makedirs(dir)
-        t0 = time.time()
-        try:
-            fn(certs, dir)
-            print("ok   %s (%.1fs)" % (name, time.time() - t0))
-        except Exception as e:  # noqa: BLE001 - report and go on
-            failed += 1
-            print("FAIL %s: %s" % (name, e))
-            traceback.print_exc(limit=4)
-        finally:
-            while t.NODES:
-                t.NODES.pop().kill()
-    if failed == 0:
-        shutil.rmtree(root, ignore_errors=True)
-    else:
-        print("# logs kept in %s" % root)
-    print("%d passed, %d failed" % (len(tests) - failed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(t.main(globals(), "cetcd-tls-auth-"))
