@@ -179,6 +179,7 @@ static int user_cmd(const char *sub, int argc, char **argv, struct ctl_flag *fla
 			printf("%s\n", n ? n : "");
 		}
 		json_decref(j);
+		ctl_resp_free(&r);
 		return 0;
 	}
 	if (strcmp(sub, "grant") == 0 || strcmp(sub, "revoke") == 0) {
@@ -190,6 +191,7 @@ static int user_cmd(const char *sub, int argc, char **argv, struct ctl_flag *fla
 		struct buf b = BUF_INIT;
 		user_body(&b, name, NULL, sub, roles->list, roles->nlist);
 		json_decref(mod_user("PUT", name, b.data));
+		buf_free(&b);
 		printf("User %s updated\n", name);
 		return 0;
 	}
@@ -349,6 +351,7 @@ static int role_cmd(const char *sub, int argc, char **argv, struct ctl_flag *fla
 			printf("%s\n", n ? n : "");
 		}
 		json_decref(j);
+		ctl_resp_free(&r);
 		return 0;
 	}
 	if (strcmp(sub, "grant") == 0 || strcmp(sub, "revoke") == 0) {

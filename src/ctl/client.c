@@ -537,6 +537,9 @@ void ctl_client_init(bool sync)
 					ctl_fail_msg("client: no endpoints available",
 						     CTL_EXIT_SERVER_ERROR);
 				}
+				for (size_t i = 0; i < ctl.neps; i++)
+					free(ctl.eps[i]);
+				free(ctl.eps);
 				ctl.eps = urls;
 				ctl.neps = n;
 				ctl.pinned = 0;

@@ -30,6 +30,25 @@ static void strs(json_t *a, char ***out, size_t *n)
 	}
 }
 
+static void member_free(struct member *m)
+{
+	for (size_t i = 0; i < m->npeer; i++)
+		free(m->peer[i]);
+	for (size_t i = 0; i < m->nclient; i++)
+		free(m->client[i]);
+	free(m->peer);
+	free(m->client);
+	free(m->id);
+	free(m->name);
+}
+
+static void members_free(struct member *ms, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		member_free(&ms[i]);
+	free(ms);
+}
+
 static void member_parse(json_t *m, struct member *o)
 {
 	const char *id = json_string_value(json_object_get(m, "id"));
@@ -128,6 +147,8 @@ static int member_list(int argc)
 		buf_free(&p);
 		buf_free(&c);
 	}
+	member_free(&leader);
+	members_free(ms, n);
 	return 0;
 }
 
