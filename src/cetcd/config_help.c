@@ -1,30 +1,25 @@
-/* config_help.c - what etcd prints about itself: the usage line (after
- * -h and after a flag-syntax error), the --help flag list by section with
- * each flag's ETCD_* variable and what cetcd does with it, and --version. */
+/* config_help.c - what cetcd prints about itself, laid out as etcd's: the
+ * usage line (after -h and after a flag-syntax error), the --help flag list
+ * by etcd's sections with each flag's ETCD_* variable and what cetcd does
+ * with it, and --version. */
 #include "cetcd/config_private.h"
 
 #include <string.h>
 
+/* etcd's layout, cetcd's words: only what cetcd runs (no gateway, no
+ * grpc-proxy, no --config-file). */
 const char config_usage_line[] =
 	"Usage:\n"
 	"\n"
-	"  etcd [flags]\n"
-	"    Start an etcd server.\n"
+	"  cetcd [flags]\n"
+	"    Start a cetcd server: a member speaking etcd's v2 API, or a v2 proxy (--proxy).\n"
 	"\n"
-	"  etcd --version\n"
-	"    Show the version of etcd.\n"
+	"  cetcd --version\n"
+	"    Show the version of cetcd and of the etcd API it speaks.\n"
 	"\n"
-	"  etcd -h | --help\n"
-	"    Show the help information about etcd.\n"
-	"\n"
-	"  etcd --config-file\n"
-	"    Path to the server configuration file. Note that if a configuration file is provided, other command line flags and environment variables will be ignored.\n"
-	"\n"
-	"  etcd gateway\n"
-	"    Run the stateless pass-through etcd TCP connection forwarding proxy.\n"
-	"\n"
-	"  etcd grpc-proxy\n"
-	"    Run the stateless etcd v3 gRPC L7 reverse proxy.\n";
+	"  cetcd -h | --help\n"
+	"    Show the help information about cetcd: every flag etcd 3.4 accepts, with\n"
+	"    its ETCD_* variable, grouped as etcd groups them, and what cetcd does with it.\n";
 
 static const char *const section_title[S_COUNT] = {
 	[S_HIDDEN] = "Also accepted (registered by etcd 3.4, not listed by its --help):",

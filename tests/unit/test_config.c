@@ -115,7 +115,7 @@ static void expect_flag_error(const char *arg, const char *msg)
 	char want[512];
 
 	run(&r, arg, NULL);
-	snprintf(want, sizeof want, "%s\nUsage:\n\n  etcd [flags]\n", msg);
+	snprintf(want, sizeof want, "%s\nUsage:\n\n  cetcd [flags]\n", msg);
 	CHECK(r.rc == -1);
 	CHECK(r.c.exit_code == 2);
 	CHECK(r.errn > 0 && strncmp(r.err, want, strlen(want)) == 0);
@@ -296,8 +296,7 @@ static void test_bad_syntax(void)
 	expect_flag_error("-snapshot-count", "flag needs an argument: -snapshot-count");
 	/* the whole usage text follows the message */
 	run(&r, "--foo", NULL);
-	CHECK(has(r.err,
-		  "  etcd grpc-proxy\n    Run the stateless etcd v3 gRPC L7 reverse proxy.\n\n"));
+	CHECK(has(r.err, "  cetcd -h | --help\n    Show the help information about cetcd"));
 	done(&r);
 	/* an error stops parsing: later flags are not looked at */
 	run(&r, "--foo", "--version", NULL);
@@ -909,7 +908,7 @@ static void test_version_help(void)
 		for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
 			run(&r, "--name=x", helps[i], "--foo", NULL);
 			CHECK(r.rc == 1 && r.c.exit_code == 0);
-			CHECK(r.err && strncmp(r.err, "Usage:\n\n  etcd [flags]\n", 23) == 0);
+			CHECK(r.err && strncmp(r.err, "Usage:\n\n  cetcd [flags]\n", 24) == 0);
 			CHECK(r.out &&
 			      strncmp(r.out,
 				      "\nMember:\n  --name 'default'\n    Human-readable name for this member.\n",
