@@ -11,8 +11,9 @@ if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 PKGS="build-essential autoconf automake pkg-config libmicrohttpd-dev libjansson-dev libcurl4-gnutls-dev libgnutls28-dev libcrypt-dev libjemalloc-dev"
 if [ "$1" = "--test" ]; then
 	# gnutls-bin: certtool, which the TLS tests make their certificates with;
-	# python3-prometheus-client: the exposition-format parser of test_metrics.py
-	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format gnutls-bin python3-prometheus-client"
+	# python3-prometheus-client: the exposition-format parser of test_metrics.py;
+	# groff-base: groff, with which check_install.sh renders the man pages
+	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format gnutls-bin python3-prometheus-client groff-base"
 fi
 missing=
 for p in $PKGS; do
