@@ -3,7 +3,9 @@
 EnvironmentFile= (the file of the same name in contrib/systemd/), put a temp
 data dir and free ports in place of the environment file's, start the
 command line with exactly that environment (nothing else ETCD_*), and check
-it serves: cetcd.service as a member (write, read, /health), then
+it serves: cetcd.service as a member (Type=notify: READY=1 arrives on
+$NOTIFY_SOCKET, a datagram socket of ours, and then it serves: write, read,
+/health; an abstract socket "@name" too), then
 cetcd-proxy.service in front of it (a write through the proxy read back from
 the member). The binary is CETCD_BIN (or ./cetcd), in place of /usr/bin/cetcd.
 CETCD_TARGET=etcd runs the same units with real etcd (ETCD_ENABLE_V2=true
@@ -11,8 +13,10 @@ added)."""
 
 import json
 import os
+import select
 import shlex
 import shutil
+import socket
 import sys
 import time
 import urllib.parse
@@ -56,12 +60,12 @@ def parse_env_file(path):
     return env
 
 
-def unit_command(unit, subst):
+def unit_command(unit, subst, unit_type="simple"):
     """(argv, env) the way systemd would start the unit, with subst applied
     to the environment file's values (old -> new substrings) and the data
     dir replaced."""
     svc = parse_unit(unit)
-    ct.eq(svc.get("Type"), ["simple"], unit + " Type")
+    ct.eq(svc.get("Type"), [unit_type], unit + " Type")
     ct.eq(len(svc.get("ExecStart", [])), 1, unit + " ExecStart")
     argv = shlex.split(svc["ExecStart"][0])
     ct.eq(argv[0], "/usr/bin/cetcd", unit + " binary")
@@ -79,8 +83,9 @@ def unit_command(unit, subst):
 
 
 class UnitProc(procs.Proc):
-    def __init__(self, unit, subst, datadir, logdir):
-        argv, env = unit_command(unit, subst)
+    def __init__(self, unit, subst, datadir, logdir, unit_type="simple", extra_env=None):
+        argv, env = unit_command(unit, subst, unit_type)
+        env.update(extra_env or {})
         ct.true("ETCD_DATA_DIR" in env, unit + ": ETCD_DATA_DIR in its environment")
         env["ETCD_DATA_DIR"] = datadir
         kind = ct.target()
@@ -89,9 +94,9 @@ class UnitProc(procs.Proc):
             ct.skip("%s binary not found" % kind)
         if kind == "etcd":
             env["ETCD_ENABLE_V2"] = "true"
-        base = {k: v for k, v in os.environ.items() if not k.startswith("ETCD_")}
-        procs.Proc.__init__(self, os.path.join(logdir, unit + ".log"), cwd=logdir)
-        self.env_full = dict(base, **env)
+        procs.Proc.__init__(self, os.path.join(logdir, os.path.basename(datadir) + ".log"),
+                            cwd=logdir)
+        self.unit_env = env
         self.argv = [binary] + argv[1:]
 
     def start(self):
@@ -100,7 +105,7 @@ class UnitProc(procs.Proc):
         try:
             for k in [k for k in os.environ if k.startswith("ETCD_")]:
                 del os.environ[k]
-            self.env = {k: v for k, v in self.env_full.items() if k.startswith("ETCD_")}
+            self.env = dict(self.unit_env)
             self.spawn(self.argv)
         finally:
             os.environ.clear()
@@ -122,6 +127,57 @@ def wait_serving(p, port, timeout=15.0):
     raise ct.Fail("not serving on %d after %.0fs; log:\n%s" % (port, timeout, p.log_tail(15)))
 
 
+class NotifySocket:
+    """An AF_UNIX datagram socket, as systemd's for Type=notify units: a path
+    in dir, or an abstract name ("@...")."""
+
+    def __init__(self, dir, abstract=False):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        if abstract:
+            name = "cetcd-test-%d-%d" % (os.getpid(), procs.free_port())
+            self.sock.bind("\0" + name)
+            self.env = "@" + name
+        else:
+            self.env = os.path.join(dir, "notify.sock")
+            self.sock.bind(self.env)
+
+    def wait_ready(self, p, timeout=15.0):
+        """The messages received until one holds READY=1."""
+        deadline, got = time.time() + timeout, []
+        while time.time() < deadline:
+            if not p.alive():
+                raise ct.Fail("exited (%s) before READY=1; log:\n%s" % (p.returncode, p.log_tail(15)))
+            r, _, _ = select.select([self.sock], [], [], 0.1)
+            if r:
+                msg = self.sock.recv(4096).decode()
+                got.append(msg)
+                if "READY=1" in msg.split("\n"):
+                    return got
+        raise ct.Fail("no READY=1 within %.0fs (got %r); log:\n%s" % (timeout, got, p.log_tail(15)))
+
+    def close(self):
+        self.sock.close()
+
+
+def notify_member(tmp, name, abstract, started):
+    """Start cetcd.service with NOTIFY_SOCKET; once READY=1 is in, it must
+    serve at once. Returns (proc, client port, peer port)."""
+    cport, pport = procs.free_port(), procs.free_port()
+    ns = NotifySocket(tmp, abstract)
+    try:
+        p = UnitProc("cetcd.service", {"127.0.0.1:2379": "127.0.0.1:%d" % cport,
+                                       "127.0.0.1:2380": "127.0.0.1:%d" % pport},
+                     os.path.join(tmp, name), tmp, "notify", {"NOTIFY_SOCKET": ns.env})
+        started.append(p)
+        p.start()
+        ns.wait_ready(p)
+    finally:
+        ns.close()
+    st, _ = procs.http_status("127.0.0.1", cport, "GET", "/v2/keys/", timeout=2.0)
+    ct.eq(st, 200, "GET /v2/keys/ right after READY=1")
+    return p, cport, pport
+
+
 def put(port, key, value):
     body = urllib.parse.urlencode({"value": value})
     return procs.http_status("127.0.0.1", port, "PUT", "/v2/keys" + key, body=body, timeout=5.0)
@@ -137,20 +193,15 @@ def main():
     tmp = procs.temp_dir("cetcd-systemd-")
     started = []
     try:
-        cport, pport, xport = procs.free_port(), procs.free_port(), procs.free_port()
-        member = UnitProc("cetcd.service", {"127.0.0.1:2379": "127.0.0.1:%d" % cport,
-                                            "127.0.0.1:2380": "127.0.0.1:%d" % pport},
-                          os.path.join(tmp, "member"), tmp)
-        started.append(member)
-        member.start()
-        wait_serving(member, cport)
+        member, cport, pport = notify_member(tmp, "member", False, started)
+        xport = procs.free_port()
         st, _ = put(cport, "/systemd/member", "up")
         ct.true(st in (200, 201), "PUT on the member: %d" % st)
         ct.eq(get_value(cport, "/systemd/member"), "up", "member value")
         st, body = procs.http_status("127.0.0.1", cport, "GET", "/health", timeout=5.0)
         ct.eq(st, 200, "/health")
         ct.eq(json.loads(body).get("health"), "true", "/health body")
-        print("ok   cetcd.service serves on %d" % cport)
+        print("ok   cetcd.service: READY=1 on a path socket, serves on %d" % cport)
 
         proxy = UnitProc("cetcd-proxy.service", {"127.0.0.1:2379": "127.0.0.1:%d" % xport,
                                                  "127.0.0.1:2380": "127.0.0.1:%d" % pport},
@@ -164,6 +215,10 @@ def main():
         ct.true(os.path.exists(os.path.join(tmp, "proxy", "proxy", "cluster")),
                 "the proxy keeps <data-dir>/proxy/cluster")
         print("ok   cetcd-proxy.service serves on %d, forwards to the member" % xport)
+
+        other, oport, _ = notify_member(tmp, "abstract", True, started)
+        other.stop()
+        print("ok   cetcd.service: READY=1 on an abstract socket, serves on %d" % oport)
     except ct.Fail as e:
         print("FAIL %s" % e)
         return 1
@@ -171,7 +226,7 @@ def main():
         for p in reversed(started):
             p.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("2 passed, 0 failed")
+    print("3 passed, 0 failed")
     return 0
 
 
