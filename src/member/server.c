@@ -16,6 +16,7 @@
 #include "net/http_server.h"
 #include "member/join.h"
 #include "net/loop.h"
+#include "net/sdnotify.h"
 #include "net/signals.h"
 #include "util/url.h"
 #include "member/node.h"
@@ -257,6 +258,9 @@ static void log_ready(const struct server *s, const struct member *m)
 		 urls.data ? urls.data : "", s->cluster.id);
 	buf_free(&urls);
 	log_info("embed", "ready to serve client requests");
+	int err = sd_notify_ready();
+	if (err)
+		log_warn("etcdmain", "failed to notify systemd for readiness: %s", strerror(-err));
 	for (size_t i = 0; i < s->opts.n_listen_client_urls; i++) {
 		const char *url = s->opts.listen_client_urls[i];
 		if (strncmp(url, "https://", 8) == 0 || strncmp(url, "unixs://", 8) == 0)
