@@ -1,7 +1,10 @@
 #!/bin/sh
 # contrib/test-all.sh - installs everything the tests need, then builds cetcd
 # twice out of tree (plain, and with ASan+UBSan) and runs the whole suite in
-# both builds. Ends with one line "N passed, N failed". Exit 0 only if all pass.
+# both builds, then `make distcheck` in the plain build (the tarball builds,
+# passes the suite from a read-only source tree, installs and uninstalls;
+# CETCD_TEST_DISTCHECK=no skips it). Ends with one line "N passed, N failed".
+# Exit 0 only if all pass.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/contrib/install-deps.sh" --test
@@ -31,7 +34,18 @@ for b in $builds; do
 	done
 	cd "$top"
 done
-# count from automake's .trs files (one per test program)
+if [ "${CETCD_TEST_DISTCHECK:-yes}" = yes ] && [ -d "$work/plain" ]; then
+	echo "== distcheck (plain build)"
+	if (cd "$work/plain" && make -j"$(nproc)" distcheck >distcheck.log 2>&1); then
+		echo "distcheck: passed"
+	else
+		status=1
+		echo "---- distcheck failed:"
+		tail -60 "$work/plain/distcheck.log"
+	fi
+fi
+# count from automake's .trs files (one per test program; a distcheck that
+# passed has removed its own)
 results=$(find "$work" -name '*.trs' -exec grep -h '^:test-result:' {} +)
 pass=$(echo "$results" | grep -c 'PASS' || true)
 fail=$(echo "$results" | grep -c 'FAIL\|ERROR' || true)
