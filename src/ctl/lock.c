@@ -169,12 +169,13 @@ static void entries_free(struct entry *e, size_t n)
 	free(e);
 }
 
-/* Waits for one event on key after index (any change: recheck after). */
-static void wait_change(const char *key, uint64_t index)
+/* Waits for one event on key (or, recursive, under it) after index (any
+ * change: recheck after); a failed wait pauses a second. */
+static void wait_change(const char *key, bool recursive, uint64_t index)
 {
 	struct buf path = BUF_INIT;
 	ctl_keys_path(&path, key);
-	buf_printf(&path, "?recursive=false&wait=true&waitIndex=%llu",
+	buf_printf(&path, "?recursive=%s&wait=true&waitIndex=%llu", recursive ? "true" : "false",
 		   (unsigned long long)index + 1);
 	struct ctl_resp r;
 	struct ctl_err e;
@@ -235,7 +236,7 @@ static void acquire(const char *dir, const char *value)
 		}
 		char *pred = xstrdup(es[me - 1].key);
 		entries_free(es, n);
-		wait_change(pred, index);
+		wait_change(pred, false, index);
 		free(pred);
 	}
 	free(mine);
@@ -310,19 +311,7 @@ static _Noreturn void observe(const char *dir)
 			last = xstrdup(es[0].key);
 		}
 		entries_free(es, n);
-		struct buf path = BUF_INIT;
-		ctl_keys_path(&path, dir);
-		buf_printf(&path, "?recursive=true&wait=true&waitIndex=%llu",
-			   (unsigned long long)index + 1);
-		struct ctl_resp r;
-		struct ctl_err e;
-		if (ctl_do("GET", path.data, NULL, NULL, true, &r, &e) == 0)
-			ctl_resp_free(&r);
-		else {
-			ctl_err_free(&e);
-			sleep(1);
-		}
-		buf_free(&path);
+		wait_change(dir, true, index);
 	}
 }
 

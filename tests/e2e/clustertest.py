@@ -51,6 +51,22 @@ class Unsupported(Exception):
     """The binary refuses to run a multi-member cluster."""
 
 
+def wait_for(fn, what, timeout=10.0, every=0.05):
+    """fn() until truthy (exceptions from the network count as falsy)."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            v = fn()
+            if v:
+                return v
+            last = v
+        except NETERR as e:
+            last = e
+        time.sleep(every)
+    raise AssertionError("timed out (%.0fs) waiting for %s (last: %r)" % (timeout, what, last))
+
+
 def log(msg):
     sys.stdout.write("# %s\n" % msg)
     sys.stdout.flush()

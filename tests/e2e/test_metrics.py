@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cetcdtest as ct  # noqa: E402
 from cetcdtest import eq, true, needs  # noqa: E402
 import clustertest  # noqa: E402
-from clustertest import (start_or_skip, start_proxy, run_scenarios, target,  # noqa: E402
+from clustertest import (wait_for, start_or_skip, start_proxy, run_scenarios, target,  # noqa: E402
                          NETERR)
 import procs  # noqa: E402
 
@@ -155,21 +155,6 @@ def scrape(host, port, path="/metrics"):
     eq(r.status, 200, "GET %s status" % path)
     eq(r.hdr("Content-Type"), CONTENT_TYPE, "Content-Type of /metrics")
     return Scrape(r.body.decode() if isinstance(r.body, bytes) else r.body)
-
-
-def wait_for(fn, what, timeout=10.0, every=0.1):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            v = fn()
-            if v:
-                return v
-            last = v
-        except NETERR as e:
-            last = e
-        time.sleep(every)
-    raise AssertionError("timed out (%.0fs) waiting for %s (last: %r)" % (timeout, what, last))
 
 
 def check_families(s, families, where):

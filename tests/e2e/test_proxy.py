@@ -48,7 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cetcdtest as ct  # noqa: E402
 from cetcdtest import eq, true, status, needs, kpath  # noqa: E402
 import clustertest  # noqa: E402
-from clustertest import (start_or_skip, start_proxy, proxy_probe_or_skip,  # noqa: E402
+from clustertest import (wait_for, start_or_skip, start_proxy, proxy_probe_or_skip,  # noqa: E402
                          run_scenarios, target, log, NETERR)
 import procs  # noqa: E402
 
@@ -57,22 +57,6 @@ ZERO = {"message": "httpproxy: zero endpoints currently available"}
 
 def unable(n):
     return {"message": "httpproxy: unable to get response from %d endpoint(s)" % n}
-
-
-def wait_for(fn, what, timeout=10.0, every=0.05):
-    """fn() until truthy (exceptions from the network count as falsy)."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            v = fn()
-            if v:
-                return v
-            last = v
-        except NETERR as e:
-            last = e
-        time.sleep(every)
-    raise AssertionError("timed out (%.0fs) waiting for %s (last: %r)" % (timeout, what, last))
 
 
 def timed(fn):
