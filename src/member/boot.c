@@ -98,6 +98,13 @@ static int recover_log(struct node *n, struct boot_recovery *b, struct node_iden
 	b->restarting = true;
 	if (b->rec.note[0])
 		log_warn("wal", "write-ahead log repaired: %s", b->rec.note);
+	if (n->srv->opts.force_new_cluster &&
+	    force_new_cluster(n->srv, w, b->has_snap ? &b->sl.snap.meta : NULL, &b->rec, err,
+			      sizeof(err)) != 0) {
+		log_crit("etcdserver", "--force-new-cluster: %s", err);
+		wal_close(w, NULL, 0);
+		return -1;
+	}
 	who->self_id = b->rec.meta.member_id;
 	who->cluster_id = b->rec.meta.cluster_id;
 	n->snap_index = si;
@@ -126,6 +133,8 @@ struct node *node_open(struct server *srv, struct node_identity *who)
 	n->srv = srv;
 	memset(who, 0, sizeof(*who));
 	data_paths(n);
+	if (srv->opts.force_new_cluster)
+		log_info("embed", "force new cluster");
 	int rc = wal_exists(n->wal_dir) ? recover_log(n, n->boot, who) : create_log(n, who);
 	if (rc != 0) {
 		cluster_free(&who->table);
