@@ -16,6 +16,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctl/ctl.h"
 #include "disk/snap.h"
@@ -198,7 +199,13 @@ int ctl_cmd_backup(int argc, char **argv)
 		return 1;
 	}
 	struct raft_snapshot_meta snap = {0};
-	if (need_dir(p.src_snap) != 0 || copy_snapshot(&p, &snap) < 0 || need_dir(p.src_wal) != 0)
+	/* cetcd makes member/snap at its first snapshot (etcd at start): a WAL
+	 * without it is a member that has taken none yet */
+	bool no_snap_yet =
+		access(p.src_snap, F_OK) != 0 && errno == ENOENT && wal_exists(p.src_wal);
+	if (!no_snap_yet && (need_dir(p.src_snap) != 0 || copy_snapshot(&p, &snap) < 0))
+		return 1;
+	if (need_dir(p.src_wal) != 0)
 		return 1;
 	char err[1024];
 	struct wal_recovered rec;
