@@ -14,7 +14,8 @@ files are damaged. doc/operations.md gives the same steps as commands.
 - test_backup_cli: the two backup commands side by side (cetcdctl and etcdctl,
   cetcd-only because it needs both binaries): usage, the missing data dir.
 - damaged data dirs (cetcd only: the file format is cetcd's): a flipped byte
-  in the middle of a WAL segment, a WAL segment missing, and damaged snapshots
+  in the middle of a WAL segment, an older segment cut short in the middle of
+  a record (not a torn tail), a WAL segment missing, and damaged snapshots
   the WAL cannot stand in for make the member refuse to start (non-zero exit,
   the file named, what to do) and never serve; a damaged snapshot the WAL can
   stand in for is set aside (.broken) and the member starts with every key.
@@ -429,7 +430,8 @@ def test_snapshots_damaged_wal_stands_in():
 @needs("cetcd")
 def test_missing_segment_and_snapshots_refuse():
     """A WAL of two segments (64 MiB each: 1.4 MB values) with snapshots. The
-    first segment removed as retention would: the member starts from its
+    first segment cut short in the middle of a record: refused. The first
+    segment removed as retention would: the member starts from its
     snapshot with every key. Then every snapshot damaged too: nothing can
     stand in for the missing entries, so the member refuses to start, names
     the problem and says what to do."""
@@ -453,7 +455,16 @@ def test_missing_segment_and_snapshots_refuse():
     srv.stop()
     segs = segments(wd)
     true(len(segs) >= 2, "segments: %s" % segs)
-    os.unlink(segs[0])
+    # an older segment cut in the middle of a record is not a torn tail
+    keep = segs[0] + ".keep"
+    shutil.copyfile(segs[0], keep)
+    fr = frames(segs[0])
+    cut = fr[len(fr) // 2][0] + 24
+    os.truncate(segs[0], cut)
+    out = expect_refusal(srv, "an older segment cut short", [segs[0]])
+    true("past end of file" in out, "the message says the record is cut:\n" + out[-800:])
+    os.replace(keep, segs[0])
+    os.unlink(segs[0])                              # released, as retention would
     srv.start(wait=20.0)
     eq(all_keys(srv, "/m"), want, "every key from the snapshot once segment 0 is gone")
     srv.stop()
