@@ -165,6 +165,22 @@ static int write_wal(const char *dir, const struct wal_meta *meta,
 	return rc;
 }
 
+/* The WAL of a running member: a read racing a write (a segment rolled or
+ * released, a record half copied) fails where the files are fine, so a
+ * failure is retried twice before it counts. */
+static int read_wal(const char *dir, const struct raft_snapshot_meta *snap,
+		    struct wal_recovered *rec, char *err, size_t cap)
+{
+	for (int attempt = 0;; attempt++) {
+		if (wal_read(dir, snap->index, snap->term, rec, err, cap) == 0)
+			return 0;
+		if (attempt == 2)
+			return -1;
+		struct timespec pause = {0, 100 * 1000 * 1000};
+		nanosleep(&pause, NULL);
+	}
+}
+
 /* A data dir of etcd's (its v3 backend member/snap/db) is not cetcd's. */
 static void etcd_hint(const struct backup_paths *p)
 {
@@ -209,7 +225,7 @@ int ctl_cmd_backup(int argc, char **argv)
 		return 1;
 	char err[1024];
 	struct wal_recovered rec;
-	if (wal_read(p.src_wal, snap.index, snap.term, &rec, err, sizeof(err)) != 0) {
+	if (read_wal(p.src_wal, &snap, &rec, err, sizeof(err)) != 0) {
 		blog("%s", err);
 		etcd_hint(&p);
 		return 1;
