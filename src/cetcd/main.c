@@ -189,6 +189,7 @@ int main(int argc, char **argv, char **envp)
 		.initial_cluster = &initial,
 		.join_existing = strcmp(c.initial_cluster_state, "existing") == 0,
 		.restarting = restarting,
+		.force_new_cluster = c.force_new_cluster,
 		.n_listen_client_urls = c.listen_client_urls.n,
 		.advertise_client_urls = url_strings(&c.advertise_client_urls),
 		.n_advertise_client_urls = c.advertise_client_urls.n,

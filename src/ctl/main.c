@@ -102,11 +102,8 @@ static int run_command(const char *cmd, int argc, char **argv)
 		return ctl_cmd_auth(cmd, argc, argv);
 	if (strcmp(cmd, "dump") == 0 || strcmp(cmd, "restore") == 0)
 		return ctl_cmd_dump(cmd, argc, argv);
-	if (strcmp(cmd, "backup") == 0) {
-		fprintf(stderr, "cetcdctl: backup is not supported (copy a stopped member's "
-				"data directory instead)\n");
-		return 1;
-	}
+	if (strcmp(cmd, "backup") == 0)
+		return ctl_cmd_backup(argc, argv);
 	fprintf(stderr, "No help topic for '%s'\n", cmd);
 	return 3;
 }

@@ -103,4 +103,14 @@ void forward_free(struct node *n);
 /* boot.c */
 void boot_free(struct node *n);
 
+/* force_new.c: --force-new-cluster. Drops rec's uncommitted entries and
+ * appends (to rec and, durably, to w) committed configuration entries that
+ * leave this member (rec->meta.member_id) the only one. snap: the restored
+ * snapshot's metadata or NULL. Returns 0 or -1 with err. */
+struct wal;
+struct wal_recovered;
+int force_new_cluster(const struct server *srv, struct wal *w,
+		      const struct raft_snapshot_meta *snap, struct wal_recovered *rec, char *err,
+		      size_t cap);
+
 #endif /* CETCD_NODE_PRIVATE_H */

@@ -42,6 +42,7 @@ struct server_opts {
 	const struct url_map *initial_cluster; /* name=url pairs (util/url.h) */
 	bool join_existing;		       /* --initial-cluster-state existing */
 	bool restarting;		       /* the data dir has a WAL: --initial-* are ignored */
+	bool force_new_cluster;		       /* restart as the only member (force_new.c) */
 	uint64_t heartbeat_ms;
 	uint64_t election_ms;
 	uint64_t snapshot_count;

@@ -21,7 +21,7 @@ allowed() {
 	member) echo "raft kv disk net util" ;;
 	api) echo "member raft kv disk net util" ;;
 	proxy) echo "net util" ;;
-	ctl) echo "util" ;;
+	ctl) echo "disk raft util" ;;
 	cetcd) echo "api member raft kv disk net util proxy" ;;
 	*) echo "?" ;;
 	esac
