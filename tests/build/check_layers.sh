@@ -21,7 +21,8 @@ allowed() {
 	member) echo "raft kv disk net util" ;;
 	api) echo "member raft kv disk net util" ;;
 	proxy) echo "net util" ;;
-	ctl) echo "util" ;;
+	# ctl: net for dns_srv only (cetcdctl --discovery-srv), one lookup for both binaries
+	ctl) echo "net util" ;;
 	cetcd) echo "api member raft kv disk net util proxy" ;;
 	*) echo "?" ;;
 	esac
