@@ -149,7 +149,7 @@ static enum boot_result srv_cluster(const struct config *c, struct url_map *cl)
 				  &c->initial_advertise_peer_urls, &cluster, why,
 				  sizeof why) != 0) {
 		log_error("embed", "couldn't resolve during SRV discovery (%s)", why);
-		log_crit("etcdmain", "%s", why);
+		log_crit("etcdmain", "error setting up initial cluster: %s", why);
 		return BOOT_FAIL;
 	}
 	enum boot_result r = use_cluster(cluster, "initial", cl);
@@ -159,7 +159,10 @@ static enum boot_result srv_cluster(const struct config *c, struct url_map *cl)
 	for (size_t i = 0; i < cl->n; i++)
 		if (strcmp(cl->v[i].name, c->name) == 0)
 			return BOOT_OK;
-	log_crit("etcdmain", "cannot find local etcd member \"%s\" in SRV records", c->name);
+	log_crit("etcdmain",
+		 "error setting up initial cluster: cannot find local etcd member \"%s\" in SRV "
+		 "records",
+		 c->name);
 	url_map_free(cl);
 	return BOOT_FAIL;
 }

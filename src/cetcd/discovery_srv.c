@@ -97,7 +97,7 @@ int discovery_srv_cluster(const char *domain, const char *srv_name, const char *
 {
 	struct self_addrs self;
 	struct buf parts = BUF_INIT, svc = BUF_INIT;
-	char e1[600] = "", e2[600] = "";
+	char e1[700] = "", e2[700] = "";
 	unsigned temp = 0;
 	int rc = -1;
 	const char *sfx = srv_name[0] ? "-" : "";
@@ -111,7 +111,7 @@ int discovery_srv_cluster(const char *domain, const char *srv_name, const char *
 	buf_printf(&svc, "etcd-server%s%s", sfx, srv_name);
 	int r2 = get_cluster("http", svc.data, name, domain, &self, &temp, &parts, e2, sizeof e2);
 	if (r1 != 0 && r2 != 0) {
-		errbuf_printf(err, cap, "%s; %s", e1, e2);
+		errbuf_printf(err, cap, "%s", e1); /* etcd reports the https lookup's */
 		goto out;
 	}
 	buf_puts(&parts, "");

@@ -14,7 +14,8 @@
  * cluster as "name=url,..." in *cluster (owned): the record whose target
  * resolves to one of apurls is named `name`, the others "0", "1", ... in
  * record order. Each found member is logged as etcd logs it. Returns 0, or
- * -1 with etcd's message in err (both lookups failed, an advertise URL does
+ * -1 with etcd's message in err (both lookups failed: the
+ * _etcd-server-ssl one's, an advertise URL does
  * not resolve, a scheme mismatch). */
 int discovery_srv_cluster(const char *domain, const char *srv_name, const char *name,
 			  const struct url_list *apurls, char **cluster, char *err, size_t cap);
