@@ -320,7 +320,8 @@ static enum disc_err read_nodes(struct disc *d, struct view *v, struct buf *deta
 		v->nodes[v->n++] = n;
 	}
 	json_decref(j);
-	qsort(v->nodes, v->n, sizeof *v->nodes, by_created);
+	if (v->n > 1)
+		qsort(v->nodes, v->n, sizeof *v->nodes, by_created);
 	return DISC_OK;
 }
 

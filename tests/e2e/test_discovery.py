@@ -23,7 +23,6 @@ CETCD_TARGET=etcd runs everything that is etcd's behaviour against etcd."""
 
 import http.client
 import http.server
-import json
 import os
 import random
 import shutil
@@ -263,7 +262,17 @@ def test_bad_size_key():
 
 
 def test_unreachable_service():
-    port = procs.free_port()
+    # a port bound here but not listening: refused, and nobody else's meanwhile
+    hold = socket.socket()
+    hold.bind((procs.HOST, 0))
+    port = hold.getsockname()[1]
+    try:
+        _unreachable(port)
+    finally:
+        hold.close()
+
+
+def _unreachable(port):
     durl = "http://%s:%d/v2/keys/nothere" % (procs.HOST, port)
     m = DMember(KIND, new_dir(), "m0", ["--discovery", durl],
                 env={"CETCD_DISCOVERY_RETRIES": "2"})
@@ -278,7 +287,7 @@ def test_unreachable_service():
         m.kill()  # etcd retries 2^32 times (the 3.4 backoff stops at 256 s)
         return
     eq(wait_exit(m, 20, "member with an unreachable service"), 1, "exit status")
-    true(has_line(m, "retrying in 4s"), "second retry, doubled")
+    true(has_line(m, "retrying in 4s"), "second retry, doubled:\n" + m.output())
     true(has_line(m, "E | etcdmain: failed to join discovery cluster "
                      "(discovery: too many retries)"), "final line:\n" + m.output())
     true(time.time() - t0 < 15, "gave up after 2 + 4 s of backoff")
