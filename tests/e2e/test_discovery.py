@@ -261,6 +261,23 @@ def test_bad_size_key():
          "bad size line:\n" + m.output())
 
 
+def test_duplicate_name():
+    """Someone registered the name m0 already: the cluster fills with two
+    entries for one name."""
+    ds = service(KIND)
+    tok, durl = new_token(ds, 2)
+    r = http_request(ds.host, ds.port, "PUT", kpath("/%s/1234abcd" % tok),
+                     form={"value": "m0=http://%s:1" % procs.HOST})
+    true(r.status == 201, "fake registration: %r" % (r,))
+    m = DMember(KIND, new_dir(), "m0", ["--discovery", durl])
+    m.spawn()
+    eq(wait_exit(m, 15, "member with a duplicate name"), 1, "exit status")
+    true(has_line(m, "E | etcdmain: member with duplicated name has registered with discovery "
+                     "service token(%s)." % durl), "duplicate name line:\n" + m.output())
+    true(has_line(m, "please do not reuse the discovery token and generate a new one"),
+         "advice line")
+
+
 def test_unreachable_service():
     # a port bound here but not listening: refused, and nobody else's meanwhile
     hold = socket.socket()
