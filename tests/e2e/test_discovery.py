@@ -261,6 +261,27 @@ def test_bad_size_key():
          "bad size line:\n" + m.output())
 
 
+def test_service_restart_while_waiting():
+    """The service goes away while a member waits for its peers: the member
+    retries with backoff, finds the service back, and bootstraps."""
+    ds = service(KIND)
+    tok, durl = new_token(ds, 2)
+    d = new_dir()
+    m0 = DMember(KIND, d, "m0", ["--discovery", durl])
+    m0.spawn()
+    wait_for(lambda: has_line(m0, "found 1 peer(s), waiting for 1 more"), "m0 waits", 10)
+    ds.stop()
+    want = ("I | discovery: waiting for other nodes: error connecting to http://%s:%d, "
+            "retrying in 2s" % (ds.host, ds.port))
+    wait_for(lambda: has_line(m0, want), "m0's retry line", 10)
+    ds.spawn().wait_answering(15)
+    m1 = DMember(KIND, d, "m1", ["--discovery", durl])
+    m1.spawn()
+    for m in (m0, m1):
+        wait_for(lambda: m.alive() and m.names() == ["m0", "m1"], "%s lists m0 m1" % m.name,
+                 30)
+
+
 def test_duplicate_name():
     """Someone registered the name m0 already: the cluster fills with two
     entries for one name."""
