@@ -11,8 +11,10 @@ an unreachable service (retry lines; cetcd gives up after
 CETCD_DISCOVERY_RETRIES, etcd retries 2^32 times and is killed);
 --discovery-proxy through a small HTTP proxy written here.
 
---discovery-srv (cetcd only: etcd 3.4.23 drops the _etcd-server records,
-doc/api-compat.md): dnsmasq on 127.53.x.y:53 serves SRV and A records of
+--discovery-srv: _etcd-server-ssl records with https peers (--peer-auto-tls)
+for both targets; _etcd-server (http) records, a proxy and the errors for
+cetcd only (etcd 3.4.23 drops the _etcd-server records, doc/api-compat.md).
+dnsmasq on 127.53.x.y:53 serves SRV and A records of
 the test domain; every member, proxy and client runs in a private mount
 namespace (unshare -m) with a resolv.conf bind-mounted over /etc/resolv.conf
 that names it; the machine's own resolv.conf is never touched. Needs root,
@@ -79,7 +81,7 @@ def cleanup():
 class DMember(procs.Member):
     """A member (or proxy) bootstrapped by flags; wrap: argv prefix (the
     mount-namespace wrapper); adv_*: advertised URLs when not the listen
-    ones (host names for DNS SRV)."""
+    ones (host names for DNS SRV); listen_peer: an https:// one."""
 
     def __init__(self, kind, dir, name, flags, env=None, wrap=None):
         procs.Member.__init__(self, binary(kind), dir, name)
@@ -87,7 +89,7 @@ class DMember(procs.Member):
         self.flags = list(flags)
         self.env.update(env or {})
         self.wrap = list(wrap or [])
-        self.adv_client = self.adv_peer = None
+        self.adv_client = self.adv_peer = self.listen_peer = None
         _members.append(self)
 
     def argv(self):
@@ -95,7 +97,7 @@ class DMember(procs.Member):
             self.binary, "--name", self.name, "--data-dir", self.data_dir,
             "--listen-client-urls", self.url,
             "--advertise-client-urls", self.adv_client or self.url,
-            "--listen-peer-urls", self.peer_url,
+            "--listen-peer-urls", self.listen_peer or self.peer_url,
             "--initial-advertise-peer-urls", self.adv_peer or self.peer_url,
             "--enable-v2=true"] + self.flags
 
@@ -529,6 +531,40 @@ def test_dns_srv():
 
 
 test_dns_srv.skip_why = "etcd 3.4.23 ignores _etcd-server._tcp records (doc/api-compat.md)"
+
+
+def test_dns_srv_ssl():
+    """_etcd-server-ssl._tcp records and https peers (--peer-auto-tls, so
+    no CA is needed): the way etcd 3.4 supports, so this runs against etcd."""
+    why = dns_usable()
+    if why:
+        log("SKIP test_dns_srv_ssl: " + why)
+        return
+    d = new_dir()
+    ms = [DMember(KIND, d, "s%d" % i, ["--discovery-srv", "disc.test", "--peer-auto-tls"])
+          for i in range(3)]
+    srv = [("_etcd-server-ssl._tcp.disc.test", "s%d.disc.test" % i, m.peer_port)
+           for i, m in enumerate(ms)]
+    dns = DNS(d, srv, [("s%d.disc.test" % i, procs.HOST) for i in range(3)])
+    try:
+        for i, m in enumerate(ms):
+            m.wrap = dns.wrap
+            m.listen_peer = "https://%s:%d" % (procs.HOST, m.peer_port)
+            m.adv_peer = "https://s%d.disc.test:%d" % (i, m.peer_port)
+            m.spawn()
+        for m in ms:
+            wait_for(lambda: (m.alive() or (_ for _ in ()).throw(AssertionError(
+                "%s exited:\n%s" % (m.name, m.log_tail(12))))) and
+                m.names() == ["s0", "s1", "s2"], "%s lists s0 s1 s2" % m.name, 30)
+        true(has_line(ms[1], "N | embed: got bootstrap from DNS for etcd-server at "
+                             "s1=https://s1.disc.test:%d" % ms[1].peer_port),
+             "bootstrap lines:\n" + ms[1].output())
+        r = ms[0].req("PUT", "/srv/ssl", form={"value": "tls"})
+        true(r.status in (200, 201), "write: %r" % (r,))
+        wait_for(lambda: ms[2].req("GET", "/srv/ssl", params={"quorum": "true"}).json
+                 .get("node", {}).get("value") == "tls", "the write read on s2")
+    finally:
+        dns.stop()
 
 if __name__ == "__main__":
     clustertest.run_scenarios(globals(), budget=float(os.environ.get("CETCD_DISC_BUDGET", "120")),
