@@ -153,4 +153,11 @@ int ctl_cmd_flags(const char *cmd, struct ctl_flag *flags, int argc, char **argv
  * urfave's application-style "Incorrect Usage.". */
 int ctl_cmd_flags_as(const char *cmd, struct ctl_flag *flags, int argc, char **argv, bool parent);
 
+/* srv.c: etcdctl v2's --discovery-srv. Appends the endpoints found under
+ * domain (service name suffix name, "" for none) to *eps; http:// ones only
+ * when insecure (else "ignoring discovered insecure endpoint" on stderr).
+ * Returns 0, or -1 with "dns lookup errors: ... and ..." in err. */
+int ctl_srv_endpoints(const char *domain, const char *name, bool insecure, char ***eps,
+		      size_t *neps, struct buf *err);
+
 #endif /* CETCD_CTL_H */
