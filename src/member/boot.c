@@ -105,6 +105,7 @@ static int recover_log(struct node *n, struct boot_recovery *b, struct node_iden
 	n->applied = si;
 	/* what the log says was committed is durable: replayed at once */
 	n->commit_durable = b->rec.hard_state.commit > si ? b->rec.hard_state.commit : si;
+	n->commit_written = n->commit_durable;
 	return start_wal_thread(n, w);
 }
 

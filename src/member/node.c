@@ -69,26 +69,45 @@ static void mark_commit(struct node *n, uint64_t wal_seq, uint64_t commit)
 	n->marks[n->n_marks++] = (struct commit_mark){wal_seq, commit};
 }
 
+/* The only voter's log is committed as far as it is durable: its own
+ * vote is the majority (learners never count). */
+static bool sole_voter(const struct node *n)
+{
+	if (n->role != RAFT_LEADER)
+		return false;
+	struct raft_status st;
+	raft_status(n->raft, &st);
+	return st.conf.n_voters == 1 && st.conf.voters[0] == n->srv->self_id;
+}
+
 /* Rule 1: one update = one WAL batch, queued here and written before the
- * loop sleeps (flush_wal). A hard state that only moves the commit index
- * is written and synced too (etcd writes HardState.Commit with every
- * Ready): the entries it commits are applied only once it is durable
- * (rule 3), so that a member restarted with no leader reachable replays
- * up to what it served. Under load it shares its round's fdatasync with
- * the batches queued meanwhile; a lone write pays one more round. */
+ * loop sleeps (flush_wal). A hard state that moves the commit index is
+ * written and synced too (etcd writes HardState.Commit with every Ready):
+ * the entries it commits are applied only once it is durable (rule 3), so
+ * that a member restarted with no leader reachable replays up to what it
+ * served. Under load the mark shares its round's fdatasync with the
+ * batches queued meanwhile. The only voter needs no round of its own: its
+ * batch of entries carries a commit index that covers them (they commit
+ * exactly when they are durable; a torn batch clamps it on replay to what
+ * survived, which the restarted voter commits anyway). */
 static void persist(struct node *n, const struct raft_update *u)
 {
 	if (n->failed)
 		return;
 	if (u->snapshot && snapshot_install(n, u->snapshot) != 0)
 		return;
-	bool commit_moved =
-		u->hard_state_changed && (!n->has_hs || u->hard_state.commit != n->hs.commit);
+	bool vote_moved = false;
 	if (u->hard_state_changed) {
+		vote_moved = !n->has_hs || u->hard_state.term != n->hs.term ||
+			     u->hard_state.vote != n->hs.vote;
 		n->hs = u->hard_state;
 		n->has_hs = true;
 	}
-	bool write = u->hard_state_changed || u->n_entries > 0 || u->snapshot;
+	uint64_t commit = n->hs.commit;
+	if (u->n_entries > 0 && sole_voter(n) && u->entries[u->n_entries - 1].index > commit)
+		commit = u->entries[u->n_entries - 1].index;
+	bool commit_moved = commit > n->commit_written;
+	bool write = vote_moved || commit_moved || u->n_entries > 0 || u->snapshot;
 	if (!write && raft_pipeline_submitted(&n->pipe, u->persist_seq))
 		return;
 	if (!write) {
@@ -96,9 +115,14 @@ static void persist(struct node *n, const struct raft_update *u)
 		raft_pipeline_submit(&n->pipe, n->wal_seq, u->persist_seq);
 		return;
 	}
+	/* the log's commit never goes down, even when the core's lags it */
+	struct raft_hard_state hs = n->hs;
+	if (commit_moved)
+		n->commit_written = commit;
+	hs.commit = n->commit_written;
 	struct wal_batch b = {
 		.seq = ++n->wal_seq,
-		.hard_state = u->hard_state_changed ? &n->hs : NULL,
+		.hard_state = (u->hard_state_changed || commit_moved) && n->has_hs ? &hs : NULL,
 		.snapshot_marker = u->snapshot != NULL,
 		.snap_index = u->snapshot ? u->snapshot->meta.index : 0,
 		.snap_term = u->snapshot ? u->snapshot->meta.term : 0,
@@ -112,8 +136,8 @@ static void persist(struct node *n, const struct raft_update *u)
 		node_fail(n, "write-ahead log", why);
 		return;
 	}
-	if (commit_moved && n->hs.commit > n->commit_durable)
-		mark_commit(n, b.seq, n->hs.commit);
+	if (commit_moved && commit > n->commit_durable)
+		mark_commit(n, b.seq, commit);
 	raft_pipeline_submit(&n->pipe, b.seq, u->persist_seq);
 }
 

@@ -46,6 +46,7 @@ struct node {
 	 * served, only once a WAL batch carrying a commit index that covers it
 	 * is durable, so a restarted member never serves less than before */
 	uint64_t commit_durable;   /* highest commit index in a durable batch */
+	uint64_t commit_written;   /* highest commit index in a queued batch */
 	struct commit_mark *marks; /* batches carrying a higher commit, in order */
 	size_t n_marks, cap_marks;
 	struct raft_entry *held; /* committed entries waiting for their mark (data owned) */
