@@ -11,7 +11,8 @@
  * random suffix of their pending writes).
  *
  * The workload: proposals, leader transfers, a learner added and removed
- * (membership change entries), snapshots every few entries. A run with no
+ * (membership change entries), snapshots every few entries, and member 1
+ * cut off for a while so that it installs a snapshot from the leader. A run with no
  * cut counts member 1's syscall boundaries; then for each boundary n the
  * run repeats with the power cut just before it (six crash variants in
  * turn). Member 1 crashes there, its unsynced data goes, the current leader
@@ -28,8 +29,8 @@
  *     leader without it be elected and overwrite a committed entry, which
  *     the others would then apply differently;
  *   - the cluster makes progress again: a new write is applied everywhere.
- * By default every boundary of two seeds is cut once (the crash variant
- * rotates); CETCD_POWERCUT_FULL=1 cuts every boundary of four seeds under
+ * By default every boundary of three seeds is cut once (the crash variant
+ * rotates); CETCD_POWERCUT_FULL=1 cuts every boundary of six seeds under
  * all six variants. */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -60,6 +61,7 @@ static struct {
 	uint64_t base, last; /* entries base+1..last */
 	struct raft_hard_state hs;
 	uint64_t syncs;
+	uint64_t installs; /* snapshots installed from a leader */
 	/* the write the power cut interrupted: its entries may survive */
 	uint64_t fl_index[64], fl_term[64];
 	size_t n_fl;
@@ -122,6 +124,8 @@ static int hook_write(void *ctx, raft_id id, const struct raft_hard_state *hs,
 	d.syncs++;
 	if (hs)
 		d.hs = *hs;
+	if (snap)
+		d.installs++;
 	if (snap) {
 		d.base = d.last = snap->meta.index;
 		d.term[d.base % MAXI] = snap->meta.term;
@@ -286,6 +290,12 @@ static void workload(struct raft_fixture *c)
 				fixture_transfer(c, l, 1 + (l % 3));
 			}
 		}
+		if (s == 90 && fixture_leader(c) == 1)
+			fixture_transfer(c, 1, 2);
+		if (s == 95) /* member 1 falls behind: the leader will send a snapshot */
+			fixture_isolate(c, 1);
+		if (s == 125)
+			fixture_heal(c);
 		fixture_run(c, 4);
 	}
 }
@@ -297,10 +307,13 @@ static struct raft_fixture *start(uint64_t seed)
 	fixture_set_disk_hook(c, 1, &hook);
 	c->m[1].snap_every = 12;
 	c->m[1].snap_trailing = 4;
-	c->m[2].snap_every = 25;
+	c->m[2].snap_every = 10;
+	c->m[3].snap_every = 10;
 	fixture_run_until(c, fixture_has_leader, NULL, 3000);
 	return c;
 }
+
+static uint64_t installs; /* snapshots member 1 installed in the no-cut runs */
 
 static uint64_t count_boundaries(uint64_t seed)
 {
@@ -309,6 +322,10 @@ static uint64_t count_boundaries(uint64_t seed)
 	workload(c);
 	uint64_t n = crashfs_boundaries();
 	bool ok = fixture_ok(c) && !d.error[0] && c->m[1].up;
+	installs += d.installs;
+	printf("# seed %" PRIu64 ": member 1 synced %" PRIu64 " writes, installed %" PRIu64
+	       " snapshots\n",
+	       seed, d.syncs, d.installs);
 	if (!ok)
 		fprintf(stderr, "no-cut run: %s %s\n", c->violation, d.error);
 	CHECK(ok);
@@ -334,6 +351,7 @@ static bool cut_once(uint64_t seed, uint64_t n, unsigned variant)
 	if (!cut)
 		snprintf(msg, sizeof(msg), "member 1 never lost power");
 	crashfs_crash_names(mode, keep_names);
+	fixture_heal(c);
 	/* the leader goes down too: the next election depends on member 1's disk */
 	raft_id l = fixture_leader(c);
 	if (l != RAFT_NONE && l != 1)
@@ -385,7 +403,7 @@ static void test_cluster_sweep(void)
 {
 	bool full = getenv("CETCD_POWERCUT_FULL") != NULL;
 	uint64_t cuts = 0, failures = 0;
-	for (uint64_t seed = 1; seed <= (full ? 4u : 2u); seed++) {
+	for (uint64_t seed = 1; seed <= (full ? 6u : 3u); seed++) {
 		uint64_t total = count_boundaries(seed);
 		for (uint64_t n = 1; n <= total && failures <= 10; n++) {
 			for (unsigned v = 0; v < 6; v++) {
@@ -401,6 +419,7 @@ static void test_cluster_sweep(void)
 	}
 	printf("# cluster power cuts: %" PRIu64 ", failures: %" PRIu64 "\n", cuts, failures);
 	CHECK(cuts >= 500);
+	CHECK(installs > 0); /* the workload reaches the install path */
 	CHECK_EQ(failures, 0);
 }
 
