@@ -9,9 +9,7 @@
  *   2. send `messages` at once; send `messages_after_persist` only after
  *      the core has been told that persist_seq is durable (the bookkeeping
  *      is raft/raft_pipeline.c, pure, which the test cluster runs too);
- *   3. apply `committed` entries in order (apply.c), each with its entry time,
- *      once a durable WAL batch carries a commit index that covers it (a
- *      member never serves what a restart without a leader would forget);
+ *   3. apply `committed` entries in order (apply.c), each with its entry time;
  *   4. answer reads whose index is applied (reads.c).
  * Pointers in an update die at the next raft_step: everything is consumed
  * before stepping again. Start-up is boot.c, the ways into the log
@@ -31,7 +29,6 @@
 #include "net/loop.h"
 #include "util/clock.h"
 #include "util/log.h"
-#include "util/xalloc.h"
 
 struct raft_event node_event(uint8_t type)
 {
@@ -54,21 +51,6 @@ void node_fail(struct node *n, const char *what, const char *why)
 
 /* ---- consuming an update ----------------------------------------------- */
 
-/* A queued WAL batch that carries a new commit index (rule 3). */
-struct commit_mark {
-	uint64_t wal_seq;
-	uint64_t commit;
-};
-
-static void mark_commit(struct node *n, uint64_t wal_seq, uint64_t commit)
-{
-	if (n->n_marks == n->cap_marks) {
-		n->cap_marks = n->cap_marks ? n->cap_marks * 2 : 16;
-		n->marks = xrealloc(n->marks, n->cap_marks * sizeof(*n->marks));
-	}
-	n->marks[n->n_marks++] = (struct commit_mark){wal_seq, commit};
-}
-
 /* The only voter's log is committed as far as it is durable: its own
  * vote is the majority (learners never count). */
 static bool sole_voter(const struct node *n)
@@ -81,15 +63,17 @@ static bool sole_voter(const struct node *n)
 }
 
 /* Rule 1: one update = one WAL batch, queued here and written before the
- * loop sleeps (flush_wal). A hard state that moves the commit index is
- * written and synced too (etcd writes HardState.Commit with every Ready):
- * the entries it commits are applied only once it is durable (rule 3), so
- * that a member restarted with no leader reachable replays up to what it
- * served. Under load the mark shares its round's fdatasync with the
- * batches queued meanwhile. The only voter needs no round of its own: its
- * batch of entries carries a commit index that covers them (they commit
- * exactly when they are durable; a torn batch clamps it on replay to what
- * survived, which the restarted voter commits anyway). */
+ * loop sleeps (flush_wal). A hard state that only moves the commit index
+ * is queued too, with the apply it allows, but not synced (etcd writes
+ * HardState.Commit with every Ready and syncs it only with entries or a
+ * vote): a member stopped gracefully (wal_sync_stop syncs the queue)
+ * replays up to what it served, and so does a killed one but for the round
+ * in flight; after a power cut it may replay less until a leader tells it
+ * the commit again (doc/testing.md, "Power cuts"). Under load the hard state rides in the round of the
+ * entries queued meanwhile. The only voter's batch of entries carries a
+ * commit index that covers them (they commit exactly when they are
+ * durable; a torn batch clamps it on replay to what survived, which the
+ * restarted voter commits anyway). */
 static void persist(struct node *n, const struct raft_update *u)
 {
 	if (n->failed)
@@ -128,7 +112,7 @@ static void persist(struct node *n, const struct raft_update *u)
 		.snap_term = u->snapshot ? u->snapshot->meta.term : 0,
 		.entries = u->entries,
 		.n_entries = u->n_entries,
-		.must_sync = u->must_sync || commit_moved,
+		.must_sync = u->must_sync,
 	};
 	if (wal_sync_queue(n->wal, &b) != 0) {
 		char why[256] = "WAL thread refused the write";
@@ -136,8 +120,6 @@ static void persist(struct node *n, const struct raft_update *u)
 		node_fail(n, "write-ahead log", why);
 		return;
 	}
-	if (commit_moved && commit > n->commit_durable)
-		mark_commit(n, b.seq, commit);
 	raft_pipeline_submit(&n->pipe, b.seq, u->persist_seq);
 }
 
@@ -160,79 +142,17 @@ static void send_ready(struct node *n)
 		send_message(n, m);
 }
 
-static void apply_one(struct node *n, const struct raft_entry *e)
-{
-	if (e->index <= n->applied)
-		return;	       /* covered by a snapshot installed meanwhile */
-	n->applied = e->index; /* X-Raft-Index of the reply is this entry's */
-	n->applied_bytes += e->len;
-	if (e->type == RAFT_ENTRY_NORMAL)
-		apply_entry(n->srv, e->index, e->time, e->data, e->len);
-	else if (e->type == RAFT_ENTRY_CONF)
-		apply_conf(n->srv, e);
-}
-
-static void hold(struct node *n, const struct raft_entry *e)
-{
-	if (n->n_held == n->cap_held) {
-		n->cap_held = n->cap_held ? n->cap_held * 2 : 64;
-		n->held = xrealloc(n->held, n->cap_held * sizeof(*n->held));
-	}
-	struct raft_entry *h = &n->held[n->n_held++];
-	*h = *e;
-	h->data = NULL;
-	if (e->len) {
-		void *copy = xmalloc(e->len);
-		memcpy(copy, e->data, e->len);
-		h->data = copy;
-	}
-}
-
-/* Applies the held entries that a durable commit index now covers. */
-static void apply_held(struct node *n)
-{
-	size_t i = 0;
-	while (i < n->n_held && n->held[i].index <= n->commit_durable && !n->failed) {
-		apply_one(n, &n->held[i]);
-		free((void *)n->held[i].data);
-		i++;
-	}
-	if (i == 0)
-		return;
-	memmove(n->held, n->held + i, (n->n_held - i) * sizeof(*n->held));
-	n->n_held -= i;
-}
-
-/* Rule 3: committed entries are applied in order, each only once a durable
- * batch carries a commit index that covers it; until then they wait here
- * (copied: the update dies at the next step). */
 static void apply_committed(struct node *n, const struct raft_update *u)
 {
-	if (u->snapshot && n->applied > n->commit_durable)
-		n->commit_durable = n->applied; /* the installed snapshot is durable */
 	for (size_t i = 0; i < u->n_committed; i++) {
 		const struct raft_entry *e = &u->committed[i];
-		if (n->n_held == 0 && e->index <= n->commit_durable)
-			apply_one(n, e);
-		else
-			hold(n, e);
+		n->applied = e->index; /* X-Raft-Index of the reply is this entry's */
+		n->applied_bytes += e->len;
+		if (e->type == RAFT_ENTRY_NORMAL)
+			apply_entry(n->srv, e->index, e->time, e->data, e->len);
+		else if (e->type == RAFT_ENTRY_CONF)
+			apply_conf(n->srv, e);
 	}
-}
-
-/* WAL batches up to wal_seq are durable: so is the commit index they carry. */
-static void commit_durable_to(struct node *n, uint64_t wal_seq)
-{
-	size_t i = 0;
-	while (i < n->n_marks && n->marks[i].wal_seq <= wal_seq) {
-		if (n->marks[i].commit > n->commit_durable)
-			n->commit_durable = n->marks[i].commit;
-		i++;
-	}
-	if (i == 0)
-		return;
-	memmove(n->marks, n->marks + i, (n->n_marks - i) * sizeof(*n->marks));
-	n->n_marks -= i;
-	apply_held(n);
 }
 
 void node_consume(struct node *n, const struct raft_update *u)
@@ -270,7 +190,6 @@ int node_step(struct node *n, const struct raft_event *ev)
  * (rule 4), then tell the core the persist_seq they cover (rule 5). */
 static void note_durable(struct node *n, uint64_t durable)
 {
-	commit_durable_to(n, durable);
 	uint64_t persist_seq = raft_pipeline_durable(&n->pipe, durable);
 	if (persist_seq == 0)
 		return;
@@ -406,10 +325,6 @@ void node_free(struct node *n)
 			log_error("wal", "closing the write-ahead log: %s", err);
 	}
 	boot_free(n);
-	for (size_t i = 0; i < n->n_held; i++)
-		free((void *)n->held[i].data);
-	free(n->held);
-	free(n->marks);
 	raft_free(n->raft);
 	forward_free(n);
 	raft_pipeline_reset(&n->pipe);

@@ -42,16 +42,8 @@ struct node {
 	struct raft_pipeline pipe; /* batches in flight, messages parked (rules 4, 5) */
 	struct raft_hard_state hs; /* the latest hard state the core asked for */
 	bool has_hs;
-	/* commit durability (node.c, rule 3): an entry is applied, and so
-	 * served, only once a WAL batch carrying a commit index that covers it
-	 * is durable, so a restarted member never serves less than before */
-	uint64_t commit_durable;   /* highest commit index in a durable batch */
-	uint64_t commit_written;   /* highest commit index in a queued batch */
-	struct commit_mark *marks; /* batches carrying a higher commit, in order */
-	size_t n_marks, cap_marks;
-	struct raft_entry *held; /* committed entries waiting for their mark (data owned) */
-	size_t n_held, cap_held;
-	bool failed; /* a disk error: the member stops */
+	uint64_t commit_written; /* highest commit index in a queued batch (node.c rule 1) */
+	bool failed;		 /* a disk error: the member stops */
 	/* snapshots (snapshot.c) */
 	uint64_t snap_index;	   /* index of the newest snapshot taken */
 	uint64_t snap_bytes;	   /* size of the newest snapshot (0: none yet) */
