@@ -124,6 +124,8 @@ static int recover_log(struct node *n, struct boot_recovery *b, struct node_iden
 	n->snap_index = si;
 	n->snap_bytes = b->has_snap ? b->sl.snap.len : 0;
 	n->applied = si;
+	/* what the log says was committed: replayed at once, never written lower */
+	n->commit_written = b->rec.hard_state.commit > si ? b->rec.hard_state.commit : si;
 	return start_wal_thread(n, w);
 }
 
