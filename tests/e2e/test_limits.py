@@ -21,7 +21,7 @@ Tests marked cetcd-only use cetcd's own flags or behaviour that etcd 3.4 does
 not have. CETCD_LIMITS_CLIENTS=50000 runs the connection flood with that many
 clients (spread over worker processes and 127.0.0.x source addresses; the
 default is 3000; CETCD_LIMITS_CAP=0 leaves --max-client-conns at its default,
-RLIMIT_NOFILE minus 1024). doc/testing.md records such a run.
+RLIMIT_NOFILE minus 1024). doc/api-compat.md "Limits" records such a run.
 """
 import json
 import multiprocessing
