@@ -5,7 +5,10 @@
  * Listeners are our own sockets: the loop accepts and hands each connection
  * to one of several MHD daemons ("shards", at most SHARD_CONNS connections
  * each), because MHD walks all of a daemon's suspended connections whenever
- * one is resumed. https:// listeners hand theirs to TLS shards (libmicrohttpd
+ * one is resumed. Past the server's connection cap a new connection is
+ * refused at accept (http_server_limit_conns). On a service with
+ * big_head_memory a plain-HTTP connection waits for its first bytes, and one
+ * whose request head is long goes to a "big" shard (long request heads). https:// listeners hand theirs to TLS shards (libmicrohttpd
  * with GnuTLS: it runs the handshakes, non-blocking like everything else);
  * with client certificate authentication the handshake itself refuses a
  * client without a certificate from the trusted CA (tls.c).
