@@ -5,7 +5,7 @@
                          is refused (errorCode 210, "etcdserver: request is
                          too large"); the largest allowed value goes through
                          a 3-member cluster, its WAL, a snapshot sent to a
-                         member that fell behind, and back
+                         member that fell behind, and back; long keys
   --v2-quota-bytes       writes that add data are refused with errorCode 310
                          (507) once the store is full; reads, deletes and
                          shrinking updates go on; space freed, writes go on
@@ -97,6 +97,21 @@ def test_request_too_large(c):
         err(r, 400, 210, "Invalid POST form", cause="etcdserver: request is too large")
     finally:
         srv.cleanup()
+
+
+def test_long_keys(c):
+    """A key as long as etcd's 4 KiB request line allows works on both; on
+    cetcd a 500,000-byte key works too (etcd resets such a request line)."""
+    lengths = [4000 - 64] + ([500000] if target() == "cetcd" else [])
+    for n in lengths:
+        key = c.k("/") + "k" * (n - len(c.k("/")))
+        r = c.put(key, {"value": "v"}, timeout=20)
+        status(r, 201, "%d-byte key" % n)
+        eq(r.json["node"]["key"], key, "key echoed")
+        r = c.get(key, timeout=20)
+        status(r, 200)
+        eq(r.json["node"]["value"], "v")
+        status(c.delete(key, timeout=20), 200)
 
 
 def _many_writes(m, n, threads=8):
