@@ -79,18 +79,20 @@ struct http_server {
 	size_t n_listeners;
 	struct shard **shards;
 	size_t n_shards, cap_shards;
-	struct shard *owed;	    /* shards with resumed or new connections */
-	struct list suspended;	    /* http_req.susp_link; resumed before the daemons stop */
-	bool stopping;		    /* http_server_free: no more suspends (a waiting
+	struct shard *owed;	       /* shards with resumed or new connections */
+	struct list suspended;	       /* http_req.susp_link; resumed before the daemons stop */
+	bool stopping;		       /* http_server_free: no more suspends (a waiting
 				 * watch would suspend again in the last MHD_run) */
-	struct hangup_set *hangups; /* made at the first http_watch_hangup */
-	size_t conns;		    /* open connections, all shards */
-	size_t waiting;		    /* accepted, not yet placed (struct waiting_conn) */
-	size_t big_conns;	    /* open connections on big shards */
-	struct list waiting_list;   /* struct waiting_conn.link */
-	size_t conn_limit;	    /* refuse new ones at this many; 0 = no cap */
-	uint64_t refused;	    /* connections refused at the cap */
-	uint64_t refused_logged_ms; /* last warning about it */
+	struct hangup_set *hangups;    /* made at the first http_watch_hangup */
+	size_t conns;		       /* open connections, all shards */
+	size_t waiting;		       /* accepted, not yet placed (struct waiting_conn) */
+	size_t big_conns;	       /* open connections on big shards */
+	struct list waiting_list;      /* struct waiting_conn.link */
+	int waiting_ep;		       /* their epoll set (made at the first), or -1 */
+	struct loop_fd *waiting_watch; /* waiting_ep in the loop */
+	size_t conn_limit;	       /* refuse new ones at this many; 0 = no cap */
+	uint64_t refused;	       /* connections refused at the cap */
+	uint64_t refused_logged_ms;    /* last warning about it */
 };
 
 static void owe_run(struct shard *s);
@@ -756,13 +758,12 @@ struct waiting_conn {
 	int fd;
 	struct sockaddr_storage sa;
 	socklen_t len;
-	struct loop_fd *watch;
 	struct list link;
 };
 
 static void waiting_free(struct http_server *h, struct waiting_conn *w)
 {
-	loop_del_fd(h->loop, w->watch);
+	epoll_ctl(h->waiting_ep, EPOLL_CTL_DEL, w->fd, NULL);
 	list_del(&w->link);
 	h->waiting--;
 	free(w);
@@ -780,9 +781,8 @@ static bool head_ends(const char *p, size_t n)
 	return false;
 }
 
-static void waiting_ready(void *ctx, uint32_t events)
+static void waiting_ready(struct waiting_conn *w, uint32_t events)
 {
-	struct waiting_conn *w = ctx;
 	struct http_server *h = w->l->owner;
 	char peek[HTTP_SMALL_HEAD];
 	ssize_t n = recv(w->fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
@@ -801,6 +801,33 @@ static void waiting_ready(void *ctx, uint32_t events)
 		listener_pause(l);
 }
 
+/* The waiting connections have an epoll set of their own (one descriptor in
+ * the loop), so that adding and removing one costs one epoll_ctl. */
+static void waiting_set_ready(void *ctx, uint32_t events)
+{
+	struct http_server *h = ctx;
+	struct epoll_event evs[64];
+	int n = epoll_wait(h->waiting_ep, evs, 64, 0);
+	for (int i = 0; i < n; i++)
+		waiting_ready(evs[i].data.ptr, evs[i].events);
+}
+
+static bool waiting_set_open(struct http_server *h)
+{
+	if (h->waiting_ep >= 0)
+		return true;
+	h->waiting_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (h->waiting_ep < 0)
+		return false;
+	h->waiting_watch = loop_add_fd(h->loop, h->waiting_ep, EPOLLIN, waiting_set_ready, h);
+	if (h->waiting_watch == NULL) {
+		close(h->waiting_ep);
+		h->waiting_ep = -1;
+		return false;
+	}
+	return true;
+}
+
 /* Returns false (the socket closed) when it cannot wait. */
 static bool wait_for_head(struct listener *l, int fd, const struct sockaddr_storage *sa,
 			  socklen_t len)
@@ -811,8 +838,8 @@ static bool wait_for_head(struct listener *l, int fd, const struct sockaddr_stor
 	w->fd = fd;
 	w->sa = *sa;
 	w->len = len;
-	w->watch = loop_add_fd(h->loop, fd, EPOLLIN | EPOLLRDHUP, waiting_ready, w);
-	if (w->watch == NULL) {
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = w};
+	if (!waiting_set_open(h) || epoll_ctl(h->waiting_ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		free(w);
 		close(fd);
 		return false;
@@ -947,6 +974,7 @@ struct http_server *http_server_new_tls(struct loop *loop, const struct http_ser
 	h->ctx = ctx;
 	list_init(&h->suspended);
 	list_init(&h->waiting_list);
+	h->waiting_ep = -1;
 	loop_add_timeout_source(loop, shards_timeout, shards_due, h);
 	if (tls != NULL) {
 		char err[1024];
@@ -986,6 +1014,10 @@ void http_server_free(struct http_server *h)
 		waiting_free(h, w);
 		close(fd);
 	}
+	if (h->waiting_watch)
+		loop_del_fd(h->loop, h->waiting_watch);
+	if (h->waiting_ep >= 0)
+		close(h->waiting_ep);
 	/* shards first: closing their connections may unpause a listener */
 	for (size_t i = 0; i < h->n_shards; i++)
 		shard_free(h, h->shards[i]);
