@@ -216,6 +216,12 @@ def test_quota(c):
             if r.status != 201:
                 break
         err_any_cause(r, 507, 310, "Store quota exceeded", "small keys")
+        # /metrics says why
+        m = srv.request("GET", "/metrics").body.decode()
+        true("\ncetcd_v2_quota_bytes %d\n" % quota in m, "cetcd_v2_quota_bytes in /metrics")
+        used = [int(line.split()[1]) for line in m.split("\n")
+                if line.startswith("cetcd_v2_store_bytes ")]
+        true(used and quota - 200 < used[0] <= quota, "cetcd_v2_store_bytes: %r" % used)
         # reads
         status(srv.request("GET", kpath("/q/k000")), 200, "read when full")
         status(srv.request("GET", kpath("/q"), params={"recursive": "true"}), 200)
@@ -371,7 +377,12 @@ def test_connection_cap(c):
             eq(other.get("/").hdr("X-Raft-Term"), term0, "same term during the flood")
         finally:
             _release(workers)
-        # freed: it answers again, with everything applied
+        # freed: it answers again, with everything applied; /metrics counts
+        clustertest.wait_for(lambda: target_m.index() is not None, "member answers", 10.0)
+        m = target_m.request("GET", "/metrics").body.decode()
+        refused_m = [int(float(line.split()[1])) for line in m.split("\n")
+                     if line.startswith("cetcd_client_connections_refused_total ")]
+        true(refused_m and refused_m[0] >= refused, "refusals counted: %r" % refused_m)
         clustertest.wait_for(lambda: target_m.index() is not None, "member answers", 10.0)
         cl.wait_index(idx, timeout=10.0)
         status(target_m.get("/flood19"), 200)
