@@ -96,6 +96,10 @@ const struct flag_def flag_table[] = {
 	{"log-output", FT_USTRS, OFF(log_output), "default", NULL, S_HIDDEN, "'default'", "[TO BE DEPRECATED IN v3.5] use '--log-outputs'.", IM_NO},
 	{"enable-grpc-gateway", FT_BOOL, OFF(enable_grpc_gateway), "true", NULL, S_HIDDEN, "'true'", "Enable GRPC gateway.", IM_NOOP},
 	{"experimental-enable-lease-checkpoint-persist", FT_BOOL, OFF(experimental_enable_lease_checkpoint_persist), "false", NULL, S_HIDDEN, "'false'", "Enable persisting remainingTTL to prevent indefinite auto-renewal of long lived leases.", IM_NOOP},
+	/* cetcd's own limits (doc/api-compat.md "Limits"). */
+	{"v2-quota-bytes", FT_UINT, OFF(v2_quota_bytes), "536870912", NULL, S_CETCD, "'536870912'", "Refuse v2 writes that add data once the store holds this many bytes (errorCode 310; 0 is no quota).", IM_YES},
+	{"v2-watch-window", FT_UINT, OFF(v2_watch_window), "1000", NULL, S_CETCD, "'1000'", "Number of past events a v2 watch can start from (an older waitIndex gets errorCode 401).", IM_YES},
+	{"max-client-conns", FT_UINT, OFF(max_client_conns), "0", NULL, S_CETCD, "'0'", "Maximum open client connections; more are refused at accept (0 is the descriptor limit minus 1024).", IM_YES},
 	/* etcd 2's deprecated CA flags (= trusted CA + client cert auth), kept by cetcd. */
 	{"ca-file", FT_STR, OFF(ca_file), "", NULL, S_HIDDEN, "''", "DEPRECATED: Path to the client server TLS CA file.", IM_YES},
 	{"peer-ca-file", FT_STR, OFF(peer_ca_file), "", NULL, S_HIDDEN, "''", "DEPRECATED: Path to the peer server TLS CA file.", IM_YES},
