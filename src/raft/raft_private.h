@@ -63,6 +63,7 @@ struct raft_peer {
 	uint64_t next;
 	bool probe_sent;	   /* PROBE: one append outstanding, pause */
 	bool recent_active;	   /* heard from since the last quorum check */
+	uint64_t heard_at;	   /* r->now of its last answer to us as leader (0: never) */
 	uint64_t pending_snapshot; /* SNAPSHOT: index sent */
 	uint64_t snapshot_sent_at;
 	uint64_t *inflight; /* ring of last indexes of appends in flight */
@@ -215,6 +216,7 @@ void raft_conf_forget_before(struct raft *r, uint64_t index);
 int raft_propose_conf_change(struct raft *r, const struct raft_conf_change *cc);
 size_t raft_conf_encode(const struct raft_conf_change *cc, uint8_t *buf, size_t cap);
 bool raft_is_voter(const struct raft *r, raft_id id);
+void raft_maybe_promote(struct raft *r);
 
 /* raft_snapshot.c */
 int raft_take_snapshot(struct raft *r, uint64_t index, const void *data, size_t len,
