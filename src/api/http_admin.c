@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "util/clock.h"
+#include "util/log.h"
 #include "util/goparse.h"
 #include "kv/command.h"
 #include "util/url.h"
@@ -25,6 +26,8 @@
 #include "api/routes.h"
 #include "member/node.h"
 #include "member/server.h"
+#include "member/apply.h"
+#include "member/reconfig.h"
 #include "kv/store.h"
 #include "api/http_peer.h"
 #include "member/peer_send.h"
@@ -225,11 +228,13 @@ static const struct member *member_from_path(struct http_req *r, const char *res
 	return m;
 }
 
-static void reply_reconfig_unsupported(struct http_req *r)
+/* --strict-reconfig-check refused the change: etcd's v2 members API answers
+ * its ErrNotEnoughStartedMembers / ErrUnhealthy with a bare 500 (v2http
+ * writeError -> etcdhttp.WriteError's default case) and logs the reason. */
+static void reply_reconfig_refused(struct http_req *r, enum reconfig_verdict v)
 {
-	reply_message(
-		r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		"etcdserver: changing a member's peer URLs is not supported by this cetcd yet");
+	log_warn("etcdhttp", "error handling member request: %s", reconfig_error(v));
+	reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error");
 }
 
 /* ---- runtime changes: proposed through the log, answered once applied ---- */
@@ -255,6 +260,11 @@ static void member_change_done(void *ctx, struct store_event *ev, const struct s
 	struct http_req *r = ctx;
 	struct member_change *mc = r->handler_ctx;
 	mc->proposal_id = 0;
+	if (err && err->code > MEMBER_REPLY_BASE) { /* refused on apply (member/apply.c) */
+		reply_message(r, (unsigned)(err->code - MEMBER_REPLY_BASE),
+			      err->cause ? err->cause : "");
+		return;
+	}
 	if (err) {
 		reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR, err->cause ? err->cause : "");
 		return;
@@ -265,11 +275,14 @@ static void member_change_done(void *ctx, struct store_event *ev, const struct s
 		http_respond(r, MHD_HTTP_NO_CONTENT, reply_from_text("", NULL));
 }
 
-/* Proposes a configuration change whose context is this member's id, the
- * request id, and (for an add) the new member's table entry; the answer
- * waits for the entry to be applied (member/apply.c completes it). */
+/* Proposes a change to the member table: a configuration change whose
+ * context is this member's id, the request id, and (for an add) the new
+ * member's table entry, or (updated != NULL) a CMD_UPDATE of a member's
+ * peer URLs. The answer waits for the entry to be applied (member/apply.c
+ * completes it). */
 static void propose_member_change(struct http_req *r, uint8_t type, uint64_t node,
-				  const struct cluster *added, unsigned status, struct buf *body)
+				  const struct cluster *added, const struct member *updated,
+				  unsigned status, struct buf *body)
 {
 	struct server *s = api_server(r);
 	struct member_change *mc = xcalloc(1, sizeof(*mc));
@@ -281,7 +294,10 @@ static void propose_member_change(struct http_req *r, uint8_t type, uint64_t nod
 	mc->proposal_id = proposals_add(s->props, clock_mono_ms(), s->request_timeout_ms,
 					member_change_done, r);
 	struct buf payload = BUF_INIT;
-	command_encode_conf(&payload, s->self_id, mc->proposal_id, type, node, added);
+	if (updated)
+		command_encode_update(&payload, s->self_id, mc->proposal_id, updated);
+	else
+		command_encode_conf(&payload, s->self_id, mc->proposal_id, type, node, added);
 	if (node_propose(s->node, payload.data, payload.len) == 0) {
 		http_suspend(r);
 	} else {
@@ -339,14 +355,19 @@ static void members_post(struct http_req *r)
 	snprintf(stamp, sizeof(stamp), "%lld", (long long)(clock_wall_ns() / 1000000000));
 	uint64_t id = cluster_member_id(v, list.n, stamp);
 	struct cluster added = {0};
+	enum reconfig_verdict v_ok = RECONFIG_OK;
 	if (cluster_find(c, id) || cluster_is_removed(c, id)) {
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: ID exists");
+	} else if ((v_ok = reconfig_may_add(api_server(r))) != RECONFIG_OK) {
+		reply_reconfig_refused(r, v_ok);
 	} else {
 		cluster_put_member(&added, id, "", v, list.n, NULL, 0);
 		struct buf body = BUF_INIT;
 		json_put_member(&body, &added.members[0]);
 		buf_putc(&body, '\n');
-		propose_member_change(r, RAFT_CONF_ADD_VOTER, id, &added, MHD_HTTP_CREATED, &body);
+		/* a learner first: it votes once it caught up (raft promote_lag) */
+		propose_member_change(r, RAFT_CONF_ADD_LEARNER, id, &added, NULL, MHD_HTTP_CREATED,
+				      &body);
 	}
 	cluster_free(&added);
 	free(v);
@@ -362,21 +383,22 @@ static void members_put(struct http_req *r, const char *rest)
 	char *urls = parse_peer_urls_body(r);
 	if (urls == NULL)
 		return;
-	char *current = NULL;
-	struct buf cur = BUF_INIT;
-	for (size_t i = 0; i < m->n_peer_urls; i++) {
-		if (i)
-			buf_putc(&cur, ',');
-		buf_puts(&cur, m->peer_urls[i]);
-	}
-	current = buf_steal(&cur, NULL);
-	if (peer_url_taken(server_members(api_server(r)), urls, m->id))
+	if (peer_url_taken(server_members(api_server(r)), urls, m->id)) {
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
-	else if (strcmp(current, urls) == 0) /* nothing changes */
-		http_respond(r, MHD_HTTP_NO_CONTENT, reply_from_text("", NULL));
-	else
-		reply_reconfig_unsupported(r);
-	free(current);
+		free(urls);
+		return;
+	}
+	/* through the log, as etcd's UpdateMember (checked again on apply) */
+	struct url_list list;
+	char err[256];
+	url_list_parse(urls, &list, err, sizeof(err));
+	char **v = xcalloc(list.n, sizeof(*v));
+	for (size_t i = 0; i < list.n; i++)
+		v[i] = list.v[i].str;
+	struct member updated = {.id = m->id, .name = "", .peer_urls = v, .n_peer_urls = list.n};
+	propose_member_change(r, 0, m->id, NULL, &updated, MHD_HTTP_NO_CONTENT, NULL);
+	free(v);
+	url_list_free(&list);
 	free(urls);
 }
 
@@ -391,8 +413,14 @@ static void members_delete(struct http_req *r, const char *rest)
 		return;
 	}
 	const struct member *m = member_from_path(r, rest);
-	if (m != NULL)
-		propose_member_change(r, RAFT_CONF_REMOVE, m->id, NULL, MHD_HTTP_NO_CONTENT, NULL);
+	if (m == NULL)
+		return;
+	enum reconfig_verdict v = reconfig_may_remove(api_server(r), m->id);
+	if (v != RECONFIG_OK)
+		reply_reconfig_refused(r, v);
+	else
+		propose_member_change(r, RAFT_CONF_REMOVE, m->id, NULL, NULL, MHD_HTTP_NO_CONTENT,
+				      NULL);
 }
 
 static void members_wait_cleanup(struct http_req *r)

@@ -188,6 +188,7 @@ int main(int argc, char **argv, char **envp)
 		.n_listen_metrics_urls = c.listen_metrics_urls.n,
 		.initial_cluster = &initial,
 		.join_existing = strcmp(c.initial_cluster_state, "existing") == 0,
+		.strict_reconfig_check = c.strict_reconfig_check,
 		.restarting = restarting,
 		.n_listen_client_urls = c.listen_client_urls.n,
 		.advertise_client_urls = url_strings(&c.advertise_client_urls),

@@ -336,6 +336,16 @@ uint64_t node_leader_id(const struct node *n)
 	return n->leader;
 }
 
+bool node_heard_from(const struct node *n, uint64_t id, uint64_t *ago_ms)
+{
+	uint64_t at;
+	if (n->raft == NULL || !raft_heard_from(n->raft, id, &at))
+		return false;
+	uint64_t now = clock_mono_ms();
+	*ago_ms = now > at ? now - at : 0;
+	return true;
+}
+
 uint64_t node_term(const struct node *n)
 {
 	return n->term;

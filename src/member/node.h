@@ -81,6 +81,9 @@ struct prom_hist;
 const struct prom_hist *node_snap_save_seconds(const struct node *n);
 #define NODE_SNAP_HIST_START 0.001
 #define NODE_SNAP_HIST_N     14
+/* Leader only: milliseconds since it last heard from member id. False on
+ * a follower, or when the leader has not heard from id. */
+bool node_heard_from(const struct node *n, uint64_t id, uint64_t *ago_ms);
 uint64_t node_term(const struct node *n);
 uint64_t node_applied_index(const struct node *n);
 uint64_t node_commit_index(const struct node *n);

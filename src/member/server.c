@@ -224,15 +224,55 @@ void server_replace_members(struct server *s, struct cluster *table)
 	sync_peers(s);
 }
 
+/* "[u1 u2]", as etcd prints a URL list. */
+static void put_url_list(struct buf *b, char *const *urls, size_t n)
+{
+	buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(b, "%s%s", i ? " " : "", urls[i]);
+	buf_putc(b, ']');
+}
+
 void server_member_added(struct server *s, uint64_t id, const struct member *m)
 {
 	cluster_put_member(&s->cluster, id, m->name, m->peer_urls, m->n_peer_urls, m->client_urls,
 			   m->n_client_urls);
+	struct buf urls = BUF_INIT;
+	put_url_list(&urls, m->peer_urls, m->n_peer_urls);
+	log_info("etcdserver/membership", "added member %" PRIx64 " %s to cluster %" PRIx64, id,
+		 urls.data, s->cluster.id);
+	buf_free(&urls);
 	sync_peers(s);
+}
+
+int server_member_updated(struct server *s, uint64_t id, char *const *urls, size_t n)
+{
+	if (cluster_find(&s->cluster, id) == NULL)
+		return 404;
+	if (cluster_peer_url_taken(&s->cluster, urls, n, id))
+		return 409;
+	cluster_set_peer_urls(&s->cluster, id, urls, n);
+	const struct member *m = cluster_find(&s->cluster, id);
+	struct buf list = BUF_INIT;
+	put_url_list(&list, m->peer_urls, m->n_peer_urls);
+	log_info("etcdserver/membership", "updated member %" PRIx64 " %s in cluster %" PRIx64, id,
+		 list.data, s->cluster.id);
+	buf_free(&list);
+	sync_peers(s);
+	return 0;
+}
+
+/* cetcd-only: etcd v2 has no learners (the members API does not show them). */
+void server_member_promoted(struct server *s, uint64_t id)
+{
+	log_info("etcdserver/membership",
+		 "member %" PRIx64 " caught up: promoted from learner to voting member", id);
 }
 
 void server_member_removed(struct server *s, uint64_t id)
 {
+	log_info("etcdserver/membership", "removed member %" PRIx64 " from cluster %" PRIx64, id,
+		 s->cluster.id);
 	cluster_remove_member(&s->cluster, id);
 	sync_peers(s);
 	if (id == s->self_id)

@@ -41,6 +41,7 @@ struct server_opts {
 	const char *initial_cluster_token;
 	const struct url_map *initial_cluster; /* name=url pairs (util/url.h) */
 	bool join_existing;		       /* --initial-cluster-state existing */
+	bool strict_reconfig_check;	       /* --strict-reconfig-check (member/reconfig.h) */
 	bool restarting;		       /* the data dir has a WAL: --initial-* are ignored */
 	uint64_t heartbeat_ms;
 	uint64_t election_ms;
@@ -103,6 +104,11 @@ void server_free(struct server *s);
 void server_replace_members(struct server *s, struct cluster *table);
 /* A member added at runtime (m: its table entry; copied). */
 void server_member_added(struct server *s, uint64_t id, const struct member *m);
+/* A member's new peer URLs (PUT /v2/members): returns 0, 404 when id is
+ * not a member, 409 when another member has one of the URLs. */
+int server_member_updated(struct server *s, uint64_t id, char *const *urls, size_t n);
+/* A member added at runtime caught up: the leader made it a voter. */
+void server_member_promoted(struct server *s, uint64_t id);
 /* A member removed at runtime (this one too: it stops after a grace). */
 void server_member_removed(struct server *s, uint64_t id);
 /* A member's published attributes (name, client URLs) were applied. */
