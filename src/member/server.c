@@ -151,10 +151,39 @@ static void on_raft_tick(void *ctx)
 	node_tick(s->node);
 }
 
+void server_wait_ready(struct server *s, struct ready_waiter *w)
+{
+	w->next = s->ready_waiters;
+	s->ready_waiters = w;
+}
+
+void server_cancel_ready_wait(struct server *s, struct ready_waiter *w)
+{
+	for (struct ready_waiter **p = &s->ready_waiters; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			return;
+		}
+	}
+}
+
+/* The client requests held until the member is ready run now. */
+static void wake_ready_waiters(struct server *s)
+{
+	if (!server_ready(s))
+		return;
+	while (s->ready_waiters) {
+		struct ready_waiter *w = s->ready_waiters;
+		s->ready_waiters = w->next;
+		w->wake(w);
+	}
+}
+
 static void before_sleep(void *ctx)
 {
 	struct server *s = ctx;
 	node_process(s->node); /* applies, which resumes waiting requests */
+	wake_ready_waiters(s);
 	http_server_flush(s->http);
 	http_server_flush(s->peer_http);
 	http_server_flush(s->metrics_http);

@@ -61,6 +61,12 @@ struct server_opts {
 	const struct http_service *metrics_service;
 };
 
+/* Something waiting for the member to be ready (api/ready_gate.c). */
+struct ready_waiter {
+	struct ready_waiter *next;
+	void (*wake)(struct ready_waiter *w); /* called once, outside any step */
+};
+
 struct server {
 	struct server_opts opts;
 	struct loop *loop;
@@ -81,7 +87,8 @@ struct server {
 	uint64_t expire_hold_until_ms; /* a new leader's TTL grace (see maybe_propose_expiry) */
 	uint64_t publish_sent_ms;      /* last publish proposal */
 	bool published_applied;	       /* our own publish came back through the log */
-	uint64_t removed_ms;	       /* when our own removal was applied (0: never) */
+	struct ready_waiter *ready_waiters; /* client requests held until then */
+	uint64_t removed_ms;		    /* when our own removal was applied (0: never) */
 	uint64_t expire_proposed_ms;
 };
 
@@ -91,6 +98,17 @@ static inline const struct cluster *server_members(const struct server *s)
 {
 	return &s->cluster;
 }
+
+/* Ready: this member's own publish entry is applied (etcd's ReadyNotify):
+ * it caught up with the log up to there, and serves clients. */
+static inline bool server_ready(const struct server *s)
+{
+	return s->published_applied;
+}
+/* w->wake(w) runs once the member is ready (from the loop, never inside a
+ * log step), unless cancelled first. */
+void server_wait_ready(struct server *s, struct ready_waiter *w);
+void server_cancel_ready_wait(struct server *s, struct ready_waiter *w);
 
 /* Builds the member and binds the listeners. Returns NULL with a message on
  * stderr when something (a port, the data dir) is unusable. */
