@@ -139,6 +139,48 @@ void http_admin_health(struct http_req *r)
 
 /* ---- /v2/members ------------------------------------------------------- */
 
+/* Go's encoding/json name for the kind of a JSON value. */
+static const char *go_json_kind(const json_t *v)
+{
+	if (json_is_string(v))
+		return "string";
+	if (json_is_number(v))
+		return "number";
+	if (json_is_boolean(v))
+		return "bool";
+	if (json_is_array(v))
+		return "array";
+	return "object";
+}
+
+/* Go's UnmarshalTypeError for {"peerURLs": ...} (etcd decodes into an
+ * anonymous struct, hence the field name ".peerURLs"), or "" if it fits. */
+static void peer_urls_type_error(const json_t *urls, char *msg, size_t cap)
+{
+	msg[0] = '\0';
+	if (urls == NULL || json_is_null(urls))
+		return;
+	if (!json_is_array(urls)) {
+		snprintf(
+			msg, cap,
+			"json: cannot unmarshal %s into Go struct field .peerURLs of type []string",
+			go_json_kind(urls));
+		return;
+	}
+	size_t i;
+	json_t *u;
+	json_array_foreach(urls, i, u)
+	{
+		if (!json_is_string(u) && !json_is_null(u)) {
+			snprintf(msg, cap,
+				 "json: cannot unmarshal %s into Go struct field .peerURLs of type "
+				 "string",
+				 go_json_kind(u));
+			return;
+		}
+	}
+}
+
 /* etcd's unmarshalRequest: JSON body {"peerURLs":[...]} with Content-Type
  * application/json. Returns the URLs joined by ",", or NULL after replying. */
 static char *parse_peer_urls_body(struct http_req *r)
@@ -162,8 +204,17 @@ static char *parse_peer_urls_body(struct http_req *r)
 	json_error_t jerr;
 	json_t *doc = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &jerr);
 	json_t *urls = doc ? json_object_get(doc, "peerURLs") : NULL;
-	if (doc == NULL || !json_is_object(doc) || (urls && !json_is_array(urls))) {
-		reply_message(r, MHD_HTTP_BAD_REQUEST, doc ? "invalid peerURLs" : jerr.text);
+	char type_err[160] = "";
+	peer_urls_type_error(urls, type_err, sizeof(type_err));
+	if (doc == NULL || !json_is_object(doc) || type_err[0]) {
+		/* a syntax error gets jansson's words, not Go's (doc/api-compat.md) */
+		reply_message(r, MHD_HTTP_BAD_REQUEST,
+			      type_err[0] ? type_err : (doc ? "invalid peerURLs" : jerr.text));
+		json_decref(doc);
+		return NULL;
+	}
+	if (json_array_size(urls) == 0) { /* missing or empty: etcd's types.NewURLs */
+		reply_message(r, MHD_HTTP_BAD_REQUEST, "no valid URLs given");
 		json_decref(doc);
 		return NULL;
 	}

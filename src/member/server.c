@@ -401,15 +401,17 @@ static int start_node(struct server *s)
 	return node_start(s->node);
 }
 
-/* A peer answered 410: this member was removed from the cluster. etcd's
- * member stops; so does this one. */
+/* A peer answered 410: this member was removed from the cluster (e.g. a
+ * removed member restarted on its old data dir, whose log never learnt
+ * that its removal committed). etcd's member stops with the same two lines
+ * as when it applies its own removal, and exits 0; so does this one. */
 static void on_removed(void *ctx, uint64_t peer_id)
 {
 	struct server *s = ctx;
-	log_error("rafthttp",
-		  "member %llx says this member has been permanently removed "
-		  "from the cluster; stopping",
-		  (unsigned long long)peer_id);
+	log_warn("rafthttp", "member %llx answered 410 Gone: this member was removed",
+		 (unsigned long long)peer_id);
+	log_error("etcdserver", "the member has been permanently removed from the cluster");
+	log_info("etcdserver", "the data-dir used by this member must be removed.");
 	loop_stop(s->loop);
 }
 
