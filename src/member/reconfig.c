@@ -1,7 +1,10 @@
 /* reconfig.c - the strict reconfiguration check (see reconfig.h). A
  * member is "started" once its publish is applied (its name is known), as
- * in etcd. "Connected" is the leader's view: it heard from the member in
- * the last HEALTH_INTERVAL_MS (an append or heartbeat answer). A follower
+ * in etcd. "Connected" is the leader's view: it heard from the member (an
+ * append or heartbeat answer) in the last election timeout, the window
+ * check-quorum uses (etcd counts a peer whose stream broke as down at once,
+ * and wants it connected for HealthInterval, 5 s, before it counts it as
+ * up: close enough with heartbeats every 100 ms). A follower
  * talks to the leader only, so it cannot tell which other members are up:
  * it counts them as connected and leaves that half of the check to the
  * started-members count (doc/api-compat.md). */
@@ -13,8 +16,6 @@
 #include "kv/cluster.h"
 #include "member/node.h"
 #include "member/server.h"
-
-#define HEALTH_INTERVAL_MS 5000 /* etcdserver.HealthInterval */
 
 const char *reconfig_error(enum reconfig_verdict v)
 {
@@ -40,7 +41,7 @@ static bool connected(const struct server *s, uint64_t id)
 	if (!node_is_leader(s->node))
 		return true; /* unknown to a follower (see the top of the file) */
 	uint64_t ago;
-	return node_heard_from(s->node, id, &ago) && ago <= HEALTH_INTERVAL_MS;
+	return node_heard_from(s->node, id, &ago) && ago <= s->opts.election_ms;
 }
 
 static size_t count_connected(const struct server *s)
@@ -99,7 +100,7 @@ enum reconfig_verdict reconfig_may_remove(struct server *s, uint64_t id)
 	if (id != s->self_id && !connected(s, id))
 		return RECONFIG_OK; /* a member that is down is not part of the active quorum */
 	size_t active = count_connected(s);
-	if (active - 1 < 1 + (c->n_members - 1) / 2)
+	if (active == 0 || active - 1 < 1 + (c->n_members - 1) / 2)
 		return RECONFIG_UNHEALTHY;
 	return RECONFIG_OK;
 }

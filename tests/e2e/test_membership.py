@@ -225,6 +225,42 @@ def test_strict_reconfig_refusals(c):
         b.cleanup()
 
 
+@fresh_server
+def test_strict_reconfig_quorum(c):
+    """Three started members, one of them down: removing a running member is
+    refused (500, etcd's ErrUnhealthy: it would leave 1 of 2 running), so is
+    an add (not connected to every member); removing the dead one is fine."""
+    seed = c.srv
+    members, joiners = [(seed.name, seed.peer_url)], []
+    try:
+        for name in ("q1", "q2"):
+            j = Joiner(seed, name, list(members))
+            joiners.append(j)
+            status(retry_on_500(j.add), 201, "add " + name)
+            j.start()
+            wait_for(lambda: j.request("GET", "/v2/keys/").status == 200, name, 30)
+            members.append((name, j.peer_url))
+        q1, q2 = joiners
+        if seed.kind == "etcd":
+            time.sleep(5.5)  # etcd counts a peer connected for 5 s (HealthInterval)
+        else:
+            time.sleep(1.0)
+        q2.proc.kill()
+        q2.proc.wait(5)
+        time.sleep(1.5)  # one election timeout: the leader no longer hears q2
+        r = seed.request("DELETE", "/v2/members/" + q1.id)
+        eq((r.status, r.json), (500, {"message": "Internal Server Error"}), "remove a live member")
+        r = seed.request("POST", "/v2/members", headers=JSON, body=json.dumps(
+            {"peerURLs": ["http://127.0.0.1:%d" % free_port()]}).encode())
+        eq((r.status, r.json), (500, {"message": "Internal Server Error"}), "add with one down")
+        r = seed.request("DELETE", "/v2/members/" + q2.id)
+        eq(r.status, 204, "remove the dead member")
+        eq(len(seed.request("GET", "/v2/members").json["members"]), 2, "two left")
+    finally:
+        for j in joiners:
+            j.cleanup()
+
+
 @needs("cetcd")
 def test_strict_reconfig_off(c):
     """--strict-reconfig-check=false: both adds go through (cetcd: learners,
