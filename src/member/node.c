@@ -321,6 +321,15 @@ bool node_is_leader(const struct node *n)
 	return n->role == RAFT_LEADER;
 }
 
+bool node_is_learner(const struct node *n)
+{
+	if (n->raft == NULL)
+		return false;
+	struct raft_status st;
+	raft_status(n->raft, &st);
+	return raft_membership_is_learner(&st.conf, st.id);
+}
+
 const struct prom_hist *node_snap_save_seconds(const struct node *n)
 {
 	return &n->snap_save_seconds;

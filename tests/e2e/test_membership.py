@@ -334,6 +334,9 @@ def test_joiner_no_stale_reads(c):
         eq(stale, [], "answers before the joiner caught up")
         r = j.request("GET", "/v2/keys" + c.k("/bulk"))
         eq(len(r.json["node"]["nodes"]), 150, "the whole store")
+        # etcd v2 adds voters; cetcd's learner is promoted once it caught up
+        wait_for(lambda: "\netcd_server_is_learner 0\n" in
+                 j.request("GET", "/metrics").body.decode(), "etcd_server_is_learner 0", 10)
     finally:
         j.cleanup()
 
