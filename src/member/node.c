@@ -268,6 +268,7 @@ void node_tick(struct node *n)
 {
 	struct raft_event ev = node_event(RAFT_EV_TICK);
 	node_step(n, &ev);
+	forward_conf_retry(n);
 }
 
 void node_receive(struct node *n, const struct raft_message *m)

@@ -263,17 +263,25 @@ def test_strict_reconfig_quorum(c):
 
 @needs("cetcd")
 def test_strict_reconfig_off(c):
-    """--strict-reconfig-check=false: both adds go through (cetcd: learners,
-    so the cluster keeps its quorum of one)."""
+    """--strict-reconfig-check=false: adds go through even when sent at the
+    same time (the second waits for the first to commit instead of failing);
+    cetcd adds learners, so the cluster keeps its quorum of one."""
     srv = Server(extra_args=["--strict-reconfig-check=false"])
     try:
-        for i in range(2):
-            r = srv.request("POST", "/v2/members", headers=JSON, body=json.dumps(
-                {"peerURLs": ["http://127.0.0.1:%d" % free_port()]}).encode())
-            eq(r.status, 201, "add %d" % i)
+        answers = []
+
+        def add():
+            answers.append(srv.request("POST", "/v2/members", headers=JSON, body=json.dumps(
+                {"peerURLs": ["http://127.0.0.1:%d" % free_port()]}).encode()).status)
+        threads = [threading.Thread(target=add) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(15)
+        eq(sorted(answers), [201, 201, 201], "three adds at once")
         r = srv.request("PUT", "/v2/keys/strict-off", form={"value": "1"}, timeout=3.0)
-        eq(r.status, 201, "write with two members added, none started")
-        eq(len(srv.request("GET", "/v2/members").json["members"]), 3, "three members")
+        eq(r.status, 201, "write with three members added, none started")
+        eq(len(srv.request("GET", "/v2/members").json["members"]), 4, "four members")
     finally:
         srv.cleanup()
 
