@@ -426,15 +426,37 @@ static void members_post(struct http_req *r)
 	free(urls);
 }
 
+/* etcd's order: the id's form (404), the body (415/400), then UpdateMember's
+ * checks (ValidateConfigurationChange): a removed id (ErrIDRemoved, which
+ * the v2 API answers with a bare 500), an unknown one (404), a URL another
+ * member has (409). */
 static void members_put(struct http_req *r, const char *rest)
 {
-	const struct member *m = member_from_path(r, rest);
-	if (m == NULL)
+	if (*rest == '\0') {
+		reply_method_not_allowed(r, "GET, POST");
 		return;
+	}
+	char msg[300];
+	uint64_t id;
+	if (go_parse_uint(rest, 16, 64, &id) != GO_NUM_OK) {
+		snprintf(msg, sizeof(msg), "No such member: %s", rest);
+		reply_message(r, MHD_HTTP_NOT_FOUND, msg);
+		return;
+	}
 	char *urls = parse_peer_urls_body(r);
 	if (urls == NULL)
 		return;
-	if (peer_url_taken(server_members(api_server(r)), urls, m->id)) {
+	const struct cluster *c = server_members(api_server(r));
+	const struct member *m = cluster_find(c, id);
+	if (cluster_is_removed(c, id) || m == NULL) {
+		bool removed = cluster_is_removed(c, id);
+		snprintf(msg, sizeof(msg), "No such member: %" PRIx64, id);
+		reply_message(r, removed ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_NOT_FOUND,
+			      removed ? "Internal Server Error" : msg);
+		free(urls);
+		return;
+	}
+	if (peer_url_taken(c, urls, m->id)) {
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
 		free(urls);
 		return;

@@ -151,6 +151,10 @@ def test_put_member_answers(c):
     eq((r.status, r.json), (404, {"message": "No such member: 1234"}), "unknown id")
     r = put_member(srv, "zz", json.dumps({"peerURLs": ["http://127.0.0.1:9"]}))
     eq((r.status, r.json), (404, {"message": "No such member: zz"}), "not an id")
+    r = put_member(srv, "1234", "{}")
+    eq((r.status, r.json), (400, {"message": "no valid URLs given"}), "unknown id, bad body")
+    r = put_member(srv, "", json.dumps({"peerURLs": [url]}))
+    eq(r.status, 405, "no id")
     r = put_member(srv, mid, json.dumps({"peerURLs": [url]}), ctype="text/plain")
     eq((r.status, r.json), (415, {"message": "Bad Content-Type text/plain, accept application/json"}),
        "content type")
@@ -309,6 +313,11 @@ def test_removed_member_restart(c):
             seed.kind, j.proc.returncode, "\n#   ".join(j.log().strip().split("\n")[-3:])))
         ids = [m["id"] for m in seed.request("GET", "/v2/members").json["members"]]
         true(j.id not in ids, "not back in the table")
+        r = put_member(seed, j.id, json.dumps({"peerURLs": [j.peer_url]}))
+        eq((r.status, r.json), (500, {"message": "Internal Server Error"}), "PUT a removed id")
+        r = seed.request("DELETE", "/v2/members/" + j.id)
+        eq((r.status, r.json), (410, {"message": "Member permanently removed: " + j.id}),
+           "DELETE a removed id")
         r = seed.request("PUT", "/v2/keys" + c.k("/after"), form={"value": "1"}, timeout=3.0)
         eq(r.status, 201, "the seed alone still writes")
     finally:
