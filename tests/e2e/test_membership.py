@@ -180,6 +180,10 @@ def test_put_member_moves_peer(c):
         wait_for(lambda: j.request("GET", "/v2/keys/").status == 200, "the joiner to serve", 20)
         r = retry_on_500(lambda: put_member(seed, j.id, json.dumps({"peerURLs": [seed.peer_url]})))
         eq((r.status, r.json), (409, {"message": "membership: peerURL exists"}), "taken URL")
+        # through the follower (forwarded to the leader, answered once applied there)
+        r = j.request("PUT", "/v2/members/" + j.id, headers=JSON, timeout=10.0,
+                      body=json.dumps({"peerURLs": [j.peer_url]}).encode())
+        eq(r.status, 204, "same URLs through the follower")
         new = "http://127.0.0.1:%d" % free_port()
         r = put_member(seed, j.id, json.dumps({"peerURLs": [new]}))
         eq(r.status, 204, "move j1")
