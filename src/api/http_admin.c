@@ -201,15 +201,32 @@ static char *parse_peer_urls_body(struct http_req *r)
 		reply_message(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, msg);
 		return NULL;
 	}
+	/* encoding/json's checks and words: syntax first, then the types */
+	char msg[300];
+	const char *body = r->body.data ? r->body.data : "";
+	if (json_go_syntax_check(body, r->body.len, msg, sizeof(msg)) != 0) {
+		reply_message(r, MHD_HTTP_BAD_REQUEST, msg);
+		return NULL;
+	}
 	json_error_t jerr;
-	json_t *doc = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &jerr);
-	json_t *urls = doc ? json_object_get(doc, "peerURLs") : NULL;
-	char type_err[160] = "";
-	peer_urls_type_error(urls, type_err, sizeof(type_err));
-	if (doc == NULL || !json_is_object(doc) || type_err[0]) {
-		/* a syntax error gets jansson's words, not Go's (doc/api-compat.md) */
-		reply_message(r, MHD_HTTP_BAD_REQUEST,
-			      type_err[0] ? type_err : (doc ? "invalid peerURLs" : jerr.text));
+	json_t *doc = json_loadb(body, r->body.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	if (doc == NULL) { /* valid for Go, not for jansson (a huge number ...) */
+		reply_message(r, MHD_HTTP_BAD_REQUEST, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(doc) && !json_is_null(doc)) {
+		snprintf(msg, sizeof(msg),
+			 "json: cannot unmarshal %s into Go value of type struct { PeerURLs "
+			 "[]string \"json:\\\"peerURLs\\\"\" }",
+			 go_json_kind(doc));
+		reply_message(r, MHD_HTTP_BAD_REQUEST, msg);
+		json_decref(doc);
+		return NULL;
+	}
+	json_t *urls = json_object_get(doc, "peerURLs");
+	peer_urls_type_error(urls, msg, sizeof(msg));
+	if (msg[0]) {
+		reply_message(r, MHD_HTTP_BAD_REQUEST, msg);
 		json_decref(doc);
 		return NULL;
 	}

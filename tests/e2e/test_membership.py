@@ -145,8 +145,41 @@ def test_put_member_answers(c):
                        "[]string")]:
         r = put_member(srv, mid, body)
         eq((r.status, r.json), (400, {"message": msg}), "PUT %s" % body)
-    # a syntax error: 400 (the message is encoding/json's in etcd, jansson's in cetcd)
-    eq(put_member(srv, mid, "{bad").status, 400, "bad JSON")
+    # encoding/json's words for every kind of malformed body
+    struct = 'struct { PeerURLs []string "json:\\"peerURLs\\"" }'
+    for body, msg in [
+            ("{bad", "invalid character 'b' looking for beginning of object key string"),
+            ("[]", "json: cannot unmarshal array into Go value of type " + struct),
+            ('"x"', "json: cannot unmarshal string into Go value of type " + struct),
+            ("1", "json: cannot unmarshal number into Go value of type " + struct),
+            ("null", "no valid URLs given"),
+            ("", "unexpected end of JSON input"),
+            (" ", "unexpected end of JSON input"),
+            ('{"peerURLs":["a', "unexpected end of JSON input"),
+            ('{"a" 1}', "invalid character '1' after object key"),
+            ('{"a":1 2}', "invalid character '2' after object key:value pair"),
+            ("[1 2]", "invalid character '2' after array element"),
+            ("{} x", "invalid character 'x' after top-level value"),
+            ("tru", "invalid character ' ' in literal true (expecting 'e')"),
+            ("trx", "invalid character 'x' in literal true (expecting 'u')"),
+            ("-x", "invalid character 'x' in numeric literal"),
+            ("1.x", "invalid character 'x' after decimal point in numeric literal"),
+            ("1ex", "invalid character 'x' in exponent of numeric literal"),
+            ('"\\x"', "invalid character 'x' in string escape code"),
+            ('"\\u12x4"', "invalid character 'x' in \\u hexadecimal character escape"),
+            ("{'a'}", "invalid character '\\'' looking for beginning of object key string"),
+            ('{"a":1,}', "invalid character '}' looking for beginning of object key string"),
+            ("\x01", "invalid character '\\x01' looking for beginning of value"),
+            ('{"a":"b\nc"}', "invalid character '\\n' in string literal"),
+            ('{"peerURLs":[1]}',
+             "json: cannot unmarshal number into Go struct field .peerURLs of type string"),
+            ('{"peerURLs":{}}',
+             "json: cannot unmarshal object into Go struct field .peerURLs of type []string"),
+            ('{"peerURLs":true}',
+             "json: cannot unmarshal bool into Go struct field .peerURLs of type []string"),
+            ('{"peerURLs":[null]}', "URL scheme must be http, https, unix, or unixs: ")]:
+        r = put_member(srv, mid, body)
+        eq((r.status, r.json), (400, {"message": msg}), "PUT %r" % body)
     r = put_member(srv, "1234", json.dumps({"peerURLs": ["http://127.0.0.1:9"]}))
     eq((r.status, r.json), (404, {"message": "No such member: 1234"}), "unknown id")
     r = put_member(srv, "zz", json.dumps({"peerURLs": ["http://127.0.0.1:9"]}))
