@@ -67,6 +67,8 @@ static void apply_update(struct server *s, const struct command *c)
 				 (unsigned long long)m->id);
 		else if (status == 409)
 			snprintf(msg, sizeof(msg), "membership: peerURL exists");
+		else if (status == 500)
+			snprintf(msg, sizeof(msg), "Internal Server Error");
 	}
 	if (c->member_id == s->self_id && c->req_id != 0) {
 		struct store_error err = {.code = MEMBER_REPLY_BASE + status, .cause = msg};

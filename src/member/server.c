@@ -276,6 +276,8 @@ void server_member_added(struct server *s, uint64_t id, const struct member *m)
 
 int server_member_updated(struct server *s, uint64_t id, char *const *urls, size_t n)
 {
+	if (cluster_is_removed(&s->cluster, id))
+		return 500; /* etcd's ErrIDRemoved: a bare 500 in the v2 API */
 	if (cluster_find(&s->cluster, id) == NULL)
 		return 404;
 	if (cluster_peer_url_taken(&s->cluster, urls, n, id))

@@ -122,8 +122,9 @@ void server_free(struct server *s);
 void server_replace_members(struct server *s, struct cluster *table);
 /* A member added at runtime (m: its table entry; copied). */
 void server_member_added(struct server *s, uint64_t id, const struct member *m);
-/* A member's new peer URLs (PUT /v2/members): returns 0, 404 when id is
- * not a member, 409 when another member has one of the URLs. */
+/* A member's new peer URLs (PUT /v2/members): returns 0, 500 when id was
+ * removed, 404 when id is not a member, 409 when another member has one
+ * of the URLs. */
 int server_member_updated(struct server *s, uint64_t id, char *const *urls, size_t n);
 /* A member added at runtime caught up: the leader made it a voter. */
 void server_member_promoted(struct server *s, uint64_t id);
