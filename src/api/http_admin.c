@@ -401,11 +401,19 @@ static void members_get(struct http_req *r, const char *rest)
 	respond_json(r, MHD_HTTP_OK, &b);
 }
 
+/* etcd's order: the body, the strict check (AddMember's mayAddMember),
+ * then what ValidateConfigurationChange refuses (URL taken, ID exists). */
 static void members_post(struct http_req *r)
 {
 	char *urls = parse_peer_urls_body(r);
 	if (urls == NULL)
 		return;
+	enum reconfig_verdict v_ok = reconfig_may_add(api_server(r));
+	if (v_ok != RECONFIG_OK) {
+		reply_reconfig_refused(r, v_ok);
+		free(urls);
+		return;
+	}
 	const struct cluster *c = server_members(api_server(r));
 	if (peer_url_taken(c, urls, 0)) {
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
@@ -423,11 +431,8 @@ static void members_post(struct http_req *r)
 	snprintf(stamp, sizeof(stamp), "%lld", (long long)(clock_wall_ns() / 1000000000));
 	uint64_t id = cluster_member_id(v, list.n, stamp);
 	struct cluster added = {0};
-	enum reconfig_verdict v_ok = RECONFIG_OK;
 	if (cluster_find(c, id) || cluster_is_removed(c, id)) {
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: ID exists");
-	} else if ((v_ok = reconfig_may_add(api_server(r))) != RECONFIG_OK) {
-		reply_reconfig_refused(r, v_ok);
 	} else {
 		cluster_put_member(&added, id, "", v, list.n, NULL, 0);
 		struct buf body = BUF_INIT;
@@ -492,23 +497,27 @@ static void members_put(struct http_req *r, const char *rest)
 	free(urls);
 }
 
+/* etcd's order: the id's form (404), the strict check (RemoveMember's
+ * mayRemoveMember), then a removed id (410) or an unknown one (404). */
 static void members_delete(struct http_req *r, const char *rest)
 {
 	const struct cluster *c = server_members(api_server(r));
 	uint64_t id;
-	if (go_parse_uint(rest, 16, 64, &id) == GO_NUM_OK && cluster_is_removed(c, id)) {
-		char msg[64];
-		snprintf(msg, sizeof(msg), "Member permanently removed: %" PRIx64, id);
-		reply_message(r, MHD_HTTP_GONE, msg);
-		return;
+	if (*rest != '\0' && go_parse_uint(rest, 16, 64, &id) == GO_NUM_OK) {
+		enum reconfig_verdict v = reconfig_may_remove(api_server(r), id);
+		if (v != RECONFIG_OK) {
+			reply_reconfig_refused(r, v);
+			return;
+		}
+		if (cluster_is_removed(c, id)) {
+			char msg[64];
+			snprintf(msg, sizeof(msg), "Member permanently removed: %" PRIx64, id);
+			reply_message(r, MHD_HTTP_GONE, msg);
+			return;
+		}
 	}
 	const struct member *m = member_from_path(r, rest);
-	if (m == NULL)
-		return;
-	enum reconfig_verdict v = reconfig_may_remove(api_server(r), m->id);
-	if (v != RECONFIG_OK)
-		reply_reconfig_refused(r, v);
-	else
+	if (m != NULL)
 		propose_member_change(r, RAFT_CONF_REMOVE, m->id, NULL, NULL, MHD_HTTP_NO_CONTENT,
 				      NULL);
 }
