@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "util/clock.h"
+#include "util/log.h"
 #include "util/goparse.h"
 #include "kv/command.h"
 #include "util/url.h"
@@ -25,6 +26,8 @@
 #include "api/routes.h"
 #include "member/node.h"
 #include "member/server.h"
+#include "member/apply.h"
+#include "member/reconfig.h"
 #include "kv/store.h"
 #include "api/http_peer.h"
 #include "member/peer_send.h"
@@ -136,6 +139,48 @@ void http_admin_health(struct http_req *r)
 
 /* ---- /v2/members ------------------------------------------------------- */
 
+/* Go's encoding/json name for the kind of a JSON value. */
+static const char *go_json_kind(const json_t *v)
+{
+	if (json_is_string(v))
+		return "string";
+	if (json_is_number(v))
+		return "number";
+	if (json_is_boolean(v))
+		return "bool";
+	if (json_is_array(v))
+		return "array";
+	return "object";
+}
+
+/* Go's UnmarshalTypeError for {"peerURLs": ...} (etcd decodes into an
+ * anonymous struct, hence the field name ".peerURLs"), or "" if it fits. */
+static void peer_urls_type_error(const json_t *urls, char *msg, size_t cap)
+{
+	msg[0] = '\0';
+	if (urls == NULL || json_is_null(urls))
+		return;
+	if (!json_is_array(urls)) {
+		snprintf(
+			msg, cap,
+			"json: cannot unmarshal %s into Go struct field .peerURLs of type []string",
+			go_json_kind(urls));
+		return;
+	}
+	size_t i;
+	json_t *u;
+	json_array_foreach(urls, i, u)
+	{
+		if (!json_is_string(u) && !json_is_null(u)) {
+			snprintf(msg, cap,
+				 "json: cannot unmarshal %s into Go struct field .peerURLs of type "
+				 "string",
+				 go_json_kind(u));
+			return;
+		}
+	}
+}
+
 /* etcd's unmarshalRequest: JSON body {"peerURLs":[...]} with Content-Type
  * application/json. Returns the URLs joined by ",", or NULL after replying. */
 static char *parse_peer_urls_body(struct http_req *r)
@@ -156,11 +201,37 @@ static char *parse_peer_urls_body(struct http_req *r)
 		reply_message(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, msg);
 		return NULL;
 	}
+	/* encoding/json's checks and words: syntax first, then the types */
+	char msg[300];
+	const char *body = r->body.data ? r->body.data : "";
+	if (json_go_syntax_check(body, r->body.len, msg, sizeof(msg)) != 0) {
+		reply_message(r, MHD_HTTP_BAD_REQUEST, msg);
+		return NULL;
+	}
 	json_error_t jerr;
-	json_t *doc = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &jerr);
-	json_t *urls = doc ? json_object_get(doc, "peerURLs") : NULL;
-	if (doc == NULL || !json_is_object(doc) || (urls && !json_is_array(urls))) {
-		reply_message(r, MHD_HTTP_BAD_REQUEST, doc ? "invalid peerURLs" : jerr.text);
+	json_t *doc = json_loadb(body, r->body.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	if (doc == NULL) { /* valid for Go, not for jansson (a huge number ...) */
+		reply_message(r, MHD_HTTP_BAD_REQUEST, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(doc) && !json_is_null(doc)) {
+		snprintf(msg, sizeof(msg),
+			 "json: cannot unmarshal %s into Go value of type struct { PeerURLs "
+			 "[]string \"json:\\\"peerURLs\\\"\" }",
+			 go_json_kind(doc));
+		reply_message(r, MHD_HTTP_BAD_REQUEST, msg);
+		json_decref(doc);
+		return NULL;
+	}
+	json_t *urls = json_object_get(doc, "peerURLs");
+	peer_urls_type_error(urls, msg, sizeof(msg));
+	if (msg[0]) {
+		reply_message(r, MHD_HTTP_BAD_REQUEST, msg);
+		json_decref(doc);
+		return NULL;
+	}
+	if (json_array_size(urls) == 0) { /* missing or empty: etcd's types.NewURLs */
+		reply_message(r, MHD_HTTP_BAD_REQUEST, "no valid URLs given");
 		json_decref(doc);
 		return NULL;
 	}
@@ -225,11 +296,13 @@ static const struct member *member_from_path(struct http_req *r, const char *res
 	return m;
 }
 
-static void reply_reconfig_unsupported(struct http_req *r)
+/* --strict-reconfig-check refused the change: etcd's v2 members API answers
+ * its ErrNotEnoughStartedMembers / ErrUnhealthy with a bare 500 (v2http
+ * writeError -> etcdhttp.WriteError's default case) and logs the reason. */
+static void reply_reconfig_refused(struct http_req *r, enum reconfig_verdict v)
 {
-	reply_message(
-		r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		"etcdserver: changing a member's peer URLs is not supported by this cetcd yet");
+	log_warn("etcdhttp", "error handling member request: %s", reconfig_error(v));
+	reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error");
 }
 
 /* ---- runtime changes: proposed through the log, answered once applied ---- */
@@ -255,6 +328,11 @@ static void member_change_done(void *ctx, struct store_event *ev, const struct s
 	struct http_req *r = ctx;
 	struct member_change *mc = r->handler_ctx;
 	mc->proposal_id = 0;
+	if (err && err->code > MEMBER_REPLY_BASE) { /* refused on apply (member/apply.c) */
+		reply_message(r, (unsigned)(err->code - MEMBER_REPLY_BASE),
+			      err->cause ? err->cause : "");
+		return;
+	}
 	if (err) {
 		reply_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR, err->cause ? err->cause : "");
 		return;
@@ -265,11 +343,14 @@ static void member_change_done(void *ctx, struct store_event *ev, const struct s
 		http_respond(r, MHD_HTTP_NO_CONTENT, reply_from_text("", NULL));
 }
 
-/* Proposes a configuration change whose context is this member's id, the
- * request id, and (for an add) the new member's table entry; the answer
- * waits for the entry to be applied (member/apply.c completes it). */
+/* Proposes a change to the member table: a configuration change whose
+ * context is this member's id, the request id, and (for an add) the new
+ * member's table entry, or (updated != NULL) a CMD_UPDATE of a member's
+ * peer URLs. The answer waits for the entry to be applied (member/apply.c
+ * completes it). */
 static void propose_member_change(struct http_req *r, uint8_t type, uint64_t node,
-				  const struct cluster *added, unsigned status, struct buf *body)
+				  const struct cluster *added, const struct member *updated,
+				  unsigned status, struct buf *body)
 {
 	struct server *s = api_server(r);
 	struct member_change *mc = xcalloc(1, sizeof(*mc));
@@ -281,7 +362,10 @@ static void propose_member_change(struct http_req *r, uint8_t type, uint64_t nod
 	mc->proposal_id = proposals_add(s->props, clock_mono_ms(), s->request_timeout_ms,
 					member_change_done, r);
 	struct buf payload = BUF_INIT;
-	command_encode_conf(&payload, s->self_id, mc->proposal_id, type, node, added);
+	if (updated)
+		command_encode_update(&payload, s->self_id, mc->proposal_id, updated);
+	else
+		command_encode_conf(&payload, s->self_id, mc->proposal_id, type, node, added);
 	if (node_propose(s->node, payload.data, payload.len) == 0) {
 		http_suspend(r);
 	} else {
@@ -317,11 +401,19 @@ static void members_get(struct http_req *r, const char *rest)
 	respond_json(r, MHD_HTTP_OK, &b);
 }
 
+/* etcd's order: the body, the strict check (AddMember's mayAddMember),
+ * then what ValidateConfigurationChange refuses (URL taken, ID exists). */
 static void members_post(struct http_req *r)
 {
 	char *urls = parse_peer_urls_body(r);
 	if (urls == NULL)
 		return;
+	enum reconfig_verdict v_ok = reconfig_may_add(api_server(r));
+	if (v_ok != RECONFIG_OK) {
+		reply_reconfig_refused(r, v_ok);
+		free(urls);
+		return;
+	}
 	const struct cluster *c = server_members(api_server(r));
 	if (peer_url_taken(c, urls, 0)) {
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
@@ -346,7 +438,9 @@ static void members_post(struct http_req *r)
 		struct buf body = BUF_INIT;
 		json_put_member(&body, &added.members[0]);
 		buf_putc(&body, '\n');
-		propose_member_change(r, RAFT_CONF_ADD_VOTER, id, &added, MHD_HTTP_CREATED, &body);
+		/* a learner first: it votes once it caught up (raft promote_lag) */
+		propose_member_change(r, RAFT_CONF_ADD_LEARNER, id, &added, NULL, MHD_HTTP_CREATED,
+				      &body);
 	}
 	cluster_free(&added);
 	free(v);
@@ -354,45 +448,78 @@ static void members_post(struct http_req *r)
 	free(urls);
 }
 
+/* etcd's order: the id's form (404), the body (415/400), then UpdateMember's
+ * checks (ValidateConfigurationChange): a removed id (ErrIDRemoved, which
+ * the v2 API answers with a bare 500), an unknown one (404), a URL another
+ * member has (409). */
 static void members_put(struct http_req *r, const char *rest)
 {
-	const struct member *m = member_from_path(r, rest);
-	if (m == NULL)
+	if (*rest == '\0') {
+		reply_method_not_allowed(r, "GET, POST");
 		return;
+	}
+	char msg[300];
+	uint64_t id;
+	if (go_parse_uint(rest, 16, 64, &id) != GO_NUM_OK) {
+		snprintf(msg, sizeof(msg), "No such member: %s", rest);
+		reply_message(r, MHD_HTTP_NOT_FOUND, msg);
+		return;
+	}
 	char *urls = parse_peer_urls_body(r);
 	if (urls == NULL)
 		return;
-	char *current = NULL;
-	struct buf cur = BUF_INIT;
-	for (size_t i = 0; i < m->n_peer_urls; i++) {
-		if (i)
-			buf_putc(&cur, ',');
-		buf_puts(&cur, m->peer_urls[i]);
+	const struct cluster *c = server_members(api_server(r));
+	const struct member *m = cluster_find(c, id);
+	if (cluster_is_removed(c, id) || m == NULL) {
+		bool removed = cluster_is_removed(c, id);
+		snprintf(msg, sizeof(msg), "No such member: %" PRIx64, id);
+		reply_message(r, removed ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_NOT_FOUND,
+			      removed ? "Internal Server Error" : msg);
+		free(urls);
+		return;
 	}
-	current = buf_steal(&cur, NULL);
-	if (peer_url_taken(server_members(api_server(r)), urls, m->id))
+	if (peer_url_taken(c, urls, m->id)) {
 		reply_message(r, MHD_HTTP_CONFLICT, "membership: peerURL exists");
-	else if (strcmp(current, urls) == 0) /* nothing changes */
-		http_respond(r, MHD_HTTP_NO_CONTENT, reply_from_text("", NULL));
-	else
-		reply_reconfig_unsupported(r);
-	free(current);
+		free(urls);
+		return;
+	}
+	/* through the log, as etcd's UpdateMember (checked again on apply) */
+	struct url_list list;
+	char err[256];
+	url_list_parse(urls, &list, err, sizeof(err));
+	char **v = xcalloc(list.n, sizeof(*v));
+	for (size_t i = 0; i < list.n; i++)
+		v[i] = list.v[i].str;
+	struct member updated = {.id = m->id, .name = "", .peer_urls = v, .n_peer_urls = list.n};
+	propose_member_change(r, 0, m->id, NULL, &updated, MHD_HTTP_NO_CONTENT, NULL);
+	free(v);
+	url_list_free(&list);
 	free(urls);
 }
 
+/* etcd's order: the id's form (404), the strict check (RemoveMember's
+ * mayRemoveMember), then a removed id (410) or an unknown one (404). */
 static void members_delete(struct http_req *r, const char *rest)
 {
 	const struct cluster *c = server_members(api_server(r));
 	uint64_t id;
-	if (go_parse_uint(rest, 16, 64, &id) == GO_NUM_OK && cluster_is_removed(c, id)) {
-		char msg[64];
-		snprintf(msg, sizeof(msg), "Member permanently removed: %" PRIx64, id);
-		reply_message(r, MHD_HTTP_GONE, msg);
-		return;
+	if (*rest != '\0' && go_parse_uint(rest, 16, 64, &id) == GO_NUM_OK) {
+		enum reconfig_verdict v = reconfig_may_remove(api_server(r), id);
+		if (v != RECONFIG_OK) {
+			reply_reconfig_refused(r, v);
+			return;
+		}
+		if (cluster_is_removed(c, id)) {
+			char msg[64];
+			snprintf(msg, sizeof(msg), "Member permanently removed: %" PRIx64, id);
+			reply_message(r, MHD_HTTP_GONE, msg);
+			return;
+		}
 	}
 	const struct member *m = member_from_path(r, rest);
 	if (m != NULL)
-		propose_member_change(r, RAFT_CONF_REMOVE, m->id, NULL, MHD_HTTP_NO_CONTENT, NULL);
+		propose_member_change(r, RAFT_CONF_REMOVE, m->id, NULL, NULL, MHD_HTTP_NO_CONTENT,
+				      NULL);
 }
 
 static void members_wait_cleanup(struct http_req *r)

@@ -257,6 +257,9 @@ static void put_server(struct buf *b, const struct server *s)
 	prom_one_u64(b, "etcd_server_is_leader", "gauge",
 		     "Whether or not this member is a leader. 1 if is, 0 otherwise.",
 		     n && node_is_leader(n));
+	prom_one_u64(b, "etcd_server_is_learner", "gauge",
+		     "Whether or not this member is a learner. 1 if is, 0 otherwise.",
+		     n && node_is_learner(n));
 	prom_one_u64(b, "etcd_server_leader_changes_seen_total", "counter",
 		     "The number of leader changes seen.", n ? node_leader_changes(n) : 0);
 	/* gauges in etcd 3.4, whatever the names say */

@@ -11,6 +11,7 @@
 #include "api/http_keys.h"
 #include "api/http_metrics.h"
 #include "api/http_peer.h"
+#include "api/ready_gate.h"
 #include "util/version.h"
 
 /* MHD's per-connection memory holds the request line and headers. 4 KiB
@@ -43,24 +44,46 @@ static const struct http_header cors_headers[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The client listener serves nothing before the member is ready (its own
+ * publish applied: api/ready_gate.h); each route's handler waits there. */
+#define GATED(fn)                                  \
+	static void gated_##fn(struct http_req *r) \
+	{                                          \
+		if (api_ready_gate(r, gated_##fn)) \
+			fn(r);                     \
+	}
+GATED(http_keys_handle)
+GATED(serve_version)
+GATED(http_admin_health)
+GATED(http_admin_members)
+GATED(http_admin_machines)
+GATED(http_auth_enable)
+GATED(http_auth_users)
+GATED(http_auth_roles)
+GATED(http_admin_stats_self)
+GATED(http_admin_stats_store)
+GATED(http_admin_stats_leader)
+GATED(http_admin_debug_vars)
+GATED(http_metrics_handle)
+
 static const struct http_route api_client_routes[] = {
-	{"/v2/keys", HTTP_PREFIX, "HEAD,GET,PUT,POST,DELETE", http_keys_handle},
-	{"/version", 0, "GET", serve_version},
-	{"/health", 0, "GET", http_admin_health},
+	{"/v2/keys", HTTP_PREFIX, "HEAD,GET,PUT,POST,DELETE", gated_http_keys_handle},
+	{"/version", 0, "GET", gated_serve_version},
+	{"/health", 0, "GET", gated_http_admin_health},
 	/* a JSON body, whatever the Content-Type says */
-	{"/v2/members", HTTP_PREFIX | HTTP_BODY, "GET,POST,DELETE,PUT", http_admin_members},
-	{"/v2/machines", 0, "GET,HEAD", http_admin_machines},
+	{"/v2/members", HTTP_PREFIX | HTTP_BODY, "GET,POST,DELETE,PUT", gated_http_admin_members},
+	{"/v2/machines", 0, "GET,HEAD", gated_http_admin_machines},
 	/* v2 auth: the handlers check methods themselves (etcd answers an
 	 * invalid path before a wrong method); bodies are JSON whatever the
 	 * Content-Type */
-	{"/v2/auth/enable", 0, NULL, http_auth_enable},
-	{"/v2/auth/users", HTTP_PREFIX | HTTP_BODY, NULL, http_auth_users},
-	{"/v2/auth/roles", HTTP_PREFIX | HTTP_BODY, NULL, http_auth_roles},
-	{"/v2/stats/self", 0, "GET", http_admin_stats_self},
-	{"/v2/stats/store", 0, "GET", http_admin_stats_store},
-	{"/v2/stats/leader", 0, "GET", http_admin_stats_leader},
-	{"/debug/vars", 0, "GET", http_admin_debug_vars},
-	{"/metrics", 0, "GET", http_metrics_handle},
+	{"/v2/auth/enable", 0, NULL, gated_http_auth_enable},
+	{"/v2/auth/users", HTTP_PREFIX | HTTP_BODY, NULL, gated_http_auth_users},
+	{"/v2/auth/roles", HTTP_PREFIX | HTTP_BODY, NULL, gated_http_auth_roles},
+	{"/v2/stats/self", 0, "GET", gated_http_admin_stats_self},
+	{"/v2/stats/store", 0, "GET", gated_http_admin_stats_store},
+	{"/v2/stats/leader", 0, "GET", gated_http_admin_stats_leader},
+	{"/debug/vars", 0, "GET", gated_http_admin_debug_vars},
+	{"/metrics", 0, "GET", gated_http_metrics_handle},
 };
 
 const struct http_service api_client_service = {

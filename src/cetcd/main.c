@@ -193,6 +193,7 @@ int main(int argc, char **argv, char **envp)
 		.n_listen_metrics_urls = c.listen_metrics_urls.n,
 		.initial_cluster = &initial,
 		.join_existing = strcmp(c.initial_cluster_state, "existing") == 0,
+		.strict_reconfig_check = c.strict_reconfig_check,
 		.restarting = restarting,
 		.force_new_cluster = c.force_new_cluster,
 		.n_listen_client_urls = c.listen_client_urls.n,

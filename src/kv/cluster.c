@@ -140,6 +140,32 @@ void cluster_put_member(struct cluster *c, uint64_t id, const char *name, char *
 	qsort(c->members, c->n_members, sizeof(*c->members), cmp_member);
 }
 
+bool cluster_peer_url_taken(const struct cluster *c, char *const *urls, size_t n, uint64_t except)
+{
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct member *m = &c->members[i];
+		if (m->id == except)
+			continue;
+		for (size_t j = 0; j < m->n_peer_urls; j++)
+			for (size_t k = 0; k < n; k++)
+				if (strcmp(m->peer_urls[j], urls[k]) == 0)
+					return true;
+	}
+	return false;
+}
+
+int cluster_set_peer_urls(struct cluster *c, uint64_t id, char *const *urls, size_t n)
+{
+	struct member *m = find_member(c, id);
+	if (m == NULL)
+		return -1;
+	free_strs(m->peer_urls, m->n_peer_urls);
+	m->peer_urls = copy_strs(urls, n);
+	qsort(m->peer_urls, n, sizeof(char *), cmp_str);
+	m->n_peer_urls = n;
+	return 0;
+}
+
 void cluster_remove_member(struct cluster *c, uint64_t id)
 {
 	struct member *m = find_member(c, id);

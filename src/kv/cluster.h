@@ -38,6 +38,11 @@ const struct member *cluster_find(const struct cluster *c, uint64_t id);
  * cluster id. Replaces an existing entry with the same id. */
 void cluster_put_member(struct cluster *c, uint64_t id, const char *name, char *const *peer_urls,
 			size_t n_peer, char *const *client_urls, size_t n_client);
+/* Whether a member other than `except` has one of urls among its peer URLs. */
+bool cluster_peer_url_taken(const struct cluster *c, char *const *urls, size_t n, uint64_t except);
+/* Replaces member id's peer URLs (copied, kept sorted; PUT /v2/members).
+ * Returns 0, or -1 when id is not a member. */
+int cluster_set_peer_urls(struct cluster *c, uint64_t id, char *const *urls, size_t n);
 /* Removes id and remembers it as removed. */
 void cluster_remove_member(struct cluster *c, uint64_t id);
 bool cluster_is_removed(const struct cluster *c, uint64_t id);

@@ -81,18 +81,40 @@ static const char *get_str(struct le_reader *r, char **mem, size_t *len)
 	return s;
 }
 
-void command_encode_publish(struct buf *out, const struct member *m)
+/* u32 length + m as a one-member table. */
+static void put_one_member(struct buf *out, const struct member *m)
 {
 	struct cluster one = {0};
 	struct buf attrs = BUF_INIT;
-	cluster_put_member(&one, m->id, m->name, m->peer_urls, m->n_peer_urls, m->client_urls,
-			   m->n_client_urls);
+	cluster_put_member(&one, m->id, m->name ? m->name : "", m->peer_urls, m->n_peer_urls,
+			   m->client_urls, m->n_client_urls);
 	cluster_encode(&one, &attrs);
-	put_header(out, CMD_PUBLISH, m->id, 0);
 	buf_put_le32(out, (uint32_t)attrs.len);
 	buf_append(out, attrs.data, attrs.len);
 	buf_free(&attrs);
 	cluster_free(&one);
+}
+
+void command_encode_publish(struct buf *out, const struct member *m)
+{
+	put_header(out, CMD_PUBLISH, m->id, 0);
+	put_one_member(out, m);
+}
+
+void command_encode_update(struct buf *out, uint64_t member_id, uint64_t req_id,
+			   const struct member *m)
+{
+	struct member urls_only = {
+		.id = m->id, .name = "", .peer_urls = m->peer_urls, .n_peer_urls = m->n_peer_urls};
+	put_header(out, CMD_UPDATE, member_id, req_id);
+	put_one_member(out, &urls_only);
+}
+
+int command_update_member(const struct command *c, struct cluster *one)
+{
+	if (c->type != CMD_UPDATE || cluster_decode(one, c->attrs, c->attrs_len) != 0)
+		return -1;
+	return one->n_members == 1 && one->members[0].n_peer_urls > 0 ? 0 : -1;
 }
 
 int command_publish_member(const struct command *c, struct cluster *one)
@@ -301,7 +323,7 @@ int command_decode(const void *data, size_t len, struct command *c)
 		return -1;
 	if (c->type == CMD_EXPIRE)
 		return r.left == 0 ? 0 : -1;
-	if (c->type == CMD_PUBLISH)
+	if (c->type == CMD_PUBLISH || c->type == CMD_UPDATE)
 		return decode_publish(&r, c);
 	if (c->type == CMD_AUTH)
 		return decode_auth(&r, c);

@@ -14,6 +14,9 @@
  *   for CMD_CONF: u8 conf type, u64 node, u32 length + the entry context,
  *   where the context = u64 member_id u64 req_id [the added member's table
  *   (cluster_encode)], kept by the Raft configuration entry;
+ *   for CMD_UPDATE: u32 length + a one-member table (cluster_encode) with
+ *   the changed member's id and new peer URLs (name and client URLs are
+ *   not used);
  *   for CMD_AUTH: u8 op, u8 flags (name 1, password 2, grant 4, revoke 8),
  *   [str name] [str password], list roles, list grant, list revoke, then
  *   the role permissions read/write, grant read/write, revoke read/write
@@ -43,6 +46,7 @@ enum cmd_type {
 	CMD_CONF = 4,	 /* a membership change: the leader turns it into a Raft
 				 * configuration entry (attrs = entry context) */
 	CMD_AUTH = 5,	 /* a change to the v2 auth table (struct auth_op) */
+	CMD_UPDATE = 6,	 /* a member's new peer URLs (PUT /v2/members/<id>) */
 };
 
 struct command {
@@ -79,6 +83,13 @@ int command_publish_member(const struct command *c, struct cluster *one);
  * and, for an add, the new member's table entry (added, or NULL). */
 void command_encode_conf(struct buf *out, uint64_t member_id, uint64_t req_id, uint8_t conf_type,
 			 uint64_t node, const struct cluster *added);
+/* New peer URLs for member m->id (m's name and client URLs are ignored),
+ * proposed by member_id for its request req_id. */
+void command_encode_update(struct buf *out, uint64_t member_id, uint64_t req_id,
+			   const struct member *m);
+/* The member a decoded CMD_UPDATE carries (id and peer URLs) into *one.
+ * Returns 0, or -1 (release *one anyway). */
+int command_update_member(const struct command *c, struct cluster *one);
 /* A change to the auth table (api/http_auth.c builds it; the password, if
  * any, is already hashed). Its proposer answers its client when applied. */
 void command_encode_auth(struct buf *out, uint64_t member_id, uint64_t req_id,

@@ -48,6 +48,35 @@ static void apply_publish(struct server *s, const struct command *c)
 	cluster_free(&one);
 }
 
+/* PUT /v2/members/<id>: checked again here, in log order, as etcd's
+ * ValidateConfigurationChange does (a concurrent change may have taken the
+ * URL or removed the member since the request was checked). */
+static void apply_update(struct server *s, const struct command *c)
+{
+	struct cluster one = {0};
+	char msg[128] = "";
+	int status = 0;
+	if (command_update_member(c, &one) != 0) {
+		status = 400;
+		snprintf(msg, sizeof(msg), "malformed member update");
+	} else {
+		const struct member *m = &one.members[0];
+		status = server_member_updated(s, m->id, m->peer_urls, m->n_peer_urls);
+		if (status == 404)
+			snprintf(msg, sizeof(msg), "No such member: %llx",
+				 (unsigned long long)m->id);
+		else if (status == 409)
+			snprintf(msg, sizeof(msg), "membership: peerURL exists");
+		else if (status == 500)
+			snprintf(msg, sizeof(msg), "Internal Server Error");
+	}
+	if (c->member_id == s->self_id && c->req_id != 0) {
+		struct store_error err = {.code = MEMBER_REPLY_BASE + status, .cause = msg};
+		proposals_complete(s->props, c->req_id, NULL, status ? &err : NULL);
+	}
+	cluster_free(&one);
+}
+
 void apply_entry(struct server *s, uint64_t index, int64_t time_ns, const void *data, size_t len)
 {
 	struct command c;
@@ -65,6 +94,9 @@ void apply_entry(struct server *s, uint64_t index, int64_t time_ns, const void *
 		break;
 	case CMD_AUTH:
 		apply_auth(s, &c);
+		break;
+	case CMD_UPDATE:
+		apply_update(s, &c);
 		break;
 	case CMD_CONF:
 		/* the leader turns these into configuration entries; one that
@@ -118,6 +150,9 @@ void apply_conf(struct server *s, const struct raft_entry *e)
 	case RAFT_CONF_ADD_VOTER:
 	case RAFT_CONF_ADD_LEARNER:
 		apply_added(s, &cc);
+		break;
+	case RAFT_CONF_PROMOTE:
+		server_member_promoted(s, cc.node);
 		break;
 	case RAFT_CONF_REMOVE:
 		server_member_removed(s, cc.node);

@@ -9,6 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A members API change refused when its entry is applied completes its
+ * proposal with a store_error whose code is MEMBER_REPLY_BASE + the HTTP
+ * status and whose cause is etcd's message (api/http_admin.c answers). */
+#define MEMBER_REPLY_BASE 20000
+
 struct server;
 struct raft_entry;
 

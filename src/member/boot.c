@@ -168,6 +168,9 @@ static struct raft *new_raft(const struct server *srv)
 		.election_ms = srv->opts.election_ms,
 		.heartbeat_ms = srv->opts.heartbeat_ms,
 		.seed = srv->self_id ^ (uint64_t)clock_wall_ns(),
+		/* members added at runtime join as learners and vote once their
+		 * log is this close to the leader's (doc/operations.md) */
+		.promote_lag = 128,
 	};
 	return raft_new(&cfg);
 }

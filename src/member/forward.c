@@ -10,6 +10,8 @@
 #include "member/node_private.h"
 #include "member/peer_send.h"
 #include "member/server.h"
+#include "util/clock.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 /* A client write proposed while no leader was known: forwarded (or proposed)
@@ -106,12 +108,45 @@ static int propose_conf(struct node *n, const void *data, size_t len)
 	return rc;
 }
 
-/* A membership change is stepped at once; a leader's write is queued for
- * forward_flush; anyone else's write steps PROPOSE, which refuses it. */
+/* A membership change the leader refused because another one is not
+ * committed yet (a learner's promotion, which the leader proposes itself,
+ * or a concurrent request) is proposed again at every tick for up to
+ * CONF_RETRY_MS; then it is dropped and its client's request times out. */
+struct conf_retry {
+	void *data;
+	size_t len;
+	uint64_t until_ms;
+};
+
+#define CONF_RETRY_MS  3000
+#define MAX_CONF_RETRY 16
+
+static bool park_conf(struct node *n, const void *data, size_t len, uint64_t until_ms)
+{
+	if (n->n_conf_retry == MAX_CONF_RETRY)
+		return false;
+	if (n->conf_retry == NULL)
+		n->conf_retry = xcalloc(MAX_CONF_RETRY, sizeof(*n->conf_retry));
+	struct conf_retry *c = &n->conf_retry[n->n_conf_retry++];
+	c->data = xmalloc(len);
+	memcpy(c->data, data, len);
+	c->len = len;
+	c->until_ms = until_ms;
+	return true;
+}
+
+/* A membership change is stepped at once (parked while another one is
+ * pending); a leader's write is queued for forward_flush; anyone else's
+ * write steps PROPOSE, which refuses it. */
 static int propose_here(struct node *n, const void *data, size_t len)
 {
-	if (command_is_conf(data, len))
-		return propose_conf(n, data, len);
+	if (command_is_conf(data, len)) {
+		int rc = propose_conf(n, data, len);
+		if (rc == RAFT_ERR_CONF_PENDING &&
+		    park_conf(n, data, len, clock_mono_ms() + CONF_RETRY_MS))
+			return RAFT_OK;
+		return rc;
+	}
 	if (n->role == RAFT_LEADER) {
 		queue_proposal(n, data, len);
 		return RAFT_OK;
@@ -156,8 +191,34 @@ void forward_leader_known(struct node *n)
 	free(w);
 }
 
+void forward_conf_retry(struct node *n)
+{
+	if (n->n_conf_retry == 0 || n->failed)
+		return;
+	/* taken out first: stepping may park more */
+	struct conf_retry *v = n->conf_retry;
+	size_t count = n->n_conf_retry;
+	n->conf_retry = NULL;
+	n->n_conf_retry = 0;
+	uint64_t now = clock_mono_ms();
+	for (size_t i = 0; i < count; i++) {
+		int rc = propose_conf(n, v[i].data, v[i].len);
+		if (rc == RAFT_ERR_CONF_PENDING && now < v[i].until_ms)
+			park_conf(n, v[i].data, v[i].len, v[i].until_ms);
+		else if (leader_elsewhere(rc))
+			forward_or_wait(n, v[i].data, v[i].len);
+		else if (rc != RAFT_OK)
+			log_warn("etcdserver", "membership change dropped: %s", raft_strerror(rc));
+		free(v[i].data);
+	}
+	free(v);
+}
+
 void forward_free(struct node *n)
 {
+	for (size_t i = 0; i < n->n_conf_retry; i++)
+		free(n->conf_retry[i].data);
+	free(n->conf_retry);
 	for (size_t i = 0; i < n->n_waiting; i++)
 		free(n->waiting[i].data);
 	free(n->waiting);

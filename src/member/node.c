@@ -293,6 +293,7 @@ void node_tick(struct node *n)
 {
 	struct raft_event ev = node_event(RAFT_EV_TICK);
 	node_step(n, &ev);
+	forward_conf_retry(n);
 }
 
 void node_receive(struct node *n, const struct raft_message *m)
@@ -346,6 +347,15 @@ bool node_is_leader(const struct node *n)
 	return n->role == RAFT_LEADER;
 }
 
+bool node_is_learner(const struct node *n)
+{
+	if (n->raft == NULL)
+		return false;
+	struct raft_status st;
+	raft_status(n->raft, &st);
+	return raft_membership_is_learner(&st.conf, st.id);
+}
+
 const struct prom_hist *node_snap_save_seconds(const struct node *n)
 {
 	return &n->snap_save_seconds;
@@ -359,6 +369,16 @@ uint64_t node_leader_changes(const struct node *n)
 uint64_t node_leader_id(const struct node *n)
 {
 	return n->leader;
+}
+
+bool node_heard_from(const struct node *n, uint64_t id, uint64_t *ago_ms)
+{
+	uint64_t at;
+	if (n->raft == NULL || !raft_heard_from(n->raft, id, &at))
+		return false;
+	uint64_t now = clock_mono_ms();
+	*ago_ms = now > at ? now - at : 0;
+	return true;
 }
 
 uint64_t node_term(const struct node *n)

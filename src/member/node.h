@@ -70,6 +70,8 @@ struct wal_sync_stats;
 /* Counters of the WAL thread (batches, fsyncs, group sizes). */
 void node_wal_stats(const struct node *n, struct wal_sync_stats *out);
 bool node_is_leader(const struct node *n);
+/* True while this member is a learner (added at runtime, not caught up). */
+bool node_is_learner(const struct node *n);
 uint64_t node_leader_id(const struct node *n); /* 0 = none known */
 /* Times a leader became known that differs from the last known one (none
  * counts as a last one): etcd_server_leader_changes_seen_total. */
@@ -81,6 +83,9 @@ struct prom_hist;
 const struct prom_hist *node_snap_save_seconds(const struct node *n);
 #define NODE_SNAP_HIST_START 0.001
 #define NODE_SNAP_HIST_N     14
+/* Leader only: milliseconds since it last heard from member id. False on
+ * a follower, or when the leader has not heard from id. */
+bool node_heard_from(const struct node *n, uint64_t id, uint64_t *ago_ms);
 uint64_t node_term(const struct node *n);
 uint64_t node_applied_index(const struct node *n);
 uint64_t node_commit_index(const struct node *n);

@@ -22,6 +22,7 @@ struct loop_fd;
 struct snap_job;
 struct pending_read;
 struct waiting;
+struct conf_retry;
 struct boot_recovery;
 struct commit_mark;
 
@@ -58,6 +59,8 @@ struct node {
 	size_t n_props, cap_props;
 	struct waiting *waiting; /* writes waiting for a leader to exist */
 	size_t n_waiting;
+	struct conf_retry *conf_retry; /* membership changes waiting for the pending one */
+	size_t n_conf_retry;
 	/* reads (reads.c) */
 	uint64_t next_read_id;
 	struct pending_read *reads;
@@ -99,6 +102,7 @@ void reads_fail_all(struct node *n);
 /* forward.c */
 void forward_flush(struct node *n);	   /* steps the queued proposals */
 void forward_leader_known(struct node *n); /* hands over writes that waited */
+void forward_conf_retry(struct node *n);   /* tick: proposes membership changes again */
 void forward_free(struct node *n);
 
 /* boot.c */

@@ -151,10 +151,39 @@ static void on_raft_tick(void *ctx)
 	node_tick(s->node);
 }
 
+void server_wait_ready(struct server *s, struct ready_waiter *w)
+{
+	w->next = s->ready_waiters;
+	s->ready_waiters = w;
+}
+
+void server_cancel_ready_wait(struct server *s, struct ready_waiter *w)
+{
+	for (struct ready_waiter **p = &s->ready_waiters; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			return;
+		}
+	}
+}
+
+/* The client requests held until the member is ready run now. */
+static void wake_ready_waiters(struct server *s)
+{
+	if (!server_ready(s))
+		return;
+	while (s->ready_waiters) {
+		struct ready_waiter *w = s->ready_waiters;
+		s->ready_waiters = w->next;
+		w->wake(w);
+	}
+}
+
 static void before_sleep(void *ctx)
 {
 	struct server *s = ctx;
 	node_process(s->node); /* applies, which resumes waiting requests */
+	wake_ready_waiters(s);
 	http_server_flush(s->http);
 	http_server_flush(s->peer_http);
 	http_server_flush(s->metrics_http);
@@ -224,15 +253,57 @@ void server_replace_members(struct server *s, struct cluster *table)
 	sync_peers(s);
 }
 
+/* "[u1 u2]", as etcd prints a URL list. */
+static void put_url_list(struct buf *b, char *const *urls, size_t n)
+{
+	buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(b, "%s%s", i ? " " : "", urls[i]);
+	buf_putc(b, ']');
+}
+
 void server_member_added(struct server *s, uint64_t id, const struct member *m)
 {
 	cluster_put_member(&s->cluster, id, m->name, m->peer_urls, m->n_peer_urls, m->client_urls,
 			   m->n_client_urls);
+	struct buf urls = BUF_INIT;
+	put_url_list(&urls, m->peer_urls, m->n_peer_urls);
+	log_info("etcdserver/membership", "added member %" PRIx64 " %s to cluster %" PRIx64, id,
+		 urls.data, s->cluster.id);
+	buf_free(&urls);
 	sync_peers(s);
+}
+
+int server_member_updated(struct server *s, uint64_t id, char *const *urls, size_t n)
+{
+	if (cluster_is_removed(&s->cluster, id))
+		return 500; /* etcd's ErrIDRemoved: a bare 500 in the v2 API */
+	if (cluster_find(&s->cluster, id) == NULL)
+		return 404;
+	if (cluster_peer_url_taken(&s->cluster, urls, n, id))
+		return 409;
+	cluster_set_peer_urls(&s->cluster, id, urls, n);
+	const struct member *m = cluster_find(&s->cluster, id);
+	struct buf list = BUF_INIT;
+	put_url_list(&list, m->peer_urls, m->n_peer_urls);
+	log_info("etcdserver/membership", "updated member %" PRIx64 " %s in cluster %" PRIx64, id,
+		 list.data, s->cluster.id);
+	buf_free(&list);
+	sync_peers(s);
+	return 0;
+}
+
+/* cetcd-only: etcd v2 has no learners (the members API does not show them). */
+void server_member_promoted(struct server *s, uint64_t id)
+{
+	log_info("etcdserver/membership",
+		 "member %" PRIx64 " caught up: promoted from learner to voting member", id);
 }
 
 void server_member_removed(struct server *s, uint64_t id)
 {
+	log_info("etcdserver/membership", "removed member %" PRIx64 " from cluster %" PRIx64, id,
+		 s->cluster.id);
 	cluster_remove_member(&s->cluster, id);
 	sync_peers(s);
 	if (id == s->self_id)
@@ -332,15 +403,17 @@ static int start_node(struct server *s)
 	return node_start(s->node);
 }
 
-/* A peer answered 410: this member was removed from the cluster. etcd's
- * member stops; so does this one. */
+/* A peer answered 410: this member was removed from the cluster (e.g. a
+ * removed member restarted on its old data dir, whose log never learnt
+ * that its removal committed). etcd's member stops with the same two lines
+ * as when it applies its own removal, and exits 0; so does this one. */
 static void on_removed(void *ctx, uint64_t peer_id)
 {
 	struct server *s = ctx;
-	log_error("rafthttp",
-		  "member %llx says this member has been permanently removed "
-		  "from the cluster; stopping",
-		  (unsigned long long)peer_id);
+	log_warn("rafthttp", "member %llx answered 410 Gone: this member was removed",
+		 (unsigned long long)peer_id);
+	log_error("etcdserver", "the member has been permanently removed from the cluster");
+	log_info("etcdserver", "the data-dir used by this member must be removed.");
 	loop_stop(s->loop);
 }
 

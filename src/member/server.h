@@ -41,6 +41,7 @@ struct server_opts {
 	const char *initial_cluster_token;
 	const struct url_map *initial_cluster; /* name=url pairs (util/url.h) */
 	bool join_existing;		       /* --initial-cluster-state existing */
+	bool strict_reconfig_check;	       /* --strict-reconfig-check (member/reconfig.h) */
 	bool restarting;		       /* the data dir has a WAL: --initial-* are ignored */
 	bool force_new_cluster;		       /* restart as the only member (force_new.c) */
 	uint64_t heartbeat_ms;
@@ -72,6 +73,12 @@ struct server_opts {
 	const struct http_service *metrics_service;
 };
 
+/* Something waiting for the member to be ready (api/ready_gate.c). */
+struct ready_waiter {
+	struct ready_waiter *next;
+	void (*wake)(struct ready_waiter *w); /* called once, outside any step */
+};
+
 struct server {
 	struct server_opts opts;
 	struct loop *loop;
@@ -92,7 +99,8 @@ struct server {
 	uint64_t expire_hold_until_ms; /* a new leader's TTL grace (see maybe_propose_expiry) */
 	uint64_t publish_sent_ms;      /* last publish proposal */
 	bool published_applied;	       /* our own publish came back through the log */
-	uint64_t removed_ms;	       /* when our own removal was applied (0: never) */
+	struct ready_waiter *ready_waiters; /* client requests held until then */
+	uint64_t removed_ms;		    /* when our own removal was applied (0: never) */
 	uint64_t expire_proposed_ms;
 };
 
@@ -102,6 +110,17 @@ static inline const struct cluster *server_members(const struct server *s)
 {
 	return &s->cluster;
 }
+
+/* Ready: this member's own publish entry is applied (etcd's ReadyNotify):
+ * it caught up with the log up to there, and serves clients. */
+static inline bool server_ready(const struct server *s)
+{
+	return s->published_applied;
+}
+/* w->wake(w) runs once the member is ready (from the loop, never inside a
+ * log step), unless cancelled first. */
+void server_wait_ready(struct server *s, struct ready_waiter *w);
+void server_cancel_ready_wait(struct server *s, struct ready_waiter *w);
 
 /* Builds the member and binds the listeners. Returns NULL with a message on
  * stderr when something (a port, the data dir) is unusable. */
@@ -115,6 +134,12 @@ void server_free(struct server *s);
 void server_replace_members(struct server *s, struct cluster *table);
 /* A member added at runtime (m: its table entry; copied). */
 void server_member_added(struct server *s, uint64_t id, const struct member *m);
+/* A member's new peer URLs (PUT /v2/members): returns 0, 500 when id was
+ * removed, 404 when id is not a member, 409 when another member has one
+ * of the URLs. */
+int server_member_updated(struct server *s, uint64_t id, char *const *urls, size_t n);
+/* A member added at runtime caught up: the leader made it a voter. */
+void server_member_promoted(struct server *s, uint64_t id);
 /* A member removed at runtime (this one too: it stops after a grace). */
 void server_member_removed(struct server *s, uint64_t id);
 /* A member's published attributes (name, client URLs) were applied. */

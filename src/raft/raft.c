@@ -398,6 +398,7 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
 	default:
 		rv = RAFT_ERR_INVALID;
 	}
+	raft_maybe_promote(r);
 	finish(r, out);
 	return rv;
 }

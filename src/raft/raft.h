@@ -168,6 +168,12 @@ struct raft_config {
 	bool no_check_quorum;  /* check-quorum is on unless this is set */
 	size_t max_inflight;   /* appends in flight per follower; default 256 */
 	size_t max_msg_bytes;  /* payload bytes per append; default 1 MiB */
+	/* Leader: a learner whose log is within this many entries of the
+	 * leader's, that holds the entry that added it and that answered in
+	 * the last election timeout is promoted to voter by a PROMOTE entry
+	 * the leader proposes itself. 0 (default): learners stay learners
+	 * until the app proposes RAFT_CONF_PROMOTE. */
+	uint64_t promote_lag;
 };
 
 struct raft;
@@ -348,6 +354,11 @@ void raft_status(const struct raft *r, struct raft_status *out);
 /* Leader only: the replication state of a member (for stats and for
  * deciding when a learner has caught up). Returns false if unknown. */
 bool raft_progress_of(const struct raft *r, raft_id id, uint64_t *match, uint64_t *next);
+
+/* Leader only: when it last heard from member id (an append or heartbeat
+ * answer), in the now_ms clock. Returns false if unknown or never heard
+ * from (as leader). Used for etcd's strict reconfiguration check. */
+bool raft_heard_from(const struct raft *r, raft_id id, uint64_t *at_ms);
 
 /* Metadata (index, term, configuration) of the latest snapshot the core
  * holds: after RAFT_EV_SNAPSHOT the driver writes it next to its snapshot

@@ -281,3 +281,57 @@ int raft_propose_conf_change(struct raft *r, const struct raft_conf_change *cc)
 	raft_maybe_commit(r);
 	return RAFT_OK;
 }
+
+/* ---- learners that caught up become voters -------------------------------------- */
+
+/* Whether learner p is close enough to the leader's log to vote without
+ * slowing commits: it holds the configuration entry that added it, is
+ * within promote_lag entries of our last one, and answered recently. */
+static bool caught_up(const struct raft *r, const struct raft_peer *p)
+{
+	uint64_t last = raft_log_last_index(&r->log);
+	return p->state == PR_REPLICATE && p->match >= r->conf_index &&
+	       p->match + r->cfg.promote_lag >= last && p->heard_at != 0 &&
+	       r->now - p->heard_at <= r->cfg.election_ms;
+}
+
+/* Leader, after every step: proposes PROMOTE for the first learner that
+ * caught up (one configuration change at a time, like any other). The
+ * result fields of the call (proposed_index) stay the caller's. */
+void raft_maybe_promote(struct raft *r)
+{
+	if (r->cfg.promote_lag == 0 || r->role != RAFT_LEADER || r->conf.n_learners == 0 ||
+	    r->transfer_target != RAFT_NONE || r->pending_conf_index > r->log.committed ||
+	    !raft_is_voter(r, r->id))
+		return;
+	for (size_t i = 0; i < r->n_peers; i++) {
+		const struct raft_peer *p = &r->peers[i];
+		if (p->voter || p->id == r->id || !caught_up(r, p))
+			continue;
+		struct raft_conf_change cc = {.type = RAFT_CONF_PROMOTE, .node = p->id};
+		uint64_t pi = r->proposed_index, pt = r->proposed_term;
+		raft_propose_conf_change(r, &cc); /* rebuilds nothing until committed */
+		r->proposed_index = pi;
+		r->proposed_term = pt;
+		return;
+	}
+}
+
+bool raft_heard_from(const struct raft *r, raft_id id, uint64_t *at_ms)
+{
+	if (r->role != RAFT_LEADER)
+		return false;
+	for (size_t i = 0; i < r->n_peers; i++) {
+		if (r->peers[i].id != id)
+			continue;
+		if (id == r->id) {
+			*at_ms = r->now;
+			return true;
+		}
+		if (r->peers[i].heard_at == 0)
+			return false;
+		*at_ms = r->peers[i].heard_at;
+		return true;
+	}
+	return false;
+}

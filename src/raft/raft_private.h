@@ -63,6 +63,7 @@ struct raft_peer {
 	uint64_t next;
 	bool probe_sent;	   /* PROBE: one append outstanding, pause */
 	bool recent_active;	   /* heard from since the last quorum check */
+	uint64_t heard_at;	   /* r->now of its last answer to us as leader (0: never) */
 	uint64_t pending_snapshot; /* SNAPSHOT: index sent */
 	uint64_t snapshot_sent_at;
 	uint64_t *inflight; /* ring of last indexes of appends in flight */
@@ -214,6 +215,7 @@ const struct raft_membership *raft_conf_at(const struct raft *r, uint64_t index)
 void raft_conf_forget_before(struct raft *r, uint64_t index);
 int raft_propose_conf_change(struct raft *r, const struct raft_conf_change *cc);
 bool raft_is_voter(const struct raft *r, raft_id id);
+void raft_maybe_promote(struct raft *r);
 
 /* raft_snapshot.c */
 int raft_take_snapshot(struct raft *r, uint64_t index, const void *data, size_t len,

@@ -186,6 +186,7 @@ void raft_recv_append_resp(struct raft *r, const struct raft_message *m)
 	if (p == NULL)
 		return;
 	p->recent_active = true;
+	p->heard_at = r->now;
 	if (m->reject) {
 		uint64_t hint = m->reject_hint;
 		if (m->log_term > 0)
@@ -227,6 +228,7 @@ void raft_recv_heartbeat_resp(struct raft *r, const struct raft_message *m)
 	if (p == NULL)
 		return;
 	p->recent_active = true;
+	p->heard_at = r->now;
 	p->probe_sent = false;
 	if (p->state == PR_REPLICATE && p->infl_count >= p->infl_cap && p->infl_cap > 0)
 		raft_pr_inflight_free_first(p);

@@ -57,6 +57,7 @@ MEMBER_FAMILIES = [
     ("etcd_cluster_version", "gauge"),
     ("etcd_server_has_leader", "gauge"),
     ("etcd_server_is_leader", "gauge"),
+    ("etcd_server_is_learner", "gauge"),
     ("etcd_server_id", "gauge"),
     ("etcd_server_version", "gauge"),
     ("etcd_server_leader_changes_seen_total", "counter"),

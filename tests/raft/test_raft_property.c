@@ -227,6 +227,7 @@ static bool run_seed(uint64_t seed, bool trace)
 	base.max_inflight = 1 + (r >> 24) % 8;
 	base.max_msg_bytes = (r >> 32) % 2 ? 16 : 0; /* tiny: many small appends */
 	base.heartbeat_ms = (r >> 36) % 2 ? 10 : 30;
+	base.promote_lag = (r >> 48) % 2 ? 8 : 0; /* half the seeds promote learners themselves */
 	unsigned n =
 		(r >> 40) % 3 == 0 ? 3 : ((r >> 40) % 3 == 1 ? 5 : 1 + (unsigned)((r >> 44) % 4));
 	struct raft_fixture *c = fixture_new(n, seed, &base);

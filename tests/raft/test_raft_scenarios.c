@@ -590,6 +590,12 @@ static void test_snapshot_install(void)
 
 /* ---- membership ------------------------------------------------------------------------------ */
 
+static bool is_learner(struct raft_fixture *c, raft_id at, raft_id who)
+{
+	struct raft_status st = status_of(c, at);
+	return raft_membership_is_learner(&st.conf, who);
+}
+
 static bool is_voter(struct raft_fixture *c, raft_id at, raft_id who)
 {
 	struct raft_status st = status_of(c, at);
@@ -645,6 +651,69 @@ static void test_learner_catch_up_and_promote(void)
 		REQUIRE(is_voter(c, i, 4));
 	REQUIRE_EQ(fixture_propose(c, fixture_leader(c), "after-promote", &idx), RAFT_OK);
 	REQUIRE(wait_applied(c, idx, 500));
+	REQUIRE(fixture_ok(c));
+}
+
+/* Growth 1 -> 2 -> 3 with automatic promotion: each new member is added as
+ * a learner, so the cluster keeps committing while it is not even started;
+ * once its log is close to the leader's it becomes a voter by itself. */
+static void test_learner_auto_promote_growth(void)
+{
+	struct raft_config base = {.promote_lag = 16};
+	struct raft_fixture *c = new_cluster_with(1, &base);
+	raft_id l = elect(c);
+	REQUIRE_EQ(l, 1);
+	uint64_t idx = 0;
+	for (int i = 0; i < 40; i++)
+		fixture_propose(c, l, "seed", &idx);
+	REQUIRE(wait_applied(c, idx, 500));
+	for (raft_id n = 2; n <= 3; n++) {
+		REQUIRE_EQ(fixture_conf_change(c, l, RAFT_CONF_ADD_LEARNER, n), RAFT_OK);
+		fixture_run(c, 200);
+		/* not started yet: writes still commit (a voter would block them at 2) */
+		REQUIRE(is_learner(c, l, n));
+		REQUIRE_EQ(fixture_propose(c, l, "while-added", &idx), RAFT_OK);
+		fixture_run(c, 100);
+		REQUIRE(status_of(c, l).commit >= idx);
+		REQUIRE(!is_voter(c, l, n));
+		fixture_join(c, n);
+		fixture_run(c, 300);
+		for (raft_id i = 1; i <= n; i++)
+			REQUIRE(is_voter(c, i, n));
+		REQUIRE_EQ(status_of(c, l).conf.n_learners, 0);
+		REQUIRE_EQ(fixture_propose(c, l, "after-promote", &idx), RAFT_OK);
+		REQUIRE(wait_applied(c, idx, 500));
+	}
+	REQUIRE_EQ(status_of(c, l).conf.n_voters, 3);
+	REQUIRE(fixture_ok(c));
+}
+
+/* A learner that stopped answering is not promoted (it would cost quorum),
+ * and promotion happens once it answers again; raft_heard_from tracks it. */
+static void test_learner_silent_not_promoted(void)
+{
+	struct raft_config base = {.promote_lag = 16};
+	struct raft_fixture *c = new_cluster_with(3, &base);
+	raft_id l = elect(c);
+	REQUIRE(l != RAFT_NONE);
+	REQUIRE(wait_applied(c, 2, 500));
+	uint64_t at = 0;
+	raft_id other = l % 3 + 1;
+	REQUIRE(raft_heard_from(fixture_raft(c, l), other, &at));
+	REQUIRE(!raft_heard_from(fixture_raft(c, other), l, &at)); /* leaders only */
+	REQUIRE_EQ(fixture_conf_change(c, l, RAFT_CONF_ADD_LEARNER, 4), RAFT_OK);
+	fixture_run(c, 30);
+	REQUIRE(!raft_heard_from(fixture_raft(c, l), 4, &at)); /* never heard from */
+	fixture_isolate(c, 4);
+	fixture_join(c, 4);
+	fixture_run(c, 500);
+	REQUIRE(is_learner(c, l, 4));
+	fixture_heal(c);
+	fixture_run(c, 300);
+	l = fixture_leader(c);
+	REQUIRE(l != RAFT_NONE);
+	REQUIRE(is_voter(c, l, 4));
+	REQUIRE(raft_heard_from(fixture_raft(c, l), 4, &at));
 	REQUIRE(fixture_ok(c));
 }
 
@@ -741,6 +810,8 @@ static const struct test_case cases[] = {
 	{"read_index_leader_change", test_read_index_leader_change},
 	{"snapshot_install", test_snapshot_install},
 	{"learner_catch_up_and_promote", test_learner_catch_up_and_promote},
+	{"learner_auto_promote_growth", test_learner_auto_promote_growth},
+	{"learner_silent_not_promoted", test_learner_silent_not_promoted},
 	{"remove_leader", test_remove_leader},
 	{"leader_transfer", test_leader_transfer},
 	{"crash_loses_unpersisted", test_crash_loses_unpersisted},

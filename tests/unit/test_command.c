@@ -256,6 +256,40 @@ static void test_auth_roundtrip(void)
 	buf_free(&b);
 }
 
+/* A peer URL update carries the member's id and new peer URLs only. */
+static void test_update_roundtrip(void)
+{
+	char *peers[] = {"http://10.0.0.9:2380", "http://10.0.0.1:2380"};
+	struct member m = {.id = 0x55, .name = "ignored", .peer_urls = peers, .n_peer_urls = 2};
+	struct buf b = BUF_INIT;
+	command_encode_update(&b, 0x77, 12, &m);
+	struct command c;
+	CHECK(command_decode(b.data, b.len, &c) == 0);
+	CHECK(c.type == CMD_UPDATE && c.member_id == 0x77 && c.req_id == 12);
+	struct cluster one = {0};
+	CHECK(command_update_member(&c, &one) == 0);
+	CHECK(one.members[0].id == 0x55);
+	CHECK_STR(one.members[0].name, "");
+	CHECK(one.members[0].n_peer_urls == 2);
+	CHECK_STR(one.members[0].peer_urls[0], "http://10.0.0.1:2380"); /* sorted */
+	cluster_free(&one);
+	command_free(&c);
+	CHECK(command_decode(b.data, b.len - 1, &c) == -1);
+	buf_free(&b);
+	/* the member table side: who has a URL, and replacing them */
+	struct cluster t = {0};
+	char *a[] = {"http://a:1"}, *b2[] = {"http://b:1"}, *both[] = {"http://c:1", "http://b:1"};
+	cluster_put_member(&t, 1, "a", a, 1, NULL, 0);
+	cluster_put_member(&t, 2, "b", b2, 1, NULL, 0);
+	CHECK(cluster_peer_url_taken(&t, both, 2, 1));
+	CHECK(!cluster_peer_url_taken(&t, both, 2, 2));
+	CHECK(cluster_set_peer_urls(&t, 2, both, 2) == 0);
+	CHECK_STR(cluster_find(&t, 2)->peer_urls[0], "http://b:1");
+	CHECK(cluster_find(&t, 2)->n_peer_urls == 2);
+	CHECK(cluster_set_peer_urls(&t, 3, both, 2) == -1);
+	cluster_free(&t);
+}
+
 /* A publish carries the member's attributes as a one-member table. */
 static void test_publish_roundtrip(void)
 {
@@ -297,6 +331,7 @@ int main(void)
 	test_lengths();
 	test_optional_strings();
 	test_ids();
+	test_update_roundtrip();
 	test_publish_roundtrip();
 	test_conf_roundtrip();
 	test_snapshot_envelope();
