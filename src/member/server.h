@@ -111,11 +111,15 @@ static inline const struct cluster *server_members(const struct server *s)
 	return &s->cluster;
 }
 
-/* Ready: this member's own publish entry is applied (etcd's ReadyNotify):
- * it caught up with the log up to there, and serves clients. */
+/* Ready to serve clients: this member's own publish entry is applied
+ * (etcd's ReadyNotify: a member that joins has caught up with the log up
+ * to there), or it restarted from its data dir. A restarted member serves
+ * what its log holds at once, even with no leader reachable (etcd 3.4
+ * serves nothing until it has published again): it never goes back to
+ * less than it served before its stop (doc/api-compat.md). */
 static inline bool server_ready(const struct server *s)
 {
-	return s->published_applied;
+	return s->published_applied || s->opts.restarting;
 }
 /* w->wake(w) runs once the member is ready (from the loop, never inside a
  * log step), unless cancelled first. */
