@@ -12,8 +12,9 @@ PKGS="build-essential autoconf automake pkg-config libmicrohttpd-dev libjansson-
 if [ "$1" = "--test" ]; then
 	# gnutls-bin: certtool, which the TLS tests make their certificates with;
 	# python3-prometheus-client: the exposition-format parser of test_metrics.py;
-	# groff-base: groff, with which check_install.sh renders the man pages
-	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format gnutls-bin python3-prometheus-client groff-base"
+	# groff-base: groff, with which check_install.sh renders the man pages;
+	# nftables: nft, with which test_partitions.py drops packets at random (loss)
+	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format gnutls-bin python3-prometheus-client groff-base nftables"
 fi
 missing=
 for p in $PKGS; do
