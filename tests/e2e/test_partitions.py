@@ -36,6 +36,7 @@ read with quorum=true and read locally, on random members. Checks:
 Knobs: CETCD_PARTITION_ROUNDS=N runs every scenario N times with longer
 holds (default: a CI subset, ~40 s); CETCD_PARTITION_HOLD (seconds a fault
 lasts), CETCD_PARTITION_CLIENTS, CETCD_PARTITION_SEED,
+CETCD_PARTITION_ELECTION_MS (1000; the heartbeat is a tenth),
 CETCD_PARTITION_ONLY=substring, CETCD_PARTITION_HISTORY=file (the history
 as JSON, for tests/tools/linearizability.py). CETCD_TARGET=etcd runs it against etcd.
 Exit 77 without root, ip, tc or nft (namespaces cannot be created).
@@ -69,6 +70,7 @@ HOLD = env("CETCD_PARTITION_HOLD", 4.0 if FULL else 2.5)
 CLIENTS = env("CETCD_PARTITION_CLIENTS", 6, int)
 SEED = env("CETCD_PARTITION_SEED", int(time.time()) % 100000, int)
 ONLY = os.environ.get("CETCD_PARTITION_ONLY", "")
+ELECTION_MS = env("CETCD_PARTITION_ELECTION_MS", 1000, int)
 PROBERS = 3
 OP_TIMEOUT = 2.0
 HEAL_MAX = 20.0
@@ -579,7 +581,8 @@ def main():
         todo = [(nm, f) for nm, n, f in plan if n == size]
         if not todo:
             continue
-        c = start_or_skip(size, netns=lab)
+        c = start_or_skip(size, netns=lab, heartbeat_ms=max(10, ELECTION_MS // 10),
+                          election_ms=ELECTION_MS)
         n_before = len(hist.ops)
         try:
             sid = len(results)
