@@ -15,7 +15,8 @@ still reachable by clients). Scenarios (5 members unless marked [3]):
   flapping links on a bounded schedule (leader isolation, 2/3 splits, one
   link), random loss (nft numgen) and a slow link with loss (tc tbf: 64
   kbit/s, 300 ms queue; tc netem is used instead when the kernel has it),
-  and [3] leader isolation, one-way leader drop, flapping leader.
+  a member (leader, follower) kill -9'd and restarted while cut off, and
+  [3] leader isolation, one-way leader drop, flapping leader.
 
 During each scenario, clients write (PUT), compare-and-swap (PUT prevValue),
 read with quorum=true and read locally, on random members. Checks:
@@ -286,6 +287,29 @@ def split23_lossy_majority(x):
     x.hold(None, mino, HOLD)
 
 
+def _restart_isolated(x, i):
+    """Member i cut off, kill -9'd and restarted while still cut off."""
+    x.lab.partition([[i], x.others(i)])
+    t0 = now()
+    x.minority = (i,)
+    time.sleep(HOLD / 3)
+    m = x.c[i]
+    m.kill()
+    time.sleep(0.3)
+    m.spawn()   # not waiting: etcd serves clients only once it has
+    time.sleep(HOLD / 2)    # published itself, which needs a quorum
+    x.minority = ()
+    x.windows.append((t0, now(), {i}))
+
+
+def restart_isolated_leader(x):
+    _restart_isolated(x, x.leader)
+
+
+def restart_isolated_follower(x):
+    _restart_isolated(x, x.rnd.choice(x.others(x.leader)))
+
+
 # (name, members, fault, in the CI subset)
 SCENARIOS = [
     ("split23_leader_minority", 5, split23_leader_minority, True),
@@ -308,6 +332,8 @@ SCENARIOS = [
     ("slow_leader", 5, slow_leader, False),
     ("slow_lossy_all", 5, slow_lossy_all, True),
     ("split23_lossy_majority", 5, split23_lossy_majority, False),
+    ("restart_isolated_leader", 5, restart_isolated_leader, False),
+    ("restart_isolated_follower", 5, restart_isolated_follower, False),
     ("split12_leader_isolated_3", 3, split14_leader_isolated, False),
     ("oneway_leader_out_3", 3, oneway_leader_out, False),
     ("flap_leader_3", 3, flap_leader, False),
