@@ -31,22 +31,27 @@ void reply_v2_error(struct http_req *r, int code, const char *cause, uint64_t in
 	reply_v2_error_len(r, code, cause, cause ? strlen(cause) : 0, index);
 }
 
+void v2_error_body(struct buf *b, int code, const char *cause, size_t cause_len, uint64_t index)
+{
+	buf_puts(b, "{\"errorCode\":");
+	buf_put_u64(b, (uint64_t)code);
+	buf_puts(b, ",\"message\":");
+	const char *msg = v2err_message(code);
+	buf_put_json_str(b, msg, strlen(msg));
+	if (cause && cause_len > 0) {
+		buf_puts(b, ",\"cause\":");
+		buf_put_json_str(b, cause, cause_len);
+	}
+	buf_puts(b, ",\"index\":");
+	buf_put_u64(b, index);
+	buf_puts(b, "}\n");
+}
+
 void reply_v2_error_len(struct http_req *r, int code, const char *cause, size_t cause_len,
 			uint64_t index)
 {
 	struct buf b = BUF_INIT;
-	buf_puts(&b, "{\"errorCode\":");
-	buf_put_u64(&b, (uint64_t)code);
-	buf_puts(&b, ",\"message\":");
-	const char *msg = v2err_message(code);
-	buf_put_json_str(&b, msg, strlen(msg));
-	if (cause && cause_len > 0) {
-		buf_puts(&b, ",\"cause\":");
-		buf_put_json_str(&b, cause, cause_len);
-	}
-	buf_puts(&b, ",\"index\":");
-	buf_put_u64(&b, index);
-	buf_puts(&b, "}\n");
+	v2_error_body(&b, code, cause, cause_len, index);
 	struct MHD_Response *resp = reply_from_buf(&b, "application/json");
 	reply_cluster_id(r, resp);
 	reply_header_u64(resp, "X-Etcd-Index", index);

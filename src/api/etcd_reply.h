@@ -26,6 +26,9 @@ void reply_v2_error(struct http_req *r, int code, const char *cause, uint64_t in
 void reply_v2_error_len(struct http_req *r, int code, const char *cause, size_t cause_len,
 			uint64_t index);
 void reply_store_error(struct http_req *r, const struct store_error *err);
+/* Appends etcd's error body ({"errorCode":..,"message":..,"cause":..,"index":..}
+ * and a newline) to b; cause may be NULL. */
+void v2_error_body(struct buf *b, int code, const char *cause, size_t cause_len, uint64_t index);
 /* {"message":"..."} with status (members/admin errors). */
 void reply_message(struct http_req *r, unsigned status, const char *message);
 

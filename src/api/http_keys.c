@@ -3,6 +3,8 @@
  * hands over to http_watch.c. */
 #include "api/http_keys.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,8 +157,48 @@ static void write_done(void *ctx, struct store_event *ev, const struct store_err
 	http_respond(r, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, resp);
 }
 
+/* --max-request-bytes: the bytes a write carries (key, value, prevValue)
+ * must fit. etcd 3.4 enforces the flag on v3 requests only; cetcd holds v2
+ * writes to it too, with etcd v3's words (doc/api-compat.md). */
+static bool write_too_large(struct http_req *r, const struct store_write *w)
+{
+	uint64_t max = api_server(r)->opts.max_request_bytes;
+	uint64_t n = (uint64_t)strlen(w->path) + store_write_value_len(w) +
+		     store_write_prev_value_len(w);
+	if (max == 0 || n <= max)
+		return false;
+	reply_v2_error(r, V2E_INVALID_FORM, "etcdserver: request is too large", 0);
+	return true;
+}
+
+/* --v2-quota-bytes: decided here, before the proposal, on the member the
+ * client asked, from its applied store (kv/store.c accounts the size). A
+ * refused write never enters the log, so the members never disagree on it;
+ * writes in flight may overshoot the quota by what they carry (each at most
+ * --max-request-bytes), as etcd v3's own quota check before proposing. */
+static bool over_quota(struct http_req *r, const struct store_write *w)
+{
+	struct server *s = api_server(r);
+	uint64_t quota = s->opts.v2_quota_bytes;
+	if (quota == 0)
+		return false;
+	int64_t growth = store_write_growth(s->store, w);
+	uint64_t used = store_bytes(s->store);
+	if (growth <= 0 || used + (uint64_t)growth <= quota)
+		return false;
+	char cause[160];
+	snprintf(cause, sizeof(cause),
+		 "the store holds %" PRIu64 " bytes, the write adds %" PRId64
+		 ", the quota is %" PRIu64,
+		 used, growth, quota);
+	reply_v2_error(r, V2E_STORE_QUOTA, cause, store_index(s->store));
+	return true;
+}
+
 static void propose_write(struct http_req *r, struct keys_ctx *k)
 {
+	if (write_too_large(r, &k->kv.write) || over_quota(r, &k->kv.write))
+		return;
 	struct server *s = api_server(r);
 	struct buf payload = BUF_INIT;
 	k->proposal_id =

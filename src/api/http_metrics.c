@@ -19,6 +19,7 @@
 #include "member/proposal.h"
 #include "member/server.h"
 #include "net/http_reply.h"
+#include "net/http_server.h"
 #include "util/prom.h"
 #include "util/version.h"
 
@@ -50,6 +51,22 @@ static void put_cetcd_wal(struct buf *b, const struct wal_sync_stats *w)
 	prom_one_u64(b, "cetcd_wal_syncs_total", "counter",
 		     "fdatasync and fsync calls made by the WAL (segment creation included).",
 		     w->fsyncs);
+}
+
+/* ---- cetcd's own: limits (doc/api-compat.md "Limits") ------------------------------ */
+
+static void put_cetcd_limits(struct buf *b, const struct server *s)
+{
+	prom_one_u64(b, "cetcd_client_connections", "gauge", "Open client connections.",
+		     s->http ? http_server_conns(s->http) : 0);
+	prom_one_u64(b, "cetcd_client_connections_refused_total", "counter",
+		     "Client connections refused at accept (--max-client-conns).",
+		     s->http ? http_server_refused(s->http) : 0);
+	prom_one_u64(b, "cetcd_v2_quota_bytes", "gauge",
+		     "The v2 store quota (--v2-quota-bytes; 0 is none).", s->opts.v2_quota_bytes);
+	prom_one_u64(b, "cetcd_v2_store_bytes", "gauge",
+		     "The v2 store's accounted size, which the quota applies to.",
+		     store_bytes(s->store));
 }
 
 /* ---- etcd_debugging_store_* -------------------------------------------------------- */
@@ -268,6 +285,7 @@ void http_metrics_handle(struct http_req *r)
 	struct store_stats st;
 	store_get_stats(s->store, &st);
 	struct buf b = BUF_INIT;
+	put_cetcd_limits(&b, s);
 	put_cetcd_wal(&b, &w);
 	prom_family(&b, "etcd_cluster_version", "gauge",
 		    "Which version is running. 1 for 'cluster_version' label with current cluster "

@@ -11,6 +11,7 @@
  * Hang-ups: a client that goes away while waiting is noticed by the edge
  * (http_watch_hangup), which costs one epoll_ctl per watcher. */
 #include <errno.h>
+#include <stdio.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,12 @@
 #include "net/loop.h"
 #include "member/server.h"
 #include "kv/store.h"
+#include "kv/v2err.h"
 #include "util/xalloc.h"
 
-#define STREAM_MAX_PENDING 100 /* etcd's per-watcher buffer: a slower reader is cut */
+/* etcd's per-watcher buffer: a stream that falls further behind is closed;
+ * cetcd ends it with an errorCode 410 object (doc/api-compat.md) */
+#define STREAM_MAX_PENDING 100
 
 struct watch_state {
 	struct http_req *req;
@@ -39,6 +43,10 @@ struct watch_state {
 	unsigned qlen, qcap;
 	size_t head_pos;
 	struct store_event *q1[1]; /* q's storage until a stream needs more */
+	/* a stream cut for falling behind: its last object (errorCode 410),
+	 * sent after the queue; tail_pos bytes of it are handed */
+	char *tail;
+	uint32_t tail_len, tail_pos;
 };
 
 /* ---- connection memory ------------------------------------------------ */
@@ -106,6 +114,33 @@ static void push_event(struct watch_state *w, struct store_event *ev)
 	w->q[w->qlen++] = store_event_ref(ev);
 }
 
+/* The stream's last object: errorCode 410 with the index of the first event
+ * it did not get (a client may watch again from there, while the window
+ * holds it). */
+static void cut_stream(struct watch_state *w, uint64_t first_missed)
+{
+	struct buf b = BUF_INIT;
+	char cause[96];
+	snprintf(cause, sizeof(cause),
+		 "more than %d events were waiting to be sent to this watcher", STREAM_MAX_PENDING);
+	v2_error_body(&b, V2E_WATCHER_TOO_SLOW, cause, strlen(cause), first_missed);
+	w->tail = b.data;
+	w->tail_len = (uint32_t)b.len;
+	w->tail_pos = 0;
+}
+
+/* Hands what is left of the tail; 0 when there is none. */
+static size_t take_tail(struct watch_state *w, char *buf, size_t max)
+{
+	if (w->tail == NULL || w->tail_pos >= w->tail_len)
+		return 0;
+	size_t left = w->tail_len - w->tail_pos;
+	size_t take = left < max ? left : max;
+	memcpy(buf, w->tail + w->tail_pos, take);
+	w->tail_pos += (uint32_t)take;
+	return take;
+}
+
 static void on_fire(void *ctx, struct store_event *ev)
 {
 	struct watch_state *w = ctx;
@@ -115,9 +150,10 @@ static void on_fire(void *ctx, struct store_event *ev)
 		return;
 	if (w->stream && w->qlen >= STREAM_MAX_PENDING) {
 		/* etcd: a watcher whose buffer is full is removed and its
-		 * response ends after what is buffered */
+		 * response ends after what is buffered; cetcd says so last */
 		w->done = true;
 		stop_watching(w);
+		cut_stream(w, ev->index);
 	} else {
 		push_event(w, ev);
 		if (!w->stream)
@@ -153,6 +189,8 @@ static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		w->head_pos = 0;
 		memmove(w->q, w->q + 1, --w->qlen * sizeof(*w->q));
 	}
+	if (n == 0 && w->qlen == 0 && w->done)
+		n = take_tail(w, buf, max);
 	if (n > 0)
 		return (ssize_t)n;
 	if (w->done) {
@@ -221,6 +259,7 @@ void http_watch_free(struct http_req *r, struct watch_state *w)
 		store_event_unref(w->q[i]);
 	if (w->q != w->q1)
 		free(w->q);
+	free(w->tail);
 	free(w);
 	uncount_watch();
 }

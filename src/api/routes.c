@@ -14,11 +14,15 @@
 #include "util/version.h"
 
 /* MHD's per-connection memory holds the request line and headers. 4 KiB
- * takes a request line of about 3.3 KiB (etcd 3.4 resets the connection above
- * 4 KiB) and is most of an idle watcher's memory (doc/watches.md). Peer
- * listeners have few connections and keep 16 KiB. */
-#define CLIENT_CONN_MEMORY ((size_t)4 * 1024)
-#define PEER_CONN_MEMORY   ((size_t)16 * 1024)
+ * takes a request head of about 3 KiB and is most of an idle watcher's
+ * memory (doc/watches.md). A connection whose first request head is longer
+ * gets CLIENT_BIG_HEAD_MEMORY (the edge looks before placing it): Go's
+ * server, hence etcd, takes 1 MiB of headers (http.DefaultMaxHeaderBytes)
+ * and answers 431 above; etcd 3.4 resets a request line over 4 KiB (cmux).
+ * Peer listeners have few connections and keep 16 KiB. */
+#define CLIENT_CONN_MEMORY     ((size_t)4 * 1024)
+#define CLIENT_BIG_HEAD_MEMORY ((size_t)(1024 + 64) * 1024)
+#define PEER_CONN_MEMORY       ((size_t)16 * 1024)
 
 /* GET /version, the same on both listeners. */
 static void serve_version(struct http_req *r)
@@ -63,6 +67,7 @@ const struct http_service api_client_service = {
 	.routes = api_client_routes,
 	.n_routes = COUNT(api_client_routes),
 	.conn_memory = CLIENT_CONN_MEMORY,
+	.big_head_memory = CLIENT_BIG_HEAD_MEMORY,
 	.max_body = API_MAX_FORM_BYTES,
 	.form_bodies = true,	/* /v2/keys reads form bodies, as Go's ParseForm */
 	.answer_options = true, /* etcd's CORS handler */

@@ -61,6 +61,9 @@ struct config {
 	int64_t backend_batch_limit;	     /* 0 */
 	uint64_t max_txn_ops;		     /* 128 */
 	uint64_t max_request_bytes;	     /* 1572864 */
+	uint64_t v2_quota_bytes;	     /* cetcd: 536870912, 0 = no quota */
+	uint64_t v2_watch_window;	     /* cetcd: 1000 events */
+	uint64_t max_client_conns;	     /* cetcd: 0 = RLIMIT_NOFILE - reserve */
 	uint32_t max_concurrent_streams;     /* UINT32_MAX */
 	int64_t grpc_keepalive_min_time_ns;  /* 5s */
 	int64_t grpc_keepalive_interval_ns;  /* 2h */

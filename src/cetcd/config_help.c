@@ -33,6 +33,7 @@ static const char *const section_title[S_COUNT] = {
 	[S_EXPERIMENTAL] = "Experimental feature:",
 	[S_UNSAFE] = "Unsafe feature:",
 	[S_DEPRECATED] = "TO BE DEPRECATED:\n",
+	[S_CETCD] = "cetcd's own (not etcd flags; doc/api-compat.md \"Limits\"):",
 };
 
 static void print_flag_help(FILE *out, const struct flag_def *f)

@@ -53,6 +53,7 @@ enum section {
 	S_EXPERIMENTAL,
 	S_UNSAFE,
 	S_DEPRECATED,
+	S_CETCD, /* cetcd's own flags (etcd has none of the kind) */
 	S_COUNT
 };
 

@@ -207,6 +207,19 @@ static int check_timing(const struct config *c, char *err, size_t cap)
 	return 0;
 }
 
+/* cetcd's own limits: the event window must hold something, and not so much
+ * that its ring alone (a pointer per slot) is a memory problem. */
+static int check_limits(const struct config *c, char *err, size_t cap)
+{
+	if (c->v2_watch_window < 1 || c->v2_watch_window > 10000000)
+		return errbuf_printf(
+			       err, cap,
+			       "--v2-watch-window must be between 1 and 10000000 (set to %llu)",
+			       (unsigned long long)c->v2_watch_window),
+		       -1;
+	return 0;
+}
+
 int config_validate(struct config *c, FILE *log, char *err, size_t cap)
 {
 	int nset;
@@ -228,7 +241,7 @@ int config_validate(struct config *c, FILE *log, char *err, size_t cap)
 			       "multiple discovery or bootstrap flags are set. "
 			       "Choose one of \"initial-cluster\", \"discovery\" or \"discovery-srv\""),
 		       -1;
-	if (check_timing(c, err, cap) < 0)
+	if (check_timing(c, err, cap) < 0 || check_limits(c, err, cap) < 0)
 		return -1;
 	if (c->listen_client_urls.n && !c->advertise_client_urls.n && !may_be_proxy(c))
 		return errbuf_printf(

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "api/routes.h"
+#include "cetcd/bootstrap.h"
 #include "cetcd/config.h"
 #include "cetcd/tls_setup.h"
 #include "net/http_client.h"
@@ -34,42 +35,37 @@ static char **url_strings(const struct url_list *l)
 	return v;
 }
 
-/* etcd's bootstrap checks: --initial-cluster parses, and names this member
- * with the same URLs as --initial-advertise-peer-urls. etcd stops with
- * plog.Fatalf: a C line from etcdmain. */
-static int load_initial_cluster(const struct config *c, struct url_map *cl)
+static void wal_dir(const struct config *c, char *dir, size_t cap)
 {
-	char why[512];
-	if (config_initial_cluster_parse(c->initial_cluster, cl, why, sizeof(why)) != 0) {
-		log_crit("etcdmain", "%s", why);
-		return -1;
-	}
-	if (config_check_initial_cluster(c, cl, why, sizeof(why)) != 0) {
-		log_crit("etcdmain", "%s", why);
-		url_map_free(cl);
-		return -1;
-	}
-	return 0;
-}
-
-/* A member restarted with a data dir ignores the --initial-cluster flags,
- * as etcd does: parse them if they parse, never refuse to start over them. */
-static int lenient_initial_cluster(const struct config *c, struct url_map *cl)
-{
-	char why[512];
-	if (config_initial_cluster_parse(c->initial_cluster, cl, why, sizeof(why)) != 0)
-		memset(cl, 0, sizeof(*cl));
-	return 0;
+	if (c->wal_dir[0])
+		snprintf(dir, cap, "%s", c->wal_dir);
+	else
+		snprintf(dir, cap, "%s/member/wal", c->data_dir);
 }
 
 static bool has_wal(const struct config *c)
 {
 	char dir[4096];
-	if (c->wal_dir[0])
-		snprintf(dir, sizeof(dir), "%s", c->wal_dir);
-	else
-		snprintf(dir, sizeof(dir), "%s/member/wal", c->data_dir);
+	wal_dir(c, dir, sizeof dir);
 	return wal_exists(dir);
+}
+
+/* A member restarted with a data dir ignores the --initial-cluster flags
+ * and discovery, as etcd does: parse them if they parse, never refuse to
+ * start over them. */
+static enum boot_result restart_cluster(const struct config *c, struct url_map *cl)
+{
+	char why[512];
+	if (c->discovery[0]) {
+		wal_dir(c, why, sizeof why);
+		log_warn("etcdserver",
+			 "discovery token ignored since a cluster has already been initialized. "
+			 "Valid log found at \"%s\"",
+			 why);
+	}
+	if (config_initial_cluster_parse(c->initial_cluster, cl, why, sizeof(why)) != 0)
+		memset(cl, 0, sizeof(*cl));
+	return BOOT_OK;
 }
 
 static bool is_dir(const char *path)
@@ -99,16 +95,14 @@ static bool runs_as_proxy(const struct config *c)
 	return strcmp(c->proxy, "off") != 0;
 }
 
-/* A proxy: the peer URLs of --initial-cluster (unless its data dir knows
- * better), forwarding from the client listeners. */
+/* A proxy: the peer URLs of --initial-cluster, --discovery or
+ * --discovery-srv (unless its data dir knows better), forwarding from the
+ * client listeners. */
 static int run_proxy(const struct config *c, const struct tls_setup *tls)
 {
 	struct url_map initial = {0};
-	char why[512];
-	if (config_initial_cluster_parse(c->initial_cluster, &initial, why, sizeof(why)) != 0) {
-		log_crit("etcdmain", "%s", why);
+	if (bootstrap_proxy_peers(c, &initial) != 0)
 		return 1;
-	}
 	char **peers = xcalloc(initial.n ? initial.n : 1, sizeof(*peers));
 	for (size_t i = 0; i < initial.n; i++)
 		peers[i] = initial.v[i].url.str; /* borrowed */
@@ -161,18 +155,29 @@ int main(int argc, char **argv, char **envp)
 		config_free(&c);
 		return 1;
 	}
-	if (runs_as_proxy(&c)) {
+	struct url_map initial = {0};
+	const char *token = c.initial_cluster_token;
+	bool restarting = false, as_proxy = runs_as_proxy(&c);
+	if (!as_proxy) {
+		restarting = has_wal(&c);
+		enum boot_result b = restarting ? restart_cluster(&c, &initial) :
+						  bootstrap_member(&c, &initial, &token);
+		if (b == BOOT_FAIL) {
+			tls_setup_free(&tls);
+			config_free(&c);
+			return 1;
+		}
+		as_proxy = b == BOOT_PROXY;
+	}
+	if (as_proxy) {
 		int code = http_client_global_init() == 0 ? run_proxy(&c, &tls) : 1;
 		http_client_global_cleanup();
 		tls_setup_free(&tls);
 		config_free(&c);
 		return code;
 	}
-	struct url_map initial = {0};
-	bool restarting = has_wal(&c);
-	if ((restarting ? lenient_initial_cluster(&c, &initial) :
-			  load_initial_cluster(&c, &initial)) != 0 ||
-	    http_client_global_init() != 0) {
+	if (http_client_global_init() != 0) {
+		url_map_free(&initial);
 		tls_setup_free(&tls);
 		config_free(&c);
 		return 1;
@@ -189,17 +194,22 @@ int main(int argc, char **argv, char **envp)
 		.initial_cluster = &initial,
 		.join_existing = strcmp(c.initial_cluster_state, "existing") == 0,
 		.restarting = restarting,
+		.force_new_cluster = c.force_new_cluster,
 		.n_listen_client_urls = c.listen_client_urls.n,
 		.advertise_client_urls = url_strings(&c.advertise_client_urls),
 		.n_advertise_client_urls = c.advertise_client_urls.n,
 		.initial_advertise_peer_urls = url_strings(&c.initial_advertise_peer_urls),
 		.n_initial_advertise_peer_urls = c.initial_advertise_peer_urls.n,
-		.initial_cluster_token = c.initial_cluster_token,
+		.initial_cluster_token = token,
 		.heartbeat_ms = c.heartbeat_ms,
 		.election_ms = c.election_ms,
 		.snapshot_count = c.snapshot_count,
 		.max_snapshots = c.max_snapshots,
 		.max_wals = c.max_wals,
+		.max_request_bytes = c.max_request_bytes,
+		.v2_quota_bytes = c.v2_quota_bytes,
+		.watch_window = c.v2_watch_window,
+		.max_client_conns = c.max_client_conns,
 		.client_service = &api_client_service,
 		.peer_service = &api_peer_service,
 		.client_tls = tls.has_client ? &tls.client : NULL,

@@ -1,8 +1,8 @@
 /* ctl.h - cetcdctl's internals: the global options, the command-line parser
  * (Go's flag package with urfave/cli v1.20's argument reordering, as etcdctl
  * v2 parses), the v2 HTTP client (endpoints, failover, cluster sync, --debug
- * cURL lines, etcd's error texts) and the commands. Uses util/ only, plus
- * libcurl and jansson. */
+ * cURL lines, etcd's error texts) and the commands. Uses util/, plus
+ * libcurl and jansson, and disk/ (with raft/'s types) for backup. */
 #ifndef CETCD_CTL_H
 #define CETCD_CTL_H
 
@@ -143,6 +143,7 @@ int ctl_cmd_endpoint(int argc, char **argv);
 int ctl_cmd_lock(const char *cmd, int argc, char **argv);
 int ctl_cmd_auth(const char *cmd, int argc, char **argv);
 int ctl_cmd_dump(const char *cmd, int argc, char **argv);
+int ctl_cmd_backup(int argc, char **argv); /* backup.c: data dirs, no HTTP */
 
 /* Runs a command's flags, printing urfave's "Incorrect Usage: " text and
  * exiting 1 on a bad flag, its help on -h/--help. Returns the index of
@@ -151,5 +152,12 @@ int ctl_cmd_flags(const char *cmd, struct ctl_flag *flags, int argc, char **argv
 /* The same for a command with subcommands ("member"): no reordering, and
  * urfave's application-style "Incorrect Usage.". */
 int ctl_cmd_flags_as(const char *cmd, struct ctl_flag *flags, int argc, char **argv, bool parent);
+
+/* srv.c: etcdctl v2's --discovery-srv. Appends the endpoints found under
+ * domain (service name suffix name, "" for none) to *eps; http:// ones only
+ * when insecure (else "ignoring discovered insecure endpoint" on stderr).
+ * Returns 0, or -1 with "dns lookup errors: ... and ..." in err. */
+int ctl_srv_endpoints(const char *domain, const char *name, bool insecure, char ***eps,
+		      size_t *neps, struct buf *err);
 
 #endif /* CETCD_CTL_H */

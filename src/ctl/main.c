@@ -43,9 +43,33 @@ static const char *first_nonempty(const char *a, const char *b)
 	return b && *b ? b : NULL;
 }
 
-/* getPeersFlagValue + getEndpoints: the first list given, schemes added. */
-static void set_endpoints(void)
+/* getDomainDiscoveryFlagValue: endpoints from DNS SRV records when
+ * --discovery-srv (or ETCDCTL_DISCOVERY_SRV) names a domain. etcdctl
+ * prints a failed lookup and exits 1 (mustNewClient). */
+static int srv_endpoints(void)
 {
+	const char *domain = first_nonempty(gstr("discovery-srv"), getenv("ETCDCTL_DISCOVERY_SRV"));
+	if (!domain)
+		return 0;
+	const char *name = first_nonempty(getenv("ETCDCTL_DISCOVERY_SRV_NAME"), "");
+	const char *ins = getenv("ETCDCTL_INSECURE_DISCOVERY");
+	bool insecure = ctl_flag(gflags, "insecure-discovery")->b || (ins && *ins);
+	struct buf err = BUF_INIT;
+	int rc = ctl_srv_endpoints(domain, name ? name : "", insecure, &ctl.eps, &ctl.neps, &err);
+	if (rc != 0)
+		fprintf(stderr, "%s\n", err.data);
+	buf_free(&err);
+	return rc;
+}
+
+/* getPeersFlagValue + getEndpoints: the SRV endpoints, else the first list
+ * given, schemes added. */
+static int set_endpoints(void)
+{
+	if (srv_endpoints() != 0)
+		return -1;
+	if (ctl.neps)
+		return 0;
 	const char *s = first_nonempty(gstr("endpoints"), getenv("ETCDCTL_ENDPOINTS"));
 	if (!s)
 		s = first_nonempty(gstr("endpoint"), getenv("ETCDCTL_ENDPOINT"));
@@ -63,6 +87,7 @@ static void set_endpoints(void)
 		ctl.eps[ctl.neps++] = buf_steal(&u, NULL);
 	}
 	free(dup);
+	return 0;
 }
 
 static void set_auth(void)
@@ -102,11 +127,8 @@ static int run_command(const char *cmd, int argc, char **argv)
 		return ctl_cmd_auth(cmd, argc, argv);
 	if (strcmp(cmd, "dump") == 0 || strcmp(cmd, "restore") == 0)
 		return ctl_cmd_dump(cmd, argc, argv);
-	if (strcmp(cmd, "backup") == 0) {
-		fprintf(stderr, "cetcdctl: backup is not supported (copy a stopped member's "
-				"data directory instead)\n");
-		return 1;
-	}
+	if (strcmp(cmd, "backup") == 0)
+		return ctl_cmd_backup(argc, argv);
 	fprintf(stderr, "No help topic for '%s'\n", cmd);
 	return 3;
 }
@@ -140,12 +162,6 @@ int main(int argc, char **argv)
 		ctl_print_help(first + 1 < argc ? argv[first + 1] : "");
 		return 0;
 	}
-	if (*gstr("discovery-srv") || getenv("ETCDCTL_DISCOVERY_SRV")) {
-		fprintf(stderr,
-			"cetcdctl: --discovery-srv (ETCDCTL_DISCOVERY_SRV) is not supported: "
-			"give --endpoints\n");
-		return 1;
-	}
 	ctl.debug = ctl_flag(gflags, "debug")->b;
 	ctl.no_sync = ctl_flag(gflags, "no-sync")->b;
 	ctl.output = gstr("output");
@@ -154,7 +170,8 @@ int main(int argc, char **argv)
 	ctl.ca_file = first_nonempty(gstr("ca-file"), getenv("ETCDCTL_CA_FILE"));
 	ctl.cert_file = first_nonempty(gstr("cert-file"), getenv("ETCDCTL_CERT_FILE"));
 	ctl.key_file = first_nonempty(gstr("key-file"), getenv("ETCDCTL_KEY_FILE"));
-	set_endpoints();
+	if (set_endpoints() != 0)
+		return 1;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	set_auth();
 	int rc = run_command(cmd, argc - first - 1, argv + first + 1);

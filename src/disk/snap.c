@@ -398,7 +398,10 @@ static const char *snap_verify(const uint8_t *d, size_t size, const struct snap_
 	return NULL;
 }
 
-int snap_load(const char *dir, uint64_t max_index, struct snap_loaded *out, char *err, size_t cap)
+/* snap_load and snap_read: rename_broken says whether a bad file is set
+ * aside (a member's start) or only reported (a reader such as backup). */
+static int load_newest(const char *dir, uint64_t max_index, bool rename_broken,
+		       struct snap_loaded *out, char *err, size_t cap)
 {
 	memset(out, 0, sizeof(*out));
 	struct snap_file *files;
@@ -433,15 +436,27 @@ int snap_load(const char *dir, uint64_t max_index, struct snap_loaded *out, char
 		free(data);
 		char broken[4200];
 		snprintf(broken, sizeof(broken), "%s.broken", path);
-		int rc2 = fs_ops->rename(path, broken);
+		int rc2 = rename_broken ? fs_ops->rename(path, broken) : 0;
 		size_t used = strlen(out->note);
 		snprintf(out->note + used, sizeof(out->note) - used, "%ssnap: %.200s: %s: %s",
 			 used ? "; " : "", path, why,
-			 rc2 < 0 ? "could not rename it" : "renamed to *.broken");
+			 !rename_broken ? "skipped" :
+			 rc2 < 0	? "could not rename it" :
+					  "renamed to *.broken");
 		out->broken++;
 	}
 	free(files);
 	return found;
+}
+
+int snap_load(const char *dir, uint64_t max_index, struct snap_loaded *out, char *err, size_t cap)
+{
+	return load_newest(dir, max_index, true, out, err, cap);
+}
+
+int snap_read(const char *dir, uint64_t max_index, struct snap_loaded *out, char *err, size_t cap)
+{
+	return load_newest(dir, max_index, false, out, err, cap);
 }
 
 void snap_loaded_free(struct snap_loaded *s)

@@ -67,7 +67,7 @@ struct snap_loaded {
 	void *data;		   /* owned; free with snap_loaded_free */
 	char name[64];		   /* file name it came from */
 	unsigned broken;	   /* newer files found corrupt (renamed *.broken) */
-	char note[512];		   /* what was wrong with them ("" if none): log it */
+	char note[2048];	   /* what was wrong with them ("" if none): log it */
 };
 
 /* Loads the newest snapshot in dir whose header and CRC verify, skipping
@@ -75,6 +75,9 @@ struct snap_loaded {
  * "<name>.broken" and the next older one is tried. Returns 1 (found, out
  * owned by the caller), 0 (none: out zeroed), or -1 (I/O error, err). */
 int snap_load(const char *dir, uint64_t max_index, struct snap_loaded *out, char *err, size_t cap);
+/* snap_load without renaming anything: a bad file is skipped and named in
+ * out->note (cetcdctl backup reads a member's files, it does not repair). */
+int snap_read(const char *dir, uint64_t max_index, struct snap_loaded *out, char *err, size_t cap);
 void snap_loaded_free(struct snap_loaded *s);
 
 /* Deletes all but the newest max_snapshots snapshot files (0: keep all) and

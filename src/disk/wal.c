@@ -535,6 +535,7 @@ struct replay {
 	size_t n_ents, cap_ents;
 	struct wal_recovered *rec;
 	bool have_meta;
+	bool read_only; /* wal_read: repair nothing, write nothing */
 	char *err;
 	size_t cap;
 };
@@ -955,7 +956,12 @@ static int replay_all(struct wal *w, struct replay *rp)
 		free(data);
 		if (rc < 0)
 			return -1;
-		if (last && sc.torn_len) {
+		if (last && sc.torn_len && rp->read_only) {
+			note_add(rp->rec,
+				 "wal: %s: %s at offset %" PRIu64 ": %" PRIu64
+				 " unsynced bytes not read",
+				 path, sc.why, sc.end, sc.torn_len);
+		} else if (last && sc.torn_len) {
 			if (zero_tail(path, sc.end, sc.torn_len, rp->err, rp->cap) < 0)
 				return -1;
 			rp->rec->torn_bytes = sc.torn_len;
@@ -964,7 +970,8 @@ static int replay_all(struct wal *w, struct replay *rp)
 				 " unsynced bytes",
 				 path, sc.why, sc.end, sc.torn_len);
 		}
-		if (last && open_last_segment(w, path, sc.end, rp->err, rp->cap) < 0)
+		if (last && !rp->read_only &&
+		    open_last_segment(w, path, sc.end, rp->err, rp->cap) < 0)
 			return -1;
 	}
 	return 0;
@@ -1018,6 +1025,36 @@ int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index, 
 	}
 	*out = w;
 	return 0;
+}
+
+int wal_read(const char *dir, uint64_t snap_index, uint64_t snap_term, struct wal_recovered *rec,
+	     char *err, size_t cap)
+{
+	memset(rec, 0, sizeof(*rec));
+	struct wal *w = wal_alloc(dir, NULL);
+	int rc = list_segments(dir, w);
+	if (rc < 0 || w->n_segs == 0) {
+		errbuf_printf(err, cap, "wal: %s: %s", dir,
+			      rc < 0 ? strerror(-rc) : "no WAL segments");
+		wal_free(w);
+		return -1;
+	}
+	struct replay rp = {.snap_index = snap_index,
+			    .snap_term = snap_term,
+			    .rec = rec,
+			    .read_only = true,
+			    .err = err,
+			    .cap = cap};
+	rc = replay_all(w, &rp);
+	if (rc == 0)
+		rc = replay_finish(&rp, dir);
+	replay_free_ents_from(&rp, 0);
+	free(rp.ents);
+	free(rp.terms);
+	wal_free(w);
+	if (rc < 0)
+		wal_recovered_free(rec);
+	return rc;
 }
 
 void wal_recovered_free(struct wal_recovered *rec)

@@ -76,6 +76,14 @@ int wal_create(const char *dir, const struct wal_meta *meta, const struct wal_op
 int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index, uint64_t snap_term,
 	     struct wal **out, struct wal_recovered *rec, char *err, size_t cap);
 
+/* Replays dir like wal_open without changing anything on disk: a torn tail
+ * of the last segment ends the records (rec->note says so) instead of being
+ * zeroed, and nothing is preallocated or appended, so the WAL of a running
+ * member can be read (cetcdctl backup). Corruption is refused as in
+ * wal_open. Returns 0 (rec owned by the caller) or -1 with err. */
+int wal_read(const char *dir, uint64_t snap_index, uint64_t snap_term, struct wal_recovered *rec,
+	     char *err, size_t cap);
+
 /* Buffers hs (if not NULL) then the n entries (borrowed; copied into the
  * buffer). entries[0].index may be <= the last index appended: replay
  * then drops the old suffix from there, as Raft did. May write (never

@@ -162,10 +162,16 @@ static int64_t expiration_at(int64_t now_ns, uint64_t ttl)
 
 struct store *store_new(void)
 {
+	return store_new_window(0);
+}
+
+struct store *store_new_window(size_t window)
+{
 	struct store *s = xcalloc(1, sizeof(*s));
 	s->root = snode_new_dir("", 0, 0);
+	s->bytes = snode_tree_bytes(s->root);
 	ttl_heap_init(&s->ttl);
-	watch_history_init(&s->history, WATCH_HISTORY_CAPACITY);
+	watch_history_init(&s->history, window ? window : WATCH_HISTORY_CAPACITY);
 	s->hub = watch_hub_new();
 	s->path = BUF_INIT;
 	s->key = BUF_INIT;
@@ -183,6 +189,59 @@ void store_free(struct store *s)
 	buf_free(&s->path);
 	buf_free(&s->key);
 	free(s);
+}
+
+uint64_t store_bytes(const struct store *s)
+{
+	return s->bytes;
+}
+
+/* What adding the components path[from..len) costs: directories, then the
+ * last one as a file of value_len bytes (or a directory). */
+static uint64_t missing_bytes(const char *path, size_t from, size_t len, bool dir, size_t value_len)
+{
+	uint64_t total = 0;
+	size_t i = from;
+	while (i < len) {
+		while (i < len && path[i] == '/')
+			i++;
+		if (i >= len)
+			break;
+		size_t start = i;
+		while (i < len && path[i] != '/')
+			i++;
+		size_t rest = i;
+		while (rest < len && path[rest] == '/')
+			rest++;
+		bool last = rest >= len;
+		total += snode_account(i - start, last && !dir ? value_len : 0);
+	}
+	return total;
+}
+
+int64_t store_write_growth(const struct store *s, const struct store_write *w)
+{
+	if (w->op == OP_DELETE || w->op == OP_CAD || w->refresh)
+		return 0;
+	size_t value_len = w->dir ? 0 : store_write_value_len(w);
+	size_t len = strlen(w->path);
+	struct walk_result r;
+	snode_walk(s->root, w->path, len, &r);
+	if (r.status == WALK_NOT_DIR)
+		return 0; /* fails at apply */
+	/* POST: a new child named by its 20-digit index */
+	uint64_t unique_child = w->unique ? snode_account(20, value_len) : 0;
+	if (r.status == WALK_MISSING)
+		return (int64_t)(missing_bytes(w->path, r.miss_start, len, w->unique || w->dir,
+					       value_len) +
+				 unique_child);
+	if (w->unique)
+		return r.node->is_dir ? (int64_t)unique_child : 0;
+	if (r.node->is_dir)
+		return 0; /* a dir's TTL, or an error at apply */
+	if (w->dir)	  /* a plain set turns the file into a dir */
+		return w->op == OP_SET ? -(int64_t)r.node->value_len : 0;
+	return (int64_t)value_len - (int64_t)r.node->value_len;
 }
 
 uint64_t store_index(const struct store *s)
@@ -284,6 +343,7 @@ static void remove_node(struct store *s, struct snode *n, const char *path, size
 			struct store_event *ev)
 {
 	dir_remove(n);
+	s->bytes -= snode_tree_bytes(n);
 	watch_history_add(&s->history, ev);
 	buf_reset(&s->key);
 	buf_append(&s->key, path, len);
@@ -295,8 +355,8 @@ static void remove_node(struct store *s, struct snode *n, const char *path, size
 /* ---- writes ------------------------------------------------------------------ */
 
 /* Creates the missing dirs path[from..to) under dir with index; returns the last. */
-static struct snode *make_dirs(struct snode *dir, const char *path, size_t from, size_t to,
-			       uint64_t index)
+static struct snode *make_dirs(struct store *s, struct snode *dir, const char *path, size_t from,
+			       size_t to, uint64_t index)
 {
 	size_t i = from;
 	while (i < to) {
@@ -309,6 +369,7 @@ static struct snode *make_dirs(struct snode *dir, const char *path, size_t from,
 			i++;
 		struct snode *d = snode_new_dir(path + start, i - start, index);
 		dir_add(dir, d);
+		s->bytes += snode_account(i - start, 0);
 		dir = d;
 	}
 	return dir;
@@ -321,12 +382,13 @@ static struct snode *insert_new(struct store *s, const struct store_write *w, co
 {
 	size_t slash = last_slash(path, len);
 	if (parent == NULL)
-		parent = make_dirs(r->node, path, r->miss_start, slash, next);
+		parent = make_dirs(s, r->node, path, r->miss_start, slash, next);
 	const char *name = path + slash + 1;
 	size_t name_len = len - slash - 1;
 	struct snode *n = w->dir ? snode_new_dir(name, name_len, next) :
 				   snode_new_file(name, name_len, value, value_len, next);
 	dir_add(parent, n);
+	s->bytes += snode_account(name_len, n->is_dir ? 0 : n->value_len);
 	if (w->has_ttl)
 		ttl_heap_set(&s->ttl, n, expiration_at(now_ns, w->ttl));
 	return n;
@@ -359,6 +421,7 @@ static int op_set(struct store *s, const struct store_write *w, const char *path
 		snode_view_of(&pv, old, path, len); /* before it leaves the heap */
 		parent = old->parent;
 		dir_remove(old);
+		s->bytes -= snode_tree_bytes(old);
 		ttl_heap_remove(&s->ttl, old);
 	}
 	struct snode *n = insert_new(s, w, path, len, &r, parent, value, value_len, next, now_ns);
@@ -435,8 +498,11 @@ static struct store_event *rewrite_node(struct store *s, struct snode *n,
 	snode_view_of(&pv, n, path, len);
 	char *old_value = NULL;
 	if (!n->is_dir) {
-		if (!w->refresh)
+		if (!w->refresh) {
+			s->bytes -= n->value_len;
 			old_value = snode_swap_value(n, w->value, store_write_value_len(w));
+			s->bytes += n->value_len;
+		}
 		n->modified_index = next;
 	}
 	if (w->has_ttl)

@@ -14,6 +14,7 @@
 #include "util/buf.h"
 
 struct store;
+struct store_write;
 
 /* ---- events ------------------------------------------------------------ */
 
@@ -67,7 +68,22 @@ void store_error_clear(struct store_error *err); /* frees cause, zeroes */
 /* ---- lifecycle --------------------------------------------------------- */
 
 struct store *store_new(void);
+/* The same with an event history of window events (0: etcd's 1000). */
+struct store *store_new_window(size_t window);
 void store_free(struct store *s);
+
+/* ---- size accounting (--v2-quota-bytes) -------------------------------- */
+
+/* The store's accounted size: for every node of the tree (the root included)
+ * SNODE_ACCOUNT_OVERHEAD + name + 1 + value bytes. A function of the tree
+ * only, so every member that applied the same log has the same figure. The
+ * event history is not counted (it is bounded by its window). */
+uint64_t store_bytes(const struct store *s);
+/* How much w would change store_bytes if it were applied now: > 0 for a
+ * write that adds data (a new key, its missing parent directories, a longer
+ * value), <= 0 for a delete, a refresh, a shorter or equal value, or a write
+ * that will fail. */
+int64_t store_write_growth(const struct store *s, const struct store_write *w);
 
 /* Current etcd index (X-Etcd-Index). */
 uint64_t store_index(const struct store *s);

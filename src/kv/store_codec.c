@@ -481,6 +481,7 @@ static void install(struct store *s, struct restore *r)
 {
 	snode_free_tree(s->root);
 	s->root = r->root;
+	s->bytes = snode_tree_bytes(s->root);
 	ttl_heap_free(&s->ttl);
 	s->ttl = r->ttl;
 	s->ttl.next_seq = r->next_seq;

@@ -107,6 +107,31 @@ void snode_free_tree(struct snode *n)
 	}
 }
 
+uint64_t snode_tree_bytes(const struct snode *n)
+{
+	/* iterative, like snode_free_tree */
+	uint64_t total = 0;
+	const struct snode *cur = n;
+	for (;;) {
+		total += snode_account(cur->name_len, cur->is_dir ? 0 : cur->value_len);
+		const struct snode *child = cur->is_dir ? dir_first(cur) : NULL;
+		if (child != NULL) {
+			cur = child;
+			continue;
+		}
+		for (;;) {
+			if (cur == n)
+				return total;
+			const struct snode *next = dir_next(cur);
+			if (next != NULL) {
+				cur = next;
+				break;
+			}
+			cur = cur->parent;
+		}
+	}
+}
+
 /* ---- directories -------------------------------------------------------- */
 
 static bool name_eq(const void *entry, const void *name, size_t len)

@@ -113,4 +113,19 @@ struct walk_result {
 /* Walks path[0..len) ("/", "/a/b"; empty components are skipped). */
 void snode_walk(struct snode *root, const char *path, size_t len, struct walk_result *out);
 
+/* ---- accounting (--v2-quota-bytes) ---------------------------------------- */
+
+/* What a node costs in the store's accounted size, besides its name and value:
+ * a fixed figure (the node itself, its hash slot, the allocator's headers),
+ * the same on every build so that the figure is a function of the tree only. */
+#define SNODE_ACCOUNT_OVERHEAD 96u
+
+static inline uint64_t snode_account(size_t name_len, size_t value_len)
+{
+	return SNODE_ACCOUNT_OVERHEAD + (uint64_t)name_len + 1 + (uint64_t)value_len;
+}
+
+/* The accounted size of n and its whole subtree. */
+uint64_t snode_tree_bytes(const struct snode *n);
+
 #endif /* CETCD_STORE_NODE_H */

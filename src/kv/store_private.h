@@ -18,6 +18,7 @@ struct store {
 	struct watch_history history;
 	struct watch_hub *hub;	  /* owned */
 	struct store_stats stats; /* .watchers is read from the hub */
+	uint64_t bytes;		  /* accounted size: snode_tree_bytes(root), kept current */
 	struct buf path;	  /* scratch: the cleaned request path */
 	struct buf key;		  /* scratch: keys while removing subtrees */
 };

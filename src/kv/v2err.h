@@ -1,5 +1,8 @@
 /* v2err.h - the etcd v2 error table: errorCode -> message and HTTP status.
- * One X-macro list; everything else derives from it. Pure. */
+ * One X-macro list; everything else derives from it. Pure. Two codes are
+ * cetcd's own, in ranges etcd leaves free (doc/api-compat.md): 310 (a write
+ * refused by --v2-quota-bytes) and 410 (the last object of a stream=true
+ * watch that could not keep up). */
 #ifndef CETCD_V2ERR_H
 #define CETCD_V2ERR_H
 
@@ -30,11 +33,13 @@
 	X(212, REFRESH_TTL_REQUIRED, "A TTL must be provided on refresh", 400)                   \
 	X(300, RAFT_INTERNAL, "Raft Internal Error", 500)                                        \
 	X(301, LEADER_ELECT, "During Leader Election", 500)                                      \
+	X(310, STORE_QUOTA, "Store quota exceeded", 507) /* cetcd only */                        \
 	X(400, WATCHER_CLEARED, "watcher is cleared due to etcd recovery", 400)                  \
 	X(401, EVENT_INDEX_CLEARED, "The event in requested index is outdated and cleared", 400) \
 	X(402, STANDBY_INTERNAL, "Standby Internal Error", 400)                                  \
 	X(403, INVALID_ACTIVE_SIZE, "Invalid active size", 400)                                  \
 	X(404, INVALID_REMOVE_DELAY, "Standby remove delay", 400)                                \
+	X(410, WATCHER_TOO_SLOW, "The watcher fell behind and was closed", 400) /* cetcd only */ \
 	X(500, CLIENT_INTERNAL, "Client Internal Error", 400)
 
 enum v2err_code {

@@ -67,6 +67,18 @@ static int create_log(struct node *n, struct node_identity *who)
 	return start_wal_thread(n, w);
 }
 
+/* What to do about a data dir that cannot be trusted (doc/operations.md,
+ * "Corrupted data dir"): the member serves nothing from it. */
+static void damaged_hint(const struct node *n)
+{
+	log_crit("etcdserver",
+		 "the data dir %s is damaged and this member will not start on it: restore it "
+		 "from a backup (cetcdctl backup, then start with --force-new-cluster), or remove "
+		 "this member (etcdctl member remove <id>), add it back (etcdctl member add) and "
+		 "start it with an empty data dir and --initial-cluster-state existing",
+		 n->srv->opts.data_dir);
+}
+
 /* A member with a log: the newest valid snapshot restores the store and
  * gives the member table; etcd ignores the --initial-cluster flags then:
  * who the member is comes from its WAL. */
@@ -80,11 +92,12 @@ static int recover_log(struct node *n, struct boot_recovery *b, struct node_iden
 		return -1;
 	}
 	b->has_snap = found > 0;
-	if (b->has_snap && b->sl.note[0])
+	if (b->sl.note[0]) /* also when no snapshot was left: say which failed */
 		log_warn("etcdserver", "%s", b->sl.note);
 	if (b->has_snap && snapshot_restore(n, b->sl.snap.data, b->sl.snap.len, false, &who->table,
 					    err, sizeof(err)) != 0) {
 		log_crit("etcdserver", "snapshot %s: %s", b->sl.name, err);
+		damaged_hint(n);
 		return -1;
 	}
 	who->has_table = b->has_snap;
@@ -93,16 +106,26 @@ static int recover_log(struct node *n, struct boot_recovery *b, struct node_iden
 	uint64_t st = b->has_snap ? b->sl.snap.meta.term : 0;
 	if (wal_open(n->wal_dir, &o, si, st, &w, &b->rec, err, sizeof(err)) != 0) {
 		log_crit("etcdserver", "cannot recover the write-ahead log: %s", err);
+		damaged_hint(n);
 		return -1;
 	}
 	b->restarting = true;
 	if (b->rec.note[0])
 		log_warn("wal", "write-ahead log repaired: %s", b->rec.note);
+	if (n->srv->opts.force_new_cluster &&
+	    force_new_cluster(n->srv, w, b->has_snap ? &b->sl.snap.meta : NULL, &b->rec, err,
+			      sizeof(err)) != 0) {
+		log_crit("etcdserver", "--force-new-cluster: %s", err);
+		wal_close(w, NULL, 0);
+		return -1;
+	}
 	who->self_id = b->rec.meta.member_id;
 	who->cluster_id = b->rec.meta.cluster_id;
 	n->snap_index = si;
 	n->snap_bytes = b->has_snap ? b->sl.snap.len : 0;
 	n->applied = si;
+	/* what the log says was committed: replayed at once, never written lower */
+	n->commit_written = b->rec.hard_state.commit > si ? b->rec.hard_state.commit : si;
 	return start_wal_thread(n, w);
 }
 
@@ -126,6 +149,8 @@ struct node *node_open(struct server *srv, struct node_identity *who)
 	n->srv = srv;
 	memset(who, 0, sizeof(*who));
 	data_paths(n);
+	if (srv->opts.force_new_cluster)
+		log_info("embed", "force new cluster");
 	int rc = wal_exists(n->wal_dir) ? recover_log(n, n->boot, who) : create_log(n, who);
 	if (rc != 0) {
 		cluster_free(&who->table);

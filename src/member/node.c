@@ -51,26 +51,47 @@ void node_fail(struct node *n, const char *what, const char *why)
 
 /* ---- consuming an update ----------------------------------------------- */
 
+/* The only voter's log is committed as far as it is durable: its own
+ * vote is the majority (learners never count). */
+static bool sole_voter(const struct node *n)
+{
+	if (n->role != RAFT_LEADER)
+		return false;
+	struct raft_status st;
+	raft_status(n->raft, &st);
+	return st.conf.n_voters == 1 && st.conf.voters[0] == n->srv->self_id;
+}
+
 /* Rule 1: one update = one WAL batch, queued here and written before the
- * loop sleeps (flush_wal). */
+ * loop sleeps (flush_wal). A hard state that only moves the commit index
+ * is queued too, with the apply it allows, but not synced (etcd writes
+ * HardState.Commit with every Ready and syncs it only with entries or a
+ * vote): a member stopped gracefully (wal_sync_stop syncs the queue)
+ * replays up to what it served, and so does a killed one but for the round
+ * in flight; after a power cut it may replay less until a leader tells it
+ * the commit again (doc/testing.md, "Power cuts"). Under load the hard state rides in the round of the
+ * entries queued meanwhile. The only voter's batch of entries carries a
+ * commit index that covers them (they commit exactly when they are
+ * durable; a torn batch clamps it on replay to what survived, which the
+ * restarted voter commits anyway). */
 static void persist(struct node *n, const struct raft_update *u)
 {
 	if (n->failed)
 		return;
 	if (u->snapshot && snapshot_install(n, u->snapshot) != 0)
 		return;
-	/* A hard state that only moves the commit index needs no write of its
-	 * own (commit is volatile in Raft: a restarted member learns it again):
-	 * it rides with the next batch, halving WAL round trips per write. */
-	bool commit_only = u->hard_state_changed && u->n_entries == 0 && !u->snapshot &&
-			   !u->must_sync && n->has_hs && u->hard_state.term == n->hs.term &&
-			   u->hard_state.vote == n->hs.vote;
+	bool vote_moved = false;
 	if (u->hard_state_changed) {
+		vote_moved = !n->has_hs || u->hard_state.term != n->hs.term ||
+			     u->hard_state.vote != n->hs.vote;
 		n->hs = u->hard_state;
 		n->has_hs = true;
-		n->hs_unwritten = commit_only;
 	}
-	bool write = (u->hard_state_changed && !commit_only) || u->n_entries > 0 || u->snapshot;
+	uint64_t commit = n->hs.commit;
+	if (u->n_entries > 0 && sole_voter(n) && u->entries[u->n_entries - 1].index > commit)
+		commit = u->entries[u->n_entries - 1].index;
+	bool commit_moved = commit > n->commit_written;
+	bool write = vote_moved || commit_moved || u->n_entries > 0 || u->snapshot;
 	if (!write && raft_pipeline_submitted(&n->pipe, u->persist_seq))
 		return;
 	if (!write) {
@@ -78,9 +99,14 @@ static void persist(struct node *n, const struct raft_update *u)
 		raft_pipeline_submit(&n->pipe, n->wal_seq, u->persist_seq);
 		return;
 	}
+	/* the log's commit never goes down, even when the core's lags it */
+	struct raft_hard_state hs = n->hs;
+	if (commit_moved)
+		n->commit_written = commit;
+	hs.commit = n->commit_written;
 	struct wal_batch b = {
 		.seq = ++n->wal_seq,
-		.hard_state = (u->hard_state_changed || n->hs_unwritten) ? &n->hs : NULL,
+		.hard_state = (u->hard_state_changed || commit_moved) && n->has_hs ? &hs : NULL,
 		.snapshot_marker = u->snapshot != NULL,
 		.snap_index = u->snapshot ? u->snapshot->meta.index : 0,
 		.snap_term = u->snapshot ? u->snapshot->meta.term : 0,
@@ -94,7 +120,6 @@ static void persist(struct node *n, const struct raft_update *u)
 		node_fail(n, "write-ahead log", why);
 		return;
 	}
-	n->hs_unwritten = false;
 	raft_pipeline_submit(&n->pipe, b.seq, u->persist_seq);
 }
 

@@ -23,6 +23,7 @@ struct snap_job;
 struct pending_read;
 struct waiting;
 struct boot_recovery;
+struct commit_mark;
 
 struct node {
 	struct server *srv;
@@ -41,8 +42,8 @@ struct node {
 	struct raft_pipeline pipe; /* batches in flight, messages parked (rules 4, 5) */
 	struct raft_hard_state hs; /* the latest hard state the core asked for */
 	bool has_hs;
-	bool hs_unwritten; /* hs differs from the WAL only in its commit index */
-	bool failed;	   /* a disk error: the member stops */
+	uint64_t commit_written; /* highest commit index in a queued batch (node.c rule 1) */
+	bool failed;		 /* a disk error: the member stops */
 	/* snapshots (snapshot.c) */
 	uint64_t snap_index;	   /* index of the newest snapshot taken */
 	uint64_t snap_bytes;	   /* size of the newest snapshot (0: none yet) */
@@ -102,5 +103,15 @@ void forward_free(struct node *n);
 
 /* boot.c */
 void boot_free(struct node *n);
+
+/* force_new.c: --force-new-cluster. Drops rec's uncommitted entries and
+ * appends (to rec and, durably, to w) committed configuration entries that
+ * leave this member (rec->meta.member_id) the only one. snap: the restored
+ * snapshot's metadata or NULL. Returns 0 or -1 with err. */
+struct wal;
+struct wal_recovered;
+int force_new_cluster(const struct server *srv, struct wal *w,
+		      const struct raft_snapshot_meta *snap, struct wal_recovered *rec, char *err,
+		      size_t cap);
 
 #endif /* CETCD_NODE_PRIVATE_H */

@@ -377,7 +377,7 @@ struct server *server_new(const struct server_opts *opts)
 		goto fail;
 	if (opts->join_existing && !opts->restarting && join_cluster(s) != 0)
 		goto fail;
-	s->store = store_new();
+	s->store = store_new_window((size_t)opts->watch_window);
 	s->auth = auth_state_new();
 	s->props = proposals_new((uint64_t)s->start_wall_ns);
 	if (start_node(s) != 0 || start_peers(s) != 0)
@@ -387,6 +387,8 @@ struct server *server_new(const struct server_opts *opts)
 				      opts->n_listen_client_urls, opts->client_tls);
 	if (s->http == NULL)
 		goto fail;
+	http_server_limit_conns(s->http, opts->max_client_conns ? (size_t)opts->max_client_conns :
+								  http_default_conn_limit());
 	if (opts->n_listen_metrics_urls &&
 	    (s->metrics_http = http_server_new_tls(
 		     s->loop, opts->metrics_service, s, opts->listen_metrics_urls,

@@ -42,11 +42,23 @@ struct server_opts {
 	const struct url_map *initial_cluster; /* name=url pairs (util/url.h) */
 	bool join_existing;		       /* --initial-cluster-state existing */
 	bool restarting;		       /* the data dir has a WAL: --initial-* are ignored */
+	bool force_new_cluster;		       /* restart as the only member (force_new.c) */
 	uint64_t heartbeat_ms;
 	uint64_t election_ms;
 	uint64_t snapshot_count;
 	uint64_t max_snapshots; /* 0 = keep all */
 	uint64_t max_wals;	/* 0 = keep all */
+	/* Limits (doc/api-compat.md "Limits"): the bytes of key + value +
+	 * prevValue a write may carry (--max-request-bytes; 0 = no limit); the
+	 * store's accounted size past which writes that add data are refused
+	 * (--v2-quota-bytes; 0 = no quota); the event history's length
+	 * (--v2-watch-window; 0 = 1000); open client connections (at the cap a
+	 * new one is refused at accept; --max-client-conns; 0 = the descriptor
+	 * limit minus a reserve). */
+	uint64_t max_request_bytes;
+	uint64_t v2_quota_bytes;
+	uint64_t watch_window;
+	uint64_t max_client_conns;
 	/* What the client and peer listeners serve (the api's route tables);
 	 * every request gets the server as its context. */
 	const struct http_service *client_service;

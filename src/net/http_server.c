@@ -5,7 +5,10 @@
  * Listeners are our own sockets: the loop accepts and hands each connection
  * to one of several MHD daemons ("shards", at most SHARD_CONNS connections
  * each), because MHD walks all of a daemon's suspended connections whenever
- * one is resumed. https:// listeners hand theirs to TLS shards (libmicrohttpd
+ * one is resumed. Past the server's connection cap a new connection is
+ * refused at accept (http_server_limit_conns). On a service with
+ * big_head_memory a plain-HTTP connection waits for its first bytes, and one
+ * whose request head is long goes to a "big" shard (long request heads). https:// listeners hand theirs to TLS shards (libmicrohttpd
  * with GnuTLS: it runs the handshakes, non-blocking like everything else);
  * with client certificate authentication the handshake itself refuses a
  * client without a certificate from the trusted CA (tls.c).
@@ -25,12 +28,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -48,6 +53,7 @@
 struct shard {
 	struct http_server *owner;
 	bool tls; /* serves the https:// listeners */
+	bool big; /* its pool takes a long request head (svc->big_head_memory) */
 	struct MHD_Daemon *mhd;
 	struct loop_fd *watch; /* MHD's epoll fd in the loop */
 	unsigned conns;	       /* open connections */
@@ -73,11 +79,20 @@ struct http_server {
 	size_t n_listeners;
 	struct shard **shards;
 	size_t n_shards, cap_shards;
-	struct shard *owed;	    /* shards with resumed or new connections */
-	struct list suspended;	    /* http_req.susp_link; resumed before the daemons stop */
-	bool stopping;		    /* http_server_free: no more suspends (a waiting
+	struct shard *owed;	       /* shards with resumed or new connections */
+	struct list suspended;	       /* http_req.susp_link; resumed before the daemons stop */
+	bool stopping;		       /* http_server_free: no more suspends (a waiting
 				 * watch would suspend again in the last MHD_run) */
-	struct hangup_set *hangups; /* made at the first http_watch_hangup */
+	struct hangup_set *hangups;    /* made at the first http_watch_hangup */
+	size_t conns;		       /* open connections, all shards */
+	size_t waiting;		       /* accepted, not yet placed (struct waiting_conn) */
+	size_t big_conns;	       /* open connections on big shards */
+	struct list waiting_list;      /* struct waiting_conn.link */
+	int waiting_ep;		       /* their epoll set (made at the first), or -1 */
+	struct loop_fd *waiting_watch; /* waiting_ep in the loop */
+	size_t conn_limit;	       /* refuse new ones at this many; 0 = no cap */
+	uint64_t refused;	       /* connections refused at the cap */
+	uint64_t refused_logged_ms;    /* last warning about it */
 };
 
 static void owe_run(struct shard *s);
@@ -531,10 +546,16 @@ static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **
 	struct shard *s = cls;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		s->conns++;
+		s->owner->conns++;
+		if (s->big)
+			s->owner->big_conns++;
 		if (s->tls)
 			require_client_cert(s, conn);
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		s->conns--;
+		s->owner->conns--;
+		if (s->big)
+			s->owner->big_conns--;
 		listeners_unpause(s->owner);
 	}
 }
@@ -557,11 +578,12 @@ static void tls_options(const struct tls_server *t, struct MHD_OptionItem *o)
 	o[i] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 }
 
-static struct shard *shard_new(struct http_server *h, bool tls)
+static struct shard *shard_new(struct http_server *h, bool tls, bool big)
 {
 	struct shard *s = xcalloc(1, sizeof(*s));
 	s->owner = h;
 	s->tls = tls;
+	s->big = big;
 	struct MHD_OptionItem tls_opts[5] = {{MHD_OPTION_END, 0, NULL}};
 	if (tls)
 		tls_options(h->tls, tls_opts);
@@ -575,7 +597,7 @@ static struct shard *shard_new(struct http_server *h, bool tls)
 		 * (which counts closing ones too) must never refuse one */
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SHARD_CONNS * 2,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		h->svc->conn_memory, MHD_OPTION_END);
+		big ? h->svc->big_head_memory : h->svc->conn_memory, MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		free(s);
 		return NULL;
@@ -599,10 +621,11 @@ static void shard_free(struct http_server *h, struct shard *s)
 
 /* The first shard of the kind (TLS or not) with room, or a new one; NULL
  * if none can be started. */
-static struct shard *shard_for_new_connection(struct http_server *h, bool tls)
+static struct shard *shard_for_new_connection(struct http_server *h, bool tls, bool big)
 {
 	for (size_t i = 0; i < h->n_shards; i++)
-		if (h->shards[i]->tls == tls && h->shards[i]->conns < SHARD_CONNS)
+		if (h->shards[i]->tls == tls && h->shards[i]->big == big &&
+		    h->shards[i]->conns < SHARD_CONNS)
 			return h->shards[i];
 	if (h->n_shards == h->cap_shards) {
 		size_t cap = h->cap_shards ? h->cap_shards * 2 : 4;
@@ -610,7 +633,7 @@ static struct shard *shard_for_new_connection(struct http_server *h, bool tls)
 		h->shards = v;
 		h->cap_shards = cap;
 	}
-	struct shard *s = shard_new(h, tls);
+	struct shard *s = shard_new(h, tls, big);
 	if (s != NULL)
 		h->shards[h->n_shards++] = s;
 	return s;
@@ -672,9 +695,164 @@ static void listeners_unpause(struct http_server *h)
 		listener_unpause(&h->listeners[i]);
 }
 
+/* At the connection cap: a fast refusal instead of a queue in the backlog.
+ * A plain-text 503 is written if the socket takes it at once (best effort:
+ * the client may see a reset instead), then the socket is closed. */
+static void refuse_connection(struct listener *l, int fd)
+{
+	struct http_server *h = l->owner;
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+				   "Content-Type: text/plain; charset=utf-8\r\n"
+				   "Connection: close\r\n"
+				   "Content-Length: 28\r\n\r\n"
+				   "too many client connections\n";
+	if (!l->tls) {
+		ssize_t n = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)n;
+		shutdown(fd, SHUT_WR);
+	}
+	close(fd);
+	h->refused++;
+	uint64_t now = clock_mono_ms();
+	if (h->refused_logged_ms == 0 || now - h->refused_logged_ms >= 10000) {
+		h->refused_logged_ms = now;
+		log_warn("embed",
+			 "%zu client connections open (the cap, --max-client-conns): refusing "
+			 "new ones (%" PRIu64 " refused so far)",
+			 h->conns, h->refused);
+	}
+}
+
+/* Hands an accepted socket to a shard of the kind (MHD closes it if it
+ * cannot take it). Returns false when no shard can be started. */
+static bool place_connection(struct listener *l, int fd, const struct sockaddr_storage *sa,
+			     socklen_t len, bool big)
+{
+	struct shard *s = shard_for_new_connection(l->owner, l->tls, big);
+	if (s == NULL) {
+		close(fd);
+		return false;
+	}
+	tls_server_running(s->tls ? s->owner->tls : NULL);
+	if (MHD_add_connection(s->mhd, fd, (const struct sockaddr *)sa, len) == MHD_YES)
+		owe_run(s);
+	tls_server_running(NULL);
+	return true;
+}
+
+/* ---- long request heads ------------------------------------------------- */
+
+/* MHD's pool (svc->conn_memory) bounds a request's line and headers, and
+ * every idle watcher pays for all of it (doc/watches.md). Go's server takes
+ * 1 MiB of headers. So on a service with big_head_memory, a new plain-HTTP
+ * connection waits until its first bytes arrive: a request head that ends
+ * within HTTP_SMALL_HEAD bytes goes to an ordinary shard, a longer one to a
+ * "big" shard whose pool takes big_head_memory (at most HTTP_BIG_CONNS such
+ * connections at once; past that they get the ordinary pool and MHD's 431).
+ * Later requests on a connection stay on its shard. */
+#define HTTP_SMALL_HEAD 3000
+#define HTTP_BIG_CONNS	64
+
+struct waiting_conn {
+	struct listener *l;
+	int fd;
+	struct sockaddr_storage sa;
+	socklen_t len;
+	struct list link;
+};
+
+static void waiting_free(struct http_server *h, struct waiting_conn *w)
+{
+	epoll_ctl(h->waiting_ep, EPOLL_CTL_DEL, w->fd, NULL);
+	list_del(&w->link);
+	h->waiting--;
+	free(w);
+}
+
+/* Whether the head in the first n bytes of p ends within them. */
+static bool head_ends(const char *p, size_t n)
+{
+	for (size_t i = 0; i + 3 < n; i++)
+		if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
+			return true;
+	for (size_t i = 0; i + 1 < n; i++) /* bare LF lines, as MHD takes them */
+		if (p[i] == '\n' && p[i + 1] == '\n')
+			return true;
+	return false;
+}
+
+static void waiting_ready(struct waiting_conn *w, uint32_t events)
+{
+	struct http_server *h = w->l->owner;
+	char peek[HTTP_SMALL_HEAD];
+	ssize_t n = recv(w->fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR) && !(events & (EPOLLHUP | EPOLLERR)))
+		return;
+	/* a head that does not end in HTTP_SMALL_HEAD bytes, when the peek got
+	 * them all: big; anything else (short, closed, failed): ordinary */
+	bool big = n == (ssize_t)sizeof(peek) && !head_ends(peek, (size_t)n) &&
+		   h->big_conns < HTTP_BIG_CONNS;
+	struct listener *l = w->l;
+	int fd = w->fd;
+	struct sockaddr_storage sa = w->sa;
+	socklen_t len = w->len;
+	waiting_free(h, w);
+	if (!place_connection(l, fd, &sa, len, big))
+		listener_pause(l);
+}
+
+/* The waiting connections have an epoll set of their own (one descriptor in
+ * the loop), so that adding and removing one costs one epoll_ctl. */
+static void waiting_set_ready(void *ctx, uint32_t events)
+{
+	struct http_server *h = ctx;
+	struct epoll_event evs[64];
+	int n = epoll_wait(h->waiting_ep, evs, 64, 0);
+	for (int i = 0; i < n; i++)
+		waiting_ready(evs[i].data.ptr, evs[i].events);
+}
+
+static bool waiting_set_open(struct http_server *h)
+{
+	if (h->waiting_ep >= 0)
+		return true;
+	h->waiting_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (h->waiting_ep < 0)
+		return false;
+	h->waiting_watch = loop_add_fd(h->loop, h->waiting_ep, EPOLLIN, waiting_set_ready, h);
+	if (h->waiting_watch == NULL) {
+		close(h->waiting_ep);
+		h->waiting_ep = -1;
+		return false;
+	}
+	return true;
+}
+
+/* Returns false (the socket closed) when it cannot wait. */
+static bool wait_for_head(struct listener *l, int fd, const struct sockaddr_storage *sa,
+			  socklen_t len)
+{
+	struct http_server *h = l->owner;
+	struct waiting_conn *w = xcalloc(1, sizeof(*w));
+	w->l = l;
+	w->fd = fd;
+	w->sa = *sa;
+	w->len = len;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = w};
+	if (!waiting_set_open(h) || epoll_ctl(h->waiting_ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		free(w);
+		close(fd);
+		return false;
+	}
+	list_add_tail(&h->waiting_list, &w->link);
+	h->waiting++;
+	return true;
+}
+
 static void listener_ready(void *ctx, uint32_t events)
 {
 	struct listener *l = ctx;
+	struct http_server *h = l->owner;
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage sa;
 		socklen_t len = sizeof(sa);
@@ -687,17 +865,17 @@ static void listener_ready(void *ctx, uint32_t events)
 				listener_pause(l);
 			return;
 		}
-		struct shard *s = shard_for_new_connection(l->owner, l->tls);
-		if (s == NULL) {
-			close(fd);
+		if (h->conn_limit && h->conns + h->waiting >= h->conn_limit) {
+			refuse_connection(l, fd);
+			continue;
+		}
+		bool ok = !l->tls && h->svc->big_head_memory ?
+				  wait_for_head(l, fd, &sa, len) :
+				  place_connection(l, fd, &sa, len, false);
+		if (!ok) {
 			listener_pause(l);
 			return;
 		}
-		/* MHD closes the socket itself if it cannot take it */
-		tls_server_running(s->tls ? s->owner->tls : NULL);
-		if (MHD_add_connection(s->mhd, fd, (struct sockaddr *)&sa, len) == MHD_YES)
-			owe_run(s);
-		tls_server_running(NULL);
 	}
 }
 
@@ -795,6 +973,8 @@ struct http_server *http_server_new_tls(struct loop *loop, const struct http_ser
 	h->svc = svc;
 	h->ctx = ctx;
 	list_init(&h->suspended);
+	list_init(&h->waiting_list);
+	h->waiting_ep = -1;
 	loop_add_timeout_source(loop, shards_timeout, shards_due, h);
 	if (tls != NULL) {
 		char err[1024];
@@ -828,6 +1008,16 @@ void http_server_free(struct http_server *h)
 		http_resume(list_first(&h->suspended, struct http_req, susp_link));
 	for (size_t i = 0; i < h->n_shards; i++)
 		shard_run(h->shards[i]);
+	while (!list_empty(&h->waiting_list)) {
+		struct waiting_conn *w = list_first(&h->waiting_list, struct waiting_conn, link);
+		int fd = w->fd;
+		waiting_free(h, w);
+		close(fd);
+	}
+	if (h->waiting_watch)
+		loop_del_fd(h->loop, h->waiting_watch);
+	if (h->waiting_ep >= 0)
+		close(h->waiting_ep);
 	/* shards first: closing their connections may unpause a listener */
 	for (size_t i = 0; i < h->n_shards; i++)
 		shard_free(h, h->shards[i]);
@@ -844,6 +1034,32 @@ void http_server_free(struct http_server *h)
 	free(h->shards);
 	free(h->listeners);
 	free(h);
+}
+
+void http_server_limit_conns(struct http_server *h, size_t max_conns)
+{
+	h->conn_limit = max_conns;
+}
+
+size_t http_server_conns(const struct http_server *h)
+{
+	return h->conns;
+}
+
+uint64_t http_server_refused(const struct http_server *h)
+{
+	return h->refused;
+}
+
+size_t http_default_conn_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	uint64_t n =
+		rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 20) ? (1u << 20) : rl.rlim_cur;
+	uint64_t reserve = n >= 4 * HTTP_FD_RESERVE ? HTTP_FD_RESERVE : n / 4;
+	return (size_t)(n - reserve);
 }
 
 bool http_req_tls(const struct http_req *r)

@@ -50,7 +50,10 @@ struct http_service {
 	const struct http_route *routes;
 	size_t n_routes;
 	size_t conn_memory; /* MHD's per-connection memory (request line + headers) */
-	size_t max_body;    /* a longer body is dropped: body_too_large */
+	/* Nonzero: a plain-HTTP connection whose first request head is longer
+	 * than about 3 KB gets a pool of this size instead (http_server.c). */
+	size_t big_head_memory;
+	size_t max_body; /* a longer body is dropped: body_too_large */
 	/* Collect application/x-www-form-urlencoded bodies of POST, PUT and PATCH
 	 * on every request, as Go's ParseForm would read them. */
 	bool form_bodies;
@@ -135,6 +138,20 @@ void http_unwatch_hangup(struct http_req *r);
  * from a connection that awaits its answer, so without one it would stay
  * open for ever); an answered one is resumed (its content reader ends it). */
 void http_abandon(struct http_req *r);
+
+/* Caps the server's open connections at max_conns (0: no cap): at the cap a
+ * new connection is refused at accept (a best-effort 503, then closed), so
+ * that the descriptors left stay for the peers, the WAL and snapshots. */
+void http_server_limit_conns(struct http_server *h, size_t max_conns);
+size_t http_server_conns(const struct http_server *h);	   /* open now */
+uint64_t http_server_refused(const struct http_server *h); /* refused at the cap */
+/* Descriptors kept out of the client connection cap by default: peer streams
+ * and pipelines, the WAL, snapshots, MHD's epoll descriptors (one per 512
+ * connections), timers and eventfds. */
+#define HTTP_FD_RESERVE 1024
+/* The default cap: RLIMIT_NOFILE's soft limit minus HTTP_FD_RESERVE (a
+ * quarter of a limit below 4096). */
+size_t http_default_conn_limit(void);
 
 /* Whether r came over TLS. */
 bool http_req_tls(const struct http_req *r);

@@ -83,6 +83,12 @@ struct raft_conf_change {
  * Returns RAFT_OK or RAFT_ERR_INVALID. */
 int raft_conf_change_decode(const struct raft_entry *e, struct raft_conf_change *out);
 
+/* Encodes cc as the data of a RAFT_ENTRY_CONF entry (the inverse of
+ * raft_conf_change_decode). Returns the size, or 0 when cap is too small.
+ * The core writes these itself; a member forcing a new cluster
+ * (--force-new-cluster) appends its own. */
+size_t raft_conf_encode(const struct raft_conf_change *cc, uint8_t *buf, size_t cap);
+
 /* True when id is in m's voters (resp. learners). */
 bool raft_membership_is_voter(const struct raft_membership *m, raft_id id);
 bool raft_membership_is_learner(const struct raft_membership *m, raft_id id);

@@ -213,7 +213,6 @@ void raft_conf_apply_entry(struct raft *r, const struct raft_entry *e);
 const struct raft_membership *raft_conf_at(const struct raft *r, uint64_t index);
 void raft_conf_forget_before(struct raft *r, uint64_t index);
 int raft_propose_conf_change(struct raft *r, const struct raft_conf_change *cc);
-size_t raft_conf_encode(const struct raft_conf_change *cc, uint8_t *buf, size_t cap);
 bool raft_is_voter(const struct raft *r, raft_id id);
 
 /* raft_snapshot.c */

@@ -21,7 +21,8 @@ allowed() {
 	member) echo "raft kv disk net util" ;;
 	api) echo "member raft kv disk net util" ;;
 	proxy) echo "net util" ;;
-	ctl) echo "util" ;;
+	# ctl: disk (+ raft types) for backup, net for dns_srv only (--discovery-srv)
+	ctl) echo "disk raft net util" ;;
 	cetcd) echo "api member raft kv disk net util proxy" ;;
 	*) echo "?" ;;
 	esac

@@ -202,6 +202,12 @@ def test_two_mib_value_accepted(c):
     a = c.k("/big2")
     val = "v" * (2 * 1024 * 1024)
     r = c.put(a, {"value": val}, timeout=20)
+    if target() == "cetcd":
+        # cetcd holds v2 writes to --max-request-bytes (1.5 MiB by default;
+        # etcd 3.4 does not: doc/api-compat.md "Limits", tests/e2e/test_limits.py)
+        err(r, 400, 210, "Invalid POST form", cause="etcdserver: request is too large")
+        alive(c)
+        return
     status(r, 201, "a 2 MiB value (etcd v2 has no value size limit)")
     r = c.get(a, timeout=20)
     eq(len(r.json["node"]["value"]), len(val), "2 MiB value read back")

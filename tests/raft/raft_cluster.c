@@ -527,6 +527,10 @@ static void maybe_snapshot(struct raft_fixture *c, struct cl_member *m)
 	/* the app writes its snapshot file and may then drop covered entries */
 	struct raft_snapshot s = {.data = data, .len = sizeof(data)};
 	raft_snapshot_meta(m->r, &s.meta);
+	if (m->hook && !m->power_lost && m->hook->snapshot(m->hook->ctx, m->id, &s) != 0)
+		m->power_lost = true;
+	if (m->power_lost)
+		return;
 	if (s.meta.index > disk_base(&m->disk))
 		disk_set_snapshot(&m->disk, &s, false);
 }
@@ -602,12 +606,30 @@ int fixture_event(struct raft_fixture *c, raft_id id, struct raft_event *ev)
 
 static void disk_write(struct raft_fixture *c, struct cl_member *m, const struct cl_write *w)
 {
+	if (m->hook && m->power_lost)
+		return;
+	if (m->hook && m->hook->write(m->hook->ctx, m->id, w->hs_changed ? &w->hs : NULL,
+				      w->has_snap ? &w->snap : NULL, w->ents, w->n) != 0) {
+		m->power_lost = true;
+		return;
+	}
 	if (w->hs_changed)
 		m->disk.hs = w->hs;
 	if (w->has_snap && w->snap.meta.index > disk_base(&m->disk))
 		disk_set_snapshot(&m->disk, &w->snap, true);
 	for (size_t i = 0; i < w->n; i++)
 		disk_append(c, &m->disk, &w->ents[i]);
+}
+
+static void member_drop_state(struct cl_member *m);
+
+/* A hooked member whose disk lost power: it stops where it is. */
+static void power_off(struct raft_fixture *c, struct cl_member *m)
+{
+	fixture_tracef(c, "n%" PRIu64 " loses power", m->id);
+	member_drop_state(m);
+	m->up = false;
+	m->disk_busy_until = 0;
 }
 
 static void complete_write(struct raft_fixture *c, struct cl_member *m)
@@ -617,6 +639,10 @@ static void complete_write(struct raft_fixture *c, struct cl_member *m)
 	m->n_writes--;
 	disk_write(c, m, &w);
 	write_free(&w);
+	if (m->power_lost) {
+		power_off(c, m);
+		return;
+	}
 	uint64_t persist_seq = raft_pipeline_durable(&m->pipe, w.write_seq);
 	if (persist_seq != 0) {
 		send_ready(c, m);
@@ -711,6 +737,8 @@ void fixture_crash(struct raft_fixture *c, raft_id id)
 	/* writes reach the disk in order: a random prefix of the pending ones
 	 * made it before the crash (their after-persist messages never left) */
 	size_t made_it = (size_t)rand_range(c, 0, m->n_writes);
+	if (m->hook)
+		made_it = 0; /* the hook's disk keeps what it made durable */
 	for (size_t i = 0; i < made_it; i++)
 		disk_write(c, m, &m->writes[i]);
 	fixture_tracef(c, "n%" PRIu64 " crashes (%zu of %zu pending disk writes lost)", id,
@@ -725,6 +753,19 @@ void fixture_restart(struct raft_fixture *c, raft_id id)
 	struct cl_member *m = &c->m[id];
 	if (m->up || !m->exists)
 		return;
+	if (m->hook) {
+		char err[512] = "";
+		disk_truncate(&m->disk, 0);
+		if (m->disk.has_snap)
+			free((void *)m->disk.snap.data);
+		free(m->disk.ents);
+		memset(&m->disk, 0, sizeof(m->disk));
+		m->power_lost = false;
+		if (m->hook->load(m->hook->ctx, id, &m->disk, err, sizeof(err)) != 0) {
+			violate(c, "n%" PRIu64 " does not start after a power cut: %s", id, err);
+			return;
+		}
+	}
 	m->restarts++;
 	m->up = true;
 	m->r = new_core(c, m);
@@ -772,6 +813,11 @@ void fixture_join(struct raft_fixture *c, raft_id id)
 	raft_join(m->r, c->now, &u);
 	handle_update(c, m, &u);
 	fixture_tracef(c, "n%" PRIu64 " starts empty, joining", id);
+}
+
+void fixture_set_disk_hook(struct raft_fixture *c, raft_id id, const struct cl_disk_hook *hook)
+{
+	c->m[id].hook = hook;
 }
 
 struct raft *fixture_raft(struct raft_fixture *c, raft_id id)
@@ -825,6 +871,9 @@ void fixture_heal(struct raft_fixture *c)
 /* Processes the earliest event due at or before limit. */
 static bool step_once(struct raft_fixture *c, uint64_t limit)
 {
+	for (unsigned i = 1; i <= CL_MAX; i++) /* a hook failed during the last step */
+		if (c->m[i].up && c->m[i].power_lost)
+			power_off(c, &c->m[i]);
 	uint64_t best = UINT64_MAX;
 	int kind = 0; /* 1 write, 2 message, 3 tick */
 	raft_id who = 0;

@@ -38,8 +38,26 @@ struct cl_disk {
 	size_t n, cap;
 };
 
+/* A member whose disk is real code (tests/unit/test_powercut_cluster.c: the
+ * WAL and snapshot files over crashfs). A write the fixture makes durable
+ * goes through write() (0 once durable, -1 when the power went: nothing of
+ * it is acknowledged and the member crashes); a local snapshot through
+ * snapshot(); a restart reads the disk back with load() (fills *disk, data
+ * owned by it, xmalloc'd; -1 with text in err when the data dir does not
+ * open: an invariant violation). The fixture's own crash leaves such a
+ * member's disk to the hook (no random prefix of pending writes). */
+struct cl_disk_hook {
+	void *ctx;
+	int (*write)(void *ctx, raft_id id, const struct raft_hard_state *hs,
+		     const struct raft_snapshot *snap, const struct raft_entry *ents, size_t n);
+	int (*snapshot)(void *ctx, raft_id id, const struct raft_snapshot *snap);
+	int (*load)(void *ctx, raft_id id, struct cl_disk *disk, char *err, size_t cap);
+};
+
 struct cl_member {
 	raft_id id;
+	const struct cl_disk_hook *hook; /* NULL: the fixture's in-memory disk */
+	bool power_lost;		 /* the hook failed: crash at the next safe point */
 	bool exists;
 	bool up;
 	struct raft *r;
@@ -127,6 +145,8 @@ void fixture_set_all_links(struct raft_fixture *c, const struct cl_link *l);
 void fixture_crash(struct raft_fixture *c, raft_id id);	  /* pending disk writes are lost */
 void fixture_restart(struct raft_fixture *c, raft_id id); /* from what its disk holds */
 void fixture_join(struct raft_fixture *c, raft_id id);	  /* brand-new member, empty disk */
+/* Puts id's disk behind hook (borrowed; NULL: the in-memory disk again). */
+void fixture_set_disk_hook(struct raft_fixture *c, raft_id id, const struct cl_disk_hook *hook);
 struct raft *fixture_raft(struct raft_fixture *c, raft_id id);
 void fixture_status(struct raft_fixture *c, raft_id id, struct raft_status *st);
 

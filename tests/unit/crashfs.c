@@ -57,9 +57,37 @@ static struct {
 	int sync_error;	 /* crashfs_fail_syncs: -errno for every sync */
 	bool force_keep; /* crashfs_crash_tear_at: exact prefix length */
 	size_t keep;
+	uint64_t boundaries; /* ops that change the disk, since init */
+	uint64_t cut_at;     /* crashfs_power_cut_at: the boundary that never runs */
+	bool off;	     /* the power is off: every op fails with -EIO */
 } cf;
 
 #define CF_FD_BASE 1000
+
+/* Every op that may change what a crash leaves (a write, a sync, a name
+ * change) is a boundary: counted, and the power may go just before it. */
+static bool cf_boundary(void)
+{
+	if (cf.off)
+		return false;
+	cf.boundaries++;
+	if (cf.cut_at && cf.boundaries >= cf.cut_at) {
+		cf.off = true;
+		return false;
+	}
+	return true;
+}
+
+#define CF_POWER_OR_EIO()            \
+	do {                         \
+		if (!cf_boundary())  \
+			return -EIO; \
+	} while (0)
+#define CF_ON_OR_EIO()               \
+	do {                         \
+		if (cf.off)          \
+			return -EIO; \
+	} while (0)
 
 static uint64_t cf_rand(void)
 {
@@ -287,6 +315,10 @@ static int cf_fd_new(size_t ino)
 static int cf_open(const char *path, int flags, mode_t mode)
 {
 	(void)mode;
+	if (flags & (O_CREAT | O_TRUNC))
+		CF_POWER_OR_EIO();
+	else
+		CF_ON_OR_EIO();
 	long i = cf_lookup(&cf.cur, path);
 	if (i >= 0 && (flags & O_CREAT) && (flags & O_EXCL))
 		return -EEXIST;
@@ -310,6 +342,7 @@ static int cf_open(const char *path, int flags, mode_t mode)
 
 static int cf_close(int fd)
 {
+	CF_ON_OR_EIO();
 	if (!cf_fd(fd))
 		return -EBADF;
 	cf.fds[fd - CF_FD_BASE] = -1;
@@ -318,6 +351,7 @@ static int cf_close(int fd)
 
 static ssize_t cf_pread(int fd, void *buf, size_t n, uint64_t off)
 {
+	CF_ON_OR_EIO();
 	struct cf_inode *in = cf_fd(fd);
 	if (!in)
 		return -EBADF;
@@ -331,6 +365,7 @@ static ssize_t cf_pread(int fd, void *buf, size_t n, uint64_t off)
 
 static ssize_t cf_pwrite(int fd, const void *buf, size_t n, uint64_t off)
 {
+	CF_POWER_OR_EIO();
 	struct cf_inode *in = cf_fd(fd);
 	if (!in)
 		return -EBADF;
@@ -341,6 +376,7 @@ static ssize_t cf_pwrite(int fd, const void *buf, size_t n, uint64_t off)
 
 static int cf_sync(int fd)
 {
+	CF_POWER_OR_EIO();
 	struct cf_inode *in = cf_fd(fd);
 	if (!in)
 		return -EBADF;
@@ -354,6 +390,7 @@ static int cf_sync(int fd)
 
 static int cf_fsync_dir(const char *dir)
 {
+	CF_POWER_OR_EIO();
 	long d = cf_lookup(&cf.cur, dir);
 	if (strcmp(dir, "/") != 0 && (d < 0 || !cf.inodes[cf.cur.v[d].ino]->is_dir))
 		return -ENOENT;
@@ -371,6 +408,7 @@ static int cf_fsync_dir(const char *dir)
 
 static int cf_rename(const char *from, const char *to)
 {
+	CF_POWER_OR_EIO();
 	long i = cf_lookup(&cf.cur, from);
 	if (i < 0)
 		return -ENOENT;
@@ -388,6 +426,7 @@ static int cf_rename(const char *from, const char *to)
 
 static int cf_unlink(const char *path)
 {
+	CF_POWER_OR_EIO();
 	long i = cf_lookup(&cf.cur, path);
 	if (i < 0)
 		return -ENOENT;
@@ -399,6 +438,7 @@ static int cf_unlink(const char *path)
 
 static int cf_ftruncate(int fd, uint64_t len)
 {
+	CF_POWER_OR_EIO();
 	struct cf_inode *in = cf_fd(fd);
 	if (!in)
 		return -EBADF;
@@ -409,6 +449,7 @@ static int cf_ftruncate(int fd, uint64_t len)
 
 static int cf_fallocate(int fd, uint64_t len)
 {
+	CF_POWER_OR_EIO();
 	struct cf_inode *in = cf_fd(fd);
 	if (!in)
 		return -EBADF;
@@ -421,6 +462,7 @@ static int cf_fallocate(int fd, uint64_t len)
 static int cf_mkdir(const char *path, mode_t mode)
 {
 	(void)mode;
+	CF_POWER_OR_EIO();
 	if (!strcmp(path, "/") || cf_lookup(&cf.cur, path) >= 0)
 		return -EEXIST;
 	if (!cf_parent_is_dir(path))
@@ -431,6 +473,7 @@ static int cf_mkdir(const char *path, mode_t mode)
 
 static int cf_list(const char *dir, char ***names, size_t *n)
 {
+	CF_ON_OR_EIO();
 	long d = cf_lookup(&cf.cur, dir);
 	if (strcmp(dir, "/") != 0 && (d < 0 || !cf.inodes[cf.cur.v[d].ino]->is_dir))
 		return -ENOENT;
@@ -450,6 +493,7 @@ static int cf_list(const char *dir, char ***names, size_t *n)
 
 static int cf_size(int fd, uint64_t *out)
 {
+	CF_ON_OR_EIO();
 	struct cf_inode *in = cf_fd(fd);
 	if (!in)
 		return -EBADF;
@@ -496,15 +540,44 @@ void crashfs_init(uint64_t seed)
 	fs_set_ops(&crashfs_ops);
 }
 
-void crashfs_crash(enum crashfs_mode mode)
+void crashfs_crash_names(enum crashfs_mode mode, bool keep_names)
 {
 	for (size_t i = 0; i < cf.n_fds; i++)
 		cf.fds[i] = -1;
 	for (size_t i = 0; i < cf.n_inodes; i++)
 		cf_inode_crash(cf.inodes[i], mode);
-	cf_table_free(&cf.cur);
-	for (size_t i = 0; i < cf.syn.n; i++)
-		cf_table_add(&cf.cur, cf.syn.v[i].path, cf.syn.v[i].ino);
+	if (keep_names) {
+		/* the journal happened to commit every name change */
+		cf_table_free(&cf.syn);
+		for (size_t i = 0; i < cf.cur.n; i++)
+			cf_table_add(&cf.syn, cf.cur.v[i].path, cf.cur.v[i].ino);
+	} else {
+		cf_table_free(&cf.cur);
+		for (size_t i = 0; i < cf.syn.n; i++)
+			cf_table_add(&cf.cur, cf.syn.v[i].path, cf.syn.v[i].ino);
+	}
+	cf.off = false;
+	cf.cut_at = 0;
+}
+
+void crashfs_crash(enum crashfs_mode mode)
+{
+	crashfs_crash_names(mode, false);
+}
+
+void crashfs_power_cut_at(uint64_t boundary)
+{
+	cf.cut_at = boundary;
+}
+
+uint64_t crashfs_boundaries(void)
+{
+	return cf.boundaries;
+}
+
+bool crashfs_power_is_off(void)
+{
+	return cf.off;
 }
 
 void crashfs_crash_tear_at(size_t keep)

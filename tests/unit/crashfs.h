@@ -4,6 +4,7 @@
 #ifndef CETCD_CRASHFS_H
 #define CETCD_CRASHFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,23 @@ void crashfs_reset(void);
  * fsync_dir of their directory, file data to its last sync plus what mode
  * keeps. Open objects of the code under test must be abandoned (leaked). */
 void crashfs_crash(enum crashfs_mode mode);
+
+/* crashfs_crash, where keep_names also keeps every unsynced create, rename
+ * and unlink (a journal that committed them anyway: both outcomes are
+ * legal without fsync_dir). */
+void crashfs_crash_names(enum crashfs_mode mode, bool keep_names);
+
+/* Power cuts at syscall boundaries. A boundary is every op that can change
+ * what a crash leaves: open with O_CREAT/O_TRUNC, pwrite, fdatasync, fsync,
+ * fsync_dir, rename, unlink, ftruncate, fallocate, mkdir; they are numbered
+ * from 1 since crashfs_init. With crashfs_power_cut_at(n) (0: never) the
+ * power goes just before boundary n: that op and every later op (reads
+ * included) fail with -EIO until crashfs_crash*, which applies the loss and
+ * clears the cut. So a run with no cut counts the boundaries of a workload,
+ * and a run per n cuts it at each of them. */
+void crashfs_power_cut_at(uint64_t boundary);
+uint64_t crashfs_boundaries(void);
+bool crashfs_power_is_off(void);
 
 /* CRASHFS_TEAR with the last unsynced write of every file kept for exactly
  * keep bytes (clamped to its length) instead of a random prefix. */

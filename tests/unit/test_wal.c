@@ -517,6 +517,48 @@ static void test_zero_tail_and_garbage_after(void)
 	crashfs_reset();
 }
 
+/* wal_read (cetcdctl backup) changes nothing: junk after the records is
+ * reported, not zeroed; a trimmed segment is not preallocated again; no
+ * sync; mid-log corruption is still refused. */
+static void test_read_only(void)
+{
+	setup();
+	struct wal *w = fresh_wal(8192, 0);
+	append_range(w, 1, 5, 1);
+	CHECK(wal_close_trim(w, NULL, 0) == 0);
+	uint64_t trimmed = 0, size = 0;
+	CHECK(crashfs_file_size(SEG0, &trimmed) == 0 && trimmed < 8192);
+	struct wal_recovered rec;
+	char err[512] = "";
+	uint64_t syncs = crashfs_sync_count();
+	CHECK(wal_read(DIR, 0, 0, &rec, err, sizeof(err)) == 0);
+	CHECK(entries_are(&rec, 1, 5, 1) && rec.note[0] == '\0');
+	wal_recovered_free(&rec);
+	CHECK(crashfs_file_size(SEG0, &size) == 0 && size == trimmed);
+	crashfs_reset();
+	/* junk after the records of a preallocated last segment */
+	setup();
+	w = fresh_wal(8192, 0);
+	append_range(w, 1, 5, 1);
+	CHECK(wal_close(w, NULL, 0) == 0);
+	syncs = crashfs_sync_count();
+	CHECK(crashfs_flip_byte(SEG0, 4096, 0x77) == 0);
+	CHECK(wal_read(DIR, 0, 0, &rec, err, sizeof(err)) == 0);
+	CHECK(entries_are(&rec, 1, 5, 1) && rec.torn_bytes == 0);
+	CHECK(strstr(rec.note, "not read") != NULL);
+	wal_recovered_free(&rec);
+	CHECK(wal_read(DIR, 0, 0, &rec, err, sizeof(err)) == 0);
+	CHECK(strstr(rec.note, "not read") != NULL); /* still there: nothing was zeroed */
+	wal_recovered_free(&rec);
+	CHECK(crashfs_sync_count() == syncs);
+	/* a flipped bit in the middle is corruption for a reader too */
+	CHECK(crashfs_flip_byte(SEG0, META_FRAME + ENTRY_FRAME(1, 1) + 12, 0x10) == 0);
+	CHECK(wal_read(DIR, 0, 0, &rec, err, sizeof(err)) == -1);
+	CHECK(strstr(err, SEG0) != NULL && strstr(err, "CRC") != NULL);
+	CHECK(rec.n_entries == 0);
+	crashfs_reset();
+}
+
 static void test_mid_log_corruption(void)
 {
 	/* a flipped bit in a record followed by others: refuse, name file+offset */
@@ -1139,6 +1181,7 @@ int main(void)
 	test_torn_group();
 	test_zero_tail_and_garbage_after();
 	test_mid_log_corruption();
+	test_read_only();
 	test_crash_modes();
 	test_crash_after_create();
 	test_trim_reopen_append();
