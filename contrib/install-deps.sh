@@ -14,8 +14,9 @@ if [ "$1" = "--test" ]; then
 	# python3-prometheus-client: the exposition-format parser of test_metrics.py;
 	# groff-base: groff, with which check_install.sh renders the man pages;
 	# dnsmasq-base: the loopback DNS server of test_discovery.py (SRV records;
-	# the binary only, no service)
-	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format gnutls-bin python3-prometheus-client groff-base dnsmasq-base"
+	# the binary only, no service);
+	# nftables: nft, with which test_partitions.py drops packets at random (loss)
+	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format gnutls-bin python3-prometheus-client groff-base dnsmasq-base nftables"
 fi
 missing=
 for p in $PKGS; do

@@ -339,35 +339,66 @@ class NetnsUnavailable(Exception):
 
 class NetnsLab:
     """Network namespaces created (and deleted) by this process, only for
-    partition tests; needs root and `ip`. Layout: a hub namespace with a
-    bridge br0 (10.77.0.254/24) where the test process itself lives after
-    enter_hub(), and one namespace per member with eth0 = 10.77.0.<i+1>/24
-    (veth to the bridge). Nothing is created in the host's own namespace.
-    A partition is a set of blackhole routes inside the member namespaces
-    (both directions), so clients in the hub can still reach every member.
+    partition tests; needs root, `ip` and (for one-way drops, delay and
+    loss) `tc`. Layout: a hub namespace with a bridge br0 (10.77.0.254/24)
+    where the test process itself lives after enter_hub(), and one
+    namespace per member with eth0 = 10.77.0.<i+1>/24 (veth eth0 <-> h<i>
+    in the hub, on the bridge). Nothing is created in the host's own
+    namespace; names carry the pid and a random tag (other tests and other
+    users of the machine may have namespaces of their own).
+
+    Faults (clients in the hub always reach every member; only member <->
+    member traffic is touched, except slow(), which shapes everything
+    member i sends):
+      partition(groups)   symmetric cuts between groups: blackhole routes in
+                          the member namespaces (both directions)
+      cut_pairs(pairs)    symmetric cuts of any set of links (bridges, rings)
+      drop(i, j)          ONE direction: a blackhole route to j in i's
+                          namespace only (rp_filter is off there, so j's
+                          packets still reach i). TCP being TCP, a new
+                          connection either way then fails (its handshake
+                          needs both directions) while data j sends on an
+                          established connection still reaches i.
+      loss(i, pct)        nft drops pct% of member i's packets to members
+                          at random (needs nft, the nftables package)
+      slow(i, kbit, ms)   tc tbf on i's eth0: a link of kbit kbit/s whose
+                          queue holds ms milliseconds (queueing delay, and
+                          drops beyond it)
+      netem(i, delay_ms, jitter_ms, loss_pct)  tc netem on i's eth0 (many
+                          kernels lack sch_netem: netem_available() says)
+      heal()              undoes all of the above
     """
 
     def __init__(self, n):
         self.n = n
-        self.tag = "ct%x" % (os.getpid() & 0xfffff)
+        self.tag = "ct%x%s" % (os.getpid() & 0xfffff, os.urandom(2).hex())
         self.hub = self.tag + "-hub"
         self.ns = ["%s-m%d" % (self.tag, i) for i in range(n)]
         self.created = []
-        self.cut = set()        # {(i, j)} with i < j
+        self.cut = set()        # {(i, j)} with i < j: cut both ways
+        self.routes = set()     # {(i, j)}: blackhole route to j in i's namespace
+        self.qdiscs = set()     # member indexes with a root qdisc on eth0
+        self.nft = set()        # member indexes with our nft table
         self.lock = threading.Lock()
         _labs.append(self)
 
     def ip(self, i):
         return "10.77.0.%d" % (i + 1)
 
-    def _ip(self, *args, ns=None, check=True):
-        cmd = ["ip"] + (["netns", "exec", ns, "ip"] if ns else []) + list(args)
+    def _run(self, cmd, check=True):
         r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=10)
         if check and r.returncode != 0:
             raise NetnsUnavailable("%s: %s" % (" ".join(cmd),
                                                r.stdout.decode(errors="replace").strip()))
         return r
+
+    def _ip(self, *args, ns=None, check=True):
+        return self._run(["ip"] + (["netns", "exec", ns, "ip"] if ns else []) + list(args),
+                         check)
+
+    def _tc(self, *args, ns=None, check=True):
+        return self._run(["ip", "netns", "exec", ns or self.hub, "tc"] + list(args), check)
 
     def setup(self):
         if os.geteuid() != 0 or not shutil.which("ip"):
@@ -388,10 +419,36 @@ class NetnsLab:
                 self._ip("link", "set", "h%d" % i, "master", "br0", "up", ns=self.hub)
                 self._ip("addr", "add", self.ip(i) + "/24", "dev", "eth0", ns=ns)
                 self._ip("link", "set", "eth0", "up", ns=ns)
+                self._run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w",
+                           "net.ipv4.conf.all.rp_filter=0",
+                           "net.ipv4.conf.eth0.rp_filter=0"])
         except (NetnsUnavailable, OSError, subprocess.SubprocessError) as e:
             self.cleanup()
             raise NetnsUnavailable(str(e))
         return self
+
+    def netem_available(self):
+        """True if tc netem works here (it leaves nothing behind)."""
+        try:
+            self.netem(0, delay_ms=1)
+            return True
+        except (NetnsUnavailable, OSError, subprocess.SubprocessError):
+            return False
+        finally:
+            self.heal()
+
+    def probe_faults(self):
+        """Raise NetnsUnavailable unless loss() and slow() work here (nft
+        with numgen, tc tbf). Leaves nothing behind."""
+        if not shutil.which("tc") or not shutil.which("nft"):
+            raise NetnsUnavailable("tc or nft (iproute2, nftables) not found")
+        try:
+            self.loss(0, 1)
+            self.slow(0, 1000, 50)
+        except (NetnsUnavailable, OSError, subprocess.SubprocessError) as e:
+            raise NetnsUnavailable(str(e))
+        finally:
+            self.heal()
 
     def enter_hub(self):
         """Move the calling thread (call it from the main thread before any
@@ -427,8 +484,28 @@ class NetnsLab:
         return ["ip", "netns", "exec", self.ns[i]] + list(argv)
 
     def _route(self, op, i, j):
-        self._ip("route", op, "blackhole", self.ip(j) + "/32", ns=self.ns[i],
-                 check=(op == "add"))
+        """Blackhole route to j in i's namespace (op add) or its removal."""
+        if op == "add":
+            if (i, j) in self.routes:
+                return
+            self._ip("route", "add", "blackhole", self.ip(j) + "/32", ns=self.ns[i])
+            self.routes.add((i, j))
+        else:
+            self._ip("route", "del", "blackhole", self.ip(j) + "/32", ns=self.ns[i],
+                     check=False)
+            self.routes.discard((i, j))
+
+    def cut_pairs(self, pairs):
+        """Cut these links (pairs of member indexes), both directions; other
+        cuts stay."""
+        with self.lock:
+            for i, j in pairs:
+                i, j = min(i, j), max(i, j)
+                if i == j:
+                    continue
+                self._route("add", i, j)
+                self._route("add", j, i)
+                self.cut.add((i, j))
 
     def partition(self, groups):
         """Cut every link between members of different groups (lists of
@@ -438,23 +515,67 @@ class NetnsLab:
         for g, members in enumerate(groups):
             for i in members:
                 where[i] = g
-        with self.lock:
-            for i in range(self.n):
-                for j in range(i + 1, self.n):
-                    if where.get(i, -1 - i) != where.get(j, -1 - j):
-                        self._route("add", i, j)
-                        self._route("add", j, i)
-                        self.cut.add((i, j))
+        self.cut_pairs([(i, j) for i in range(self.n) for j in range(i + 1, self.n)
+                        if where.get(i, -1 - i) != where.get(j, -1 - j)])
 
     def isolate(self, i):
         self.partition([[i], [j for j in range(self.n) if j != i]])
 
-    def heal(self):
+    def drop(self, i, j):
+        """Drop the packets member i sends to member j (one direction)."""
         with self.lock:
-            for i, j in sorted(self.cut):
+            self._route("add", i, j)
+
+    def loss(self, i, pct):
+        """Drop pct% (0.1 steps) of the packets member i sends to members."""
+        with self.lock:
+            ns = self.ns[i]
+            if i not in self.nft:
+                self._run(["ip", "netns", "exec", ns, "nft", "add table ip ctlab"])
+                self._run(["ip", "netns", "exec", ns, "nft",
+                           "add chain ip ctlab out { type filter hook output priority 0 ; }"])
+                self.nft.add(i)
+            self._run(["ip", "netns", "exec", ns, "nft",
+                       "add rule ip ctlab out ip daddr 10.77.0.1-10.77.0.253 "
+                       "numgen random mod 1000 < %d drop" % int(round(pct * 10))])
+
+    def slow(self, i, kbit, latency_ms):
+        """Member i's eth0 becomes a kbit kbit/s link with a latency_ms queue."""
+        with self.lock:
+            self._tc("qdisc", "replace", "dev", "eth0", "root", "tbf", "rate",
+                     "%dkbit" % kbit, "burst", "1600", "latency", "%dms" % latency_ms,
+                     ns=self.ns[i])
+            self.qdiscs.add(i)
+
+    def netem(self, i, delay_ms=0, jitter_ms=0, loss_pct=0.0):
+        """Delay (with jitter) and lose the packets member i sends."""
+        args = []
+        if delay_ms:
+            args += ["delay", "%dms" % delay_ms]
+            if jitter_ms:
+                args += ["%dms" % jitter_ms]
+        if loss_pct:
+            args += ["loss", "%g%%" % loss_pct]
+        with self.lock:
+            self._tc("qdisc", "replace", "dev", "eth0", "root", "netem", *args, ns=self.ns[i])
+            self.qdiscs.add(i)
+
+    def heal(self):
+        """Undo every cut, one-way drop, loss and shaping."""
+        with self.lock:
+            for i, j in sorted(self.routes):
                 self._route("del", i, j)
-                self._route("del", j, i)
             self.cut.clear()
+            for i in sorted(self.qdiscs):
+                self._tc("qdisc", "del", "dev", "eth0", "root", ns=self.ns[i], check=False)
+            self.qdiscs.clear()
+            for i in sorted(self.nft):
+                self._run(["ip", "netns", "exec", self.ns[i], "nft", "delete table ip ctlab"],
+                          check=False)
+            self.nft.clear()
+
+    def faulty(self):
+        return bool(self.routes or self.qdiscs or self.nft)
 
     def cleanup(self):
         for ns in reversed(self.created):
