@@ -977,34 +977,46 @@ static int replay_all(struct wal *w, struct replay *rp)
 	return 0;
 }
 
-int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index, uint64_t snap_term,
-	     struct wal **out, struct wal_recovered *rec, char *err, size_t cap)
+/* Lists the segments of dir into w and replays them into rec (read_only:
+ * repair nothing). *snap_in_log: the log holds the snapshot's own entry
+ * or marker. Returns 0, or -1 with err (rec freed). */
+static int replay_dir(struct wal *w, const char *dir, uint64_t snap_index, uint64_t snap_term,
+		      bool read_only, struct wal_recovered *rec, bool *snap_in_log, char *err,
+		      size_t cap)
 {
-	*out = NULL;
 	memset(rec, 0, sizeof(*rec));
-	struct wal *w = wal_alloc(dir, o);
 	int rc = list_segments(dir, w);
 	if (rc < 0 || w->n_segs == 0) {
 		errbuf_printf(err, cap, "wal: %s: %s", dir,
 			      rc < 0 ? strerror(-rc) : "no WAL segments");
-		wal_free(w);
 		return -1;
 	}
 	struct replay rp = {.snap_index = snap_index,
 			    .snap_term = snap_term,
 			    .rec = rec,
+			    .read_only = read_only,
 			    .err = err,
 			    .cap = cap};
 	rc = replay_all(w, &rp);
 	if (rc == 0)
 		rc = replay_finish(&rp, dir);
 	uint64_t t;
-	bool snap_in_log = replay_term_at(&rp, snap_index, &t) && t == snap_term;
+	*snap_in_log = replay_term_at(&rp, snap_index, &t) && t == snap_term;
 	replay_free_ents_from(&rp, 0);
 	free(rp.ents);
 	free(rp.terms);
-	if (rc < 0) {
+	if (rc < 0)
 		wal_recovered_free(rec);
+	return rc < 0 ? -1 : 0;
+}
+
+int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index, uint64_t snap_term,
+	     struct wal **out, struct wal_recovered *rec, char *err, size_t cap)
+{
+	*out = NULL;
+	struct wal *w = wal_alloc(dir, o);
+	bool snap_in_log;
+	if (replay_dir(w, dir, snap_index, snap_term, false, rec, &snap_in_log, err, cap) < 0) {
 		wal_free(w);
 		return -1;
 	}
@@ -1030,30 +1042,10 @@ int wal_open(const char *dir, const struct wal_options *o, uint64_t snap_index, 
 int wal_read(const char *dir, uint64_t snap_index, uint64_t snap_term, struct wal_recovered *rec,
 	     char *err, size_t cap)
 {
-	memset(rec, 0, sizeof(*rec));
 	struct wal *w = wal_alloc(dir, NULL);
-	int rc = list_segments(dir, w);
-	if (rc < 0 || w->n_segs == 0) {
-		errbuf_printf(err, cap, "wal: %s: %s", dir,
-			      rc < 0 ? strerror(-rc) : "no WAL segments");
-		wal_free(w);
-		return -1;
-	}
-	struct replay rp = {.snap_index = snap_index,
-			    .snap_term = snap_term,
-			    .rec = rec,
-			    .read_only = true,
-			    .err = err,
-			    .cap = cap};
-	rc = replay_all(w, &rp);
-	if (rc == 0)
-		rc = replay_finish(&rp, dir);
-	replay_free_ents_from(&rp, 0);
-	free(rp.ents);
-	free(rp.terms);
+	bool snap_in_log;
+	int rc = replay_dir(w, dir, snap_index, snap_term, true, rec, &snap_in_log, err, cap);
 	wal_free(w);
-	if (rc < 0)
-		wal_recovered_free(rec);
 	return rc;
 }
 

@@ -201,15 +201,8 @@ uint64_t store_bytes(const struct store *s)
 static uint64_t missing_bytes(const char *path, size_t from, size_t len, bool dir, size_t value_len)
 {
 	uint64_t total = 0;
-	size_t i = from;
-	while (i < len) {
-		while (i < len && path[i] == '/')
-			i++;
-		if (i >= len)
-			break;
-		size_t start = i;
-		while (i < len && path[i] != '/')
-			i++;
+	size_t i = from, start;
+	while (path_next(path, len, &i, &start)) {
 		size_t rest = i;
 		while (rest < len && path[rest] == '/')
 			rest++;
@@ -358,15 +351,8 @@ static void remove_node(struct store *s, struct snode *n, const char *path, size
 static struct snode *make_dirs(struct store *s, struct snode *dir, const char *path, size_t from,
 			       size_t to, uint64_t index)
 {
-	size_t i = from;
-	while (i < to) {
-		while (i < to && path[i] == '/')
-			i++;
-		if (i >= to)
-			break;
-		size_t start = i;
-		while (i < to && path[i] != '/')
-			i++;
+	size_t i = from, start;
+	while (path_next(path, to, &i, &start)) {
 		struct snode *d = snode_new_dir(path + start, i - start, index);
 		dir_add(dir, d);
 		s->bytes += snode_account(i - start, 0);

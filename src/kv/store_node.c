@@ -164,15 +164,8 @@ void dir_remove(struct snode *child)
 void snode_walk(struct snode *root, const char *path, size_t len, struct walk_result *out)
 {
 	struct snode *cur = root;
-	size_t i = 0;
-	for (;;) {
-		while (i < len && path[i] == '/')
-			i++;
-		if (i >= len)
-			break;
-		size_t start = i;
-		while (i < len && path[i] != '/')
-			i++;
+	size_t i = 0, start;
+	while (path_next(path, len, &i, &start)) {
 		if (!cur->is_dir) {
 			out->status = WALK_NOT_DIR;
 			out->node = cur;

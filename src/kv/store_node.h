@@ -128,4 +128,18 @@ static inline uint64_t snode_account(size_t name_len, size_t value_len)
 /* The accounted size of n and its whole subtree. */
 uint64_t snode_tree_bytes(const struct snode *n);
 
+/* The next component of path[..len) from *i: skips slashes, sets *start to
+ * the component's first byte and *i past its last. False when none is left. */
+static inline bool path_next(const char *path, size_t len, size_t *i, size_t *start)
+{
+	while (*i < len && path[*i] == '/')
+		(*i)++;
+	if (*i >= len)
+		return false;
+	*start = *i;
+	while (*i < len && path[*i] != '/')
+		(*i)++;
+	return true;
+}
+
 #endif /* CETCD_STORE_NODE_H */

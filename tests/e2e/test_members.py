@@ -15,6 +15,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cetcdtest import (run, eq, true, status, fresh_server, free_port,  # noqa: E402
                        http_request)
+from clustertest import wait_for  # noqa: E402
 
 
 def start_joiner(seed, name, url, peer_url):
@@ -31,17 +32,6 @@ def start_joiner(seed, name, url, peer_url):
     return proc, d
 
 
-def wait_for(fn, what, timeout=10.0):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        try:
-            v = fn()
-            if v:
-                return v
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 @fresh_server

@@ -21,22 +21,12 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cetcdtest import (run, eq, true, status, fresh_server, needs,  # noqa: E402
                        free_port, http_request, Server)
+from clustertest import wait_for  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 GAP_S = 6.0 if os.environ.get("CETCD_MEMBERSHIP_LONG") else 1.5
 
 
-def wait_for(fn, what, timeout=10.0, every=0.1):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        try:
-            v = fn()
-            if v:
-                return v
-        except OSError:
-            pass
-        time.sleep(every)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class Joiner:
