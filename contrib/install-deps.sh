@@ -12,8 +12,9 @@ PKGS="build-essential autoconf automake pkg-config libmicrohttpd-dev libjansson-
 if [ "$1" = "--test" ]; then
 	# gnutls-bin: certtool, which the TLS tests make their certificates with;
 	# python3-prometheus-client: the exposition-format parser of test_metrics.py;
-	# groff-base: groff, with which check_install.sh renders the man pages
-	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format gnutls-bin python3-prometheus-client groff-base"
+	# groff-base: groff, with which check_install.sh renders the man pages;
+	# clang + libclang-rt-14-dev: libFuzzer for the --enable-fuzzing build
+	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format gnutls-bin python3-prometheus-client groff-base clang libclang-rt-14-dev"
 fi
 missing=
 for p in $PKGS; do
