@@ -11,10 +11,12 @@ A sequence is generated from its seed alone (the parameters it picks, such
 as a prevIndex, come from etcd's earlier answers, which are deterministic),
 so a failure reproduces with the seed it prints:
 
-  CETCD_STORE_FUZZ_SEED=<seed> python3 tests/e2e/test_store_fuzz.py
+  CETCD_STORE_FUZZ_SEED=<seed> CETCD_STORE_FUZZ_SECONDS=0 \
+      python3 tests/e2e/test_store_fuzz.py -v
 
 Environment:
-  CETCD_STORE_FUZZ_SECONDS  run time (default 20; e.g. 600 for a long run)
+  CETCD_STORE_FUZZ_SECONDS  run time (default 20; e.g. 600 for a long run;
+                            0 runs exactly one sequence)
   CETCD_STORE_FUZZ_SEED     first seed (default: from the clock); sequence i
                             uses seed + i
   CETCD_STORE_FUZZ_STEPS    operations per sequence (default 60)
@@ -231,7 +233,8 @@ def run_sequence(seed, ref, other, steps, verbose, kind):
                                         lineterm="")
             lines += ["    " + x for x in list(diff)[2:]]
             lines.append("  reproduce: CETCD_STORE_FUZZ_SEED=%d CETCD_STORE_FUZZ_STEPS=%d "
-                         "python3 tests/e2e/test_store_fuzz.py" % (seed, steps))
+                         "CETCD_STORE_FUZZ_SECONDS=0 python3 tests/e2e/test_store_fuzz.py -v"
+                         % (seed, steps))
             return i + 1, "\n".join(lines)
     return steps, None
 
@@ -258,15 +261,15 @@ def main():
     t0 = time.time()
     nseq = nreq = 0
     report = None
-    while time.time() - t0 < secs and report is None:
+    while report is None:                   # at least one sequence
         n, report = run_sequence(seed0 + nseq, ref, other, steps, verbose, kind)
         nseq += 1
         nreq += n
-        if "CETCD_STORE_FUZZ_SEED" in os.environ and secs <= 0:
-            break
         if kind == "cetcd" and not other.alive():
             report = "FAIL cetcd died (exit %s) in seed %d:\n%s" % (
                 other.proc.returncode, seed0 + nseq - 1, other.log_tail(15))
+        if time.time() - t0 >= secs:
+            break
     if report:
         print(report)
     print("# %d sequences, %d operations per server, %.1f s, seeds %d..%d" %

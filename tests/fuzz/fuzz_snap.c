@@ -18,6 +18,7 @@
 
 #include "disk/snap.h"
 #include "fuzz.h"
+#include "fuzz_fs.h"
 #include "kv/auth.h"
 #include "kv/cluster.h"
 #include "kv/command.h"
@@ -59,6 +60,7 @@ static void make_dir(void)
 	snprintf(dir, sizeof(dir), "%s/cetcd-fuzz-snap-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	FUZZ_CHECK(mkdtemp(dir) != NULL);
 	atexit(remove_dir);
+	fuzz_fs_install();
 }
 
 static void dump(struct store *s, struct buf *out)

@@ -18,6 +18,7 @@
 
 #include "disk/wal.h"
 #include "fuzz.h"
+#include "fuzz_fs.h"
 #include "util/buf.h"
 #include "util/crc32c.h"
 #include "util/le.h"
@@ -59,6 +60,7 @@ static void make_dir(void)
 	snprintf(dir, sizeof(dir), "%s/cetcd-fuzz-wal-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	FUZZ_CHECK(mkdtemp(dir) != NULL);
 	atexit(remove_dir);
+	fuzz_fs_install();
 }
 
 static void frame(struct buf *seg, const uint8_t *payload, size_t len)
