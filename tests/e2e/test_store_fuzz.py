@@ -2,7 +2,8 @@
 """Differential fuzzer for the v2 store: random operation sequences (set,
 create/update with prevExist, CAS and CAD by value and index, mkdir, rm of
 keys and dirs with dir= and recursive=, TTLs and refreshes, in-order POST,
-gets recursive and sorted, waits answered from the event history) go to a
+gets recursive and sorted, waits answered from the event history, keys
+that expire: ttl=1, then both servers are polled until it is gone) go to a
 fresh real etcd 3.4 and a fresh cetcd in lockstep; every answer is compared
 after test_differential.py's normalisation (its norm(), imported: indexes
 rebased, expiration and ttl blurred, unsorted listings sorted).
@@ -38,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cetcdtest as ct  # noqa: E402
 import test_differential as td  # noqa: E402  (its normaliser; its script is not run)
 
-KEYS = ["/a", "/b", "/_h", "/d1", "/d1/a", "/d1/_h", "/d1/d2", "/d1/d2/b", "/d3", "/d3/c"]
+KEYS = ["/a", "/b", "/_h", "/d1", "/d1/a", "/d1/_h", "/d1/d2", "/d1/d2/b", "/d3", "/d3/c", ""]
 DIRS = ["/d1", "/d1/d2", "/d3", "/q"]
 TTLS = ["600", "1200", "3600"]
 
@@ -76,12 +77,15 @@ class Gen:
         return v
 
     def prev_value(self):
-        return self.r.choice(self.values) if self.r.random() < 0.8 else "nope"
+        c = self.r.random()
+        if c < 0.8:
+            return self.r.choice(self.values)
+        return "" if c < 0.85 else "nope"
 
     def prev_index(self):
         if self.indexes and self.r.random() < 0.8:
             return "{@%d}" % self.r.choice(self.indexes[-12:])
-        return str(self.r.choice([1, 2, 999999]))
+        return str(self.r.choice([0, 1, 2, 999999, -1]))
 
     def ttl(self, f):
         c = self.r.random()
@@ -116,6 +120,12 @@ class Gen:
         r = self.r
         c = r.random()
         f, q = [], []
+        if r.random() < 0.012:                          # a key that expires now
+            key = self.p + r.choice(["/a", "/d1/a", "/d3/c", "/e"])
+            st = {"kind": "req", "method": "PUT", "path": key, "q": None,
+                  "f": "value=" + quote(self.value()) + "&ttl=1", "body": None,
+                  "headers": None, "note": "", "expire": True}
+            return st
         if c < 0.22:                                    # set / create / update
             method, key = "PUT", self.key()
             f.append("value=" + quote(self.value()))
@@ -169,10 +179,13 @@ class Gen:
                 q.append("recursive=true")
         elif c < 0.72:                                  # compare-and-delete
             method, key = "DELETE", self.key()
-            if r.random() < 0.6:
+            w = r.random()
+            if w < 0.6:
                 q.append("prevValue=" + quote(self.prev_value()))
-            else:
+            if w >= 0.4:
                 q.append("prevIndex=" + self.prev_index())
+            if r.random() < 0.1:
+                q.append(r.choice(["dir=true", "recursive=true"]))
         elif c < 0.80 and self.events:                  # a wait the history answers
             k, idx = r.choice(self.events[-20:])
             if r.random() < 0.5:
@@ -187,10 +200,26 @@ class Gen:
                 q.append("recursive=true")
             if r.random() < 0.5:
                 q.append("sorted=true")
+            if r.random() < 0.1:
+                q.append("quorum=true")
         st = {"kind": "req", "method": method, "path": key, "q": "&".join(q) or None,
               "f": "&".join(f) if method in ("PUT", "POST") else None,
               "body": None, "headers": None, "note": ""}
         return st
+
+
+def wait_expired(st, servers, limit=8.0):
+    """After a write with ttl=1: waits (bounded) until both servers have
+    expired the key, so that the next steps see the same state whenever
+    each server's expiry sweep ran. These polls are not compared."""
+    deadline = time.time() + limit
+    for srv in servers:
+        while time.time() < deadline:
+            r = td.do_req(srv, {"method": "GET", "path": st["path"], "q": None, "f": None},
+                          srv.base, timeout=2.0)
+            if getattr(r, "status", 0) == 404:
+                break
+            time.sleep(0.2)
 
 
 def rebase(srv):
@@ -225,6 +254,8 @@ def run_sequence(seed, ref, other, steps, verbose, kind):
         done.append(td.describe(st))
         if verbose:
             print("  %3d %s -> %s" % (i, td.describe(st), json.dumps(a, sort_keys=True)[:200]))
+        if a == b and st.get("expire") and getattr(ra, "status", 0) in (200, 201):
+            wait_expired(st, (ref, other))
         if a != b:
             lines = ["FAIL seed %d step %d: %s" % (seed, i, td.describe(st)),
                      "  sequence (prefix %s, {@N} = index at the start + N):" % prefix]
