@@ -267,6 +267,10 @@ def run_sequence(seed, ref, other, steps, verbose, kind):
                          "CETCD_STORE_FUZZ_SECONDS=0 python3 tests/e2e/test_store_fuzz.py -v"
                          % (seed, steps))
             return i + 1, "\n".join(lines)
+    # nothing of this sequence may expire during a later one (a long run
+    # outlives the TTLs, and each server's sweep runs at its own time)
+    for srv in (ref, other):
+        srv.request("DELETE", ct.kpath(prefix), {"recursive": "true"}, timeout=5.0)
     return steps, None
 
 
