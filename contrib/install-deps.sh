@@ -15,8 +15,9 @@ if [ "$1" = "--test" ]; then
 	# groff-base: groff, with which check_install.sh renders the man pages;
 	# dnsmasq-base: the loopback DNS server of test_discovery.py (SRV records;
 	# the binary only, no service);
-	# nftables: nft, with which test_partitions.py drops packets at random (loss)
-	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format gnutls-bin python3-prometheus-client groff-base dnsmasq-base nftables"
+	# nftables: nft, with which test_partitions.py drops packets at random (loss);
+	# clang + libclang-rt-14-dev: libFuzzer for the --enable-fuzzing build
+	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format gnutls-bin python3-prometheus-client groff-base dnsmasq-base nftables clang libclang-rt-14-dev"
 fi
 missing=
 for p in $PKGS; do

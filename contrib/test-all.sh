@@ -4,7 +4,11 @@
 # both builds, then `make distcheck` in the plain build (the tarball builds,
 # passes the quick test set -- all but the e2e tests, plus the keys e2e test --
 # from a read-only source tree, installs and uninstalls; CETCD_TEST_DISTCHECK=no
-# skips it). Ends with one line "N passed, N failed".
+# skips it), then, when clang is installed, a third build with libFuzzer
+# (configure CC=clang --enable-fuzzing) that runs `make fuzz-smoke`: each fuzz
+# target for CETCD_FUZZ_SECONDS (default 30), two at a time, about 3 minutes
+# with the build (CETCD_TEST_FUZZ=no skips it; doc/testing.md). Ends with one
+# line "N passed, N failed".
 # Exit 0 only if all pass.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,12 +50,34 @@ if [ "${CETCD_TEST_DISTCHECK:-yes}" = yes ] && [ -d "$work/plain" ]; then
 		tail -60 "$work/plain/distcheck.log"
 	fi
 fi
+fuzzpass=0
+fuzzfail=0
+if [ "${CETCD_TEST_FUZZ:-yes}" = yes ] && command -v clang >/dev/null 2>&1; then
+	echo "== fuzz build (clang, libFuzzer): make fuzz-smoke"
+	mkdir -p "$work/fuzz"
+	cd "$work/fuzz"
+	if "$top/configure" -q CC=clang --enable-fuzzing &&
+		make -j"$(nproc)" fuzz-smoke FUZZ_SECONDS="${CETCD_FUZZ_SECONDS:-30}" >fuzz-smoke.log 2>&1; then
+		grep '^ok ' fuzz-smoke.log || true
+	else
+		status=1
+		echo "---- fuzz-smoke failed:"
+		grep -v '^    #' fuzz-smoke.log | tail -60
+	fi
+	fuzzpass=$(grep -c '^ok ' fuzz-smoke.log 2>/dev/null || true)
+	fuzzfail=$(grep -c '^FAIL ' fuzz-smoke.log 2>/dev/null || true)
+	cd "$top"
+elif [ "${CETCD_TEST_FUZZ:-yes}" = yes ]; then
+	echo "== fuzz build skipped: clang is not installed"
+fi
 # count from automake's .trs files (one per test program; a distcheck that
 # passed has removed its own)
 results=$(find "$work" -name '*.trs' -exec grep -h '^:test-result:' {} +)
 pass=$(echo "$results" | grep -c 'PASS' || true)
 fail=$(echo "$results" | grep -c 'FAIL\|ERROR' || true)
 skip=$(echo "$results" | grep -c 'SKIP' || true)
+pass=$((pass + ${fuzzpass:-0}))
+fail=$((fail + ${fuzzfail:-0}))
 rm -rf "$work"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$status" = 0 ] && [ "$fail" = 0 ]

@@ -596,6 +596,16 @@ static int replay_entry(struct replay *rp, const char *path, uint64_t off, const
 		return -1;
 	}
 	replay_truncate(rp, e.index);
+	/* terms never decrease along a Raft log: a record saying otherwise
+	 * (with a valid CRC) is corruption, not a log to hand to Raft */
+	uint64_t prev_term;
+	if (replay_term_at(rp, e.index - 1, &prev_term) && prev_term > e.term) {
+		errbuf_printf(rp->err, rp->cap,
+			      "wal: %s: offset %" PRIu64 ": entry %" PRIu64 " has term %" PRIu64
+			      ", below term %" PRIu64 " of the entry before it",
+			      path, off, e.index, e.term, prev_term);
+		return -1;
+	}
 	if (rp->n_terms == rp->cap_terms) {
 		rp->cap_terms = rp->cap_terms ? rp->cap_terms * 2 : 1024;
 		rp->terms = xrealloc(rp->terms, rp->cap_terms * sizeof(*rp->terms));

@@ -91,9 +91,8 @@ static char **json_strings(json_t *arr, size_t *n)
 	return v;
 }
 
-/* Fills c from the JSON list; returns our id (0 if not listed). */
-static uint64_t table_from_json(const char *json, size_t len, char *const *own_urls, size_t n_own,
-				struct cluster *c)
+uint64_t join_table_from_json(const char *json, size_t len, char *const *own_urls, size_t n_own,
+			      struct cluster *c)
 {
 	struct buf q = BUF_INIT;
 	json_quote_numbers(json, len, &q);
@@ -134,8 +133,8 @@ int join_existing_cluster(const struct cluster *initial, char *const *own_peer_u
 			uint64_t id = 0;
 			struct cluster fresh = {0};
 			if (!own && fetch_members(m->peer_urls[u], tls, &f) == 0)
-				id = table_from_json(f.body.data, f.body.len, own_peer_urls, n_own,
-						     &fresh);
+				id = join_table_from_json(f.body.data, f.body.len, own_peer_urls,
+							  n_own, &fresh);
 			buf_free(&f.body);
 			if (id != 0) {
 				fresh.id = f.cluster_id;

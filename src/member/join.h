@@ -25,4 +25,10 @@ struct join_result {
 int join_existing_cluster(const struct cluster *initial, char *const *own_peer_urls, size_t n_own,
 			  const struct http_client_tls *tls, struct join_result *out);
 
+/* The member table in a peer's GET /members answer (JSON, uint64 ids as
+ * numbers) into c; returns the id of the member whose peer URLs include one
+ * of own_urls (0 if none). Exposed for tests/fuzz/fuzz_members.c. */
+uint64_t join_table_from_json(const char *json, size_t len, char *const *own_urls, size_t n_own,
+			      struct cluster *c);
+
 #endif /* CETCD_JOIN_H */

@@ -458,7 +458,7 @@ def cas_cause(v, base, st):
     pi = (params.get("prevIndex") or [""])[0]
     if not pi:
         return v
-    m = re.match(r"^(.*)\[(\d+) != (\d+)\]$", v)
+    m = re.match(r"^(.*)\[(\d+) != (\d+)\]$", v, re.S)  # values may hold newlines
     if not m:
         return v
     pv = (params.get("prevValue") or [None])[0]
