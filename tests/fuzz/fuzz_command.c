@@ -1,7 +1,8 @@
 /* fuzz_command.c - libFuzzer target: the replicated command decoder
  * (kv/command.c: command_decode and what apply reads out of a decoded
- * payload: the published member, the configuration context, the auth
- * operation). Input: one payload, as a log entry carries it.
+ * payload: the published member, a member's new peer URLs, the
+ * configuration context, the auth operation). Input: one payload, as a
+ * log entry carries it.
  * Invariants: a payload that decodes re-encodes to bytes y that decode
  * again and re-encode to exactly y (encode(decode(y)) == y); the
  * CMD_CONF quick test agrees with the decoder; a decoded write applied to
@@ -34,6 +35,14 @@ static bool encode_again(const struct command *c, struct buf *out)
 		bool ok = command_publish_member(c, &one) == 0;
 		if (ok)
 			command_encode_publish(out, &one.members[0]);
+		cluster_free(&one);
+		return ok;
+	}
+	case CMD_UPDATE: {
+		struct cluster one = {0};
+		bool ok = command_update_member(c, &one) == 0;
+		if (ok)
+			command_encode_update(out, c->member_id, c->req_id, &one.members[0]);
 		cluster_free(&one);
 		return ok;
 	}

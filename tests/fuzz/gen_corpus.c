@@ -299,6 +299,8 @@ static void command(void)
 	sample_table(&t);
 	command_encode_publish(&b, &t.members[0]);
 	seed_buf(&b);
+	command_encode_update(&b, 7, 11, &t.members[1]);
+	seed_buf(&b);
 	command_encode_conf(&b, 7, 9, 1, t.members[1].id, &t);
 	seed_buf(&b);
 	command_encode_conf(&b, 7, 10, 3, t.members[1].id, NULL);
