@@ -85,7 +85,7 @@ static void commit_all(struct wal_recovered *rec)
 		return;
 	log_info("etcdserver",
 		 "committing %zu WAL entries past the logged commit index %" PRIu64
-		 " (etcd discards them; cetcd logs the commit index lazily, so they may have "
+		 " (etcd discards them; the logged commit index is not synced, so they may have "
 		 "been committed and answered)",
 		 past, rec->hard_state.commit);
 	rec->hard_state.commit = rec->entries[rec->n_entries - 1].index;
