@@ -10,7 +10,6 @@
  * the restored store answers reads and expires its TTLs; replacing a
  * store that holds data gives the same store as reading into an empty one,
  * and a failed replace leaves the store as it was. */
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,41 +26,6 @@
 #include "util/buf.h"
 
 #define NOW_NS 1700000000000000000LL
-
-static char dir[256];
-
-static void clear_dir(void)
-{
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return;
-	struct dirent *e;
-	char path[600];
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-}
-
-static void remove_dir(void)
-{
-	clear_dir();
-	rmdir(dir);
-}
-
-static void make_dir(void)
-{
-	if (dir[0])
-		return;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof(dir), "%s/cetcd-fuzz-snap-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	FUZZ_CHECK(mkdtemp(dir) != NULL);
-	atexit(remove_dir);
-	fuzz_fs_install();
-}
 
 static void dump(struct store *s, struct buf *out)
 {
@@ -180,7 +144,7 @@ static void check_state(const void *data, size_t len)
 static void write_file(const char *name, const void *data, size_t len)
 {
 	char path[600];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", fuzz_dir, name);
 	FILE *f = fopen(path, "wb");
 	FUZZ_CHECK(f != NULL);
 	FUZZ_CHECK(len == 0 || fwrite(data, 1, len, f) == len);
@@ -189,17 +153,17 @@ static void write_file(const char *name, const void *data, size_t len)
 
 static void check_file(const uint8_t *data, size_t len, bool saved)
 {
-	make_dir();
-	clear_dir();
+	fuzz_make_dir("snap");
+	fuzz_clear_dir();
 	char err[512] = "";
 	if (saved) {
 		struct raft_snapshot_meta m = {.index = 5, .term = 1};
-		FUZZ_CHECK(snap_save(dir, &m, data, len, err, sizeof(err)) == 0);
+		FUZZ_CHECK(snap_save(fuzz_dir, &m, data, len, err, sizeof(err)) == 0);
 	} else {
 		write_file("0000000000000001-0000000000000005.snap", data, len);
 	}
 	struct snap_loaded l;
-	int rc = snap_load(dir, UINT64_MAX, &l, err, sizeof(err));
+	int rc = snap_load(fuzz_dir, UINT64_MAX, &l, err, sizeof(err));
 	FUZZ_CHECK(rc >= 0);
 	if (saved) {
 		FUZZ_CHECK(rc == 1 && l.snap.meta.index == 5 && l.snap.meta.term == 1);
@@ -209,7 +173,7 @@ static void check_file(const uint8_t *data, size_t len, bool saved)
 		check_state(l.snap.data, l.snap.len);
 		snap_loaded_free(&l);
 	}
-	clear_dir();
+	fuzz_clear_dir();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -10,7 +10,6 @@
  * index + 1, the commit index is clamped to the last one; closing and
  * opening again gives the same log with nothing to repair; an entry
  * appended after it is there after another reopen. */
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,41 +26,6 @@
 #define MAX_SEGS  4
 #define MEMBER_ID 0x1111
 #define CLUSTER	  0x2222
-
-static char dir[256];
-
-static void clear_dir(void)
-{
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return;
-	struct dirent *e;
-	char path[600];
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-}
-
-static void remove_dir(void)
-{
-	clear_dir();
-	rmdir(dir);
-}
-
-static void make_dir(void)
-{
-	if (dir[0])
-		return;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof(dir), "%s/cetcd-fuzz-wal-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	FUZZ_CHECK(mkdtemp(dir) != NULL);
-	atexit(remove_dir);
-	fuzz_fs_install();
-}
 
 static void frame(struct buf *seg, const uint8_t *payload, size_t len)
 {
@@ -91,7 +55,7 @@ static void meta(struct buf *seg, uint64_t seq, uint64_t first)
 static void write_file(uint64_t seq, uint64_t first, const void *data, size_t len)
 {
 	char path[600];
-	snprintf(path, sizeof(path), "%s/%016llx-%016llx.wal", dir, (unsigned long long)seq,
+	snprintf(path, sizeof(path), "%s/%016llx-%016llx.wal", fuzz_dir, (unsigned long long)seq,
 		 (unsigned long long)first);
 	FILE *f = fopen(path, "wb");
 	FUZZ_CHECK(f != NULL);
@@ -162,7 +126,7 @@ static void reopen_and_append(const struct wal_recovered *first, uint64_t si, ui
 	struct wal *w = NULL;
 	struct wal_recovered rec = {0};
 	char err[512];
-	FUZZ_CHECK(wal_open(dir, &o, si, st, &w, &rec, err, sizeof(err)) == 0);
+	FUZZ_CHECK(wal_open(fuzz_dir, &o, si, st, &w, &rec, err, sizeof(err)) == 0);
 	FUZZ_CHECK(rec.torn_bytes == 0);
 	same_log(first, &rec);
 	uint64_t last = rec.n_entries ? rec.entries[rec.n_entries - 1].index : si;
@@ -175,7 +139,7 @@ static void reopen_and_append(const struct wal_recovered *first, uint64_t si, ui
 	FUZZ_CHECK(wal_close(w, err, sizeof(err)) == 0);
 	struct wal_recovered again = {0};
 	w = NULL;
-	FUZZ_CHECK(wal_open(dir, &o, si, st, &w, &again, err, sizeof(err)) == 0);
+	FUZZ_CHECK(wal_open(fuzz_dir, &o, si, st, &w, &again, err, sizeof(err)) == 0);
 	FUZZ_CHECK(again.n_entries == rec.n_entries + 1);
 	const struct raft_entry *got = &again.entries[again.n_entries - 1];
 	FUZZ_CHECK(got->index == last + 1 && got->len == 4 && memcmp(got->data, "fuzz", 4) == 0);
@@ -188,8 +152,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 3)
 		return 0;
-	make_dir();
-	clear_dir();
+	fuzz_make_dir("wal");
+	fuzz_clear_dir();
 	struct fuzz_in in = {data + 3, size - 3};
 	uint64_t si = data[1] % 8, st = si ? data[2] % 4 : 0;
 	if (data[0] & 1)
@@ -200,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wal *w = NULL;
 	struct wal_recovered rec = {0};
 	char err[512] = "";
-	if (wal_open(dir, &o, si, st, &w, &rec, err, sizeof(err)) == 0) {
+	if (wal_open(fuzz_dir, &o, si, st, &w, &rec, err, sizeof(err)) == 0) {
 		check_log(&rec, si);
 		FUZZ_CHECK(wal_close_trim(w, err, sizeof(err)) == 0);
 		reopen_and_append(&rec, si, st);
@@ -208,6 +172,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(w == NULL && rec.n_entries == 0 && err[0] != '\0');
 	}
 	wal_recovered_free(&rec);
-	clear_dir();
+	fuzz_clear_dir();
 	return 0;
 }
