@@ -50,6 +50,7 @@ struct node {
 	uint64_t snap_bytes;	   /* size of the newest snapshot (0: none yet) */
 	uint64_t applied_bytes;	   /* bytes of entries applied since snap_index */
 	struct snap_job *snap_job; /* a forked snapshot save in progress */
+	uint64_t snap_job_index;   /* the index snap_job saves */
 	struct loop_fd *snap_watch;
 	uint64_t snap_started_us;	    /* when snap_job was forked */
 	struct prom_hist snap_save_seconds; /* fork to saved, per snapshot (node.h) */

@@ -117,6 +117,7 @@ static void on_snapshot_done(void *ctx, uint32_t events)
 		log_error("etcdserver", "snapshot save failed: %s (will retry)", err);
 		return;
 	}
+	log_info("etcdserver", "saved snapshot at index %" PRIu64, n->snap_job_index);
 	if (snap_purge(n->snap_dir, (unsigned)n->srv->opts.max_snapshots, err, sizeof(err)) < 0)
 		log_warn("pkg/fileutil", "snapshot purge: %s", err);
 	/* WAL segments wholly before the oldest kept snapshot are not needed */
@@ -139,6 +140,10 @@ static int write_state_stream(struct snap_writer *sw, void *arg)
 	buf_free(&head);
 	return rc == 0 ? store_snapshot_write_stream(srv->store, emit_to_writer, sw) : rc;
 }
+
+/* Entries kept in the log after a snapshot for slow followers, as etcd's
+ * SnapshotCatchUpEntries. */
+#define SNAP_TRAILING_ENTRIES 5000u
 
 /* A snapshot rewrites the whole store. Taken every snapshot_count entries
  * alone, a large store under heavy writes would be rewritten back to back
@@ -171,13 +176,17 @@ void snapshot_maybe_take(struct node *n)
 {
 	if (!snapshot_due(n))
 		return;
+	log_info("etcdserver", "start to snapshot (applied: %" PRIu64 ", lastsnap: %" PRIu64 ")",
+		 n->applied, n->snap_index);
 	struct raft_event ev = node_event(RAFT_EV_SNAPSHOT);
 	ev.u.snapshot.index = n->applied;
-	ev.u.snapshot.trailing = 5000; /* entries kept for slow followers, as etcd */
+	ev.u.snapshot.trailing = SNAP_TRAILING_ENTRIES;
 	struct raft_snapshot_meta meta;
 	char err[512];
 	if (node_step(n, &ev) != RAFT_OK || !raft_snapshot_meta(n->raft, &meta))
 		return;
+	log_info("etcdserver", "compacted raft log at %" PRIu64,
+		 meta.index > SNAP_TRAILING_ENTRIES ? meta.index - SNAP_TRAILING_ENTRIES : 1);
 	if (snap_save_async(n->snap_dir, &meta, write_state_stream, n->srv, &n->snap_job, err,
 			    sizeof(err)) != 0) {
 		log_error("etcdserver", "snapshot at %llu: %s", (unsigned long long)meta.index,
@@ -185,6 +194,7 @@ void snapshot_maybe_take(struct node *n)
 		return;
 	}
 	n->snap_index = meta.index;
+	n->snap_job_index = meta.index;
 	n->applied_bytes = 0;
 	n->snap_started_us = clock_mono_us();
 	n->snap_watch =

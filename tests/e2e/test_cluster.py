@@ -122,10 +122,15 @@ def check_acked(members, prefix, acked):
 
 
 def new_leader_time(c, old, t_kill, limit):
-    """Wait for a leader other than `old`; return seconds since t_kill."""
+    """Wait for a leader other than `old`; return seconds since t_kill.
+    The bound is loose on purpose: a follower waits a randomized 1-2
+    election timeouts, a pre-vote can be refused by a peer that heard the
+    old leader less than one timeout ago, a split vote costs one more
+    round, and CI machines are loaded. The failover time itself is a
+    benchmark figure (contrib/bench/scenarios/cluster.py), not a test's."""
     lm = c.wait_leader(limit + 2.0, not_member=old)
     dt = time.time() - t_kill
-    true(dt <= limit, "new leader %s after %.2fs > %.2fs (3 election timeouts)" %
+    true(dt <= limit, "new leader %s after %.2fs > %.2fs (5 election timeouts)" %
          (lm.name, dt, limit))
     return lm, dt
 
@@ -239,7 +244,7 @@ def test_leader_kill_under_writes():
     acked_before = len(w.acked)
     t_kill = time.time()
     c.kill(old)
-    lm, dt = new_leader_time(c, old, t_kill, 3 * c.election_s)
+    lm, dt = new_leader_time(c, old, t_kill, 5 * c.election_s)
     t_lead = time.time()
     # writes in flight at the kill may hang until the client timeout (3 s);
     # wait (bounded) for acks after the election, then write a little more
@@ -344,7 +349,7 @@ def test_five_members_two_dead():
     t_kill = time.time()
     c.kill(lm)
     c.kill(other)
-    nl, dt = new_leader_time(c, lm, t_kill, 3 * c.election_s)
+    nl, dt = new_leader_time(c, lm, t_kill, 5 * c.election_s)
     log("killed %s (leader) and %s; %s leads after %.2fs" % (lm.name, other.name,
                                                            nl.name, dt))
     for m in c.live():
