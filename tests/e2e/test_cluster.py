@@ -480,7 +480,7 @@ def test_partitioned_leader():
     t_cut = time.time()
     lab.isolate(old.idx)
     rest = [m for m in c if m is not old]
-    deadline = t_cut + 3 * c.election_s + 2
+    deadline = t_cut + 5 * c.election_s + 2
     nl = None
     while time.time() < deadline and nl is None:
         st = [m.stats_self() or {} for m in rest]
@@ -490,7 +490,7 @@ def test_partitioned_leader():
         time.sleep(0.05)
     dt = time.time() - t_cut
     true(nl is not None, "the majority elected no leader within %.1fs" % dt)
-    true(dt <= 3 * c.election_s + 0.3, "majority leader after %.2fs" % dt)
+    true(dt <= 5 * c.election_s, "majority leader after %.2fs" % dt)
     r = rest[0].put("/part/k", {"value": "during"}, timeout=10)
     status(r, 200, "write through the majority")
     # plain GETs are served locally, even by the cut-off member (stale)

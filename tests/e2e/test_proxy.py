@@ -476,18 +476,19 @@ def _wait_hdrs(p, path):
 @needs("cetcd")
 def test_long_poll_headers_at_once():
     """A long poll's response headers reach the client before any event
-    (< 500 ms); the event follows within 300 ms of its PUT."""
+    (< 2 s: without the early flush they would wait for the event); the
+    event follows within 1.5 s of its PUT (bounds loose for loaded CI)."""
     c = start_or_skip(3)
     p = start_proxy(c)
     conn, r, dt = _wait_hdrs(p, kpath("/w/lp") + "?wait=true")
     try:
-        true(dt < 0.5, "headers after %.3fs" % dt)
+        true(dt < 2.0, "headers after %.3fs" % dt)
         eq(r.status, 200, "long poll status")
         time.sleep(0.3)
         t0 = time.time()
         status(c[0].put("/w/lp", {"value": "1"}), 201, "the write")
         ev = json.loads(r.read().decode())
-        true(time.time() - t0 < 0.3, "event %.3fs after the PUT" % (time.time() - t0))
+        true(time.time() - t0 < 1.5, "event %.3fs after the PUT" % (time.time() - t0))
         eq((ev["action"], ev["node"]["value"]), ("set", "1"), "event")
     finally:
         conn.close()
@@ -495,18 +496,19 @@ def test_long_poll_headers_at_once():
 
 @needs("cetcd")
 def test_stream_events_at_once():
-    """stream=true through the proxy: headers < 500 ms, and each of 5 events
-    (one PUT every 400 ms) reaches the client within 300 ms of its PUT."""
+    """stream=true through the proxy: headers < 2 s, and each of 4 events
+    (one PUT every 1.2 s) reaches the client within 0.9 s of its PUT: an
+    event held back until the next one would be 1.2 s late."""
     c = start_or_skip(3)
     p = start_proxy(c)
     conn, r, dt = _wait_hdrs(p, kpath("/w/st") + "?wait=true&stream=true")
     try:
-        true(dt < 0.5, "headers after %.3fs" % dt)
+        true(dt < 2.0, "headers after %.3fs" % dt)
         eq(r.status, 200, "stream status")
         conn.sock.settimeout(3.0)
         lags = []
-        for i in range(5):
-            time.sleep(0.4)
+        for i in range(4):
+            time.sleep(1.2)
             t0 = time.time()
             w = c[i % 3].put("/w/st", {"value": str(i)})
             true(w.status in (200, 201), "write %d: %d" % (i, w.status))
@@ -517,7 +519,7 @@ def test_stream_events_at_once():
             lags.append(time.time() - t0)
             eq(json.loads(line.decode())["node"]["value"], str(i), "event %d" % i)
         log("per-event lag: %s" % ", ".join("%.0f ms" % (x * 1000) for x in lags))
-        true(max(lags) < 0.3, "an event later than 300 ms: %s" % lags)
+        true(max(lags) < 0.9, "an event later than 900 ms: %s" % lags)
     finally:
         conn.close()
 
@@ -682,7 +684,8 @@ def test_loop_is_refused():
 def test_huge_body_and_slow_client_do_not_stall_others():
     """While one client sends a 10 MB PUT and another sends its request
     headers one byte every 100 ms, GETs through the same proxy keep
-    answering in < 500 ms each."""
+    answering in < 1.5 s each (a stall would last as long as the upload or
+    the slow request: seconds)."""
     c = start_or_skip(3)
     p = start_proxy(c)
     status(p.put("/bad/k", {"value": "v"}), 201, "seed")
@@ -732,7 +735,7 @@ def test_huge_body_and_slow_client_do_not_stall_others():
         for t in ts:
             t.join(25)
     log("%d GETs, slowest %.0f ms; huge PUT: %s" % (n, worst * 1000, out.get("huge")))
-    true(worst < 0.5, "a GET took %.3fs" % worst)
+    true(worst < 1.5, "a GET took %.3fs" % worst)
     true(p.alive(), "proxy still running")
     status(p.get("/bad/k"), 200, "GET after")
 
