@@ -8,7 +8,7 @@ if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 # One TLS library in the process: libmicrohttpd uses GnuTLS, so libcurl is its
 # GnuTLS flavour too (libcurl4-gnutls-dev; it replaces libcurl4-openssl-dev).
 # libcrypt-dev is libxcrypt (password hashes of the v2 auth API).
-PKGS="build-essential autoconf automake pkg-config libmicrohttpd-dev libjansson-dev libcurl4-gnutls-dev libgnutls28-dev libcrypt-dev libjemalloc-dev"
+PKGS="build-essential autoconf automake pkg-config libmicrohttpd-dev libjansson-dev libcurl4-gnutls-dev libgnutls28-dev libcrypt-dev libyaml-dev libjemalloc-dev"
 if [ "$1" = "--test" ]; then
 	# gnutls-bin: certtool, which the TLS tests make their certificates with;
 	# python3-prometheus-client: the exposition-format parser of test_metrics.py;

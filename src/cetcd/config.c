@@ -1,8 +1,9 @@
 /* config.c - the engine: etcd 3.4's command line (Go's flag.FlagSet
  * parseOne: -f, --f, -f=v, -f v, bools, "--", -h/--help) and its ETCD_*
  * variables (pkg/flags.SetFlagsFromEnv + verifyEnv), with the precedence
- * cetcd promises: a flag beats its variable, which beats the default. Runs
- * the steps of config_parse in etcd's order. Messages and exit statuses
+ * cetcd promises: a flag beats its variable, which beats the default; or,
+ * with --config-file / ETCD_CONFIG_FILE, etcd's YAML file instead of both
+ * (config_file.c). Runs the steps of config_parse in etcd's order. Messages and exit statuses
  * were compared with etcd 3.4.23 itself (tests/unit/test_config.c pins
  * them). The flag table is config_table.c; setting one value is
  * config_value.c. */
@@ -306,6 +307,61 @@ static int parse_args(struct pstate *ps, int argc, char *const argv[])
 	return 0;
 }
 
+/* --config-file, else ETCD_CONFIG_FILE (read apart: the other variables
+ * are ignored when there is a file). A new string, or NULL. */
+static char *config_file_path(const struct config *c, char *const envp[])
+{
+	const char *v = c->config_file[0] ? c->config_file : env_get(envp, "ETCD_CONFIG_FILE");
+
+	return v && *v ? xstrdup(v) : NULL;
+}
+
+/* etcd's configFromFile: the file replaces the command line and the
+ * environment, over the defaults. Returns an enum config_file_rc. */
+static int load_file(struct config *c, const char *path, char *err, size_t cap)
+{
+	config_free(c);
+	config_init_defaults(c);
+	const struct flag_def *f = flag_lookup("config-file", strlen("config-file"));
+	config_set_value(c, f, path, err, cap);
+	flag_state(c, f)->origin = ORIGIN_FLAG;
+
+	enum config_file_rc rc = config_load_file(c, path, err, cap);
+	if (rc != CONFIG_FILE_OK && rc != CONFIG_FILE_INVALID)
+		return rc; /* etcd exits inside configFromFile */
+	char *q = go_quoted(path);
+	log_info(
+		"etcdmain",
+		"Loading server configuration from %s. Other configuration command line flags and environment variables will be ignored if provided.",
+		q);
+	free(q);
+	if (rc == CONFIG_FILE_OK)
+		config_derive_file(c);
+	return rc;
+}
+
+/* The ways etcd ends on a bad configuration file. */
+static int file_fail(struct pstate *ps, int rc, const char *msg)
+{
+	switch (rc) {
+	case CONFIG_FILE_STDERR:
+		fprintf(ps->err, "%s\n", msg);
+		break;
+	case CONFIG_FILE_LOGGED:
+		log_info(NULL, "%s", msg);
+		break;
+	case CONFIG_FILE_PANIC:
+		log_crit("pkg/flags", "%s", msg);
+		fprintf(ps->err, "panic: %s\n", msg);
+		ps->c->exit_code = 2;
+		return -1;
+	default:
+		return verify_fail(ps, msg, false);
+	}
+	ps->c->exit_code = 1;
+	return -1;
+}
+
 int config_parse(struct config *c, int argc, char *const argv[], char *const envp[], FILE *out,
 		 FILE *err)
 {
@@ -322,9 +378,17 @@ int config_parse(struct config *c, int argc, char *const argv[], char *const env
 		c->exit_code = 0;
 		return 1;
 	}
-	if (apply_env(c, envp, msg, sizeof msg) < 0)
-		return verify_fail(&ps, msg, false);
-	config_derive(c);
+	char *file = config_file_path(c, envp);
+	if (file) {
+		rc = load_file(c, file, msg, sizeof msg);
+		free(file);
+		if (rc < 0)
+			return file_fail(&ps, rc, msg);
+	} else {
+		if (apply_env(c, envp, msg, sizeof msg) < 0)
+			return verify_fail(&ps, msg, false);
+		config_derive(c);
+	}
 	rc = config_validate(c, ps.err, msg, sizeof msg);
 	if (rc != 0)
 		return verify_fail(&ps, msg, rc == 1);

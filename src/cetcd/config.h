@@ -144,7 +144,7 @@ struct config {
 	bool force_new_cluster;
 
 	/* --- misc --- */
-	char *config_file; /* --config-file / ETCD_CONFIG_FILE (unsupported) */
+	char *config_file; /* --config-file / ETCD_CONFIG_FILE: a YAML file instead of flags */
 	bool print_version;
 
 	/* Flags cetcd accepts but does not act on (see config_unsupported). */

@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* etcd's layout, cetcd's words: only what cetcd runs (no gateway, no
- * grpc-proxy, no --config-file). */
+ * grpc-proxy). */
 const char config_usage_line[] =
 	"Usage:\n"
 	"\n"
@@ -19,7 +19,11 @@ const char config_usage_line[] =
 	"\n"
 	"  cetcd -h | --help\n"
 	"    Show the help information about cetcd: every flag etcd 3.4 accepts, with\n"
-	"    its ETCD_* variable, grouped as etcd groups them, and what cetcd does with it.\n";
+	"    its ETCD_* variable, grouped as etcd groups them, and what cetcd does with it.\n"
+	"\n"
+	"  cetcd --config-file\n"
+	"    Path to the server configuration file (etcd's YAML). Note that if a configuration\n"
+	"    file is provided, other command line flags and environment variables will be ignored.\n";
 
 static const char *const section_title[S_COUNT] = {
 	[S_HIDDEN] = "Also accepted (registered by etcd 3.4, not listed by its --help):",

@@ -4,6 +4,7 @@
  *   config_table.c            the flag table (data) and the support texts
  *   config_value.c            one flag value: Go flag.Value.Set per type
  *   config.c                  the engine: argv, ETCD_* env, precedence
+ *   config_file.c             --config-file: etcd's YAML file instead
  *   config_validate.c         etcd's checks and derived values
  *   config_initial_cluster.c  --initial-cluster and the bootstrap check
  *   config_unsupported.c      flags cetcd accepts but does not act on
@@ -82,7 +83,8 @@ const char *flag_unsupported_why(const struct flag_def *f);
 enum origin {
 	ORIGIN_DEFAULT = 0,
 	ORIGIN_FLAG,
-	ORIGIN_ENV
+	ORIGIN_ENV,
+	ORIGIN_FILE
 };
 
 struct config_flag_state {
@@ -109,11 +111,29 @@ bool config_value_eq(const struct config *a, const struct config *b, const struc
 /* Defaults for every flag; c need not be initialised. */
 void config_init_defaults(struct config *c);
 
+/* ---- the configuration file (config_file.c) ---------------------------- */
+
+/* How config_load_file fails, as etcd does. */
+enum config_file_rc {
+	CONFIG_FILE_OK = 0,
+	CONFIG_FILE_INVALID = -1, /* "error verifying flags, <err>. See 'etcd --help'." */
+	CONFIG_FILE_STDERR = -2,  /* <err> alone on stderr, exit 1 (a bad URL) */
+	CONFIG_FILE_LOGGED = -3,  /* <err> through Go's log.Fatalf: an info line, exit 1 */
+	CONFIG_FILE_PANIC = -4,	  /* pkg/flags panics with <err>: exit 2 */
+};
+
+/* Sets c's flags from etcd's YAML configuration file at path (c holds the
+ * defaults). Returns CONFIG_FILE_OK, or how it fails with etcd's message
+ * in err. */
+enum config_file_rc config_load_file(struct config *c, const char *path, char *err, size_t cap);
+
 /* ---- checks and derived values (config_validate.c) --------------------- */
 
 /* configFromCmdLine's derived values (cors, emptied advertise URLs, the
  * discovery rule), computed before validation. */
 void config_derive(struct config *c);
+/* The same for a configuration file (embed.configFromFile's rules). */
+void config_derive_file(struct config *c);
 /* embed.Config.Validate and etcdmain's checks. Writes etcd's [WARNING]
  * lines to log and applies the log level (util/log.h). Returns 0; -1 with
  * a message in err; 1 for the missing --advertise-client-urls error (etcd

@@ -92,7 +92,7 @@ const struct flag_def flag_table[] = {
 	{"debug", FT_BOOL, OFF(debug), "false", NULL, S_DEPRECATED, "'false'", "Enable debug-level logging for etcd. [WARN] Will be deprecated in v3.5. Use '--log-level=debug' instead.", IM_YES},
 	{"log-package-levels", FT_STR, OFF(log_package_levels), "", NULL, S_DEPRECATED, "''", "Specify a particular log level for each etcd package (eg: 'etcdmain=CRITICAL,etcdserver=DEBUG').", IM_NO},
 	/* Registered by etcd 3.4 but not shown by its --help. */
-	{"config-file", FT_STR, OFF(config_file), "", NULL, S_HIDDEN, "''", "Path to the server configuration file (YAML). Note that if a configuration file is provided, other command line flags and environment variables will be ignored.", IM_NO},
+	{"config-file", FT_STR, OFF(config_file), "", NULL, S_HIDDEN, "''", "Path to the server configuration file (YAML). Note that if a configuration file is provided, other command line flags and environment variables will be ignored.", IM_YES},
 	{"log-output", FT_USTRS, OFF(log_output), "default", NULL, S_HIDDEN, "'default'", "[TO BE DEPRECATED IN v3.5] use '--log-outputs'.", IM_NO},
 	{"enable-grpc-gateway", FT_BOOL, OFF(enable_grpc_gateway), "true", NULL, S_HIDDEN, "'true'", "Enable GRPC gateway.", IM_NOOP},
 	{"experimental-enable-lease-checkpoint-persist", FT_BOOL, OFF(experimental_enable_lease_checkpoint_persist), "false", NULL, S_HIDDEN, "'false'", "Enable persisting remainingTTL to prevent indefinite auto-renewal of long lived leases.", IM_NOOP},

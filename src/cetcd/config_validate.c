@@ -265,7 +265,8 @@ int config_validate(struct config *c, FILE *log, char *err, size_t cap)
 	return 0;
 }
 
-void config_derive(struct config *c)
+/* --cors: the set of origins given, sorted */
+static void derive_cors(struct config *c)
 {
 	const struct str_list *cors = &flag_state(c, flag_lookup("cors", 4))->seen;
 
@@ -273,6 +274,11 @@ void config_derive(struct config *c)
 	for (size_t i = 0; i < cors->n; i++)
 		strlist_push(&c->cors, cors->v[i]);
 	strlist_sort(&c->cors);
+}
+
+void config_derive(struct config *c)
+{
+	derive_cors(c);
 
 	if (config_is_set(c, "listen-client-urls") && !config_is_set(c, "advertise-client-urls") &&
 	    !may_be_proxy(c)) {
@@ -283,6 +289,17 @@ void config_derive(struct config *c)
 	if ((c->discovery[0] || c->discovery_srv[0] || c->discovery_srv_name[0]) &&
 	    !config_is_set(c, "initial-cluster"))
 		set_str(&c->initial_cluster, "");
+}
+
+void config_derive_file(struct config *c)
+{
+	derive_cors(c);
+	/* the discovery rule compares with the default, whether set or not */
+	if ((c->discovery[0] || c->discovery_srv[0]) &&
+	    strcmp(c->initial_cluster, "default=http://localhost:2380") == 0)
+		set_str(&c->initial_cluster, "");
+	if (c->initial_cluster_state[0] == '\0')
+		set_str(&c->initial_cluster_state, "new");
 }
 
 void config_finish(struct config *c)

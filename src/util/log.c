@@ -51,7 +51,8 @@ void log_set_clock(int64_t (*wall_ns)(void))
 	wall_clock = wall_ns ? wall_ns : clock_wall_ns;
 }
 
-/* "2006-01-02 15:04:05.000000 L | pkg: " in local time, as Go's time.Now().
+/* "2006-01-02 15:04:05.000000 L | pkg: " in local time, as Go's time.Now();
+ * without "pkg: " for pkg NULL (Go's standard log package through capnslog).
  * Returns its length (cut to fit cap, which must hold the stamp). */
 static size_t line_prefix(char *dst, size_t cap, enum log_level lvl, const char *pkg)
 {
@@ -69,7 +70,8 @@ static size_t line_prefix(char *dst, size_t cap, enum log_level lvl, const char 
 	}
 	localtime_r(&sec, &tm);
 	n = strftime(dst, cap, "%Y-%m-%d %H:%M:%S", &tm);
-	more = snprintf(dst + n, cap - n, ".%06ld %c | %s: ", usec, letter[lvl], pkg);
+	more = snprintf(dst + n, cap - n, ".%06ld %c | %s%s", usec, letter[lvl], pkg ? pkg : "",
+			pkg ? ": " : "");
 	if (more < 0)
 		return n;
 	return n + (size_t)more < cap ? n + (size_t)more : cap - 1;

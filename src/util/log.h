@@ -24,8 +24,8 @@ enum log_level {
 };
 
 /* Writes one line at level lvl for package pkg, a literal naming the etcd
- * package that logs the same event ("etcdserver", "etcdmain", ...). A
- * newline is added unless the message ends with one, as capnslog does. */
+ * package that logs the same event ("etcdserver", "etcdmain", ...), or
+ * NULL for what etcd logs through Go's standard log package. A newline is added unless the message ends with one, as capnslog does. */
 void log_line(enum log_level lvl, const char *pkg, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Log lines carry a fixed time (TZ=UTC in main): 2026-12-07 18:00:00.000042. */
 #define STAMP "2026-12-07 18:00:00.000042 "
@@ -980,12 +981,12 @@ static void test_ignored_and_unsupported(void)
 	done(&r);
 
 	run(&r, "--proxy=on", "--cert-file=/c.pem", "--enable-v2=false",
-	    "--quota-backend-bytes=1024", "--config-file=/etc/etcd.yml", "--snapshot-count=5",
-	    "--auto-tls", NULL);
+	    "--quota-backend-bytes=1024", "--unsafe-no-fsync", "--snapshot-count=5", "--auto-tls",
+	    NULL);
 	CHECK(r.rc == 0);
 	CHECK(!is_unsupported(&r.c, "proxy") && !is_unsupported(&r.c, "cert-file"));
 	CHECK(is_unsupported(&r.c, "enable-v2") && is_unsupported(&r.c, "quota-backend-bytes"));
-	CHECK(is_unsupported(&r.c, "config-file") && !is_unsupported(&r.c, "auto-tls"));
+	CHECK(is_unsupported(&r.c, "unsafe-no-fsync") && !is_unsupported(&r.c, "auto-tls"));
 	CHECK(!is_unsupported(&r.c, "snapshot-count"));
 	CHECK(r.c.n_unsupported == 3);
 	CHECK(!r.c.enable_v2 && r.c.quota_backend_bytes == 1024);
@@ -1142,6 +1143,173 @@ static void test_misc(void)
 	}
 }
 
+/* ---- --config-file (etcd's YAML file; messages from etcd 3.4.23) ---- */
+
+/* Writes text to a new temp file; returns its path (static buffer). */
+static const char *yaml_file(const char *text)
+{
+	static char path[64];
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof path, "/tmp/cetcd-test-config-XXXXXX");
+	fd = mkstemp(path);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	return path;
+}
+
+/* One run over a file; the file is removed afterwards. */
+static void run_file(struct run *r, const char *text)
+{
+	const char *path = yaml_file(text);
+
+	run(r, "--config-file", path, NULL);
+	unlink(path);
+}
+
+static void expect_file_error(const char *text, const char *msg)
+{
+	struct run r;
+
+	run_file(&r, text);
+	expect_verify_error2(&r, msg);
+	done(&r);
+}
+
+#define JSON_ERR "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
+
+static void test_config_file(void)
+{
+	struct run r;
+
+	run_file(&r, "# etcd's sample keys\n"
+		     "NAME: 'from-file'\n"
+		     "data-dir: /tmp/ff\n"
+		     "snapshot-count: 0x10\n"
+		     "heartbeat-interval: 50\n"
+		     "election-timeout: 500\n"
+		     "listen-client-urls: http://127.0.0.1:1,https://127.0.0.1:2\n"
+		     "advertise-client-urls: http://127.0.0.1:1\n"
+		     "enable-v2: yes\n"
+		     "strict-reconfig-check: off\n"
+		     "cipher-suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n"
+		     "log-outputs: [stderr]\n"
+		     "backend-batch-interval: 1000\n"
+		     "proxy-failure-wait: 7000\n"
+		     "client-transport-security:\n"
+		     "  cert-file: /c.pem\n"
+		     "  key-file: /k.pem\n"
+		     "  client-cert-auth: true\n"
+		     "  trusted-ca-file: /ca.pem\n"
+		     "peer-transport-security:\n"
+		     "  auto-tls: true\n"
+		     "cert-file: /ignored.pem\n"
+		     "no-such-key: 1\n"
+		     "initial-cluster-state:\n");
+	CHECK(r.rc == 0);
+	CHECK(strcmp(r.c.name, "from-file") == 0);
+	CHECK(strcmp(r.c.data_dir, "/tmp/ff") == 0);
+	CHECK(r.c.snapshot_count == 16 && r.c.heartbeat_ms == 50 && r.c.election_ms == 500);
+	CHECK(urls_are(&r.c.listen_client_urls, "http://127.0.0.1:1,https://127.0.0.1:2"));
+	CHECK(!r.c.strict_reconfig_check);
+	CHECK(r.c.cipher_suites.n == 1 && r.c.log_outputs.n == 1);
+	CHECK(r.c.backend_batch_interval_ns == 1000);
+	CHECK(r.c.proxy_failure_wait_ms == 7000);
+	CHECK(strcmp(r.c.cert_file, "/c.pem") == 0 && strcmp(r.c.key_file, "/k.pem") == 0);
+	CHECK(r.c.client_cert_auth && strcmp(r.c.trusted_ca_file, "/ca.pem") == 0);
+	CHECK(r.c.peer_auto_tls && !r.c.auto_tls);
+	CHECK(strcmp(r.c.initial_cluster, "from-file=http://localhost:2380") == 0);
+	CHECK(strcmp(r.c.initial_cluster_state, "new") == 0);
+	CHECK(has(r.err,
+		  "I | etcdmain: Loading server configuration from \"/tmp/cetcd-test-config-"));
+	CHECK(has(r.err, "Other configuration command line flags and environment variables will be "
+			 "ignored if provided.\n"));
+	done(&r);
+
+	/* the command line and the environment are ignored; the variable names
+	 * the file when the flag does not */
+	{
+		const char *path = yaml_file("name: f\n");
+		char var[128];
+		snprintf(var, sizeof var, "ETCD_CONFIG_FILE=%s", path);
+		char *env[] = {var, "ETCD_SNAPSHOT_COUNT=5", "ETCD_BOGUS=1", NULL};
+		run_env(&r, env, "--name", "flag", "--heartbeat-interval", "20", NULL);
+		CHECK(r.rc == 0);
+		CHECK(strcmp(r.c.name, "f") == 0 && r.c.heartbeat_ms == 100);
+		CHECK(r.c.snapshot_count == 10000);
+		CHECK(!has(r.err, "ETCD_BOGUS") && !has(r.err, "recognized"));
+		CHECK(strcmp(r.c.data_dir, "f.etcd") == 0);
+		done(&r);
+		unlink(path);
+	}
+
+	/* an empty file: the defaults; listen URLs without advertise ones are
+	 * fine (the command line's rule is not the file's) */
+	run_file(&r, "");
+	CHECK(r.rc == 0 && strcmp(r.c.name, "default") == 0);
+	done(&r);
+	run_file(&r, "listen-client-urls: http://127.0.0.1:7\n");
+	CHECK(r.rc == 0 && urls_are(&r.c.advertise_client_urls, "http://localhost:2379"));
+	done(&r);
+	run_file(&r, "discovery: http://127.0.0.1:9/x\n");
+	CHECK(r.rc == 0 && strcmp(r.c.initial_cluster, "") == 0);
+	done(&r);
+
+	expect_file_error("name: 123\ndata-dir: /x\nsnapshot-count: -1\n",
+			  JSON_ERR "number into Go struct field configYAML.name of type string");
+	expect_file_error("snapshot-count: -1\n",
+			  JSON_ERR "number -1 into Go struct field configYAML.snapshot-count of "
+				   "type uint64");
+	expect_file_error("snapshot-count: 1.5\n",
+			  JSON_ERR "number 1.5 into Go struct field configYAML.snapshot-count of "
+				   "type uint64");
+	expect_file_error("heartbeat-interval: \"100\"\nenable-v2: yes\n",
+			  JSON_ERR "string into Go struct field configYAML.heartbeat-interval of "
+				   "type uint");
+	expect_file_error("client-transport-security:\n  cert-file: 5\n", JSON_ERR
+			  "number into Go struct field "
+			  "securityConfig.client-transport-security.cert-file of type string");
+	expect_file_error("cipher-suites: abc\n",
+			  JSON_ERR "string into Go struct field configYAML.cipher-suites of type "
+				   "[]string");
+	expect_file_error("- a\n- b\n", JSON_ERR "array into Go value of type embed.configYAML");
+	expect_file_error("hello\n", JSON_ERR "string into Go value of type embed.configYAML");
+	expect_file_error("name: x\n  bad: : :\n",
+			  "error converting YAML to JSON: yaml: line 2: mapping values are not "
+			  "allowed in this context");
+	expect_file_error("enable-v2: yes\nname: \"on\"\nx: [1,2\n",
+			  "error converting YAML to JSON: yaml: line 3: did not find expected ',' "
+			  "or ']'");
+	expect_file_error("initial-cluster-state: foo\n", "unexpected clusterState \"foo\"");
+	run(&r, "--config-file", "/nonexistent/c.yml", NULL);
+	expect_verify_error2(&r, "open /nonexistent/c.yml: no such file or directory");
+	done(&r);
+	run(&r, "--config-file", "/tmp", NULL);
+	expect_verify_error2(&r, "read /tmp: is a directory");
+	done(&r);
+
+	/* etcd's other ways out: a bad URL on stderr alone, the proxy mode
+	 * through Go's log, --cors through a panic */
+	run_file(&r, "advertise-client-urls: foo\n");
+	CHECK(r.rc == -1 && r.c.exit_code == 1);
+	CHECK(has(r.err, "unexpected error setting up advertise-peer-urls: URL scheme must be "
+			 "http, https, unix, or unixs: foo\n"));
+	CHECK(!has(r.err, "Loading server configuration"));
+	done(&r);
+	run_file(&r, "proxy: bogus\n");
+	CHECK(r.rc == -1 && r.c.exit_code == 1);
+	CHECK(has(r.err, STAMP "I | unexpected error setting up proxyFlag: invalid value\n"));
+	done(&r);
+	run_file(&r, "cors: foo\n");
+	CHECK(r.rc == -1 && r.c.exit_code == 2);
+	CHECK(has(r.err, "C | pkg/flags: new UniqueURLs should never fail: "));
+	done(&r);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -1164,5 +1332,6 @@ int main(void)
 	test_lists();
 	test_log_level();
 	test_misc();
+	test_config_file();
 	return check_summary();
 }
