@@ -50,6 +50,10 @@
 #include "util/url.h"
 #include "util/xalloc.h"
 
+/* An https:// answer whose body is at most this long leaves as one TLS
+ * record (hold_tls_answer). */
+#define TLS_ONE_RECORD 8192
+
 struct shard {
 	struct http_server *owner;
 	bool tls; /* serves the https:// listeners */
@@ -59,6 +63,8 @@ struct shard {
 	unsigned conns;	       /* open connections */
 	bool owed;	       /* on owner->owed: MHD_run before the loop sleeps */
 	struct shard *next_owed;
+	struct tls_conn **held; /* TLS: connections with an answer held (tls.h) */
+	size_t n_held, cap_held;
 };
 
 struct listener {
@@ -96,6 +102,7 @@ struct http_server {
 };
 
 static void owe_run(struct shard *s);
+static void flush_answer(struct http_req *r);
 static void listener_unpause(struct listener *l);
 static void listeners_unpause(struct http_server *h);
 
@@ -127,6 +134,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	http_resume(r); /* unlinks; MHD never completes a suspended request */
 	http_unwatch_hangup(r);
+	if (r->shard->tls)
+		flush_answer(r);
 	if (r->cleanup)
 		r->cleanup(r);
 	if (r->resp)
@@ -229,6 +238,7 @@ void http_respond(struct http_req *r, unsigned status, struct MHD_Response *resp
 	if (r->resp)
 		MHD_destroy_response(r->resp);
 	r->resp = resp;
+	r->resp_short = reply_body_len(resp) <= TLS_ONE_RECORD;
 	r->status = status;
 	r->responded = true;
 	http_resume(r);
@@ -244,8 +254,12 @@ void http_abandon(struct http_req *r)
 	http_respond(r, MHD_HTTP_SERVICE_UNAVAILABLE, reply_from_text("", NULL));
 }
 
-static enum MHD_Result queue_stored(struct http_req *r)
+static void hold_tls_answer(struct http_req *r, const char *version);
+
+static enum MHD_Result queue_stored(struct http_req *r, const char *version)
 {
+	if (r->shard->tls)
+		hold_tls_answer(r, version);
 	struct MHD_Response *resp = r->resp;
 	r->resp = NULL;
 	enum MHD_Result ok = MHD_queue_response(r->conn, r->status, resp);
@@ -484,7 +498,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		r->started = true;
 		r->method = method;
 		if (refuse_bad_framing(r))
-			return queue_stored(r);
+			return queue_stored(r, version);
 		route_request(r);
 		return MHD_YES;
 	}
@@ -498,7 +512,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		dispatch(r);
 	}
 	if (r->resp && !r->suspended)
-		return queue_stored(r);
+		return queue_stored(r, version);
 	return MHD_YES;
 }
 
@@ -519,11 +533,83 @@ static void owe_run(struct shard *s)
 	s->owner->owed = s;
 }
 
+/* ---- TLS answers in one record ----------------------------------------- */
+
+/* MHD writes an answer's head and body as two TLS records (and the client
+ * reads four times). A short answer on a connection that stays open is
+ * held in GnuTLS instead (tls_conn_hold) and leaves as one record when MHD
+ * is done with it (completed_cb) or, at the latest, when the daemon's run
+ * ends. Only short answers: MHD hands GnuTLS a whole body at once. Only
+ * when the connection stays open: a record still held when MHD closes
+ * would be lost (held data waits only while the socket is full, and is
+ * sent when MHD's epoll reports it writable). */
+static struct tls_conn *tls_conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+static bool stays_open(struct http_req *r, const char *version)
+{
+	if (r->close_after || version == NULL || strcmp(version, MHD_HTTP_VERSION_1_1) != 0 ||
+	    MHD_get_response_header(r->resp, MHD_HTTP_HEADER_CONNECTION) != NULL)
+		return false;
+	const char *c =
+		MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION);
+	return c == NULL || strcasestr(c, "close") == NULL;
+}
+
+static void hold_tls_answer(struct http_req *r, const char *version)
+{
+	if (!r->resp_short || !stays_open(r, version))
+		return;
+	struct tls_conn *c = tls_conn_of(r->conn);
+	if (c == NULL || tls_conn_held(c))
+		return;
+	struct shard *s = r->shard;
+	tls_conn_hold(c);
+	if (s->n_held == s->cap_held) {
+		s->cap_held = s->cap_held ? s->cap_held * 2 : 16;
+		s->held = xrealloc(s->held, s->cap_held * sizeof(*s->held));
+	}
+	s->held[s->n_held++] = c;
+}
+
+static void unhold(struct shard *s, struct tls_conn *c)
+{
+	for (size_t i = 0; i < s->n_held; i++)
+		if (s->held[i] == c) {
+			s->held[i] = s->held[--s->n_held];
+			return;
+		}
+}
+
+/* At the end of a request: its answer leaves now. */
+static void flush_answer(struct http_req *r)
+{
+	struct tls_conn *c = tls_conn_of(r->conn);
+	if (c != NULL && tls_conn_held(c) && tls_conn_flush(c) == 0)
+		unhold(r->shard, c);
+}
+
+/* What a run left held; a connection whose socket is full stays. */
+static void flush_held(struct shard *s)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < s->n_held; i++)
+		if (tls_conn_flush(s->held[i]) != 0)
+			s->held[keep++] = s->held[i];
+	s->n_held = keep;
+}
+
 static void shard_run(struct shard *s)
 {
 	tls_server_running(s->tls ? s->owner->tls : NULL);
 	MHD_run(s->mhd);
 	tls_server_running(NULL);
+	if (s->n_held)
+		flush_held(s);
 }
 
 static void shard_ready(void *ctx, uint32_t events)
@@ -532,12 +618,16 @@ static void shard_ready(void *ctx, uint32_t events)
 }
 
 /* Before the handshake (MHD reads nothing before its next run). */
-static void require_client_cert(struct shard *s, struct MHD_Connection *conn)
+static void setup_tls_session(struct shard *s, struct MHD_Connection *conn, void **socket_ctx)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (ci != NULL && ci->tls_session != NULL)
-		tls_server_require_client_cert(s->owner->tls, ci->tls_session);
+	const union MHD_ConnectionInfo *fd =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL || ci->tls_session == NULL || fd == NULL)
+		return;
+	tls_server_setup_session(s->owner->tls, ci->tls_session);
+	*socket_ctx = tls_conn_new(ci->tls_session, fd->connect_fd);
 }
 
 static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **socket_ctx,
@@ -550,12 +640,17 @@ static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **
 		if (s->big)
 			s->owner->big_conns++;
 		if (s->tls)
-			require_client_cert(s, conn);
+			setup_tls_session(s, conn, socket_ctx);
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		s->conns--;
 		s->owner->conns--;
 		if (s->big)
 			s->owner->big_conns--;
+		if (s->tls && *socket_ctx) {
+			unhold(s, *socket_ctx);
+			tls_conn_free(*socket_ctx);
+			*socket_ctx = NULL;
+		}
 		listeners_unpause(s->owner);
 	}
 }
@@ -616,6 +711,7 @@ static void shard_free(struct http_server *h, struct shard *s)
 {
 	loop_del_fd(h->loop, s->watch);
 	MHD_stop_daemon(s->mhd);
+	free(s->held);
 	free(s);
 }
 

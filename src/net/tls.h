@@ -45,11 +45,12 @@ bool tls_server_client_cert_auth(const struct tls_server *s);
  * verify against it (libmicrohttpd keeps a session's user pointer for
  * itself). NULL when none runs. */
 void tls_server_running(const struct tls_server *s);
-/* Makes a session (a gnutls_session_t) of s's listeners require a client
- * certificate that tls_server_verify accepts, during the handshake: a
- * client without one gets a bad_certificate alert, as Go's
- * RequireAndVerifyClientCert sends. No-op without client_cert_auth. */
-void tls_server_require_client_cert(const struct tls_server *s, void *session);
+/* Sets up a new session (a gnutls_session_t) of s's listeners before its
+ * handshake: session tickets (TLS 1.3 resumption, keys made at load);
+ * with client_cert_auth, a client certificate that tls_server_verify
+ * accepts is required during the handshake (a client without one gets a
+ * bad_certificate alert, as Go's RequireAndVerifyClientCert sends). */
+void tls_server_setup_session(const struct tls_server *s, void *session);
 /* 0 if the session's peer certificate chain verifies against the trusted
  * CA (and CRL) and its CN is allowed; -1 otherwise. */
 int tls_server_verify(const struct tls_server *s, void *session);
@@ -67,5 +68,19 @@ char *tls_priorities_from_suites(char *const *names, size_t n, char *err, size_t
  * made once and reused while both files exist. Returns 0, or -1 with a
  * message in err. */
 int tls_self_cert(const char *dir, char *const *hosts, size_t n, char *err, size_t cap);
+
+/* One https:// connection's sending side (session: its gnutls_session_t,
+ * fd: its socket). libmicrohttpd sends an answer's head and body as two
+ * TLS records; held, everything written waits in GnuTLS until
+ * tls_conn_flush sends it as one. */
+struct tls_conn;
+struct tls_conn *tls_conn_new(void *session, int fd);
+void tls_conn_free(struct tls_conn *c);
+void tls_conn_hold(struct tls_conn *c);
+bool tls_conn_held(const struct tls_conn *c);
+/* Sends what is held: 0 when done (or failed: the connection's next
+ * read or write sees the error), 1 when the socket is full (call again
+ * when it is writable; the rest stays held). */
+int tls_conn_flush(struct tls_conn *c);
 
 #endif /* CETCD_TLS_H */

@@ -274,6 +274,98 @@ def test_client_tls(c, dir):
     ct.eq(json.loads(out.stdout)["node"]["value"], "v1", "curl --cacert")
 
 
+def parse_answer(data):
+    """((status, body), bytes used) of the first whole answer in data (sized
+    or chunked), or None."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = data[:end].decode("latin-1").split("\r\n")
+    fields = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in head[1:])}
+    status, pos = int(head[0].split(" ")[1]), end + 4
+    if fields.get("transfer-encoding", "").lower() == "chunked":
+        body = b""
+        while True:
+            eol = data.find(b"\r\n", pos)
+            if eol < 0:
+                return None
+            size = int(data[pos:eol].split(b";")[0], 16)
+            if len(data) < eol + 2 + size + 2:
+                return None
+            body += data[eol + 2:eol + 2 + size]
+            pos = eol + 2 + size + 2
+            if size == 0:
+                return (status, body.decode()), pos
+    length = int(fields.get("content-length", "0"))
+    if len(data) < pos + length:
+        return None
+    return (status, data[pos:pos + length].decode()), pos + length
+
+
+def tls_exchange(url, ctx, writes, want, timeout=5.0, session=None):
+    """Writes each of `writes` (bytes, one TLS record each) on one connection,
+    then reads until `want` answers have arrived complete (or EOF). Returns
+    (list of (status, body) in order, the ssl socket's session_reused)."""
+    u = urllib.parse.urlsplit(url)
+    raw = socket.create_connection((u.hostname, u.port), timeout=timeout)
+    s = ctx.wrap_socket(raw, server_hostname=u.hostname, session=session)
+    try:
+        for w in writes:
+            s.sendall(w)
+        data = b""
+        answers = []
+        deadline = time.monotonic() + timeout
+        while len(answers) < want and time.monotonic() < deadline:
+            got = parse_answer(data)
+            if got is not None:
+                answers.append(got[0])
+                data = data[got[1]:]
+                continue
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return answers, s.session_reused, s.session
+    finally:
+        s.close()
+
+
+def test_tls_answers(c, dir):
+    """Answers over TLS arrive whole however requests come: several in one
+    record (pipelined), in separate records, with Connection: close, over
+    HTTP/1.0, a body of 200 KB; a client that keeps the server's session
+    ticket resumes (etcd sends tickets; clients without keep-alive resume),
+    also with client certificates, and the resumed client is served."""
+    n = Node(dir, "n1", client_scheme="https", extra=server_flags(c)).start()
+    ctx = ssl_ctx(c)
+    wait_answering(n, ctx=ctx)
+    put_get(n.client_url, ctx, "a", "1")
+    big = "x" * 200000
+    st, _ = request(n.client_url, "PUT", "/v2/keys/big", {"value": big}, ctx=ctx)
+    ct.true(st in (200, 201), "PUT big")
+
+    def get(k, extra=""):
+        return ("GET /v2/keys/%s HTTP/1.1\r\nHost: h\r\n%s\r\n" % (k, extra)).encode()
+    got, _, _ = tls_exchange(n.client_url, ctx, [get("a") * 3], 3)
+    ct.eq([a[0] for a in got], [200] * 3, "three pipelined in one record")
+    got, _, _ = tls_exchange(n.client_url, ctx, [get("a"), get("big"), get("a")], 3)
+    ct.eq([a[0] for a in got], [200] * 3, "three in separate records")
+    ct.eq(json.loads(got[1][1])["node"]["value"], big, "the 200 KB value")
+    got, _, _ = tls_exchange(n.client_url, ctx, [get("a", "Connection: close\r\n")], 1)
+    ct.eq([a[0] for a in got], [200], "Connection: close")
+    got, _, _ = tls_exchange(n.client_url, ctx, [b"GET /v2/keys/a HTTP/1.0\r\n\r\n"], 1)
+    ct.eq([a[0] for a in got], [200], "HTTP/1.0")
+    for name, flags, cctx in (("plain", server_flags(c), ctx),
+                              ("client certs", server_flags(c, True), ssl_ctx(c, "root"))):
+        m = Node(dir, "r" + name[0], client_scheme="https", extra=flags).start()
+        wait_answering(m, ctx=cctx)
+        got, reused, sess = tls_exchange(m.client_url, cctx, [get("")], 1)
+        ct.eq([a[0] for a in got], [200], "%s: first connection" % name)
+        got, reused, _ = tls_exchange(m.client_url, cctx, [get("")], 1, session=sess)
+        ct.eq([a[0] for a in got], [200], "%s: resumed connection" % name)
+        ct.true(reused, "%s: the session was resumed" % name)
+
+
 def test_client_cert_auth(c, dir):
     """--client-cert-auth: a client certificate from the trusted CA gets in;
     none, or one from another CA, is refused in the handshake."""
