@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 struct tls_server {
@@ -33,6 +35,7 @@ struct tls_server {
 	char *allowed_hostname;		/* NULL: any */
 	gnutls_x509_trust_list_t trust; /* CA + CRL; NULL without a CA */
 	gnutls_datum_t ticket_key;	/* session tickets' master key (random) */
+	bool check_san;			/* etcd's checkSAN (peer listeners) */
 };
 
 /* TLS 1.2 and 1.3, as etcd 3.4 (Go's MinVersion TLS 1.2); X25519 first, as
@@ -228,6 +231,7 @@ struct tls_server *tls_server_load(const struct http_tls *t, char *err, size_t c
 {
 	struct tls_server *s = xcalloc(1, sizeof(*s));
 	s->client_cert_auth = t->client_cert_auth;
+	s->check_san = t->check_client_san;
 	s->priorities = xstrdup(set(t->priorities) ? t->priorities : DEFAULT_PRIORITIES);
 	if (set(t->allowed_cn))
 		s->allowed_cn = xstrdup(t->allowed_cn);
@@ -316,12 +320,16 @@ void tls_server_running(const struct tls_server *s)
 	running = s;
 }
 
+static int check_san(gnutls_session_t session);
+
 /* A refused certificate gets Go's alert (bad_certificate) before the
- * handshake fails: libmicrohttpd sends none itself. */
+ * handshake fails: libmicrohttpd sends none itself. A certificate that
+ * does not name the peer's address gets none: etcd closes such a
+ * connection after its handshake. */
 static int verify_cb(gnutls_session_t session)
 {
 	if (running != NULL && tls_server_verify(running, session) == 0)
-		return 0;
+		return running->check_san ? check_san(session) : 0;
 	gnutls_alert_send(session, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
 	return -1;
 }
@@ -330,8 +338,10 @@ void tls_server_setup_session(const struct tls_server *s, void *session)
 {
 	/* session tickets, as Go's server sends them (a client that keeps
 	 * them resumes: no certificate, no signature; etcd's own clients and
-	 * wrk do) */
-	gnutls_session_ticket_enable_server(session, &s->ticket_key);
+	 * wrk do). Not where each connection's address is checked against
+	 * its certificate: a resumed session shows none. */
+	if (!(s->check_san && s->client_cert_auth))
+		gnutls_session_ticket_enable_server(session, &s->ticket_key);
 	if (!s->client_cert_auth)
 		return;
 	/* REQUEST, not REQUIRE: the verify hook then also runs for a client
@@ -411,6 +421,206 @@ int tls_server_verify(const struct tls_server *s, void *session)
 		status = GNUTLS_CERT_INVALID;
 	chain_free(chain, n);
 	return rc == 0 && status == 0 ? 0 : -1;
+}
+
+/* ---- etcd's checkSAN (peer listeners) ----------------------------------- */
+
+struct sans {
+	struct buf ips;	 /* Go's %q of []net.IP: ["a" "b"] */
+	struct buf dns;	 /* Go's %q of []string */
+	struct buf list; /* "a, b": the IPs, as x509's HostnameError lists them */
+	char **names;	 /* DNS SANs */
+	size_t n_ips, n_names;
+	bool ip_match;
+};
+
+static void quoted_item(struct buf *b, const char *s)
+{
+	buf_printf(b, "%s\"", b->len > 1 ? " " : "");
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '"');
+}
+
+/* The leaf's IP and DNS SANs; whether an IP SAN is addr (len 4 or 16). */
+static void collect_sans(gnutls_x509_crt_t crt, const unsigned char *addr, size_t alen,
+			 struct sans *out)
+{
+	buf_puts(&out->ips, "[");
+	buf_puts(&out->dns, "[");
+	for (unsigned i = 0;; i++) {
+		char v[1024];
+		size_t len = sizeof(v) - 1;
+		int t = gnutls_x509_crt_get_subject_alt_name(crt, i, v, &len, NULL);
+		if (t == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (t == GNUTLS_SAN_IPADDRESS && (len == 4 || len == 16)) {
+			char text[INET6_ADDRSTRLEN];
+			inet_ntop(len == 4 ? AF_INET : AF_INET6, v, text, sizeof(text));
+			quoted_item(&out->ips, text);
+			buf_printf(&out->list, "%s%s", out->n_ips ? ", " : "", text);
+			out->n_ips++;
+			if (len == alen && memcmp(v, addr, len) == 0)
+				out->ip_match = true;
+		} else if (t == GNUTLS_SAN_DNSNAME) {
+			v[len] = '\0';
+			quoted_item(&out->dns, v);
+			out->names = xrealloc(out->names, (out->n_names + 1) * sizeof(char *));
+			out->names[out->n_names++] = xstrdup(v);
+		}
+	}
+	buf_puts(&out->ips, "]");
+	buf_puts(&out->dns, "]");
+}
+
+/* A reverse lookup's name against a DNS SAN: equal, or for "*.x" any
+ * name ending in ".x" (Go's suffix test). */
+static bool name_matches(const char *name, const char *san)
+{
+	if (strncmp(san, "*.", 2) != 0)
+		return strcmp(name, san) == 0;
+	size_t nl = strlen(name), sl = strlen(san + 1);
+	return nl >= sl && strcmp(name + nl - sl, san + 1) == 0;
+}
+
+/* Go's isHostInDNS: the reverse lookup's name is one of the names (or
+ * ends like a "*.x" one), or a forward lookup of a name gives the host.
+ * Blocking lookups, in the loop: only for a certificate from the trusted
+ * CA whose IP SANs do not name the peer (peers named by DNS). */
+static bool host_in_dns(const char *host, const struct sockaddr_storage *sa, socklen_t salen,
+			char *const *names, size_t n, struct buf *why)
+{
+	char ptr[NI_MAXHOST];
+	if (getnameinfo((const struct sockaddr *)sa, salen, ptr, sizeof(ptr), NULL, 0,
+			NI_NAMEREQD) == 0) {
+		size_t pl = strlen(ptr);
+		if (pl && ptr[pl - 1] == '.')
+			ptr[--pl] = '\0';
+		for (size_t i = 0; i < n; i++)
+			if (name_matches(ptr, names[i]))
+				return true;
+	} else {
+		buf_reset(why);
+		buf_printf(why, "lookup %s: no such host", host);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(names[i], "*.", 2) == 0)
+			continue;
+		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+		if (getaddrinfo(names[i], NULL, &hints, &res) != 0) {
+			buf_reset(why);
+			buf_printf(why, "lookup %s: no such host", names[i]);
+			continue;
+		}
+		bool ok = false;
+		for (struct addrinfo *a = res; a && !ok; a = a->ai_next) {
+			char text[INET6_ADDRSTRLEN] = "";
+			if (a->ai_family == AF_INET)
+				inet_ntop(AF_INET, &((struct sockaddr_in *)a->ai_addr)->sin_addr,
+					  text, sizeof(text));
+			else if (a->ai_family == AF_INET6)
+				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)a->ai_addr)->sin6_addr,
+					  text, sizeof(text));
+			ok = strcmp(text, host) == 0;
+		}
+		freeaddrinfo(res);
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+/* The peer's address: "host", "host:port" (Go's RemoteAddr) and raw bytes. */
+static int peer_addr(gnutls_session_t session, struct sockaddr_storage *sa, socklen_t *salen,
+		     char *host, char *hostport, unsigned char *raw, size_t *rawlen)
+{
+	gnutls_transport_ptr_t rp, sp;
+	gnutls_transport_get_ptr2(session, &rp, &sp);
+	*salen = sizeof(*sa);
+	if (getpeername((int)(intptr_t)sp, (struct sockaddr *)sa, salen) != 0)
+		return -1;
+	if (sa->ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, host, INET6_ADDRSTRLEN);
+		snprintf(hostport, INET6_ADDRSTRLEN + 8, "%s:%u", host, ntohs(in->sin_port));
+		memcpy(raw, &in->sin_addr, 4);
+		*rawlen = 4;
+	} else if (sa->ss_family == AF_INET6) {
+		struct sockaddr_in6 *in = (struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in->sin6_addr, host, INET6_ADDRSTRLEN);
+		snprintf(hostport, INET6_ADDRSTRLEN + 8, "[%s]:%u", host, ntohs(in->sin6_port));
+		memcpy(raw, &in->sin6_addr, 16);
+		*rawlen = 16;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* etcd's "rejected connection" line (capnslog, embed). */
+static void log_rejected(gnutls_session_t session, const char *hostport, const char *err,
+			 const struct sans *sans)
+{
+	char sni[256] = "";
+	size_t sl = sizeof(sni);
+	unsigned type;
+	if (gnutls_server_name_get(session, sni, &sl, &type, 0) != 0)
+		sni[0] = '\0';
+	struct buf q = BUF_INIT;
+	quoted_item(&q, err);
+	log_info("embed",
+		 "rejected connection from \"%s\" (error %s, ServerName \"%s\", IPAddresses %s, "
+		 "DNSNames %s)",
+		 hostport, q.data, sni, sans->ips.data, sans->dns.data);
+	buf_free(&q);
+}
+
+static int check_san(gnutls_session_t session)
+{
+	unsigned n = 0;
+	gnutls_x509_crt_t *chain = peer_chain(session, &n);
+	if (chain == NULL)
+		return -1;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	char host[INET6_ADDRSTRLEN] = "?", hostport[INET6_ADDRSTRLEN + 8] = "?";
+	unsigned char raw[16];
+	size_t rawlen = 0;
+	int rc = peer_addr(session, &sa, &salen, host, hostport, raw, &rawlen);
+	struct sans sans = {BUF_INIT, BUF_INIT, BUF_INIT, NULL, 0, 0, false};
+	collect_sans(chain[0], raw, rawlen, &sans);
+	chain_free(chain, n);
+	struct buf err = BUF_INIT, why = BUF_INIT;
+	if (rc != 0) {
+		buf_puts(&err, "cannot read the peer's address");
+	} else if ((sans.n_ips == 0 && sans.n_names == 0) || sans.ip_match) {
+		rc = 0;
+	} else if (sans.n_names == 0) {
+		buf_printf(&err, "x509: certificate is valid for %s, not %s", sans.list.data, host);
+		rc = -1;
+	} else if (host_in_dns(host, &sa, salen, sans.names, sans.n_names, &why)) {
+		rc = 0;
+	} else {
+		buf_printf(&err, "tls: \"%s\" does not match any of DNSNames %s", host,
+			   sans.dns.data);
+		if (why.len)
+			buf_printf(&err, " (%s)", why.data);
+		rc = -1;
+	}
+	if (rc != 0)
+		log_rejected(session, hostport, err.data ? err.data : "", &sans);
+	for (size_t i = 0; i < sans.n_names; i++)
+		free(sans.names[i]);
+	free(sans.names);
+	buf_free(&sans.ips);
+	buf_free(&sans.dns);
+	buf_free(&sans.list);
+	buf_free(&err);
+	buf_free(&why);
+	return rc == 0 ? 0 : -1;
 }
 
 char *tls_peer_cn(void *session)

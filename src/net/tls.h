@@ -25,6 +25,12 @@ struct http_tls {
 	const char *allowed_cn;
 	const char *allowed_hostname;
 	const char *priorities; /* GnuTLS priority string; NULL: TLS 1.2+ defaults */
+	/* etcd's peer listeners (unless --experimental-peer-skip-client-san-
+	 * verification): a client certificate with IP or DNS SANs must name the
+	 * client's address (an IP SAN, or a DNS SAN that a reverse or forward
+	 * lookup ties to it); else the connection is closed after the
+	 * handshake's certificate check and "rejected connection" logged. */
+	bool check_client_san;
 };
 
 /* The material of one listener set, loaded and checked. */

@@ -93,6 +93,11 @@ def make_certs(dir):
     c["root"] = signed("root", c["ca"], "cn = root\n" + client)
     c["alice"] = signed("alice", c["ca"], "cn = alice\n" + client)
     c["rogue"] = signed("rogue", c["other_ca"], "cn = root\n" + client)
+    # peers whose SANs do or do not name 127.0.0.1 (etcd's checkSAN)
+    c["wrongip"] = signed("wrongip", c["ca"], "cn = member\nip_address = 127.0.0.2\n" + client)
+    c["dnsonly"] = signed("dnsonly", c["ca"], "cn = member\ndns_name = localhost\n" + client)
+    c["dnsother"] = signed("dnsother", c["ca"],
+                           "cn = member\ndns_name = nosuchhost.invalid\n" + client)
     crl = os.path.join(dir, "crl.pem")
     certtool("--generate-crl", "--load-ca-privkey", c["ca"][1], "--load-ca-certificate",
              c["ca"][0], "--load-certificate", c["alice"][0], "--template",
@@ -532,6 +537,34 @@ def test_peer_cert_allowed_cn(c, dir):
     for m in ok:
         wait_answering(m, timeout=20)
     put_get(ok[0].client_url, None, "cn", "ok", timeout=15)
+
+
+def test_peer_client_san(c, dir):
+    """etcd's peer listeners check a client certificate's SANs against the
+    connecting address (after the handshake): no SANs, an IP SAN naming it,
+    or a DNS SAN that resolves to it gets in; an IP SAN naming another
+    address, or a DNS name that does not resolve to it, is refused.
+    --experimental-peer-skip-client-san-verification turns the check off."""
+    n = Node(dir, "p1", peer_scheme="https", extra=peer_flags(c)).start()
+    wait_answering(n, timeout=20)
+    for who in ("root", "member", "dnsonly"):
+        st, _ = request(n.peer_url, "GET", "/members", ctx=ssl_ctx(c, who))
+        ct.eq(st, 200, "peer client certificate %s" % who)
+    for who in ("wrongip", "dnsother"):
+        refused(n.peer_url, ssl_ctx(c, who), "peer client certificate %s" % who)
+    if ct.target() != "etcd":
+        log = open(n.log_path, errors="replace").read()
+        ct.true('rejected connection from "127.0.0.1:' in log and
+                'x509: certificate is valid for 127.0.0.2, not 127.0.0.1' in log and
+                'does not match any of DNSNames [\\"nosuchhost.invalid\\"]' in log,
+                "etcd's rejected connection lines:\n%s" % n.log_tail(6))
+    st, _ = request(n.peer_url, "GET", "/members", ctx=ssl_ctx(c, "root"))
+    ct.eq(st, 200, "still serving peers")
+    s = Node(dir, "p2", peer_scheme="https", extra=peer_flags(c) + [
+        "--experimental-peer-skip-client-san-verification"]).start()
+    wait_answering(s, timeout=20)
+    st, _ = request(s.peer_url, "GET", "/members", ctx=ssl_ctx(c, "wrongip"))
+    ct.eq(st, 200, "SAN check skipped")
 
 
 def test_etcdctl(c, dir):
