@@ -661,10 +661,8 @@ static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **
 static void tls_options(const struct tls_server *t, struct MHD_OptionItem *o)
 {
 	size_t i = 0;
-	o[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
-					 (void *)tls_server_cert_pem(t)};
-	o[i++] =
-		(struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)tls_server_key_pem(t)};
+	o[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+					 tls_server_cert_callback()};
 	o[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
 					 (void *)tls_server_priorities(t)};
 	if (tls_server_client_cert_auth(t) && tls_server_ca_pem(t) != NULL)

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <stdio.h>
@@ -27,9 +28,32 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
+/* The certificate and key the handshakes present, as read from their
+ * files; re-read when a file changes (etcd reads them at every handshake).
+ * Replaced ones stay until the listener set goes: a handshake in progress
+ * may still use them. */
+struct cert_gen {
+	gnutls_pcert_st pcerts[16];
+	unsigned n;
+	gnutls_privkey_t key;
+	struct cert_gen *older;
+};
+
+struct cert_files {
+	char *cert_file, *key_file;
+	struct stat cert_st, key_st; /* what cur was read from */
+	bool read_once;
+	struct cert_gen *cur;	  /* NULL: the files do not load (handshakes fail) */
+	struct cert_gen *retired; /* replaced, kept (linked by older) */
+};
+
 struct tls_server {
 	char *cert_pem, *key_pem, *ca_pem; /* NUL-terminated file contents */
+	struct cert_files *files;	   /* what handshakes present */
 	char *priorities;
+	/* --cipher-suites: the listed TLS 1.2 suites, for sessions that
+	 * negotiated TLS 1.2 (TLS 1.3 keeps its own suites, as Go's) */
+	gnutls_priority_t tls12;
 	bool client_cert_auth;
 	char *allowed_cn;		/* NULL: any */
 	char *allowed_hostname;		/* NULL: any */
@@ -170,6 +194,130 @@ static int check_pair(struct tls_server *s, const struct http_tls *t, char *err,
 	return 0;
 }
 
+/* ---- the certificate handshakes present, reloaded ------------------------ */
+
+static __thread const struct tls_server *running; /* see tls_server_running */
+
+static void gen_free(struct cert_gen *g)
+{
+	while (g != NULL) {
+		struct cert_gen *older = g->older;
+		for (unsigned i = 0; i < g->n; i++)
+			gnutls_pcert_deinit(&g->pcerts[i]);
+		gnutls_privkey_deinit(g->key);
+		free(g);
+		g = older;
+	}
+}
+
+/* The pair from the files, or NULL (err says why). */
+static struct cert_gen *gen_load(const char *cert_file, const char *key_file, char *err, size_t cap)
+{
+	size_t clen, klen;
+	char *cert = read_file(cert_file, &clen, err, cap);
+	char *key = cert ? read_file(key_file, &klen, err, cap) : NULL;
+	if (key == NULL) {
+		free(cert);
+		return NULL;
+	}
+	gnutls_datum_t c = datum(cert, clen), k = datum(key, klen);
+	struct cert_gen *g = xcalloc(1, sizeof(*g));
+	g->n = sizeof(g->pcerts) / sizeof(g->pcerts[0]);
+	int rc = parse_pair(&c, &k);
+	if (rc == 0)
+		rc = gnutls_pcert_list_import_x509_raw(g->pcerts, &g->n, &c, GNUTLS_X509_FMT_PEM,
+						       0);
+	if (rc < 0)
+		g->n = 0;
+	if (rc == 0 && gnutls_privkey_init(&g->key) < 0)
+		xalloc_die();
+	if (rc == 0)
+		rc = gnutls_privkey_import_x509_raw(g->key, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
+	if (rc < 0) {
+		const char *go = go_pair_error(cert, key, rc);
+		snprintf(err, cap, "%s", go ? go : gnutls_strerror(rc));
+		gen_free(g);
+		g = NULL;
+	}
+	free(cert);
+	free(key);
+	return g;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static void retire(struct cert_files *f)
+{
+	if (f->cur == NULL)
+		return;
+	f->cur->older = f->retired;
+	f->retired = f->cur;
+	f->cur = NULL;
+}
+
+/* Re-reads the pair when either file changed since it was last read (a
+ * pair that does not load is tried again at the next change). */
+static void files_refresh(struct cert_files *f)
+{
+	struct stat cst, kst;
+	if (stat(f->cert_file, &cst) != 0 || stat(f->key_file, &kst) != 0) {
+		memset(&cst, 0, sizeof(cst));
+		memset(&kst, 0, sizeof(kst));
+	}
+	if (f->read_once && same_file(&cst, &f->cert_st) && same_file(&kst, &f->key_st))
+		return;
+	f->read_once = true;
+	f->cert_st = cst;
+	f->key_st = kst;
+	char err[512];
+	struct cert_gen *g = gen_load(f->cert_file, f->key_file, err, sizeof(err));
+	retire(f);
+	f->cur = g;
+	if (g == NULL) /* as etcd: handshakes fail until the files load again */
+		log_warn("embed", "cannot load the TLS certificate %s with the key %s: %s",
+			 f->cert_file, f->key_file, err);
+}
+
+static void files_free(struct cert_files *f)
+{
+	if (f == NULL)
+		return;
+	retire(f);
+	gen_free(f->retired);
+	free(f->cert_file);
+	free(f->key_file);
+	free(f);
+}
+
+/* libmicrohttpd's certificate callback (gnutls_certificate_retrieve_function2):
+ * the running listener set's current pair. */
+static int retrieve_cb(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
+		       const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+		       gnutls_pcert_st **pcert, unsigned int *pcert_length,
+		       gnutls_privkey_t *privkey)
+{
+	(void)session, (void)req_ca_rdn, (void)nreqs, (void)pk_algos, (void)pk_algos_length;
+	if (running == NULL)
+		return -1;
+	struct cert_files *f = running->files;
+	files_refresh(f);
+	if (f->cur == NULL)
+		return -1;
+	*pcert = f->cur->pcerts;
+	*pcert_length = f->cur->n;
+	*privkey = f->cur->key;
+	return 0;
+}
+
+void *tls_server_cert_callback(void)
+{
+	return (void *)retrieve_cb;
+}
+
 static int load_ca(struct tls_server *s, const struct http_tls *t, char *err, size_t cap)
 {
 	size_t len;
@@ -227,12 +375,25 @@ static int check_priorities(const char *p, char *err, size_t cap)
 	return 0;
 }
 
+static int load_tls12(struct tls_server *s, const char *p, char *err, size_t cap)
+{
+	const char *where = NULL;
+	int rc = gnutls_priority_init(&s->tls12, p, &where);
+	if (rc < 0) {
+		s->tls12 = NULL;
+		snprintf(err, cap, "invalid TLS priorities %s (at %s): %s", p, where ? where : "?",
+			 gnutls_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 struct tls_server *tls_server_load(const struct http_tls *t, char *err, size_t cap)
 {
 	struct tls_server *s = xcalloc(1, sizeof(*s));
 	s->client_cert_auth = t->client_cert_auth;
 	s->check_san = t->check_client_san;
-	s->priorities = xstrdup(set(t->priorities) ? t->priorities : DEFAULT_PRIORITIES);
+	s->priorities = xstrdup(DEFAULT_PRIORITIES);
 	if (set(t->allowed_cn))
 		s->allowed_cn = xstrdup(t->allowed_cn);
 	if (set(t->allowed_hostname))
@@ -243,6 +404,10 @@ struct tls_server *tls_server_load(const struct http_tls *t, char *err, size_t c
 	}
 	if (check_pair(s, t, err, cap) != 0)
 		goto fail;
+	s->files = xcalloc(1, sizeof(*s->files));
+	s->files->cert_file = xstrdup(t->cert_file);
+	s->files->key_file = xstrdup(t->key_file);
+	files_refresh(s->files);
 	if (set(t->trusted_ca_file) && load_ca(s, t, err, cap) != 0)
 		goto fail;
 	/* Go verifies client certificates against the system's CAs when it
@@ -255,6 +420,8 @@ struct tls_server *tls_server_load(const struct http_tls *t, char *err, size_t c
 	if (set(t->crl_file) && load_crl(s, t, err, cap) != 0)
 		goto fail;
 	if (check_priorities(s->priorities, err, cap) != 0)
+		goto fail;
+	if (set(t->priorities) && load_tls12(s, t->priorities, err, cap) != 0)
 		goto fail;
 	if (gnutls_session_ticket_key_generate(&s->ticket_key) < 0)
 		xalloc_die();
@@ -270,6 +437,9 @@ void tls_server_free(struct tls_server *s)
 		return;
 	if (s->trust)
 		gnutls_x509_trust_list_deinit(s->trust, 1);
+	if (s->tls12)
+		gnutls_priority_deinit(s->tls12);
+	files_free(s->files);
 	if (s->ticket_key.data) {
 		gnutls_memset(s->ticket_key.data, 0, s->ticket_key.size);
 		gnutls_free(s->ticket_key.data);
@@ -312,8 +482,7 @@ bool tls_server_client_cert_auth(const struct tls_server *s)
 
 /* libmicrohttpd keeps the session's user pointer for itself, so the
  * listener set a handshake belongs to is the one whose daemon runs now
- * (tls_server_running; one loop thread). */
-static __thread const struct tls_server *running;
+ * (tls_server_running, `running`; one loop thread). */
 
 void tls_server_running(const struct tls_server *s)
 {
@@ -334,8 +503,21 @@ static int verify_cb(gnutls_session_t session)
 	return -1;
 }
 
+/* After the ClientHello, with the version chosen: a TLS 1.2 session takes
+ * its suites from --cipher-suites' list (Go applies the list to TLS 1.2
+ * only). */
+static int client_hello_cb(gnutls_session_t session)
+{
+	if (running != NULL && running->tls12 != NULL &&
+	    gnutls_protocol_get_version(session) == GNUTLS_TLS1_2)
+		return gnutls_priority_set(session, running->tls12);
+	return 0;
+}
+
 void tls_server_setup_session(const struct tls_server *s, void *session)
 {
+	if (s->tls12)
+		gnutls_handshake_set_post_client_hello_function(session, client_hello_cb);
 	/* session tickets, as Go's server sends them (a client that keeps
 	 * them resumes: no certificate, no signature; etcd's own clients and
 	 * wrk do). Not where each connection's address is checked against

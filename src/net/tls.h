@@ -24,7 +24,10 @@ struct http_tls {
 	 * valid for this host name (either one lets it in). */
 	const char *allowed_cn;
 	const char *allowed_hostname;
-	const char *priorities; /* GnuTLS priority string; NULL: TLS 1.2+ defaults */
+	/* --cipher-suites as GnuTLS priorities (tls_priorities_from_suites):
+	 * what a session that negotiated TLS 1.2 may use (TLS 1.3 keeps its
+	 * suites, as Go's); NULL: the defaults */
+	const char *priorities;
 	/* etcd's peer listeners (unless --experimental-peer-skip-client-san-
 	 * verification): a client certificate with IP or DNS SANs must name the
 	 * client's address (an IP SAN, or a DNS SAN that a reverse or forward
@@ -45,6 +48,11 @@ const char *tls_server_cert_pem(const struct tls_server *s);
 const char *tls_server_key_pem(const struct tls_server *s);
 const char *tls_server_ca_pem(const struct tls_server *s); /* NULL: none given */
 const char *tls_server_priorities(const struct tls_server *s);
+/* libmicrohttpd's MHD_OPTION_HTTPS_CERT_CALLBACK for the listener sets: the
+ * running set's certificate and key, re-read from their files when they
+ * changed (as etcd, which reads them at every handshake); while they do
+ * not load, handshakes fail. */
+void *tls_server_cert_callback(void);
 bool tls_server_client_cert_auth(const struct tls_server *s);
 
 /* The listener set whose daemon runs now: the handshakes of that daemon
@@ -65,7 +73,7 @@ int tls_server_verify(const struct tls_server *s, void *session);
 char *tls_peer_cn(void *session);
 
 /* etcd's --cipher-suites (Go's names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)
- * as a GnuTLS priority string (malloc'd). Returns NULL with etcd's message
+ * as a GnuTLS priority string for TLS 1.2 (malloc'd). Returns NULL with etcd's message
  * in err for a name Go does not know. */
 char *tls_priorities_from_suites(char *const *names, size_t n, char *err, size_t cap);
 

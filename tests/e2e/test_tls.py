@@ -371,6 +371,42 @@ def test_tls_answers(c, dir):
         ct.true(reused, "%s: the session was resumed" % name)
 
 
+def test_cert_reload(c, dir):
+    """The server certificate is read again when its files change (etcd reads
+    them at every handshake): new connections get the new one; while the
+    files do not load, handshakes fail, and work again once they do."""
+    crt, key = os.path.join(dir, "srv.pem"), os.path.join(dir, "srv.key")
+
+    def install(pair):
+        for src, dst in ((c[pair][0], crt), (c[pair][1], key)):
+            shutil.copy(src, dst + ".new")
+            os.replace(dst + ".new", dst)
+    install("server")
+    n = Node(dir, "n1", client_scheme="https",
+             extra=["--cert-file", crt, "--key-file", key]).start()
+    ctx = ssl_ctx(c)
+    wait_answering(n, ctx=ctx)
+    u = urllib.parse.urlsplit(n.client_url)
+
+    def served_cn():
+        with socket.create_connection((u.hostname, u.port), timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname=u.hostname) as s:
+                return dict(x[0] for x in s.getpeercert()["subject"])["commonName"]
+    ct.eq(served_cn(), "server", "the certificate at start")
+    install("member")
+    ct.eq(served_cn(), "member", "the certificate after its files changed")
+    with open(crt, "w") as f:
+        f.write("not a certificate\n")
+    try:
+        served_cn()
+        raise ct.Fail("a handshake succeeded while the certificate file was broken")
+    except (ssl.SSLError, ConnectionError, OSError):
+        pass
+    install("server")
+    ct.eq(served_cn(), "server", "the certificate once the files load again")
+    put_get(n.client_url, ctx, "reload", "ok")
+
+
 def test_client_cert_auth(c, dir):
     """--client-cert-auth: a client certificate from the trusted CA gets in;
     none, or one from another CA, is refused in the handshake."""
@@ -674,8 +710,9 @@ def test_peer_auto_tls(c, dir):
 
 
 def test_cipher_suites(c, dir):
-    """--cipher-suites: a listed suite is negotiated, an unlisted one is not;
-    an unknown name stops the server."""
+    """--cipher-suites: a listed suite is negotiated, an unlisted one is not
+    (TLS 1.2); TLS 1.3 keeps its own suites (Go's crypto/tls); an unknown
+    name stops the server."""
     n = Node(dir, "n1", client_scheme="https", extra=server_flags(c) + [
         "--cipher-suites", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]).start()
     wait_answering(n, ctx=ssl_ctx(c))
@@ -684,6 +721,11 @@ def test_cipher_suites(c, dir):
     ok.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")
     st, _ = request(n.client_url, ctx=ok)
     ct.eq(st, 200, "listed suite")
+    # the list is for TLS 1.2: a TLS 1.3 client gets TLS 1.3 and its suites
+    u = urllib.parse.urlsplit(n.client_url)
+    with socket.create_connection((u.hostname, u.port), timeout=5) as raw:
+        with ssl_ctx(c).wrap_socket(raw, server_hostname=u.hostname) as s13:
+            ct.eq(s13.version(), "TLSv1.3", "TLS 1.3 with --cipher-suites")
     other = ssl_ctx(c)
     other.maximum_version = ssl.TLSVersion.TLSv1_2
     other.set_ciphers("ECDHE-ECDSA-AES256-GCM-SHA384")
