@@ -65,6 +65,10 @@ struct shard {
 	struct shard *next_owed;
 	struct tls_conn **held; /* TLS: connections with an answer held (tls.h) */
 	size_t n_held, cap_held;
+	struct tls_conn **tconns; /* TLS: all its connections */
+	size_t n_tconns, cap_tconns;
+	bool idle;	     /* TLS: its last run did nothing (see shards_timeout) */
+	uint64_t idle_at_ms; /* when that run ended */
 };
 
 struct listener {
@@ -113,8 +117,13 @@ static const struct http_service *service_of(const struct http_req *r)
 	return r->shard->owner->svc;
 }
 
+/* Grows with every MHD callback: with tls_io_progress, whether a daemon's
+ * run did anything (shards_timeout). */
+static uint64_t callbacks;
+
 static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+	callbacks++;
 	struct http_req *r = xcalloc(1, sizeof(*r));
 	struct shard *s = cls;
 	r->ctx = s->owner->ctx;
@@ -130,6 +139,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct http_req *r = *req_cls;
+	callbacks++;
 	if (r == NULL)
 		return;
 	http_resume(r); /* unlinks; MHD never completes a suspended request */
@@ -492,6 +502,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 				 size_t *upload_data_size, void **req_cls)
 {
 	struct http_req *r = *req_cls;
+	callbacks++;
 	if (r == NULL)
 		return MHD_NO;
 	if (!r->started) {
@@ -603,13 +614,25 @@ static void flush_held(struct shard *s)
 	s->n_held = keep;
 }
 
+static bool tls_input_waiting(const struct shard *s)
+{
+	for (size_t i = 0; i < s->n_tconns; i++)
+		if (tls_conn_has_input(s->tconns[i]))
+			return true;
+	return false;
+}
+
 static void shard_run(struct shard *s)
 {
+	uint64_t before = callbacks + tls_io_progress();
 	tls_server_running(s->tls ? s->owner->tls : NULL);
 	MHD_run(s->mhd);
 	tls_server_running(NULL);
 	if (s->n_held)
 		flush_held(s);
+	s->idle = s->tls && callbacks + tls_io_progress() == before && !tls_input_waiting(s);
+	if (s->idle)
+		s->idle_at_ms = clock_mono_ms();
 }
 
 static void shard_ready(void *ctx, uint32_t events)
@@ -627,13 +650,20 @@ static void setup_tls_session(struct shard *s, struct MHD_Connection *conn, void
 	if (ci == NULL || ci->tls_session == NULL || fd == NULL)
 		return;
 	tls_server_setup_session(s->owner->tls, ci->tls_session);
-	*socket_ctx = tls_conn_new(ci->tls_session, fd->connect_fd);
+	struct tls_conn *c = tls_conn_new(ci->tls_session, fd->connect_fd);
+	*socket_ctx = c;
+	if (s->n_tconns == s->cap_tconns) {
+		s->cap_tconns = s->cap_tconns ? s->cap_tconns * 2 : 16;
+		s->tconns = xrealloc(s->tconns, s->cap_tconns * sizeof(*s->tconns));
+	}
+	s->tconns[s->n_tconns++] = c;
 }
 
 static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 				 enum MHD_ConnectionNotificationCode code)
 {
 	struct shard *s = cls;
+	callbacks++;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		s->conns++;
 		s->owner->conns++;
@@ -648,6 +678,11 @@ static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **
 			s->owner->big_conns--;
 		if (s->tls && *socket_ctx) {
 			unhold(s, *socket_ctx);
+			for (size_t i = 0; i < s->n_tconns; i++)
+				if (s->tconns[i] == *socket_ctx) {
+					s->tconns[i] = s->tconns[--s->n_tconns];
+					break;
+				}
 			tls_conn_free(*socket_ctx);
 			*socket_ctx = NULL;
 		}
@@ -710,6 +745,7 @@ static void shard_free(struct http_server *h, struct shard *s)
 	loop_del_fd(h->loop, s->watch);
 	MHD_stop_daemon(s->mhd);
 	free(s->held);
+	free(s->tconns);
 	free(s);
 }
 
@@ -734,7 +770,18 @@ static struct shard *shard_for_new_connection(struct http_server *h, bool tls, b
 }
 
 /* MHD's own timeouts (with no connection timeout: work it has pending
- * without an fd event). One source for all shards. */
+ * without an fd event). One source for all shards.
+ * MHD 0.9.75 never puts a connection whose TLS handshake waits for the
+ * client into its epoll set (its handshake path never clears the
+ * read-ready flag), so it asks to run again at once, and the run reads
+ * nothing: the loop spun on recv() EAGAIN while clients did their
+ * handshake crypto (16 recv and 15 epoll_wait per new connection, a core
+ * taken from the clients on this 2-core machine). A TLS shard whose last
+ * run moved no byte, called back nothing and has no bytes buffered runs
+ * again after TLS_IDLE_MS instead (sockets in MHD's epoll set still wake
+ * it at once). */
+#define TLS_IDLE_MS 1
+
 static int64_t shards_timeout(void *ctx)
 {
 	struct http_server *h = ctx;
@@ -743,6 +790,8 @@ static int64_t shards_timeout(void *ctx)
 		MHD_UNSIGNED_LONG_LONG ms;
 		if (MHD_get_timeout(h->shards[i]->mhd, &ms) != MHD_YES)
 			continue;
+		if (ms == 0 && h->shards[i]->idle)
+			ms = TLS_IDLE_MS;
 		if (min < 0 || (int64_t)ms < min)
 			min = (int64_t)ms;
 	}
@@ -754,8 +803,12 @@ static void shards_due(void *ctx)
 	struct http_server *h = ctx;
 	for (size_t i = 0; i < h->n_shards; i++) {
 		MHD_UNSIGNED_LONG_LONG ms;
-		if (MHD_get_timeout(h->shards[i]->mhd, &ms) == MHD_YES && ms == 0)
-			shard_run(h->shards[i]);
+		struct shard *s = h->shards[i];
+		if (MHD_get_timeout(s->mhd, &ms) != MHD_YES || ms != 0)
+			continue;
+		if (s->idle && clock_mono_ms() - s->idle_at_ms < TLS_IDLE_MS)
+			continue;
+		shard_run(s);
 	}
 }
 

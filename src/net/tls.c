@@ -1030,6 +1030,26 @@ struct tls_conn {
 	bool tcp_uncorked; /* TCP_CORK (libmicrohttpd's) cleared */
 };
 
+/* Bytes moved (or a socket error or end seen) by any connection's reads
+ * and writes: tls_io_progress. */
+static __thread uint64_t io_progress;
+
+static void count_io(ssize_t n, int err)
+{
+	if (n >= 0 || (err != EAGAIN && err != EWOULDBLOCK && err != EINTR))
+		io_progress++;
+}
+
+uint64_t tls_io_progress(void)
+{
+	return io_progress;
+}
+
+bool tls_conn_has_input(const struct tls_conn *c)
+{
+	return c->in != NULL || gnutls_record_check_pending(c->session) > 0;
+}
+
 static ssize_t take_ahead(struct tls_conn *c, void *data, size_t len)
 {
 	size_t n = c->in_len - c->in_off;
@@ -1048,16 +1068,20 @@ static ssize_t take_ahead(struct tls_conn *c, void *data, size_t len)
 static ssize_t conn_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
 {
 	struct tls_conn *c = ptr;
-	if (c->in != NULL)
+	if (c->in != NULL) {
+		io_progress++;
 		return take_ahead(c, data, len);
+	}
 	if (len >= READ_AHEAD) {
 		ssize_t n = recv(c->fd, data, len, 0);
+		count_io(n, errno);
 		if (n < 0)
 			gnutls_transport_set_errno(c->session, errno);
 		return n;
 	}
 	char ahead[READ_AHEAD];
 	ssize_t n = recv(c->fd, ahead, sizeof(ahead), 0);
+	count_io(n, errno);
 	if (n < 0) {
 		gnutls_transport_set_errno(c->session, errno);
 		return n;
@@ -1072,6 +1096,15 @@ static ssize_t conn_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
 	c->in = xmalloc(c->in_len);
 	memcpy(c->in, ahead + len, c->in_len);
 	return (ssize_t)len;
+}
+
+/* Writes: GnuTLS's own (sendmsg, no SIGPIPE), counted. */
+static ssize_t conn_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
+{
+	struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
+	ssize_t n = sendmsg((int)(intptr_t)ptr, &m, MSG_NOSIGNAL);
+	count_io(n, errno);
+	return n;
 }
 
 /* GnuTLS's wait for data with a timeout (blocking sessions only). */
@@ -1089,9 +1122,10 @@ struct tls_conn *tls_conn_new(void *session, int fd)
 	struct tls_conn *c = xcalloc(1, sizeof(*c));
 	c->session = session;
 	c->fd = fd;
-	/* reads through the connection; writes still straight to the socket */
+	/* reads through the connection (read-ahead), writes to the socket */
 	gnutls_transport_set_ptr2(session, c, (gnutls_transport_ptr_t)(intptr_t)fd);
 	gnutls_transport_set_pull_function(session, conn_pull);
+	gnutls_transport_set_vec_push_function(session, conn_push);
 	gnutls_transport_set_pull_timeout_function(session, conn_pull_timeout);
 	return c;
 }

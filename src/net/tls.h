@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* What the flags say about one set of https:// listeners (--cert-file and
  * friends, or the --peer-* ones). NULL and "" both mean "not set". */
@@ -92,6 +93,13 @@ struct tls_conn *tls_conn_new(void *session, int fd);
 void tls_conn_free(struct tls_conn *c);
 void tls_conn_hold(struct tls_conn *c);
 bool tls_conn_held(const struct tls_conn *c);
+/* Whether bytes wait in the connection's read-ahead or GnuTLS's buffer
+ * (libmicrohttpd can go on without a socket event). */
+bool tls_conn_has_input(const struct tls_conn *c);
+/* A count that grows whenever a connection's read or write moved bytes or
+ * met an end or error (not "would block"): a run of the daemons in which it
+ * stayed put did nothing on the sockets. */
+uint64_t tls_io_progress(void);
 /* Sends what is held: 0 when done (or failed: the connection's next
  * read or write sees the error), 1 when the socket is full (call again
  * when it is writable; the rest stays held). */
