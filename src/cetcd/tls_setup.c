@@ -98,6 +98,7 @@ static int build_peer(const struct config *c, struct tls_setup *t)
 	h->crl_file = c->peer_crl_file;
 	h->allowed_cn = c->peer_cert_allowed_cn;
 	h->allowed_hostname = c->peer_cert_allowed_hostname;
+	h->check_client_san = !c->experimental_peer_skip_client_san_verification;
 	t->has_peer = t->has_peer_client = true;
 	return 0;
 }

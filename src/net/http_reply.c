@@ -2,16 +2,43 @@
 #include "net/http_reply.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "net/http_server.h"
+
+/* The last response reply_from_buf made, while it lives, with its body
+ * (loop thread only), for reply_body_len. */
+static const struct MHD_Response *last_resp;
+static const void *last_data;
+static size_t last_len;
+
+size_t reply_body_len(const struct MHD_Response *resp)
+{
+	return resp != NULL && resp == last_resp ? last_len : SIZE_MAX;
+}
+
+/* MHD frees a response's body: the slot forgets it (its address may be
+ * reused for another response). */
+static void free_body(void *data)
+{
+	if (data == last_data) {
+		last_resp = NULL;
+		last_data = NULL;
+	}
+	free(data);
+}
 
 struct MHD_Response *reply_from_buf(struct buf *b, const char *content_type)
 {
 	size_t len;
 	char *data = buf_steal(b, &len);
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+		MHD_create_response_from_buffer_with_free_callback_cls(len, data, free_body, data);
+	last_resp = resp;
+	last_data = data;
+	last_len = len;
 	if (content_type)
 		MHD_add_response_header(resp, "Content-Type", content_type);
 	return resp;

@@ -50,6 +50,10 @@
 #include "util/url.h"
 #include "util/xalloc.h"
 
+/* An https:// answer whose body is at most this long leaves as one TLS
+ * record (hold_tls_answer). */
+#define TLS_ONE_RECORD 8192
+
 struct shard {
 	struct http_server *owner;
 	bool tls; /* serves the https:// listeners */
@@ -59,6 +63,12 @@ struct shard {
 	unsigned conns;	       /* open connections */
 	bool owed;	       /* on owner->owed: MHD_run before the loop sleeps */
 	struct shard *next_owed;
+	struct tls_conn **held; /* TLS: connections with an answer held (tls.h) */
+	size_t n_held, cap_held;
+	struct tls_conn **tconns; /* TLS: all its connections */
+	size_t n_tconns, cap_tconns;
+	bool idle;	     /* TLS: its last run did nothing (see shards_timeout) */
+	uint64_t idle_at_ms; /* when that run ended */
 };
 
 struct listener {
@@ -96,6 +106,7 @@ struct http_server {
 };
 
 static void owe_run(struct shard *s);
+static void flush_answer(struct http_req *r);
 static void listener_unpause(struct listener *l);
 static void listeners_unpause(struct http_server *h);
 
@@ -106,8 +117,13 @@ static const struct http_service *service_of(const struct http_req *r)
 	return r->shard->owner->svc;
 }
 
+/* Grows with every MHD callback: with tls_io_progress, whether a daemon's
+ * run did anything (shards_timeout). */
+static uint64_t callbacks;
+
 static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+	callbacks++;
 	struct http_req *r = xcalloc(1, sizeof(*r));
 	struct shard *s = cls;
 	r->ctx = s->owner->ctx;
@@ -123,10 +139,13 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct http_req *r = *req_cls;
+	callbacks++;
 	if (r == NULL)
 		return;
 	http_resume(r); /* unlinks; MHD never completes a suspended request */
 	http_unwatch_hangup(r);
+	if (r->shard->tls)
+		flush_answer(r);
 	if (r->cleanup)
 		r->cleanup(r);
 	if (r->resp)
@@ -229,6 +248,7 @@ void http_respond(struct http_req *r, unsigned status, struct MHD_Response *resp
 	if (r->resp)
 		MHD_destroy_response(r->resp);
 	r->resp = resp;
+	r->resp_short = reply_body_len(resp) <= TLS_ONE_RECORD;
 	r->status = status;
 	r->responded = true;
 	http_resume(r);
@@ -244,8 +264,12 @@ void http_abandon(struct http_req *r)
 	http_respond(r, MHD_HTTP_SERVICE_UNAVAILABLE, reply_from_text("", NULL));
 }
 
-static enum MHD_Result queue_stored(struct http_req *r)
+static void hold_tls_answer(struct http_req *r, const char *version);
+
+static enum MHD_Result queue_stored(struct http_req *r, const char *version)
 {
+	if (r->shard->tls)
+		hold_tls_answer(r, version);
 	struct MHD_Response *resp = r->resp;
 	r->resp = NULL;
 	enum MHD_Result ok = MHD_queue_response(r->conn, r->status, resp);
@@ -478,13 +502,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 				 size_t *upload_data_size, void **req_cls)
 {
 	struct http_req *r = *req_cls;
+	callbacks++;
 	if (r == NULL)
 		return MHD_NO;
 	if (!r->started) {
 		r->started = true;
 		r->method = method;
 		if (refuse_bad_framing(r))
-			return queue_stored(r);
+			return queue_stored(r, version);
 		route_request(r);
 		return MHD_YES;
 	}
@@ -498,7 +523,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		dispatch(r);
 	}
 	if (r->resp && !r->suspended)
-		return queue_stored(r);
+		return queue_stored(r, version);
 	return MHD_YES;
 }
 
@@ -519,11 +544,95 @@ static void owe_run(struct shard *s)
 	s->owner->owed = s;
 }
 
+/* ---- TLS answers in one record ----------------------------------------- */
+
+/* MHD writes an answer's head and body as two TLS records (and the client
+ * reads four times). A short answer on a connection that stays open is
+ * held in GnuTLS instead (tls_conn_hold) and leaves as one record when MHD
+ * is done with it (completed_cb) or, at the latest, when the daemon's run
+ * ends. Only short answers: MHD hands GnuTLS a whole body at once. Only
+ * when the connection stays open: a record still held when MHD closes
+ * would be lost (held data waits only while the socket is full, and is
+ * sent when MHD's epoll reports it writable). */
+static struct tls_conn *tls_conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+static bool stays_open(struct http_req *r, const char *version)
+{
+	if (r->close_after || version == NULL || strcmp(version, MHD_HTTP_VERSION_1_1) != 0 ||
+	    MHD_get_response_header(r->resp, MHD_HTTP_HEADER_CONNECTION) != NULL)
+		return false;
+	const char *c =
+		MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION);
+	return c == NULL || strcasestr(c, "close") == NULL;
+}
+
+static void hold_tls_answer(struct http_req *r, const char *version)
+{
+	if (!r->resp_short || !stays_open(r, version))
+		return;
+	struct tls_conn *c = tls_conn_of(r->conn);
+	if (c == NULL || tls_conn_held(c))
+		return;
+	struct shard *s = r->shard;
+	tls_conn_hold(c);
+	if (s->n_held == s->cap_held) {
+		s->cap_held = s->cap_held ? s->cap_held * 2 : 16;
+		s->held = xrealloc(s->held, s->cap_held * sizeof(*s->held));
+	}
+	s->held[s->n_held++] = c;
+}
+
+static void unhold(struct shard *s, struct tls_conn *c)
+{
+	for (size_t i = 0; i < s->n_held; i++)
+		if (s->held[i] == c) {
+			s->held[i] = s->held[--s->n_held];
+			return;
+		}
+}
+
+/* At the end of a request: its answer leaves now. */
+static void flush_answer(struct http_req *r)
+{
+	struct tls_conn *c = tls_conn_of(r->conn);
+	if (c != NULL && tls_conn_held(c) && tls_conn_flush(c) == 0)
+		unhold(r->shard, c);
+}
+
+/* What a run left held; a connection whose socket is full stays. */
+static void flush_held(struct shard *s)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < s->n_held; i++)
+		if (tls_conn_flush(s->held[i]) != 0)
+			s->held[keep++] = s->held[i];
+	s->n_held = keep;
+}
+
+static bool tls_input_waiting(const struct shard *s)
+{
+	for (size_t i = 0; i < s->n_tconns; i++)
+		if (tls_conn_has_input(s->tconns[i]))
+			return true;
+	return false;
+}
+
 static void shard_run(struct shard *s)
 {
+	uint64_t before = callbacks + tls_io_progress();
 	tls_server_running(s->tls ? s->owner->tls : NULL);
 	MHD_run(s->mhd);
 	tls_server_running(NULL);
+	if (s->n_held)
+		flush_held(s);
+	s->idle = s->tls && callbacks + tls_io_progress() == before && !tls_input_waiting(s);
+	if (s->idle)
+		s->idle_at_ms = clock_mono_ms();
 }
 
 static void shard_ready(void *ctx, uint32_t events)
@@ -532,30 +641,51 @@ static void shard_ready(void *ctx, uint32_t events)
 }
 
 /* Before the handshake (MHD reads nothing before its next run). */
-static void require_client_cert(struct shard *s, struct MHD_Connection *conn)
+static void setup_tls_session(struct shard *s, struct MHD_Connection *conn, void **socket_ctx)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (ci != NULL && ci->tls_session != NULL)
-		tls_server_require_client_cert(s->owner->tls, ci->tls_session);
+	const union MHD_ConnectionInfo *fd =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL || ci->tls_session == NULL || fd == NULL)
+		return;
+	tls_server_setup_session(s->owner->tls, ci->tls_session);
+	struct tls_conn *c = tls_conn_new(ci->tls_session, fd->connect_fd);
+	*socket_ctx = c;
+	if (s->n_tconns == s->cap_tconns) {
+		s->cap_tconns = s->cap_tconns ? s->cap_tconns * 2 : 16;
+		s->tconns = xrealloc(s->tconns, s->cap_tconns * sizeof(*s->tconns));
+	}
+	s->tconns[s->n_tconns++] = c;
 }
 
 static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 				 enum MHD_ConnectionNotificationCode code)
 {
 	struct shard *s = cls;
+	callbacks++;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		s->conns++;
 		s->owner->conns++;
 		if (s->big)
 			s->owner->big_conns++;
 		if (s->tls)
-			require_client_cert(s, conn);
+			setup_tls_session(s, conn, socket_ctx);
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		s->conns--;
 		s->owner->conns--;
 		if (s->big)
 			s->owner->big_conns--;
+		if (s->tls && *socket_ctx) {
+			unhold(s, *socket_ctx);
+			for (size_t i = 0; i < s->n_tconns; i++)
+				if (s->tconns[i] == *socket_ctx) {
+					s->tconns[i] = s->tconns[--s->n_tconns];
+					break;
+				}
+			tls_conn_free(*socket_ctx);
+			*socket_ctx = NULL;
+		}
 		listeners_unpause(s->owner);
 	}
 }
@@ -566,10 +696,8 @@ static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **
 static void tls_options(const struct tls_server *t, struct MHD_OptionItem *o)
 {
 	size_t i = 0;
-	o[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
-					 (void *)tls_server_cert_pem(t)};
-	o[i++] =
-		(struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)tls_server_key_pem(t)};
+	o[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+					 tls_server_cert_callback()};
 	o[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
 					 (void *)tls_server_priorities(t)};
 	if (tls_server_client_cert_auth(t) && tls_server_ca_pem(t) != NULL)
@@ -616,6 +744,8 @@ static void shard_free(struct http_server *h, struct shard *s)
 {
 	loop_del_fd(h->loop, s->watch);
 	MHD_stop_daemon(s->mhd);
+	free(s->held);
+	free(s->tconns);
 	free(s);
 }
 
@@ -640,7 +770,18 @@ static struct shard *shard_for_new_connection(struct http_server *h, bool tls, b
 }
 
 /* MHD's own timeouts (with no connection timeout: work it has pending
- * without an fd event). One source for all shards. */
+ * without an fd event). One source for all shards.
+ * MHD 0.9.75 never puts a connection whose TLS handshake waits for the
+ * client into its epoll set (its handshake path never clears the
+ * read-ready flag), so it asks to run again at once, and the run reads
+ * nothing: the loop spun on recv() EAGAIN while clients did their
+ * handshake crypto (16 recv and 15 epoll_wait per new connection, a core
+ * taken from the clients on this 2-core machine). A TLS shard whose last
+ * run moved no byte, called back nothing and has no bytes buffered runs
+ * again after TLS_IDLE_MS instead (sockets in MHD's epoll set still wake
+ * it at once). */
+#define TLS_IDLE_MS 1
+
 static int64_t shards_timeout(void *ctx)
 {
 	struct http_server *h = ctx;
@@ -649,6 +790,8 @@ static int64_t shards_timeout(void *ctx)
 		MHD_UNSIGNED_LONG_LONG ms;
 		if (MHD_get_timeout(h->shards[i]->mhd, &ms) != MHD_YES)
 			continue;
+		if (ms == 0 && h->shards[i]->idle)
+			ms = TLS_IDLE_MS;
 		if (min < 0 || (int64_t)ms < min)
 			min = (int64_t)ms;
 	}
@@ -660,8 +803,12 @@ static void shards_due(void *ctx)
 	struct http_server *h = ctx;
 	for (size_t i = 0; i < h->n_shards; i++) {
 		MHD_UNSIGNED_LONG_LONG ms;
-		if (MHD_get_timeout(h->shards[i]->mhd, &ms) == MHD_YES && ms == 0)
-			shard_run(h->shards[i]);
+		struct shard *s = h->shards[i];
+		if (MHD_get_timeout(s->mhd, &ms) != MHD_YES || ms != 0)
+			continue;
+		if (s->idle && clock_mono_ms() - s->idle_at_ms < TLS_IDLE_MS)
+			continue;
+		shard_run(s);
 	}
 }
 

@@ -88,6 +88,7 @@ struct http_req {
 	struct MHD_Response *resp; /* answer ready to queue (owned) */
 	bool responded;		   /* http_respond was called */
 	unsigned status;
+	bool resp_short;  /* resp's body is known short (https: one TLS record) */
 	bool close_after; /* answer with Connection: close (unread body left) */
 	/* Adds headers to whatever is answered from now on; a handler may set it. */
 	http_headers_fn add_headers;

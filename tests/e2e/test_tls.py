@@ -93,6 +93,11 @@ def make_certs(dir):
     c["root"] = signed("root", c["ca"], "cn = root\n" + client)
     c["alice"] = signed("alice", c["ca"], "cn = alice\n" + client)
     c["rogue"] = signed("rogue", c["other_ca"], "cn = root\n" + client)
+    # peers whose SANs do or do not name 127.0.0.1 (etcd's checkSAN)
+    c["wrongip"] = signed("wrongip", c["ca"], "cn = member\nip_address = 127.0.0.2\n" + client)
+    c["dnsonly"] = signed("dnsonly", c["ca"], "cn = member\ndns_name = localhost\n" + client)
+    c["dnsother"] = signed("dnsother", c["ca"],
+                           "cn = member\ndns_name = nosuchhost.invalid\n" + client)
     crl = os.path.join(dir, "crl.pem")
     certtool("--generate-crl", "--load-ca-privkey", c["ca"][1], "--load-ca-certificate",
              c["ca"][0], "--load-certificate", c["alice"][0], "--template",
@@ -274,6 +279,134 @@ def test_client_tls(c, dir):
     ct.eq(json.loads(out.stdout)["node"]["value"], "v1", "curl --cacert")
 
 
+def parse_answer(data):
+    """((status, body), bytes used) of the first whole answer in data (sized
+    or chunked), or None."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = data[:end].decode("latin-1").split("\r\n")
+    fields = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in head[1:])}
+    status, pos = int(head[0].split(" ")[1]), end + 4
+    if fields.get("transfer-encoding", "").lower() == "chunked":
+        body = b""
+        while True:
+            eol = data.find(b"\r\n", pos)
+            if eol < 0:
+                return None
+            size = int(data[pos:eol].split(b";")[0], 16)
+            if len(data) < eol + 2 + size + 2:
+                return None
+            body += data[eol + 2:eol + 2 + size]
+            pos = eol + 2 + size + 2
+            if size == 0:
+                return (status, body.decode()), pos
+    length = int(fields.get("content-length", "0"))
+    if len(data) < pos + length:
+        return None
+    return (status, data[pos:pos + length].decode()), pos + length
+
+
+def tls_exchange(url, ctx, writes, want, timeout=5.0, session=None):
+    """Writes each of `writes` (bytes, one TLS record each) on one connection,
+    then reads until `want` answers have arrived complete (or EOF). Returns
+    (list of (status, body) in order, the ssl socket's session_reused)."""
+    u = urllib.parse.urlsplit(url)
+    raw = socket.create_connection((u.hostname, u.port), timeout=timeout)
+    s = ctx.wrap_socket(raw, server_hostname=u.hostname, session=session)
+    try:
+        for w in writes:
+            s.sendall(w)
+        data = b""
+        answers = []
+        deadline = time.monotonic() + timeout
+        while len(answers) < want and time.monotonic() < deadline:
+            got = parse_answer(data)
+            if got is not None:
+                answers.append(got[0])
+                data = data[got[1]:]
+                continue
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return answers, s.session_reused, s.session
+    finally:
+        s.close()
+
+
+def test_tls_answers(c, dir):
+    """Answers over TLS arrive whole however requests come: several in one
+    record (pipelined), in separate records, with Connection: close, over
+    HTTP/1.0, a body of 200 KB; a client that keeps the server's session
+    ticket resumes (etcd sends tickets; clients without keep-alive resume),
+    also with client certificates, and the resumed client is served."""
+    n = Node(dir, "n1", client_scheme="https", extra=server_flags(c)).start()
+    ctx = ssl_ctx(c)
+    wait_answering(n, ctx=ctx)
+    put_get(n.client_url, ctx, "a", "1")
+    big = "x" * 200000
+    st, _ = request(n.client_url, "PUT", "/v2/keys/big", {"value": big}, ctx=ctx)
+    ct.true(st in (200, 201), "PUT big")
+
+    def get(k, extra=""):
+        return ("GET /v2/keys/%s HTTP/1.1\r\nHost: h\r\n%s\r\n" % (k, extra)).encode()
+    got, _, _ = tls_exchange(n.client_url, ctx, [get("a") * 3], 3)
+    ct.eq([a[0] for a in got], [200] * 3, "three pipelined in one record")
+    got, _, _ = tls_exchange(n.client_url, ctx, [get("a"), get("big"), get("a")], 3)
+    ct.eq([a[0] for a in got], [200] * 3, "three in separate records")
+    ct.eq(json.loads(got[1][1])["node"]["value"], big, "the 200 KB value")
+    got, _, _ = tls_exchange(n.client_url, ctx, [get("a", "Connection: close\r\n")], 1)
+    ct.eq([a[0] for a in got], [200], "Connection: close")
+    got, _, _ = tls_exchange(n.client_url, ctx, [b"GET /v2/keys/a HTTP/1.0\r\n\r\n"], 1)
+    ct.eq([a[0] for a in got], [200], "HTTP/1.0")
+    for name, flags, cctx in (("plain", server_flags(c), ctx),
+                              ("client certs", server_flags(c, True), ssl_ctx(c, "root"))):
+        m = Node(dir, "r" + name[0], client_scheme="https", extra=flags).start()
+        wait_answering(m, ctx=cctx)
+        got, reused, sess = tls_exchange(m.client_url, cctx, [get("")], 1)
+        ct.eq([a[0] for a in got], [200], "%s: first connection" % name)
+        got, reused, _ = tls_exchange(m.client_url, cctx, [get("")], 1, session=sess)
+        ct.eq([a[0] for a in got], [200], "%s: resumed connection" % name)
+        ct.true(reused, "%s: the session was resumed" % name)
+
+
+def test_cert_reload(c, dir):
+    """The server certificate is read again when its files change (etcd reads
+    them at every handshake): new connections get the new one; while the
+    files do not load, handshakes fail, and work again once they do."""
+    crt, key = os.path.join(dir, "srv.pem"), os.path.join(dir, "srv.key")
+
+    def install(pair):
+        for src, dst in ((c[pair][0], crt), (c[pair][1], key)):
+            shutil.copy(src, dst + ".new")
+            os.replace(dst + ".new", dst)
+    install("server")
+    n = Node(dir, "n1", client_scheme="https",
+             extra=["--cert-file", crt, "--key-file", key]).start()
+    ctx = ssl_ctx(c)
+    wait_answering(n, ctx=ctx)
+    u = urllib.parse.urlsplit(n.client_url)
+
+    def served_cn():
+        with socket.create_connection((u.hostname, u.port), timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname=u.hostname) as s:
+                return dict(x[0] for x in s.getpeercert()["subject"])["commonName"]
+    ct.eq(served_cn(), "server", "the certificate at start")
+    install("member")
+    ct.eq(served_cn(), "member", "the certificate after its files changed")
+    with open(crt, "w") as f:
+        f.write("not a certificate\n")
+    try:
+        served_cn()
+        raise ct.Fail("a handshake succeeded while the certificate file was broken")
+    except (ssl.SSLError, ConnectionError, OSError):
+        pass
+    install("server")
+    ct.eq(served_cn(), "server", "the certificate once the files load again")
+    put_get(n.client_url, ctx, "reload", "ok")
+
+
 def test_client_cert_auth(c, dir):
     """--client-cert-auth: a client certificate from the trusted CA gets in;
     none, or one from another CA, is refused in the handshake."""
@@ -442,6 +575,34 @@ def test_peer_cert_allowed_cn(c, dir):
     put_get(ok[0].client_url, None, "cn", "ok", timeout=15)
 
 
+def test_peer_client_san(c, dir):
+    """etcd's peer listeners check a client certificate's SANs against the
+    connecting address (after the handshake): no SANs, an IP SAN naming it,
+    or a DNS SAN that resolves to it gets in; an IP SAN naming another
+    address, or a DNS name that does not resolve to it, is refused.
+    --experimental-peer-skip-client-san-verification turns the check off."""
+    n = Node(dir, "p1", peer_scheme="https", extra=peer_flags(c)).start()
+    wait_answering(n, timeout=20)
+    for who in ("root", "member", "dnsonly"):
+        st, _ = request(n.peer_url, "GET", "/members", ctx=ssl_ctx(c, who))
+        ct.eq(st, 200, "peer client certificate %s" % who)
+    for who in ("wrongip", "dnsother"):
+        refused(n.peer_url, ssl_ctx(c, who), "peer client certificate %s" % who)
+    if ct.target() != "etcd":
+        log = open(n.log_path, errors="replace").read()
+        ct.true('rejected connection from "127.0.0.1:' in log and
+                'x509: certificate is valid for 127.0.0.2, not 127.0.0.1' in log and
+                'does not match any of DNSNames [\\"nosuchhost.invalid\\"]' in log,
+                "etcd's rejected connection lines:\n%s" % n.log_tail(6))
+    st, _ = request(n.peer_url, "GET", "/members", ctx=ssl_ctx(c, "root"))
+    ct.eq(st, 200, "still serving peers")
+    s = Node(dir, "p2", peer_scheme="https", extra=peer_flags(c) + [
+        "--experimental-peer-skip-client-san-verification"]).start()
+    wait_answering(s, timeout=20)
+    st, _ = request(s.peer_url, "GET", "/members", ctx=ssl_ctx(c, "wrongip"))
+    ct.eq(st, 200, "SAN check skipped")
+
+
 def test_etcdctl(c, dir):
     """ETCDCTL_API=2 etcdctl with --ca-file/--cert-file/--key-file against an
     https:// listener with client-cert auth."""
@@ -549,8 +710,9 @@ def test_peer_auto_tls(c, dir):
 
 
 def test_cipher_suites(c, dir):
-    """--cipher-suites: a listed suite is negotiated, an unlisted one is not;
-    an unknown name stops the server."""
+    """--cipher-suites: a listed suite is negotiated, an unlisted one is not
+    (TLS 1.2); TLS 1.3 keeps its own suites (Go's crypto/tls); an unknown
+    name stops the server."""
     n = Node(dir, "n1", client_scheme="https", extra=server_flags(c) + [
         "--cipher-suites", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]).start()
     wait_answering(n, ctx=ssl_ctx(c))
@@ -559,6 +721,11 @@ def test_cipher_suites(c, dir):
     ok.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")
     st, _ = request(n.client_url, ctx=ok)
     ct.eq(st, 200, "listed suite")
+    # the list is for TLS 1.2: a TLS 1.3 client gets TLS 1.3 and its suites
+    u = urllib.parse.urlsplit(n.client_url)
+    with socket.create_connection((u.hostname, u.port), timeout=5) as raw:
+        with ssl_ctx(c).wrap_socket(raw, server_hostname=u.hostname) as s13:
+            ct.eq(s13.version(), "TLSv1.3", "TLS 1.3 with --cipher-suites")
     other = ssl_ctx(c)
     other.maximum_version = ssl.TLSVersion.TLSv1_2
     other.set_ciphers("ECDHE-ECDSA-AES256-GCM-SHA384")

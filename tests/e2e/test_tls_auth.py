@@ -76,6 +76,14 @@ def test_cn_is_the_user(c, dir):
     ct.eq(denied.get("errorCode"), 110, "errorCode of the denial")
     expect(call(url, alice, "GET", "/v2/auth/users"), 401, "alice is not root")
     expect(call(url, root, "PUT", "/v2/keys/b/x", form={"value": "1"}), 201, "CN=root on /b")
+    # a resumed TLS session (session ticket) still has alice's certificate
+    put = (b"PUT /v2/keys/a/r HTTP/1.1\r\nHost: h\r\nContent-Type: "
+           b"application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nvalue=1")
+    got, _, sess = t.tls_exchange(url, alice, [put], 1)
+    ct.eq([a[0] for a in got], [201], "alice on /a, first connection")
+    got, reused, _ = t.tls_exchange(url, alice, [put], 1, session=sess)
+    ct.true(reused, "alice's session resumed")
+    ct.eq([a[0] for a in got], [200], "alice on /a, resumed session")
     # an Authorization header wins over the certificate
     expect(call(url, alice, "PUT", "/v2/keys/b/y", form={"value": "1"}, basic="root:rootpw"),
            201, "alice's certificate with root's password")
