@@ -191,8 +191,13 @@ static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (n == 0 && w->qlen == 0 && w->done)
 		n = take_tail(w, buf, max);
-	if (n > 0)
+	if (n > 0) {
+		/* a long poll's answer: MHD sends this chunk, then the last
+		 * chunk, apart; held, they leave as one segment */
+		if (!w->stream)
+			http_hold_output(w->req);
 		return (ssize_t)n;
+	}
 	if (w->done) {
 		http_unwatch_hangup(w->req); /* MHD owns the connection again */
 		return MHD_CONTENT_READER_END_OF_STREAM;

@@ -94,6 +94,7 @@ struct http_req {
 	/* http_watch_hangup: called once when the client hangs up */
 	http_handler_fn on_hangup;
 	int hangup_fd;	 /* the socket in the hang-up set, or -1 */
+	int held_fd;	 /* http_hold_output: the corked socket, or -1 */
 	char *client_cn; /* http_client_cert_cn's answer (owned) */
 	bool cn_done;
 	void *handler_ctx;	 /* the route handler's state */
@@ -133,6 +134,13 @@ void http_resume(struct http_req *r);
 bool http_watch_hangup(struct http_req *r, http_handler_fn on_hangup);
 /* Stops watching for r's hang-up (no-op if not watched). */
 void http_unwatch_hangup(struct http_req *r);
+/* Holds what MHD writes on r's connection in the kernel (TCP_CORK) until r
+ * completes: a long poll's event chunk and the terminating chunk, which MHD
+ * sends apart, then leave as one TCP segment (half the per-watcher cost of a
+ * fan-out, doc/watches.md). Returns false and holds nothing where it would
+ * not work: TLS, and the first request on a connection (MHD has not learnt
+ * the socket's cork state yet and uncorks it after the chunk itself). */
+bool http_hold_output(struct http_req *r);
 /* The client is gone: makes MHD end the request. A request not answered yet
  * gets a throwaway answer with Connection: close (MHD reads nothing more
  * from a connection that awaits its answer, so without one it would stay
