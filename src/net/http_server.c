@@ -43,6 +43,7 @@
 #include "net/http_hangup.h"
 #include "net/http_reply.h"
 #include "net/loop.h"
+#include "net/tcp_push.h"
 #include "net/tls.h"
 #include "util/clock.h"
 #include "util/goparse.h"
@@ -97,6 +98,8 @@ struct http_server {
 	uint64_t refused_logged_ms;    /* last warning about it */
 	uint8_t *reused;	       /* by fd: a request completed on the connection */
 	size_t reused_cap;
+	struct tcp_pusher *pusher; /* lifts the holds (made at the first), or NULL */
+	bool pusher_tried;
 };
 
 static void owe_run(struct shard *s);
@@ -155,10 +158,11 @@ static void mark_reused(struct http_server *h, int fd, bool reused)
  * does not know the state until its second pushed send, and until then it
  * uncorks after each pushed send. From then on it believes the socket
  * uncorked and leaves it alone, so a cork of ours holds everything MHD
- * writes until completed_cb lifts it. A request on a reused connection
- * has had at least two pushed sends before its body (the earlier reply
- * and its own headers); the first request's long poll has had one. */
-bool http_hold_output(struct http_req *r)
+ * writes until we lift it. A request on a reused connection has had at
+ * least two pushed sends before its body (the earlier reply and its own
+ * headers); the first request's long poll has had one (its headers), and a
+ * second once its first chunk is out (mhd_pushed). */
+bool http_hold_output(struct http_req *r, bool mhd_pushed)
 {
 	if (r->held_fd >= 0)
 		return true;
@@ -166,7 +170,7 @@ bool http_hold_output(struct http_req *r)
 	if (r->shard->tls)
 		return false;
 	int fd = conn_fd(r->conn);
-	if (fd < 0 || (size_t)fd >= h->reused_cap || !h->reused[fd])
+	if (fd < 0 || (!mhd_pushed && ((size_t)fd >= h->reused_cap || !h->reused[fd])))
 		return false;
 	int one = 1;
 	if (setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)) != 0)
@@ -175,12 +179,23 @@ bool http_hold_output(struct http_req *r)
 	return true;
 }
 
-static void release_output(struct http_req *r)
+/* Lifts the hold on the pusher thread (tcp_push.h): the delivery's cost
+ * leaves the loop. Inline if the thread cannot be had. */
+void http_push_output(struct http_req *r)
 {
 	if (r->held_fd < 0)
 		return;
-	int zero = 0;
-	(void)setsockopt(r->held_fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+	struct http_server *h = r->shard->owner;
+	if (!h->pusher_tried) {
+		h->pusher_tried = true;
+		h->pusher = tcp_pusher_new();
+	}
+	if (h->pusher != NULL) {
+		tcp_pusher_push(h->pusher, r->held_fd);
+	} else {
+		int zero = 0;
+		(void)setsockopt(r->held_fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+	}
 	r->held_fd = -1;
 }
 
@@ -190,7 +205,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct http_req *r = *req_cls;
 	if (r == NULL)
 		return;
-	release_output(r); /* before anything else is written on the connection */
+	http_push_output(r); /* what MHD writes next follows it, held or not */
 	if (!r->shard->tls && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		mark_reused(r->shard->owner, conn_fd(conn), true);
 	http_resume(r); /* unlinks; MHD never completes a suspended request */
@@ -1133,6 +1148,7 @@ void http_server_free(struct http_server *h)
 	}
 	loop_del_timeout_source(h->loop, h);
 	hangup_set_free(h->loop, h->hangups);
+	tcp_pusher_free(h->pusher); /* after the shards: their last holds are lifted */
 	tls_server_free(h->tls);
 	free(h->shards);
 	free(h->listeners);
