@@ -9,7 +9,11 @@
  * every watcher it wakes), handed to MHD straight from the event.
  *
  * Hang-ups: a client that goes away while waiting is noticed by the edge
- * (http_watch_hangup), which costs one epoll_ctl per watcher. */
+ * (http_watch_hangup), which costs one epoll_ctl per watcher.
+ *
+ * Fan-out: what MHD sends for a woken watcher is held in the kernel and let
+ * go by the edge's pusher thread (http_hold_output; doc/watches.md
+ * "Fan-out"). */
 #include <errno.h>
 #include <stdio.h>
 #include <malloc.h>
