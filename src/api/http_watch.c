@@ -9,7 +9,11 @@
  * every watcher it wakes), handed to MHD straight from the event.
  *
  * Hang-ups: a client that goes away while waiting is noticed by the edge
- * (http_watch_hangup), which costs one epoll_ctl per watcher. */
+ * (http_watch_hangup), which costs one epoll_ctl per watcher.
+ *
+ * Fan-out: what MHD sends for a woken watcher is held in the kernel and let
+ * go by the edge's pusher thread (http_hold_output; doc/watches.md
+ * "Fan-out"). */
 #include <errno.h>
 #include <stdio.h>
 #include <malloc.h>
@@ -35,8 +39,9 @@ struct watch_state {
 	struct http_req *req;
 	struct watcher *watcher; /* NULL once fired (one-shot) or removed */
 	bool stream;
-	bool done; /* nothing more will be added: end after the queue drains */
-	bool gone; /* the client hung up */
+	bool done;   /* nothing more will be added: end after the queue drains */
+	bool gone;   /* the client hung up */
+	bool handed; /* a chunk went to MHD (so MHD has sent one) */
 	/* events not yet fully handed to MHD, oldest first; the first head_pos
 	 * bytes of q[0] are already handed */
 	struct store_event **q;
@@ -191,12 +196,21 @@ static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (n == 0 && w->qlen == 0 && w->done)
 		n = take_tail(w, buf, max);
-	if (n > 0)
+	/* What MHD sends is held in the kernel and let go by the pusher
+	 * thread (http_hold_output): a long poll's chunk and last chunk as one
+	 * segment when the request completes, a stream's chunks when it waits
+	 * again. */
+	if (n > 0) {
+		http_hold_output(w->req, w->handed);
+		w->handed = true;
 		return (ssize_t)n;
+	}
 	if (w->done) {
-		http_unwatch_hangup(w->req); /* MHD owns the connection again */
+		http_hold_output(w->req, w->handed); /* the last chunk */
+		http_unwatch_hangup(w->req);	     /* MHD owns the connection again */
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	}
+	http_push_output(w->req);
 	http_suspend(w->req);
 	return 0;
 }

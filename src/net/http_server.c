@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@
 #include "net/http_hangup.h"
 #include "net/http_reply.h"
 #include "net/loop.h"
+#include "net/tcp_push.h"
 #include "net/tls.h"
 #include "util/clock.h"
 #include "util/goparse.h"
@@ -61,6 +63,7 @@ struct shard {
 	struct MHD_Daemon *mhd;
 	struct loop_fd *watch; /* MHD's epoll fd in the loop */
 	unsigned conns;	       /* open connections */
+	unsigned work;	       /* resumed or new connections since its last run */
 	bool owed;	       /* on owner->owed: MHD_run before the loop sleeps */
 	struct shard *next_owed;
 	struct tls_conn **held; /* TLS: connections with an answer held (tls.h) */
@@ -103,6 +106,10 @@ struct http_server {
 	size_t conn_limit;	       /* refuse new ones at this many; 0 = no cap */
 	uint64_t refused;	       /* connections refused at the cap */
 	uint64_t refused_logged_ms;    /* last warning about it */
+	uint8_t *reused;	       /* by fd: a request completed on the connection */
+	size_t reused_cap;
+	struct tcp_pusher *pusher; /* lifts the holds (made at the first), or NULL */
+	bool pusher_tried;
 };
 
 static void owe_run(struct shard *s);
@@ -130,9 +137,82 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->shard = s;
 	r->query = "";
 	r->hangup_fd = -1;
+	r->held_fd = -1;
 	r->conn = conn;
 	r->uri = xstrdup(uri ? uri : "/");
 	return r;
+}
+
+/* ---- output held for a long poll (http_hold_output) -------------------- */
+
+static int conn_fd(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	return ci ? ci->connect_fd : -1;
+}
+
+/* Whether a request has completed on the plain-HTTP connection on fd. */
+static void mark_reused(struct http_server *h, int fd, bool reused)
+{
+	if (fd < 0)
+		return;
+	if ((size_t)fd >= h->reused_cap) {
+		if (!reused)
+			return; /* absent reads as false */
+		size_t cap = h->reused_cap ? h->reused_cap : 1024;
+		while (cap <= (size_t)fd)
+			cap *= 2;
+		h->reused = xrealloc(h->reused, cap);
+		memset(h->reused + h->reused_cap, 0, cap - h->reused_cap);
+		h->reused_cap = cap;
+	}
+	h->reused[fd] = reused;
+}
+
+/* MHD 0.9.75 tracks TCP_CORK itself: on a socket it added from outside it
+ * does not know the state until its second pushed send, and until then it
+ * uncorks after each pushed send. From then on it believes the socket
+ * uncorked and leaves it alone, so a cork of ours holds everything MHD
+ * writes until we lift it. A request on a reused connection has had at
+ * least two pushed sends before its body (the earlier reply and its own
+ * headers); the first request's long poll has had one (its headers), and a
+ * second once its first chunk is out (mhd_pushed). */
+bool http_hold_output(struct http_req *r, bool mhd_pushed)
+{
+	if (r->held_fd >= 0)
+		return true;
+	struct http_server *h = r->shard->owner;
+	if (r->shard->tls)
+		return false;
+	int fd = conn_fd(r->conn);
+	if (fd < 0 || (!mhd_pushed && ((size_t)fd >= h->reused_cap || !h->reused[fd])))
+		return false;
+	int one = 1;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)) != 0)
+		return false;
+	r->held_fd = fd;
+	return true;
+}
+
+/* Lifts the hold on the pusher thread (tcp_push.h): the delivery's cost
+ * leaves the loop. Inline if the thread cannot be had. */
+void http_push_output(struct http_req *r)
+{
+	if (r->held_fd < 0)
+		return;
+	struct http_server *h = r->shard->owner;
+	if (!h->pusher_tried) {
+		h->pusher_tried = true;
+		h->pusher = tcp_pusher_new();
+	}
+	if (h->pusher != NULL) {
+		tcp_pusher_push(h->pusher, r->held_fd);
+	} else {
+		int zero = 0;
+		(void)setsockopt(r->held_fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+	}
+	r->held_fd = -1;
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -142,6 +222,9 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	callbacks++;
 	if (r == NULL)
 		return;
+	http_push_output(r); /* what MHD writes next follows it, held or not */
+	if (!r->shard->tls && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		mark_reused(r->shard->owner, conn_fd(conn), true);
 	http_resume(r); /* unlinks; MHD never completes a suspended request */
 	http_unwatch_hangup(r);
 	if (r->shard->tls)
@@ -212,6 +295,42 @@ void http_unwatch_hangup(struct http_req *r)
 
 static void shard_run(struct shard *s);
 
+/* A resumed long poll takes MHD four passes: its chunk is built, sent, then
+ * the last chunk, then the keep-alive reset reads nothing. So a shard that
+ * still has work it can do at once runs again right away (up to
+ * SHARD_PASSES in all): a shard's watchers are answered before the next
+ * shard starts, instead of every shard's first step before anyone's second
+ * (which put the median of a 10,000-watcher fan-out at 3/4 of the last). */
+#define SHARD_PASSES 4
+
+static void shard_drain(struct shard *s)
+{
+	shard_run(s);
+	for (int i = 1; i < SHARD_PASSES; i++) {
+		MHD_UNSIGNED_LONG_LONG ms;
+		if (MHD_get_timeout(s->mhd, &ms) != MHD_YES || ms != 0)
+			return;
+		shard_run(s);
+	}
+}
+
+/* The owed shard with the fewest connections to serve comes off the list
+ * first: a writer's reply on a shard with little to do is not queued behind
+ * a shard of 512 woken watchers, and shortest first gives the lowest mean
+ * (and median) wait of a fan-out. */
+static struct shard *take_lightest(struct http_server *h)
+{
+	struct shard **best = &h->owed;
+	for (struct shard **p = &h->owed->next_owed; *p; p = &(*p)->next_owed)
+		if ((*p)->work < (*best)->work)
+			best = p;
+	struct shard *s = *best;
+	*best = s->next_owed;
+	s->owed = false;
+	s->work = 0;
+	return s;
+}
+
 /* MHD's rule for external polling: after a resume, run the daemon before
  * polling again, or the connection may sit until unrelated traffic. Only the
  * shards that resumed (or took) a connection run. */
@@ -219,12 +338,8 @@ void http_server_flush(struct http_server *h)
 {
 	if (h == NULL)
 		return;
-	while (h->owed) {
-		struct shard *s = h->owed;
-		h->owed = s->next_owed;
-		s->owed = false;
-		shard_run(s);
-	}
+	while (h->owed)
+		shard_drain(take_lightest(h));
 	uint64_t now = 0;
 	for (size_t i = 0; i < h->n_listeners; i++) {
 		struct listener *l = &h->listeners[i];
@@ -537,6 +652,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 
 static void owe_run(struct shard *s)
 {
+	s->work++;
 	if (s->owed)
 		return;
 	s->owed = true;
@@ -665,6 +781,8 @@ static void notify_connection_cb(void *cls, struct MHD_Connection *conn, void **
 	struct shard *s = cls;
 	callbacks++;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if (!s->tls)
+			mark_reused(s->owner, conn_fd(conn), false);
 		s->conns++;
 		s->owner->conns++;
 		if (s->big)
@@ -1177,9 +1295,11 @@ void http_server_free(struct http_server *h)
 	}
 	loop_del_timeout_source(h->loop, h);
 	hangup_set_free(h->loop, h->hangups);
+	tcp_pusher_free(h->pusher); /* after the shards: their last holds are lifted */
 	tls_server_free(h->tls);
 	free(h->shards);
 	free(h->listeners);
+	free(h->reused);
 	free(h);
 }
 

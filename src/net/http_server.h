@@ -95,6 +95,7 @@ struct http_req {
 	/* http_watch_hangup: called once when the client hangs up */
 	http_handler_fn on_hangup;
 	int hangup_fd;	 /* the socket in the hang-up set, or -1 */
+	int held_fd;	 /* http_hold_output: the corked socket, or -1 */
 	char *client_cn; /* http_client_cert_cn's answer (owned) */
 	bool cn_done;
 	void *handler_ctx;	 /* the route handler's state */
@@ -134,6 +135,17 @@ void http_resume(struct http_req *r);
 bool http_watch_hangup(struct http_req *r, http_handler_fn on_hangup);
 /* Stops watching for r's hang-up (no-op if not watched). */
 void http_unwatch_hangup(struct http_req *r);
+/* Holds what MHD writes on r's connection in the kernel (TCP_CORK) until
+ * http_push_output or r completes: a long poll's event chunk and the
+ * terminating chunk, which MHD sends apart, then leave as one TCP segment,
+ * and the delivery happens on the pusher thread, not the loop (a fan-out's
+ * main cost, doc/watches.md). Returns false and holds nothing where it
+ * would not work: TLS, and a connection on which MHD has not yet learnt the
+ * socket's cork state (it would uncork after its next send itself): the
+ * first request's, unless mhd_pushed says a part of r's body went out. */
+bool http_hold_output(struct http_req *r, bool mhd_pushed);
+/* Lets what is held on r's connection go (no-op if nothing is held). */
+void http_push_output(struct http_req *r);
 /* The client is gone: makes MHD end the request. A request not answered yet
  * gets a throwaway answer with Connection: close (MHD reads nothing more
  * from a connection that awaits its answer, so without one it would stay

@@ -413,6 +413,77 @@ def test_wait_keepalive_rewatch(c):
     true(c.srv.alive(), "server alive")
 
 
+def get_on(s, srv, key):
+    """GET key on the connection s; returns the body (read to its end)."""
+    s.sendall(("GET %s HTTP/1.1\r\nHost: %s:%d\r\n\r\n"
+               % (kpath(key), srv.host, srv.port)).encode())
+    data = b""
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        i = data.find(b"\r\n\r\n")
+        if i >= 0:
+            n = [int(ln.split(b":")[1]) for ln in data[:i].split(b"\r\n")
+                 if ln.lower().startswith(b"content-length:")]
+            if n and len(data) >= i + 4 + n[0]:
+                true(len(data) == i + 4 + n[0], "nothing after the GET's answer")
+                true(data.startswith(b"HTTP/1.1 200"), "GET %s: %r" % (key, data[:40]))
+                return json.loads(data[i + 4:].decode())
+        d = s.recv(65536)
+        true(d, "GET answered before the connection closed")
+        data += d
+    raise AssertionError("GET %s not answered" % key)
+
+
+def warm_socket(srv, key):
+    """A connection that has served one GET of key."""
+    s = socket.create_connection((srv.host, srv.port), timeout=5)
+    get_on(s, srv, key)
+    return s
+
+
+def test_one_event_many_watchers(c):
+    """One write reaches watchers of every kind, each with its own reply: long
+    polls on fresh and on kept-alive connections (cetcd holds the latter's
+    event chunk and last chunk together), recursive, with a future waitIndex,
+    stream, and one answered from history; X-Etcd-Index is each watch's own
+    registration index. The kept-alive connections then serve another
+    request."""
+    d = c.k("/many")
+    a = d + "/k"
+    put(c, a, {"value": "0"})  # base+1
+    first = RawWatch(c.srv, a)  # registered at base+1
+    put(c, c.k("/unrelated"), {"value": "u"})  # base+2
+    fresh = RawWatch(c.srv, a)
+    warm = RawWatch(c.srv, a, sock=warm_socket(c.srv, a))
+    rec = RawWatch(c.srv, d, "recursive=true", sock=warm_socket(c.srv, d))
+    future = RawWatch(c.srv, a, "waitIndex=%d" % (c.base + 3), sock=warm_socket(c.srv, a))
+    stream = RawWatch(c.srv, a, "stream=true", sock=warm_socket(c.srv, a))
+    hist = c.get(a, {"wait": "true", "waitIndex": str(c.base + 1)})
+    eq(hist.json, {"action": "set", "node": kv(a, "0", c.base + 1)}, "history hit")
+    eq(int(first.headers["x-etcd-index"]), c.base + 1, "first: its registration index")
+    for w in (fresh, warm, rec, future, stream):
+        eq(int(w.headers["x-etcd-index"]), c.base + 2, "X-Etcd-Index at registration")
+    r = put(c, a, {"value": "1"})  # base+3
+    want = {"action": "set", "node": kv(a, "1", c.base + 3),
+            "prevNode": kv(a, "0", c.base + 1)}
+    eq(r.json, want, "the write's reply")
+    for name, w in (("first", first), ("fresh", fresh), ("warm", warm), ("rec", rec),
+                    ("future", future), ("stream", stream)):
+        eq(w.event(), want, "%s watcher: the event" % name)
+    for name, w in (("first", first), ("fresh", fresh), ("warm", warm), ("rec", rec),
+                    ("future", future)):
+        eq(w.event(), None, "%s: the long poll ended" % name)
+        true(not w.eof, "%s: connection kept alive" % name)
+        true(w.buf == b"", "%s: nothing after the last chunk" % name)
+    true(stream.idle(0.2), "the stream waits for more")
+    for name, w in (("warm", warm), ("rec", rec), ("future", future)):
+        eq(get_on(w.s, c.srv, a)["node"], want["node"],
+           "%s: the next request on the connection" % name)
+    for w in (first, fresh, warm, rec, future, stream):
+        w.close()
+    wait_watchers(c, 0, 5.0, "watchers gone")
+
+
 def test_disconnect_cleans_up(c):
     a = c.k("/gone")
     base_w = watchers(c)

@@ -320,6 +320,158 @@ def watch10k(ctx, srv):
 
 
 # ---------------------------------------------------------------------------
+# watchfan-*: the fan-out of one write, timed by a C client (fanout.c)
+#
+# watch10k's client is Python: reading 10,000 responses costs it about 0.1 s of
+# CPU on the same 2 cores, a large share of what it measures. fanout.c holds the
+# watchers on one epoll thread and times each watcher from the moment the PUT is
+# sent until its event is complete: for a long poll the whole chunked response,
+# for a stream the first event object (checked: the PUT's "set" with its value).
+# "server CPU us/watcher": the server's utime+stime (all threads, /proc/PID/stat) from
+# just before the PUT until the last watcher had its event, per watcher: the figure
+# that depends least on what else runs on the machine.
+# "fresh": each watcher on a new connection (as watch10k); "warm": the connection
+# first did a GET of the same path (a client that reads, then watches, over
+# keep-alive, as etcd's clients do).
+#
+#   watchfan-wait-10k     N long polls on /bench/watch/hot, PUT of that key
+#   watchfan-rec-10k      N recursive long polls on /bench/dir, PUT of /bench/dir/x
+#   watchfan-stream-10k   N stream=true watchers on /bench/watch/hot
+#   ...-19k8              the same with 19,800 watchers (the fd hard limit is 20,000)
+#   watchfan-warm-*       the same on warm connections
+# N = 2,000 in --quick. Run: run.py --scenarios watchfan-wait-10k,... (on demand)
+
+FANOUT_SPECS = {
+    # name suffix: (fanout.c MODE, watched path, key written)
+    "wait": ("wait", HOT_KEY, HOT_KEY),
+    "rec": ("recursive", "/bench/dir", "/bench/dir/x"),
+    "stream": ("stream", HOT_KEY, HOT_KEY),
+}
+FANOUT_SIZES = {"10k": 10000, "19k8": 19800}
+
+
+class FanoutC:
+    """fanout.c (compiled on the fly): "SENT n" once every watch request is written,
+    then one PUT when told "FIRE"; its FANOUT line's times are us from the PUT."""
+
+    def __init__(self, ctx, port, key, n, timeout, mode, path):
+        from benchlib import compile_c
+        import procs  # on sys.path through benchlib
+        import subprocess
+        exe = compile_c(ctx, "fanout.c", "fanout")
+        self.timeout = timeout
+        env = dict(os.environ, FANOUT_LINGER="1")  # sockets stay open until stdin closes
+        self.p = subprocess.Popen([exe, HOST, str(port), key, str(n), str(int(timeout)), mode,
+                                   path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, preexec_fn=procs.die_with_parent,
+                                  env=env)
+
+    def _line(self, prefix, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([self.p.stdout], [], [], 0.5)
+            if r:
+                line = self.p.stdout.readline().decode("utf-8", "replace")
+                if line.startswith(prefix):
+                    return line
+                if not line:
+                    break
+        self.p.kill()
+        err = self.p.stderr.read().decode("utf-8", "replace")[-400:]
+        raise BenchError("fanout client: no %s line (%s)" % (prefix.strip(), err.strip()))
+
+    def wait_sent(self):
+        return int(self._line("SENT ", self.timeout).split()[1])
+
+    def fire(self, pid):
+        """Also the server's CPU seconds (all threads) from just before the PUT until
+        every watcher had its event (the watchers' sockets still open)."""
+        cpu0 = _cpu_seconds(pid)
+        self.p.stdin.write(b"FIRE\n")
+        self.p.stdin.flush()
+        line = self._line("FANOUT ", self.timeout + 10)
+        cpu = _cpu_seconds(pid) - cpu0
+        self.p.stdin.close()
+        self.p.wait(timeout=30)
+        r = dict((k, float(v)) for k, v in (f.split("=", 1) for f in line.split()[1:]))
+        r["cpu"] = cpu
+        return r
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait(timeout=10)
+        for f in (self.p.stdin, self.p.stdout, self.p.stderr):
+            f.close()
+
+
+def _cpu_seconds(pid):
+    """utime + stime of every thread of pid (clock ticks: 10 ms steps)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+
+
+def _watchfan(ctx, srv, kind, size, warm):
+    mode, path, key = FANOUT_SPECS[kind]
+    mine = raise_nofile()
+    cap = min(mine, proc_nofile(srv.pid)) - FD_MARGIN
+    n = min(_count_for(ctx, FANOUT_SIZES[size], 2000), cap)
+    for k in (HOT_KEY, "/bench/dir/x"):
+        st, body = http_request(srv.port, "PUT", "/v2/keys" + k, body="value=start")
+        if not 200 <= st < 300:
+            raise BenchError("PUT %s -> %d" % (k, st))
+    time.sleep(0.5)
+    before = settle_rss(srv.pid)
+    t0 = time.monotonic()
+    fc = FanoutC(ctx, srv.port, key, n, 120.0, ("warm-" if warm else "") + mode, path)
+    try:
+        fc.wait_sent()
+        wait_watchers(srv.port, n, 60.0)
+        t_reg = time.monotonic() - t0
+        idle = settle_rss(srv.pid)
+        r = fc.fire(srv.pid)
+    finally:
+        fc.close()
+    return {"watchers": n,
+            "server CPU us/watcher": r["cpu"] * 1e6 / n,
+            "last ms": r["last_us"] / 1000.0,
+            "p50 ms": r["p50_us"] / 1000.0,
+            "PUT reply ms": r["put_reply_us"] / 1000.0,
+            "client busy ms": r["busy_us"] / 1000.0,
+            "KiB/watcher": (idle - before) / float(n),
+            "register s": t_reg,
+            "errors": int(r["errors"]) + n - int(r["done"])}
+
+
+def _register_watchfan():
+    metrics = [Metric("watchers"), Metric("server CPU us/watcher", fmt="{:.1f}"),
+               Metric("last ms", fmt="{:.1f}"),
+               Metric("p50 ms", fmt="{:.1f}"), Metric("PUT reply ms", fmt="{:.1f}"),
+               Metric("client busy ms", fmt="{:.1f}"), Metric("KiB/watcher", fmt="{:.2f}"),
+               Metric("register s", fmt="{:.1f}"), Metric("errors", agg="sum")]
+    order = 62
+    for warm in (False, True):
+        for kind in ("wait", "rec", "stream"):
+            for size in ("10k", "19k8"):
+                name = "watchfan-%s%s-%s" % ("warm-" if warm else "", kind, size)
+
+                def run(ctx, srv, kind=kind, size=size, warm=warm):
+                    return _watchfan(ctx, srv, kind, size, warm)
+                scenario(name, metrics, modes=ON_DEMAND, order=order, fresh_per_round=True,
+                         help="%s %s watchers (%s connections) on one write: ms from the "
+                              "PUT sent to the last / median watcher's event (fanout.c)"
+                              % (FANOUT_SIZES[size], {"wait": "long-poll", "rec":
+                                                      "recursive long-poll",
+                                                      "stream": "stream=true"}[kind],
+                                 "warm" if warm else "fresh"))(run)
+                order += 0.01
+
+
+_register_watchfan()
+
+
+# ---------------------------------------------------------------------------
 # watchkeys: does a crowd of idle watchers on distinct keys slow the writes?
 
 def _put_rate(ctx, srv):
