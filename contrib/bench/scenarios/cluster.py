@@ -1,5 +1,5 @@
-# scenarios/cluster.py - 3-member clusters on 127.0.0.1: cluster_put64_leader,
-# cluster_put64_all, failover.
+# scenarios/cluster.py - 3-member clusters on 127.0.0.1: cluster_get64_leader,
+# cluster_get64_all, cluster_put64_leader, cluster_put64_all, failover.
 #
 # Each side (cetcd, etcd) runs as a 3-member cluster bootstrapped statically with
 # etcd's flags (the very same flags for both sides, plus the side's extra flags):
@@ -9,12 +9,23 @@
 #   --initial-cluster m0=P0,m1=P1,m2=P2 --initial-cluster-state new
 #   --initial-cluster-token <unique> --heartbeat-interval 100 --election-timeout 1000
 #
+# cluster_get64_leader  get64's load (wrk -t2 -c64, get.lua: GET of one preloaded 16-byte
+#                       key, no Lua per request) sent to the member that is leader when
+#                       the round starts.
+# cluster_get64_all     the same 64 connections spread over the 3 members like
+#                       cluster_put64_all (3 wrk -t1, 22/21/21); GETs are answered
+#                       locally by every member (etcd v2 without quorum=true).
+#                       Both report "CPU us/GET": utime+stime of the 3 members during
+#                       the run per GET (what a read costs the cluster, heartbeats
+#                       included).
 # cluster_put64_leader  put64's load (wrk -t2 -c64, put.lua, distinct keys) sent to the
 #                       member that is leader when the round starts.
 # cluster_put64_all     the same 64 connections spread over the 3 members: three wrk
 #                       processes in parallel (1 thread, 22/21/21 connections, one per
 #                       member, distinct key prefixes); req/s is the sum, p50 the median
-#                       of the three wrk p50s, p99 the largest of the three p99s.
+#                       of the three wrk p50s, p99 the largest of the three p99s
+#                       (the log line gives each member's req/s, p50 and p99: the
+#                       followers' clients pay the forwarding).
 #                       Both also report "CPU us/PUT" (utime+stime of the 3 members,
 #                       reaped children included, per acknowledged PUT) and "leader CPU
 #                       %" (the leader's CPU time over the run; 100 = one core).
@@ -28,8 +39,11 @@
 #                       all (spread over the rounds, A B A B); the median/min/max are
 #                       over all kills of a side and appear with the last round.
 #
-# All three are full mode only (a cluster per side per scenario). A quick look:
+# The PUT scenarios and failover are full mode only, the GET ones run only when named
+# (--scenarios; they keep make bench's full set as it was). A cluster per side per
+# scenario. A quick look:
 #   run.py --quick --scenarios cluster_put64_leader,cluster_put64_all
+#   run.py --quick --scenarios cluster_get64_leader,cluster_get64_all
 #   run.py --quick --scenarios failover --scale 0.3     # 3 kills per side
 #
 # The processes are tests/lib/procs.py's (procs.Cluster): every one started here is
@@ -44,8 +58,8 @@ import statistics
 import threading
 import time
 
-from benchlib import (HOST, BenchError, Metric, log, run_wrk, scenario,  # noqa: E402
-                      wait_put_acked)
+from benchlib import (HOST, BenchError, Metric, http_request, log, run_wrk,  # noqa: E402
+                      scenario, wait_put_acked)
 import procs  # noqa: E402  (on sys.path through benchlib)
 
 HEARTBEAT_MS = 100
@@ -179,12 +193,47 @@ def _put_prefix(ctx):
     return "/v2/keys/bench/put/r%d" % ctx.seq
 
 
-def _wrk_put(ctx, member, conns, threads, prefix, out, i):
+def _wrk_one(ctx, member, script, conns, threads, script_args, out, i, path=""):
     try:
-        out[i] = run_wrk(ctx, member.url, "put.lua", conns, threads, ctx.duration,
-                         script_args=(prefix, PUT_VALUE_LEN))
+        out[i] = run_wrk(ctx, member.url + path, script, conns, threads, ctx.duration,
+                         script_args=script_args)
     except BenchError as e:
         out[i] = e
+
+
+def _spread(ctx, srv, script, args_of, path="", conns=64):
+    """`conns` connections spread over the members: one wrk -t1 per member in
+    parallel (22/21/21 for 64). args_of(member) -> the script's arguments. Returns
+    (results per member, CPU seconds of each member before the run)."""
+    n = len(srv.members)
+    split = [conns // n + (1 if i < conns % n else 0) for i in range(n)]
+    out = [None] * n
+    ths = [threading.Thread(target=_wrk_one,
+                            args=(ctx, m, script, split[i], 1, args_of(m), out, i, path))
+           for i, m in enumerate(srv.members)]
+    before = cpu_snapshot(srv)
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join()
+    for r in out:
+        if isinstance(r, BenchError) or r is None:
+            raise r or BenchError("wrk thread gave no result")
+    return out, before
+
+
+def _spread_metrics(ctx, srv, out, before, lm, what, errors_of):
+    per = ["%s%s=%.0f (p50 %.2f p99 %.2f ms)" % (m.name, "(L)" if m is lm else "", r["rps"],
+                                                 r["p50_us"] / 1000.0, r["p99_us"] / 1000.0)
+           for m, r in zip(srv.members, out)]
+    log("%s %s per member: %s" % (what, srv.flavor.label, " ".join(per)))
+    res = {"req/s": sum(r["rps"] for r in out),
+           "p50 ms": statistics.median(r["p50_us"] for r in out) / 1000.0,
+           "p99 ms": max(r["p99_us"] for r in out) / 1000.0,
+           "errors": sum(errors_of(r) for r in out)}
+    res.update(cpu_metrics(srv, before, max(r["duration_us"] for r in out) / 1e6,
+                           sum(r["requests"] for r in out), lm))
+    return res
 
 
 @scenario("cluster_put64_leader", THROUGHPUT, modes=("full",), order=90, start=_start,
@@ -194,7 +243,8 @@ def cluster_put64_leader(ctx, srv):
     lm = srv.wait_settled(15.0)
     out = [None]
     before = cpu_snapshot(srv)
-    _wrk_put(ctx, lm, 64, ctx.wrk_threads, _put_prefix(ctx), out, 0)
+    _wrk_one(ctx, lm, "put.lua", 64, ctx.wrk_threads, (_put_prefix(ctx), PUT_VALUE_LEN),
+             out, 0)
     if isinstance(out[0], BenchError):
         raise out[0]
     res = out[0]
@@ -211,30 +261,65 @@ def cluster_put64_leader(ctx, srv):
 def cluster_put64_all(ctx, srv):
     srv.calls += 1
     lm = srv.wait_settled(15.0)
-    n = len(srv.members)
-    conns = [64 // n + (1 if i < 64 % n else 0) for i in range(n)]
-    out = [None] * n
     base = _put_prefix(ctx)
-    ths = [threading.Thread(target=_wrk_put,
-                            args=(ctx, m, conns[i], 1, "%s/%s" % (base, m.name), out, i))
-           for i, m in enumerate(srv.members)]
+    out, before = _spread(ctx, srv, "put.lua",
+                          lambda m: ("%s/%s" % (base, m.name), PUT_VALUE_LEN))
+    return _spread_metrics(ctx, srv, out, before, lm, "cluster_put64_all",
+                           lambda r: r["non2xx"] + r["socket_errors"])
+
+
+ON_DEMAND = ("on-demand",)  # not in the default sets (make bench): run by name
+GET_PATH = "/v2/keys/bench/get/k"
+GET_VALUE = "g" * 16
+GET_METRICS = [Metric("req/s"), Metric("p50 ms", fmt="{:.2f}"), Metric("p99 ms", fmt="{:.2f}"),
+               Metric("errors", agg="sum"), Metric("CPU us/GET", fmt="{:.1f}")]
+
+
+def _preload_get(ctx, srv):
+    lm = srv.wait_settled(15.0)
+    st, body = http_request(lm.port, "PUT", GET_PATH, body="value=" + GET_VALUE)
+    if st not in (200, 201):
+        raise BenchError("%s: preload PUT %s: HTTP %d %r" % (srv.tag, GET_PATH, st, body[:200]))
+    srv.wait_settled(15.0)
+    for m in srv.members:
+        st, body = http_request(m.port, "GET", GET_PATH)
+        if st != 200 or GET_VALUE.encode() not in body:
+            raise BenchError("%s %s: GET %s: HTTP %d %r" % (srv.tag, m.name, GET_PATH, st,
+                                                          body[:200]))
+
+
+@scenario("cluster_get64_leader", GET_METRICS, modes=ON_DEMAND, order=88, start=_start,
+          setup=_preload_get,
+          help="3-member cluster: get64's load (wrk -t2 -c64, one 16-byte key) sent to "
+               "the leader")
+def cluster_get64_leader(ctx, srv):
+    srv.calls += 1
+    lm = srv.wait_settled(15.0)
+    out = [None]
     before = cpu_snapshot(srv)
-    for t in ths:
-        t.start()
-    for t in ths:
-        t.join()
-    for r in out:
-        if isinstance(r, BenchError) or r is None:
-            raise r or BenchError("wrk thread gave no result")
-    per = ["%s%s=%.0f" % (m.name, "(L)" if m is lm else "", r["rps"])
-           for m, r in zip(srv.members, out)]
-    log("cluster_put64_all %s per member: %s" % (srv.flavor.label, " ".join(per)))
-    res = {"req/s": sum(r["rps"] for r in out),
-           "p50 ms": statistics.median(r["p50_us"] for r in out) / 1000.0,
-           "p99 ms": max(r["p99_us"] for r in out) / 1000.0,
-           "errors": sum(r["non2xx"] + r["socket_errors"] for r in out)}
-    res.update(cpu_metrics(srv, before, max(r["duration_us"] for r in out) / 1e6,
-                           sum(r["requests"] for r in out), lm))
+    _wrk_one(ctx, lm, "get.lua", 64, ctx.wrk_threads, (), out, 0, path=GET_PATH)
+    if isinstance(out[0], BenchError):
+        raise out[0]
+    r = out[0]
+    res = {"req/s": r["rps"], "p50 ms": r["p50_us"] / 1000.0, "p99 ms": r["p99_us"] / 1000.0,
+           "errors": r["status"] + r["socket_errors"]}
+    res["CPU us/GET"] = cpu_metrics(srv, before, r["duration_us"] / 1e6, r["requests"],
+                                    lm)["CPU us/PUT"]
+    return res
+
+
+@scenario("cluster_get64_all", GET_METRICS, modes=ON_DEMAND, order=89, start=_start,
+          setup=_preload_get,
+          help="3-member cluster: 64 GET connections (one 16-byte key, get.lua) spread "
+               "over all members (3 wrk -t1 in parallel, 22/21/21 connections)")
+def cluster_get64_all(ctx, srv):
+    srv.calls += 1
+    lm = srv.wait_settled(15.0)
+    out, before = _spread(ctx, srv, "get.lua", lambda m: (), path=GET_PATH)
+    res = _spread_metrics(ctx, srv, out, before, lm, "cluster_get64_all",
+                          lambda r: r["status"] + r["socket_errors"])
+    res["CPU us/GET"] = res.pop("CPU us/PUT")
+    del res["leader CPU %"]
     return res
 
 
