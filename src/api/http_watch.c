@@ -215,15 +215,6 @@ static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	return 0;
 }
 
-static void reply_found(struct http_req *r, struct store_event *ev, uint64_t start_index)
-{
-	struct buf b = BUF_INIT;
-	buf_append(&b, ev->json, ev->json_len);
-	struct MHD_Response *resp = reply_from_buf(&b, "application/json");
-	reply_etcd_headers(r, resp, start_index);
-	http_respond(r, MHD_HTTP_OK, resp);
-}
-
 struct watch_state *http_watch_start(struct http_req *r, const struct kv_request *kv)
 {
 	struct store *st = api_server(r)->store;
@@ -242,15 +233,13 @@ struct watch_state *http_watch_start(struct http_req *r, const struct kv_request
 		free(w);
 		return NULL;
 	}
-	if (found && !kv->stream) {
-		reply_found(r, found, start_index);
-		store_event_unref(found);
-		free(w);
-		return NULL;
-	}
 	if (found) {
 		push_event(w, found);
 		store_event_unref(found);
+		/* a wait answered from the history is chunked all the same, as
+		 * etcd's (its headers are flushed before the event is written) */
+		if (!kv->stream)
+			w->done = true;
 	}
 	/* MHD allocates the block with the response, for every idle watcher,
 	 * but uses it only for HTTP/1.0 clients (no chunking): chunks go straight

@@ -239,6 +239,8 @@ def test_wait_index_history(c):
     status(r, 200)
     eq(r.json["node"], kv(a, "2", c.base + 3), "first matching event with index >= waitIndex")
     eq(r.index, c.base + 3, "history hit: X-Etcd-Index = current index")
+    eq((r.hdr("Transfer-Encoding"), r.hdr("Content-Length")), ("chunked", None),
+       "a history hit is chunked, as every watch answer")
     r = c.get(a, {"wait": "true", "waitIndex": str(c.base + 1)})
     eq(r.json["node"]["value"], "1", "waitIndex = the event's own index")
     # a future waitIndex ignores earlier events
