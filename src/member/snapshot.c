@@ -117,6 +117,7 @@ static void on_snapshot_done(void *ctx, uint32_t events)
 		log_error("etcdserver", "snapshot save failed: %s (will retry)", err);
 		return;
 	}
+	log_info("etcdserver", "saved snapshot at index %" PRIu64, n->snap_index);
 	if (snap_purge(n->snap_dir, (unsigned)n->srv->opts.max_snapshots, err, sizeof(err)) < 0)
 		log_warn("pkg/fileutil", "snapshot purge: %s", err);
 	/* WAL segments wholly before the oldest kept snapshot are not needed */
@@ -171,6 +172,9 @@ void snapshot_maybe_take(struct node *n)
 {
 	if (!snapshot_due(n))
 		return;
+	/* etcd's line; benchmarks read it to know a snapshot is in progress */
+	log_info("etcdserver", "start to snapshot (applied: %" PRIu64 ", lastsnap: %" PRIu64 ")",
+		 n->applied, n->snap_index);
 	struct raft_event ev = node_event(RAFT_EV_SNAPSHOT);
 	ev.u.snapshot.index = n->applied;
 	ev.u.snapshot.trailing = 5000; /* entries kept for slow followers, as etcd */
