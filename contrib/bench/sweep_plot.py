@@ -47,7 +47,7 @@ PLOTS = [
      KEYS_X, "keys", True, "ms", True,
      [("PUT p99 ms", " without"), ("PUT p99 snap ms", " during snapshot")]),
     ("sweep-watch-fanout.png", "One PUT wakes N watchers: ms after its reply",
-     WATCH_X, "watchers", True, "ms", True,
+     WATCH_X, "watchers", True, "ms", False,
      [("fan-out p50 ms", " median"), ("fan-out last ms", " last")]),
     ("sweep-watch-rss.png", "RSS per idle watcher", WATCH_X, "watchers", True,
      "KiB", False, [("KiB/watcher", "")]),
