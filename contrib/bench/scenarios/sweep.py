@@ -9,7 +9,7 @@
 # run with --snapshot-count 10000 (cetcd's default; etcd's is 100000), and cetcd with
 # --v2-quota-bytes 0 for the 64 KiB keys (640 MiB: over its default 512 MiB quota):
 #   load        N PUTs of distinct keys (the bounded asyncio loader, 64 keep-alive
-#               connections): "load s"
+#               connections): "load s", "load errors" (non-2xx: at most 0.1 %)
 #   RSS         VmRSS after the load, once it stopped moving
 #   GET         wrk (getn.lua, 64 connections, ctx.duration s): a random key of the N
 #               per request: p50, p99
@@ -117,8 +117,11 @@ def _loader(n, value_len):
         # bounded: a generous floor plus 1.5 ms per key (etcd loads about 20k/s)
         st = load_requests(srv.port, reqs, connections=LOAD_CONNS,
                            timeout=120.0 + k * 0.0015 * max(1, value_len // 4096))
-        if st["ok"] != k:
+        # a few refused writes (etcd times some out under its snapshots) are a
+        # figure, not a failure; more than 0.1 % is
+        if st["ok"] + st["bad"] != k or st["bad"] > k // 1000:
             raise BenchError("preload: %d of %d PUTs acknowledged" % (st["ok"], k))
+        srv.sweep_load_errors = st["bad"]
         srv.sweep_n = k
         srv.sweep_value = value
         srv.sweep_load_s = st["seconds"]
@@ -278,7 +281,8 @@ def _first_get(srv, path, want, t0, timeout=90.0):
 
 
 KEY_METRICS = [
-    Metric("keys"), Metric("load s", fmt="{:.1f}"), Metric("RSS MiB", fmt="{:.1f}"),
+    Metric("keys"), Metric("load s", fmt="{:.1f}"), Metric("load errors", agg="sum"),
+    Metric("RSS MiB", fmt="{:.1f}"),
     Metric("data dir MiB", fmt="{:.1f}"),
     Metric("GET p50 ms", fmt="{:.2f}"), Metric("GET p99 ms", fmt="{:.2f}"),
     Metric("GET req/s"),
@@ -293,7 +297,7 @@ KEY_METRICS = [
 
 def _keys_round(ctx, srv, value_len):
     n = srv.sweep_n
-    m = {"keys": n, "load s": srv.sweep_load_s}
+    m = {"keys": n, "load s": srv.sweep_load_s, "load errors": srv.sweep_load_errors}
     m["RSS MiB"] = _settle_rss(srv.pid) / 1024.0
     res = run_wrk(ctx, srv.url, "getn.lua", GET_CONNS, ctx.wrk_threads, ctx.duration,
                   script_args=(KEY_PREFIX, n))
