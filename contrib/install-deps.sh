@@ -16,8 +16,9 @@ if [ "$1" = "--test" ]; then
 	# dnsmasq-base: the loopback DNS server of test_discovery.py (SRV records;
 	# the binary only, no service);
 	# nftables: nft, with which test_partitions.py drops packets at random (loss);
-	# clang + libclang-rt-14-dev: libFuzzer for the --enable-fuzzing build
-	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format gnutls-bin python3-prometheus-client groff-base dnsmasq-base nftables clang libclang-rt-14-dev"
+	# clang + libclang-rt-14-dev: libFuzzer for the --enable-fuzzing build;
+	# gnuplot-nox: contrib/bench/sweep_plot.py draws the scale sweep's plots
+	PKGS="$PKGS python3 curl etcd-server etcd-client wrk clang-format gnutls-bin python3-prometheus-client groff-base dnsmasq-base nftables clang libclang-rt-14-dev gnuplot-nox"
 fi
 missing=
 for p in $PKGS; do

@@ -19,6 +19,7 @@ import sys
 sys.dont_write_bytecode = True  # keep the source tree clean
 
 import argparse
+import fnmatch
 import importlib
 import os
 import platform
@@ -351,7 +352,8 @@ def main():
     ap.add_argument("--warmup", type=float, default=None, help="seconds of warm-up per server")
     ap.add_argument("--budget", type=float, default=None, help="hard bound on total seconds")
     ap.add_argument("--scenarios", default=None,
-                    help="comma-separated names (default: all of the mode)")
+                    help="comma-separated names or patterns such as 'sweep-*' "
+                         "(default: all of the mode)")
     ap.add_argument("--list", action="store_true", help="list scenarios and exit")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="scale key counts (e.g. 0.1 for a dry run of mem100k)")
@@ -379,7 +381,12 @@ def main():
         ap.error("--rounds must be >= 1")
 
     if args.scenarios:
-        want = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+        want = []
+        for w in (s.strip() for s in args.scenarios.split(",")):
+            if any(c in w for c in "*?["):  # a pattern: sweep-* (in order)
+                want += [s.name for s in scenarios if fnmatch.fnmatchcase(s.name, w)] or [w]
+            elif w:
+                want.append(w)
         unknown = [w for w in want if w not in benchlib.SCENARIOS]
         if unknown:
             ap.error("unknown scenario(s): %s" % ", ".join(unknown))

@@ -190,12 +190,21 @@ static void bootstrap(struct node *n)
 	buf_free(&ctx);
 }
 
-/* The core hands the committed entries after the snapshot back to re-apply. */
+/* The core hands the committed entries after the snapshot back to re-apply.
+ * It gets the snapshot's metadata only, as when the member takes one
+ * (snapshot.c): the store was restored from it already, and a follower
+ * that needs it is sent the file from disk (snapshot_send). A copy of the
+ * data kept in the core would stay until the next snapshot: as much
+ * memory again as the snapshot file (121 MB with 1M keys, +50 % RSS
+ * after a restart, in the scale sweep). */
 static void replay(struct node *n)
 {
 	struct boot_recovery *b = n->boot;
 	struct raft_persisted p;
-	wal_recovered_to_persisted(&b->rec, b->has_snap ? &b->sl.snap : NULL, &p);
+	struct raft_snapshot meta_only = {0};
+	if (b->has_snap)
+		meta_only.meta = b->sl.snap.meta;
+	wal_recovered_to_persisted(&b->rec, b->has_snap ? &meta_only : NULL, &p);
 	raft_restart(n->raft, &p, clock_mono_ms(), &n->upd);
 }
 

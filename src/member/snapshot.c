@@ -176,6 +176,7 @@ void snapshot_maybe_take(struct node *n)
 {
 	if (!snapshot_due(n))
 		return;
+	/* etcd's line; benchmarks read it to know a snapshot is in progress */
 	log_info("etcdserver", "start to snapshot (applied: %" PRIu64 ", lastsnap: %" PRIu64 ")",
 		 n->applied, n->snap_index);
 	struct raft_event ev = node_event(RAFT_EV_SNAPSHOT);

@@ -22,10 +22,12 @@ files are damaged. doc/operations.md gives the same steps as commands.
 
 - test_backup_without_snapshot: a member with no snapshot yet is backed up
   from its WAL alone.
+- test_snapshot_log_lines: etcd's "start to snapshot" and "saved snapshot at
+  index" log lines around a snapshot (the scale sweep benchmark reads them).
 - test_operations_doc (CETCD_OPS_DOC=1 only, about 30 s): runs every sh block
   of doc/operations.md in order (fixed ports 12379-15380, /tmp/cetcd-ops).
 
-CETCD_TARGET=etcd runs the force-new-cluster and backup/restore scenarios against
+CETCD_TARGET=etcd runs the force-new-cluster, backup/restore and log line scenarios against
 etcd 3.4 (etcdctl backup). About 25 s on the 2-core VM (CETCD_RECOVERY_BUDGET,
 default 180 s). Every wait is bounded; every process started here is killed at
 the end.
@@ -500,6 +502,26 @@ def test_backup_without_snapshot():
     eq(all_keys(r, "/n"), want, "every key restored from the WAL alone")
     srv.cleanup()
     r.cleanup()
+
+
+def test_snapshot_log_lines():
+    """etcd's two lines around a snapshot, "start to snapshot (applied: A,
+    lastsnap: B)" then "saved snapshot at index A": the scale sweep
+    (contrib/bench/scenarios/sweep.py) reads them to know when one is in
+    progress."""
+    extra = ["--snapshot-count", "20"]
+    if target() == "etcd":
+        extra += ["--log-level", "info"]  # cetcdtest.Server runs etcd at error level
+    srv = cetcdtest.Server(target(), extra_args=extra)
+    for i in range(30):
+        status(srv.request("PUT", "/v2/keys/sl/k%02d" % i, form={"value": "v"}), 201, "PUT")
+    wait_for(lambda: "saved snapshot at index" in srv.log_tail(400), "the saved line", 10.0)
+    out = srv.log_tail(400)
+    m = re.search(r"I \| etcdserver: start to snapshot \(applied: (\d+), lastsnap: (\d+)\)\n"
+                  r"(?:.*\n)*?.* I \| etcdserver: saved snapshot at index (\d+)", out)
+    true(m is not None, "start line, then saved line:\n" + out[-1500:])
+    eq(m.group(1), m.group(3), "the saved index is the applied index of the start line")
+    srv.cleanup()
 
 
 def test_operations_doc():

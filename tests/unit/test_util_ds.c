@@ -1,13 +1,16 @@
 /* test_util_ds.c - unit tests of the util containers kv is built on: the
  * intrusive list (util/list.h) and the hash table (util/hash.c), the latter
  * against a model under random inserts and removals, with colliding hashes
- * that wrap around the end of the slot array. Links only libutil.a. */
+ * that wrap around the end of the slot array; and buf_put_json_str
+ * (util/buf.c), whose eight-bytes-at-a-time path must escape exactly as the
+ * byte-by-byte one. Links only libutil.a. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../lib/harness.h"
+#include "util/buf.h"
 #include "util/hash.h"
 #include "util/list.h"
 
@@ -143,9 +146,61 @@ static void test_hash(void)
 	random_model(1, 3); /* every hash equal: one chain */
 }
 
+/* The string one byte at a time: under eight bytes, so never the fast path
+ * (ASCII only: each byte escapes on its own). */
+static void json_bytewise(struct buf *out, const char *s, size_t len)
+{
+	buf_putc(out, '"');
+	for (size_t i = 0; i < len; i++) {
+		struct buf one = BUF_INIT;
+		buf_put_json_str(&one, s + i, 1);
+		buf_append(out, one.data + 1, one.len - 2);
+		buf_free(&one);
+	}
+	buf_putc(out, '"');
+}
+
+static void json_is(const char *in, size_t len, const char *want)
+{
+	struct buf b = BUF_INIT;
+	buf_put_json_str(&b, in, len);
+	buf_putc(&b, '\0');
+	CHECK_STR(b.data, want);
+	buf_free(&b);
+}
+
+static void test_json_str(void)
+{
+	static const char alphabet[] = "abcXYZ019 ~\"\\<>&\n\t\x01\x1f\x7f";
+	srand(18);
+	for (int round = 0; round < 2000; round++) {
+		char s[80];
+		size_t len = (size_t)(rand() % 80);
+		int odds = 2 + round % 30; /* from dense to sparse escapes */
+		for (size_t i = 0; i < len; i++)
+			s[i] = rand() % odds ? 'a' + rand() % 26 :
+					       alphabet[rand() % (sizeof(alphabet) - 1)];
+		struct buf fast = BUF_INIT, slow = BUF_INIT;
+		buf_put_json_str(&fast, s, len);
+		json_bytewise(&slow, s, len);
+		CHECK_EQ(fast.len, slow.len);
+		CHECK(fast.len == slow.len && memcmp(fast.data, slow.data, fast.len) == 0);
+		buf_free(&fast);
+		buf_free(&slow);
+	}
+	/* multi-byte sequences after a plain run, straddling an 8-byte step */
+	json_is("abcdefg\xc3\xa9xyz", 12, "\"abcdefg\xc3\xa9xyz\"");
+	json_is("abcdefg\xe2\x80\xa8z", 11, "\"abcdefg\\u2028z\"");
+	json_is("abcdefgh\xff", 9, "\"abcdefgh\\ufffd\"");
+	json_is("abcdefghijklmno\xe2\x82", 17, "\"abcdefghijklmno\\ufffd\\ufffd\"");
+	json_is("0123456789abcdef", 16, "\"0123456789abcdef\"");
+	json_is("0123456&89abcdef", 16, "\"0123456\\u002689abcdef\"");
+}
+
 int main(void)
 {
 	test_list();
 	test_hash();
+	test_json_str();
 	return check_summary();
 }
