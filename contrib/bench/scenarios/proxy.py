@@ -61,7 +61,6 @@ import http.client
 import json
 import os
 import resource
-import select
 import shlex
 import subprocess
 import time
@@ -70,7 +69,7 @@ from benchlib import (HOST, BenchError, Flavor, Metric, Server, compile_c,  # no
                       http_request, listening_pid_owns, log, run_wrk, scenario)
 import procs  # noqa: E402  (on sys.path through benchlib)
 from scenarios.cluster import Cluster, cpu_seconds
-from scenarios.watch import raise_nofile, settle_rss
+from scenarios.watch import FanoutC, raise_nofile, settle_rss
 
 ON_DEMAND = ("on-demand",)
 GET_PATH = "/v2/keys/bench/get"
@@ -419,50 +418,6 @@ def _wait_upstream_watchers(srv, n, timeout=60.0, settle=1.0):
                      % (prev, n, timeout))
 
 
-class FanoutClient:
-    """fanout.c (compiled on the fly): N watchers on one epoll thread; "SENT n" once
-    every watch request is written, then one PUT when told "FIRE"."""
-
-    def __init__(self, ctx, port, key, n, timeout):
-        exe = compile_c(ctx, "fanout.c", "fanout")
-        self.timeout = timeout
-        self.p = subprocess.Popen([exe, HOST, str(port), key, str(n), str(int(timeout))],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, preexec_fn=procs.die_with_parent)
-
-    def _line(self, prefix, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            r, _, _ = select.select([self.p.stdout], [], [], 0.5)
-            if r:
-                line = self.p.stdout.readline().decode("utf-8", "replace")
-                if line.startswith(prefix):
-                    return line
-                if not line:
-                    break
-        self.p.kill()
-        err = self.p.stderr.read().decode("utf-8", "replace")[-400:]
-        raise BenchError("fanout client: no %s line (%s)" % (prefix.strip(), err.strip()))
-
-    def wait_sent(self):
-        return int(self._line("SENT ", self.timeout).split()[1])
-
-    def fire(self):
-        """Returns the FANOUT line's fields (times in us from sending the PUT)."""
-        self.p.stdin.write(b"FIRE\n")
-        self.p.stdin.flush()
-        line = self._line("FANOUT ", self.timeout + 10)
-        self.p.wait(timeout=10)
-        return dict((k, float(v)) for k, v in (f.split("=", 1) for f in line.split()[1:]))
-
-    def close(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait(timeout=10)
-        for f in (self.p.stdin, self.p.stdout, self.p.stderr):
-            f.close()
-
-
 def _fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
@@ -500,7 +455,7 @@ def proxy_fanout(ctx, srv):
     time.sleep(0.5)
     before = settle_rss(srv.pid)
     t0 = time.monotonic()
-    fc = FanoutClient(ctx, srv.port, HOT_KEY, n, 120.0)
+    fc = FanoutC(ctx, srv.port, HOT_KEY, n, 120.0, "wait", HOT_KEY)
     try:
         fc.wait_sent()
         up_n = _wait_upstream_watchers(srv, n)
