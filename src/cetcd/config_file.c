@@ -245,7 +245,7 @@ static bool resolve_number(const char *s, struct jval *v)
 	return true;
 }
 
-static struct jval to_jval(yaml_document_t *doc, yaml_node_t *node)
+static struct jval to_jval(yaml_node_t *node)
 {
 	static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
 	static const char *const trues[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
@@ -254,7 +254,6 @@ static struct jval to_jval(yaml_document_t *doc, yaml_node_t *node)
 					     "False", "FALSE", "off", "Off", "OFF", NULL};
 	struct jval v = {.kind = J_NULL, .node = node};
 
-	(void)doc;
 	if (!node)
 		return v;
 	if (node->type == YAML_SEQUENCE_NODE) {
@@ -368,7 +367,7 @@ static int strings_text(struct decoder *d, const struct file_key *k, const struc
 		return type_error(d, jkind_name(v->kind), k->key, "[]string");
 	for (yaml_node_item_t *it = v->node->data.sequence.items.start;
 	     it < v->node->data.sequence.items.top; it++) {
-		struct jval e = to_jval(d->doc, yaml_document_get_node(d->doc, *it));
+		struct jval e = to_jval(yaml_document_get_node(d->doc, *it));
 		if (e.kind != J_STRING && e.kind != J_NULL)
 			return type_error(d, jkind_name(e.kind), k->key, "string");
 		if (out->len)
@@ -444,7 +443,7 @@ static int decode_object(struct decoder *d, yaml_node_t *map, const struct file_
 
 static int decode_field(struct decoder *d, const struct file_key *k, yaml_node_t *node)
 {
-	struct jval v = to_jval(d->doc, node);
+	struct jval v = to_jval(node);
 	if (k->type == GT_SECURITY) {
 		if (v.kind == J_NULL)
 			return 0;
@@ -550,7 +549,7 @@ static void yaml_error(const yaml_parser_t *p, char *err, size_t cap)
 static int decode_document(struct config *c, yaml_document_t *doc, char *err, size_t cap)
 {
 	yaml_node_t *root = yaml_document_get_root_node(doc);
-	struct jval v = to_jval(doc, root);
+	struct jval v = to_jval(root);
 
 	if (v.kind == J_NULL)
 		return 0; /* an empty file: the defaults */

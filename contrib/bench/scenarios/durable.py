@@ -253,7 +253,7 @@ def _load_100k(ctx, srv):
     srv.preload_n = n
 
 
-def _first_get_seconds(srv, path, want, t0, timeout=60.0):
+def first_get_seconds(srv, path, want, t0, timeout=60.0):
     """Poll (every 2 ms, 0.5 s per try) until GET path answers 200 with `want` in it."""
     deadline = t0 + timeout
     while time.monotonic() < deadline:
@@ -283,7 +283,7 @@ def restart100k(ctx, srv):
     probe = PROBE_KEY % (n - 1)
     t0 = time.monotonic()
     srv.start()  # same argv: same ports, same data dir
-    secs = _first_get_seconds(srv, probe, VALUE, t0)
+    secs = first_get_seconds(srv, probe, VALUE, t0)
     # every key is back (spot check 200 of them, spread over the range)
     bad = 0
     for i in range(0, n, max(1, n // 200)):

@@ -58,6 +58,7 @@ import benchlib
 from benchlib import (BenchError, Flavor, HOST, Metric, du_kib, load_requests, log,
                       put_request, rss_kib, run_wrk, scenario)
 import procs  # noqa: E402  (on sys.path through benchlib)
+from scenarios.durable import first_get_seconds
 
 SWEEP = ("sweep",)  # a mode of its own: never in quick/full
 KEY_PREFIX = "/v2/keys/bench/sweep/k"
@@ -264,22 +265,6 @@ def _snapshot_phase(srv, n, value_len):
     return m
 
 
-def _first_get(srv, path, want, t0, timeout=90.0):
-    deadline = t0 + timeout
-    while time.monotonic() < deadline:
-        if not srv.alive():
-            raise BenchError("%s exited with %s during restart; log tail:\n%s"
-                             % (srv.tag, srv.returncode, srv.log_tail()))
-        try:
-            st, body = benchlib.http_request(srv.port, "GET", path, timeout=0.5)
-            if st == 200 and want in body:
-                return time.monotonic() - t0
-        except Exception:  # refused, reset, timeout while it starts
-            pass
-        time.sleep(0.002)
-    raise BenchError("%s: no good GET within %.0fs of restart" % (srv.tag, timeout))
-
-
 KEY_METRICS = [
     Metric("keys"), Metric("load s", fmt="{:.1f}"), Metric("load errors", agg="sum"),
     Metric("RSS MiB", fmt="{:.1f}"),
@@ -315,7 +300,7 @@ def _keys_round(ctx, srv, value_len):
     t0 = time.monotonic()
     srv.start()  # same argv: same ports, same data dir
     # the snapshot phase overwrote some values: a loaded key answers with its name
-    m["restart s"] = _first_get(srv, probe, _name(n - 1), t0)
+    m["restart s"] = first_get_seconds(srv, probe, _name(n - 1), t0, timeout=90.0)
     m["RSS restarted MiB"] = _settle_rss(srv.pid) / 1024.0
     bad = 0
     for i in range(0, n, max(1, n // 100)):  # every key is back (100 spread)
